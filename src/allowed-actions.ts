@@ -1,0 +1,90 @@
+import type { OrderSnapshot } from '../machines/order.js';
+import { checkEvent } from './commands.js';
+import { EVENT_ROLES } from './roles.js';
+import type { Role, Sender } from './schemas/common.js';
+import { Plan } from './schemas/common.js';
+import type { OrderEvent, OrderEventType } from './schemas/events.js';
+
+/** Something a role may do now, like a hypermedia link: the event type and what it applies to. */
+export interface AllowedAction {
+  type: OrderEventType;
+  cancellationId?: string;
+  plan?: Plan;
+}
+
+const PLACEHOLDER_ID = 'new';
+const SAMPLE_EVIDENCE = { reason: 'SAMPLE', proofs: [], explanation: '' };
+
+/**
+ * What `role` may send to this order now. Each candidate goes through the same checks as a real
+ * command (role, party, state, X1), so the list never offers something that would be refused.
+ */
+export function allowedActions(snapshot: OrderSnapshot, role: Role, senderId?: string): AllowedAction[] {
+  const { context } = snapshot;
+  const by: Sender = {
+    role,
+    id: senderId ?? (role === 'merchant' ? context.merchantId : role === 'customer' ? context.customerId : role),
+  };
+  const at = context.now;
+  const openCancellations = Object.values(context.cancelOrders)
+    .filter((entry) => entry.ref.getSnapshot().status === 'active')
+    .map((entry) => entry.cancellationId);
+  const allowed: AllowedAction[] = [];
+  for (const type of Object.keys(EVENT_ROLES) as OrderEventType[]) {
+    if (!EVENT_ROLES[type].includes(role)) continue;
+    for (const candidate of candidates(type, by, at, openCancellations)) {
+      try {
+        checkEvent(snapshot, candidate.event);
+        allowed.push(candidate.action);
+      } catch {
+        // refused: not offered
+      }
+    }
+  }
+  return allowed;
+}
+
+function candidates(
+  type: OrderEventType,
+  by: Sender,
+  at: number,
+  cancellationIds: string[],
+): Array<{ event: OrderEvent; action: AllowedAction }> {
+  const base = { at, by };
+  switch (type) {
+    case 'dispute.opened':
+      return [{ event: { type, ...base, disputeId: PLACEHOLDER_ID }, action: { type } }];
+    case 'cancellation.submitted':
+      return [{ event: { type, ...base, cancellationId: PLACEHOLDER_ID }, action: { type } }];
+    case 'merchant.planSubmitted':
+      return Plan.options.map((plan) => ({
+        event: { type, ...base, plan, ...(plan === 'PLATFORM_RULING' ? { evidence: SAMPLE_EVIDENCE } : {}) },
+        action: { type, plan },
+      }));
+    case 'platform.ruled':
+      return [{ event: { type, ...base, ruling: 'MERCHANT_NOT_LIABLE' }, action: { type } }];
+    case 'payment.refundSucceeded':
+      return cancellationIds.map((cancellationId) => ({
+        event: { type, ...base, cancellationId, paymentRef: 'sample' },
+        action: { type, cancellationId },
+      }));
+    case 'payment.refundFailed':
+      return cancellationIds.map((cancellationId) => ({
+        event: { type, ...base, cancellationId, error: 'sample' },
+        action: { type, cancellationId },
+      }));
+    case 'merchant.cancellationApproved':
+    case 'merchant.cancellationRejected':
+    case 'merchant.refundForced':
+    case 'merchant.closedWithoutRefund':
+    case 'customer.cancellationWithdrawn':
+    case 'logistics.interceptSucceeded':
+    case 'logistics.interceptFailed':
+      return cancellationIds.map((cancellationId) => ({
+        event: { type, ...base, cancellationId },
+        action: { type, cancellationId },
+      }));
+    default:
+      return [{ event: { type, ...base } as OrderEvent, action: { type } }];
+  }
+}

@@ -1,0 +1,104 @@
+/** Every error the package throws on purpose has a literal `name` and a stable `code`. */
+export abstract class WorkflowError extends Error {
+  abstract readonly code: string;
+}
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+/** INV4: the payload does not match its schema (or the evidence catalogue). */
+export class InvalidPayloadError extends WorkflowError {
+  override readonly name = 'InvalidPayloadError';
+  readonly code = 'INVALID_PAYLOAD';
+  constructor(readonly issues: Issue[]) {
+    super(`invalid payload: ${issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ')}`);
+  }
+}
+
+/** INV4: this role may not send this event, or this sender is not a party to this order. */
+export class WrongRoleError extends WorkflowError {
+  override readonly name = 'WrongRoleError';
+  readonly code = 'WRONG_ROLE';
+  constructor(
+    readonly eventType: string,
+    readonly role: string,
+    readonly senderId: string,
+    detail: string,
+  ) {
+    super(`${role} ${senderId} may not send ${eventType}: ${detail}`);
+  }
+}
+
+/** INV4: the event does not fit the current state. */
+export class NotAllowedInStateError extends WorkflowError {
+  override readonly name = 'NotAllowedInStateError';
+  readonly code = 'NOT_ALLOWED_IN_STATE';
+  constructor(
+    readonly eventType: string,
+    readonly state: unknown,
+    detail = 'no transition accepts it now',
+  ) {
+    super(`${eventType} is not allowed in state ${JSON.stringify(state)}: ${detail}`);
+  }
+}
+
+/** INV3: the workflow (or the addressed cancel order or dispute) is final. */
+export class FinalStateError extends WorkflowError {
+  override readonly name = 'FinalStateError';
+  readonly code = 'FINAL_STATE';
+  constructor(
+    readonly eventType: string,
+    readonly subject: string,
+    readonly status: string,
+  ) {
+    super(`${eventType} refused: ${subject} is final (${status})`);
+  }
+}
+
+/** X1: a refund plan collides with a customer's cancel order (or an earlier refund). */
+export class ConflictingCancellationError extends WorkflowError {
+  override readonly name = 'ConflictingCancellationError';
+  readonly code = 'CONFLICTING_CANCELLATION';
+  constructor(
+    readonly plan: string,
+    readonly cancellationId: string | null,
+    hint: string,
+  ) {
+    super(`plan ${plan} cannot run: ${hint}`);
+  }
+}
+
+/** A command id seen before with a different payload. */
+export class DuplicateCommandError extends WorkflowError {
+  override readonly name = 'DuplicateCommandError';
+  readonly code = 'DUPLICATE_COMMAND';
+  constructor(readonly commandId: string) {
+    super(`command ${commandId} was already used with a different payload`);
+  }
+}
+
+/** The command was based on an older version of the workflow. */
+export class VersionConflictError extends WorkflowError {
+  override readonly name = 'VersionConflictError';
+  readonly code = 'VERSION_CONFLICT';
+  constructor(
+    readonly workflowId: string,
+    readonly expectedVersion: number | null,
+    readonly actualVersion: number | null,
+  ) {
+    super(`workflow ${workflowId} is at version ${actualVersion ?? 'none'}, not ${expectedVersion ?? 'none'}`);
+  }
+}
+
+/** No workflow with this id. */
+export class WorkflowNotFoundError extends WorkflowError {
+  override readonly name = 'WorkflowNotFoundError';
+  readonly code = 'WORKFLOW_NOT_FOUND';
+  constructor(readonly workflowId: string) {
+    super(`no workflow ${workflowId}`);
+  }
+}
+
+export const isWorkflowError = (error: unknown): error is WorkflowError => error instanceof WorkflowError;

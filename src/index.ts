@@ -1,0 +1,131 @@
+// Schemas: everything that crosses the boundary
+export {
+  CancellationReason,
+  CancellationStatus,
+  ConflictPolicy,
+  DeliveredBy,
+  DisputeStatus,
+  EntityId,
+  FINAL_CANCELLATION_STATUSES,
+  Plan,
+  RefundTrigger,
+  RefundTriggerKind,
+  Role,
+  Ruling,
+  Sender,
+  SettlementPlan,
+  Timestamp,
+} from './schemas/common.js';
+export {
+  CancellationApproved,
+  CancellationCommandEvent,
+  CancellationRejected,
+  CancellationSubmitted,
+  CancellationWithdrawn,
+  ClosedWithoutRefund,
+  DisputeEvent,
+  DisputeOpened,
+  DisputeWithdrawn,
+  InterceptFailed,
+  InterceptSucceeded,
+  ORDER_EVENT_TYPES,
+  OrderCompleted,
+  OrderEvent,
+  OrderShipped,
+  PlanSubmitted,
+  PlatformRuled,
+  RefundFailed,
+  RefundForced,
+  RefundSucceeded,
+  SettlementConfirmed,
+  SettlementObjected,
+} from './schemas/events.js';
+export type { CancellationEvent, OrderEventType } from './schemas/events.js';
+export {
+  InterceptionRequested,
+  NotificationKind,
+  NotificationRequested,
+  RefundRequested,
+  WorkflowEffect,
+} from './schemas/effects.js';
+export {
+  DEFAULT_EVIDENCE_CATALOGUE,
+  Evidence,
+  EvidenceCatalogue,
+  evidenceIssues,
+  Proof,
+  ProofKind,
+} from './schemas/evidence.js';
+export { CancellationInput, DisputeInput, OrderFacts, OrderInput } from './schemas/inputs.js';
+export type { ResolvedOrderInput } from './schemas/inputs.js';
+export {
+  CUSTOMER_CONFIRMATION_WINDOW_MS,
+  DEFAULT_TIMERS,
+  INTERCEPT_RESULT_WAIT_MS,
+  INTERCEPT_WINDOW_MS,
+  MERCHANT_RESPONSE_WINDOW_MS,
+  REFUND_MAX_ATTEMPTS,
+  REFUND_RETRY_BACKOFF_MS,
+  refundBackoffMs,
+  resolveTimers,
+  TimerName,
+  TimerSettings,
+} from './schemas/timers.js';
+
+// Machines
+export {
+  cancellationMachine,
+  disputeMachine,
+  hasPendingCustomerCancellation,
+  isConflictingPlan,
+  orderMachine,
+  planCancellationId,
+} from '../machines/index.js';
+export type {
+  CancelOrderEntry,
+  CancellationContext,
+  CancellationOutput,
+  DisputeContext,
+  DisputeOutput,
+  MerchantFollowUp,
+  OrderContext,
+  OrderOutput,
+  OrderSnapshot,
+} from '../machines/index.js';
+
+// Boundary, policy and in-memory hosting
+export { allowedActions } from './allowed-actions.js';
+export type { AllowedAction } from './allowed-actions.js';
+export { checkEvent, describeValue, parseEvent, parseOrderInput } from './commands.js';
+export type { BoundaryOptions } from './commands.js';
+export {
+  ConflictingCancellationError,
+  DuplicateCommandError,
+  FinalStateError,
+  InvalidPayloadError,
+  isWorkflowError,
+  NotAllowedInStateError,
+  VersionConflictError,
+  WorkflowError,
+  WorkflowNotFoundError,
+  WrongRoleError,
+} from './errors.js';
+export type { Issue } from './errors.js';
+export {
+  CANCELLATION_REASON_LABELS,
+  CANCELLATION_STATUS_LABELS,
+  cancellationReasonLabel,
+  cancellationStatusLabel,
+  DISPUTE_STATUS_LABELS,
+  disputeStatusLabel,
+  PLAN_LABELS,
+  planLabel,
+  RULING_LABELS,
+} from './labels.js';
+export type { Label, Locale } from './labels.js';
+export { cancelOrderViews, matchesCancelOrderFilter, queryCancelOrders } from './queries.js';
+export type { CancelOrderFilter, CancelOrderView } from './queries.js';
+export { EVENT_ROLES, roleViolation, rolesAllowedFor } from './roles.js';
+export type { OrderParties } from './roles.js';
+export { createOrderWorkflow, OrderWorkflow } from './workflow.js';
+export type { AuditEntry, OrderWorkflowOptions } from './workflow.js';

@@ -1,0 +1,168 @@
+export { VersionConflictError } from '../errors.js';
+
+/**
+ * The durable store behind the workflow runtime. Small on purpose: memory, SQLite and PostgreSQL
+ * implement it, and `test/store-contract.ts` is the suite every implementation must pass.
+ * All times are epoch milliseconds from the runtime's clock; the store never reads a clock.
+ */
+
+export interface WorkflowRecord {
+  workflowId: string;
+  orderId: string;
+  merchantId: string;
+  /** Bumped by one on every commit: optimistic concurrency. */
+  version: number;
+  /** XState persisted snapshot (JSON-safe). */
+  snapshot: unknown;
+  status: 'active' | 'done';
+  /** Time of the last accepted event (monotonic per workflow). */
+  lastEventAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A pending delayed transition, stored with its absolute due time. */
+export interface DeadlineRow {
+  /** Stable: `${workflowId}|${actorPath}|${eventType}|${dueAt}`. */
+  deadlineId: string;
+  workflowId: string;
+  /** Child actor ids from the root, joined with '/'; '' for the root actor. */
+  actorPath: string;
+  /** Delay name, e.g. interceptWindow. */
+  timer: string;
+  /** The `xstate.after.…` event to deliver. */
+  eventType: string;
+  dueAt: number;
+}
+
+export type OutboxKind = 'refund' | 'interception' | 'notification';
+export type OutboxStatus = 'pending' | 'done' | 'dead';
+
+/** An effect to perform at least once through a host adapter. */
+export interface OutboxRow {
+  /** Stable: `${workflowId}|${kind}|${idempotencyKey}|${attempt}`. */
+  effectId: string;
+  workflowId: string;
+  kind: OutboxKind;
+  idempotencyKey: string;
+  /** The emitted effect event (JSON). */
+  payload: unknown;
+  status: OutboxStatus;
+  /** Delivery attempts made by the dispatcher so far. */
+  attempts: number;
+  /** Not before this time (backoff). */
+  availableAt: number;
+  lastError: string | null;
+  createdAt: number;
+}
+
+export interface AuditRow {
+  workflowId: string;
+  /** 1, 2, 3 … per workflow. */
+  seq: number;
+  at: number;
+  role: string;
+  actorId: string;
+  eventType: string;
+  /** The event as accepted (JSON). */
+  event: unknown;
+  /** Workflow state after the event: order value and each child's value (JSON). */
+  resultingState: unknown;
+  commandId: string | null;
+}
+
+/** X2: a cancel order as the merchant console lists it. */
+export interface CancelOrderRow {
+  cancellationId: string;
+  workflowId: string;
+  orderId: string;
+  merchantId: string;
+  status: string;
+  reason: string;
+  origin: string;
+  refundTriggerKind: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A processed command, kept so a repeated command id returns the original result. */
+export interface CommandRow {
+  commandId: string;
+  workflowId: string;
+  /** Hash of the command payload: the same id with another payload is refused. */
+  payloadHash: string;
+  /** The result returned the first time (JSON). */
+  result: unknown;
+  at: number;
+}
+
+/** Everything one accepted command changes, written in one transaction or not at all. */
+export interface Commit {
+  workflow: WorkflowRecord;
+  /** The version the command was based on; null when the workflow is created by this commit. */
+  expectedVersion: number | null;
+  audit: AuditRow[];
+  /** The complete set of pending deadlines of the workflow after this commit; others are deleted. */
+  deadlines: DeadlineRow[];
+  /** New effects; an existing effectId is left as it is (idempotent). */
+  outbox: OutboxRow[];
+  /** Upserts of the X2 projection. */
+  cancelOrders: CancelOrderRow[];
+  command: CommandRow | null;
+  /** An effect whose result this command records: marked done in the same transaction. */
+  completesEffectId: string | null;
+}
+
+export interface Claim {
+  workerId: string;
+  now: number;
+  /** How long a claim holds before another worker may take the row. */
+  leaseMs: number;
+  limit: number;
+}
+
+export interface CancelOrderQuery {
+  merchantId?: string;
+  orderId?: string;
+  status?: string[];
+  reason?: string[];
+  /** createdAt within [createdFrom, createdTo). */
+  createdFrom?: number;
+  createdTo?: number;
+  /** Page size, 1..500 (default 50). */
+  limit?: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface WorkflowStore {
+  /** Creates or migrates the schema; safe to call on every start. */
+  migrate(): Promise<void>;
+  load(workflowId: string): Promise<WorkflowRecord | undefined>;
+  /**
+   * Writes a commit atomically. Throws `VersionConflictError` when the stored version differs from
+   * `expectedVersion` (or the workflow exists when it is null), and nothing is written.
+   */
+  commit(commit: Commit): Promise<void>;
+  getCommand(commandId: string): Promise<CommandRow | undefined>;
+  /** Due deadlines (dueAt <= now) not under another worker's live lease, oldest first; claims them. */
+  claimDueDeadlines(claim: Claim): Promise<DeadlineRow[]>;
+  /** Pending outbox rows with availableAt <= now not under another live lease; claims them. */
+  claimOutbox(claim: Claim): Promise<OutboxRow[]>;
+  /** Records a failed delivery: attempts + 1, lastError, availableAt; `dead` ends retries. */
+  recordEffectFailure(effectId: string, failure: { error: string; availableAt: number; dead: boolean }): Promise<void>;
+  /** Marks an effect done when no workflow command records its result (notifications). */
+  completeEffect(effectId: string): Promise<void>;
+  listDeadlines(workflowId: string): Promise<DeadlineRow[]>;
+  listOutbox(workflowId: string): Promise<OutboxRow[]>;
+  listAudit(workflowId: string): Promise<AuditRow[]>;
+  queryCancelOrders(query: CancelOrderQuery): Promise<Page<CancelOrderRow>>;
+  /** Earliest pending deadline due time, for the scheduler's sleep. */
+  nextDueAt(): Promise<number | null>;
+  close(): Promise<void>;
+}

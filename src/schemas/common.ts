@@ -1,0 +1,74 @@
+import * as z from 'zod';
+
+export const Role = z.enum(['customer', 'merchant', 'platform', 'system']);
+export type Role = z.infer<typeof Role>;
+
+export const EntityId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'ids use letters, digits and _ . : -');
+export type EntityId = z.infer<typeof EntityId>;
+
+/** Who sent an event: every event names its role and id. */
+export const Sender = z.strictObject({ role: Role, id: EntityId });
+export type Sender = z.infer<typeof Sender>;
+
+/** Epoch milliseconds. Machines never read a clock: time arrives here. */
+export const Timestamp = z.number().int().nonnegative().max(8_640_000_000_000_000);
+export type Timestamp = z.infer<typeof Timestamp>;
+
+export const DeliveredBy = z.enum(['JD', 'MERCHANT']);
+export type DeliveredBy = z.infer<typeof DeliveredBy>;
+
+export const SettlementPlan = z.enum(['DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT']);
+export type SettlementPlan = z.infer<typeof SettlementPlan>;
+
+export const Plan = z.enum([...SettlementPlan.options, 'PLATFORM_RULING']);
+export type Plan = z.infer<typeof Plan>;
+
+export const Ruling = z.enum(['MERCHANT_LIABLE', 'MERCHANT_NOT_LIABLE']);
+export type Ruling = z.infer<typeof Ruling>;
+
+export const CancellationReason = z.enum([
+  'CUSTOMER_REQUEST',
+  'DIRECT_REFUND_DISPUTE_PLAN',
+  'INTERCEPT_48H_DISPUTE_PLAN',
+  'PLATFORM_RULING_REFUND',
+]);
+export type CancellationReason = z.infer<typeof CancellationReason>;
+
+export const CancellationStatus = z.enum([
+  'pendingReview',
+  'logisticsFollowUp',
+  'intercepting',
+  'interceptFailed',
+  'refunding',
+  'refundFailed',
+  'refunded',
+  'rejected',
+  'withdrawn',
+  'closedWithoutRefund',
+]);
+export type CancellationStatus = z.infer<typeof CancellationStatus>;
+
+export const FINAL_CANCELLATION_STATUSES = ['refunded', 'rejected', 'withdrawn', 'closedWithoutRefund'] as const;
+
+export const DisputeStatus = z.enum([
+  'awaitingMerchantChoice',
+  'awaitingCustomerConfirmation',
+  'awaitingPlatformRuling',
+  'resolved',
+  'withdrawn',
+]);
+export type DisputeStatus = z.infer<typeof DisputeStatus>;
+
+export const ConflictPolicy = z.enum(['fail', 'adopt']);
+export type ConflictPolicy = z.infer<typeof ConflictPolicy>;
+
+/** Who or what caused a refund (INV2). */
+export const RefundTriggerKind = z.enum(['merchant', 'timer', 'logisticsCallback', 'platformRuling', 'disputePlan']);
+export type RefundTriggerKind = z.infer<typeof RefundTriggerKind>;
+
+export const RefundTrigger = z.strictObject({ kind: RefundTriggerKind, by: Sender, at: Timestamp });
+export type RefundTrigger = z.infer<typeof RefundTrigger>;

@@ -1,0 +1,53 @@
+import * as z from 'zod';
+import { CancellationReason, EntityId, Plan, RefundTrigger, Timestamp } from './common.js';
+
+/** Effects the machines request; the host performs them and reports back with events. */
+export const RefundRequested = z.strictObject({
+  type: z.literal('effect.refundRequested'),
+  at: Timestamp,
+  orderId: EntityId,
+  cancellationId: EntityId,
+  /** C4/INV1: the payment service deduplicates on this key: the cancel order id. */
+  idempotencyKey: z.string(),
+  attempt: z.number().int().positive(),
+  reason: CancellationReason,
+  trigger: RefundTrigger,
+});
+export type RefundRequested = z.infer<typeof RefundRequested>;
+
+export const InterceptionRequested = z.strictObject({
+  type: z.literal('effect.interceptionRequested'),
+  at: Timestamp,
+  orderId: EntityId,
+  cancellationId: EntityId,
+  idempotencyKey: z.string(),
+});
+export type InterceptionRequested = z.infer<typeof InterceptionRequested>;
+
+export const NotificationKind = z.enum([
+  /** P2: a customer cancel order stays pending; the merchant must reject it by hand. */
+  'REJECT_PENDING_CANCELLATION',
+  /** X1: a refund plan could not run because a customer cancel order exists. */
+  'PLAN_EXECUTION_FAILED',
+  /** D3: the customer is asked to confirm a settlement. */
+  'CUSTOMER_CONFIRMATION_REQUESTED',
+  /** D4/D5/D7: the platform is asked to rule. */
+  'PLATFORM_RULING_REQUESTED',
+  /** C4: the refund failed after every retry. */
+  'REFUND_FAILED',
+]);
+export type NotificationKind = z.infer<typeof NotificationKind>;
+
+export const NotificationRequested = z.strictObject({
+  type: z.literal('effect.notificationRequested'),
+  at: Timestamp,
+  orderId: EntityId,
+  kind: NotificationKind,
+  recipient: z.enum(['customer', 'merchant', 'platform']),
+  subjectId: EntityId,
+  plan: Plan.optional(),
+});
+export type NotificationRequested = z.infer<typeof NotificationRequested>;
+
+export const WorkflowEffect = z.discriminatedUnion('type', [RefundRequested, InterceptionRequested, NotificationRequested]);
+export type WorkflowEffect = z.infer<typeof WorkflowEffect>;

@@ -1,0 +1,94 @@
+import * as z from 'zod';
+
+/** D4 [I]: the evidence catalogue is data; a deployment may replace it. */
+export const ProofKind = z.enum([
+  'LOGISTICS_RECEIPT',
+  'SIGNED_DELIVERY',
+  'CHAT_RECORD',
+  'PRODUCT_PAGE_NOTICE',
+  'PHOTO',
+]);
+export type ProofKind = z.infer<typeof ProofKind>;
+
+export const EvidenceLimits = z.strictObject({
+  maxProofs: z.number().int().min(1),
+  maxProofBytes: z.number().int().min(1),
+  minExplanationLength: z.number().int().min(0),
+  maxExplanationLength: z.number().int().min(1),
+});
+export type EvidenceLimits = z.infer<typeof EvidenceLimits>;
+
+export const EvidenceReasonSpec = z.strictObject({
+  labelZh: z.string().min(1),
+  labelEn: z.string().min(1),
+  requiredProofs: z.array(ProofKind).min(1),
+});
+export type EvidenceReasonSpec = z.infer<typeof EvidenceReasonSpec>;
+
+export const EvidenceCatalogue = z.strictObject({
+  reasons: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), EvidenceReasonSpec),
+  limits: EvidenceLimits,
+});
+export type EvidenceCatalogue = z.infer<typeof EvidenceCatalogue>;
+
+export const DEFAULT_EVIDENCE_CATALOGUE: EvidenceCatalogue = EvidenceCatalogue.parse({
+  reasons: {
+    GOODS_ALREADY_SHIPPED: {
+      labelZh: '商品已发货',
+      labelEn: 'Goods already shipped',
+      requiredProofs: ['LOGISTICS_RECEIPT'],
+    },
+    GOODS_ALREADY_DELIVERED: {
+      labelZh: '商品已妥投',
+      labelEn: 'Goods already delivered',
+      requiredProofs: ['SIGNED_DELIVERY'],
+    },
+    CUSTOMER_AGREED_TO_KEEP: {
+      labelZh: '已与客户协商不取消',
+      labelEn: 'Customer agreed to keep the order',
+      requiredProofs: ['CHAT_RECORD'],
+    },
+    CUSTOM_MADE_GOODS: {
+      labelZh: '定制商品不支持取消',
+      labelEn: 'Custom-made goods cannot be cancelled',
+      requiredProofs: ['PRODUCT_PAGE_NOTICE', 'CHAT_RECORD'],
+    },
+  },
+  limits: { maxProofs: 9, maxProofBytes: 10 * 1024 * 1024, minExplanationLength: 10, maxExplanationLength: 500 },
+});
+
+export const Proof = z.strictObject({
+  kind: ProofKind,
+  fileId: z.string().min(1).max(128),
+  sizeBytes: z.number().int().positive(),
+});
+export type Proof = z.infer<typeof Proof>;
+
+/** Shape only; `evidenceIssues` checks it against a catalogue. */
+export const Evidence = z.strictObject({
+  reason: z.string().min(1).max(64),
+  proofs: z.array(Proof).max(50),
+  explanation: z.string().max(5000),
+});
+export type Evidence = z.infer<typeof Evidence>;
+
+/** D4: what is wrong with this evidence under this catalogue (empty when it is complete). */
+export function evidenceIssues(evidence: Evidence, catalogue: EvidenceCatalogue): string[] {
+  const issues: string[] = [];
+  const spec = catalogue.reasons[evidence.reason];
+  const { limits } = catalogue;
+  if (!spec) issues.push(`evidence reason ${evidence.reason} is not in the catalogue`);
+  if (evidence.proofs.length > limits.maxProofs) issues.push(`at most ${limits.maxProofs} proofs`);
+  for (const proof of evidence.proofs) {
+    if (proof.sizeBytes > limits.maxProofBytes) issues.push(`proof ${proof.fileId} exceeds ${limits.maxProofBytes} bytes`);
+  }
+  const given = new Set(evidence.proofs.map((proof) => proof.kind));
+  for (const required of spec?.requiredProofs ?? []) {
+    if (!given.has(required)) issues.push(`reason ${evidence.reason} needs a ${required} proof`);
+  }
+  const length = evidence.explanation.trim().length;
+  if (length < limits.minExplanationLength || length > limits.maxExplanationLength) {
+    issues.push(`explanation must be ${limits.minExplanationLength}–${limits.maxExplanationLength} characters`);
+  }
+  return issues;
+}
