@@ -91,7 +91,7 @@ export function stepSystem(
 
 /** Restores a persisted system (inert clock) to read it: snapshots, children, `can`. Stop it after use. */
 export function restoreSystem(machine: AnyStateMachine, persisted: unknown): AnyActorRef {
-  const actor = createActor(machine, { snapshot: persisted as never, clock: inertClock });
+  const actor = createActor(machine, { snapshot: structuredClone(persisted) as never, clock: inertClock });
   actor.start();
   return actor;
 }
@@ -125,7 +125,8 @@ function runStep(
     return path;
   };
   const actor = createActor(machine, {
-    ...(start.snapshot === undefined ? { input: start.input } : { snapshot: start.snapshot as never }),
+    // XState revives actor refs inside the snapshot it is given: restore from a copy
+    ...(start.snapshot === undefined ? { input: start.input } : { snapshot: structuredClone(start.snapshot) as never }),
     clock: inertClock,
     inspect: (event) => {
       options.inspect?.(event);

@@ -1,0 +1,72 @@
+import { SimulatedClock } from 'xstate';
+import type { CancellationStatus, Sender } from '../../src/schemas/common.js';
+import type { OrderInput } from '../../src/schemas/inputs.js';
+import { createOrderWorkflow, type OrderWorkflow } from '../../src/workflow.js';
+
+export const HOUR = 3_600_000;
+export const ORDER = 'order-1';
+export const MERCHANT: Sender = { role: 'merchant', id: 'merchant-1' };
+export const CUSTOMER: Sender = { role: 'customer', id: 'customer-1' };
+export const PLATFORM: Sender = { role: 'platform', id: 'cs-1' };
+export const SYSTEM: Sender = { role: 'system', id: 'order-system' };
+export const PAYMENTS: Sender = { role: 'system', id: 'payments' };
+export const LOGISTICS: Sender = { role: 'system', id: 'jd-logistics' };
+
+export const VALID_EVIDENCE = {
+  reason: 'GOODS_ALREADY_SHIPPED',
+  proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'receipt-1.jpg', sizeBytes: 120_000 }],
+  explanation: 'The parcel left our warehouse before the cancellation request.',
+} as const;
+
+/** One order hosted in memory on a simulated clock; events are stamped with the clock's time. */
+export interface World {
+  workflow: OrderWorkflow;
+  clock: SimulatedClock;
+  send(event: Record<string, unknown>): ReturnType<OrderWorkflow['send']>;
+  advance(ms: number): void;
+  /** Status of a cancel order by id. */
+  cancellation(id: string): CancellationStatus | 'created' | undefined;
+  /** Value of the open (or last) dispute. */
+  disputeState(): unknown;
+  refundRequests(): Array<{ cancellationId: string; attempt: number }>;
+}
+
+export function world(input: Partial<OrderInput> = {}): World {
+  const clock = new SimulatedClock();
+  const workflow = createOrderWorkflow(
+    { orderId: ORDER, merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy: 'MERCHANT', at: 0, ...input },
+    { clock },
+  );
+  return {
+    workflow,
+    clock,
+    send: (event) => workflow.send({ at: clock.now(), ...event }),
+    advance: (ms) => clock.increment(ms),
+    cancellation: (id) => workflow.getSnapshot().context.cancelOrders[id]?.status,
+    disputeState: () => {
+      const { disputes } = workflow.getSnapshot().context;
+      const last = Object.values(disputes).at(-1);
+      return last?.ref.getSnapshot().value;
+    },
+    refundRequests: () =>
+      workflow.effects
+        .filter((effect) => effect.type === 'effect.refundRequested')
+        .map((effect) => ({ cancellationId: effect.cancellationId, attempt: effect.attempt })),
+  };
+}
+
+export const openDispute = (w: World, disputeId = 'dispute-1') =>
+  w.send({ type: 'dispute.opened', by: CUSTOMER, disputeId });
+
+export const submitPlan = (w: World, plan: string, extra: Record<string, unknown> = {}) =>
+  w.send({ type: 'merchant.planSubmitted', by: MERCHANT, plan, ...extra });
+
+export const refundSucceeded = (w: World, cancellationId: string, paymentRef = 'pay-1') =>
+  w.send({ type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId, paymentRef });
+
+export const refundFailed = (w: World, cancellationId: string, error = 'gateway timeout') =>
+  w.send({ type: 'payment.refundFailed', by: PAYMENTS, cancellationId, error });
+
+export const DIRECT_REFUND_ID = 'dispute-1.direct-refund';
+export const INTERCEPT_ID = 'dispute-1.intercept-48h';
+export const RULING_REFUND_ID = 'dispute-1.ruling-refund';
