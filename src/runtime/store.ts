@@ -150,9 +150,9 @@ export interface WorkflowStore {
    */
   commit(commit: Commit): Promise<void>;
   getCommand(commandId: string): Promise<CommandRow | undefined>;
-  /** Due deadlines (dueAt <= now) not under another worker's live lease, oldest first; claims them. */
+  /** Due deadlines (dueAt <= now) not under a live lease (the claimer's own included), oldest first; claims them. */
   claimDueDeadlines(claim: Claim): Promise<DeadlineRow[]>;
-  /** Pending outbox rows with availableAt <= now not under another live lease; claims them. */
+  /** Pending outbox rows with availableAt <= now not under a live lease; claims them. */
   claimOutbox(claim: Claim): Promise<OutboxRow[]>;
   /** Records a failed delivery: attempts + 1, lastError, availableAt; `dead` ends retries. */
   recordEffectFailure(effectId: string, failure: { error: string; availableAt: number; dead: boolean }): Promise<void>;

@@ -1,0 +1,212 @@
+import { DuplicateCommandError, VersionConflictError } from '../errors.js';
+import type {
+  AuditRow,
+  CancelOrderQuery,
+  CancelOrderRow,
+  Claim,
+  CommandRow,
+  Commit,
+  DeadlineRow,
+  OutboxRow,
+  Page,
+  WorkflowRecord,
+  WorkflowStore,
+} from './store.js';
+import {
+  assertCommitShape,
+  compareDeadlines,
+  compareEffects,
+  compareText,
+  decodeCancelOrderCursor,
+  pageSize,
+  toPage,
+} from './store-common.js';
+
+
+interface Lease {
+  claimedBy: string | null;
+  claimExpiresAt: number | null;
+}
+
+/**
+ * Claimable when there is no lease or it expired (expiry < now). A live lease excludes its holder too,
+ * so a worker polling while it still processes a batch never gets its own rows twice.
+ */
+function leaseFree(lease: Lease, claim: Claim): boolean {
+  return lease.claimedBy === null || (lease.claimExpiresAt !== null && lease.claimExpiresAt < claim.now);
+}
+
+/** JSON round trip, as the SQL stores do: callers never share objects with the store. */
+function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value ?? null)) as T;
+}
+
+function withoutLease<T extends object>(row: T & Lease): T {
+  const { claimedBy: _claimedBy, claimExpiresAt: _claimExpiresAt, ...rest } = row;
+  return copy(rest as T);
+}
+
+/** Same semantics as the SQL stores, for tests. Every method runs synchronously to completion. */
+export function createMemoryStore(): WorkflowStore {
+  const workflows = new Map<string, WorkflowRecord>();
+  const deadlines = new Map<string, DeadlineRow & Lease>();
+  const outbox = new Map<string, OutboxRow & Lease>();
+  const audit = new Map<string, Map<number, AuditRow>>();
+  const cancelOrders = new Map<string, CancelOrderRow>();
+  const commands = new Map<string, CommandRow>();
+
+  function completeEffect(effectId: string): void {
+    const effect = outbox.get(effectId);
+    if (effect) Object.assign(effect, { status: 'done', claimedBy: null, claimExpiresAt: null });
+  }
+
+  function claim<T extends object>(
+    rows: Iterable<T & Lease>,
+    isDue: (row: T) => boolean,
+    order: (a: T, b: T) => number,
+    c: Claim,
+  ): T[] {
+    if (c.limit < 1) return [];
+    const claimed = [...rows]
+      .filter((row) => isDue(row) && leaseFree(row, c))
+      .sort(order)
+      .slice(0, c.limit);
+    for (const row of claimed) Object.assign(row, { claimedBy: c.workerId, claimExpiresAt: c.now + c.leaseMs });
+    return claimed.map((row) => withoutLease<T>(row));
+  }
+
+  return {
+    async migrate() {},
+
+    async load(workflowId) {
+      const workflow = workflows.get(workflowId);
+      return workflow && copy(workflow);
+    },
+
+    async commit(commit) {
+      assertCommitShape(commit);
+      const { workflowId } = commit.workflow;
+
+      // Every check runs before the first write, so a refused commit writes nothing (INV4).
+      const actualVersion = workflows.get(workflowId)?.version ?? null;
+      if (actualVersion !== commit.expectedVersion) {
+        throw new VersionConflictError(workflowId, commit.expectedVersion, actualVersion);
+      }
+      if (commit.command && commands.has(commit.command.commandId)) {
+        throw new DuplicateCommandError(commit.command.commandId);
+      }
+      const seqs = audit.get(workflowId) ?? new Map<number, AuditRow>();
+      const newSeqs = new Set<number>();
+      for (const row of commit.audit) {
+        if (seqs.has(row.seq) || newSeqs.has(row.seq)) throw new Error(`audit row ${workflowId}#${row.seq} exists`);
+        newSeqs.add(row.seq);
+      }
+
+      workflows.set(workflowId, copy(commit.workflow));
+
+      const kept = new Set(commit.deadlines.map((row) => row.deadlineId));
+      for (const [id, row] of deadlines) if (row.workflowId === workflowId && !kept.has(id)) deadlines.delete(id);
+      for (const row of commit.deadlines) {
+        const existing = deadlines.get(row.deadlineId);
+        deadlines.set(row.deadlineId, {
+          ...copy(row),
+          claimedBy: existing?.claimedBy ?? null,
+          claimExpiresAt: existing?.claimExpiresAt ?? null,
+        });
+      }
+
+      for (const row of commit.audit) seqs.set(row.seq, copy(row));
+      audit.set(workflowId, seqs);
+      for (const row of commit.outbox) {
+        if (outbox.has(row.effectId)) continue;
+        outbox.set(row.effectId, { ...copy(row), claimedBy: null, claimExpiresAt: null });
+      }
+      for (const row of commit.cancelOrders) cancelOrders.set(row.cancellationId, copy(row));
+      if (commit.command) commands.set(commit.command.commandId, copy(commit.command));
+      if (commit.completesEffectId !== null) completeEffect(commit.completesEffectId);
+    },
+
+    async getCommand(commandId) {
+      const command = commands.get(commandId);
+      return command && copy(command);
+    },
+
+    async claimDueDeadlines(c) {
+      return claim<DeadlineRow>(deadlines.values(), (row) => row.dueAt <= c.now, compareDeadlines, c);
+    },
+
+    async claimOutbox(c) {
+      return claim<OutboxRow>(
+        outbox.values(),
+        (row) => row.status === 'pending' && row.availableAt <= c.now,
+        compareEffects,
+        c,
+      );
+    },
+
+    async recordEffectFailure(effectId, failure) {
+      const effect = outbox.get(effectId);
+      if (!effect || effect.status !== 'pending') return;
+      Object.assign(effect, {
+        attempts: effect.attempts + 1,
+        lastError: failure.error,
+        availableAt: failure.availableAt,
+        status: failure.dead ? 'dead' : 'pending',
+        claimedBy: null,
+        claimExpiresAt: null,
+      });
+    },
+
+    async completeEffect(effectId) {
+      completeEffect(effectId);
+    },
+
+    async listDeadlines(workflowId) {
+      return [...deadlines.values()]
+        .filter((row) => row.workflowId === workflowId)
+        .sort(compareDeadlines)
+        .map((row) => withoutLease<DeadlineRow>(row));
+    },
+
+    async listOutbox(workflowId) {
+      return [...outbox.values()]
+        .filter((row) => row.workflowId === workflowId)
+        .sort((a, b) => a.createdAt - b.createdAt || compareText(a.effectId, b.effectId))
+        .map((row) => withoutLease<OutboxRow>(row));
+    },
+
+    async listAudit(workflowId) {
+      return [...(audit.get(workflowId)?.values() ?? [])].sort((a, b) => a.seq - b.seq).map(copy);
+    },
+
+    async queryCancelOrders(query: CancelOrderQuery) {
+      const size = pageSize(query.limit);
+      const after = query.cursor ? decodeCancelOrderCursor(query.cursor) : null;
+      const rows = [...cancelOrders.values()]
+        .filter(
+          (row) =>
+            (query.merchantId === undefined || row.merchantId === query.merchantId) &&
+            (query.orderId === undefined || row.orderId === query.orderId) &&
+            (query.status === undefined || query.status.includes(row.status)) &&
+            (query.reason === undefined || query.reason.includes(row.reason)) &&
+            (query.createdFrom === undefined || row.createdAt >= query.createdFrom) &&
+            (query.createdTo === undefined || row.createdAt < query.createdTo) &&
+            (after === null ||
+              row.createdAt > after.createdAt ||
+              (row.createdAt === after.createdAt && compareText(row.cancellationId, after.cancellationId) > 0)),
+        )
+        .sort((a, b) => a.createdAt - b.createdAt || compareText(a.cancellationId, b.cancellationId))
+        .slice(0, size + 1)
+        .map(copy);
+      return toPage(rows, size);
+    },
+
+    async nextDueAt() {
+      let min: number | null = null;
+      for (const row of deadlines.values()) if (min === null || row.dueAt < min) min = row.dueAt;
+      return min;
+    },
+
+    async close() {},
+  };
+}

@@ -1,0 +1,588 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { DuplicateCommandError, VersionConflictError } from '../errors.js';
+import {
+  assertCommitShape,
+  compareDeadlines,
+  compareEffects,
+  decodeCancelOrderCursor,
+  lastByKey,
+  pageSize,
+  toPage,
+} from './store-common.js';
+import type {
+  AuditRow,
+  CancelOrderRow,
+  Claim,
+  CommandRow,
+  Commit,
+  DeadlineRow,
+  OutboxKind,
+  OutboxRow,
+  OutboxStatus,
+  WorkflowRecord,
+  WorkflowStore,
+} from './store.js';
+
+export interface PostgresStoreOptions {
+  /** Used to create a pool owned (and ended by `close()`) by the store. */
+  connectionString?: string;
+  /** A pool owned by the caller: `close()` leaves it open. */
+  pool?: Pool;
+  /** Schema holding the tables (default 'jd_dispute'); created by `migrate()`. */
+  schema?: string;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+
+/** Schema migrations; `<schema>.schema_version` holds the number applied. Append only, never edit. */
+const migrations = (s: string): readonly string[] => [
+  `
+  CREATE TABLE ${s}.workflows (
+    workflow_id   text COLLATE "C" PRIMARY KEY,
+    order_id      text NOT NULL,
+    merchant_id   text NOT NULL,
+    version       integer NOT NULL,
+    snapshot      jsonb NOT NULL,
+    status        text NOT NULL CHECK (status IN ('active', 'done')),
+    last_event_at bigint NOT NULL,
+    created_at    bigint NOT NULL,
+    updated_at    bigint NOT NULL
+  );
+
+  CREATE TABLE ${s}.deadlines (
+    deadline_id      text COLLATE "C" PRIMARY KEY,
+    workflow_id      text COLLATE "C" NOT NULL REFERENCES ${s}.workflows (workflow_id),
+    actor_path       text NOT NULL,
+    timer            text NOT NULL,
+    event_type       text NOT NULL,
+    due_at           bigint NOT NULL,
+    claimed_by       text,
+    claim_expires_at bigint
+  );
+  CREATE INDEX deadlines_due ON ${s}.deadlines (due_at, deadline_id);
+  CREATE INDEX deadlines_workflow ON ${s}.deadlines (workflow_id);
+
+  CREATE TABLE ${s}.outbox (
+    effect_id        text COLLATE "C" PRIMARY KEY,
+    workflow_id      text COLLATE "C" NOT NULL REFERENCES ${s}.workflows (workflow_id),
+    kind             text NOT NULL CHECK (kind IN ('refund', 'interception', 'notification')),
+    idempotency_key  text NOT NULL,
+    payload          jsonb NOT NULL,
+    status           text NOT NULL CHECK (status IN ('pending', 'done', 'dead')),
+    attempts         integer NOT NULL,
+    available_at     bigint NOT NULL,
+    last_error       text,
+    created_at       bigint NOT NULL,
+    claimed_by       text,
+    claim_expires_at bigint
+  );
+  CREATE INDEX outbox_pending ON ${s}.outbox (available_at, created_at, effect_id) WHERE status = 'pending';
+  CREATE INDEX outbox_workflow ON ${s}.outbox (workflow_id, created_at, effect_id);
+
+  CREATE TABLE ${s}.audit (
+    workflow_id     text COLLATE "C" NOT NULL REFERENCES ${s}.workflows (workflow_id),
+    seq             integer NOT NULL,
+    at              bigint NOT NULL,
+    role            text NOT NULL,
+    actor_id        text NOT NULL,
+    event_type      text NOT NULL,
+    event           jsonb NOT NULL,
+    resulting_state jsonb NOT NULL,
+    command_id      text,
+    PRIMARY KEY (workflow_id, seq)
+  );
+
+  CREATE TABLE ${s}.cancel_orders (
+    cancellation_id     text COLLATE "C" PRIMARY KEY,
+    workflow_id         text COLLATE "C" NOT NULL REFERENCES ${s}.workflows (workflow_id),
+    order_id            text NOT NULL,
+    merchant_id         text NOT NULL,
+    status              text NOT NULL,
+    reason              text NOT NULL,
+    origin              text NOT NULL,
+    refund_trigger_kind text,
+    created_at          bigint NOT NULL,
+    updated_at          bigint NOT NULL
+  );
+  CREATE INDEX cancel_orders_created ON ${s}.cancel_orders (created_at, cancellation_id);
+  CREATE INDEX cancel_orders_merchant ON ${s}.cancel_orders (merchant_id, created_at, cancellation_id);
+  CREATE INDEX cancel_orders_order ON ${s}.cancel_orders (order_id, created_at, cancellation_id);
+
+  CREATE TABLE ${s}.commands (
+    command_id   text COLLATE "C" PRIMARY KEY,
+    workflow_id  text COLLATE "C" NOT NULL REFERENCES ${s}.workflows (workflow_id),
+    payload_hash text NOT NULL,
+    result       jsonb NOT NULL,
+    at           bigint NOT NULL
+  );
+  `,
+];
+
+const DEADLINE_COLUMNS = `deadline_id, workflow_id, actor_path, timer, event_type, due_at`;
+const OUTBOX_COLUMNS = `effect_id, workflow_id, kind, idempotency_key, payload, status, attempts, available_at,
+  last_error, created_at`;
+const CANCEL_ORDER_COLUMNS = `cancellation_id, workflow_id, order_id, merchant_id, status, reason, origin,
+  refund_trigger_kind, created_at, updated_at`;
+/** Claimable: no lease, or an expired one (expiry < now). A live lease excludes its holder too. */
+const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < $2)`;
+
+/**
+ * Named statements: parsed once per pooled connection. A hash of the schema is in the name, as one pool
+ * may serve several schemas (names are cut at 63 bytes, so the schema itself cannot be).
+ */
+function statements(schemaName: string, s: string) {
+  const prefix = `jd_${createHash('sha256').update(schemaName).digest('hex').slice(0, 16)}`;
+  const named = (name: string, text: string): QueryConfig => ({ name: `${prefix}_${name}`, text });
+  return {
+    selectWorkflow: named(
+      'selectWorkflow',
+      `SELECT workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at, created_at, updated_at
+       FROM ${s}.workflows WHERE workflow_id = $1`,
+    ),
+    selectVersion: named('selectVersion', `SELECT version FROM ${s}.workflows WHERE workflow_id = $1`),
+    insertWorkflow: named(
+      'insertWorkflow',
+      `INSERT INTO ${s}.workflows (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at,
+         created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
+       ON CONFLICT (workflow_id) DO NOTHING`,
+    ),
+    updateWorkflow: named(
+      'updateWorkflow',
+      `UPDATE ${s}.workflows SET order_id = $2, merchant_id = $3, version = $4, snapshot = $5::jsonb, status = $6,
+         last_event_at = $7, created_at = $8, updated_at = $9
+       WHERE workflow_id = $1 AND version = $10`,
+    ),
+    // One statement replaces the set: deletes the ids not in it, inserts new ones, rewrites only changed ones.
+    // A kept deadline keeps its lease: a worker may be firing it right now.
+    replaceDeadlines: named(
+      'replaceDeadlines',
+      `WITH removed AS (
+         DELETE FROM ${s}.deadlines WHERE workflow_id = $1 AND NOT (deadline_id = ANY ($2::text[])))
+       INSERT INTO ${s}.deadlines AS t (deadline_id, workflow_id, actor_path, timer, event_type, due_at)
+       SELECT d.deadline_id, $1, d.actor_path, d.timer, d.event_type, d.due_at
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+         AS d (deadline_id, actor_path, timer, event_type, due_at)
+       ON CONFLICT (deadline_id) DO UPDATE SET actor_path = excluded.actor_path, timer = excluded.timer,
+         event_type = excluded.event_type, due_at = excluded.due_at
+       WHERE (t.actor_path, t.timer, t.event_type, t.due_at)
+         IS DISTINCT FROM (excluded.actor_path, excluded.timer, excluded.event_type, excluded.due_at)`,
+    ),
+    insertAudit: named(
+      'insertAudit',
+      `INSERT INTO ${s}.audit (workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id)
+       SELECT $1, a.seq, a.at, a.role, a.actor_id, a.event_type, a.event::jsonb, a.resulting_state::jsonb, a.command_id
+       FROM unnest($2::integer[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         AS a (seq, at, role, actor_id, event_type, event, resulting_state, command_id)`,
+    ),
+    insertEffects: named(
+      'insertEffects',
+      `INSERT INTO ${s}.outbox (effect_id, workflow_id, kind, idempotency_key, payload, status, attempts,
+         available_at, last_error, created_at)
+       SELECT o.effect_id, $1, o.kind, o.idempotency_key, o.payload::jsonb, o.status, o.attempts, o.available_at,
+         o.last_error, o.created_at
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::integer[], $8::bigint[],
+         $9::text[], $10::bigint[])
+         AS o (effect_id, kind, idempotency_key, payload, status, attempts, available_at, last_error, created_at)
+       ON CONFLICT (effect_id) DO NOTHING`,
+    ),
+    upsertCancelOrders: named(
+      'upsertCancelOrders',
+      `INSERT INTO ${s}.cancel_orders (${CANCEL_ORDER_COLUMNS})
+       SELECT c.cancellation_id, $1, c.order_id, c.merchant_id, c.status, c.reason, c.origin, c.refund_trigger_kind,
+         c.created_at, c.updated_at
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+         $9::bigint[], $10::bigint[])
+         AS c (cancellation_id, order_id, merchant_id, status, reason, origin, refund_trigger_kind, created_at,
+           updated_at)
+       ON CONFLICT (cancellation_id) DO UPDATE SET workflow_id = excluded.workflow_id,
+         order_id = excluded.order_id, merchant_id = excluded.merchant_id, status = excluded.status,
+         reason = excluded.reason, origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
+         created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    ),
+    insertCommand: named(
+      'insertCommand',
+      `INSERT INTO ${s}.commands (command_id, workflow_id, payload_hash, result, at)
+       VALUES ($1, $2, $3, $4::jsonb, $5)
+       ON CONFLICT (command_id) DO NOTHING`,
+    ),
+    selectCommand: named(
+      'selectCommand',
+      `SELECT command_id, workflow_id, payload_hash, result, at FROM ${s}.commands WHERE command_id = $1`,
+    ),
+    completeEffect: named(
+      'completeEffect',
+      `UPDATE ${s}.outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL WHERE effect_id = $1`,
+    ),
+    // SKIP LOCKED: concurrent claimers pass over each other's rows instead of waiting; a row whose lease was
+    // taken meanwhile fails the re-checked WHERE. The claim is one statement, hence one transaction.
+    claimDeadlines: named(
+      'claimDeadlines',
+      `UPDATE ${s}.deadlines AS d SET claimed_by = $1, claim_expires_at = $3
+       FROM (SELECT deadline_id FROM ${s}.deadlines
+             WHERE due_at <= $2 AND ${LEASE_FREE}
+             ORDER BY due_at, deadline_id LIMIT $4
+             FOR UPDATE SKIP LOCKED) AS due
+       WHERE d.deadline_id = due.deadline_id
+       RETURNING d.deadline_id, d.workflow_id, d.actor_path, d.timer, d.event_type, d.due_at`,
+    ),
+    claimOutbox: named(
+      'claimOutbox',
+      `UPDATE ${s}.outbox AS o SET claimed_by = $1, claim_expires_at = $3
+       FROM (SELECT effect_id FROM ${s}.outbox
+             WHERE status = 'pending' AND available_at <= $2 AND ${LEASE_FREE}
+             ORDER BY available_at, created_at, effect_id LIMIT $4
+             FOR UPDATE SKIP LOCKED) AS due
+       WHERE o.effect_id = due.effect_id
+       RETURNING o.effect_id, o.workflow_id, o.kind, o.idempotency_key, o.payload, o.status, o.attempts,
+         o.available_at, o.last_error, o.created_at`,
+    ),
+    recordFailure: named(
+      'recordFailure',
+      `UPDATE ${s}.outbox SET attempts = attempts + 1, last_error = $2, available_at = $3,
+         status = CASE WHEN $4::boolean THEN 'dead' ELSE status END, claimed_by = NULL, claim_expires_at = NULL
+       WHERE effect_id = $1 AND status = 'pending'`,
+    ),
+    listDeadlines: named(
+      'listDeadlines',
+      `SELECT ${DEADLINE_COLUMNS} FROM ${s}.deadlines WHERE workflow_id = $1 ORDER BY due_at, deadline_id`,
+    ),
+    listOutbox: named(
+      'listOutbox',
+      `SELECT ${OUTBOX_COLUMNS} FROM ${s}.outbox WHERE workflow_id = $1 ORDER BY created_at, effect_id`,
+    ),
+    listAudit: named(
+      'listAudit',
+      `SELECT workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id
+       FROM ${s}.audit WHERE workflow_id = $1 ORDER BY seq`,
+    ),
+    nextDueAt: named('nextDueAt', `SELECT min(due_at) AS due_at FROM ${s}.deadlines`),
+  };
+}
+
+// pg returns bigint (int8) columns as strings and jsonb already parsed: rows are mapped explicitly.
+type Row = Record<string, unknown>;
+const text = (value: unknown) => value as string;
+const textOrNull = (value: unknown) => (value ?? null) as string | null;
+const int = (value: unknown) => Number(value);
+
+const toWorkflow = (r: Row): WorkflowRecord => ({
+  workflowId: text(r.workflow_id),
+  orderId: text(r.order_id),
+  merchantId: text(r.merchant_id),
+  version: int(r.version),
+  snapshot: r.snapshot,
+  status: r.status as WorkflowRecord['status'],
+  lastEventAt: int(r.last_event_at),
+  createdAt: int(r.created_at),
+  updatedAt: int(r.updated_at),
+});
+
+const toDeadline = (r: Row): DeadlineRow => ({
+  deadlineId: text(r.deadline_id),
+  workflowId: text(r.workflow_id),
+  actorPath: text(r.actor_path),
+  timer: text(r.timer),
+  eventType: text(r.event_type),
+  dueAt: int(r.due_at),
+});
+
+const toEffect = (r: Row): OutboxRow => ({
+  effectId: text(r.effect_id),
+  workflowId: text(r.workflow_id),
+  kind: r.kind as OutboxKind,
+  idempotencyKey: text(r.idempotency_key),
+  payload: r.payload,
+  status: r.status as OutboxStatus,
+  attempts: int(r.attempts),
+  availableAt: int(r.available_at),
+  lastError: textOrNull(r.last_error),
+  createdAt: int(r.created_at),
+});
+
+const toAudit = (r: Row): AuditRow => ({
+  workflowId: text(r.workflow_id),
+  seq: int(r.seq),
+  at: int(r.at),
+  role: text(r.role),
+  actorId: text(r.actor_id),
+  eventType: text(r.event_type),
+  event: r.event,
+  resultingState: r.resulting_state,
+  commandId: textOrNull(r.command_id),
+});
+
+const toCancelOrder = (r: Row): CancelOrderRow => ({
+  cancellationId: text(r.cancellation_id),
+  workflowId: text(r.workflow_id),
+  orderId: text(r.order_id),
+  merchantId: text(r.merchant_id),
+  status: text(r.status),
+  reason: text(r.reason),
+  origin: text(r.origin),
+  refundTriggerKind: textOrNull(r.refund_trigger_kind),
+  createdAt: int(r.created_at),
+  updatedAt: int(r.updated_at),
+});
+
+const toCommand = (r: Row): CommandRow => ({
+  commandId: text(r.command_id),
+  workflowId: text(r.workflow_id),
+  payloadHash: text(r.payload_hash),
+  result: r.result,
+  at: int(r.at),
+});
+
+/** JSON goes over the wire as text and is cast to jsonb (pg would turn a JS array into a SQL array). */
+const json = (value: unknown): string => JSON.stringify(value ?? null);
+
+/**
+ * WorkflowStore on PostgreSQL (node-postgres). Safe for many workers on one database: optimistic
+ * concurrency on `version`, claims leased with `FOR UPDATE SKIP LOCKED`. Call `migrate()` on start.
+ */
+export function createPostgresStore(options: PostgresStoreOptions): WorkflowStore {
+  const schemaName = options.schema ?? 'jd_dispute';
+  if (!SCHEMA_NAME.test(schemaName)) throw new RangeError(`invalid schema name ${JSON.stringify(schemaName)}`);
+  const s = `"${schemaName}"`;
+  const q = statements(schemaName, s);
+
+  const ownsPool = options.pool === undefined;
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+  // An idle pooled connection that dies (server restart) must not crash the process; the next query
+  // gets a fresh connection and reports any lasting problem.
+  if (ownsPool) pool.on('error', () => {});
+
+  const run = async (config: QueryConfig, values: unknown[], client: Pool | PoolClient = pool) =>
+    (await client.query<Row>({ ...config, values })).rows;
+
+  async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+        client.release();
+      } catch (rollbackError) {
+        client.release(rollbackError instanceof Error ? rollbackError : true); // discards the connection
+      }
+      throw error;
+    }
+  }
+
+  async function writeCommit(client: PoolClient, commit: Commit): Promise<void> {
+    const { workflow } = commit;
+    const id = workflow.workflowId;
+    const values = [
+      id,
+      workflow.orderId,
+      workflow.merchantId,
+      workflow.version,
+      json(workflow.snapshot),
+      workflow.status,
+      workflow.lastEventAt,
+      workflow.createdAt,
+      workflow.updatedAt,
+    ];
+    // The workflow row goes first: its row lock serialises racing commits; the loser sees 0 rows.
+    const written =
+      commit.expectedVersion === null
+        ? await client.query({ ...q.insertWorkflow, values })
+        : await client.query({ ...q.updateWorkflow, values: [...values, commit.expectedVersion] });
+    if (written.rowCount === 0) {
+      const [current] = await run(q.selectVersion, [id], client);
+      throw new VersionConflictError(id, commit.expectedVersion, current ? int(current.version) : null);
+    }
+
+    const deadlines = lastByKey(commit.deadlines, (row) => row.deadlineId);
+    await run(
+      q.replaceDeadlines,
+      [
+        id,
+        deadlines.map((row) => row.deadlineId),
+        deadlines.map((row) => row.actorPath),
+        deadlines.map((row) => row.timer),
+        deadlines.map((row) => row.eventType),
+        deadlines.map((row) => row.dueAt),
+      ],
+      client,
+    );
+    if (commit.audit.length > 0) {
+      const rows = commit.audit;
+      await run(
+        q.insertAudit,
+        [
+          id,
+          rows.map((row) => row.seq),
+          rows.map((row) => row.at),
+          rows.map((row) => row.role),
+          rows.map((row) => row.actorId),
+          rows.map((row) => row.eventType),
+          rows.map((row) => json(row.event)),
+          rows.map((row) => json(row.resultingState)),
+          rows.map((row) => row.commandId),
+        ],
+        client,
+      );
+    }
+    if (commit.outbox.length > 0) {
+      const rows = commit.outbox;
+      await run(
+        q.insertEffects,
+        [
+          id,
+          rows.map((row) => row.effectId),
+          rows.map((row) => row.kind),
+          rows.map((row) => row.idempotencyKey),
+          rows.map((row) => json(row.payload)),
+          rows.map((row) => row.status),
+          rows.map((row) => row.attempts),
+          rows.map((row) => row.availableAt),
+          rows.map((row) => row.lastError),
+          rows.map((row) => row.createdAt),
+        ],
+        client,
+      );
+    }
+    const cancelOrders = lastByKey(commit.cancelOrders, (row) => row.cancellationId);
+    if (cancelOrders.length > 0) {
+      await run(
+        q.upsertCancelOrders,
+        [
+          id,
+          cancelOrders.map((row) => row.cancellationId),
+          cancelOrders.map((row) => row.orderId),
+          cancelOrders.map((row) => row.merchantId),
+          cancelOrders.map((row) => row.status),
+          cancelOrders.map((row) => row.reason),
+          cancelOrders.map((row) => row.origin),
+          cancelOrders.map((row) => row.refundTriggerKind),
+          cancelOrders.map((row) => row.createdAt),
+          cancelOrders.map((row) => row.updatedAt),
+        ],
+        client,
+      );
+    }
+    if (commit.command) {
+      const { commandId, payloadHash, result, at } = commit.command;
+      const values = [commandId, id, payloadHash, json(result), at];
+      const inserted = await client.query({ ...q.insertCommand, values });
+      if (inserted.rowCount === 0) throw new DuplicateCommandError(commandId);
+    }
+    if (commit.completesEffectId !== null) await run(q.completeEffect, [commit.completesEffectId], client);
+  }
+
+  const claimValues = (claim: Claim) => [claim.workerId, claim.now, claim.now + claim.leaseMs, claim.limit];
+
+  return {
+    async migrate() {
+      const all = migrations(s);
+      await inTransaction(async (client) => {
+        // Concurrent workers starting together migrate one after the other.
+        await client.query(`SELECT pg_advisory_xact_lock(hashtext('jd_dispute.migrate'), hashtext($1))`, [
+          schemaName,
+        ]);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${s}.schema_version (
+             singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+             version integer NOT NULL)`,
+        );
+        const [row] = (await client.query<Row>(`SELECT version FROM ${s}.schema_version`)).rows;
+        const applied = row ? int(row.version) : 0;
+        if (applied > all.length) {
+          throw new Error(`database schema version ${applied} is newer than this package (${all.length})`);
+        }
+        if (applied === all.length) return;
+        for (const sql of all.slice(applied)) await client.query(sql);
+        await client.query(
+          `INSERT INTO ${s}.schema_version (singleton, version) VALUES (true, $1)
+           ON CONFLICT (singleton) DO UPDATE SET version = excluded.version`,
+          [all.length],
+        );
+      });
+    },
+
+    async load(workflowId) {
+      const [row] = await run(q.selectWorkflow, [workflowId]);
+      return row && toWorkflow(row);
+    },
+
+    async commit(commit) {
+      assertCommitShape(commit);
+      await inTransaction((client) => writeCommit(client, commit));
+    },
+
+    async getCommand(commandId) {
+      const [row] = await run(q.selectCommand, [commandId]);
+      return row && toCommand(row);
+    },
+
+    async claimDueDeadlines(claim) {
+      if (claim.limit < 1) return [];
+      return (await run(q.claimDeadlines, claimValues(claim))).map(toDeadline).sort(compareDeadlines);
+    },
+
+    async claimOutbox(claim) {
+      if (claim.limit < 1) return [];
+      return (await run(q.claimOutbox, claimValues(claim))).map(toEffect).sort(compareEffects);
+    },
+
+    async recordEffectFailure(effectId, failure) {
+      await run(q.recordFailure, [effectId, failure.error, failure.availableAt, failure.dead]);
+    },
+
+    async completeEffect(effectId) {
+      await run(q.completeEffect, [effectId]);
+    },
+
+    async listDeadlines(workflowId) {
+      return (await run(q.listDeadlines, [workflowId])).map(toDeadline);
+    },
+
+    async listOutbox(workflowId) {
+      return (await run(q.listOutbox, [workflowId])).map(toEffect);
+    },
+
+    async listAudit(workflowId) {
+      return (await run(q.listAudit, [workflowId])).map(toAudit);
+    },
+
+    async queryCancelOrders(query) {
+      const size = pageSize(query.limit);
+      const after = query.cursor ? decodeCancelOrderCursor(query.cursor) : null;
+      const values: unknown[] = [];
+      const where: string[] = [];
+      const param = (value: unknown) => `$${values.push(value)}`;
+      if (query.merchantId !== undefined) where.push(`merchant_id = ${param(query.merchantId)}`);
+      if (query.orderId !== undefined) where.push(`order_id = ${param(query.orderId)}`);
+      if (query.status !== undefined) where.push(`status = ANY (${param(query.status)}::text[])`);
+      if (query.reason !== undefined) where.push(`reason = ANY (${param(query.reason)}::text[])`);
+      if (query.createdFrom !== undefined) where.push(`created_at >= ${param(query.createdFrom)}`);
+      if (query.createdTo !== undefined) where.push(`created_at < ${param(query.createdTo)}`);
+      if (after) {
+        where.push(`(created_at, cancellation_id) > (${param(after.createdAt)}, ${param(after.cancellationId)})`);
+      }
+      const sql = `SELECT ${CANCEL_ORDER_COLUMNS} FROM ${s}.cancel_orders
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY created_at, cancellation_id LIMIT ${param(size + 1)}`;
+      const { rows } = await pool.query<Row>(sql, values);
+      return toPage(rows.map(toCancelOrder), size);
+    },
+
+    async nextDueAt() {
+      const [row] = await run(q.nextDueAt, []);
+      return row?.due_at == null ? null : int(row.due_at);
+    },
+
+    async close() {
+      if (ownsPool) await pool.end();
+    },
+  };
+}

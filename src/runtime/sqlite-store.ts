@@ -1,0 +1,411 @@
+import Database from 'better-sqlite3';
+import { DuplicateCommandError, VersionConflictError } from '../errors.js';
+import {
+  assertCommitShape,
+  compareDeadlines,
+  compareEffects,
+  decodeCancelOrderCursor,
+  pageSize,
+  toPage,
+} from './store-common.js';
+import type {
+  AuditRow,
+  CancelOrderQuery,
+  CancelOrderRow,
+  Claim,
+  CommandRow,
+  Commit,
+  DeadlineRow,
+  OutboxRow,
+  WorkflowRecord,
+  WorkflowStore,
+} from './store.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:'. */
+  filename: string;
+  /** How long a writer waits for another connection's write lock (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+/** Schema migrations; `PRAGMA user_version` is the number applied. Append only, never edit. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE workflows (
+    workflow_id   TEXT PRIMARY KEY,
+    order_id      TEXT NOT NULL,
+    merchant_id   TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    snapshot      TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('active', 'done')),
+    last_event_at INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  ) STRICT;
+
+  -- Clustered by workflow (commits read and rewrite a workflow's set); deadline ids embed the workflow id.
+  CREATE TABLE deadlines (
+    workflow_id      TEXT NOT NULL REFERENCES workflows (workflow_id),
+    deadline_id      TEXT NOT NULL,
+    actor_path       TEXT NOT NULL,
+    timer            TEXT NOT NULL,
+    event_type       TEXT NOT NULL,
+    due_at           INTEGER NOT NULL,
+    claimed_by       TEXT,
+    claim_expires_at INTEGER,
+    PRIMARY KEY (workflow_id, deadline_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX deadlines_due ON deadlines (due_at, deadline_id);
+
+  CREATE TABLE outbox (
+    effect_id        TEXT PRIMARY KEY,
+    workflow_id      TEXT NOT NULL REFERENCES workflows (workflow_id),
+    kind             TEXT NOT NULL CHECK (kind IN ('refund', 'interception', 'notification')),
+    idempotency_key  TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'done', 'dead')),
+    attempts         INTEGER NOT NULL,
+    available_at     INTEGER NOT NULL,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL,
+    claimed_by       TEXT,
+    claim_expires_at INTEGER
+  ) STRICT;
+  CREATE INDEX outbox_pending ON outbox (available_at, created_at, effect_id) WHERE status = 'pending';
+  CREATE INDEX outbox_workflow ON outbox (workflow_id, created_at, effect_id);
+
+  CREATE TABLE audit (
+    workflow_id     TEXT NOT NULL REFERENCES workflows (workflow_id),
+    seq             INTEGER NOT NULL,
+    at              INTEGER NOT NULL,
+    role            TEXT NOT NULL,
+    actor_id        TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    resulting_state TEXT NOT NULL,
+    command_id      TEXT,
+    PRIMARY KEY (workflow_id, seq)
+  ) STRICT;
+
+  CREATE TABLE cancel_orders (
+    cancellation_id     TEXT PRIMARY KEY,
+    workflow_id         TEXT NOT NULL REFERENCES workflows (workflow_id),
+    order_id            TEXT NOT NULL,
+    merchant_id         TEXT NOT NULL,
+    status              TEXT NOT NULL,
+    reason              TEXT NOT NULL,
+    origin              TEXT NOT NULL,
+    refund_trigger_kind TEXT,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX cancel_orders_created ON cancel_orders (created_at, cancellation_id);
+  CREATE INDEX cancel_orders_merchant ON cancel_orders (merchant_id, created_at, cancellation_id);
+  CREATE INDEX cancel_orders_order ON cancel_orders (order_id, created_at, cancellation_id);
+
+  CREATE TABLE commands (
+    command_id   TEXT PRIMARY KEY,
+    workflow_id  TEXT NOT NULL REFERENCES workflows (workflow_id),
+    payload_hash TEXT NOT NULL,
+    result       TEXT NOT NULL,
+    at           INTEGER NOT NULL
+  ) STRICT;
+  `,
+];
+
+const WORKFLOW_COLUMNS = `workflow_id AS workflowId, order_id AS orderId, merchant_id AS merchantId, version,
+  snapshot, status, last_event_at AS lastEventAt, created_at AS createdAt, updated_at AS updatedAt`;
+const DEADLINE_COLUMNS = `deadline_id AS deadlineId, workflow_id AS workflowId, actor_path AS actorPath, timer,
+  event_type AS eventType, due_at AS dueAt`;
+const OUTBOX_COLUMNS = `effect_id AS effectId, workflow_id AS workflowId, kind, idempotency_key AS idempotencyKey,
+  payload, status, attempts, available_at AS availableAt, last_error AS lastError, created_at AS createdAt`;
+const AUDIT_COLUMNS = `workflow_id AS workflowId, seq, at, role, actor_id AS actorId, event_type AS eventType, event,
+  resulting_state AS resultingState, command_id AS commandId`;
+const CANCEL_ORDER_COLUMNS = `cancellation_id AS cancellationId, workflow_id AS workflowId, order_id AS orderId,
+  merchant_id AS merchantId, status, reason, origin, refund_trigger_kind AS refundTriggerKind,
+  created_at AS createdAt, updated_at AS updatedAt`;
+const COMMAND_COLUMNS = `command_id AS commandId, workflow_id AS workflowId, payload_hash AS payloadHash, result, at`;
+
+/** Claimable: no lease, or an expired one (expiry < now). A live lease excludes its holder too. */
+const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < @now)`;
+
+type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
+
+const json = (value: unknown): string => JSON.stringify(value ?? null);
+
+function prepareStatements(db: Database.Database) {
+  return {
+    selectWorkflow: db.prepare<[string], Json<WorkflowRecord, 'snapshot'>>(
+      `SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE workflow_id = ?`,
+    ),
+    selectVersion: db
+      .prepare<[string], number>(`SELECT version FROM workflows WHERE workflow_id = ?`)
+      .pluck(),
+    insertWorkflow: db.prepare(
+      `INSERT INTO workflows (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at,
+         created_at, updated_at)
+       VALUES (@workflowId, @orderId, @merchantId, @version, @snapshot, @status, @lastEventAt, @createdAt, @updatedAt)
+       ON CONFLICT (workflow_id) DO NOTHING`,
+    ),
+    updateWorkflow: db.prepare(
+      `UPDATE workflows SET order_id = @orderId, merchant_id = @merchantId, version = @version, snapshot = @snapshot,
+         status = @status, last_event_at = @lastEventAt, created_at = @createdAt, updated_at = @updatedAt
+       WHERE workflow_id = @workflowId AND version = @expectedVersion`,
+    ),
+    workflowDeadlines: db.prepare<[string], DeadlineRow>(
+      `SELECT ${DEADLINE_COLUMNS} FROM deadlines WHERE workflow_id = ?`,
+    ),
+    deleteDeadline: db.prepare(`DELETE FROM deadlines WHERE workflow_id = ? AND deadline_id = ?`),
+    // A kept deadline keeps its lease: a worker may be firing it right now.
+    upsertDeadline: db.prepare(
+      `INSERT INTO deadlines (deadline_id, workflow_id, actor_path, timer, event_type, due_at)
+       VALUES (@deadlineId, @workflowId, @actorPath, @timer, @eventType, @dueAt)
+       ON CONFLICT (workflow_id, deadline_id) DO UPDATE SET actor_path = excluded.actor_path, timer = excluded.timer,
+         event_type = excluded.event_type, due_at = excluded.due_at`,
+    ),
+    insertAudit: db.prepare(
+      `INSERT INTO audit (workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id)
+       VALUES (@workflowId, @seq, @at, @role, @actorId, @eventType, @event, @resultingState, @commandId)`,
+    ),
+    insertEffect: db.prepare(
+      `INSERT INTO outbox (effect_id, workflow_id, kind, idempotency_key, payload, status, attempts, available_at,
+         last_error, created_at)
+       VALUES (@effectId, @workflowId, @kind, @idempotencyKey, @payload, @status, @attempts, @availableAt,
+         @lastError, @createdAt)
+       ON CONFLICT (effect_id) DO NOTHING`,
+    ),
+    upsertCancelOrder: db.prepare(
+      `INSERT INTO cancel_orders (cancellation_id, workflow_id, order_id, merchant_id, status, reason, origin,
+         refund_trigger_kind, created_at, updated_at)
+       VALUES (@cancellationId, @workflowId, @orderId, @merchantId, @status, @reason, @origin,
+         @refundTriggerKind, @createdAt, @updatedAt)
+       ON CONFLICT (cancellation_id) DO UPDATE SET workflow_id = excluded.workflow_id, order_id = excluded.order_id,
+         merchant_id = excluded.merchant_id, status = excluded.status, reason = excluded.reason,
+         origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
+         created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    ),
+    insertCommand: db.prepare(
+      `INSERT INTO commands (command_id, workflow_id, payload_hash, result, at)
+       VALUES (@commandId, @workflowId, @payloadHash, @result, @at)
+       ON CONFLICT (command_id) DO NOTHING`,
+    ),
+    selectCommand: db.prepare<[string], Json<CommandRow, 'result'>>(
+      `SELECT ${COMMAND_COLUMNS} FROM commands WHERE command_id = ?`,
+    ),
+    claimDeadlines: db.prepare<ClaimParams, DeadlineRow>(
+      `UPDATE deadlines SET claimed_by = @workerId, claim_expires_at = @expiresAt
+       WHERE (workflow_id, deadline_id) IN (
+         SELECT workflow_id, deadline_id FROM deadlines WHERE due_at <= @now AND ${LEASE_FREE}
+         ORDER BY due_at, deadline_id LIMIT @limit)
+       RETURNING ${DEADLINE_COLUMNS}`,
+    ),
+    claimOutbox: db.prepare<ClaimParams, Json<OutboxRow, 'payload'>>(
+      `UPDATE outbox SET claimed_by = @workerId, claim_expires_at = @expiresAt
+       WHERE effect_id IN (
+         SELECT effect_id FROM outbox WHERE status = 'pending' AND available_at <= @now AND ${LEASE_FREE}
+         ORDER BY available_at, created_at, effect_id LIMIT @limit)
+       RETURNING ${OUTBOX_COLUMNS}`,
+    ),
+    recordFailure: db.prepare(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = @error, available_at = @availableAt,
+         status = CASE WHEN @dead THEN 'dead' ELSE status END, claimed_by = NULL, claim_expires_at = NULL
+       WHERE effect_id = @effectId AND status = 'pending'`,
+    ),
+    completeEffect: db.prepare(
+      `UPDATE outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL WHERE effect_id = ?`,
+    ),
+    listDeadlines: db.prepare<[string], DeadlineRow>(
+      `SELECT ${DEADLINE_COLUMNS} FROM deadlines WHERE workflow_id = ? ORDER BY due_at, deadline_id`,
+    ),
+    listOutbox: db.prepare<[string], Json<OutboxRow, 'payload'>>(
+      `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE workflow_id = ? ORDER BY created_at, effect_id`,
+    ),
+    listAudit: db.prepare<[string], Json<AuditRow, 'event' | 'resultingState'>>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit WHERE workflow_id = ? ORDER BY seq`,
+    ),
+    nextDueAt: db.prepare<[], number | null>(`SELECT MIN(due_at) FROM deadlines`).pluck(),
+  };
+}
+
+interface ClaimParams {
+  workerId: string;
+  now: number;
+  expiresAt: number;
+  limit: number;
+}
+
+const claimParams = (claim: Claim): ClaimParams => ({
+  workerId: claim.workerId,
+  now: claim.now,
+  expiresAt: claim.now + claim.leaseMs,
+  limit: claim.limit,
+});
+
+const sameDeadline = (a: DeadlineRow, b: DeadlineRow): boolean =>
+  a.dueAt === b.dueAt && a.eventType === b.eventType && a.timer === b.timer && a.actorPath === b.actorPath;
+
+const parseEffect = (row: Json<OutboxRow, 'payload'>): OutboxRow => ({
+  ...row,
+  payload: JSON.parse(row.payload) as unknown,
+});
+
+/**
+ * WorkflowStore on better-sqlite3. One connection, synchronous calls wrapped in promises; several
+ * processes may share the file (WAL, busy timeout). Call `migrate()` before anything else.
+ */
+export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore {
+  const db = new Database(options.filename, { timeout: options.busyTimeoutMs ?? 5000 });
+  db.pragma('journal_mode = WAL');
+  // WAL + NORMAL: a process crash loses nothing and the file never corrupts; only an OS crash or power
+  // loss can roll back the latest commits, because the WAL is fsynced at checkpoints, not per commit.
+  // FULL (one fsync per commit) is optional: pick it where an acknowledged command must survive power loss.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+
+  // Statements need the tables: prepared once, on first use after migrate().
+  let prepared: ReturnType<typeof prepareStatements> | undefined;
+  const st = () => (prepared ??= prepareStatements(db));
+  const queryCache = new Map<string, Database.Statement<Record<string, unknown>, CancelOrderRow>>();
+
+  const conflict = (workflowId: string, expected: number | null) =>
+    new VersionConflictError(workflowId, expected, st().selectVersion.get(workflowId) ?? null);
+
+  const writeCommit = db.transaction((commit: Commit) => {
+    const s = st();
+    const { workflow } = commit;
+    const workflowParams = { ...workflow, snapshot: json(workflow.snapshot), expectedVersion: commit.expectedVersion };
+    const written =
+      commit.expectedVersion === null ? s.insertWorkflow.run(workflowParams) : s.updateWorkflow.run(workflowParams);
+    if (written.changes === 0) throw conflict(workflow.workflowId, commit.expectedVersion);
+
+    // Most commits leave the deadline set as it is: compare, then write only the difference.
+    const stored = new Map(s.workflowDeadlines.all(workflow.workflowId).map((row) => [row.deadlineId, row]));
+    for (const row of commit.deadlines) {
+      const current = stored.get(row.deadlineId);
+      if (!current || !sameDeadline(current, row)) s.upsertDeadline.run(row);
+      stored.delete(row.deadlineId);
+    }
+    for (const id of stored.keys()) s.deleteDeadline.run(workflow.workflowId, id);
+    for (const row of commit.audit) {
+      s.insertAudit.run({ ...row, event: json(row.event), resultingState: json(row.resultingState) });
+    }
+    for (const row of commit.outbox) s.insertEffect.run({ ...row, payload: json(row.payload) });
+    for (const row of commit.cancelOrders) s.upsertCancelOrder.run(row);
+    const { command } = commit;
+    if (command && s.insertCommand.run({ ...command, result: json(command.result) }).changes === 0) {
+      throw new DuplicateCommandError(command.commandId);
+    }
+    if (commit.completesEffectId !== null) s.completeEffect.run(commit.completesEffectId);
+  });
+
+  const migrateSchema = db.transaction(() => {
+    const applied = db.pragma('user_version', { simple: true }) as number;
+    if (applied > MIGRATIONS.length) {
+      throw new Error(`database schema version ${applied} is newer than this package (${MIGRATIONS.length})`);
+    }
+    for (const sql of MIGRATIONS.slice(applied)) db.exec(sql);
+    if (applied < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+
+  function cancelOrderStatement(query: CancelOrderQuery, keyed: boolean) {
+    const where: string[] = [];
+    if (query.merchantId !== undefined) where.push('merchant_id = @merchantId');
+    if (query.orderId !== undefined) where.push('order_id = @orderId');
+    if (query.status !== undefined) where.push('status IN (SELECT value FROM json_each(@status))');
+    if (query.reason !== undefined) where.push('reason IN (SELECT value FROM json_each(@reason))');
+    if (query.createdFrom !== undefined) where.push('created_at >= @createdFrom');
+    if (query.createdTo !== undefined) where.push('created_at < @createdTo');
+    if (keyed) where.push('(created_at, cancellation_id) > (@afterCreatedAt, @afterId)');
+    const sql = `SELECT ${CANCEL_ORDER_COLUMNS} FROM cancel_orders
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at, cancellation_id LIMIT @limit`;
+    let statement = queryCache.get(sql);
+    if (!statement) {
+      statement = db.prepare<Record<string, unknown>, CancelOrderRow>(sql);
+      queryCache.set(sql, statement);
+    }
+    return statement;
+  }
+
+  return {
+    async migrate() {
+      migrateSchema.immediate();
+    },
+
+    async load(workflowId) {
+      const row = st().selectWorkflow.get(workflowId);
+      return row && { ...row, snapshot: JSON.parse(row.snapshot) as unknown };
+    },
+
+    async commit(commit) {
+      assertCommitShape(commit);
+      writeCommit.immediate(commit);
+    },
+
+    async getCommand(commandId) {
+      const row = st().selectCommand.get(commandId);
+      return row && { ...row, result: JSON.parse(row.result) as unknown };
+    },
+
+    async claimDueDeadlines(claim) {
+      if (claim.limit < 1) return [];
+      return st().claimDeadlines.all(claimParams(claim)).sort(compareDeadlines);
+    },
+
+    async claimOutbox(claim) {
+      if (claim.limit < 1) return [];
+      return st().claimOutbox.all(claimParams(claim)).map(parseEffect).sort(compareEffects);
+    },
+
+    async recordEffectFailure(effectId, failure) {
+      st().recordFailure.run({ effectId, ...failure, dead: failure.dead ? 1 : 0 });
+    },
+
+    async completeEffect(effectId) {
+      st().completeEffect.run(effectId);
+    },
+
+    async listDeadlines(workflowId) {
+      return st().listDeadlines.all(workflowId);
+    },
+
+    async listOutbox(workflowId) {
+      return st().listOutbox.all(workflowId).map(parseEffect);
+    },
+
+    async listAudit(workflowId) {
+      return st()
+        .listAudit.all(workflowId)
+        .map((row) => ({
+          ...row,
+          event: JSON.parse(row.event) as unknown,
+          resultingState: JSON.parse(row.resultingState) as unknown,
+        }));
+    },
+
+    async queryCancelOrders(query) {
+      const size = pageSize(query.limit);
+      const after = query.cursor ? decodeCancelOrderCursor(query.cursor) : null;
+      const rows = cancelOrderStatement(query, after !== null).all({
+        merchantId: query.merchantId,
+        orderId: query.orderId,
+        status: query.status && JSON.stringify(query.status),
+        reason: query.reason && JSON.stringify(query.reason),
+        createdFrom: query.createdFrom,
+        createdTo: query.createdTo,
+        afterCreatedAt: after?.createdAt,
+        afterId: after?.cancellationId,
+        limit: size + 1,
+      });
+      return toPage(rows, size);
+    },
+
+    async nextDueAt() {
+      return st().nextDueAt.get() ?? null;
+    },
+
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import type { CancelOrderRow, Commit, DeadlineRow, OutboxRow, Page } from './store.js';
+
+// Rules shared by every WorkflowStore implementation (memory, SQLite, PostgreSQL).
+
+/**
+ * Refuses a malformed commit before anything is written: every row must belong to the committed
+ * workflow, and an update must bump the version by exactly one.
+ */
+export function assertCommitShape(commit: Commit): void {
+  const { workflowId, version } = commit.workflow;
+  if (!Number.isSafeInteger(version)) throw new TypeError(`invalid commit for ${workflowId}: version ${version}`);
+  if (commit.expectedVersion !== null && version !== commit.expectedVersion + 1) {
+    throw new TypeError(
+      `invalid commit for ${workflowId}: version ${version} does not follow expectedVersion ${commit.expectedVersion}`,
+    );
+  }
+  const foreign = [
+    ...commit.audit,
+    ...commit.deadlines,
+    ...commit.outbox,
+    ...commit.cancelOrders,
+    ...(commit.command ? [commit.command] : []),
+  ].find((row) => row.workflowId !== workflowId);
+  if (foreign) throw new TypeError(`invalid commit for ${workflowId}: it carries a row of ${foreign.workflowId}`);
+}
+
+/** The last row per key wins, as with repeated upserts (PostgreSQL refuses duplicates in one statement). */
+export function lastByKey<T>(rows: readonly T[], key: (row: T) => string): T[] {
+  if (rows.length < 2) return [...rows];
+  return [...new Map(rows.map((row) => [key(row), row])).values()];
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+export function pageSize(limit: number | undefined): number {
+  const size = limit ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw new RangeError(`page limit must be an integer in 1..${MAX_PAGE_SIZE}, got ${size}`);
+  }
+  return size;
+}
+
+/** Keyset position of a cancel order in (createdAt, cancellationId) order. */
+export interface CancelOrderCursor {
+  createdAt: number;
+  cancellationId: string;
+}
+
+export function encodeCancelOrderCursor(row: CancelOrderCursor): string {
+  return Buffer.from(JSON.stringify([row.createdAt, row.cancellationId])).toString('base64url');
+}
+
+export function decodeCancelOrderCursor(cursor: string): CancelOrderCursor {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  if (
+    Array.isArray(decoded) &&
+    decoded.length === 2 &&
+    Number.isSafeInteger(decoded[0]) &&
+    typeof decoded[1] === 'string'
+  ) {
+    return { createdAt: decoded[0] as number, cancellationId: decoded[1] };
+  }
+  throw new RangeError('invalid cancel-order cursor');
+}
+
+/** Builds the page from up to `size + 1` rows fetched in keyset order. */
+export function toPage(rows: CancelOrderRow[], size: number): Page<CancelOrderRow> {
+  const items = rows.slice(0, size);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > size && last ? encodeCancelOrderCursor(last) : null };
+}
+
+/** Text order of ids in every store: code units, which is byte order for ASCII ids (SQL `COLLATE "C"`). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compareDeadlines(a: DeadlineRow, b: DeadlineRow): number {
+  return a.dueAt - b.dueAt || compareText(a.deadlineId, b.deadlineId);
+}
+
+export function compareEffects(a: OutboxRow, b: OutboxRow): number {
+  return a.availableAt - b.availableAt || a.createdAt - b.createdAt || compareText(a.effectId, b.effectId);
+}

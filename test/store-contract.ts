@@ -1,0 +1,643 @@
+/**
+ * The behaviour every WorkflowStore must have. Each store's runner calls `describeStoreContract`;
+ * every test gets a fresh, migrated store.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuplicateCommandError, VersionConflictError } from '../src/errors.js';
+import type {
+  AuditRow,
+  CancelOrderQuery,
+  CancelOrderRow,
+  Claim,
+  CommandRow,
+  Commit,
+  DeadlineRow,
+  OutboxRow,
+  WorkflowRecord,
+  WorkflowStore,
+} from '../src/runtime/store.js';
+
+// ---------------------------------------------------------------------------------------------
+// Row builders
+// ---------------------------------------------------------------------------------------------
+
+export const T0 = 1_700_000_000_000;
+export const LEASE_MS = 30_000;
+
+export function makeWorkflow(workflowId: string, version: number, overrides: Partial<WorkflowRecord> = {}): WorkflowRecord {
+  return {
+    workflowId,
+    orderId: `order-${workflowId}`,
+    merchantId: 'merchant-1',
+    version,
+    snapshot: { status: 'active', value: { order: 'awaitingShipment' }, context: { version, note: '取消订单 "quoted"' } },
+    status: 'active',
+    lastEventAt: T0 + version,
+    createdAt: T0,
+    updatedAt: T0 + version,
+    ...overrides,
+  };
+}
+
+export function makeAudit(workflowId: string, seq: number, overrides: Partial<AuditRow> = {}): AuditRow {
+  return {
+    workflowId,
+    seq,
+    at: T0 + seq,
+    role: 'customer',
+    actorId: 'customer-1',
+    eventType: 'CANCEL_REQUESTED',
+    event: { type: 'CANCEL_REQUESTED', reason: 'changedMind', items: [1, 2] },
+    resultingState: { order: 'cancelling', children: { 'cancel-1': 'requested' } },
+    commandId: null,
+    ...overrides,
+  };
+}
+
+export function makeDeadline(workflowId: string, dueAt: number, timer = 'interceptWindow'): DeadlineRow {
+  const eventType = `xstate.after.${timer}.order.cancelling`;
+  return { deadlineId: `${workflowId}||${eventType}|${dueAt}`, workflowId, actorPath: '', timer, eventType, dueAt };
+}
+
+export function makeEffect(workflowId: string, idempotencyKey: string, overrides: Partial<OutboxRow> = {}): OutboxRow {
+  return {
+    effectId: `${workflowId}|refund|${idempotencyKey}|1`,
+    workflowId,
+    kind: 'refund',
+    idempotencyKey,
+    payload: { type: 'REFUND_REQUESTED', amountFen: 1999, key: idempotencyKey },
+    status: 'pending',
+    attempts: 0,
+    availableAt: T0,
+    lastError: null,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+export function makeCancelOrder(
+  cancellationId: string,
+  workflowId: string,
+  overrides: Partial<CancelOrderRow> = {},
+): CancelOrderRow {
+  return {
+    cancellationId,
+    workflowId,
+    orderId: `order-${workflowId}`,
+    merchantId: 'merchant-1',
+    status: 'pending',
+    reason: 'changedMind',
+    origin: 'customer',
+    refundTriggerKind: null,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+export function makeCommand(commandId: string, workflowId: string): CommandRow {
+  return { commandId, workflowId, payloadHash: `sha256:${commandId}`, result: { ok: true, version: 2 }, at: T0 };
+}
+
+/** The commit producing `version` of the workflow, with one audit row (seq = version) and nothing else. */
+export function makeCommit(workflowId: string, version: number, overrides: Partial<Commit> = {}): Commit {
+  return {
+    workflow: makeWorkflow(workflowId, version),
+    expectedVersion: version === 1 ? null : version - 1,
+    audit: [makeAudit(workflowId, version)],
+    deadlines: [],
+    outbox: [],
+    cancelOrders: [],
+    command: null,
+    completesEffectId: null,
+    ...overrides,
+  };
+}
+
+export const claimAt = (workerId: string, now: number, limit = 10, leaseMs = LEASE_MS): Claim => ({
+  workerId,
+  now,
+  leaseMs,
+  limit,
+});
+
+/** Everything a commit on `workflowId` could have written (commands are checked by id). */
+export async function storedState(store: WorkflowStore, workflowId: string) {
+  return {
+    workflow: await store.load(workflowId),
+    audit: await store.listAudit(workflowId),
+    deadlines: await store.listDeadlines(workflowId),
+    outbox: await store.listOutbox(workflowId),
+    cancelOrders: (await store.queryCancelOrders({ limit: 500 })).items,
+  };
+}
+
+export const rejection = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => expect.fail('expected a rejection'),
+    (error: unknown) => error,
+  );
+
+const effectIds = (rows: OutboxRow[]) => rows.map((row) => row.effectId);
+const cancellationIds = (page: { items: CancelOrderRow[] }) => page.items.map((row) => row.cancellationId);
+
+// ---------------------------------------------------------------------------------------------
+// The contract
+// ---------------------------------------------------------------------------------------------
+
+export type DefineTest = (name: string, body: (store: WorkflowStore) => Promise<void>) => void;
+
+/** Number of tests `define` registers, known before any runs (for the "skipping N tests" warning). */
+export function countTests(define: (test: DefineTest) => void): number {
+  let count = 0;
+  define(() => {
+    count += 1;
+  });
+  return count;
+}
+
+function contract(test: DefineTest): void {
+  test('migrate() can run again on a migrated store, and load() of an unknown workflow is undefined', async (store) => {
+    await store.migrate();
+    await store.migrate();
+    expect(await store.load('wf-unknown')).toBeUndefined();
+    const commit = makeCommit('wf-1', 1);
+    await store.commit(commit);
+    await store.migrate();
+    expect(await store.load('wf-1')).toEqual(commit.workflow);
+  });
+
+  test('a create commit (expectedVersion null) stores the workflow and every row it carries', async (store) => {
+    const deadline = makeDeadline('wf-1', T0 + 1000);
+    const effect = makeEffect('wf-1', 'refund-1');
+    const cancelOrder = makeCancelOrder('cancel-1', 'wf-1', { refundTriggerKind: 'interceptionSucceeded' });
+    const command = makeCommand('cmd-1', 'wf-1');
+    const audit = makeAudit('wf-1', 1, { commandId: 'cmd-1' });
+    const commit = makeCommit('wf-1', 1, { audit: [audit], deadlines: [deadline], outbox: [effect], cancelOrders: [cancelOrder], command });
+
+    await store.commit(commit);
+
+    expect(await storedState(store, 'wf-1')).toEqual({
+      workflow: commit.workflow,
+      audit: [audit],
+      deadlines: [deadline],
+      outbox: [effect],
+      cancelOrders: [cancelOrder],
+    });
+    expect(await store.getCommand('cmd-1')).toEqual(command);
+  });
+
+  test('stored state is a copy: mutating committed or loaded objects changes nothing', async (store) => {
+    const commit = makeCommit('wf-1', 1, { outbox: [makeEffect('wf-1', 'refund-1')] });
+    const expected = structuredClone(commit);
+    await store.commit(commit);
+    (commit.workflow.snapshot as { status: string }).status = 'mutated';
+    (commit.outbox[0]?.payload as { amountFen: number }).amountFen = 0;
+    const loaded = await store.load('wf-1');
+    (loaded?.snapshot as { status: string }).status = 'mutated too';
+
+    expect(await store.load('wf-1')).toEqual(expected.workflow);
+    expect(await store.listOutbox('wf-1')).toEqual(expected.outbox);
+  });
+
+  test('creating a workflow that exists throws VersionConflictError and writes nothing (INV4)', async (store) => {
+    await store.commit(
+      makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0 + 1000)], outbox: [makeEffect('wf-1', 'refund-1')] }),
+    );
+    const before = await storedState(store, 'wf-1');
+
+    const error = await rejection(
+      store.commit(
+        makeCommit('wf-1', 1, {
+          workflow: makeWorkflow('wf-1', 1, { snapshot: { status: 'other' } }),
+          audit: [makeAudit('wf-1', 2)],
+          deadlines: [makeDeadline('wf-1', T0 + 9000)],
+          outbox: [makeEffect('wf-1', 'refund-2')],
+          cancelOrders: [makeCancelOrder('cancel-1', 'wf-1')],
+          command: makeCommand('cmd-1', 'wf-1'),
+        }),
+      ),
+    );
+
+    expect(error).toBeInstanceOf(VersionConflictError);
+    expect(error).toMatchObject({ workflowId: 'wf-1', expectedVersion: null, actualVersion: 1 });
+    expect(await storedState(store, 'wf-1')).toEqual(before);
+    expect(await store.getCommand('cmd-1')).toBeUndefined();
+  });
+
+  test('a commit with the current expectedVersion replaces the workflow record', async (store) => {
+    await store.commit(makeCommit('wf-1', 1));
+    const update = makeCommit('wf-1', 2, {
+      workflow: makeWorkflow('wf-1', 2, { status: 'done', snapshot: { status: 'done', value: 'closed' } }),
+    });
+
+    await store.commit(update);
+
+    expect(await store.load('wf-1')).toEqual(update.workflow);
+    expect((await store.listAudit('wf-1')).map((row) => row.seq)).toEqual([1, 2]);
+  });
+
+  test('a stale expectedVersion throws VersionConflictError and writes none of audit, deadlines, outbox, cancel orders, command or effect completion (INV4)', async (store) => {
+    const effect = makeEffect('wf-1', 'refund-1');
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0 + 1000)], outbox: [effect] }));
+    await store.commit(makeCommit('wf-1', 2, { deadlines: [makeDeadline('wf-1', T0 + 1000)] }));
+    const before = await storedState(store, 'wf-1');
+
+    const stale = makeCommit('wf-1', 2, {
+      audit: [makeAudit('wf-1', 3)],
+      deadlines: [makeDeadline('wf-1', T0 + 7000)],
+      outbox: [makeEffect('wf-1', 'refund-2')],
+      cancelOrders: [makeCancelOrder('cancel-1', 'wf-1')],
+      command: makeCommand('cmd-1', 'wf-1'),
+      completesEffectId: effect.effectId,
+    });
+    const error = await rejection(store.commit(stale));
+
+    expect(error).toBeInstanceOf(VersionConflictError);
+    expect(error).toMatchObject({ workflowId: 'wf-1', expectedVersion: 1, actualVersion: 2 });
+    expect(await storedState(store, 'wf-1')).toEqual(before);
+    expect(await store.getCommand('cmd-1')).toBeUndefined();
+  });
+
+  test('a commit based on a version of an unknown workflow throws VersionConflictError and creates nothing', async (store) => {
+    const error = await rejection(store.commit(makeCommit('wf-1', 4)));
+
+    expect(error).toBeInstanceOf(VersionConflictError);
+    expect(error).toMatchObject({ workflowId: 'wf-1', expectedVersion: 3, actualVersion: null });
+    expect(await store.load('wf-1')).toBeUndefined();
+    expect(await store.listAudit('wf-1')).toEqual([]);
+  });
+
+  test('deadlines are replaced as a full set per workflow; other workflows keep theirs', async (store) => {
+    const [d1, d2, d3] = [1000, 2000, 3000].map((offset) => makeDeadline('wf-1', T0 + offset)) as [DeadlineRow, DeadlineRow, DeadlineRow];
+    const other = makeDeadline('wf-2', T0 + 1500);
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [d1, d2] }));
+    await store.commit(makeCommit('wf-2', 1, { deadlines: [other] }));
+
+    await store.commit(makeCommit('wf-1', 2, { deadlines: [d3, d2] }));
+    expect(await store.listDeadlines('wf-1')).toEqual([d2, d3]);
+    expect(await store.listDeadlines('wf-2')).toEqual([other]);
+
+    await store.commit(makeCommit('wf-1', 3, { deadlines: [] }));
+    expect(await store.listDeadlines('wf-1')).toEqual([]);
+    expect(await store.listDeadlines('wf-2')).toEqual([other]);
+  });
+
+  test('an outbox insert is idempotent on effectId: the stored row keeps its payload, status and attempts', async (store) => {
+    const retried = makeEffect('wf-1', 'refund-1');
+    const completed = makeEffect('wf-1', 'notify-1', { kind: 'notification', createdAt: T0 + 1 });
+    await store.commit(makeCommit('wf-1', 1, { outbox: [retried, completed] }));
+    await store.recordEffectFailure(retried.effectId, { error: 'gateway timeout', availableAt: T0 + 60_000, dead: false });
+    await store.completeEffect(completed.effectId);
+    const fresh = makeEffect('wf-1', 'refund-2', { createdAt: T0 + 2 });
+
+    await store.commit(
+      makeCommit('wf-1', 2, {
+        outbox: [
+          { ...retried, payload: { replaced: true } },
+          { ...completed, status: 'pending' },
+          fresh,
+        ],
+      }),
+    );
+
+    expect(await store.listOutbox('wf-1')).toEqual([
+      { ...retried, attempts: 1, lastError: 'gateway timeout', availableAt: T0 + 60_000 },
+      { ...completed, status: 'done' },
+      fresh,
+    ]);
+  });
+
+  test('completesEffectId marks that effect done in the same commit', async (store) => {
+    const refund = makeEffect('wf-1', 'refund-1');
+    const other = makeEffect('wf-1', 'refund-2', { createdAt: T0 + 1 });
+    await store.commit(makeCommit('wf-1', 1, { outbox: [refund, other] }));
+
+    await store.commit(makeCommit('wf-1', 2, { completesEffectId: refund.effectId }));
+
+    expect(await store.listOutbox('wf-1')).toEqual([{ ...refund, status: 'done' }, other]);
+    expect(effectIds(await store.claimOutbox(claimAt('worker-a', T0)))).toEqual([other.effectId]);
+  });
+
+  test('claimDueDeadlines returns only deadlines due at or before now, oldest first, up to the limit', async (store) => {
+    const late = makeDeadline('wf-1', T0 + 3000);
+    const first = makeDeadline('wf-1', T0 + 1000);
+    const notDue = makeDeadline('wf-1', T0 + 3001);
+    const second = makeDeadline('wf-2', T0 + 2000);
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [late, first, notDue] }));
+    await store.commit(makeCommit('wf-2', 1, { deadlines: [second] }));
+
+    expect(await store.claimDueDeadlines(claimAt('worker-a', T0 + 3000, 2))).toEqual([first, second]);
+    expect(await store.claimDueDeadlines(claimAt('worker-b', T0 + 3000, 2))).toEqual([late]);
+    expect(await store.claimDueDeadlines(claimAt('worker-c', T0 + 999))).toEqual([]);
+  });
+
+  test('a claimed deadline is withheld from other workers while the lease lives (expiry < now frees it)', async (store) => {
+    const deadline = makeDeadline('wf-1', T0);
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [deadline] }));
+
+    expect(await store.claimDueDeadlines(claimAt('worker-a', T0, 10, 1000))).toEqual([deadline]);
+    expect(await store.claimDueDeadlines(claimAt('worker-b', T0 + 1000, 10, 1000))).toEqual([]);
+    expect(await store.claimDueDeadlines(claimAt('worker-b', T0 + 1001, 10, 1000))).toEqual([deadline]);
+    expect(await store.claimDueDeadlines(claimAt('worker-a', T0 + 1500, 10, 1000))).toEqual([]);
+  });
+
+  test('a live lease is exclusive, also to its holder: polling again never returns in-flight deadlines', async (store) => {
+    const deadline = makeDeadline('wf-1', T0);
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [deadline] }));
+    await store.claimDueDeadlines(claimAt('worker-a', T0, 10, 1000));
+
+    expect(await store.claimDueDeadlines(claimAt('worker-a', T0 + 500, 10, 1000))).toEqual([]);
+    expect(await store.claimDueDeadlines(claimAt('worker-a', T0 + 1001, 10, 1000))).toEqual([deadline]);
+  });
+
+  test('a deadline deleted by a later commit is never claimed, even after the lease expired', async (store) => {
+    const fired = makeDeadline('wf-1', T0);
+    const cancelled = makeDeadline('wf-1', T0 + 10);
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [fired, cancelled] }));
+    expect(await store.claimDueDeadlines(claimAt('worker-a', T0 + 10, 1))).toEqual([fired]);
+
+    await store.commit(makeCommit('wf-1', 2, { deadlines: [] }));
+
+    expect(await store.claimDueDeadlines(claimAt('worker-b', T0 + 10 * LEASE_MS))).toEqual([]);
+  });
+
+  test('a deadline kept by a later commit keeps its lease', async (store) => {
+    const kept = makeDeadline('wf-1', T0);
+    const added = makeDeadline('wf-1', T0 + 5);
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [kept] }));
+    await store.claimDueDeadlines(claimAt('worker-a', T0));
+
+    await store.commit(makeCommit('wf-1', 2, { deadlines: [kept, added] }));
+
+    expect(await store.claimDueDeadlines(claimAt('worker-b', T0 + 10))).toEqual([added]);
+  });
+
+  test('claimOutbox returns only pending effects available at or before now, oldest first, up to the limit', async (store) => {
+    const later = makeEffect('wf-1', 'refund-1', { availableAt: T0 + 2000 });
+    const earlier = makeEffect('wf-1', 'refund-2', { availableAt: T0 + 1000, createdAt: T0 + 1 });
+    const notYet = makeEffect('wf-1', 'refund-3', { availableAt: T0 + 9000 });
+    const done = makeEffect('wf-1', 'notify-1', { kind: 'notification' });
+    const dead = makeEffect('wf-1', 'interception-1', { kind: 'interception' });
+    await store.commit(makeCommit('wf-1', 1, { outbox: [later, earlier, notYet, done, dead] }));
+    await store.completeEffect(done.effectId);
+    await store.recordEffectFailure(dead.effectId, { error: 'rejected', availableAt: T0, dead: true });
+
+    expect(await store.claimOutbox(claimAt('worker-a', T0 + 5000, 1))).toEqual([earlier]);
+    expect(await store.claimOutbox(claimAt('worker-b', T0 + 5000))).toEqual([later]);
+  });
+
+  test('a claimed effect is withheld from other workers while the lease lives (expiry < now frees it)', async (store) => {
+    const effect = makeEffect('wf-1', 'refund-1');
+    await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));
+
+    expect(await store.claimOutbox(claimAt('worker-a', T0, 10, 1000))).toEqual([effect]);
+    expect(await store.claimOutbox(claimAt('worker-b', T0 + 1000, 10, 1000))).toEqual([]);
+    expect(await store.claimOutbox(claimAt('worker-b', T0 + 1001, 10, 1000))).toEqual([effect]);
+    expect(await store.claimOutbox(claimAt('worker-a', T0 + 1500, 10, 1000))).toEqual([]);
+  });
+
+  test('recordEffectFailure counts the attempt, keeps the error, delays the retry and ends the lease', async (store) => {
+    const effect = makeEffect('wf-1', 'refund-1');
+    await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));
+    await store.claimOutbox(claimAt('worker-a', T0, 10, 120_000));
+
+    await store.recordEffectFailure(effect.effectId, { error: 'gateway timeout', availableAt: T0 + 60_000, dead: false });
+
+    const retry = { ...effect, attempts: 1, lastError: 'gateway timeout', availableAt: T0 + 60_000 };
+    expect(await store.listOutbox('wf-1')).toEqual([retry]);
+    expect(await store.claimOutbox(claimAt('worker-b', T0 + 59_999))).toEqual([]);
+    expect(await store.claimOutbox(claimAt('worker-b', T0 + 60_000))).toEqual([retry]);
+
+    await store.recordEffectFailure(effect.effectId, { error: 'HTTP 502', availableAt: T0 + 180_000, dead: false });
+    expect(await store.listOutbox('wf-1')).toEqual([{ ...retry, attempts: 2, lastError: 'HTTP 502', availableAt: T0 + 180_000 }]);
+  });
+
+  test('recordEffectFailure with dead: true marks the effect dead and it is never claimed again', async (store) => {
+    const effect = makeEffect('wf-1', 'refund-1', { attempts: 0 });
+    await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));
+
+    await store.recordEffectFailure(effect.effectId, { error: 'account closed', availableAt: T0 + 1, dead: true });
+
+    expect(await store.listOutbox('wf-1')).toEqual([
+      { ...effect, status: 'dead', attempts: 1, lastError: 'account closed', availableAt: T0 + 1 },
+    ]);
+    expect(await store.claimOutbox(claimAt('worker-a', T0 + 10 * LEASE_MS))).toEqual([]);
+  });
+
+  test('completeEffect marks the effect done and it is never claimed again', async (store) => {
+    const effect = makeEffect('wf-1', 'notify-1', { kind: 'notification' });
+    await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));
+    await store.claimOutbox(claimAt('worker-a', T0));
+
+    await store.completeEffect(effect.effectId);
+
+    expect(await store.listOutbox('wf-1')).toEqual([{ ...effect, status: 'done' }]);
+    expect(await store.claimOutbox(claimAt('worker-b', T0 + 10 * LEASE_MS))).toEqual([]);
+  });
+
+  test('a failure reported for a done effect, or for an unknown effect, changes nothing', async (store) => {
+    const effect = makeEffect('wf-1', 'refund-1');
+    await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));
+    await store.completeEffect(effect.effectId);
+
+    await store.recordEffectFailure(effect.effectId, { error: 'late failure', availableAt: T0 + 1, dead: false });
+    await store.recordEffectFailure('no-such-effect', { error: 'x', availableAt: T0, dead: true });
+    await store.completeEffect('no-such-effect');
+
+    expect(await store.listOutbox('wf-1')).toEqual([{ ...effect, status: 'done' }]);
+  });
+
+  test('getCommand returns the stored command row, undefined for an unknown id', async (store) => {
+    const command = makeCommand('cmd-1', 'wf-1');
+    await store.commit(makeCommit('wf-1', 1, { command }));
+
+    expect(await store.getCommand('cmd-1')).toEqual(command);
+    expect(await store.getCommand('cmd-2')).toBeUndefined();
+  });
+
+  test('a commit reusing a command id throws DuplicateCommandError and writes nothing (INV4)', async (store) => {
+    await store.commit(makeCommit('wf-1', 1, { command: makeCommand('cmd-1', 'wf-1') }));
+    const before = await storedState(store, 'wf-1');
+
+    const sameWorkflow = await rejection(
+      store.commit(makeCommit('wf-1', 2, { command: makeCommand('cmd-1', 'wf-1'), deadlines: [makeDeadline('wf-1', T0)] })),
+    );
+    const otherWorkflow = await rejection(store.commit(makeCommit('wf-2', 1, { command: makeCommand('cmd-1', 'wf-2') })));
+
+    expect(sameWorkflow).toBeInstanceOf(DuplicateCommandError);
+    expect(otherWorkflow).toBeInstanceOf(DuplicateCommandError);
+    expect(await storedState(store, 'wf-1')).toEqual(before);
+    expect(await store.load('wf-2')).toBeUndefined();
+    expect(await store.getCommand('cmd-1')).toEqual(makeCommand('cmd-1', 'wf-1'));
+  });
+
+  test('listAudit returns the rows of a workflow ordered by seq', async (store) => {
+    const rows = [1, 2, 3].map((seq) => makeAudit('wf-1', seq, { eventType: `EVENT_${seq}` }));
+    await store.commit(makeCommit('wf-1', 1, { audit: [rows[0]!] }));
+    await store.commit(makeCommit('wf-1', 2, { audit: [rows[2]!, rows[1]!] }));
+    await store.commit(makeCommit('wf-2', 1));
+
+    expect(await store.listAudit('wf-1')).toEqual(rows);
+    expect(await store.listAudit('wf-unknown')).toEqual([]);
+  });
+
+  test('an audit row whose (workflowId, seq) exists is refused and the commit writes nothing (INV4)', async (store) => {
+    await store.commit(makeCommit('wf-1', 1));
+    const before = await storedState(store, 'wf-1');
+
+    const error = await rejection(
+      store.commit(makeCommit('wf-1', 2, { audit: [makeAudit('wf-1', 1)], outbox: [makeEffect('wf-1', 'refund-1')] })),
+    );
+
+    expect(error).toBeInstanceOf(Error);
+    expect(await storedState(store, 'wf-1')).toEqual(before);
+  });
+
+  test('queryCancelOrders filters by merchantId, orderId, status and reason (an empty list matches nothing)', async (store) => {
+    const c1 = makeCancelOrder('c1', 'wf-1', { orderId: 'o1', merchantId: 'm1', status: 'pending', reason: 'outOfStock', createdAt: T0 + 1 });
+    const c2 = makeCancelOrder('c2', 'wf-1', { orderId: 'o1', merchantId: 'm1', status: 'refunded', reason: 'changedMind', createdAt: T0 + 2 });
+    const c3 = makeCancelOrder('c3', 'wf-2', { orderId: 'o2', merchantId: 'm1', status: 'pending', reason: 'changedMind', createdAt: T0 + 3 });
+    const c4 = makeCancelOrder('c4', 'wf-3', { orderId: 'o3', merchantId: 'm2', status: 'pending', reason: 'outOfStock', createdAt: T0 + 4 });
+    await store.commit(makeCommit('wf-1', 1, { cancelOrders: [c2, c1] }));
+    await store.commit(makeCommit('wf-2', 1, { cancelOrders: [c3] }));
+    await store.commit(makeCommit('wf-3', 1, { cancelOrders: [c4] }));
+    const query = (q: CancelOrderQuery) => store.queryCancelOrders(q).then(cancellationIds);
+
+    expect(await store.queryCancelOrders({})).toEqual({ items: [c1, c2, c3, c4], nextCursor: null });
+    expect(await query({ merchantId: 'm1' })).toEqual(['c1', 'c2', 'c3']);
+    expect(await query({ orderId: 'o1' })).toEqual(['c1', 'c2']);
+    expect(await query({ status: ['pending'] })).toEqual(['c1', 'c3', 'c4']);
+    expect(await query({ status: ['pending', 'refunded'], merchantId: 'm2' })).toEqual(['c4']);
+    expect(await query({ reason: ['changedMind'] })).toEqual(['c2', 'c3']);
+    expect(await query({ reason: ['changedMind', 'outOfStock'], status: ['refunded'] })).toEqual(['c2']);
+    expect(await query({ status: [] })).toEqual([]);
+    expect(await query({ merchantId: 'm9' })).toEqual([]);
+  });
+
+  test('queryCancelOrders filters createdAt to [createdFrom, createdTo)', async (store) => {
+    const rows = [1, 2, 3, 4].map((n) => makeCancelOrder(`c${n}`, 'wf-1', { createdAt: T0 + n }));
+    await store.commit(makeCommit('wf-1', 1, { cancelOrders: rows }));
+    const query = (q: CancelOrderQuery) => store.queryCancelOrders(q).then(cancellationIds);
+
+    expect(await query({ createdFrom: T0 + 2, createdTo: T0 + 4 })).toEqual(['c2', 'c3']);
+    expect(await query({ createdFrom: T0 + 4 })).toEqual(['c4']);
+    expect(await query({ createdTo: T0 + 2 })).toEqual(['c1']);
+  });
+
+  test('queryCancelOrders pages in (createdAt, cancellationId) order with a keyset cursor', async (store) => {
+    const createdAt = { a: 3, b: 1, c: 2, d: 2, e: 1, f: 3, g: 2 };
+    const rows = Object.entries(createdAt).map(([id, offset]) =>
+      makeCancelOrder(id, 'wf-1', { createdAt: T0 + offset, merchantId: id === 'c' ? 'other' : 'm1' }),
+    );
+    await store.commit(makeCommit('wf-1', 1, { cancelOrders: rows }));
+
+    const page1 = await store.queryCancelOrders({ merchantId: 'm1', limit: 2 });
+    expect(cancellationIds(page1)).toEqual(['b', 'e']);
+    expect(page1.nextCursor).toEqual(expect.any(String));
+
+    // Keyset, not offset: a row inserted before the cursor shifts nothing after it.
+    await store.commit(makeCommit('wf-1', 2, { cancelOrders: [makeCancelOrder('a0', 'wf-1', { createdAt: T0, merchantId: 'm1' })] }));
+
+    const page2 = await store.queryCancelOrders({ merchantId: 'm1', limit: 2, cursor: page1.nextCursor });
+    expect(cancellationIds(page2)).toEqual(['d', 'g']);
+    const page3 = await store.queryCancelOrders({ merchantId: 'm1', limit: 2, cursor: page2.nextCursor });
+    expect(page3).toEqual({ items: [rows[0], rows[5]], nextCursor: null });
+  });
+
+  test('queryCancelOrders refuses a limit outside 1..500 and a malformed cursor', async (store) => {
+    await expect(store.queryCancelOrders({ limit: 0 })).rejects.toThrow(RangeError);
+    await expect(store.queryCancelOrders({ limit: 501 })).rejects.toThrow(RangeError);
+    await expect(store.queryCancelOrders({ cursor: 'not-a-cursor' })).rejects.toThrow(RangeError);
+    expect(await store.queryCancelOrders({ limit: 500 })).toEqual({ items: [], nextCursor: null });
+  });
+
+  test('upserting a cancel order replaces the row with the same cancellationId', async (store) => {
+    await store.commit(makeCommit('wf-1', 1, { cancelOrders: [makeCancelOrder('c1', 'wf-1')] }));
+    const refunded = makeCancelOrder('c1', 'wf-1', { status: 'refunded', refundTriggerKind: 'merchantAgreed', updatedAt: T0 + 5 });
+
+    await store.commit(makeCommit('wf-1', 2, { cancelOrders: [refunded] }));
+
+    expect(await store.queryCancelOrders({})).toEqual({ items: [refunded], nextCursor: null });
+  });
+
+  test('nextDueAt returns the earliest pending deadline, or null when there is none', async (store) => {
+    expect(await store.nextDueAt()).toBeNull();
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0 + 5000), makeDeadline('wf-1', T0 + 8000)] }));
+    await store.commit(makeCommit('wf-2', 1, { deadlines: [makeDeadline('wf-2', T0 + 3000)] }));
+    expect(await store.nextDueAt()).toBe(T0 + 3000);
+
+    await store.commit(makeCommit('wf-2', 2, { deadlines: [] }));
+    expect(await store.nextDueAt()).toBe(T0 + 5000);
+    await store.commit(makeCommit('wf-1', 2, { deadlines: [] }));
+    expect(await store.nextDueAt()).toBeNull();
+  });
+
+  test('two commits racing on the same expectedVersion: exactly one succeeds, the other throws VersionConflictError', async (store) => {
+    await store.commit(makeCommit('wf-1', 1));
+    const racers = ['a', 'b'].map((name) =>
+      makeCommit('wf-1', 2, {
+        workflow: makeWorkflow('wf-1', 2, { snapshot: { winner: name } }),
+        audit: [makeAudit('wf-1', 2, { actorId: name })],
+        deadlines: [makeDeadline('wf-1', T0 + (name === 'a' ? 1 : 2))],
+      }),
+    );
+
+    const outcomes = await Promise.all(racers.map((commit) => store.commit(commit).then(() => 'ok', (error: unknown) => error)));
+
+    expect(outcomes.filter((outcome) => outcome === 'ok')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome instanceof VersionConflictError)).toHaveLength(1);
+    const winner = racers[outcomes.indexOf('ok')]!;
+    expect(await storedState(store, 'wf-1')).toMatchObject({
+      workflow: winner.workflow,
+      audit: [makeAudit('wf-1', 1), ...winner.audit],
+      deadlines: winner.deadlines,
+    });
+  });
+
+  test('two creates racing on the same workflow id: exactly one succeeds, the other throws VersionConflictError', async (store) => {
+    const racers = ['a', 'b'].map((name) =>
+      makeCommit('wf-1', 1, { workflow: makeWorkflow('wf-1', 1, { snapshot: { winner: name } }) }),
+    );
+
+    const outcomes = await Promise.all(racers.map((commit) => store.commit(commit).then(() => 'ok', (error: unknown) => error)));
+
+    expect(outcomes.filter((outcome) => outcome === 'ok')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome instanceof VersionConflictError)).toHaveLength(1);
+    expect(await store.load('wf-1')).toEqual(racers[outcomes.indexOf('ok')]!.workflow);
+  });
+}
+
+export const STORE_CONTRACT_TEST_COUNT = countTests(contract);
+
+/**
+ * Registers the contract for one implementation. `makeStore` runs before every test (the suite calls
+ * `migrate()`); after every test the store is closed, then `cleanup` runs.
+ */
+export function describeStoreContract(
+  name: string,
+  makeStore: () => Promise<WorkflowStore>,
+  cleanup?: () => Promise<void>,
+): void {
+  describe(`WorkflowStore contract: ${name}`, () => {
+    let store: WorkflowStore | undefined;
+
+    beforeEach(async () => {
+      store = await makeStore();
+      await store.migrate();
+    });
+
+    afterEach(async () => {
+      await store?.close();
+      store = undefined;
+      await cleanup?.();
+    });
+
+    contract((title, body) =>
+      it(title, async () => {
+        if (!store) throw new Error('store not created');
+        await body(store);
+      }),
+    );
+  });
+}

@@ -1,0 +1,4 @@
+import { createMemoryStore } from '../src/runtime/memory-store.js';
+import { describeStoreContract } from './store-contract.js';
+
+describeStoreContract('memory', async () => createMemoryStore());

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../src/runtime/sqlite-store.js';
+import type { WorkflowStore } from '../src/runtime/store.js';
+import {
+  claimAt,
+  describeStoreContract,
+  makeAudit,
+  makeCancelOrder,
+  makeCommand,
+  makeCommit,
+  makeDeadline,
+  makeEffect,
+  rejection,
+  storedState,
+  T0,
+} from './store-contract.js';
+
+const dirs: string[] = [];
+function tempDbFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'jd-dispute-store-'));
+  dirs.push(dir);
+  return join(dir, 'store.db');
+}
+const removeTempDirs = async () => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+};
+
+describeStoreContract('SQLite', async () => createSqliteStore({ filename: tempDbFile() }), removeTempDirs);
+
+describe('SQLite store on disk', () => {
+  const open: WorkflowStore[] = [];
+  const openStore = async (filename: string) => {
+    const store = createSqliteStore({ filename });
+    open.push(store);
+    await store.migrate();
+    return store;
+  };
+
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close().catch(() => {});
+    await removeTempDirs();
+  });
+
+  it('keeps every row and live leases across close and reopen of the same file (INV5)', async () => {
+    const filename = tempDbFile();
+    const first = await openStore(filename);
+    const deadline = makeDeadline('wf-1', T0);
+    const commit = makeCommit('wf-1', 1, {
+      deadlines: [deadline, makeDeadline('wf-1', T0 + 5000)],
+      outbox: [makeEffect('wf-1', 'refund-1')],
+      cancelOrders: [makeCancelOrder('cancel-1', 'wf-1')],
+      command: makeCommand('cmd-1', 'wf-1'),
+    });
+    await first.commit(commit);
+    await first.claimDueDeadlines(claimAt('worker-a', T0));
+    const before = await storedState(first, 'wf-1');
+    await first.close();
+
+    const reopened = await openStore(filename);
+
+    expect(await storedState(reopened, 'wf-1')).toEqual(before);
+    expect(await reopened.getCommand('cmd-1')).toEqual(commit.command);
+    expect(await reopened.claimDueDeadlines(claimAt('worker-b', T0 + 1))).toEqual([]);
+  });
+
+  it('runs in WAL mode and records its schema version in user_version', async () => {
+    const filename = tempDbFile();
+    await openStore(filename);
+
+    const probe = new Database(filename, { readonly: true });
+    try {
+      expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(probe.pragma('user_version', { simple: true })).toBe(1);
+    } finally {
+      probe.close();
+    }
+  });
+
+  it('refuses to migrate a database written by a newer schema version', async () => {
+    const filename = tempDbFile();
+    const newer = new Database(filename);
+    newer.pragma('user_version = 99');
+    newer.close();
+
+    await expect(openStore(filename)).rejects.toThrow(/schema version 99/);
+  });
+
+  it('a commit failing mid-way (NOT NULL violation in a cancel-order row) leaves nothing behind (INV4)', async () => {
+    const store = await openStore(tempDbFile());
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0)] }));
+    const before = await storedState(store, 'wf-1');
+
+    const error = await rejection(
+      store.commit(
+        makeCommit('wf-1', 2, {
+          audit: [makeAudit('wf-1', 2)],
+          deadlines: [makeDeadline('wf-1', T0 + 1)],
+          outbox: [makeEffect('wf-1', 'refund-1')],
+          command: makeCommand('cmd-1', 'wf-1'),
+          cancelOrders: [makeCancelOrder('cancel-1', 'wf-1', { status: null as unknown as string })],
+        }),
+      ),
+    );
+
+    expect(String(error)).toMatch(/NOT NULL/);
+    expect(await storedState(store, 'wf-1')).toEqual(before);
+    expect(await store.getCommand('cmd-1')).toBeUndefined();
+  });
+});
