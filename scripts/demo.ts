@@ -1,0 +1,243 @@
+/**
+ * A tour of the durable runtime: `npm run demo`.
+ *
+ * Five orders go through the JD cancel-order dispute policy on the embedded SQLite store (a temp file)
+ * with a manual clock and in-process payment and logistics services. Each order's timeline is read back
+ * from its audit trail. Then the runtime is dropped in the middle of a 48H window, a new one opens the
+ * same file after the 48H have passed, and a single tick refunds the order, exactly once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isWorkflowError } from '../src/errors.js';
+import { cancellationStatusLabel } from '../src/labels.js';
+import {
+  createSandboxLogistics,
+  createSandboxNotifications,
+  createSandboxPayments,
+  createSqliteStore,
+  createWorkflowRuntime,
+  type WorkflowRuntime,
+} from '../src/runtime/index.js';
+import type { CancellationStatus } from '../src/schemas/common.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+// --- the world around the runtime ------------------------------------------------------------------
+
+const dir = mkdtempSync(join(tmpdir(), 'jd-dispute-demo-'));
+const filename = join(dir, 'workflows.db');
+/** A manual clock: time moves only when the demo says so. */
+const clock = { time: Date.UTC(2026, 0, 5, 1, 0), now: () => clock.time };
+// The payment and logistics services outlive any runtime, as real ones would.
+const payments = createSandboxPayments();
+const logistics = createSandboxLogistics();
+const notifications = createSandboxNotifications();
+
+async function openRuntime(): Promise<WorkflowRuntime> {
+  const store = createSqliteStore({ filename });
+  await store.migrate();
+  return createWorkflowRuntime({ store, clock, payments, logistics, notifications });
+}
+
+const customer = { role: 'customer', id: 'customer-1' };
+const merchant = { role: 'merchant', id: 'merchant-1' };
+const platform = { role: 'platform', id: 'cs-7' };
+const order = (orderId: string, deliveredBy: 'JD' | 'MERCHANT', shipped = false) => ({
+  orderId,
+  merchantId: merchant.id,
+  customerId: customer.id,
+  deliveredBy,
+  shipped,
+});
+
+// --- printing ------------------------------------------------------------------------------------------
+
+const say = (line = '') => console.log(line);
+const heading = (title: string) => say(`\n━━ ${title} ${'━'.repeat(Math.max(0, 92 - title.length))}`);
+
+const sinceStart = (at: number, start: number) => {
+  const minutes = Math.round((at - start) / MINUTE);
+  return `+${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+};
+
+/** A state value as a status name: `{ refunding: 'requesting' }` is `refunding`. */
+const statusOf = (value: unknown): string =>
+  typeof value === 'string' ? value : value && typeof value === 'object' ? (Object.keys(value)[0] ?? '?') : '—';
+
+function describeEvent(event: Record<string, unknown>, disputeId: string): string {
+  const type = String(event.type);
+  if (type.startsWith('xstate.after.')) return `⏰ ${String(event.timer)} elapsed`;
+  const detail = event.plan ?? event.ruling ?? event.cancellationId ?? '';
+  return `${type} ${String(detail).replace(`${disputeId}.`, '…')}`.trim();
+}
+
+/** The order's timeline, read from its audit trail (D9). */
+async function printTimeline(runtime: WorkflowRuntime, workflowId: string, start: number, disputeId: string) {
+  say(`  ${'time'.padEnd(7)} ${'actor'.padEnd(22)} ${'event'.padEnd(44)} ${'dispute'.padEnd(29)} cancel order`);
+  for (const row of await runtime.getAuditTrail(workflowId)) {
+    const state = row.resultingState as Record<string, unknown>;
+    const cancelOrders = Object.entries(state)
+      .filter(([id]) => id !== 'order' && id !== disputeId)
+      .map(([id, value]) => {
+        const status = statusOf(value) as CancellationStatus;
+        return `${id.replace(`${disputeId}.`, '…')}: ${status} ${cancellationStatusLabel(status, 'zh-CN')}`;
+      });
+    say(
+      `  ${sinceStart(row.at, start).padEnd(7)} ${`${row.role}:${row.actorId}`.padEnd(22)} ${describeEvent(row.event as Record<string, unknown>, disputeId).padEnd(44)} ${statusOf(state[disputeId]).padEnd(29)} ${cancelOrders.join(', ') || '—'}`,
+    );
+  }
+}
+
+/** Sends one command; a refusal is printed, not thrown (it changed nothing: INV4). */
+async function send(runtime: WorkflowRuntime, workflowId: string, commandId: string, event: Record<string, unknown>) {
+  try {
+    // Command ids are global idempotency keys: scope them to the order.
+    await runtime.dispatch({ workflowId, commandId: `${workflowId}:${commandId}`, event });
+  } catch (error) {
+    if (!isWorkflowError(error)) throw error;
+    say(`  ${sinceStart(clock.time, start).padEnd(7)} ✗ refused, nothing written (${error.name}): ${error.message}`);
+  }
+}
+
+// --- the tour ------------------------------------------------------------------------------------------
+
+say('JD cancel-order disputes on the durable runtime');
+say(`store: embedded SQLite at ${filename}; clock: manual; payments and JD logistics: in-process sandboxes`);
+
+let runtime = await openRuntime();
+/** Start of the current order's story: timelines count from here. */
+let start = clock.time;
+
+// 1. P1: the system refunds at once; nobody submits or reviews a cancel order.
+heading('1. DIRECT_REFUND (直接退款), merchant-delivered order');
+await runtime.openOrder({ input: order('order-1001', 'MERCHANT') });
+await send(runtime, 'order-1001', 'c1', { type: 'dispute.opened', by: customer, disputeId: 'dispute-1001' });
+clock.time += 30 * MINUTE;
+await send(runtime, 'order-1001', 'c2', { type: 'merchant.planSubmitted', by: merchant, plan: 'DIRECT_REFUND' });
+await runtime.tick(); // the outbox calls the payment service; its answer comes back as a command
+clock.time += 90 * MINUTE;
+await send(runtime, 'order-1001', 'c3', { type: 'customer.settlementConfirmed', by: customer });
+await printTimeline(runtime, 'order-1001', start, 'dispute-1001');
+
+// 2. P2: nothing is refunded, and the customer's pending cancel order is left for the merchant.
+heading('2. NEGOTIATED_REJECT (已协商驳回取消) with a pending customer cancel order');
+clock.time += 24 * HOUR;
+start = clock.time;
+await runtime.openOrder({ input: order('order-1002', 'MERCHANT') });
+await send(runtime, 'order-1002', 'c1', { type: 'cancellation.submitted', by: customer, cancellationId: 'cancel-1002' });
+clock.time += 5 * MINUTE;
+await send(runtime, 'order-1002', 'c2', { type: 'dispute.opened', by: customer, disputeId: 'dispute-1002' });
+clock.time += HOUR;
+await send(runtime, 'order-1002', 'c3', { type: 'merchant.planSubmitted', by: merchant, plan: 'NEGOTIATED_REJECT' });
+await runtime.tick();
+for (const followUp of (await runtime.getWorkflow('order-1002')).followUps) {
+  say(`  ➜ P2 follow-up for the merchant: ${followUp.kind} ${followUp.cancellationId} (not rejected automatically)`);
+}
+for (const sent of notifications.sent.filter((n) => n.orderId === 'order-1002')) {
+  say(`  ✉ notification to the ${sent.recipient}: ${sent.kind}`);
+}
+clock.time += 2 * HOUR;
+await send(runtime, 'order-1002', 'c4', { type: 'merchant.cancellationRejected', by: merchant, cancellationId: 'cancel-1002' });
+await send(runtime, 'order-1002', 'c5', { type: 'customer.settlementConfirmed', by: customer });
+await printTimeline(runtime, 'order-1002', start, 'dispute-1002');
+
+// 3. P3b: after 48H a JD-delivered order is approved and intercepted; a successful interception refunds.
+heading('3. WAIT_48H_INTERCEPT (已协商同意等待48H物流拦截), JD-delivered and shipped');
+clock.time += 24 * HOUR;
+start = clock.time;
+await runtime.openOrder({ input: order('order-1003', 'JD', true) });
+await send(runtime, 'order-1003', 'c1', { type: 'dispute.opened', by: customer, disputeId: 'dispute-1003' });
+clock.time += HOUR;
+await send(runtime, 'order-1003', 'c2', { type: 'merchant.planSubmitted', by: merchant, plan: 'WAIT_48H_INTERCEPT' });
+await runtime.tick();
+clock.time += 48 * HOUR; // the 48H pass
+await runtime.tick(); // 48H → 通过并拦截 → JD logistics intercepts → refund
+clock.time += HOUR;
+await send(runtime, 'order-1003', 'c3', { type: 'customer.settlementConfirmed', by: customer });
+await printTimeline(runtime, 'order-1003', start, 'dispute-1003');
+
+// 4. P4/D6: evidence, a ruling against the merchant, and a refund through a cancel order.
+heading('4. PLATFORM_RULING (无法自主处理,需平台介入判责) with evidence, ruled MERCHANT_LIABLE');
+clock.time += 24 * HOUR;
+start = clock.time;
+await runtime.openOrder({ input: order('order-1004', 'MERCHANT') });
+await send(runtime, 'order-1004', 'c1', { type: 'dispute.opened', by: customer, disputeId: 'dispute-1004' });
+clock.time += 2 * HOUR;
+await send(runtime, 'order-1004', 'c2', {
+  type: 'merchant.planSubmitted',
+  by: merchant,
+  plan: 'PLATFORM_RULING',
+  evidence: {
+    reason: 'GOODS_ALREADY_SHIPPED',
+    proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'receipt-1004.jpg', sizeBytes: 180_000 }],
+    explanation: 'The parcel left our warehouse two hours before the cancellation request.',
+  },
+});
+await runtime.tick();
+clock.time += 4 * HOUR;
+await send(runtime, 'order-1004', 'c3', { type: 'platform.ruled', by: platform, ruling: 'MERCHANT_LIABLE' });
+await runtime.tick();
+await printTimeline(runtime, 'order-1004', start, 'dispute-1004');
+
+// 5. X1: under the grey-rollout policy `fail`, a refund plan fails while a customer cancel order is pending.
+heading("5. X1 conflict: the plan fails, the merchant approves the customer's cancel order instead");
+clock.time += 24 * HOUR;
+start = clock.time;
+await runtime.openOrder({ input: order('order-1005', 'MERCHANT') });
+await send(runtime, 'order-1005', 'c1', { type: 'cancellation.submitted', by: customer, cancellationId: 'cancel-1005' });
+clock.time += 10 * MINUTE;
+await send(runtime, 'order-1005', 'c2', { type: 'dispute.opened', by: customer, disputeId: 'dispute-1005' });
+clock.time += HOUR;
+await send(runtime, 'order-1005', 'c3', { type: 'merchant.planSubmitted', by: merchant, plan: 'DIRECT_REFUND' });
+clock.time += 5 * MINUTE;
+await send(runtime, 'order-1005', 'c4', { type: 'merchant.cancellationApproved', by: merchant, cancellationId: 'cancel-1005' });
+await runtime.tick();
+clock.time += HOUR;
+await send(runtime, 'order-1005', 'c5', { type: 'customer.disputeWithdrawn', by: customer });
+await printTimeline(runtime, 'order-1005', start, 'dispute-1005');
+
+// X2: the merchant console's cancel-order module, through the store.
+heading('X2: cancel orders created by dispute plans (merchant console query)');
+const page = await runtime.queryCancelOrders({
+  merchantId: merchant.id,
+  reason: ['DIRECT_REFUND_DISPUTE_PLAN', 'INTERCEPT_48H_DISPUTE_PLAN', 'PLATFORM_RULING_REFUND'],
+});
+for (const item of page.items) {
+  say(`  ${item.cancellationId.padEnd(28)} ${item.statusLabel['zh-CN']}  ${item.reasonLabel['zh-CN']}`);
+}
+
+// 6. INV5: the process stops in the middle of the 48H and comes back after it.
+heading('6. Restart: the runtime is dropped in the middle of a 48H window');
+clock.time += 24 * HOUR;
+start = clock.time;
+await runtime.openOrder({ input: order('order-1006', 'MERCHANT') });
+await send(runtime, 'order-1006', 'c1', { type: 'dispute.opened', by: customer, disputeId: 'dispute-1006' });
+await send(runtime, 'order-1006', 'c2', { type: 'merchant.planSubmitted', by: merchant, plan: 'WAIT_48H_INTERCEPT' });
+await runtime.tick();
+clock.time += 20 * HOUR;
+await runtime.close();
+say(`  ${sinceStart(clock.time, start)}  runtime closed and dropped; nothing runs while it is down`);
+clock.time += 30 * HOUR;
+runtime = await openRuntime();
+const [deadline] = (await runtime.getWorkflow('order-1006')).deadlines;
+say(`  ${sinceStart(clock.time, start)}  a new runtime opens ${filename}`);
+if (deadline) {
+  say(`          pending: ${deadline.timer} due at ${sinceStart(deadline.dueAt, start)}, overdue by ${sinceStart(clock.time, deadline.dueAt).slice(1)}`);
+}
+const round = await runtime.tick();
+say(`          one tick: ${round.deadlinesFired} deadline fired, ${round.effectsDelivered} effect(s) delivered`);
+await runtime.tick(); // a second tick finds nothing to do
+await printTimeline(runtime, 'order-1006', start, 'dispute-1006');
+const key = 'dispute-1006.intercept-48h';
+say(`  payment sandbox: refunds executed for ${key}: ${payments.executionCount(key)}`);
+
+heading('Refunds executed by the payment sandbox (INV1: at most one per order)');
+for (const execution of payments.executions()) {
+  say(`  ${execution.orderId.padEnd(12)} ${execution.idempotencyKey.padEnd(28)} ${execution.paymentRef}`);
+}
+
+await runtime.close();
+rmSync(dir, { recursive: true, force: true });
+say('\nDone. `npm run soak:kill` SIGKILLs a runtime process hundreds of times and checks the same guarantees.');

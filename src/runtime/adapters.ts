@@ -1,0 +1,58 @@
+import type { InterceptionRequested, NotificationRequested, RefundRequested } from '../schemas/effects.js';
+
+/**
+ * The services a host application plugs into the durable runtime. The outbox dispatcher calls them
+ * at least once per effect, always with the same idempotency key, so each service must deduplicate.
+ * Throwing (or not answering before the dispatcher's timeout) is a *delivery* failure: the dispatcher
+ * retries the same effect later. Answering `failed` is a *business* answer: it goes to the machine,
+ * which decides what happens next (C4: back off and request a new attempt).
+ */
+
+export interface AdapterCall {
+  /** Aborted when the dispatcher stops waiting (timeout). */
+  signal: AbortSignal;
+}
+
+/** C4: one refund request. `idempotencyKey` is the cancel order id; `attempt` counts business attempts. */
+export type RefundRequest = Omit<RefundRequested, 'type'>;
+
+export type RefundOutcome =
+  /** The money moved (now, or on an earlier call with the same key: answer the original result). */
+  | { status: 'succeeded'; paymentRef: string }
+  /** The payment service declined; the cancel order backs off and tries again (C4). */
+  | { status: 'failed'; error: string }
+  /** The result will arrive later as a `payment.refundSucceeded` / `payment.refundFailed` command. */
+  | { status: 'accepted' };
+
+/**
+ * The host's payment service (INV1): it must execute **at most one refund per idempotency key** and
+ * answer a repeated key with the original success. A declined attempt must not use the key up, so that
+ * the machine's next attempt (same key) can still succeed.
+ */
+export interface PaymentService {
+  refund(request: RefundRequest, call: AdapterCall): Promise<RefundOutcome>;
+}
+
+/** P3b: ask JD logistics to intercept the parcel. */
+export type InterceptionRequest = Omit<InterceptionRequested, 'type'>;
+
+export type InterceptionOutcome =
+  | { status: 'succeeded' }
+  | { status: 'failed'; note?: string }
+  /** The result arrives later as a `logistics.interceptSucceeded` / `logistics.interceptFailed` command. */
+  | { status: 'accepted' };
+
+export interface LogisticsService {
+  intercept(request: InterceptionRequest, call: AdapterCall): Promise<InterceptionOutcome>;
+}
+
+/** A message to a party (P2 follow-up, X1 failure, D3/D4 requests, C4 refund failure). */
+export type Notification = Omit<NotificationRequested, 'type'> & { idempotencyKey: string };
+
+export interface NotificationService {
+  notify(notification: Notification, call: AdapterCall): Promise<void>;
+}
+
+/** Who the results of effects come from, in the audit trail. */
+export const PAYMENTS_SENDER = { role: 'system', id: 'payments' } as const;
+export const LOGISTICS_SENDER = { role: 'system', id: 'jd-logistics' } as const;

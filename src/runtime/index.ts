@@ -1,0 +1,69 @@
+// The durable runtime: many orders' workflows on a WorkflowStore, with durable timers and an outbox.
+export { createWorkflowRuntime, deadlineIdOf, payloadHash, RuntimeClosedError } from './runtime.js';
+export type {
+  CancelOrderListItem,
+  CommandResult,
+  DispatchRequest,
+  DisputeView,
+  OpenOrderInput,
+  OpenOrderRequest,
+  RuntimeClock,
+  TickResult,
+  WorkflowRuntime,
+  WorkflowRuntimeOptions,
+  WorkflowView,
+} from './runtime.js';
+export { DEFAULT_DELIVERY_POLICY, deliveryBackoffMs, DeliveryTimeoutError } from './outbox.js';
+export type { DeliveryPolicy } from './outbox.js';
+
+// Host adapters and their in-process sandboxes
+export { LOGISTICS_SENDER, PAYMENTS_SENDER } from './adapters.js';
+export type {
+  AdapterCall,
+  InterceptionOutcome,
+  InterceptionRequest,
+  LogisticsService,
+  Notification,
+  NotificationService,
+  PaymentService,
+  RefundOutcome,
+  RefundRequest,
+} from './adapters.js';
+export {
+  createSandboxLogistics,
+  createSandboxNotifications,
+  createSandboxPayments,
+  SandboxUnavailableError,
+  SimulatedCrashError,
+} from './sandbox-adapters.js';
+export type {
+  InterceptionCall,
+  RefundCall,
+  RefundExecution,
+  SandboxLogistics,
+  SandboxLogisticsOptions,
+  SandboxNotifications,
+  SandboxPayments,
+  SandboxPaymentsOptions,
+} from './sandbox-adapters.js';
+
+// Stores: the interface, in memory, and embedded SQLite (the default durable store)
+export { createMemoryStore } from './memory-store.js';
+export { createSqliteStore } from './sqlite-store.js';
+export type { SqliteStoreOptions } from './sqlite-store.js';
+export { VersionConflictError } from './store.js';
+export type {
+  AuditRow,
+  CancelOrderQuery,
+  CancelOrderRow,
+  Claim,
+  CommandRow,
+  Commit,
+  DeadlineRow,
+  OutboxKind,
+  OutboxRow,
+  OutboxStatus,
+  Page,
+  WorkflowRecord,
+  WorkflowStore,
+} from './store.js';

@@ -1,0 +1,250 @@
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import type {
+  InterceptionOutcome,
+  InterceptionRequest,
+  LogisticsService,
+  Notification,
+  NotificationService,
+  PaymentService,
+  RefundOutcome,
+  RefundRequest,
+} from './adapters.js';
+
+/**
+ * In-process payment, logistics and notification services for demos and tests, behind the same
+ * interfaces as the real ones. Deterministic (no clock, no randomness) and scriptable: fail the next
+ * calls, decline business attempts, never answer, or execute and then "crash" before answering.
+ */
+
+/** Thrown by a sandbox told to fail a call (a delivery failure, e.g. the network is down). */
+export class SandboxUnavailableError extends Error {
+  override readonly name = 'SandboxUnavailableError';
+}
+
+/** Thrown after a refund was executed, as if the process died before it could record the answer. */
+export class SimulatedCrashError extends Error {
+  override readonly name = 'SimulatedCrashError';
+}
+
+/** One refund that moved money. */
+export interface RefundExecution {
+  idempotencyKey: string;
+  orderId: string;
+  cancellationId: string;
+  attempt: number;
+  paymentRef: string;
+}
+
+export interface RefundCall {
+  request: RefundRequest;
+  /** What the call did: executed a refund, answered from an earlier execution, declined, threw, hung. */
+  result: 'executed' | 'deduplicated' | 'declined' | 'threw' | 'hung' | 'crashed';
+}
+
+export interface SandboxPaymentsOptions {
+  /**
+   * Keep executed refunds in this file (JSON lines), so a restarted process sees what an earlier one
+   * executed, as a real payment service would. Without it the ledger lives in memory.
+   */
+  ledgerFile?: string;
+  /** Business attempts 1..n of each refund are declined (`failed`): the machine's C4 retry. */
+  declineAttempts?: number;
+  /** Decides per execution whether to "crash" right after executing (see `crashAfterExecuting`). */
+  crashWhen?: (execution: RefundExecution) => boolean;
+  /** What a crash does; default: throw SimulatedCrashError. A worker process may SIGKILL itself here. */
+  onCrash?: (execution: RefundExecution) => void;
+}
+
+export interface SandboxPayments extends PaymentService {
+  /** The next `n` calls throw without doing anything (delivery failure). */
+  failNextCalls(n: number, message?: string): void;
+  /** The next `n` calls never answer (the dispatcher times out). */
+  hangNextCalls(n: number): void;
+  /** Business attempts 1..n of the given cancel order (or of every one) are declined. */
+  declineAttempts(n: number, cancellationId?: string): void;
+  /** The next `n` refunds that execute then "crash" before answering. */
+  crashAfterExecuting(n: number): void;
+  /** Every refund that moved money, oldest first. */
+  executions(): RefundExecution[];
+  /** How many refunds moved money for this key (or in total). */
+  executionCount(idempotencyKey?: string): number;
+  readonly calls: RefundCall[];
+}
+
+const never = <T>() => new Promise<T>(() => {});
+
+export function createSandboxPayments(options: SandboxPaymentsOptions = {}): SandboxPayments {
+  const ledger = new Map<string, RefundExecution>();
+  const order: RefundExecution[] = [];
+  if (options.ledgerFile && existsSync(options.ledgerFile)) {
+    for (const line of readFileSync(options.ledgerFile, 'utf8').split('\n')) {
+      // A torn last line (the process died mid-write) did not execute anything.
+      if (!line.trim()) continue;
+      let execution: RefundExecution;
+      try {
+        execution = JSON.parse(line) as RefundExecution;
+      } catch {
+        continue;
+      }
+      order.push(execution);
+      if (!ledger.has(execution.idempotencyKey)) ledger.set(execution.idempotencyKey, execution);
+    }
+  }
+  const calls: RefundCall[] = [];
+  let failing = 0;
+  let failMessage = 'payment service unavailable';
+  let hanging = 0;
+  let crashing = 0;
+  let declineAll = options.declineAttempts ?? 0;
+  const declinePer = new Map<string, number>();
+
+  const execute = (request: RefundRequest): RefundExecution => {
+    const execution: RefundExecution = {
+      idempotencyKey: request.idempotencyKey,
+      orderId: request.orderId,
+      cancellationId: request.cancellationId,
+      attempt: request.attempt,
+      paymentRef: `sandbox-pay-${request.idempotencyKey}`,
+    };
+    // The ledger write is the money movement: it is on disk before anyone hears of it.
+    if (options.ledgerFile) appendFileSync(options.ledgerFile, `${JSON.stringify(execution)}\n`);
+    ledger.set(execution.idempotencyKey, execution);
+    order.push(execution);
+    return execution;
+  };
+
+  return {
+    calls,
+    async refund(request): Promise<RefundOutcome> {
+      if (failing > 0) {
+        failing -= 1;
+        calls.push({ request, result: 'threw' });
+        throw new SandboxUnavailableError(failMessage);
+      }
+      if (hanging > 0) {
+        hanging -= 1;
+        calls.push({ request, result: 'hung' });
+        return never();
+      }
+      const earlier = ledger.get(request.idempotencyKey);
+      if (earlier) {
+        calls.push({ request, result: 'deduplicated' });
+        return { status: 'succeeded', paymentRef: earlier.paymentRef };
+      }
+      const declined = declinePer.get(request.cancellationId) ?? declineAll;
+      if (request.attempt <= declined) {
+        calls.push({ request, result: 'declined' });
+        return { status: 'failed', error: `sandbox declined attempt ${request.attempt}` };
+      }
+      const execution = execute(request);
+      const crash = crashing > 0 || (options.crashWhen?.(execution) ?? false);
+      if (crash) {
+        if (crashing > 0) crashing -= 1;
+        calls.push({ request, result: 'crashed' });
+        if (options.onCrash) options.onCrash(execution);
+        throw new SimulatedCrashError(`crashed after executing refund ${execution.idempotencyKey}`);
+      }
+      calls.push({ request, result: 'executed' });
+      return { status: 'succeeded', paymentRef: execution.paymentRef };
+    },
+    failNextCalls(n, message) {
+      failing = n;
+      if (message) failMessage = message;
+    },
+    hangNextCalls(n) {
+      hanging = n;
+    },
+    declineAttempts(n, cancellationId) {
+      if (cancellationId === undefined) declineAll = n;
+      else declinePer.set(cancellationId, n);
+    },
+    crashAfterExecuting(n) {
+      crashing = n;
+    },
+    executions: () => [...order],
+    executionCount: (key) => (key === undefined ? order.length : order.filter((e) => e.idempotencyKey === key).length),
+  };
+}
+
+export interface InterceptionCall {
+  request: InterceptionRequest;
+  result: InterceptionOutcome['status'] | 'threw' | 'hung';
+}
+
+export interface SandboxLogisticsOptions {
+  /** How JD logistics answers (default: `succeeded` at once). */
+  outcome?: InterceptionOutcome['status'];
+}
+
+export interface SandboxLogistics extends LogisticsService {
+  /** How interceptions of this cancel order (or of every one) end. */
+  setOutcome(outcome: InterceptionOutcome['status'], cancellationId?: string): void;
+  failNextCalls(n: number, message?: string): void;
+  hangNextCalls(n: number): void;
+  readonly calls: InterceptionCall[];
+}
+
+export function createSandboxLogistics(options: SandboxLogisticsOptions = {}): SandboxLogistics {
+  const calls: InterceptionCall[] = [];
+  let defaultOutcome = options.outcome ?? 'succeeded';
+  const outcomes = new Map<string, InterceptionOutcome['status']>();
+  let failing = 0;
+  let failMessage = 'JD logistics unavailable';
+  let hanging = 0;
+  return {
+    calls,
+    async intercept(request): Promise<InterceptionOutcome> {
+      if (failing > 0) {
+        failing -= 1;
+        calls.push({ request, result: 'threw' });
+        throw new SandboxUnavailableError(failMessage);
+      }
+      if (hanging > 0) {
+        hanging -= 1;
+        calls.push({ request, result: 'hung' });
+        return never();
+      }
+      const status = outcomes.get(request.cancellationId) ?? defaultOutcome;
+      calls.push({ request, result: status });
+      return status === 'failed' ? { status, note: 'sandbox: the parcel could not be intercepted' } : { status };
+    },
+    setOutcome(outcome, cancellationId) {
+      if (cancellationId === undefined) defaultOutcome = outcome;
+      else outcomes.set(cancellationId, outcome);
+    },
+    failNextCalls(n, message) {
+      failing = n;
+      if (message) failMessage = message;
+    },
+    hangNextCalls(n) {
+      hanging = n;
+    },
+  };
+}
+
+export interface SandboxNotifications extends NotificationService {
+  /** Delivered notifications; a repeated idempotency key is delivered once. */
+  readonly sent: Notification[];
+  failNextCalls(n: number): void;
+}
+
+export function createSandboxNotifications(): SandboxNotifications {
+  const sent: Notification[] = [];
+  const keys = new Set<string>();
+  let failing = 0;
+  return {
+    sent,
+    async notify(notification) {
+      if (failing > 0) {
+        failing -= 1;
+        throw new SandboxUnavailableError('notification service unavailable');
+      }
+      if (keys.has(notification.idempotencyKey)) return;
+      keys.add(notification.idempotencyKey);
+      sent.push(notification);
+    },
+    failNextCalls(n) {
+      failing = n;
+    },
+  };
+}
