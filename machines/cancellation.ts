@@ -46,6 +46,13 @@ export interface CancellationOutput {
 
 type CancellationEmitted = RefundRequested | InterceptionRequested | NotificationRequested;
 
+/**
+ * C4/INV1: the payment service deduplicates refunds on this key: the cancel order, scoped by its order
+ * so that ids a host reuses across orders can never merge two customers' refunds.
+ */
+export const refundIdempotencyKey = (context: { orderId: string; cancellationId: string }) =>
+  `${context.orderId}/${context.cancellationId}`;
+
 const senderOf = (event: { type: string }): Sender =>
   (event as { by?: Sender }).by ?? TIMER_SENDER;
 
@@ -118,7 +125,7 @@ export const cancellationMachine = setup({
         at: timeOf(context, event),
         orderId: context.orderId,
         cancellationId: context.cancellationId,
-        idempotencyKey: context.cancellationId,
+        idempotencyKey: refundIdempotencyKey(context),
         attempt,
         reason: context.reason,
         trigger: context.refundTrigger ?? { kind: 'merchant', by: senderOf(event), at: timeOf(context, event) },

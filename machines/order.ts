@@ -8,7 +8,6 @@ import type {
   RefundTrigger,
   Sender,
 } from '../src/schemas/common.js';
-import { FINAL_CANCELLATION_STATUSES } from '../src/schemas/common.js';
 import type { NotificationRequested } from '../src/schemas/effects.js';
 import type {
   CancellationStatusChanged,
@@ -80,11 +79,16 @@ export interface OrderOutput {
   disputes: Array<{ disputeId: string; status: DisputeStatus; plan: Plan | null }>;
 }
 
-type OrderMachineEvent = OrderEvent | CancellationStatusChanged | DisputeStatusChanged;
+/** Sent by XState when a child reaches its final state. */
+interface ChildDone {
+  type: `xstate.done.actor.${string}`;
+  actorId: string;
+  output: unknown;
+}
+
+type OrderMachineEvent = OrderEvent | CancellationStatusChanged | DisputeStatusChanged | ChildDone;
 
 const REFUND_PLANS: readonly Plan[] = ['DIRECT_REFUND', 'WAIT_48H_INTERCEPT'];
-const isFinalCancellation = (status: CancellationStatus | 'created') =>
-  (FINAL_CANCELLATION_STATUSES as readonly string[]).includes(status);
 
 /** The id a dispute plan gives the cancel order it creates. */
 export function planCancellationId(disputeId: string, reason: CancellationReason): string {
@@ -304,7 +308,6 @@ export const orderMachine = setup({
       if (event.type !== 'cancellation.statusChanged') return {};
       const entry = context.cancelOrders[event.cancellationId];
       if (!entry) return {};
-      const finished = isFinalCancellation(event.status);
       return {
         now: Math.max(context.now, event.at),
         cancelOrders: {
@@ -317,8 +320,6 @@ export const orderMachine = setup({
             updatedAt: event.at,
           },
         },
-        activeCancellationId:
-          finished && context.activeCancellationId === event.cancellationId ? null : context.activeCancellationId,
         refundedBy: event.status === 'refunded' ? event.cancellationId : context.refundedBy,
         followUps: context.followUps.filter(
           (followUp) => followUp.cancellationId !== event.cancellationId || event.status === 'pendingReview',
@@ -329,14 +330,23 @@ export const orderMachine = setup({
       if (event.type !== 'dispute.statusChanged') return {};
       const entry = context.disputes[event.disputeId];
       if (!entry) return {};
-      const finished = event.status === 'resolved' || event.status === 'withdrawn';
       return {
         now: Math.max(context.now, event.at),
         disputes: {
           ...context.disputes,
           [event.disputeId]: { ...entry, status: event.status, plan: event.plan, updatedAt: event.at },
         },
-        openDisputeId: finished && context.openDisputeId === event.disputeId ? null : context.openDisputeId,
+      };
+    }),
+    /**
+     * A child is released on its done event, not on its final status report, so the order closes only
+     * after every child has finished talking to it.
+     */
+    releaseFinishedChild: assign(({ context, event }) => {
+      if (!('actorId' in event)) return {};
+      return {
+        activeCancellationId: context.activeCancellationId === event.actorId ? null : context.activeCancellationId,
+        openDisputeId: context.openDisputeId === event.actorId ? null : context.openDisputeId,
       };
     }),
   },
@@ -425,6 +435,7 @@ export const orderMachine = setup({
         },
         'cancellation.statusChanged': { actions: 'mirrorCancellation' },
         'dispute.statusChanged': { actions: 'mirrorDispute' },
+        'xstate.done.actor.*': { actions: 'releaseFinishedChild' },
       },
     },
     closed: {

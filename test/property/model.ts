@@ -159,7 +159,7 @@ export class InvariantChecker {
     // INV2: each refund request names its cancel order, reason and trigger
     for (const refund of refunds) {
       const entry = snapshot.context.cancelOrders[refund.cancellationId];
-      this.expect(entry !== undefined && entry.reason === refund.reason && refund.idempotencyKey === refund.cancellationId, 'INV2: refund request does not match its cancel order');
+      this.expect(entry !== undefined && entry.reason === refund.reason && refund.idempotencyKey === `${refund.orderId}/${refund.cancellationId}`, 'INV2: refund request does not match its cancel order');
       this.expect(['merchant', 'timer', 'logisticsCallback', 'platformRuling', 'disputePlan'].includes(refund.trigger.kind), 'INV2: refund without trigger');
       // P3d: no timer refund after the order completed
       if (refund.trigger.kind === 'timer' && this.completedAt !== null) {

@@ -152,7 +152,7 @@ describe('across the dispute and its cancel orders', () => {
     expect(refunds).toEqual([
       expect.objectContaining({
         cancellationId: INTERCEPT_ID,
-        idempotencyKey: INTERCEPT_ID,
+        idempotencyKey: `order-1/${INTERCEPT_ID}`,
         reason: 'INTERCEPT_48H_DISPUTE_PLAN',
         trigger: { kind: 'logisticsCallback', by: { role: 'system', id: 'jd-logistics' }, at: 48 * HOUR },
       }),

@@ -25,6 +25,8 @@ async function memoryHost(extra: Parameters<typeof host>[0] = {}): Promise<Host>
 const opened = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' };
 const plan = (p: string) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p });
 const DIRECT = 'dispute-1.direct-refund';
+/** The refund's idempotency key: the cancel order, scoped by its order. */
+const DIRECT_KEY = `order-1/${DIRECT}`;
 const INTERCEPT = 'dispute-1.intercept-48h';
 
 async function directRefund(h: Host) {
@@ -54,11 +56,11 @@ describe('outbox: delivery retries (the dispatcher)', () => {
     h.clock.advance(1);
     expect(await h.runtime.tick()).toMatchObject({ effectsRetrying: 0, effectsDelivered: 1 });
     expect(h.payments.calls.map((call) => [call.request.idempotencyKey, call.result])).toEqual([
-      [DIRECT, 'threw'],
-      [DIRECT, 'threw'],
-      [DIRECT, 'executed'],
+      [DIRECT_KEY, 'threw'],
+      [DIRECT_KEY, 'threw'],
+      [DIRECT_KEY, 'executed'],
     ]);
-    expect(await refunds(h.store)).toEqual([{ key: DIRECT, attempt: 1, status: 'done', attempts: 2 }]);
+    expect(await refunds(h.store)).toEqual([{ key: DIRECT_KEY, attempt: 1, status: 'done', attempts: 2 }]);
     expect(await paymentEvents(h.store)).toEqual(['payment.refundSucceeded']);
   });
 
@@ -70,7 +72,7 @@ describe('outbox: delivery retries (the dispatcher)', () => {
     expect((await h.store.listOutbox('order-1')).find((row) => row.kind === 'refund')?.lastError).toMatch(/DeliveryTimeoutError/);
     h.clock.advance(1_000);
     expect(await h.runtime.tick()).toMatchObject({ effectsDelivered: 1 });
-    expect(h.payments.executionCount(DIRECT)).toBe(1);
+    expect(h.payments.executionCount(DIRECT_KEY)).toBe(1);
   });
 
   it('C4: when delivery gives up, the cancel order hears a refund failure and its own retry (same key) takes over', async () => {
@@ -86,8 +88,8 @@ describe('outbox: delivery retries (the dispatcher)', () => {
     h.clock.advance(MINUTE);
     await h.runtime.tick();
     expect(await refunds(h.store)).toEqual([
-      { key: DIRECT, attempt: 1, status: 'done', attempts: 1 },
-      { key: DIRECT, attempt: 2, status: 'done', attempts: 0 },
+      { key: DIRECT_KEY, attempt: 1, status: 'done', attempts: 1 },
+      { key: DIRECT_KEY, attempt: 2, status: 'done', attempts: 0 },
     ]);
     expect(await paymentEvents(h.store)).toEqual(['payment.refundFailed', 'payment.refundSucceeded']);
     expect(h.payments.executionCount()).toBe(1);
@@ -111,12 +113,12 @@ describe('outbox: business retries (the machines)', () => {
     h.clock.advance(1);
     await h.runtime.tick();
     expect(await refunds(h.store)).toEqual([
-      { key: DIRECT, attempt: 1, status: 'done', attempts: 0 },
-      { key: DIRECT, attempt: 2, status: 'done', attempts: 0 },
-      { key: DIRECT, attempt: 3, status: 'done', attempts: 0 },
+      { key: DIRECT_KEY, attempt: 1, status: 'done', attempts: 0 },
+      { key: DIRECT_KEY, attempt: 2, status: 'done', attempts: 0 },
+      { key: DIRECT_KEY, attempt: 3, status: 'done', attempts: 0 },
     ]);
     expect(await paymentEvents(h.store)).toEqual(['payment.refundFailed', 'payment.refundFailed', 'payment.refundSucceeded']);
-    expect(h.payments.executionCount(DIRECT)).toBe(1);
+    expect(h.payments.executionCount(DIRECT_KEY)).toBe(1);
   });
 
   it('C4: a refund forced after every attempt failed is a new outbox row, not swallowed as a duplicate', async () => {
@@ -152,7 +154,7 @@ describe('outbox: crash between the adapter call and the record (INV1)', () => {
     h.clock.advance(1_000);
     await h.runtime.tick();
     expect(h.payments.calls.map((call) => call.result)).toEqual(['crashed', 'deduplicated']);
-    expect(h.payments.executionCount(DIRECT)).toBe(1);
+    expect(h.payments.executionCount(DIRECT_KEY)).toBe(1);
     expect(await paymentEvents(h.store)).toEqual(['payment.refundSucceeded']);
   });
 
@@ -190,7 +192,7 @@ describe('outbox: crash between the adapter call and the record (INV1)', () => {
     await first.runtime.dispatch({ workflowId: 'order-1', commandId: 'c2', event: plan('DIRECT_REFUND') });
     payments.crashAfterExecuting(1);
     await expect(first.runtime.tick()).rejects.toThrow('process is dead');
-    expect(payments.executionCount(DIRECT)).toBe(1);
+    expect(payments.executionCount(DIRECT_KEY)).toBe(1);
     await first.real.close();
 
     const second = await open('process-2');
@@ -199,7 +201,7 @@ describe('outbox: crash between the adapter call and the record (INV1)', () => {
     clock.advance(30_001);
     expect(await second.runtime.tick()).toMatchObject({ effectsDelivered: 1 });
     expect(payments.calls.map((call) => call.result)).toEqual(['crashed', 'deduplicated']);
-    expect(payments.executionCount(DIRECT)).toBe(1);
+    expect(payments.executionCount(DIRECT_KEY)).toBe(1);
     const audit = await second.real.listAudit('order-1');
     expect(audit.filter((row) => row.eventType === 'payment.refundSucceeded')).toHaveLength(1);
     expect((await second.runtime.getWorkflow('order-1')).cancelOrders[0]).toMatchObject({ status: 'refunded' });

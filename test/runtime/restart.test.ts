@@ -54,7 +54,7 @@ describe('INV5: a restart at any step boundary changes nothing (SQLite)', () => 
       p1: {
         state: { order: 'closed', 'p1-d': 'resolved', 'p1-d.direct-refund': 'refunded' },
         cancelOrders: [['p1-d.direct-refund', 'refunded', 'DIRECT_REFUND_DISPUTE_PLAN', 'disputePlan']],
-        refunds: ['p1-d.direct-refund'],
+        refunds: ['p1/p1-d.direct-refund'],
       },
       p2: {
         state: { order: 'open', 'p2-cancel': 'rejected', 'p2-d': 'resolved' },
@@ -64,17 +64,17 @@ describe('INV5: a restart at any step boundary changes nothing (SQLite)', () => 
       p3: {
         state: { order: 'closed', 'p3-d': 'resolved', 'p3-d.intercept-48h': 'refunded' },
         cancelOrders: [['p3-d.intercept-48h', 'refunded', 'INTERCEPT_48H_DISPUTE_PLAN', 'logisticsCallback']],
-        refunds: ['p3-d.intercept-48h'],
+        refunds: ['p3/p3-d.intercept-48h'],
       },
       p4: {
         state: { order: 'closed', 'p4-d': 'resolved', 'p4-d.ruling-refund': 'refunded' },
         cancelOrders: [['p4-d.ruling-refund', 'refunded', 'PLATFORM_RULING_REFUND', 'platformRuling']],
-        refunds: ['p4-d.ruling-refund'],
+        refunds: ['p4/p4-d.ruling-refund'],
       },
       x1: {
         state: { order: 'closed', 'x1-cancel': 'refunded', 'x1-d': 'resolved' },
         cancelOrders: [['x1-cancel', 'refunded', 'CUSTOMER_REQUEST', 'merchant']],
-        refunds: ['x1-cancel'],
+        refunds: ['x1/x1-cancel'],
       },
     });
   });

@@ -51,7 +51,7 @@ describe('durable timers', () => {
     expect(await h.runtime.tick()).toMatchObject({ deadlinesFired: 1, effectsDelivered: 1 });
     expect(await h.runtime.tick()).toMatchObject({ deadlinesFired: 0, effectsDelivered: 0 });
     expect(await timerRows(h.store, 'order-1')).toEqual([[INTERCEPT_WINDOW, 48 * HOUR]]);
-    expect(h.payments.executionCount('order-1-d.intercept-48h')).toBe(1);
+    expect(h.payments.executionCount('order-1/order-1-d.intercept-48h')).toBe(1);
   });
 
   it('INV5: down from t+30h until t+50h, the 48H fires at once on start, at t+48h, exactly once', async () => {
