@@ -230,7 +230,7 @@ const round = await runtime.tick();
 say(`          one tick: ${round.deadlinesFired} deadline fired, ${round.effectsDelivered} effect(s) delivered`);
 await runtime.tick(); // a second tick finds nothing to do
 await printTimeline(runtime, 'order-1006', start, 'dispute-1006');
-const key = 'dispute-1006.intercept-48h';
+const key = 'order-1006/dispute-1006.intercept-48h'; // the refund's idempotency key
 say(`  payment sandbox: refunds executed for ${key}: ${payments.executionCount(key)}`);
 
 heading('Refunds executed by the payment sandbox (INV1: at most one per order)');
