@@ -231,7 +231,12 @@ say(`          one tick: ${round.deadlinesFired} deadline fired, ${round.effects
 await runtime.tick(); // a second tick finds nothing to do
 await printTimeline(runtime, 'order-1006', start, 'dispute-1006');
 const key = 'order-1006/dispute-1006.intercept-48h'; // the refund's idempotency key
-say(`  payment sandbox: refunds executed for ${key}: ${payments.executionCount(key)}`);
+const executed = payments.executionCount(key);
+say(`  payment sandbox: refunds executed for ${key}: ${executed}`);
+if (executed !== 1) {
+  console.error(`INV1/INV5 broken: expected exactly one refund after the restart, saw ${executed}`);
+  process.exitCode = 1;
+}
 
 heading('Refunds executed by the payment sandbox (INV1: at most one per order)');
 for (const execution of payments.executions()) {

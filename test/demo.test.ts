@@ -1,0 +1,18 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+describe('npm run demo', () => {
+  it('INV5: plays the four plans and the X1 conflict, then refunds exactly once after a restart', () => {
+    const output = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    for (const heading of ['1. DIRECT_REFUND', '2. NEGOTIATED_REJECT', '3. WAIT_48H_INTERCEPT', '4. PLATFORM_RULING', '5. X1 conflict', '6. Restart']) {
+      expect(output).toContain(heading);
+    }
+    expect(output).toContain('通过并拦截');
+    expect(output).toContain('48H物流拦截退款纠纷方案');
+    expect(output).toMatch(/ConflictingCancellationError/);
+    expect(output).toMatch(/refunds executed for order-1006\/dispute-1006\.intercept-48h: 1\n/);
+  });
+});
