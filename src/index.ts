@@ -129,3 +129,23 @@ export { EVENT_ROLES, roleViolation, rolesAllowedFor } from './roles.js';
 export type { OrderParties } from './roles.js';
 export { createOrderWorkflow, OrderWorkflow } from './workflow.js';
 export type { AuditEntry, OrderWorkflowOptions } from './workflow.js';
+
+// Stately inspector (the @statelyai/inspect package is loaded only by the functions that start one)
+export {
+  attachInspector,
+  connectWebSocketInspector,
+  INSPECTOR_HOST,
+  stableSessionId,
+  stableSessions,
+  stableSessionsByWorkflow,
+  startInspectorServer,
+  toInspect,
+} from './inspect.js';
+export type {
+  ConnectOptions,
+  InspectableTarget,
+  InspectionSink,
+  InspectorServer,
+  InspectorServerOptions,
+  LiveInspector,
+} from './inspect.js';
