@@ -365,6 +365,7 @@ export const cancellationMachine = setup({
         },
       },
     },
+    // C3: the final states; XState stops a done actor, so no event changes them (INV3).
     refunded: {
       type: 'final',
       description: '退款成功: the payment service confirmed the refund.',

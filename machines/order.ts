@@ -101,9 +101,13 @@ export function planCancellationId(disputeId: string, reason: CancellationReason
   return `${disputeId}.${suffix[reason]}`;
 }
 
+/** Ids come from outside: `constructor` or `toString` must not find Object.prototype's members. */
+export const ownEntry = <T>(record: Record<string, T>, id: string): T | undefined =>
+  Object.hasOwn(record, id) ? record[id] : undefined;
+
 // Predicates over the order context, shared by guards and by the boundary checks in src/.
 export const activeCancellation = (context: OrderContext): CancelOrderEntry | undefined =>
-  context.activeCancellationId === null ? undefined : context.cancelOrders[context.activeCancellationId];
+  context.activeCancellationId === null ? undefined : ownEntry(context.cancelOrders, context.activeCancellationId);
 
 export const hasPendingCustomerCancellation = (context: OrderContext): boolean => {
   const active = activeCancellation(context);
@@ -111,7 +115,7 @@ export const hasPendingCustomerCancellation = (context: OrderContext): boolean =
 };
 
 const openDispute = (context: OrderContext): DisputeEntry | undefined =>
-  context.openDisputeId === null ? undefined : context.disputes[context.openDisputeId];
+  context.openDisputeId === null ? undefined : ownEntry(context.disputes, context.openDisputeId);
 
 /** X1/INV1: a refund plan cannot start its own cancel order while one is in flight or the order is refunded. */
 export const isConflictingPlan = (context: OrderContext, event: OrderMachineEvent): boolean =>
@@ -131,7 +135,7 @@ const isCancellationCommand = (event: OrderMachineEvent): event is CancellationC
   CANCELLATION_COMMAND_TYPES.has(event.type);
 
 const isIdInUse = (context: OrderContext, id: string): boolean =>
-  id in context.cancelOrders || id in context.disputes;
+  Object.hasOwn(context.cancelOrders, id) || Object.hasOwn(context.disputes, id);
 
 export const orderMachine = setup({
   types: {
@@ -163,7 +167,7 @@ export const orderMachine = setup({
     disputeAccepts: ({ context, event }) => disputeAccepts(context, event),
     cancellationAccepts: ({ context, event }) => {
       if (!('cancellationId' in event)) return false;
-      return context.cancelOrders[event.cancellationId]?.ref.getSnapshot().can(event as never) ?? false;
+      return ownEntry(context.cancelOrders, event.cancellationId)?.ref.getSnapshot().can(event as never) ?? false;
     },
     isNotShipped: ({ context }) => !context.facts.shipped,
     isNotCompleted: ({ context }) => !context.facts.completed,
@@ -214,7 +218,7 @@ export const orderMachine = setup({
     }),
     forwardToCancellation: enqueueActions(({ context, event, enqueue }) => {
       if (!isCancellationCommand(event)) return;
-      const entry = context.cancelOrders[event.cancellationId];
+      const entry = ownEntry(context.cancelOrders, event.cancellationId);
       if (entry) enqueue.sendTo(entry.ref, event);
     }),
     /** P1, P2, P3: what an accepted plan does to cancel orders. */
@@ -306,7 +310,7 @@ export const orderMachine = setup({
     }),
     mirrorCancellation: assign(({ context, event }) => {
       if (event.type !== 'cancellation.statusChanged') return {};
-      const entry = context.cancelOrders[event.cancellationId];
+      const entry = ownEntry(context.cancelOrders, event.cancellationId);
       if (!entry) return {};
       return {
         now: Math.max(context.now, event.at),
@@ -328,7 +332,7 @@ export const orderMachine = setup({
     }),
     mirrorDispute: assign(({ context, event }) => {
       if (event.type !== 'dispute.statusChanged') return {};
-      const entry = context.disputes[event.disputeId];
+      const entry = ownEntry(context.disputes, event.disputeId);
       if (!entry) return {};
       return {
         now: Math.max(context.now, event.at),
@@ -447,7 +451,7 @@ export const orderMachine = setup({
     orderId: context.orderId,
     refunded: context.refundedBy !== null,
     refundedBy: context.refundedBy,
-    refundReason: context.refundedBy === null ? null : (context.cancelOrders[context.refundedBy]?.reason ?? null),
+    refundReason: context.refundedBy === null ? null : (ownEntry(context.cancelOrders, context.refundedBy)?.reason ?? null),
     disputes: Object.values(context.disputes).map(({ disputeId, status, plan }) => ({ disputeId, status, plan })),
   }),
 });

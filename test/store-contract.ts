@@ -13,6 +13,7 @@ import type {
   Commit,
   DeadlineRow,
   OutboxRow,
+  Page,
   WorkflowRecord,
   WorkflowStore,
 } from '../src/runtime/store.js';
@@ -525,7 +526,7 @@ function contract(test: DefineTest): void {
     expect(await query({ createdTo: T0 + 2 })).toEqual(['c1']);
   });
 
-  test('queryCancelOrders pages in (createdAt, cancellationId) order with a keyset cursor', async (store) => {
+  test('queryCancelOrders pages in (createdAt, workflowId, cancellationId) order with a keyset cursor', async (store) => {
     const createdAt = { a: 3, b: 1, c: 2, d: 2, e: 1, f: 3, g: 2 };
     const rows = Object.entries(createdAt).map(([id, offset]) =>
       makeCancelOrder(id, 'wf-1', { createdAt: T0 + offset, merchantId: id === 'c' ? 'other' : 'm1' }),
@@ -552,13 +553,40 @@ function contract(test: DefineTest): void {
     expect(await store.queryCancelOrders({ limit: 500 })).toEqual({ items: [], nextCursor: null });
   });
 
-  test('upserting a cancel order replaces the row with the same cancellationId', async (store) => {
+  test('upserting a cancel order replaces the row with the same (workflowId, cancellationId)', async (store) => {
     await store.commit(makeCommit('wf-1', 1, { cancelOrders: [makeCancelOrder('c1', 'wf-1')] }));
     const refunded = makeCancelOrder('c1', 'wf-1', { status: 'refunded', refundTriggerKind: 'merchantAgreed', updatedAt: T0 + 5 });
 
     await store.commit(makeCommit('wf-1', 2, { cancelOrders: [refunded] }));
 
     expect(await store.queryCancelOrders({})).toEqual({ items: [refunded], nextCursor: null });
+  });
+
+  test('X2: two orders using the same cancel-order id keep a row each; upserts and pages tell them apart', async (store) => {
+    // Same cancellationId and createdAt in three workflows: only the workflow id orders them.
+    const [a, b, c] = ['wf-b', 'wf-a', 'wf-c'].map((workflowId) =>
+      makeCancelOrder('dispute-1.intercept-48h', workflowId, { orderId: `order-${workflowId}`, createdAt: T0 + 7 }),
+    ) as [CancelOrderRow, CancelOrderRow, CancelOrderRow];
+    const earlier = makeCancelOrder('dispute-1.direct-refund', 'wf-c', { orderId: 'order-wf-c', createdAt: T0 + 1 });
+    await store.commit(makeCommit('wf-b', 1, { cancelOrders: [a] }));
+    await store.commit(makeCommit('wf-a', 1, { cancelOrders: [b] }));
+    await store.commit(makeCommit('wf-c', 1, { cancelOrders: [c, earlier] }));
+
+    const refundedB = { ...b, status: 'refunded', refundTriggerKind: 'timer', updatedAt: T0 + 9 };
+    await store.commit(makeCommit('wf-a', 2, { cancelOrders: [refundedB] }));
+
+    expect(await store.queryCancelOrders({})).toEqual({ items: [earlier, refundedB, a, c], nextCursor: null });
+    expect(await store.queryCancelOrders({ orderId: 'order-wf-b' })).toEqual({ items: [a], nextCursor: null });
+    expect(cancellationIds(await store.queryCancelOrders({ status: ['refunded'] }))).toEqual(['dispute-1.intercept-48h']);
+
+    const seen: CancelOrderRow[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<CancelOrderRow> = await store.queryCancelOrders({ limit: 1, cursor });
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(seen).toEqual([earlier, refundedB, a, c]);
   });
 
   test('nextDueAt returns the earliest pending deadline, or null when there is none', async (store) => {
@@ -571,6 +599,62 @@ function contract(test: DefineTest): void {
     expect(await store.nextDueAt()).toBe(T0 + 5000);
     await store.commit(makeCommit('wf-1', 2, { deadlines: [] }));
     expect(await store.nextDueAt()).toBeNull();
+  });
+
+  test('nextDueAt counts a leased deadline from the end of its lease, so an idle loop never spins on it', async (store) => {
+    const leased = makeDeadline('wf-1', T0);
+    const later = makeDeadline('wf-2', T0 + 5000);
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [leased] }));
+    await store.commit(makeCommit('wf-2', 1, { deadlines: [later] }));
+    expect(await store.claimDueDeadlines(claimAt('worker-a', T0, 10, 1000))).toEqual([leased]);
+
+    // Claimable again when expiry < now: at T0 + 1001, before the unleased row's due time.
+    expect(await store.nextDueAt()).toBe(T0 + 1001);
+    expect(await store.claimDueDeadlines(claimAt('worker-b', T0 + 1000))).toEqual([]);
+    expect(await store.claimDueDeadlines(claimAt('worker-b', T0 + 1001, 10, 10_000))).toEqual([leased]);
+
+    // Leased until T0 + 11001 now (claimable at T0 + 11002): the unleased row is due first.
+    expect(await store.nextDueAt()).toBe(T0 + 5000);
+    expect(await store.claimDueDeadlines(claimAt('worker-c', T0 + 5000, 10, 60_000))).toEqual([later]);
+    expect(await store.nextDueAt()).toBe(T0 + 11_002);
+
+    // A fired deadline is deleted by its commit, lease and all.
+    await store.commit(makeCommit('wf-1', 2, { deadlines: [] }));
+    expect(await store.nextDueAt()).toBe(T0 + 65_001);
+    await store.commit(makeCommit('wf-2', 2, { deadlines: [] }));
+    expect(await store.nextDueAt()).toBeNull();
+  });
+
+  test('commitAll (the optional batch capability) writes each commit atomically on its own and answers in input order (INV4)', async (store) => {
+    const batch = store as WorkflowStore & { commitAll?: (commits: readonly Commit[]) => Promise<unknown[]> };
+    // Stores without the capability are held to the same outcome, one commit at a time.
+    const commitAll =
+      batch.commitAll?.bind(batch) ??
+      (async (commits: readonly Commit[]) => {
+        const outcomes: unknown[] = [];
+        for (const commit of commits) outcomes.push(await store.commit(commit).then(() => null, (error: unknown) => error));
+        return outcomes;
+      });
+    await store.commit(makeCommit('wf-b', 1, { command: makeCommand('cmd-1', 'wf-b') }));
+    await store.commit(makeCommit('wf-c', 1));
+    await store.commit(makeCommit('wf-c', 2));
+    const before = await storedState(store, 'wf-c');
+
+    const fresh = makeCommit('wf-d', 1, { deadlines: [makeDeadline('wf-d', T0)], cancelOrders: [makeCancelOrder('c1', 'wf-d')] });
+    const update = makeCommit('wf-b', 2, { outbox: [makeEffect('wf-b', 'refund-1')] });
+    const stale = makeCommit('wf-c', 2, { deadlines: [makeDeadline('wf-c', T0)] });
+    const duplicate = makeCommit('wf-a', 1, { command: makeCommand('cmd-1', 'wf-a') });
+    const outcomes = await commitAll([fresh, stale, update, duplicate]);
+
+    expect(outcomes).toHaveLength(4);
+    expect(outcomes[0]).toBeNull();
+    expect(outcomes[1]).toBeInstanceOf(VersionConflictError);
+    expect(outcomes[2]).toBeNull();
+    expect(outcomes[3]).toBeInstanceOf(DuplicateCommandError);
+    expect(await storedState(store, 'wf-d')).toMatchObject({ workflow: fresh.workflow, deadlines: fresh.deadlines });
+    expect(await store.listOutbox('wf-b')).toEqual(update.outbox);
+    expect(await storedState(store, 'wf-c')).toEqual({ ...before, cancelOrders: [...fresh.cancelOrders] });
+    expect(await store.load('wf-a')).toBeUndefined();
   });
 
   test('two commits racing on the same expectedVersion: exactly one succeeds, the other throws VersionConflictError', async (store) => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPostgresStore } from '../src/runtime/postgres-store.js';
+import pg from 'pg';
+import { createPostgresStore, postgresMigrations } from '../src/runtime/postgres-store.js';
 import type { DeadlineRow, WorkflowStore } from '../src/runtime/store.js';
 import {
   claimAt,
@@ -72,6 +73,48 @@ function postgresOnly(test: DefineTest): void {
       expect(await workers[3]!.load('wf-1')).toEqual(makeCommit('wf-1', 1).workflow);
     } finally {
       await Promise.all(workers.map((worker) => worker.close()));
+    }
+  });
+
+  test('X2: migration 2 re-keys cancel_orders by (workflow_id, cancellation_id) and keeps every row of a version 1 schema', async () => {
+    const { schema } = await freshSchema().then((fresh) => (drops.push(fresh.drop), fresh));
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    try {
+      const s = `"${schema}"`;
+      await client.query(postgresMigrations(s)[0]!);
+      await client.query(`CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`);
+      await client.query(`INSERT INTO ${s}.schema_version VALUES (true, 1)`);
+      await client.query(`INSERT INTO ${s}.workflows VALUES ('wf-1', 'order-wf-1', 'merchant-1', 1, '{}', 'active', $1, $1, $1)`, [T0]);
+      await client.query(
+        `INSERT INTO ${s}.cancel_orders VALUES ('cancel-1', 'wf-1', 'order-wf-1', 'merchant-1', 'refunded', 'changedMind',
+           'customer', 'merchantAgreed', $1, $2)`,
+        [T0, T0 + 5],
+      );
+
+      const migrated = await makeStore(schema);
+      try {
+        await migrated.migrate();
+        const kept = makeCancelOrder('cancel-1', 'wf-1', { status: 'refunded', refundTriggerKind: 'merchantAgreed', updatedAt: T0 + 5 });
+        expect(await migrated.queryCancelOrders({})).toEqual({ items: [kept], nextCursor: null });
+        const other = makeCancelOrder('cancel-1', 'wf-2');
+        await migrated.commit(makeCommit('wf-2', 1, { cancelOrders: [other] }));
+        expect(await migrated.queryCancelOrders({})).toEqual({ items: [kept, other], nextCursor: null });
+      } finally {
+        await migrated.close();
+      }
+
+      const version = await client.query(`SELECT version FROM ${s}.schema_version`);
+      expect(version.rows).toEqual([{ version: 2 }]);
+      const key = await client.query(
+        `SELECT a.attname FROM pg_index i
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+         WHERE i.indrelid = '${s}.cancel_orders'::regclass AND i.indisprimary
+         ORDER BY array_position(i.indkey::int2[], a.attnum)`,
+      );
+      expect(key.rows.map((row: { attname: string }) => row.attname)).toEqual(['workflow_id', 'cancellation_id']);
+    } finally {
+      await client.end();
     }
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSqliteStore } from '../src/runtime/sqlite-store.js';
+import { createSqliteStore, SQLITE_MIGRATIONS } from '../src/runtime/sqlite-store.js';
 import type { WorkflowStore } from '../src/runtime/store.js';
 import {
   claimAt,
@@ -74,7 +74,43 @@ describe('SQLite store on disk', () => {
     const probe = new Database(filename, { readonly: true });
     try {
       expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(probe.pragma('user_version', { simple: true })).toBe(1);
+      expect(probe.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
+      expect(SQLITE_MIGRATIONS.length).toBe(2);
+    } finally {
+      probe.close();
+    }
+  });
+
+  it('X2: migration 2 rebuilds cancel_orders keyed by (workflow_id, cancellation_id) and keeps every row of a version 1 file', async () => {
+    const filename = tempDbFile();
+    const v1 = new Database(filename);
+    v1.exec(SQLITE_MIGRATIONS[0]!);
+    v1.pragma('user_version = 1');
+    v1.prepare(
+      `INSERT INTO workflows VALUES ('wf-1', 'order-wf-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, ${T0})`,
+    ).run();
+    v1.prepare(
+      `INSERT INTO cancel_orders VALUES ('cancel-1', 'wf-1', 'order-wf-1', 'merchant-1', 'refunded', 'changedMind',
+         'customer', 'merchantAgreed', ${T0}, ${T0 + 5})`,
+    ).run();
+    v1.close();
+
+    const store = await openStore(filename);
+    const kept = makeCancelOrder('cancel-1', 'wf-1', { status: 'refunded', refundTriggerKind: 'merchantAgreed', updatedAt: T0 + 5 });
+    expect(await store.queryCancelOrders({})).toEqual({ items: [kept], nextCursor: null });
+
+    // The same cancel-order id in another workflow is a second row now, not an overwrite.
+    const other = makeCancelOrder('cancel-1', 'wf-2');
+    await store.commit(makeCommit('wf-2', 1, { cancelOrders: [other] }));
+    expect(await store.queryCancelOrders({})).toEqual({ items: [kept, other], nextCursor: null });
+
+    const probe = new Database(filename, { readonly: true });
+    try {
+      expect(probe.pragma('user_version', { simple: true })).toBe(2);
+      const key = probe
+        .prepare<[], { name: string; pk: number }>(`SELECT name, pk FROM pragma_table_info('cancel_orders') WHERE pk > 0 ORDER BY pk`)
+        .all();
+      expect(key.map((column) => column.name)).toEqual(['workflow_id', 'cancellation_id']);
     } finally {
       probe.close();
     }

@@ -76,7 +76,8 @@ export class StepError extends Error {
 
 /** Starts a new actor system from input and returns its first step. */
 export function startSystem(machine: AnyStateMachine, input: unknown, options: StepOptions = {}): StepResult {
-  return runStep(machine, { input }, undefined, options);
+  const session = new SystemSession(machine, { input }, options, true);
+  return session.deliver(undefined);
 }
 
 /** Restores a persisted system, delivers one event, and returns the result. */
@@ -86,7 +87,7 @@ export function stepSystem(
   delivery: Delivery,
   options: StepOptions = {},
 ): StepResult {
-  return runStep(machine, { snapshot: persisted }, delivery, options);
+  return openSystem(machine, persisted, options).deliver(delivery);
 }
 
 /** Restores a persisted system (inert clock) to read it: snapshots, children, `can`. Stop it after use. */
@@ -94,6 +95,17 @@ export function restoreSystem(machine: AnyStateMachine, persisted: unknown): Any
   const actor = createActor(machine, { snapshot: structuredClone(persisted) as never, clock: inertClock });
   actor.start();
   return actor;
+}
+
+/**
+ * Restores a persisted system to read it first and then, optionally, deliver one event to it: one
+ * restore where `restoreSystem` + `stepSystem` take two. Reading (snapshots, `can`, pending deadlines)
+ * never changes the actor, so `deliver` gives exactly the result `stepSystem` gives on the same
+ * persisted snapshot. Inspection events of the restore reach `options.inspect` only if an event is
+ * delivered (a session that is only read stays invisible, as `restoreSystem` is).
+ */
+export function openSystem(machine: AnyStateMachine, persisted: unknown, options: StepOptions = {}): SystemSession {
+  return new SystemSession(machine, { snapshot: persisted }, options, false);
 }
 
 /** The actor at a path, or undefined. */
@@ -106,78 +118,118 @@ export function actorAt(root: AnyActorRef, path: ActorPath): AnyActorRef | undef
   return current;
 }
 
-function runStep(
-  machine: AnyStateMachine,
-  start: { input?: unknown; snapshot?: unknown },
-  delivery: Delivery | undefined,
-  options: StepOptions,
-): StepResult {
-  const emitted: EmittedEffect[] = [];
-  const transitions: TakenTransition[] = [];
-  const paths = new Map<AnyActorRef, ActorPath>();
-  let failure: unknown;
-  const pathOf = (ref: AnyActorRef): ActorPath => {
-    const known = paths.get(ref);
+/** A restored (or new) actor system with an inert clock, good for one delivery. */
+export class SystemSession {
+  /** The live root actor: read it, never send to it (use `deliver`). */
+  readonly actor: AnyActorRef;
+  private readonly emitted: EmittedEffect[] = [];
+  private readonly transitions: TakenTransition[] = [];
+  private readonly paths = new Map<AnyActorRef, ActorPath>();
+  private readonly subscription: { unsubscribe(): void };
+  private failure: unknown;
+  /** After `deliver`: whether the root's snapshot object changed (XState keeps it when nothing is taken). */
+  changedRoot = false;
+  /**
+   * Inspection events of a restore that is only read so far, held until a delivery makes the session
+   * visible to `options.inspect` (then null: events pass straight through, the stop's included).
+   */
+  private held: InspectionEvent[] | null;
+  private open = true;
+
+  constructor(
+    machine: AnyStateMachine,
+    start: { input?: unknown; snapshot?: unknown },
+    private readonly options: StepOptions,
+    visible: boolean,
+  ) {
+    this.held = visible || !options.inspect ? null : [];
+    this.actor = createActor(machine, {
+      // XState revives actor refs inside the snapshot it is given: restore from a copy
+      ...(start.snapshot === undefined ? { input: start.input } : { snapshot: structuredClone(start.snapshot) as never }),
+      clock: inertClock,
+      inspect: (event) => this.observe(event),
+    });
+    this.subscription = this.actor.subscribe({ error: (error) => (this.failure = error) });
+    this.actor.start();
+  }
+
+  /** Delivers one event (none: only the start) and stops the session. */
+  deliver(delivery: Delivery | undefined): StepResult {
+    if (!this.open) throw new StepError('this session has delivered its event already');
+    const { actor } = this;
+    try {
+      if (this.held) {
+        const held = this.held;
+        this.held = null;
+        for (const event of held) this.options.inspect?.(event);
+      }
+      const before = actor.getSnapshot();
+      if (delivery) {
+        const target = actorAt(actor, delivery.target ?? []);
+        if (!target) throw new StepError(`no actor at ${JSON.stringify(delivery.target)}`);
+        target.send(delivery.event);
+      }
+      this.changedRoot = actor.getSnapshot() !== before;
+      const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
+      const errorOf = this.failure ?? (snapshot.status === 'error' ? snapshot.error : undefined);
+      if (errorOf !== undefined) {
+        throw new StepError(`the machine failed: ${errorOf instanceof Error ? errorOf.message : String(errorOf)}`, {
+          cause: errorOf,
+        });
+      }
+      return {
+        persisted: JSON.parse(JSON.stringify(actor.getPersistedSnapshot())),
+        status: snapshot.status,
+        output: snapshot.output,
+        emitted: this.emitted,
+        transitions: this.transitions,
+        deadlines: pendingDeadlines(actor),
+      };
+    } finally {
+      this.stop();
+    }
+  }
+
+  /** Stops the actor (idempotent). */
+  stop(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.subscription.unsubscribe();
+    this.actor.stop();
+  }
+
+  private pathOf(ref: AnyActorRef): ActorPath {
+    const known = this.paths.get(ref);
     if (known) return known;
     const parent = ref._parent as AnyActorRef | undefined;
-    const path = parent ? [...pathOf(parent), ref.id] : [];
-    paths.set(ref, path);
+    const path = parent ? [...this.pathOf(parent), ref.id] : [];
+    this.paths.set(ref, path);
     return path;
-  };
-  const actor = createActor(machine, {
-    // XState revives actor refs inside the snapshot it is given: restore from a copy
-    ...(start.snapshot === undefined ? { input: start.input } : { snapshot: structuredClone(start.snapshot) as never }),
-    clock: inertClock,
-    inspect: (event) => {
-      options.inspect?.(event);
-      if (event.type === '@xstate.action' && event.action.type === 'xstate.emit') {
-        const params = event.action.params as { event?: EventObject } | undefined;
-        if (params?.event) emitted.push({ actorPath: pathOf(event.actorRef as AnyActorRef), event: params.event });
-      }
-      if (event.type === '@xstate.microstep') {
-        const snapshot = event.snapshot as AnyMachineSnapshot;
-        for (const transition of event._transitions) {
-          transitions.push({
-            machineId: snapshot.machine.id,
-            actorPath: pathOf(event.actorRef as AnyActorRef),
-            source: transition.source.id,
-            eventType: transition.eventType,
-            targets: (transition.target ?? []).map((node) => node.id),
-          });
-        }
-      }
-    },
-  });
-  const subscription = actor.subscribe({ error: (error) => (failure = error) });
-  actor.start();
-  if (delivery) {
-    const target = actorAt(actor, delivery.target ?? []);
-    if (!target) {
-      actor.stop();
-      throw new StepError(`no actor at ${JSON.stringify(delivery.target)}`);
+  }
+
+  private observe(event: InspectionEvent): void {
+    if (this.held) {
+      if (this.open) this.held.push(event);
+    } else {
+      this.options.inspect?.(event);
     }
-    target.send(delivery.event);
+    if (event.type === '@xstate.action' && event.action.type === 'xstate.emit') {
+      const params = event.action.params as { event?: EventObject } | undefined;
+      if (params?.event) this.emitted.push({ actorPath: this.pathOf(event.actorRef as AnyActorRef), event: params.event });
+    }
+    if (event.type === '@xstate.microstep') {
+      const snapshot = event.snapshot as AnyMachineSnapshot;
+      for (const transition of event._transitions) {
+        this.transitions.push({
+          machineId: snapshot.machine.id,
+          actorPath: this.pathOf(event.actorRef as AnyActorRef),
+          source: transition.source.id,
+          eventType: transition.eventType,
+          targets: (transition.target ?? []).map((node) => node.id),
+        });
+      }
+    }
   }
-  const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
-  const errorOf = failure ?? (snapshot.status === 'error' ? snapshot.error : undefined);
-  if (errorOf !== undefined) {
-    subscription.unsubscribe();
-    actor.stop();
-    throw new StepError(`the machine failed: ${errorOf instanceof Error ? errorOf.message : String(errorOf)}`, {
-      cause: errorOf,
-    });
-  }
-  const result: StepResult = {
-    persisted: JSON.parse(JSON.stringify(actor.getPersistedSnapshot())),
-    status: snapshot.status,
-    output: snapshot.output,
-    emitted,
-    transitions,
-    deadlines: pendingDeadlines(actor),
-  };
-  subscription.unsubscribe();
-  actor.stop();
-  return result;
 }
 
 /**

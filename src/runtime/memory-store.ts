@@ -14,6 +14,8 @@ import type {
 } from './store.js';
 import {
   assertCommitShape,
+  cancelOrderKey,
+  compareCancelOrders,
   compareDeadlines,
   compareEffects,
   compareText,
@@ -36,6 +38,12 @@ function leaseFree(lease: Lease, claim: Claim): boolean {
   return lease.claimedBy === null || (lease.claimExpiresAt !== null && lease.claimExpiresAt < claim.now);
 }
 
+/** The earliest time a claim of the row can succeed: its due time, and after its lease (expiry < now). */
+function claimableAt(row: DeadlineRow & Lease): number {
+  if (row.claimedBy === null) return row.dueAt;
+  return row.claimExpiresAt === null ? Number.POSITIVE_INFINITY : Math.max(row.dueAt, row.claimExpiresAt + 1);
+}
+
 /** JSON round trip, as the SQL stores do: callers never share objects with the store. */
 function copy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value ?? null)) as T;
@@ -52,6 +60,7 @@ export function createMemoryStore(): WorkflowStore {
   const deadlines = new Map<string, DeadlineRow & Lease>();
   const outbox = new Map<string, OutboxRow & Lease>();
   const audit = new Map<string, Map<number, AuditRow>>();
+  /** Keyed by (workflowId, cancellationId): two orders may use the same cancel-order id. */
   const cancelOrders = new Map<string, CancelOrderRow>();
   const commands = new Map<string, CommandRow>();
 
@@ -121,7 +130,7 @@ export function createMemoryStore(): WorkflowStore {
         if (outbox.has(row.effectId)) continue;
         outbox.set(row.effectId, { ...copy(row), claimedBy: null, claimExpiresAt: null });
       }
-      for (const row of commit.cancelOrders) cancelOrders.set(row.cancellationId, copy(row));
+      for (const row of commit.cancelOrders) cancelOrders.set(cancelOrderKey(row), copy(row));
       if (commit.command) commands.set(commit.command.commandId, copy(commit.command));
       if (commit.completesEffectId !== null) completeEffect(commit.completesEffectId);
     },
@@ -191,20 +200,18 @@ export function createMemoryStore(): WorkflowStore {
             (query.reason === undefined || query.reason.includes(row.reason)) &&
             (query.createdFrom === undefined || row.createdAt >= query.createdFrom) &&
             (query.createdTo === undefined || row.createdAt < query.createdTo) &&
-            (after === null ||
-              row.createdAt > after.createdAt ||
-              (row.createdAt === after.createdAt && compareText(row.cancellationId, after.cancellationId) > 0)),
+            (after === null || compareCancelOrders(row, after) > 0),
         )
-        .sort((a, b) => a.createdAt - b.createdAt || compareText(a.cancellationId, b.cancellationId))
+        .sort(compareCancelOrders)
         .slice(0, size + 1)
         .map(copy);
       return toPage(rows, size);
     },
 
     async nextDueAt() {
-      let min: number | null = null;
-      for (const row of deadlines.values()) if (min === null || row.dueAt < min) min = row.dueAt;
-      return min;
+      let min = Number.POSITIVE_INFINITY;
+      for (const row of deadlines.values()) min = Math.min(min, claimableAt(row));
+      return Number.isFinite(min) ? min : null;
     },
 
     async close() {},

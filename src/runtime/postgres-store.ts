@@ -6,6 +6,7 @@ import {
   assertCommitShape,
   compareDeadlines,
   compareEffects,
+  compareText,
   decodeCancelOrderCursor,
   lastByKey,
   pageSize,
@@ -24,6 +25,7 @@ import type {
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
+import type { BatchCommitStore } from './runtime.js';
 
 export interface PostgresStoreOptions {
   /** Used to create a pool owned (and ended by `close()`) by the store. */
@@ -37,7 +39,7 @@ export interface PostgresStoreOptions {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
 /** Schema migrations; `<schema>.schema_version` holds the number applied. Append only, never edit. */
-const migrations = (s: string): readonly string[] => [
+export const postgresMigrations = (s: string): readonly string[] => [
   `
   CREATE TABLE ${s}.workflows (
     workflow_id   text COLLATE "C" PRIMARY KEY,
@@ -118,6 +120,18 @@ const migrations = (s: string): readonly string[] => [
     at           bigint NOT NULL
   );
   `,
+  // 2: the X2 projection is keyed by (workflow_id, cancellation_id): two orders may use the same
+  // cancel-order id. The keyset order becomes (created_at, workflow_id, cancellation_id).
+  `
+  ALTER TABLE ${s}.cancel_orders DROP CONSTRAINT cancel_orders_pkey;
+  ALTER TABLE ${s}.cancel_orders ADD CONSTRAINT cancel_orders_pkey PRIMARY KEY (workflow_id, cancellation_id);
+  DROP INDEX ${s}.cancel_orders_created;
+  DROP INDEX ${s}.cancel_orders_merchant;
+  DROP INDEX ${s}.cancel_orders_order;
+  CREATE INDEX cancel_orders_created ON ${s}.cancel_orders (created_at, workflow_id, cancellation_id);
+  CREATE INDEX cancel_orders_merchant ON ${s}.cancel_orders (merchant_id, created_at, workflow_id, cancellation_id);
+  CREATE INDEX cancel_orders_order ON ${s}.cancel_orders (order_id, created_at, workflow_id, cancellation_id);
+  `,
 ];
 
 const DEADLINE_COLUMNS = `deadline_id, workflow_id, actor_path, timer, event_type, due_at`;
@@ -127,6 +141,67 @@ const CANCEL_ORDER_COLUMNS = `cancellation_id, workflow_id, order_id, merchant_i
   refund_trigger_kind, created_at, updated_at`;
 /** Claimable: no lease, or an expired one (expiry < now). A live lease excludes its holder too. */
 const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < $2)`;
+
+/**
+ * Everything of a commit after the workflow row (CTE `w`, one row when written). Parameters: $1..$9 the
+ * workflow, $10 the expected version, $11..$15 deadlines, $16..$23 audit, $24..$32 outbox, $33..$41 cancel
+ * orders, $42..$45 the command, $46 the effect it completes.
+ */
+const commitTail = (s: string) => `,
+  -- The complete deadline set: ids not in it are deleted; new ones inserted; changed ones rewritten.
+  -- A kept deadline keeps its lease: a worker may be firing it right now.
+  removed_deadlines AS (
+    DELETE FROM ${s}.deadlines
+    WHERE workflow_id = $1 AND NOT (deadline_id = ANY ($11::text[])) AND EXISTS (SELECT FROM w)),
+  deadlines AS (
+    INSERT INTO ${s}.deadlines AS t (deadline_id, workflow_id, actor_path, timer, event_type, due_at)
+    SELECT d.deadline_id, $1, d.actor_path, d.timer, d.event_type, d.due_at
+    FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[])
+      AS d (deadline_id, actor_path, timer, event_type, due_at)
+    WHERE EXISTS (SELECT FROM w)
+    ON CONFLICT (deadline_id) DO UPDATE SET actor_path = excluded.actor_path, timer = excluded.timer,
+      event_type = excluded.event_type, due_at = excluded.due_at
+    WHERE (t.actor_path, t.timer, t.event_type, t.due_at)
+      IS DISTINCT FROM (excluded.actor_path, excluded.timer, excluded.event_type, excluded.due_at)),
+  audit AS (
+    INSERT INTO ${s}.audit (workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id)
+    SELECT $1, a.seq, a.at, a.role, a.actor_id, a.event_type, a.event::jsonb, a.resulting_state::jsonb, a.command_id
+    FROM unnest($16::integer[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+      $23::text[]) AS a (seq, at, role, actor_id, event_type, event, resulting_state, command_id)
+    WHERE EXISTS (SELECT FROM w)),
+  -- An existing effect id is left as it is (idempotent).
+  effects AS (
+    INSERT INTO ${s}.outbox (effect_id, workflow_id, kind, idempotency_key, payload, status, attempts,
+      available_at, last_error, created_at)
+    SELECT o.effect_id, $1, o.kind, o.idempotency_key, o.payload::jsonb, o.status, o.attempts, o.available_at,
+      o.last_error, o.created_at
+    FROM unnest($24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::integer[], $30::bigint[],
+      $31::text[], $32::bigint[])
+      AS o (effect_id, kind, idempotency_key, payload, status, attempts, available_at, last_error, created_at)
+    WHERE EXISTS (SELECT FROM w)
+    ON CONFLICT (effect_id) DO NOTHING),
+  cancel_orders AS (
+    INSERT INTO ${s}.cancel_orders (${CANCEL_ORDER_COLUMNS})
+    SELECT c.cancellation_id, $1, c.order_id, c.merchant_id, c.status, c.reason, c.origin, c.refund_trigger_kind,
+      c.created_at, c.updated_at
+    FROM unnest($33::text[], $34::text[], $35::text[], $36::text[], $37::text[], $38::text[], $39::text[],
+      $40::bigint[], $41::bigint[])
+      AS c (cancellation_id, order_id, merchant_id, status, reason, origin, refund_trigger_kind, created_at,
+        updated_at)
+    WHERE EXISTS (SELECT FROM w)
+    ON CONFLICT (workflow_id, cancellation_id) DO UPDATE SET order_id = excluded.order_id,
+      merchant_id = excluded.merchant_id, status = excluded.status, reason = excluded.reason,
+      origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
+      created_at = excluded.created_at, updated_at = excluded.updated_at),
+  -- No ON CONFLICT: a known command id is a unique violation (commands_pkey) and fails the statement.
+  command AS (
+    INSERT INTO ${s}.commands (command_id, workflow_id, payload_hash, result, at)
+    SELECT $42::text, $1, $43::text, $44::jsonb, $45::bigint
+    WHERE $42::text IS NOT NULL AND EXISTS (SELECT FROM w)),
+  completed AS (
+    UPDATE ${s}.outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL
+    WHERE effect_id = $46::text AND EXISTS (SELECT FROM w))
+  SELECT count(*)::integer AS written FROM w`;
 
 /**
  * Named statements: parsed once per pooled connection. A hash of the schema is in the name, as one pool
@@ -142,71 +217,28 @@ function statements(schemaName: string, s: string) {
        FROM ${s}.workflows WHERE workflow_id = $1`,
     ),
     selectVersion: named('selectVersion', `SELECT version FROM ${s}.workflows WHERE workflow_id = $1`),
-    insertWorkflow: named(
-      'insertWorkflow',
-      `INSERT INTO ${s}.workflows (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at,
-         created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
-       ON CONFLICT (workflow_id) DO NOTHING`,
+    // A commit is ONE statement (one round trip, one implicit transaction): the workflow row is written
+    // first and every other part is gated on it, so a version conflict writes nothing; a unique violation
+    // (command id, audit seq) fails the whole statement. Data-modifying CTEs all run, whoever reads them.
+    commitCreate: named(
+      'commitCreate',
+      `WITH w AS (
+         INSERT INTO ${s}.workflows (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at,
+           created_at, updated_at)
+         SELECT $1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9
+         WHERE $10::integer IS NULL -- (expectedVersion: null for a create)
+         ON CONFLICT (workflow_id) DO NOTHING
+         RETURNING workflow_id)
+       ${commitTail(s)}`,
     ),
-    updateWorkflow: named(
-      'updateWorkflow',
-      `UPDATE ${s}.workflows SET order_id = $2, merchant_id = $3, version = $4, snapshot = $5::jsonb, status = $6,
-         last_event_at = $7, created_at = $8, updated_at = $9
-       WHERE workflow_id = $1 AND version = $10`,
-    ),
-    // One statement replaces the set: deletes the ids not in it, inserts new ones, rewrites only changed ones.
-    // A kept deadline keeps its lease: a worker may be firing it right now.
-    replaceDeadlines: named(
-      'replaceDeadlines',
-      `WITH removed AS (
-         DELETE FROM ${s}.deadlines WHERE workflow_id = $1 AND NOT (deadline_id = ANY ($2::text[])))
-       INSERT INTO ${s}.deadlines AS t (deadline_id, workflow_id, actor_path, timer, event_type, due_at)
-       SELECT d.deadline_id, $1, d.actor_path, d.timer, d.event_type, d.due_at
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-         AS d (deadline_id, actor_path, timer, event_type, due_at)
-       ON CONFLICT (deadline_id) DO UPDATE SET actor_path = excluded.actor_path, timer = excluded.timer,
-         event_type = excluded.event_type, due_at = excluded.due_at
-       WHERE (t.actor_path, t.timer, t.event_type, t.due_at)
-         IS DISTINCT FROM (excluded.actor_path, excluded.timer, excluded.event_type, excluded.due_at)`,
-    ),
-    insertAudit: named(
-      'insertAudit',
-      `INSERT INTO ${s}.audit (workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id)
-       SELECT $1, a.seq, a.at, a.role, a.actor_id, a.event_type, a.event::jsonb, a.resulting_state::jsonb, a.command_id
-       FROM unnest($2::integer[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-         AS a (seq, at, role, actor_id, event_type, event, resulting_state, command_id)`,
-    ),
-    insertEffects: named(
-      'insertEffects',
-      `INSERT INTO ${s}.outbox (effect_id, workflow_id, kind, idempotency_key, payload, status, attempts,
-         available_at, last_error, created_at)
-       SELECT o.effect_id, $1, o.kind, o.idempotency_key, o.payload::jsonb, o.status, o.attempts, o.available_at,
-         o.last_error, o.created_at
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::integer[], $8::bigint[],
-         $9::text[], $10::bigint[])
-         AS o (effect_id, kind, idempotency_key, payload, status, attempts, available_at, last_error, created_at)
-       ON CONFLICT (effect_id) DO NOTHING`,
-    ),
-    upsertCancelOrders: named(
-      'upsertCancelOrders',
-      `INSERT INTO ${s}.cancel_orders (${CANCEL_ORDER_COLUMNS})
-       SELECT c.cancellation_id, $1, c.order_id, c.merchant_id, c.status, c.reason, c.origin, c.refund_trigger_kind,
-         c.created_at, c.updated_at
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-         $9::bigint[], $10::bigint[])
-         AS c (cancellation_id, order_id, merchant_id, status, reason, origin, refund_trigger_kind, created_at,
-           updated_at)
-       ON CONFLICT (cancellation_id) DO UPDATE SET workflow_id = excluded.workflow_id,
-         order_id = excluded.order_id, merchant_id = excluded.merchant_id, status = excluded.status,
-         reason = excluded.reason, origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
-         created_at = excluded.created_at, updated_at = excluded.updated_at`,
-    ),
-    insertCommand: named(
-      'insertCommand',
-      `INSERT INTO ${s}.commands (command_id, workflow_id, payload_hash, result, at)
-       VALUES ($1, $2, $3, $4::jsonb, $5)
-       ON CONFLICT (command_id) DO NOTHING`,
+    commitUpdate: named(
+      'commitUpdate',
+      `WITH w AS (
+         UPDATE ${s}.workflows SET order_id = $2, merchant_id = $3, version = $4, snapshot = $5::jsonb, status = $6,
+           last_event_at = $7, created_at = $8, updated_at = $9
+         WHERE workflow_id = $1 AND version = $10::integer
+         RETURNING workflow_id)
+       ${commitTail(s)}`,
     ),
     selectCommand: named(
       'selectCommand',
@@ -258,7 +290,17 @@ function statements(schemaName: string, s: string) {
       `SELECT workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id
        FROM ${s}.audit WHERE workflow_id = $1 ORDER BY seq`,
     ),
-    nextDueAt: named('nextDueAt', `SELECT min(due_at) AS due_at FROM ${s}.deadlines`),
+    // The earliest time a claim can succeed: a leased row counts from the end of its lease (expiry < now).
+    // Every row due before the first unleased one is leased: both parts are short range scans of deadlines_due.
+    nextDueAt: named(
+      'nextDueAt',
+      `WITH free AS (SELECT due_at FROM ${s}.deadlines WHERE claimed_by IS NULL ORDER BY due_at LIMIT 1)
+       SELECT least(
+         (SELECT due_at FROM free),
+         (SELECT min(greatest(due_at, claim_expires_at + 1)) FROM ${s}.deadlines
+          WHERE claimed_by IS NOT NULL AND due_at < coalesce((SELECT due_at FROM free), 9223372036854775807))
+       ) AS due_at`,
+    ),
   };
 }
 
@@ -335,6 +377,11 @@ const toCommand = (r: Row): CommandRow => ({
   at: int(r.at),
 });
 
+const isUniqueViolation = (error: unknown, constraint: string): boolean =>
+  error instanceof Error &&
+  (error as Error & { code?: string }).code === '23505' &&
+  (error as Error & { constraint?: string }).constraint === constraint;
+
 /** JSON goes over the wire as text and is cast to jsonb (pg would turn a JS array into a SQL array). */
 const json = (value: unknown): string => JSON.stringify(value ?? null);
 
@@ -342,7 +389,7 @@ const json = (value: unknown): string => JSON.stringify(value ?? null);
  * WorkflowStore on PostgreSQL (node-postgres). Safe for many workers on one database: optimistic
  * concurrency on `version`, claims leased with `FOR UPDATE SKIP LOCKED`. Call `migrate()` on start.
  */
-export function createPostgresStore(options: PostgresStoreOptions): WorkflowStore {
+export function createPostgresStore(options: PostgresStoreOptions): WorkflowStore & BatchCommitStore {
   const schemaName = options.schema ?? 'jd_dispute';
   if (!SCHEMA_NAME.test(schemaName)) throw new RangeError(`invalid schema name ${JSON.stringify(schemaName)}`);
   const s = `"${schemaName}"`;
@@ -376,9 +423,13 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     }
   }
 
-  async function writeCommit(client: PoolClient, commit: Commit): Promise<void> {
-    const { workflow } = commit;
+  async function writeCommit(commit: Commit, client: Pool | PoolClient = pool): Promise<void> {
+    const { workflow, command } = commit;
     const id = workflow.workflowId;
+    const deadlines = lastByKey(commit.deadlines, (row) => row.deadlineId);
+    const audit = commit.audit;
+    const effects = commit.outbox;
+    const cancelOrders = lastByKey(commit.cancelOrders, (row) => row.cancellationId);
     const values = [
       id,
       workflow.orderId,
@@ -389,100 +440,64 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       workflow.lastEventAt,
       workflow.createdAt,
       workflow.updatedAt,
+      commit.expectedVersion,
+      deadlines.map((row) => row.deadlineId),
+      deadlines.map((row) => row.actorPath),
+      deadlines.map((row) => row.timer),
+      deadlines.map((row) => row.eventType),
+      deadlines.map((row) => row.dueAt),
+      audit.map((row) => row.seq),
+      audit.map((row) => row.at),
+      audit.map((row) => row.role),
+      audit.map((row) => row.actorId),
+      audit.map((row) => row.eventType),
+      audit.map((row) => json(row.event)),
+      audit.map((row) => json(row.resultingState)),
+      audit.map((row) => row.commandId),
+      effects.map((row) => row.effectId),
+      effects.map((row) => row.kind),
+      effects.map((row) => row.idempotencyKey),
+      effects.map((row) => json(row.payload)),
+      effects.map((row) => row.status),
+      effects.map((row) => row.attempts),
+      effects.map((row) => row.availableAt),
+      effects.map((row) => row.lastError),
+      effects.map((row) => row.createdAt),
+      cancelOrders.map((row) => row.cancellationId),
+      cancelOrders.map((row) => row.orderId),
+      cancelOrders.map((row) => row.merchantId),
+      cancelOrders.map((row) => row.status),
+      cancelOrders.map((row) => row.reason),
+      cancelOrders.map((row) => row.origin),
+      cancelOrders.map((row) => row.refundTriggerKind),
+      cancelOrders.map((row) => row.createdAt),
+      cancelOrders.map((row) => row.updatedAt),
+      command?.commandId ?? null,
+      command?.payloadHash ?? null,
+      command ? json(command.result) : null,
+      command?.at ?? null,
+      commit.completesEffectId,
     ];
-    // The workflow row goes first: its row lock serialises racing commits; the loser sees 0 rows.
-    const written =
-      commit.expectedVersion === null
-        ? await client.query({ ...q.insertWorkflow, values })
-        : await client.query({ ...q.updateWorkflow, values: [...values, commit.expectedVersion] });
-    if (written.rowCount === 0) {
+    let written: number;
+    try {
+      const [row] = await run(commit.expectedVersion === null ? q.commitCreate : q.commitUpdate, values, client);
+      written = int(row?.written);
+    } catch (error) {
+      if (command && isUniqueViolation(error, 'commands_pkey')) throw new DuplicateCommandError(command.commandId);
+      throw error;
+    }
+    if (written === 0) {
+      // Racing commits serialise on the workflow row; the loser's gated writes did nothing.
       const [current] = await run(q.selectVersion, [id], client);
       throw new VersionConflictError(id, commit.expectedVersion, current ? int(current.version) : null);
     }
-
-    const deadlines = lastByKey(commit.deadlines, (row) => row.deadlineId);
-    await run(
-      q.replaceDeadlines,
-      [
-        id,
-        deadlines.map((row) => row.deadlineId),
-        deadlines.map((row) => row.actorPath),
-        deadlines.map((row) => row.timer),
-        deadlines.map((row) => row.eventType),
-        deadlines.map((row) => row.dueAt),
-      ],
-      client,
-    );
-    if (commit.audit.length > 0) {
-      const rows = commit.audit;
-      await run(
-        q.insertAudit,
-        [
-          id,
-          rows.map((row) => row.seq),
-          rows.map((row) => row.at),
-          rows.map((row) => row.role),
-          rows.map((row) => row.actorId),
-          rows.map((row) => row.eventType),
-          rows.map((row) => json(row.event)),
-          rows.map((row) => json(row.resultingState)),
-          rows.map((row) => row.commandId),
-        ],
-        client,
-      );
-    }
-    if (commit.outbox.length > 0) {
-      const rows = commit.outbox;
-      await run(
-        q.insertEffects,
-        [
-          id,
-          rows.map((row) => row.effectId),
-          rows.map((row) => row.kind),
-          rows.map((row) => row.idempotencyKey),
-          rows.map((row) => json(row.payload)),
-          rows.map((row) => row.status),
-          rows.map((row) => row.attempts),
-          rows.map((row) => row.availableAt),
-          rows.map((row) => row.lastError),
-          rows.map((row) => row.createdAt),
-        ],
-        client,
-      );
-    }
-    const cancelOrders = lastByKey(commit.cancelOrders, (row) => row.cancellationId);
-    if (cancelOrders.length > 0) {
-      await run(
-        q.upsertCancelOrders,
-        [
-          id,
-          cancelOrders.map((row) => row.cancellationId),
-          cancelOrders.map((row) => row.orderId),
-          cancelOrders.map((row) => row.merchantId),
-          cancelOrders.map((row) => row.status),
-          cancelOrders.map((row) => row.reason),
-          cancelOrders.map((row) => row.origin),
-          cancelOrders.map((row) => row.refundTriggerKind),
-          cancelOrders.map((row) => row.createdAt),
-          cancelOrders.map((row) => row.updatedAt),
-        ],
-        client,
-      );
-    }
-    if (commit.command) {
-      const { commandId, payloadHash, result, at } = commit.command;
-      const values = [commandId, id, payloadHash, json(result), at];
-      const inserted = await client.query({ ...q.insertCommand, values });
-      if (inserted.rowCount === 0) throw new DuplicateCommandError(commandId);
-    }
-    if (commit.completesEffectId !== null) await run(q.completeEffect, [commit.completesEffectId], client);
   }
 
   const claimValues = (claim: Claim) => [claim.workerId, claim.now, claim.now + claim.leaseMs, claim.limit];
 
   return {
     async migrate() {
-      const all = migrations(s);
+      const all = postgresMigrations(s);
       await inTransaction(async (client) => {
         // Concurrent workers starting together migrate one after the other.
         await client.query(`SELECT pg_advisory_xact_lock(hashtext('jd_dispute.migrate'), hashtext($1))`, [
@@ -516,7 +531,59 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
 
     async commit(commit) {
       assertCommitShape(commit);
-      await inTransaction((client) => writeCommit(client, commit));
+      await writeCommit(commit);
+    },
+
+    /**
+     * Several commits in one transaction (one WAL flush for the lot), each atomic on its own; per commit,
+     * null or the error that refused it. Written in workflow id order, so two batches lock their workflow
+     * rows in the same order. A version conflict refuses one commit and leaves the transaction usable;
+     * any other error aborts it, and the commits are then written one by one.
+     */
+    async commitAll(commits) {
+      const outcomes: unknown[] = commits.map(() => null);
+      const order = commits
+        .map((commit, index) => ({ id: commit.workflow.workflowId, index }))
+        .sort((a, b) => compareText(a.id, b.id) || a.index - b.index);
+      const client = await pool.connect();
+      let aborted = false;
+      try {
+        await client.query('BEGIN');
+        for (const { index } of order) {
+          const commit = commits[index]!;
+          try {
+            assertCommitShape(commit);
+          } catch (error) {
+            outcomes[index] = error;
+            continue;
+          }
+          try {
+            await writeCommit(commit, client);
+          } catch (error) {
+            if (!(error instanceof VersionConflictError)) {
+              aborted = true;
+              break;
+            }
+            outcomes[index] = error;
+          }
+        }
+        await client.query(aborted ? 'ROLLBACK' : 'COMMIT');
+        client.release();
+      } catch (error) {
+        client.release(error instanceof Error ? error : true); // discards the connection
+        if (!aborted) throw error;
+      }
+      if (!aborted) return outcomes;
+      for (const [index, commit] of commits.entries()) {
+        try {
+          assertCommitShape(commit);
+          await writeCommit(commit);
+          outcomes[index] = null;
+        } catch (error) {
+          outcomes[index] = error;
+        }
+      }
+      return outcomes;
     },
 
     async getCommand(commandId) {
@@ -567,11 +634,13 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       if (query.createdFrom !== undefined) where.push(`created_at >= ${param(query.createdFrom)}`);
       if (query.createdTo !== undefined) where.push(`created_at < ${param(query.createdTo)}`);
       if (after) {
-        where.push(`(created_at, cancellation_id) > (${param(after.createdAt)}, ${param(after.cancellationId)})`);
+        where.push(
+          `(created_at, workflow_id, cancellation_id) > (${param(after.createdAt)}, ${param(after.workflowId)}, ${param(after.cancellationId)})`,
+        );
       }
       const sql = `SELECT ${CANCEL_ORDER_COLUMNS} FROM ${s}.cancel_orders
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY created_at, cancellation_id LIMIT ${param(size + 1)}`;
+        ORDER BY created_at, workflow_id, cancellation_id LIMIT ${param(size + 1)}`;
       const { rows } = await pool.query<Row>(sql, values);
       return toPage(rows.map(toCancelOrder), size);
     },

@@ -4,8 +4,17 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { orderMachine, type MerchantFollowUp, type OrderOutput, type OrderSnapshot } from '../../machines/order.js';
 import { TIMER_SENDER } from '../../machines/time.js';
 import { allowedActions, type AllowedAction } from '../allowed-actions.js';
-import { checkEvent, describeValue, parseEvent, parseOrderInput, type BoundaryOptions } from '../commands.js';
-import { pendingDeadlines, restoreSystem, startSystem, stepSystem, StepError } from '../engine/step.js';
+import {
+  checkEvent,
+  describeValue,
+  notAllowedError,
+  parseEvent,
+  parseOrderInput,
+  precheckEvent,
+  REFUSAL_KEEPS_SNAPSHOT,
+  type BoundaryOptions,
+} from '../commands.js';
+import { openSystem, pendingDeadlines, restoreSystem, startSystem, StepError, type SystemSession } from '../engine/step.js';
 import type { Delivery, PendingDeadline, StepResult } from '../engine/step.js';
 import {
   DuplicateCommandError,
@@ -28,6 +37,7 @@ import type { WorkflowEffect } from '../schemas/effects.js';
 import type { OrderEvent } from '../schemas/events.js';
 import type { OrderInput } from '../schemas/inputs.js';
 import type { LogisticsService, NotificationService, PaymentService } from './adapters.js';
+import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
 import { DEFAULT_DELIVERY_POLICY, OutboxDispatcher, outboxKindOf, type DeliveryPolicy, type EffectResultCommand } from './outbox.js';
 import { BackgroundLoop, runDeadlineBatch, type DeadlineOutcome } from './scheduler.js';
 import type {
@@ -72,6 +82,8 @@ export interface WorkflowRuntimeOptions extends BoundaryOptions {
   pollIntervalMs?: number;
   /** Inspection of every step, e.g. a Stately inspector's `inspect`. */
   inspect?: (event: InspectionEvent) => void;
+  /** Inspection per workflow (wins over `inspect`), e.g. `stableSessionsByWorkflow(inspector)`. */
+  inspectWorkflow?: (workflowId: string) => ((event: InspectionEvent) => void) | undefined;
   /** Unexpected errors of background work (default: one line on stderr). */
   onError?: (error: unknown, context: string) => void;
 }
@@ -332,6 +344,8 @@ class Draft {
   readonly audit: AuditRow[] = [];
   readonly outbox: OutboxRow[] = [];
   readonly fired: string[] = [];
+  /** A restore of `persisted` not delivered to yet: reads share it, and the next step delivers on it. */
+  private session: SystemSession | null = null;
 
   constructor(
     readonly record: WorkflowRecord,
@@ -348,20 +362,31 @@ class Draft {
     return this.record.workflowId;
   }
 
-  /** A live, inert copy of the current state; the caller stops it. */
-  restore(): AnyActorRef {
-    return restoreSystem(orderMachine, this.persisted);
+  /**
+   * A live, inert copy of the current state, to read. It is restored once and the next `step` delivers
+   * its event on it (reading never changes it), so a command costs one restore, not two.
+   */
+  live(): AnyActorRef {
+    this.session ??= openSystem(orderMachine, this.persisted, this.stepOptions());
+    return this.session.actor;
+  }
+
+  /** Stops the live copy, if any. */
+  release(): void {
+    this.session?.stop();
+    this.session = null;
+  }
+
+  private stepOptions() {
+    return this.inspect ? { inspect: this.inspect } : {};
   }
 
   /**
-   * Fires every pending deadline due at or before `upTo`, earliest first, each at its own due time, then
-   * returns a live copy of the resulting state (the caller stops it).
+   * INV5: fires every pending deadline due at or before `upTo`, earliest first, each at its own due
+   * time, so a result never depends on when the process was up.
    */
-  catchUp(upTo: number): AnyActorRef {
-    let actor = this.restore();
-    this.deadlines ??= pendingDeadlines(actor);
-    if (!this.isDue(upTo)) return actor;
-    actor.stop();
+  catchUp(upTo: number): void {
+    this.deadlines ??= pendingDeadlines(this.live());
     for (let steps = 0; this.isDue(upTo); steps += 1) {
       if (steps >= MAX_CATCH_UP_STEPS) {
         throw new StepError(`workflow ${this.workflowId}: more than ${MAX_CATCH_UP_STEPS} deadlines due at once`);
@@ -378,7 +403,6 @@ class Draft {
       );
       this.fired.push(deadlineIdOf(this.workflowId, next));
     }
-    return this.restore();
   }
 
   private isDue(upTo: number): boolean {
@@ -386,8 +410,15 @@ class Draft {
     return next !== undefined && next.dueAt <= upTo;
   }
 
-  step(delivery: Delivery, audit: AuditInput): StepResult {
-    const result = stepSystem(orderMachine, this.persisted, delivery, this.inspect ? { inspect: this.inspect } : {});
+  /**
+   * Delivers one event on a fresh restore of the current state. With `refused`, a delivery that leaves
+   * the order's snapshot as it was throws `refused()` and changes nothing (see REFUSAL_KEEPS_SNAPSHOT).
+   */
+  step(delivery: Delivery, audit: AuditInput, refused?: () => Error): StepResult {
+    const session = this.session ?? openSystem(orderMachine, this.persisted, this.stepOptions());
+    this.session = null;
+    const result = session.deliver(delivery);
+    if (refused && !session.changedRoot) throw refused();
     if (result.status !== 'active' && result.status !== 'done') {
       throw new StepError(`workflow ${this.workflowId} is ${result.status} after ${delivery.event.type}`);
     }
@@ -443,6 +474,19 @@ class Draft {
     };
   }
 }
+
+/**
+ * A store that can write several commits in one transaction, each one atomic on its own (for SQLite:
+ * one savepoint each). The scheduler uses it to fire a batch of deadlines with one WAL commit; stores
+ * without it get one transaction per commit. Not part of `WorkflowStore`: an optional capability.
+ */
+export interface BatchCommitStore {
+  /** Writes each commit as `commit` would; per commit, null or the error that refused it (nothing of it written). */
+  commitAll(commits: readonly Commit[]): Promise<unknown[]>;
+}
+
+const isBatchCommitStore = (store: WorkflowStore): store is WorkflowStore & BatchCommitStore =>
+  typeof (store as Partial<BatchCommitStore>).commitAll === 'function';
 
 const atIssue = (message: string) => new InvalidPayloadError([{ path: 'at', message }]);
 
@@ -536,8 +580,9 @@ class DurableRuntime implements WorkflowRuntime {
 
   // --- commands ---------------------------------------------------------------------------------
 
-  async openOrder(request: OpenOrderRequest): Promise<CommandResult> {
+  async openOrder(untrusted: OpenOrderRequest): Promise<CommandResult> {
     this.assertOpen();
+    const request = parseEnvelope(OpenEnvelope, untrusted);
     const raw = request.input as unknown;
     if (!isRecord(raw)) throw new InvalidPayloadError([{ path: '', message: 'the order input must be an object' }]);
     const now = this.clock.now();
@@ -547,11 +592,12 @@ class DurableRuntime implements WorkflowRuntime {
     if (!workflowId) throw new InvalidPayloadError([{ path: 'workflowId', message: 'is required' }]);
     const commandId = request.commandId ?? `open:${workflowId}`;
     // The raw input is hashed: a retry without `at` is the same command, whenever it comes.
-    const hash = payloadHash({ open: workflowId, input: raw });
+    const hash = hashRawPayload(payloadHash, { open: workflowId, input: raw });
     const seen = await this.seenCommand(commandId, workflowId, hash);
     if (seen) return seen;
 
-    const result = startSystem(orderMachine, input, this.options.inspect ? { inspect: this.options.inspect } : {});
+    const inspect = this.inspectFor(workflowId);
+    const result = startSystem(orderMachine, input, inspect ? { inspect } : {});
     const commandResult: CommandResult = {
       workflowId,
       commandId,
@@ -598,7 +644,7 @@ class DurableRuntime implements WorkflowRuntime {
 
   async dispatch(request: DispatchRequest): Promise<CommandResult> {
     this.assertOpen();
-    return this.runCommand(request, null);
+    return this.runCommand(parseEnvelope(DispatchEnvelope, request), null);
   }
 
   private recordEffectResult(command: EffectResultCommand): Promise<CommandResult> {
@@ -610,7 +656,7 @@ class DurableRuntime implements WorkflowRuntime {
 
   private async runCommand(request: DispatchRequest, completesEffectId: string | null): Promise<CommandResult> {
     const { workflowId, commandId, expectedVersion } = request;
-    const hash = payloadHash({ workflowId, event: request.event });
+    const hash = hashRawPayload(payloadHash, { workflowId, event: request.event });
     for (let attempt = 0; ; attempt += 1) {
       const seen = await this.seenCommand(commandId, workflowId, hash);
       if (seen) return seen;
@@ -650,15 +696,26 @@ class DurableRuntime implements WorkflowRuntime {
       throw atIssue(`is more than ${this.skewMs} ms after the runtime's clock (${now})`);
     }
 
-    const draft = new Draft(record, await this.lastSeq(record), this.options.inspect);
-    const actor = draft.catchUp(event.at);
+    const draft = new Draft(record, await this.lastSeq(record), this.inspectFor(record.workflowId));
+    let effectsBefore: number;
     try {
-      checkEvent(actor.getSnapshot() as OrderSnapshot, event);
+      draft.catchUp(event.at);
+      effectsBefore = draft.outbox.length;
+      const snapshot = draft.live().getSnapshot() as OrderSnapshot;
+      const audit = { at: event.at, by: event.by, event, commandId };
+      if (!this.inspectFor(record.workflowId) && REFUSAL_KEEPS_SNAPSHOT.has(event.type)) {
+        // The step is the check: a refused event leaves the order's snapshot as it was, and the step
+        // throws before the draft takes anything from it (no `can`, no second guard evaluation).
+        // With an inspector the refused event would show there: then `can` decides first.
+        precheckEvent(snapshot, event);
+        draft.step({ event }, audit, () => notAllowedError(snapshot, event));
+      } else {
+        checkEvent(snapshot, event);
+        draft.step({ event }, audit);
+      }
     } finally {
-      actor.stop();
+      draft.release();
     }
-    const effectsBefore = draft.outbox.length;
-    draft.step({ event }, { at: event.at, by: event.by, event, commandId });
 
     const result: CommandResult = {
       workflowId,
@@ -678,6 +735,10 @@ class DurableRuntime implements WorkflowRuntime {
     const commit = draft.toCommit(now, command, completesEffectId);
     await this.store.commit(commit);
     this.rememberSeq(draft.workflowId, commit.workflow.version, draft.seq);
+  }
+
+  private inspectFor(workflowId: string): ((event: InspectionEvent) => void) | undefined {
+    return this.options.inspectWorkflow?.(workflowId) ?? this.options.inspect;
   }
 
   private async lastSeq(record: WorkflowRecord): Promise<number> {
@@ -701,8 +762,12 @@ class DurableRuntime implements WorkflowRuntime {
     for (let attempt = 0; ; attempt += 1) {
       const record = await this.store.load(workflowId);
       if (!record || record.status === 'done') return 'skipped';
-      const draft = new Draft(record, await this.lastSeq(record), this.options.inspect);
-      draft.catchUp(dueAt).stop();
+      const draft = new Draft(record, await this.lastSeq(record), this.inspectFor(record.workflowId));
+      try {
+        draft.catchUp(dueAt);
+      } finally {
+        draft.release();
+      }
       if (!draft.changed) return 'skipped';
       try {
         await this.commit(draft, this.clock.now(), null, null);
@@ -711,6 +776,48 @@ class DurableRuntime implements WorkflowRuntime {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
       }
     }
+  }
+
+  /**
+   * `advance` for rows of distinct workflows, with all their commits in one store transaction (each
+   * commit atomic on its own). A commit refused for a version conflict goes through `advance` again.
+   */
+  private async advanceMany(
+    store: WorkflowStore & BatchCommitStore,
+    rows: readonly DeadlineRow[],
+  ): Promise<Array<DeadlineOutcome | { error: unknown }>> {
+    const outcomes: Array<DeadlineOutcome | { error: unknown }> = rows.map(() => 'skipped');
+    const pending: Array<{ index: number; draft: Draft; commit: Commit }> = [];
+    const now = this.clock.now();
+    for (const [index, row] of rows.entries()) {
+      try {
+        const record = await store.load(row.workflowId);
+        if (!record || record.status === 'done') continue;
+        const draft = new Draft(record, await this.lastSeq(record), this.inspectFor(record.workflowId));
+        try {
+          draft.catchUp(row.dueAt);
+        } finally {
+          draft.release();
+        }
+        if (draft.changed) pending.push({ index, draft, commit: draft.toCommit(now, null, null) });
+      } catch (error) {
+        outcomes[index] = { error };
+      }
+    }
+    const refusals = await store.commitAll(pending.map(({ commit }) => commit));
+    for (const [position, { index, draft, commit }] of pending.entries()) {
+      const refusal = refusals[position];
+      if (refusal === null) {
+        this.rememberSeq(draft.workflowId, commit.workflow.version, draft.seq);
+        outcomes[index] = 'fired';
+      } else if (refusal instanceof VersionConflictError) {
+        const row = rows[index]!;
+        outcomes[index] = await this.advance(row.workflowId, row.dueAt).catch((error: unknown) => ({ error }));
+      } else {
+        outcomes[index] = { error: refusal ?? new Error('the store returned no outcome for this commit') };
+      }
+    }
+    return outcomes;
   }
 
   // --- reads ------------------------------------------------------------------------------------
@@ -763,11 +870,11 @@ class DurableRuntime implements WorkflowRuntime {
     if (!record) throw new WorkflowNotFoundError(workflowId);
     // As dispatch would see it now: deadlines already due count as fired (in memory only).
     const draft = new Draft(record, 0, undefined);
-    const actor = draft.catchUp(Math.max(this.clock.now(), record.lastEventAt));
     try {
-      return allowedActions(actor.getSnapshot() as OrderSnapshot, role, senderId);
+      draft.catchUp(Math.max(this.clock.now(), record.lastEventAt));
+      return allowedActions(draft.live().getSnapshot() as OrderSnapshot, role, senderId);
     } finally {
-      actor.stop();
+      draft.release();
     }
   }
 
@@ -809,10 +916,12 @@ class DurableRuntime implements WorkflowRuntime {
       effectsGaveUp: 0,
       errors: 0,
     };
+    const { store } = this;
     const deadlines = await runDeadlineBatch(
       {
-        claim: (now) => this.store.claimDueDeadlines(this.claimAt(now)),
+        claim: (now) => store.claimDueDeadlines(this.claimAt(now)),
         advance: (workflowId, dueAt) => this.advance(workflowId, dueAt),
+        ...(isBatchCommitStore(store) ? { advanceMany: (rows) => this.advanceMany(store, rows) } : {}),
         onError: this.onError,
       },
       this.clock.now(),

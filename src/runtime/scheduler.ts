@@ -19,6 +19,11 @@ export interface SchedulerDeps {
   claim(now: number): Promise<DeadlineRow[]>;
   /** Fires the workflow's deadlines due at or before `dueAt`; 'skipped' when none was pending. */
   advance(workflowId: string, dueAt: number): Promise<DeadlineOutcome>;
+  /**
+   * Optional: does `advance` for rows of distinct workflows at once (one store transaction for all
+   * their commits); per row, the outcome or the error. Rows are as `advance` gets them, one per workflow.
+   */
+  advanceMany?(rows: readonly DeadlineRow[]): Promise<Array<DeadlineOutcome | { error: unknown }>>;
   onError(error: unknown, context: string): void;
 }
 
@@ -29,18 +34,48 @@ export interface SchedulerRound {
   failed: number;
 }
 
-/** One batch: claim due deadlines (oldest first) and fire them. */
+/**
+ * One batch: claim due deadlines (oldest first) and fire them. With `advanceMany`, the first row of
+ * each workflow goes in one call (one transaction), and the other rows of a workflow already in it
+ * (several of its deadlines due) follow one by one, in claim order, as they always did.
+ */
 export async function runDeadlineBatch(deps: SchedulerDeps, now: number): Promise<SchedulerRound> {
   const rows = await deps.claim(now);
   const round: SchedulerRound = { claimed: rows.length, fired: 0, skipped: 0, failed: 0 };
-  for (const row of rows) {
-    try {
-      if ((await deps.advance(row.workflowId, row.dueAt)) === 'fired') round.fired += 1;
-      else round.skipped += 1;
-    } catch (error) {
+  const count = (row: DeadlineRow, outcome: DeadlineOutcome | { error: unknown }) => {
+    if (outcome === 'fired') round.fired += 1;
+    else if (outcome === 'skipped') round.skipped += 1;
+    else {
       // The row keeps its lease and is claimed again when the lease expires: never lost.
       round.failed += 1;
-      deps.onError(error, `deadline ${row.deadlineId}`);
+      deps.onError(outcome.error, `deadline ${row.deadlineId}`);
+    }
+  };
+  let rest = rows;
+  if (deps.advanceMany && rows.length > 1) {
+    const seen = new Set<string>();
+    const first: DeadlineRow[] = [];
+    rest = [];
+    for (const row of rows) {
+      if (seen.has(row.workflowId)) rest.push(row);
+      else {
+        seen.add(row.workflowId);
+        first.push(row);
+      }
+    }
+    let outcomes: Array<DeadlineOutcome | { error: unknown }>;
+    try {
+      outcomes = await deps.advanceMany(first);
+    } catch (error) {
+      outcomes = first.map(() => ({ error }));
+    }
+    first.forEach((row, index) => count(row, outcomes[index] ?? { error: new Error('no outcome') }));
+  }
+  for (const row of rest) {
+    try {
+      count(row, await deps.advance(row.workflowId, row.dueAt));
+    } catch (error) {
+      count(row, { error });
     }
   }
   return round;

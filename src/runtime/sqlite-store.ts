@@ -20,6 +20,7 @@ import type {
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
+import type { BatchCommitStore } from './runtime.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -29,7 +30,7 @@ export interface SqliteStoreOptions {
 }
 
 /** Schema migrations; `PRAGMA user_version` is the number applied. Append only, never edit. */
-const MIGRATIONS: readonly string[] = [
+export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE workflows (
     workflow_id   TEXT PRIMARY KEY,
@@ -111,6 +112,33 @@ const MIGRATIONS: readonly string[] = [
     at           INTEGER NOT NULL
   ) STRICT;
   `,
+  // 2: the X2 projection is keyed by (workflow_id, cancellation_id): two orders may use the same
+  // cancel-order id. SQLite cannot change a primary key in place: the table is rebuilt.
+  `
+  CREATE TABLE cancel_orders_v2 (
+    workflow_id         TEXT NOT NULL REFERENCES workflows (workflow_id),
+    cancellation_id     TEXT NOT NULL,
+    order_id            TEXT NOT NULL,
+    merchant_id         TEXT NOT NULL,
+    status              TEXT NOT NULL,
+    reason              TEXT NOT NULL,
+    origin              TEXT NOT NULL,
+    refund_trigger_kind TEXT,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, cancellation_id)
+  ) STRICT;
+  INSERT INTO cancel_orders_v2 (workflow_id, cancellation_id, order_id, merchant_id, status, reason, origin,
+    refund_trigger_kind, created_at, updated_at)
+  SELECT workflow_id, cancellation_id, order_id, merchant_id, status, reason, origin, refund_trigger_kind,
+    created_at, updated_at
+  FROM cancel_orders;
+  DROP TABLE cancel_orders;
+  ALTER TABLE cancel_orders_v2 RENAME TO cancel_orders;
+  CREATE INDEX cancel_orders_created ON cancel_orders (created_at, workflow_id, cancellation_id);
+  CREATE INDEX cancel_orders_merchant ON cancel_orders (merchant_id, created_at, workflow_id, cancellation_id);
+  CREATE INDEX cancel_orders_order ON cancel_orders (order_id, created_at, workflow_id, cancellation_id);
+  `,
 ];
 
 const WORKFLOW_COLUMNS = `workflow_id AS workflowId, order_id AS orderId, merchant_id AS merchantId, version,
@@ -179,10 +207,20 @@ function prepareStatements(db: Database.Database) {
          refund_trigger_kind, created_at, updated_at)
        VALUES (@cancellationId, @workflowId, @orderId, @merchantId, @status, @reason, @origin,
          @refundTriggerKind, @createdAt, @updatedAt)
-       ON CONFLICT (cancellation_id) DO UPDATE SET workflow_id = excluded.workflow_id, order_id = excluded.order_id,
+       ON CONFLICT (workflow_id, cancellation_id) DO UPDATE SET order_id = excluded.order_id,
          merchant_id = excluded.merchant_id, status = excluded.status, reason = excluded.reason,
          origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
          created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    ),
+    // The usual change of a cancel order (status, reason, refund trigger, time): only unindexed columns
+    // are set, so the three secondary indexes are not rewritten (an upsert that sets indexed columns
+    // rewrites their entries even when the values are the same). No row with these identity columns:
+    // nothing changes, and the upsert above writes the row.
+    updateCancelOrderState: db.prepare(
+      `UPDATE cancel_orders SET status = @status, reason = @reason, refund_trigger_kind = @refundTriggerKind,
+         updated_at = @updatedAt
+       WHERE workflow_id = @workflowId AND cancellation_id = @cancellationId AND order_id = @orderId
+         AND merchant_id = @merchantId AND origin = @origin AND created_at = @createdAt`,
     ),
     insertCommand: db.prepare(
       `INSERT INTO commands (command_id, workflow_id, payload_hash, result, at)
@@ -223,7 +261,18 @@ function prepareStatements(db: Database.Database) {
     listAudit: db.prepare<[string], Json<AuditRow, 'event' | 'resultingState'>>(
       `SELECT ${AUDIT_COLUMNS} FROM audit WHERE workflow_id = ? ORDER BY seq`,
     ),
-    nextDueAt: db.prepare<[], number | null>(`SELECT MIN(due_at) FROM deadlines`).pluck(),
+    // The earliest time a claim can succeed: a leased row counts from the end of its lease (expiry < now).
+    // Every row due before the first unleased one is leased: both parts are short range scans of deadlines_due.
+    nextDueAt: db
+      .prepare<[], number | null>(
+        `WITH free AS (SELECT due_at FROM deadlines WHERE claimed_by IS NULL ORDER BY due_at LIMIT 1)
+         SELECT MIN(at) FROM (
+           SELECT due_at AS at FROM free
+           UNION ALL
+           SELECT MAX(due_at, claim_expires_at + 1) FROM deadlines
+           WHERE claimed_by IS NOT NULL AND due_at < COALESCE((SELECT due_at FROM free), 9223372036854775807))`,
+      )
+      .pluck(),
   };
 }
 
@@ -253,7 +302,7 @@ const parseEffect = (row: Json<OutboxRow, 'payload'>): OutboxRow => ({
  * WorkflowStore on better-sqlite3. One connection, synchronous calls wrapped in promises; several
  * processes may share the file (WAL, busy timeout). Call `migrate()` before anything else.
  */
-export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore {
+export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & BatchCommitStore {
   const db = new Database(options.filename, { timeout: options.busyTimeoutMs ?? 5000 });
   db.pragma('journal_mode = WAL');
   // WAL + NORMAL: a process crash loses nothing and the file never corrupts; only an OS crash or power
@@ -290,7 +339,9 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore {
       s.insertAudit.run({ ...row, event: json(row.event), resultingState: json(row.resultingState) });
     }
     for (const row of commit.outbox) s.insertEffect.run({ ...row, payload: json(row.payload) });
-    for (const row of commit.cancelOrders) s.upsertCancelOrder.run(row);
+    for (const row of commit.cancelOrders) {
+      if (s.updateCancelOrderState.run(row).changes === 0) s.upsertCancelOrder.run(row);
+    }
     const { command } = commit;
     if (command && s.insertCommand.run({ ...command, result: json(command.result) }).changes === 0) {
       throw new DuplicateCommandError(command.commandId);
@@ -298,13 +349,27 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore {
     if (commit.completesEffectId !== null) s.completeEffect.run(commit.completesEffectId);
   });
 
+  // Several commits in one transaction, each in its own savepoint (a nested better-sqlite3 transaction):
+  // a refused commit rolls back alone. One WAL commit for the lot instead of one per commit.
+  const writeCommits = db.transaction((commits: readonly Commit[]): unknown[] =>
+    commits.map((commit) => {
+      try {
+        assertCommitShape(commit);
+        writeCommit(commit);
+        return null;
+      } catch (error) {
+        return error;
+      }
+    }),
+  );
+
   const migrateSchema = db.transaction(() => {
     const applied = db.pragma('user_version', { simple: true }) as number;
-    if (applied > MIGRATIONS.length) {
-      throw new Error(`database schema version ${applied} is newer than this package (${MIGRATIONS.length})`);
+    if (applied > SQLITE_MIGRATIONS.length) {
+      throw new Error(`database schema version ${applied} is newer than this package (${SQLITE_MIGRATIONS.length})`);
     }
-    for (const sql of MIGRATIONS.slice(applied)) db.exec(sql);
-    if (applied < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+    for (const sql of SQLITE_MIGRATIONS.slice(applied)) db.exec(sql);
+    if (applied < SQLITE_MIGRATIONS.length) db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
   });
 
   function cancelOrderStatement(query: CancelOrderQuery, keyed: boolean) {
@@ -315,10 +380,10 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore {
     if (query.reason !== undefined) where.push('reason IN (SELECT value FROM json_each(@reason))');
     if (query.createdFrom !== undefined) where.push('created_at >= @createdFrom');
     if (query.createdTo !== undefined) where.push('created_at < @createdTo');
-    if (keyed) where.push('(created_at, cancellation_id) > (@afterCreatedAt, @afterId)');
+    if (keyed) where.push('(created_at, workflow_id, cancellation_id) > (@afterCreatedAt, @afterWorkflowId, @afterId)');
     const sql = `SELECT ${CANCEL_ORDER_COLUMNS} FROM cancel_orders
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at, cancellation_id LIMIT @limit`;
+      ORDER BY created_at, workflow_id, cancellation_id LIMIT @limit`;
     let statement = queryCache.get(sql);
     if (!statement) {
       statement = db.prepare<Record<string, unknown>, CancelOrderRow>(sql);
@@ -340,6 +405,10 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore {
     async commit(commit) {
       assertCommitShape(commit);
       writeCommit.immediate(commit);
+    },
+
+    async commitAll(commits) {
+      return commits.length === 0 ? [] : writeCommits.immediate(commits);
     },
 
     async getCommand(commandId) {
@@ -394,6 +463,7 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore {
         createdFrom: query.createdFrom,
         createdTo: query.createdTo,
         afterCreatedAt: after?.createdAt,
+        afterWorkflowId: after?.workflowId,
         afterId: after?.cancellationId,
         limit: size + 1,
       });

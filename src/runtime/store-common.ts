@@ -41,16 +41,21 @@ export function pageSize(limit: number | undefined): number {
   return size;
 }
 
-/** Keyset position of a cancel order in (createdAt, cancellationId) order. */
+/**
+ * Keyset position of a cancel order in (createdAt, workflowId, cancellationId) order. A cancel order is
+ * identified by its workflow and its id: two orders may use the same cancel-order id.
+ */
 export interface CancelOrderCursor {
   createdAt: number;
+  workflowId: string;
   cancellationId: string;
 }
 
 export function encodeCancelOrderCursor(row: CancelOrderCursor): string {
-  return Buffer.from(JSON.stringify([row.createdAt, row.cancellationId])).toString('base64url');
+  return Buffer.from(JSON.stringify([row.createdAt, row.workflowId, row.cancellationId])).toString('base64url');
 }
 
+/** Decodes a cursor of this version; anything else (a cursor of an older version included) is a RangeError. */
 export function decodeCancelOrderCursor(cursor: string): CancelOrderCursor {
   let decoded: unknown;
   try {
@@ -60,14 +65,26 @@ export function decodeCancelOrderCursor(cursor: string): CancelOrderCursor {
   }
   if (
     Array.isArray(decoded) &&
-    decoded.length === 2 &&
+    decoded.length === 3 &&
     Number.isSafeInteger(decoded[0]) &&
-    typeof decoded[1] === 'string'
+    typeof decoded[1] === 'string' &&
+    typeof decoded[2] === 'string'
   ) {
-    return { createdAt: decoded[0] as number, cancellationId: decoded[1] };
+    return { createdAt: decoded[0] as number, workflowId: decoded[1], cancellationId: decoded[2] };
   }
   throw new RangeError('invalid cancel-order cursor');
 }
+
+/** Keyset order of cancel orders in every store. */
+export function compareCancelOrders(a: CancelOrderCursor, b: CancelOrderCursor): number {
+  return (
+    a.createdAt - b.createdAt || compareText(a.workflowId, b.workflowId) || compareText(a.cancellationId, b.cancellationId)
+  );
+}
+
+/** The identity of a cancel order in the X2 projection. */
+export const cancelOrderKey = (row: { workflowId: string; cancellationId: string }): string =>
+  JSON.stringify([row.workflowId, row.cancellationId]);
 
 /** Builds the page from up to `size + 1` rows fetched in keyset order. */
 export function toPage(rows: CancelOrderRow[], size: number): Page<CancelOrderRow> {

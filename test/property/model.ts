@@ -1,20 +1,28 @@
 import fc from 'fast-check';
 import { FINAL_CANCELLATION_STATUSES } from '../../src/schemas/common.js';
 import type { OrderSnapshot } from '../../machines/order.js';
-import { allowedActions } from '../../src/allowed-actions.js';
+import { allowedActions, type AllowedAction } from '../../src/allowed-actions.js';
 import { isWorkflowError } from '../../src/errors.js';
 import type { WorkflowEffect } from '../../src/schemas/effects.js';
-import { HOUR, VALID_EVIDENCE } from '../support/world.js';
+import { HOUR, VALID_EVIDENCE, world, type World } from '../support/world.js';
 
-/** A world the property tests drive: an in-memory workflow, or the durable runtime with restarts. */
+/**
+ * A world the property tests drive: an in-memory workflow, or the durable runtime with restarts.
+ * A synchronous world (the in-memory host) is checked with `sendChecked`; an asynchronous one (the
+ * durable runtime) returns promises from `send`/`advanceTo`, reloads its view in `refresh`, and is
+ * checked with `sendCheckedAsync`. Between refreshes the reads are a cached view.
+ */
 export interface Driven {
   snapshot(): OrderSnapshot;
   effects(): WorkflowEffect[];
   /** Accepted events with their type, sender role and target, in order. */
   accepted(): Array<{ type: string; role: string; cancellationId?: string }>;
   now(): number;
-  send(event: Record<string, unknown>): void;
-  advanceTo(time: number): void;
+  /** Applies one event; throws a WorkflowError when refused (an asynchronous world returns a promise). */
+  send(event: Record<string, unknown>): unknown;
+  advanceTo(time: number): unknown;
+  /** Reloads the cached view (asynchronous worlds only). */
+  refresh?(): Promise<void>;
 }
 
 export const MERCHANT_ID = 'merchant-1';
@@ -79,15 +87,39 @@ export const allowedPickArbitrary = fc.record({ pick: fc.nat(), flavour: fc.nat(
 
 export function allowedEvent(snapshot: OrderSnapshot, pick: { pick: number; flavour: number }): Record<string, unknown> | null {
   const actions = ROLES.flatMap((role) => allowedActions(snapshot, role).map((action) => ({ role, action })));
+  return eventForAllowedAction(snapshot, actions, pick);
+}
+
+/** Some role's allowed action (as `allowedActions` lists it, for one role or several). */
+export interface RoleAction {
+  role: (typeof ROLES)[number];
+  action: AllowedAction;
+}
+
+export const ALL_ROLES = ROLES;
+
+/** Builds a valid event for one of `actions` (ids not in use yet, a valid evidence, a payment ref). */
+export function eventForAllowedAction(
+  snapshot: OrderSnapshot,
+  actions: RoleAction[],
+  pick: { pick: number; flavour: number },
+): Record<string, unknown> | null {
   if (actions.length === 0) return null;
   const { role, action } = actions[pick.pick % actions.length]!;
   const by = { role, id: DEFAULT_SENDER_IDS[role] };
   const event: Record<string, unknown> = { ...action, by };
+  const { disputes, cancelOrders } = snapshot.context;
+  const inUse = (id: string) => Object.hasOwn(disputes, id) || Object.hasOwn(cancelOrders, id);
+  const unused = (prefix: string, from: number) => {
+    let n = from;
+    while (inUse(`${prefix}-${n}`)) n += 1;
+    return `${prefix}-${n}`;
+  };
   switch (action.type) {
     case 'dispute.opened':
-      return { ...event, disputeId: `dispute-${Object.keys(snapshot.context.disputes).length + 1}` };
+      return { ...event, disputeId: unused('dispute', Object.keys(disputes).length + 1) };
     case 'cancellation.submitted':
-      return { ...event, cancellationId: `cancel-${Object.keys(snapshot.context.cancelOrders).length + 1}` };
+      return { ...event, cancellationId: unused('cancel', Object.keys(cancelOrders).length + 1) };
     case 'merchant.planSubmitted':
       return action.plan === 'PLATFORM_RULING' ? { ...event, evidence: VALID_EVIDENCE } : event;
     case 'platform.ruled':
@@ -130,22 +162,58 @@ export class InvariantChecker {
 
   /** INV4: a refused command changes nothing. */
   sendChecked(event: Record<string, unknown>): 'accepted' | 'refused' {
-    const before = JSON.stringify(this.world.snapshot().context, skipRefs);
-    const effects = this.world.effects().length;
-    const accepted = this.world.accepted().length;
+    const before = this.observe();
+    const stamped = { at: this.world.now(), ...event };
     try {
-      this.world.send({ at: this.world.now(), ...event });
-      if (event.type === 'order.completed' && this.completedAt === null) this.completedAt = this.world.now();
+      this.world.send(stamped);
+      this.noteAccepted(stamped);
       return 'accepted';
     } catch (error) {
       if (!isWorkflowError(error)) throw error;
-      this.expect(JSON.stringify(this.world.snapshot().context, skipRefs) === before, 'INV4: a refused event changed the order');
-      this.expect(this.world.effects().length === effects, 'INV4: a refused event requested an effect');
-      this.expect(this.world.accepted().length === accepted, 'INV4: a refused event was audited');
+      this.expectUnchanged(before);
       return 'refused';
     } finally {
       this.check();
     }
+  }
+
+  /** `sendChecked` for an asynchronous world (the durable runtime): the view is reloaded after the send. */
+  async sendCheckedAsync(event: Record<string, unknown>): Promise<'accepted' | 'refused'> {
+    const before = this.observe();
+    const stamped = { at: this.world.now(), ...event };
+    let outcome: 'accepted' | 'refused';
+    try {
+      await this.world.send(stamped);
+      outcome = 'accepted';
+    } catch (error) {
+      if (!isWorkflowError(error)) throw error;
+      outcome = 'refused';
+    }
+    await this.world.refresh?.();
+    if (outcome === 'accepted') this.noteAccepted(stamped);
+    else this.expectUnchanged(before);
+    this.check();
+    return outcome;
+  }
+
+  private observe(): { context: string; effects: number; accepted: number } {
+    return {
+      context: JSON.stringify(this.world.snapshot().context, skipRefs),
+      effects: this.world.effects().length,
+      accepted: this.world.accepted().length,
+    };
+  }
+
+  private noteAccepted(event: Record<string, unknown>): void {
+    if (event.type === 'order.completed' && this.completedAt === null) {
+      this.completedAt = typeof event.at === 'number' ? event.at : this.world.now();
+    }
+  }
+
+  private expectUnchanged(before: ReturnType<InvariantChecker['observe']>): void {
+    this.expect(JSON.stringify(this.world.snapshot().context, skipRefs) === before.context, 'INV4: a refused event changed the order');
+    this.expect(this.world.effects().length === before.effects, 'INV4: a refused event requested an effect');
+    this.expect(this.world.accepted().length === before.accepted, 'INV4: a refused event was audited');
   }
 
   check(): void {
@@ -161,9 +229,9 @@ export class InvariantChecker {
       const entry = snapshot.context.cancelOrders[refund.cancellationId];
       this.expect(entry !== undefined && entry.reason === refund.reason && refund.idempotencyKey === `${refund.orderId}/${refund.cancellationId}`, 'INV2: refund request does not match its cancel order');
       this.expect(['merchant', 'timer', 'logisticsCallback', 'platformRuling', 'disputePlan'].includes(refund.trigger.kind), 'INV2: refund without trigger');
-      // P3d: no timer refund after the order completed
+      // P3d: no timer refund after the order completed (a deadline due at the completion time fires first)
       if (refund.trigger.kind === 'timer' && this.completedAt !== null) {
-        this.expect(refund.trigger.at < this.completedAt, 'P3d: timer refunded a completed order');
+        this.expect(refund.trigger.at <= this.completedAt, 'P3d: timer refunded a completed order');
       }
     }
     // C4: refunded only after the payment service confirmed
@@ -194,7 +262,8 @@ export class InvariantChecker {
     else if (snapshot.status === 'done') this.orderDone = serialized;
   }
 
-  private expect(condition: boolean, message: string): void {
+  /** One more named check, counted with the others (for checks a world adds on top of these). */
+  expect(condition: boolean, message: string): void {
     this.checks++;
     if (!condition) throw new Error(message);
   }
@@ -202,4 +271,104 @@ export class InvariantChecker {
 
 function skipRefs(key: string, value: unknown): unknown {
   return key === 'ref' ? undefined : value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The in-memory host as a reusable property (for the soak, `scripts/soak.ts`): the same steps as
+// workflow.property.test.ts, counted.
+// ---------------------------------------------------------------------------------------------
+
+export interface SequenceStats {
+  sequences: number;
+  steps: number;
+  checks: number;
+}
+
+interface MemoryReal {
+  world: World;
+  checker: InvariantChecker;
+  stats: SequenceStats;
+}
+
+class MemorySend implements fc.Command<object, MemoryReal> {
+  constructor(readonly event: Record<string, unknown>) {}
+  check = () => true;
+  run(_model: object, real: MemoryReal): void {
+    real.stats.steps += 1;
+    real.checker.sendChecked(this.event);
+  }
+  toString = () => `send(${JSON.stringify(this.event)})`;
+}
+
+class MemorySendAllowed implements fc.Command<object, MemoryReal> {
+  constructor(readonly pick: { pick: number; flavour: number }) {}
+  check = () => true;
+  run(_model: object, real: MemoryReal): void {
+    real.stats.steps += 1;
+    const event = allowedEvent(real.world.workflow.getSnapshot(), this.pick);
+    if (event && real.checker.sendChecked(event) !== 'accepted') {
+      throw new Error(`allowedActions offered ${JSON.stringify(event)} but the workflow refused it`);
+    }
+  }
+  toString = () => `sendAllowed(${JSON.stringify(this.pick)})`;
+}
+
+class MemoryAdvance implements fc.Command<object, MemoryReal> {
+  constructor(readonly move: { pick: number; offset: number }) {}
+  check = () => true;
+  run(_model: object, real: MemoryReal): void {
+    real.stats.steps += 1;
+    const due = pendingDueTimes(real.world.workflow.getSnapshot());
+    const now = real.world.clock.now();
+    const target = due.length ? due[this.move.pick % due.length]! + this.move.offset : now + Math.abs(this.move.offset);
+    if (target > now) real.world.advance(target - now);
+    real.checker.check();
+  }
+  toString = () => `advance(${JSON.stringify(this.move)})`;
+}
+
+function driveMemory(w: World): Driven {
+  return {
+    snapshot: () => w.workflow.getSnapshot(),
+    effects: () => w.workflow.effects,
+    accepted: () =>
+      w.workflow.audit.map((entry) => ({
+        type: entry.eventType,
+        role: entry.by.role,
+        cancellationId: entry.event.cancellationId as string | undefined,
+      })),
+    now: () => w.clock.now(),
+    send: (event) => w.send(event),
+    advanceTo: (time) => w.advance(Math.max(0, time - w.clock.now())),
+  };
+}
+
+/** INV1–INV4, P2, P3d, C4 over the in-memory host, counting sequences, steps and checks into `stats`. */
+export function memoryProperty(stats: SequenceStats, maxCommands = 40) {
+  const commands = fc.commands(
+    [
+      eventArbitrary.map((event) => new MemorySend(event)),
+      allowedPickArbitrary.map((pick) => new MemorySendAllowed(pick)),
+      allowedPickArbitrary.map((pick) => new MemorySendAllowed(pick)),
+      advanceArbitrary.map((move) => new MemoryAdvance(move)),
+    ],
+    { maxCommands, size: 'max' },
+  );
+  return fc.property(
+    fc.constantFrom('JD' as const, 'MERCHANT' as const),
+    fc.boolean(),
+    fc.constantFrom('fail' as const, 'adopt' as const),
+    commands,
+    (deliveredBy, shipped, conflictPolicy, cmds) => {
+      const w = world({ deliveredBy, shipped, conflictPolicy, timers: { refundMaxAttempts: 3 } });
+      const checker = new InvariantChecker(driveMemory(w));
+      try {
+        fc.modelRun(() => ({ model: {}, real: { world: w, checker, stats } }), cmds);
+        stats.sequences += 1;
+      } finally {
+        stats.checks += checker.checks;
+        w.workflow.stop();
+      }
+    },
+  );
 }

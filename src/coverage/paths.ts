@@ -1,0 +1,443 @@
+import type { AnyStateMachine, EventObject } from 'xstate';
+import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import type { ActorPath } from '../engine/step.js';
+import { describeMachine, type TransitionInfo } from './model.js';
+import {
+  CoverageError,
+  machineLogic,
+  systemLogic,
+  type CoverageLogic,
+  type GraphEvent,
+  type KeySource,
+  type LogicOptions,
+  type Projection,
+  type TakenTransition,
+  type Vertex,
+} from './traverse.js';
+
+export type Criterion = 'states' | 'transitions' | 'edges' | 'pairs';
+
+export interface InputVariant {
+  label: string;
+  input: unknown;
+}
+
+export interface GenerateOptions extends LogicOptions {
+  /** Machine input variants: one traversal each (default: one traversal without input). */
+  inputs?: readonly InputVariant[];
+  /** Traverse the whole actor system through `stepSystem` (machines that spawn children). */
+  system?: boolean;
+  /**
+   * What the selected paths must cover in the explored graph, all by default:
+   * every vertex, every transition definition, every edge (each event variant from each vertex) and
+   * every feasible transition pair.
+   */
+  criteria?: readonly Criterion[];
+  /** Maximum traversal iterations per input variant (default 50,000). */
+  limit?: number;
+  /** Readable state name for path names (default: state values of the root and its children). */
+  describeState?: (state: KeySource) => string;
+  /** Rule ids taken from transition descriptions into path tags (default `P3b`, `INV1`, `X1` …). */
+  tagPattern?: RegExp;
+}
+
+export interface PathStep {
+  label: string;
+  event: EventObject;
+  target: ActorPath;
+  /** A timer step: the timers that fire (one, or several due at the same instant) and how long after the previous step. */
+  timers: Array<{ delay: string; eventType: string; target: ActorPath; dueIn: number }>;
+  expected: Projection;
+  transitions: TakenTransition[];
+  /** Emitted event types, `path:type`. */
+  effects: string[];
+  state: string;
+}
+
+export interface GeneratedPath {
+  /** `${machineId}/${variant}#${n}`. */
+  id: string;
+  name: string;
+  machineId: string;
+  variant: string;
+  input: unknown;
+  initial: { expected: Projection; transitions: TakenTransition[]; effects: string[]; state: string };
+  steps: PathStep[];
+  /** Rule ids of the transitions the path takes. */
+  tags: string[];
+}
+
+export interface Edge {
+  from: string;
+  to: string;
+  eventKey: string;
+  event: GraphEvent;
+  vertex: Vertex;
+}
+
+export interface Exploration {
+  variant: InputVariant;
+  logic: CoverageLogic;
+  initialKey: string;
+  initial: Vertex;
+  vertices: Map<string, Vertex>;
+  /** Edges that take at least one transition. */
+  edges: Edge[];
+  /** Shortest edge sequence from the initial vertex to each vertex. */
+  prefix: Map<string, Edge[]>;
+}
+
+export interface PathSet {
+  machineId: string;
+  kind: 'machine' | 'system';
+  machine: AnyStateMachine;
+  explorations: Exploration[];
+  paths: GeneratedPath[];
+  options: GenerateOptions;
+}
+
+export const DEFAULT_TAG_PATTERN = /\b(?:INV\d+|[A-Z]\d+[a-z]?)\b/g;
+const ALL_CRITERIA: readonly Criterion[] = ['states', 'transitions', 'edges', 'pairs'];
+
+/** A transition qualified by its machine: pairs and sets across machines. */
+export const qualified = (t: { machineId: string; id: string }) => `${t.machineId} ${t.id}`;
+
+export function createLogic(machine: AnyStateMachine, input: unknown, options: GenerateOptions): CoverageLogic {
+  return options.system ? systemLogic(machine, input, options) : machineLogic(machine, input, options);
+}
+
+const eventKeyOf = (event: GraphEvent) => `${event.label}@${event.target.join('/')}|${event.event.type}`;
+
+/** Explores one input variant: adjacency with xstate/graph, shortest prefixes with `getShortestPaths`. */
+export function explore(machine: AnyStateMachine, variant: InputVariant, options: GenerateOptions): Exploration {
+  const logic = createLogic(machine, variant.input, options);
+  const keys = new WeakMap<Vertex, string>();
+  const serializeState = (vertex: Vertex) => {
+    let key = keys.get(vertex);
+    if (key === undefined) {
+      key = JSON.stringify(logic.project(vertex));
+      keys.set(vertex, key);
+    }
+    return key;
+  };
+  const initial = logic.initial();
+  const adapter = {
+    transition: (vertex: Vertex, event: GraphEvent) => logic.step(vertex, event),
+    getInitialSnapshot: () => initial,
+  };
+  const traversal = {
+    serializeState,
+    serializeEvent: (event: GraphEvent) => eventKeyOf(event),
+    events: (vertex: Vertex) => logic.enabled(vertex),
+    fromState: initial,
+    limit: options.limit ?? 50_000,
+  };
+  const adjacency = getAdjacencyMap(adapter as never, traversal as never) as unknown as Record<
+    string,
+    { state: Vertex; transitions: Record<string, { event: GraphEvent; state: Vertex }> }
+  >;
+  // Same graph again, read from the adjacency map instead of re-running the machines.
+  const cached = {
+    transition: (vertex: Vertex, event: GraphEvent) => {
+      const next = adjacency[serializeState(vertex)]?.transitions[eventKeyOf(event)]?.state;
+      if (!next) throw new CoverageError(`no explored edge ${eventKeyOf(event)} from ${serializeState(vertex)}`);
+      return next;
+    },
+    getInitialSnapshot: () => initial,
+  };
+  const shortest = getShortestPaths(cached as never, traversal as never) as unknown as Array<{
+    state: Vertex;
+    steps: Array<{ state: Vertex; event: GraphEvent }>;
+  }>;
+
+  const vertices = new Map<string, Vertex>();
+  const edges: Edge[] = [];
+  const edgeIndex = new Map<string, Edge>();
+  for (const [from, entry] of Object.entries(adjacency)) {
+    vertices.set(from, entry.state);
+    for (const [eventKey, { event, state }] of Object.entries(entry.transitions)) {
+      if (state.taken.length === 0) continue;
+      const edge: Edge = { from, to: serializeState(state), eventKey, event, vertex: state };
+      edges.push(edge);
+      edgeIndex.set(`${from}\n${eventKey}`, edge);
+    }
+  }
+  const initialKey = serializeState(initial);
+  const prefix = new Map<string, Edge[]>();
+  for (const path of shortest) {
+    const steps: Edge[] = [];
+    let from = initialKey;
+    for (const step of path.steps.slice(1)) {
+      const edge = edgeIndex.get(`${from}\n${eventKeyOf(step.event)}`);
+      if (!edge) throw new CoverageError(`shortest path uses an unknown edge from ${from}`);
+      steps.push(edge);
+      from = edge.to;
+    }
+    prefix.set(serializeState(path.state), steps);
+  }
+  return { variant, logic, initialKey, initial, vertices, edges, prefix };
+}
+
+/** Transition sequence of a path: the initial microsteps, then every step's. */
+function sequenceOf(initial: Vertex, edges: readonly Edge[]): TakenTransition[] {
+  return [...initial.taken, ...edges.flatMap((edge) => edge.vertex.taken)];
+}
+
+export function pairsOf(sequence: readonly TakenTransition[]): string[] {
+  const pairs: string[] = [];
+  for (let i = 1; i < sequence.length; i++) pairs.push(`${qualified(sequence[i - 1]!)} -> ${qualified(sequence[i]!)}`);
+  return pairs;
+}
+
+/** Pairs of transitions that can follow each other in the explored graph. */
+export function feasiblePairs(exploration: Exploration): Map<string, { via: Edge | null; next: Edge | null; cost: number }> {
+  const witnesses = new Map<string, { via: Edge | null; next: Edge | null; cost: number }>();
+  const offer = (pair: string, via: Edge | null, next: Edge | null) => {
+    const cost = (via ? (exploration.prefix.get(via.from)?.length ?? Infinity) + 1 : 0) + (next ? 1 : 0);
+    const known = witnesses.get(pair);
+    if (!known || cost < known.cost) witnesses.set(pair, { via, next, cost });
+  };
+  const incoming = new Map<string, Array<Edge | null>>([[exploration.initialKey, [null]]]);
+  for (const edge of exploration.edges) {
+    const list = incoming.get(edge.to) ?? [];
+    list.push(edge);
+    incoming.set(edge.to, list);
+  }
+  for (const pair of pairsOf(exploration.initial.taken)) offer(pair, null, null);
+  for (const edge of exploration.edges) {
+    for (const pair of pairsOf(edge.vertex.taken)) offer(pair, edge, null);
+  }
+  const outgoing = new Map<string, Edge[]>();
+  for (const edge of exploration.edges) {
+    const list = outgoing.get(edge.from) ?? [];
+    list.push(edge);
+    outgoing.set(edge.from, list);
+  }
+  for (const [vertex, ins] of incoming) {
+    for (const via of ins) {
+      const last = via ? via.vertex.taken.at(-1) : exploration.initial.taken.at(-1);
+      if (!last) continue;
+      for (const next of outgoing.get(vertex) ?? []) {
+        const first = next.vertex.taken[0]!;
+        offer(`${qualified(last)} -> ${qualified(first)}`, via, next);
+      }
+    }
+  }
+  return witnesses;
+}
+
+function defaultDescribeState(state: KeySource): string {
+  const value = formatValue(state.value);
+  const children = Object.entries(state.children ?? {})
+    .map(([id, child]) => {
+      const snapshot = (child as { snapshot?: { value?: unknown } } | undefined)?.snapshot;
+      return snapshot && 'value' in snapshot ? `${id}:${formatValue(snapshot.value)}` : null;
+    })
+    .filter((entry): entry is string => entry !== null);
+  return children.length ? `${value}{${children.join(', ')}}` : value;
+}
+
+export function formatValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length === 1) {
+      const [key, sub] = entries[0]!;
+      return `${key}.${formatValue(sub)}`;
+    }
+    return `(${entries.map(([key, sub]) => `${key}.${formatValue(sub)}`).join(' | ')})`;
+  }
+  return String(value);
+}
+
+const MAX_NAME = 240;
+
+/** `a —e1→ b —e2→ c`, shortened in the middle when long. */
+export function pathName(initial: string, steps: ReadonlyArray<{ label: string; state: string }>): string {
+  const parts = [initial, ...steps.map((step) => ` —${step.label}→ ${step.state}`)];
+  const full = parts.join('');
+  if (full.length <= MAX_NAME) return full;
+  let head = 1;
+  let tail = 1;
+  const length = () =>
+    parts.slice(0, head).join('').length + parts.slice(parts.length - tail).join('').length + 4;
+  while (head + tail < parts.length) {
+    const growTail = tail <= head;
+    if (growTail) tail++;
+    else head++;
+    if (length() > MAX_NAME) {
+      if (growTail) tail--;
+      else head--;
+      break;
+    }
+  }
+  return `${parts.slice(0, head).join('')} … ${parts.slice(parts.length - tail).join('').trimStart()}`;
+}
+
+function tagsOf(transitions: readonly TakenTransition[], infos: Map<string, TransitionInfo>, pattern: RegExp): string[] {
+  const tags = new Set<string>();
+  for (const taken of transitions) {
+    const description = infos.get(qualified(taken))?.description;
+    for (const match of description?.matchAll(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`)) ?? []) {
+      tags.add(match[0]);
+    }
+  }
+  return [...tags].sort();
+}
+
+/** Every machine definition in a system: the root and the machines among `implementations.actors`. */
+export function machinesOf(machine: AnyStateMachine): AnyStateMachine[] {
+  const found = new Map<string, AnyStateMachine>();
+  const visit = (m: AnyStateMachine) => {
+    if (found.has(m.id)) return;
+    found.set(m.id, m);
+    for (const logic of Object.values(m.implementations.actors ?? {})) {
+      const candidate = ((logic as { src?: unknown }).src ?? logic) as Partial<AnyStateMachine>;
+      if (candidate && typeof candidate === 'object' && 'root' in candidate && 'getStateNodeById' in candidate) {
+        visit(candidate as AnyStateMachine);
+      }
+    }
+  };
+  visit(machine);
+  return [...found.values()];
+}
+
+/**
+ * Explores the machine (one traversal per input variant) and selects paths from the initial state that
+ * cover every feasible transition pair, every edge, every transition and every vertex of the explored
+ * graph (as chosen by `criteria`). Prefixes come from `getShortestPaths`; `getSimplePaths` explodes.
+ */
+export function generatePaths(machine: AnyStateMachine, options: GenerateOptions = {}): PathSet {
+  const variants = options.inputs?.length ? options.inputs : [{ label: 'default', input: undefined }];
+  const criteria = new Set(options.criteria ?? ALL_CRITERIA);
+  const infos = new Map<string, TransitionInfo>();
+  for (const m of options.system ? machinesOf(machine) : [machine]) {
+    for (const t of describeMachine(m).transitions) infos.set(qualified(t), t);
+  }
+  const describe = options.describeState ?? defaultDescribeState;
+  const pattern = options.tagPattern ?? DEFAULT_TAG_PATTERN;
+  const explorations: Exploration[] = [];
+  const paths: GeneratedPath[] = [];
+  // Definition-level items are shared across input variants; graph-level ones (edges, vertices) are not.
+  const shared = { transitions: new Set<string>(), pairs: new Set<string>() };
+
+  for (const variant of variants) {
+    const exploration = explore(machine, variant, options);
+    explorations.push(exploration);
+    const plans = selectPlans(exploration, criteria, shared);
+    const { logic, initial } = exploration;
+    const nameOf = (vertex: Vertex) => describe(logic.view(vertex));
+    const effectsOf = (vertex: Vertex) => vertex.emitted.map((e) => `${e.actorPath.join('/')}:${e.event.type}`);
+    plans.forEach((plan, n) => {
+      let previous = initial;
+      const steps: PathStep[] = plan.map((edge) => {
+        const step: PathStep = {
+          label: edge.event.label,
+          event: edge.event.event,
+          target: edge.event.target,
+          timers: edge.event.timers.map((timer) => ({
+            delay: timer.delay,
+            eventType: timer.eventType,
+            target: timer.target,
+            dueIn: timer.dueAt - previous.now,
+          })),
+          expected: logic.project(edge.vertex),
+          transitions: edge.vertex.taken,
+          effects: effectsOf(edge.vertex),
+          state: nameOf(edge.vertex),
+        };
+        previous = edge.vertex;
+        return step;
+      });
+      const initialState = nameOf(initial);
+      const path: GeneratedPath = {
+        id: `${machine.id}/${variant.label}#${n + 1}`,
+        name: pathName(initialState, steps),
+        machineId: machine.id,
+        variant: variant.label,
+        input: variant.input,
+        initial: { expected: logic.project(initial), transitions: initial.taken, effects: effectsOf(initial), state: initialState },
+        steps,
+        tags: tagsOf(sequenceOf(initial, plan), infos, pattern),
+      };
+      paths.push(path);
+    });
+  }
+  return { machineId: machine.id, kind: options.system ? 'system' : 'machine', machine, explorations, paths, options };
+}
+
+/** Greedy selection: each uncovered item gets its cheapest witness path; prefix-subsumed paths are dropped. */
+function selectPlans(
+  exploration: Exploration,
+  criteria: ReadonlySet<Criterion>,
+  shared: { transitions: Set<string>; pairs: Set<string> },
+): Edge[][] {
+  const plans: Edge[][] = [];
+  const coveredVertices = new Set<string>([exploration.initialKey]);
+  const coveredEdges = new Set<Edge>();
+  const coveredTransitions = shared.transitions;
+  const coveredPairs = shared.pairs;
+  for (const t of exploration.initial.taken) coveredTransitions.add(qualified(t));
+  for (const pair of pairsOf(exploration.initial.taken)) coveredPairs.add(pair);
+  const prefixOf = (key: string) => {
+    const prefix = exploration.prefix.get(key);
+    if (!prefix) throw new CoverageError(`no shortest path to ${key}`);
+    return prefix;
+  };
+  const add = (plan: Edge[]) => {
+    plans.push(plan);
+    for (const edge of plan) {
+      coveredEdges.add(edge);
+      coveredVertices.add(edge.to);
+    }
+    const sequence = sequenceOf(exploration.initial, plan);
+    for (const t of sequence) coveredTransitions.add(qualified(t));
+    for (const pair of pairsOf(sequence)) coveredPairs.add(pair);
+  };
+
+  if (criteria.has('pairs')) {
+    const witnesses = [...feasiblePairs(exploration)].sort((a, b) => a[1].cost - b[1].cost || a[0].localeCompare(b[0]));
+    for (const [pair, { via, next }] of witnesses) {
+      if (coveredPairs.has(pair)) continue;
+      const plan = via ? [...prefixOf(via.from), via] : [];
+      if (next) plan.push(next);
+      add(plan);
+    }
+  }
+  const byCost = [...exploration.edges].sort(
+    (a, b) => prefixOf(a.from).length - prefixOf(b.from).length || a.from.localeCompare(b.from) || a.eventKey.localeCompare(b.eventKey),
+  );
+  if (criteria.has('transitions')) {
+    for (const edge of byCost) {
+      if (edge.vertex.taken.every((t) => coveredTransitions.has(qualified(t)))) continue;
+      add([...prefixOf(edge.from), edge]);
+    }
+  }
+  if (criteria.has('edges')) {
+    for (const edge of byCost) {
+      if (!coveredEdges.has(edge)) add([...prefixOf(edge.from), edge]);
+    }
+  }
+  if (criteria.has('states')) {
+    for (const key of exploration.vertices.keys()) {
+      if (!coveredVertices.has(key)) add(prefixOf(key));
+    }
+  }
+  return dedupe(plans);
+}
+
+function dedupe(plans: Edge[][]): Edge[][] {
+  const keyOf = (plan: Edge[]) => plan.map((edge) => `${edge.from}\n${edge.eventKey}`);
+  const sorted = [...plans].sort((a, b) => b.length - a.length);
+  const kept: Edge[][] = [];
+  for (const plan of sorted) {
+    const key = keyOf(plan);
+    const subsumed = kept.some((other) => {
+      const otherKey = keyOf(other);
+      return key.every((step, i) => otherKey[i] === step);
+    });
+    if (!subsumed) kept.push(plan);
+  }
+  const label = (plan: Edge[]) => plan.map((edge) => edge.event.label).join(' ');
+  return kept.sort((a, b) => label(a).localeCompare(label(b)) || a.length - b.length);
+}

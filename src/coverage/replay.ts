@@ -1,0 +1,283 @@
+import {
+  createActor,
+  SimulatedClock,
+  type AnyActorRef,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type EventObject,
+  type InspectionEvent,
+} from 'xstate';
+import type { ActorPath } from '../engine/step.js';
+import { delayOf, isAfterEvent, machineIdOf, transitionIdOf } from './model.js';
+import type { GeneratedPath, PathStep } from './paths.js';
+import {
+  defaultStamp,
+  projectionOf,
+  startTimeOf,
+  type Effect,
+  type KeyFunction,
+  type LogicOptions,
+  type PendingTimer,
+  type Projection,
+  type TakenTransition,
+} from './traverse.js';
+
+export interface ReplayOptions extends Pick<LogicOptions, 'stamp' | 'timeResolution' | 'startTime'> {
+  /** The key function the paths were generated with (default `{ value, context }`). */
+  key?: KeyFunction;
+  /** Replay as an actor system: the key sees the persisted snapshot with its children. */
+  system?: boolean;
+  /** The event to send for a host step (default: the step's own event). */
+  resolveEvent?: (step: PathStep) => EventObject;
+  /** Extra assertions after the start and after every step; throw to fail. */
+  onStep?: (context: ReplayStepContext) => void;
+}
+
+/** What the real actor did in one step. */
+export interface ObservedStep {
+  projection: Projection;
+  transitions: TakenTransition[];
+  emitted: Effect[];
+  /** Active state node ids seen in any microstep of the step, per machine id. */
+  states: Array<{ machineId: string; id: string }>;
+  /** Clock time after the step. */
+  now: number;
+}
+
+export interface ReplayStepContext {
+  /** -1 for the start. */
+  index: number;
+  step: PathStep | null;
+  /** The event that was sent (host steps) or the timer events that fired. */
+  sent: EventObject[];
+  actor: AnyActorRef;
+  clock: SimulatedClock;
+  observed: ObservedStep;
+  previous: ObservedStep | null;
+  /** Persisted snapshot of the whole system before and after the step. */
+  before: any;
+  after: any;
+  /** The actor at a path ([] is the root). */
+  actorAt: (path: ActorPath) => AnyActorRef | undefined;
+}
+
+export interface Mismatch {
+  /** -1 for the start. */
+  step: number;
+  label: string;
+  message: string;
+}
+
+export interface ReplayResult {
+  path: GeneratedPath;
+  /** [start, step 1, …]. */
+  observed: ObservedStep[];
+  mismatches: Mismatch[];
+}
+
+const stable = (value: unknown) => JSON.stringify(value);
+
+function actorAtPath(root: AnyActorRef, path: ActorPath): AnyActorRef | undefined {
+  let current: AnyActorRef | undefined = root;
+  for (const id of path) current = (current?.getSnapshot() as AnyMachineSnapshot | undefined)?.children?.[id] as AnyActorRef | undefined;
+  return current;
+}
+
+const sequence = (list: readonly TakenTransition[]) => list.map((t) => `${t.actorPath.join('/')}:${t.id}`);
+
+/**
+ * Runs a generated path against a real actor on a `SimulatedClock`: host events are stamped with the
+ * clock's time and sent to their target; a timer step advances the clock to 1 ms before the timer's
+ * due time (nothing may happen) and then to the due time exactly. After the start and after every
+ * step the observed key, pending timers and taken transitions must equal the graph's prediction.
+ */
+export function replayPath(machine: AnyStateMachine, path: GeneratedPath, options: ReplayOptions = {}): ReplayResult {
+  const clock = new SimulatedClock();
+  clock.set(startTimeOf(path.input, options));
+  const key: KeyFunction = options.key ?? ((state) => ({ value: state.value, context: state.context }));
+  const stamp = options.stamp ?? defaultStamp;
+  const mismatches: Mismatch[] = [];
+  const observed: ObservedStep[] = [];
+
+  const paths = new Map<AnyActorRef, ActorPath>();
+  let root: AnyActorRef | null = null;
+  const pathOf = (ref: AnyActorRef): ActorPath => {
+    if (ref === root) return [];
+    const known = paths.get(ref);
+    if (known) return known;
+    const parent = ref._parent as AnyActorRef | undefined;
+    const result = parent ? [...pathOf(parent), ref.id] : [];
+    paths.set(ref, result);
+    return result;
+  };
+  let current: Omit<ObservedStep, 'projection' | 'now'> = { transitions: [], emitted: [], states: [] };
+  const timers = new Map<string, PendingTimer>();
+  let seq = 0;
+  const timerKey = (target: ActorPath, id: string) => `${target.join('/')}|${id}`;
+
+  const inspect = (event: InspectionEvent) => {
+    if (event.type === '@xstate.microstep') {
+      const actorPath = pathOf(event.actorRef as AnyActorRef);
+      for (const t of event._transitions) current.transitions.push({ id: transitionIdOf(t), machineId: machineIdOf(t), actorPath });
+      const snapshot = event.snapshot as AnyMachineSnapshot;
+      for (const node of snapshot._nodes) current.states.push({ machineId: snapshot.machine.id, id: node.id });
+      for (const t of event._transitions) current.states.push({ machineId: machineIdOf(t), id: t.source.id });
+    }
+    if (event.type === '@xstate.action') {
+      const actorPath = pathOf(event.actorRef as AnyActorRef);
+      const params = (event.action.params ?? {}) as { event?: EventObject; id?: unknown; delay?: unknown; sendId?: unknown };
+      if (event.action.type === 'xstate.emit' && params.event) current.emitted.push({ actorPath, event: params.event });
+      if (event.action.type === 'xstate.raise' && typeof params.delay === 'number' && params.event && isAfterEvent(params.event.type)) {
+        const id = String(params.id ?? params.event.type);
+        timers.set(timerKey(actorPath, id), {
+          target: actorPath,
+          eventType: params.event.type,
+          delay: delayOf(params.event.type) ?? '',
+          dueAt: clock.now() + params.delay,
+          seq: seq++,
+        });
+      }
+      if (event.action.type === 'xstate.cancel' && typeof params.sendId === 'string') timers.delete(timerKey(actorPath, params.sendId));
+    }
+    if (event.type === '@xstate.event' && isAfterEvent(event.event.type)) {
+      // A timer that fires is no longer pending (the machine may not even react to it).
+      timers.delete(timerKey(pathOf(event.actorRef as AnyActorRef), event.event.type));
+    }
+  };
+
+  const actor = createActor(machine, { clock, input: path.input, inspect } as never) as AnyActorRef;
+  root = actor;
+  const persisted = () => JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
+  const status = () => (actor.getSnapshot() as AnyMachineSnapshot).status;
+  const liveTimers = () => (status() === 'active' ? [...timers.values()] : []);
+  const project = (): Projection => {
+    const view = options.system ? persisted() : actor.getSnapshot();
+    return projectionOf({ status: status(), timers: liveTimers(), now: clock.now() }, key(view), options.timeResolution);
+  };
+  const activeNodes = (ref: AnyActorRef) => {
+    const snapshot = ref.getSnapshot() as AnyMachineSnapshot;
+    if (!snapshot?.machine) return;
+    for (const node of snapshot._nodes) current.states.push({ machineId: snapshot.machine.id, id: node.id });
+    for (const child of Object.values(snapshot.children ?? {})) if (child) activeNodes(child as AnyActorRef);
+  };
+  const finish = (): ObservedStep => {
+    activeNodes(actor);
+    const step: ObservedStep = { ...current, projection: project(), now: clock.now() };
+    current = { transitions: [], emitted: [], states: [] };
+    return step;
+  };
+  const compare = (index: number, label: string, expected: { expected: Projection; transitions: TakenTransition[]; effects?: string[] }, got: ObservedStep) => {
+    if (stable(got.projection) !== stable(expected.expected)) {
+      mismatches.push({
+        step: index,
+        label,
+        message: `state after "${label}" differs:\n  expected ${stable(expected.expected)}\n  observed ${stable(got.projection)}`,
+      });
+    }
+    const effects = got.emitted.map((e) => `${e.actorPath.join('/')}:${e.event.type}`);
+    if (expected.effects && stable(effects) !== stable(expected.effects)) {
+      mismatches.push({
+        step: index,
+        label,
+        message: `effects of "${label}" differ:\n  expected ${expected.effects.join(', ')}\n  observed ${effects.join(', ')}`,
+      });
+    }
+    if (stable(sequence(got.transitions)) !== stable(sequence(expected.transitions))) {
+      mismatches.push({
+        step: index,
+        label,
+        message: `transitions of "${label}" differ:\n  expected ${sequence(expected.transitions).join(', ')}\n  observed ${sequence(got.transitions).join(', ')}`,
+      });
+    }
+  };
+  const check = (index: number, step: PathStep | null, sent: EventObject[], before: unknown, got: ObservedStep) => {
+    if (!options.onStep) return;
+    try {
+      options.onStep({
+        index,
+        step,
+        sent,
+        actor,
+        clock,
+        observed: got,
+        previous: observed.at(-2) ?? null,
+        before,
+        after: persisted(),
+        actorAt: (target) => actorAtPath(actor, target),
+      });
+    } catch (error) {
+      mismatches.push({ step: index, label: step?.label ?? 'start', message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
+  let before: unknown = null;
+  try {
+    actor.start();
+    const start = finish();
+    observed.push(start);
+    compare(-1, 'start', path.initial, start);
+    check(-1, null, [], before, start);
+
+    for (const [index, step] of path.steps.entries()) {
+      if (mismatches.length) break;
+      before = persisted();
+      let sent: EventObject[];
+      if (step.timers.length === 0) {
+        const event = stamp(options.resolveEvent ? options.resolveEvent(step) : step.event, clock.now());
+        const target = actorAtPath(actor, step.target);
+        if (!target) {
+          mismatches.push({ step: index, label: step.label, message: `no actor at ${step.target.join('/') || 'root'}` });
+          break;
+        }
+        target.send(event);
+        sent = [event];
+      } else {
+        const due = step.timers.map((expected) => {
+          const timer = [...timers.values()].find((t) => t.eventType === expected.eventType && t.target.join('/') === expected.target.join('/'));
+          return timer?.dueAt;
+        });
+        const first = due[0];
+        if (first === undefined || due.some((d) => d !== first)) {
+          mismatches.push({
+            step: index,
+            label: step.label,
+            message: `timers of "${step.label}" are not pending together (due: ${due.map((d) => d ?? 'not pending').join(', ')})`,
+          });
+          break;
+        }
+        if (first - 1 > clock.now()) {
+          clock.set(first - 1);
+          const early = finish();
+          const last = observed.at(-1)!.projection;
+          if (early.transitions.length || stable([early.projection.status, early.projection.key]) !== stable([last.status, last.key])) {
+            mismatches.push({ step: index, label: step.label, message: `"${step.label}" acted 1 ms before its due time ${first}` });
+            break;
+          }
+        }
+        clock.set(first);
+        sent = step.timers.map((timer) => ({ type: timer.eventType }));
+      }
+      const got = finish();
+      observed.push(got);
+      compare(index, step.label, step, got);
+      check(index, step, sent, before, got);
+    }
+  } catch (error) {
+    mismatches.push({
+      step: observed.length - 1,
+      label: path.steps[observed.length - 1]?.label ?? 'start',
+      message: `the actor threw: ${error instanceof Error ? error.message : String(error)}`,
+    });
+  } finally {
+    actor.stop();
+  }
+  return { path, observed, mismatches };
+}
+
+/** A readable failure for a test: the path and every mismatch. */
+export function formatMismatches(result: ReplayResult): string {
+  return [
+    `path ${result.path.id}: ${result.path.name}`,
+    ...result.mismatches.map((m) => `  step ${m.step + 1} (${m.label}): ${m.message}`),
+  ].join('\n');
+}

@@ -1,0 +1,34 @@
+import type { AnyStateMachine } from 'xstate';
+import { computeCoverage, type MachineCoverage } from './coverage.js';
+import { generatePaths, type GenerateOptions, type PathSet } from './paths.js';
+import { replayPath, type ReplayOptions, type ReplayResult } from './replay.js';
+
+export interface RunOptions extends GenerateOptions {
+  /** Extra assertions during replay. */
+  onStep?: ReplayOptions['onStep'];
+}
+
+export interface CoverageRun {
+  pathSet: PathSet;
+  replays: ReplayResult[];
+  coverage: MachineCoverage;
+}
+
+/** Generate, replay every path on a real actor, and count: the whole pipeline for one machine. */
+export function runCoverage(machine: AnyStateMachine, options: RunOptions = {}): CoverageRun {
+  const pathSet = generatePaths(machine, options);
+  const replays = pathSet.paths.map((path) => replayPath(machine, path, replayOptionsOf(options)));
+  return { pathSet, replays, coverage: computeCoverage(pathSet, replays) };
+}
+
+/** Replay options matching generation options (same key, stamp, time resolution, system mode). */
+export function replayOptionsOf(options: RunOptions): ReplayOptions {
+  return {
+    ...(options.key ? { key: options.key } : {}),
+    ...(options.stamp ? { stamp: options.stamp } : {}),
+    ...(options.timeResolution ? { timeResolution: options.timeResolution } : {}),
+    ...(options.startTime !== undefined ? { startTime: options.startTime } : {}),
+    ...(options.system ? { system: true } : {}),
+    ...(options.onStep ? { onStep: options.onStep } : {}),
+  };
+}

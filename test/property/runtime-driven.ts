@@ -1,0 +1,818 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import type { AnyActorRef } from 'xstate';
+import type { OrderSnapshot } from '../../machines/order.js';
+import { orderMachine } from '../../machines/order.js';
+import { pendingDeadlines, restoreSystem } from '../../src/engine/step.js';
+import { isWorkflowError } from '../../src/errors.js';
+import { cancelOrderViews } from '../../src/queries.js';
+import {
+  deadlineIdOf,
+  LOGISTICS_SENDER,
+  PAYMENTS_SENDER,
+  type AuditRow,
+  type DeadlineRow,
+  type DispatchRequest,
+  type OutboxRow,
+  type TickResult,
+  type WorkflowRecord,
+} from '../../src/runtime/index.js';
+import type { WorkflowEffect } from '../../src/schemas/effects.js';
+import { dumpSqlite, dumpWorkflow, host, HOUR, type Host } from '../runtime/helpers.js';
+import {
+  advanceArbitrary,
+  ALL_ROLES,
+  allowedPickArbitrary,
+  CUSTOMER_ID,
+  eventArbitrary,
+  eventForAllowedAction,
+  InvariantChecker,
+  MERCHANT_ID,
+  type Driven,
+  type RoleAction,
+} from './model.js';
+
+/**
+ * The model-based property test's world over the DURABLE runtime (issue 6): one order workflow on a
+ * memory store or a SQLite file, sandbox adapters that outlive restarts, a manual clock.
+ *
+ * `RuntimeWorld` is a `Driven` (the in-memory model's interface), so the same `InvariantChecker`
+ * (INV1–INV4, P2, P3d, C4) runs after every step, reading a view reloaded from the store: the snapshot
+ * from the workflow record, effects from the outbox, accepted events from the audit. On top of it the
+ * world checks what only a durable host can break (`checkDurable`):
+ *
+ * - INV4 at the store: a refused command leaves every row of the workflow (a SQLite file: every row of
+ *   every table) as it was, and adds no outbox row;
+ * - INV5: a restart changes nothing (state, deadlines, audit, outbox, projection, view), and a run with
+ *   restarts ends exactly like the same operations without them (`replayWithoutRestarts`);
+ * - deadlines: the stored deadline rows are exactly the machines' pending delayed transitions; none is
+ *   due at or before the last accepted event (catch-up fires them first); each fires at most once, at its
+ *   due time, never while the clock (or the accepted event's time) has not reached it; after a tick
+ *   (rounds until quiet) none due stays unfired;
+ * - D9: the audit is append-only, numbered 1..n, in time order;
+ * - X2: the cancel-order projection equals the workflow's cancel orders;
+ * - INV1/INV2 at the payment service: at most one executed refund per order, each for a cancel order of
+ *   the order;
+ * - no background error except a refused effect result (a typed WorkflowError).
+ */
+
+export const WORKFLOW_ID = 'order-1';
+const ORDER_ID = 'order-1';
+
+export interface WorldConfig {
+  store: 'memory' | 'sqlite';
+  deliveredBy: 'JD' | 'MERCHANT';
+  shipped: boolean;
+  conflictPolicy: 'fail' | 'adopt';
+  /** Delivery attempts before an effect gives up (a refund then hands over to C4 as a failure). */
+  deliveryAttempts: number;
+  /** With an inspector the runtime checks `can` before stepping; without, the step is the check. */
+  inspected: boolean;
+}
+
+export const worldConfigArbitrary = (store: WorldConfig['store']): fc.Arbitrary<WorldConfig> =>
+  fc.record({
+    store: fc.constant(store),
+    deliveredBy: fc.constantFrom('JD' as const, 'MERCHANT' as const),
+    shipped: fc.boolean(),
+    conflictPolicy: fc.constantFrom('fail' as const, 'adopt' as const),
+    deliveryAttempts: fc.constantFrom(2, 8),
+    inspected: fc.boolean(),
+  });
+
+/** Behaviour of the outside world, set by a command and kept until changed. */
+export type Mood =
+  | { service: 'payments'; does: 'decline'; n: number }
+  | { service: 'payments'; does: 'throw'; n: number }
+  | { service: 'payments'; does: 'crashAfterExecuting' }
+  | { service: 'logistics'; does: 'outcome'; outcome: 'succeeded' | 'failed' | 'accepted' }
+  | { service: 'logistics'; does: 'throw'; n: number }
+  | { service: 'notifications'; does: 'throw'; n: number };
+
+export const moodArbitrary: fc.Arbitrary<Mood> = fc.oneof(
+  fc.record({ service: fc.constant('payments' as const), does: fc.constant('decline' as const), n: fc.integer({ min: 0, max: 4 }) }),
+  fc.record({ service: fc.constant('payments' as const), does: fc.constant('throw' as const), n: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ service: fc.constant('payments' as const), does: fc.constant('crashAfterExecuting' as const) }),
+  fc.record({
+    service: fc.constant('logistics' as const),
+    does: fc.constant('outcome' as const),
+    outcome: fc.constantFrom('succeeded' as const, 'failed' as const, 'accepted' as const),
+  }),
+  fc.record({ service: fc.constant('logistics' as const), does: fc.constant('throw' as const), n: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ service: fc.constant('notifications' as const), does: fc.constant('throw' as const), n: fc.integer({ min: 1, max: 2 }) }),
+);
+
+type Outcome = { ok: true; result: unknown } | { ok: false; error: string; code: string };
+
+/** Everything that reached the runtime, to play again without restarts (INV5). */
+type Op =
+  | { op: 'dispatch'; request: DispatchRequest; outcome: Outcome }
+  | { op: 'tick'; result: TickResult }
+  | { op: 'clock'; time: number }
+  | { op: 'mood'; mood: Mood }
+  | { op: 'restart' };
+
+interface View {
+  record: WorkflowRecord;
+  actor: AnyActorRef;
+  audit: AuditRow[];
+  outbox: OutboxRow[];
+  deadlines: DeadlineRow[];
+}
+
+export interface WorldStats {
+  sequences: number;
+  steps: number;
+  checks: number;
+  commands: number;
+  accepted: number;
+  refused: number;
+  restarts: number;
+  ticks: number;
+  replays: number;
+  deadlinesFired: number;
+  refundsExecuted: number;
+  differentialReplays: number;
+}
+
+export const emptyStats = (): WorldStats => ({
+  sequences: 0,
+  steps: 0,
+  checks: 0,
+  commands: 0,
+  accepted: 0,
+  refused: 0,
+  restarts: 0,
+  ticks: 0,
+  replays: 0,
+  deadlinesFired: 0,
+  refundsExecuted: 0,
+  differentialReplays: 0,
+});
+
+/** A failed expectation of this model (a real bug, or a model bug): the message names the rule. */
+export class InvariantViolation extends Error {
+  override readonly name = 'InvariantViolation';
+}
+
+const orderInput = (config: WorldConfig) => ({
+  orderId: ORDER_ID,
+  merchantId: MERCHANT_ID,
+  customerId: CUSTOMER_ID,
+  deliveredBy: config.deliveredBy,
+  shipped: config.shipped,
+  conflictPolicy: config.conflictPolicy,
+  timers: { refundMaxAttempts: 3 },
+});
+
+const json = (value: unknown) => JSON.stringify(value);
+const timerIdOf = (row: AuditRow) => {
+  const event = row.event as { actorPath?: string[] };
+  return `${row.workflowId}|${(event.actorPath ?? []).join('/')}|${row.eventType}|${row.at}`;
+};
+
+let worldCounter = 0;
+
+export class RuntimeWorld implements Driven {
+  readonly checker: InvariantChecker;
+  readonly ops: Op[] = [];
+  /** Every command this world sent (for replays with the same command id). */
+  readonly history: Array<{ request: DispatchRequest; outcome: Outcome }> = [];
+  private view!: View;
+  private nextCommand = 0;
+  private readonly background: Array<{ error: unknown; context: string }> = [];
+  private readonly firedTimers = new Set<string>();
+  private knownDeadlines = new Set<string>();
+  private auditJson: string[] = [];
+  private pendingRequest: Partial<Pick<DispatchRequest, 'commandId' | 'expectedVersion'>> = {};
+  private ownChecks = 0;
+  private closed = false;
+
+  private constructor(
+    readonly h: Host,
+    readonly config: WorldConfig,
+    readonly filename: string | undefined,
+    background: Array<{ error: unknown; context: string }>,
+    readonly stats: WorldStats,
+  ) {
+    this.background = background;
+    this.checker = new InvariantChecker(this);
+  }
+
+  static async open(config: WorldConfig, options: { dir?: string; stats?: WorldStats } = {}): Promise<RuntimeWorld> {
+    const filename = config.store === 'sqlite' ? join(options.dir ?? '.', `world-${process.pid}-${(worldCounter += 1)}.db`) : undefined;
+    const background: Array<{ error: unknown; context: string }> = [];
+    const h = await host({
+      ...(filename ? { filename } : {}),
+      delivery: { maxAttempts: config.deliveryAttempts },
+      ...(config.inspected ? { inspect: () => {} } : {}),
+      onError: (error, context) => background.push({ error, context }),
+    });
+    const world = new RuntimeWorld(h, config, filename, background, options.stats ?? emptyStats());
+    await h.runtime.openOrder({ workflowId: WORKFLOW_ID, input: orderInput(config) });
+    await world.refresh();
+    world.checkDurable({ dueBound: null });
+    return world;
+  }
+
+  // --- Driven --------------------------------------------------------------------------------
+
+  snapshot(): OrderSnapshot {
+    return this.view.actor.getSnapshot() as OrderSnapshot;
+  }
+
+  effects(): WorkflowEffect[] {
+    return this.view.outbox.map((row) => row.payload as WorkflowEffect);
+  }
+
+  accepted(): Array<{ type: string; role: string; cancellationId?: string }> {
+    return this.view.audit.map((row) => ({
+      type: row.eventType,
+      role: row.role,
+      cancellationId: (row.event as { cancellationId?: string }).cancellationId,
+    }));
+  }
+
+  /** The time a host stamps on an event now: the clock, or the last event's time if that is later. */
+  now(): number {
+    return Math.max(this.h.clock.now(), this.view.record.lastEventAt);
+  }
+
+  async send(event: Record<string, unknown>): Promise<unknown> {
+    const { commandId, expectedVersion } = this.pendingRequest;
+    this.pendingRequest = {};
+    return this.dispatch({
+      workflowId: WORKFLOW_ID,
+      commandId: commandId ?? `cmd-${(this.nextCommand += 1)}`,
+      ...(expectedVersion === undefined ? {} : { expectedVersion }),
+      event,
+    });
+  }
+
+  advanceTo(time: number): void {
+    if (time <= this.h.clock.now()) return;
+    this.h.clock.time = time;
+    this.ops.push({ op: 'clock', time });
+  }
+
+  async refresh(): Promise<void> {
+    const { store } = this.h;
+    const record = await store.load(WORKFLOW_ID);
+    if (!record) throw new InvariantViolation('the workflow disappeared from the store');
+    const previous = this.view?.actor;
+    this.view = {
+      record,
+      actor: restoreSystem(orderMachine, record.snapshot),
+      audit: await store.listAudit(WORKFLOW_ID),
+      outbox: await store.listOutbox(WORKFLOW_ID),
+      deadlines: await store.listDeadlines(WORKFLOW_ID),
+    };
+    previous?.stop();
+  }
+
+  // --- operations ----------------------------------------------------------------------------
+
+  /** Dispatches and records the outcome; rethrows a refusal. */
+  async dispatch(request: DispatchRequest): Promise<unknown> {
+    this.stats.commands += 1;
+    try {
+      const result = await this.h.runtime.dispatch(request);
+      this.record(request, { ok: true, result });
+      this.stats.accepted += 1;
+      return result;
+    } catch (error) {
+      if (!isWorkflowError(error)) {
+        throw new InvariantViolation(`INV4: ${json(request)} threw an untyped error: ${String(error)}`, { cause: error });
+      }
+      this.record(request, { ok: false, error: error.name, code: error.code });
+      this.stats.refused += 1;
+      throw error;
+    }
+  }
+
+  private record(request: DispatchRequest, outcome: Outcome): void {
+    this.history.push({ request, outcome });
+    this.ops.push({ op: 'dispatch', request, outcome });
+  }
+
+  /** The next send carries this expectedVersion (a stale one: VersionConflictError). */
+  expectVersion(version: number): void {
+    this.pendingRequest = { ...this.pendingRequest, expectedVersion: version };
+  }
+
+  get version(): number {
+    return this.view.record.version;
+  }
+
+  get lastEventAt(): number {
+    return this.view.record.lastEventAt;
+  }
+
+  get deadlines(): DeadlineRow[] {
+    return this.view.deadlines;
+  }
+
+  /** Ticks until a round fires nothing and delivers nothing (bounded), then checks nothing due is left. */
+  async tickUntilQuiet(): Promise<void> {
+    for (let round = 0; round < 20; round += 1) {
+      const result = await this.h.runtime.tick();
+      this.stats.ticks += 1;
+      this.ops.push({ op: 'tick', result });
+      this.expect(result.errors === 0, `tick reported ${result.errors} unexpected error(s): ${this.describeBackground()}`);
+      if (result.deadlinesFired + result.deadlinesSkipped + result.effectsDelivered + result.effectsGaveUp === 0) break;
+    }
+    await this.refresh();
+    const now = this.h.clock.now();
+    for (const row of this.view.outbox) {
+      this.expect(row.status !== 'pending' || row.availableAt > now, `outbox: effect ${row.effectId} was deliverable at ${now} and stayed pending after the ticks`);
+    }
+    this.checker.check();
+    this.checkDurable({ dueBound: now });
+  }
+
+  setMood(mood: Mood): void {
+    const { payments, logistics, notifications } = this.h;
+    if (mood.service === 'payments') {
+      if (mood.does === 'decline') payments.declineAttempts(mood.n);
+      else if (mood.does === 'throw') payments.failNextCalls(mood.n);
+      else payments.crashAfterExecuting(1);
+    } else if (mood.service === 'logistics') {
+      if (mood.does === 'outcome') logistics.setOutcome(mood.outcome);
+      else logistics.failNextCalls(mood.n);
+    } else notifications.failNextCalls(mood.n);
+    this.ops.push({ op: 'mood', mood });
+  }
+
+  /** Closes the runtime (and a SQLite connection) and opens a new one on the same store: nothing may change. */
+  async restart(): Promise<void> {
+    const before = await this.dumpAll();
+    const viewBefore = await this.h.runtime.getWorkflow(WORKFLOW_ID);
+    await this.h.restart();
+    this.stats.restarts += 1;
+    this.ops.push({ op: 'restart' });
+    const after = await this.dumpAll();
+    this.expect(json(after) === json(before), 'INV5: a restart changed the stored workflow (state, deadlines, audit or outbox)');
+    this.expect(json(await this.h.runtime.getWorkflow(WORKFLOW_ID)) === json(viewBefore), 'INV5: a restart changed the workflow view');
+    await this.refresh();
+    this.checker.check();
+    this.checkDurable({ dueBound: null });
+  }
+
+  /** The workflow's rows (and, for SQLite, every row of every table). */
+  async dumpAll(): Promise<unknown> {
+    const workflow = await dumpWorkflow(this.h.store, WORKFLOW_ID);
+    return this.filename ? { workflow, file: dumpSqlite(this.filename) } : { workflow };
+  }
+
+  // --- checks --------------------------------------------------------------------------------
+
+  expect(condition: boolean, message: string): void {
+    this.ownChecks += 1;
+    if (!condition) throw new InvariantViolation(message);
+  }
+
+  get checks(): number {
+    return this.checker.checks + this.ownChecks;
+  }
+
+  private describeBackground(): string {
+    return this.background.map(({ error, context }) => `${context}: ${String(error)}`).join('; ');
+  }
+
+  /**
+   * What a durable host must keep true after every step. `dueBound`: no deadline due at or before this
+   * time may be pending (the clock after a tick, or the time of an accepted command).
+   */
+  checkDurable({ dueBound }: { dueBound: number | null }): void {
+    const { record, audit, deadlines } = this.view;
+    const snapshot = this.snapshot();
+
+    // The stored deadlines are exactly what the machines wait for (none lost, none invented).
+    const expected = record.status === 'done' ? [] : pendingDeadlines(this.view.actor).map((d) => deadlineIdOf(WORKFLOW_ID, d));
+    this.expect(
+      json([...expected].sort()) === json(deadlines.map((row) => row.deadlineId).sort()),
+      `INV5: stored deadlines ${json(deadlines.map((d) => d.deadlineId))} differ from the machines' ${json(expected)}`,
+    );
+    // Catch-up: no pending deadline is due at or before the last accepted event.
+    for (const row of deadlines) {
+      this.expect(row.dueAt > record.lastEventAt, `INV5: deadline ${row.deadlineId} is due before the last event (${record.lastEventAt}) but did not fire`);
+      if (dueBound !== null) this.expect(row.dueAt > dueBound, `INV5: deadline ${row.deadlineId} was due at ${dueBound} and stayed unfired`);
+    }
+    this.expect((snapshot.status === 'done') === (record.status === 'done'), 'the record status differs from the snapshot status');
+
+    // D9: append-only audit, numbered 1..n, in time order.
+    const rows = audit.map((row) => json(row));
+    this.expect(rows.length >= this.auditJson.length, 'D9: audit rows disappeared');
+    for (let i = 0; i < this.auditJson.length; i += 1) this.expect(rows[i] === this.auditJson[i], `D9: audit row ${i + 1} changed`);
+    for (const [i, row] of audit.entries()) {
+      this.expect(row.seq === i + 1, `D9: audit seq ${row.seq} at position ${i + 1}`);
+      if (i > 0) this.expect(row.at >= audit[i - 1]!.at, `D9: audit row ${row.seq} is earlier than the one before`);
+    }
+    // Deadlines fire at most once, at their due time, never before the clock (or the event) reached it.
+    const horizon = Math.max(this.h.clock.now(), record.lastEventAt);
+    const added = audit.slice(this.auditJson.length);
+    for (const [index, row] of added.entries()) {
+      if (row.actorId !== 'timer') continue;
+      const id = timerIdOf(row);
+      this.expect(!this.firedTimers.has(id), `INV5: deadline ${id} fired twice`);
+      this.firedTimers.add(id);
+      this.stats.deadlinesFired += 1;
+      this.expect(row.at <= horizon, `INV5: deadline ${id} fired before its due time (clock ${this.h.clock.now()})`);
+      // Fired at its due time: it was pending with this due time, or an earlier event of the same step started it.
+      this.expect(this.knownDeadlines.has(id) || index > 0, `INV5: deadline ${id} fired but was never pending with that due time`);
+    }
+    // A pending deadline disappears only when something happened (it fired, or its state was left).
+    const current = new Set(deadlines.map((row) => row.deadlineId));
+    for (const id of this.knownDeadlines) {
+      if (!current.has(id)) this.expect(added.length > 0, `INV5: deadline ${id} vanished without any event`);
+    }
+    this.knownDeadlines = current;
+    this.auditJson = rows;
+
+    // X2: the cancel-order projection is the workflow's cancel orders.
+    // (checked in checkProjection, which is async)
+
+    // INV1/INV2 at the payment service.
+    const executions = this.h.payments.executions();
+    const perOrder = new Map<string, number>();
+    for (const execution of executions) {
+      perOrder.set(execution.orderId, (perOrder.get(execution.orderId) ?? 0) + 1);
+      this.expect(
+        Object.hasOwn(snapshot.context.cancelOrders, execution.cancellationId),
+        `INV2: refund ${execution.idempotencyKey} executed for no cancel order of the order`,
+      );
+    }
+    for (const [orderId, count] of perOrder) this.expect(count <= 1, `INV1: order ${orderId} refunded ${count} times by the payment service`);
+
+    // Background work fails only on results the workflow refuses (typed), never with anything else.
+    for (const { error, context } of this.background) {
+      this.expect(
+        isWorkflowError(error) && context.startsWith('result of effect'),
+        `background error: ${context}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      );
+    }
+  }
+
+  /** X2: the store's cancel-order rows of this order equal the workflow's cancel orders. */
+  async checkProjection(): Promise<void> {
+    const rows = (await this.h.store.queryCancelOrders({ orderId: ORDER_ID, limit: 500 })).items;
+    const stored = rows
+      .map((row) => [row.cancellationId, row.status, row.reason, row.origin, row.refundTriggerKind, row.createdAt, row.updatedAt])
+      .sort();
+    const views = cancelOrderViews(this.snapshot())
+      .map((view) => [view.cancellationId, view.status, view.reason, view.origin, view.refundTrigger?.kind ?? null, view.createdAt, view.updatedAt])
+      .sort();
+    this.expect(json(stored) === json(views), `X2: projection ${json(stored)} differs from the workflow's cancel orders ${json(views)}`);
+  }
+
+  /** Sends through the checker (INV1–INV4 …) and checks the store too: a refusal writes nothing. */
+  async sendChecked(event: Record<string, unknown>): Promise<'accepted' | 'refused'> {
+    const before = json(await this.dumpAll());
+    const outboxBefore = this.view.outbox.length;
+    const outcome = await this.checker.sendCheckedAsync(event);
+    if (outcome === 'refused') {
+      this.expect(json(await this.dumpAll()) === before, `INV4: refused ${json(event)} changed the store`);
+      this.expect(this.view.outbox.length === outboxBefore, `INV4: refused ${json(event)} added an outbox row`);
+    }
+    const last = this.history.at(-1);
+    const acceptedAt = outcome === 'accepted' && last?.outcome.ok ? (last.request.event as { at?: number }).at ?? null : null;
+    this.checkDurable({ dueBound: acceptedAt });
+    await this.checkProjection();
+    return outcome;
+  }
+
+  /** Replays an earlier command with the same id: the same payload returns the same answer, another is refused. */
+  async replay(index: number, changePayload: boolean): Promise<void> {
+    if (this.history.length === 0) return;
+    const original = this.history[index % this.history.length]!;
+    this.stats.replays += 1;
+    const event = original.request.event as Record<string, unknown>;
+    const replayed = changePayload ? { ...event, at: (typeof event.at === 'number' ? event.at : 0) + 1 } : event;
+    const before = json(await this.dumpAll());
+    this.pendingRequest = {
+      commandId: original.request.commandId,
+      ...(original.request.expectedVersion === undefined ? {} : { expectedVersion: original.request.expectedVersion }),
+    };
+    let verdict: 'accepted' | 'refused';
+    if (typeof replayed.at === 'number') {
+      // Through the checker: a refused replay changes nothing, an accepted one keeps every invariant.
+      verdict = await this.checker.sendCheckedAsync(replayed);
+    } else {
+      // An effect result as the dispatcher sent it (no `at`): the checker would stamp one, so send it as is.
+      const { commandId, expectedVersion } = this.pendingRequest;
+      this.pendingRequest = {};
+      verdict = await this.dispatch({
+        workflowId: WORKFLOW_ID,
+        commandId: commandId!,
+        ...(expectedVersion === undefined ? {} : { expectedVersion }),
+        event: replayed,
+      }).then(
+        () => 'accepted' as const,
+        (error: unknown) => {
+          if (!isWorkflowError(error)) throw error;
+          return 'refused' as const;
+        },
+      );
+      await this.refresh();
+      this.checker.check();
+    }
+    const outcome = this.history.at(-1)!.outcome;
+    if (original.outcome.ok) {
+      if (changePayload) {
+        this.expect(!outcome.ok && outcome.error === 'DuplicateCommandError', `a command id reused with another payload gave ${json(outcome)}`);
+      } else {
+        this.expect(outcome.ok && json(outcome.result) === json(original.outcome.result), `a replayed command answered ${json(outcome)}, first ${json(original.outcome)}`);
+      }
+      this.expect(json(await this.dumpAll()) === before, 'a replayed command id changed the store');
+    } else if (verdict === 'refused') {
+      // A refused command is not recorded: its replay is judged anew and, refused again, writes nothing.
+      this.expect(json(await this.dumpAll()) === before, 'INV4: a replayed refused command changed the store');
+    }
+    this.checkDurable({ dueBound: null });
+    await this.checkProjection();
+  }
+
+  /** Replays an effect result the dispatcher recorded, under its own command id (a redelivery). */
+  async redeliverEffectResult(index: number): Promise<void> {
+    const recorded = this.view.audit.filter((row) => row.commandId?.startsWith('effect:'));
+    if (recorded.length === 0) return;
+    const row = recorded[index % recorded.length]!;
+    const { at: _at, ...event } = row.event as Record<string, unknown>;
+    const original = await this.h.store.getCommand(row.commandId!);
+    const before = json(await this.dumpAll());
+    const result = await this.dispatch({ workflowId: WORKFLOW_ID, commandId: row.commandId!, event });
+    this.stats.replays += 1;
+    this.expect(json(result) === json(original?.result), 'a redelivered effect result answered differently');
+    this.expect(json(await this.dumpAll()) === before, 'a redelivered effect result changed the store');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.view?.actor.stop();
+    await this.h.close();
+    if (this.filename) for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.filename}${suffix}`, { force: true });
+  }
+
+  /**
+   * INV5, differential: the same operations without the restarts, on a fresh store, give the same
+   * answers and leave the same rows and the same refunds.
+   */
+  async replayWithoutRestarts(dir?: string): Promise<void> {
+    const twin = await RuntimeWorld.open(this.config, { ...(dir ? { dir } : {}), stats: emptyStats() });
+    try {
+      for (const [index, op] of this.ops.entries()) {
+        if (op.op === 'restart') continue;
+        if (op.op === 'clock') twin.h.clock.time = op.time;
+        else if (op.op === 'mood') twin.setMood(op.mood);
+        else if (op.op === 'tick') {
+          const result = await twin.h.runtime.tick();
+          this.expect(json(result) === json(op.result), `INV5: tick #${index} gave ${json(result)} without restarts, ${json(op.result)} with`);
+        } else {
+          let outcome: Outcome;
+          try {
+            outcome = { ok: true, result: await twin.h.runtime.dispatch(op.request) };
+          } catch (error) {
+            outcome = isWorkflowError(error) ? { ok: false, error: error.name, code: error.code } : { ok: false, error: String(error), code: '?' };
+          }
+          this.expect(json(outcome) === json(op.outcome), `INV5: op #${index} answered ${json(outcome)} without restarts, ${json(op.outcome)} with`);
+        }
+      }
+      const [mine, theirs] = [await dumpWorkflow(this.h.store, WORKFLOW_ID), await dumpWorkflow(twin.h.store, WORKFLOW_ID)];
+      this.expect(json(mine) === json(theirs), 'INV5: the run with restarts stored something else than the run without');
+      this.expect(json(this.h.payments.executions()) === json(twin.h.payments.executions()), 'INV5: restarts changed the refunds executed');
+      this.expect(json(this.h.notifications.sent) === json(twin.h.notifications.sent), 'INV5: restarts changed the notifications sent');
+      this.stats.differentialReplays += 1;
+    } finally {
+      await twin.close();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fast-check commands
+// ---------------------------------------------------------------------------------------------
+
+type Cmd = fc.AsyncCommand<object, RuntimeWorld>;
+
+const step = (world: RuntimeWorld) => {
+  world.stats.steps += 1;
+};
+
+type SendVariant = 'asIs' | 'staleVersion' | 'beforeLastEvent' | 'withinSkew' | 'farFuture';
+
+/** Any event from any role (valid or not), sometimes with a stale version or a hostile time. */
+class SendCommand implements Cmd {
+  constructor(
+    readonly event: Record<string, unknown>,
+    readonly variant: SendVariant,
+  ) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    let event = this.event;
+    const now = world.now();
+    if (this.variant === 'staleVersion') world.expectVersion(world.version - 1);
+    if (this.variant === 'beforeLastEvent' && world.lastEventAt > 0) event = { ...event, at: world.lastEventAt - 1 };
+    if (this.variant === 'withinSkew') event = { ...event, at: now + 30_000 };
+    if (this.variant === 'farFuture') event = { ...event, at: now + 2 * HOUR };
+    const outcome = await world.sendChecked(event);
+    if (this.variant === 'staleVersion' || this.variant === 'beforeLastEvent' || this.variant === 'farFuture') {
+      world.expect(outcome === 'refused', `INV4: ${this.variant} ${JSON.stringify(event)} was accepted`);
+    }
+  }
+  toString = () => `send(${JSON.stringify(this.event)}${this.variant === 'asIs' ? '' : `, ${this.variant}`})`;
+}
+
+/** One of the actions some role may take now (as the runtime lists them): it must be accepted. */
+class SendAllowedCommand implements Cmd {
+  constructor(readonly pick: { pick: number; flavour: number }) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    const actions: RoleAction[] = [];
+    // Mostly leave payment and logistics answers to the sandboxes (delivered by ticks); sometimes send them.
+    const callbacksToo = this.pick.flavour % 4 === 0;
+    for (const role of ALL_ROLES) {
+      for (const action of await world.h.runtime.allowedActions(WORKFLOW_ID, role)) {
+        if (callbacksToo || !/^(payment|logistics)\./.test(action.type)) actions.push({ role, action });
+      }
+    }
+    const event = eventForAllowedAction(world.snapshot(), actions, this.pick);
+    if (!event) return;
+    const outcome = await world.sendChecked(event);
+    world.expect(outcome === 'accepted', `allowedActions offered ${JSON.stringify(event)} but dispatch refused it`);
+  }
+  toString = () => `sendAllowed(${JSON.stringify(this.pick)})`;
+}
+
+/** A payment or logistics callback, again or out of order, for any cancel order (final ones too) or none. */
+class CallbackCommand implements Cmd {
+  constructor(
+    readonly kind: 'payment.refundSucceeded' | 'payment.refundFailed' | 'logistics.interceptSucceeded' | 'logistics.interceptFailed',
+    readonly target: number,
+  ) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    const ids = [...Object.keys(world.snapshot().context.cancelOrders), 'ghost-refund'];
+    const cancellationId = ids[this.target % ids.length]!;
+    const payment = this.kind.startsWith('payment.');
+    const event: Record<string, unknown> = { type: this.kind, by: payment ? PAYMENTS_SENDER : LOGISTICS_SENDER, cancellationId };
+    if (this.kind === 'payment.refundSucceeded') event.paymentRef = `dup-${this.target % 3}`;
+    if (this.kind === 'payment.refundFailed') event.error = 'declined again';
+    await world.sendChecked(event);
+  }
+  toString = () => `callback(${this.kind}, #${this.target})`;
+}
+
+/** The clock moves just before, exactly to, or past a pending deadline (or a little); then maybe a tick. */
+class AdvanceCommand implements Cmd {
+  constructor(
+    readonly move: { pick: number; offset: number },
+    readonly tick: boolean,
+  ) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    world.advanceTo(targetOf(world, this.move));
+    if (this.tick) await world.tickUntilQuiet();
+    else {
+      world.checker.check();
+      world.checkDurable({ dueBound: null });
+    }
+  }
+  toString = () => `advance(${JSON.stringify(this.move)}${this.tick ? ', tick' : ''})`;
+}
+
+function targetOf(world: RuntimeWorld, move: { pick: number; offset: number }): number {
+  const due = world.deadlines.map((row) => row.dueAt);
+  const now = world.h.clock.now();
+  return due.length ? due[move.pick % due.length]! + move.offset : now + Math.abs(move.offset);
+}
+
+class TickCommand implements Cmd {
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    await world.tickUntilQuiet();
+  }
+  toString = () => 'tick()';
+}
+
+/** The process stops and a new one opens the same store, maybe after time passed while it was down. */
+class RestartCommand implements Cmd {
+  constructor(readonly down: { pick: number; offset: number } | null) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    await world.restart();
+    if (this.down) {
+      world.advanceTo(targetOf(world, this.down));
+      await world.tickUntilQuiet();
+    }
+  }
+  toString = () => `restart(${this.down ? `down until ${JSON.stringify(this.down)}` : ''})`;
+}
+
+class ReplayCommand implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly changePayload: boolean,
+  ) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    await world.replay(this.index, this.changePayload);
+  }
+  toString = () => `replay(#${this.index}${this.changePayload ? ', other payload' : ''})`;
+}
+
+class RedeliverCommand implements Cmd {
+  constructor(readonly index: number) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    await world.redeliverEffectResult(this.index);
+    await world.refresh();
+    world.checker.check();
+    world.checkDurable({ dueBound: null });
+  }
+  toString = () => `redeliverEffectResult(#${this.index})`;
+}
+
+class MoodCommand implements Cmd {
+  constructor(readonly mood: Mood) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    world.setMood(this.mood);
+  }
+  toString = () => `world(${JSON.stringify(this.mood)})`;
+}
+
+const sendVariant = fc.constantFrom<SendVariant>('asIs', 'asIs', 'asIs', 'asIs', 'asIs', 'asIs', 'staleVersion', 'beforeLastEvent', 'withinSkew', 'farFuture');
+
+export interface CommandsOptions {
+  maxCommands: number;
+  /** Weight of restarts among the commands (0: none). */
+  restartWeight?: number;
+}
+
+/** Every kind of step, weighted so that sequences reach deep states. */
+export function runtimeCommands(options: CommandsOptions): fc.Arbitrary<Iterable<Cmd>> {
+  const restartWeight = options.restartWeight ?? 2;
+  const weighted: Array<fc.WeightedArbitrary<Cmd>> = [
+    { weight: 4, arbitrary: fc.tuple(eventArbitrary, sendVariant).map(([event, variant]) => new SendCommand(event, variant)) },
+    { weight: 8, arbitrary: allowedPickArbitrary.map((pick) => new SendAllowedCommand(pick)) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(fc.constantFrom('payment.refundSucceeded' as const, 'payment.refundFailed' as const, 'logistics.interceptSucceeded' as const, 'logistics.interceptFailed' as const), fc.nat())
+        .map(([kind, target]) => new CallbackCommand(kind, target)),
+    },
+    { weight: 4, arbitrary: fc.tuple(advanceArbitrary, fc.boolean()).map(([move, tick]) => new AdvanceCommand(move, tick)) },
+    { weight: 2, arbitrary: fc.constant(null).map(() => new TickCommand()) },
+    { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.boolean()).map(([index, change]) => new ReplayCommand(index, change)) },
+    { weight: 1, arbitrary: fc.nat().map((index) => new RedeliverCommand(index)) },
+    { weight: 2, arbitrary: moodArbitrary.map((mood) => new MoodCommand(mood)) },
+  ];
+  if (restartWeight > 0) {
+    weighted.push({
+      weight: restartWeight,
+      arbitrary: fc.option(advanceArbitrary, { freq: 2 }).map((down) => new RestartCommand(down)),
+    });
+  }
+  return fc.commands([fc.oneof(...weighted)], { maxCommands: options.maxCommands, size: 'max' });
+}
+
+export interface PropertyOptions extends CommandsOptions {
+  store: WorldConfig['store'];
+  /** Directory for SQLite files. */
+  dir?: string;
+  stats: WorldStats;
+  /** Play every run with restarts again without them and compare (INV5, differential). */
+  differential?: boolean;
+}
+
+/** The property: any sequence of steps keeps every invariant (checked after each step). */
+export function runtimeProperty(options: PropertyOptions) {
+  return fc.asyncProperty(worldConfigArbitrary(options.store), runtimeCommands(options), async (config, cmds) => {
+    const world = await RuntimeWorld.open(config, { ...(options.dir ? { dir: options.dir } : {}), stats: options.stats });
+    try {
+      await fc.asyncModelRun(() => ({ model: {}, real: world }), cmds);
+      // Finally the world goes quiet: every due deadline fires, every effect is delivered.
+      world.advanceTo(world.h.clock.now() + 400 * HOUR);
+      await world.tickUntilQuiet();
+      await world.checkProjection();
+      if (options.differential && world.ops.some((op) => op.op === 'restart')) await world.replayWithoutRestarts(options.dir);
+      options.stats.sequences += 1;
+    } finally {
+      options.stats.checks += world.checks;
+      options.stats.refundsExecuted += world.h.payments.executions().length;
+      await world.close();
+    }
+  });
+}
+
