@@ -22,6 +22,17 @@ function markdownPages(dir: string): string[] {
     .sort();
 }
 
+const EXPORTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  exports: Record<string, { default?: string } | string>;
+}).exports;
+
+/** The source file behind a package entry point: `./dist/src/runtime/index.js` → `src/runtime/index.js`. */
+function sourceOf(subpath: string | undefined): string {
+  const entry = EXPORTS[`.${subpath ?? ''}`];
+  const built = typeof entry === 'string' ? entry : entry?.default;
+  return built ? built.replace(/^\.\/dist\//, '') : `src${subpath ?? ''}/index.js`;
+}
+
 /** Every ```ts / ```typescript block of docs/ (and of the README, the front door), as a module importing the repository's source. */
 function snippets(): Snippet[] {
   const found: Snippet[] = [];
@@ -35,7 +46,7 @@ function snippets(): Snippet[] {
         new RegExp(String.raw`(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])${PACKAGE}(/[\w-]+)?\2`, 'g'),
         (_whole, lead: string, quote: string, subpath: string | undefined) => {
           imports.push(`${PACKAGE}${subpath ?? ''}`);
-          return `${lead}${quote}../../../src${subpath ?? ''}/index.js${quote}`;
+          return `${lead}${quote}../../../${sourceOf(subpath)}${quote}`;
         },
       );
       const file = `${page.replace(/^docs\//, '').replace(/[/.]/g, '-')}-L${line}.ts`;
