@@ -498,6 +498,8 @@ export const PAGES: Array<{ path: string; title: string; what: string }> = [
   { path: 'rules.md', title: 'Rules → code → tests', what: 'every rule of the policy, where it is implemented and which test proves it' },
   { path: 'configuration.md', title: 'Configuration', what: 'timers, conflict policy, evidence catalogue: every [I] default and how to change it' },
   { path: 'persistence.md', title: 'Persistence and restarts', what: 'stores, durable deadlines, catch-up, the outbox, idempotent commands' },
+  { path: 'postgresql.md', title: 'PostgreSQL and many workers', what: 'the one-line switch from SQLite, several workers on one database, leases and takeover' },
+  { path: 'performance.md', title: 'Performance', what: 'benchmarks as ratios against baselines measured in the same run' },
   { path: 'inspector.md', title: 'Live view in the Stately inspector', what: '`npm run inspect`, and attaching an inspector to your own workflows' },
   { path: 'coverage.md', title: 'Path coverage', what: 'the generated path tests and the coverage report' },
 ];

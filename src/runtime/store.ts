@@ -162,7 +162,7 @@ export interface WorkflowStore {
   listOutbox(workflowId: string): Promise<OutboxRow[]>;
   listAudit(workflowId: string): Promise<AuditRow[]>;
   queryCancelOrders(query: CancelOrderQuery): Promise<Page<CancelOrderRow>>;
-  /** Earliest pending deadline due time, for the scheduler's sleep. */
+  /** Earliest time a deadline claim can succeed (a leased row counts from its lease expiry + 1), for the scheduler's sleep. */
   nextDueAt(): Promise<number | null>;
   close(): Promise<void>;
 }

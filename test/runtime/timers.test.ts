@@ -194,7 +194,7 @@ describe('background loop', () => {
     h.runtime.start(); // idempotent
     await waitFor(async () => (await h.store.nextDueAt()) === null);
     await h.runtime.stop();
-    expect(timers()).toBe(baseline);
+    expect(timers()).toBeLessThanOrEqual(baseline); // the framework may drop a timer of its own meanwhile
     for (const orderId of ['a', 'b', 'c']) expect(await timerRows(h.store, orderId)).toHaveLength(1);
   });
 });
