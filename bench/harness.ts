@@ -1,5 +1,11 @@
 import os from 'node:os';
 
+/**
+ * Benchmark harness. The machine is shared (2 cores, other engineers' tests), so absolute rates drift
+ * by 2–3× within minutes: every figure that matters is a ratio against a baseline measured in the same
+ * process, in the same run, in alternating samples.
+ */
+
 export interface Metric {
   ratio?: number;
   value?: number;
@@ -13,10 +19,39 @@ export interface BenchContext {
   log(line: string): void;
 }
 
+/** A suite measures its figures and their baselines itself, in this process, in this run. */
+export type Suite = (ctx: BenchContext) => Promise<Record<string, Metric>>;
+
 export interface Rate {
   /** Median operations per second over the samples. */
   opsPerSecond: number;
   samples: number[];
+}
+
+export interface Comparison {
+  candidate: Rate;
+  baseline: Rate;
+  /**
+   * Median over the pairs of (candidate sample / baseline sample taken right next to it). Pairs are
+   * taken in ABBA order, so a load change during a pair hits both sides alike.
+   */
+  ratio: number;
+  /** Interquartile range of the pair ratios: how much the shared machine moved the figure. */
+  ratioSpread: [number, number];
+  /**
+   * The same ratio on process CPU time (user + system, all threads) instead of wall-clock time: time
+   * spent waiting for a core on a busy machine does not count, so it moves less with load. It leaves
+   * out waits the work itself causes (fsync at a WAL checkpoint), which `ratio` includes.
+   */
+  cpuRatio: number;
+  cpuRatioSpread: [number, number];
+}
+
+interface Sample {
+  /** Operations per wall-clock second. */
+  wall: number;
+  /** Operations per CPU second of this process. */
+  cpu: number;
 }
 
 /** Operations per second of `run(n)`, measured in samples after a warm-up. */
@@ -28,25 +63,35 @@ export function rate(run: (iterations: number) => void, iterations: number, samp
 }
 
 /**
- * Two rates measured in alternating samples, so drift on a shared machine hits both alike;
- * the ratio is candidate / baseline of the medians.
+ * Two rates measured in alternating samples (ABBA), so drift on a shared machine hits both alike;
+ * the ratio is the median of the per-pair ratios candidate / baseline.
  */
 export function compareRates(
   candidate: (iterations: number) => void,
   baseline: (iterations: number) => void,
   iterations: { candidate: number; baseline: number },
   samples: number,
-): { candidate: Rate; baseline: Rate; ratio: number } {
+): Comparison {
   candidate(Math.max(1, Math.floor(iterations.candidate / 4)));
   baseline(Math.max(1, Math.floor(iterations.baseline / 4)));
-  const a: number[] = [];
-  const b: number[] = [];
+  const a: Sample[] = [];
+  const b: Sample[] = [];
+  const measure = (run: (iterations: number) => void, iterations: number): Sample => {
+    const cpu = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    run(iterations);
+    return rates(iterations, start, cpu);
+  };
   for (let sample = 0; sample < samples; sample++) {
-    a.push(sampleRate(candidate, iterations.candidate));
-    b.push(sampleRate(baseline, iterations.baseline));
+    if (sample % 2 === 0) {
+      a.push(measure(candidate, iterations.candidate));
+      b.push(measure(baseline, iterations.baseline));
+    } else {
+      b.push(measure(baseline, iterations.baseline));
+      a.push(measure(candidate, iterations.candidate));
+    }
   }
-  const result = { candidate: { opsPerSecond: median(a), samples: a }, baseline: { opsPerSecond: median(b), samples: b } };
-  return { ...result, ratio: result.candidate.opsPerSecond / result.baseline.opsPerSecond };
+  return comparison(a, b);
 }
 
 export async function compareRatesAsync(
@@ -54,21 +99,47 @@ export async function compareRatesAsync(
   baseline: (iterations: number) => Promise<void>,
   iterations: { candidate: number; baseline: number },
   samples: number,
-): Promise<{ candidate: Rate; baseline: Rate; ratio: number }> {
+): Promise<Comparison> {
   await candidate(Math.max(1, Math.floor(iterations.candidate / 4)));
   await baseline(Math.max(1, Math.floor(iterations.baseline / 4)));
-  const a: number[] = [];
-  const b: number[] = [];
+  const a: Sample[] = [];
+  const b: Sample[] = [];
+  const measure = async (run: (iterations: number) => Promise<void>, iterations: number): Promise<Sample> => {
+    const cpu = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    await run(iterations);
+    return rates(iterations, start, cpu);
+  };
   for (let sample = 0; sample < samples; sample++) {
-    let start = process.hrtime.bigint();
-    await candidate(iterations.candidate);
-    a.push(iterations.candidate / seconds(start));
-    start = process.hrtime.bigint();
-    await baseline(iterations.baseline);
-    b.push(iterations.baseline / seconds(start));
+    if (sample % 2 === 0) {
+      a.push(await measure(candidate, iterations.candidate));
+      b.push(await measure(baseline, iterations.baseline));
+    } else {
+      b.push(await measure(baseline, iterations.baseline));
+      a.push(await measure(candidate, iterations.candidate));
+    }
   }
-  const ratio = median(a) / median(b);
-  return { candidate: { opsPerSecond: median(a), samples: a }, baseline: { opsPerSecond: median(b), samples: b }, ratio };
+  return comparison(a, b);
+}
+
+function rates(iterations: number, start: bigint, cpu: NodeJS.CpuUsage): Sample {
+  const wall = seconds(start);
+  const used = process.cpuUsage(cpu);
+  return { wall: iterations / wall, cpu: iterations / Math.max(1e-6, (used.user + used.system) / 1e6) };
+}
+
+function comparison(a: Sample[], b: Sample[]): Comparison {
+  const pairs = a.map((value, index) => value.wall / b[index]!.wall);
+  const cpuPairs = a.map((value, index) => value.cpu / b[index]!.cpu);
+  const wallOf = (samples: Sample[]) => samples.map((sample) => sample.wall);
+  return {
+    candidate: { opsPerSecond: median(wallOf(a)), samples: wallOf(a) },
+    baseline: { opsPerSecond: median(wallOf(b)), samples: wallOf(b) },
+    ratio: median(pairs),
+    ratioSpread: [quantile(pairs, 0.25), quantile(pairs, 0.75)],
+    cpuRatio: median(cpuPairs),
+    cpuRatioSpread: [quantile(cpuPairs, 0.25), quantile(cpuPairs, 0.75)],
+  };
 }
 
 function sampleRate(run: (iterations: number) => void, iterations: number): number {
@@ -85,8 +156,33 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** Linear-interpolated quantile (q in 0..1). */
+export function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+}
+
 export const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
+/** A spread rounded for the report. */
+export const roundSpread = (spread: [number, number], digits = 3): [number, number] => [
+  round(spread[0], digits),
+  round(spread[1], digits),
+];
+
+export const MiB = 2 ** 20;
+
 export function machineInfo() {
-  return { node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: round(os.totalmem() / 2 ** 30, 1) };
+  return {
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    /** 1-minute load average when the run started: above `cores`, other work shared the machine. */
+    loadAverage: round(os.loadavg()[0] ?? 0, 2),
+  };
 }

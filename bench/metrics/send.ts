@@ -3,7 +3,7 @@ import { cancellationMachine } from '../../machines/cancellation.js';
 import { orderMachine } from '../../machines/order.js';
 import type { CancellationInput } from '../../src/schemas/inputs.js';
 import { createOrderWorkflow } from '../../src/workflow.js';
-import { compareRates, round, type BenchContext, type Metric } from '../harness.js';
+import { compareRates, round, roundSpread, type BenchContext, type Metric } from '../harness.js';
 
 const merchant = { role: 'merchant', id: 'm' } as const;
 const customer = { role: 'customer', id: 'c' } as const;
@@ -93,15 +93,19 @@ function reducer(orders: number): void {
 }
 
 export async function sendMetrics(ctx: BenchContext): Promise<Record<string, Metric>> {
-  const samples = ctx.quick ? 5 : 15;
+  // Many short samples: the ratio is the median of per-pair ratios, robust to a load change mid-run.
+  const samples = ctx.quick ? 15 : 41;
   const perOrder = ORDER_EVENTS.length;
-  const send = compareRates(validated, bare, { candidate: ctx.quick ? 200 : 600, baseline: ctx.quick ? 200 : 600 }, samples);
-  ctx.log(`send.validatedVsBare: ${round(send.ratio)} (${round(send.candidate.opsPerSecond * perOrder, 0)} vs ${round(send.baseline.opsPerSecond * perOrder, 0)} commands/s)`);
-  const machine = compareRates(bareCancellation, reducer, { candidate: ctx.quick ? 2_000 : 6_000, baseline: ctx.quick ? 200_000 : 600_000 }, samples);
+  const send = compareRates(validated, bare, { candidate: 150, baseline: 150 }, samples);
+  ctx.log(`send.validatedVsBare: ${round(send.ratio)}, on CPU time ${round(send.cpuRatio)} (${round(send.candidate.opsPerSecond * perOrder, 0)} vs ${round(send.baseline.opsPerSecond * perOrder, 0)} commands/s)`);
+  const machine = compareRates(bareCancellation, reducer, { candidate: 500, baseline: 200_000 }, samples);
   ctx.log(`send.bareVsReducer: ${round(machine.ratio, 5)} (${round(machine.candidate.opsPerSecond * 2, 0)} vs ${round(machine.baseline.opsPerSecond * 2, 0)} events/s)`);
   return {
     'send.validatedVsBare': {
       ratio: round(send.ratio),
+      ratioSpread: roundSpread(send.ratioSpread),
+      cpuRatio: round(send.cpuRatio),
+      cpuRatioSpread: roundSpread(send.cpuRatioSpread),
       value: round(send.candidate.opsPerSecond * perOrder, 0),
       baseline: round(send.baseline.opsPerSecond * perOrder, 0),
       unit: 'commands/s',
@@ -110,6 +114,8 @@ export async function sendMetrics(ctx: BenchContext): Promise<Record<string, Met
     },
     'send.bareVsReducer': {
       ratio: round(machine.ratio, 5),
+      ratioSpread: roundSpread(machine.ratioSpread, 5),
+      cpuRatio: round(machine.cpuRatio, 5),
       value: round(machine.candidate.opsPerSecond * 2, 0),
       baseline: round(machine.baseline.opsPerSecond * 2, 0),
       unit: 'events/s',

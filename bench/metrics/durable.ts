@@ -1,0 +1,218 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  createSandboxLogistics,
+  createSandboxPayments,
+  createSqliteStore,
+  createWorkflowRuntime,
+  type Commit,
+  type WorkflowRuntime,
+  type WorkflowStore,
+} from '../../src/runtime/index.js';
+import { compareRatesAsync, round, roundSpread, type BenchContext, type Metric } from '../harness.js';
+
+const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+const merchant = { role: 'merchant', id: 'm' } as const;
+const customer = { role: 'customer', id: 'c' } as const;
+const payments = { role: 'system', id: 'payments' } as const;
+
+/** One order's durable life after it is opened: 48H plan, forced refund, the payment's answer, confirmation. */
+export function orderCommands(orderId: string): Array<Record<string, unknown>> {
+  const disputeId = `${orderId}-d`;
+  const cancellationId = `${disputeId}.intercept-48h`;
+  return [
+    { type: 'dispute.opened', at: T0, by: customer, disputeId },
+    { type: 'merchant.planSubmitted', at: T0 + 1, by: merchant, plan: 'WAIT_48H_INTERCEPT' },
+    { type: 'merchant.refundForced', at: T0 + 2, by: merchant, cancellationId },
+    { type: 'payment.refundSucceeded', at: T0 + 3, by: payments, cancellationId, paymentRef: `p-${orderId}` },
+    { type: 'customer.settlementConfirmed', at: T0 + 4, by: customer },
+  ];
+}
+/** Commands per order: the open plus the events. */
+export const COMMANDS_PER_ORDER = 1 + orderCommands('x').length;
+
+/** A runtime on a SQLite file (WAL, synchronous NORMAL, as shipped) with sandbox adapters and a fixed clock. */
+export async function sqliteRuntime(filename: string, onCommit?: (commit: Commit) => void): Promise<WorkflowRuntime> {
+  const sqlite = createSqliteStore({ filename });
+  await sqlite.migrate();
+  const store: WorkflowStore = onCommit
+    ? {
+        ...sqlite,
+        commit: (commit) => {
+          onCommit(structuredClone(commit));
+          return sqlite.commit(commit);
+        },
+      }
+    : sqlite;
+  return createWorkflowRuntime({
+    store,
+    clock: { now: () => T0 + 10 },
+    payments: createSandboxPayments(),
+    logistics: createSandboxLogistics(),
+    notifications: { notify: async () => {} },
+    workerId: 'bench',
+    onError: () => {},
+  });
+}
+
+/** Opens an order and runs its commands; `after` sees each command's end. */
+export async function runOrder(runtime: WorkflowRuntime, orderId: string, after?: () => void): Promise<void> {
+  await runtime.openOrder({ input: { orderId, merchantId: 'm', customerId: 'c', deliveredBy: 'MERCHANT', at: T0 } });
+  after?.();
+  let step = 0;
+  for (const event of orderCommands(orderId)) {
+    await runtime.dispatch({ workflowId: orderId, commandId: `${orderId}:${step++}`, event });
+    after?.();
+  }
+}
+
+/**
+ * Raw better-sqlite3 on the same pragmas: one upsert of a `bytes`-character row per transaction, in
+ * the workload's pattern: each key is inserted, then updated `writesPerKey - 1` times.
+ */
+export function rawUpserter(filename: string, bytes: number, writesPerKey: number) {
+  const db = new Database(filename);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE IF NOT EXISTS rows (id TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL) STRICT`);
+  const upsert = db.prepare(
+    `INSERT INTO rows (id, version, body) VALUES (?, 1, ?)
+     ON CONFLICT (id) DO UPDATE SET version = version + 1, body = excluded.body`,
+  );
+  const bodies = ['a', 'b', 'c', 'd'].map((c) => c.repeat(bytes));
+  const write = db.transaction((id: string, body: string) => upsert.run(id, body));
+  let counter = 0;
+  return {
+    run(n: number): void {
+      for (let i = 0; i < n; i++, counter++) {
+        write.immediate(`wf-${Math.floor(counter / writesPerKey)}`, bodies[counter % bodies.length]!);
+      }
+    },
+    close: () => db.close(),
+  };
+}
+
+/**
+ * The store alone: the commits the runtime wrote for one order, replayed under fresh ids into a
+ * fresh SQLite store (no XState, no parsing, no hashing). Commits are prepared before timing.
+ */
+async function storeReplayer(filename: string, template: Commit[], templateId: string, orders: number) {
+  const store = createSqliteStore({ filename });
+  await store.migrate();
+  const json = template.map((commit) => JSON.stringify(commit).split(templateId));
+  const pool: Commit[][] = [];
+  for (let i = 0; i < orders; i++) pool.push(json.map((parts) => JSON.parse(parts.join(`r${i}`)) as Commit));
+  let next = 0;
+  return {
+    async run(n: number): Promise<void> {
+      for (let i = 0; i < n; i++) {
+        const commits = pool[next++];
+        if (!commits) throw new Error('replay pool exhausted');
+        for (const commit of commits) await store.commit(commit);
+      }
+    },
+    close: () => store.close(),
+  };
+}
+
+/** WAL frames (pages) a piece of work appends, measured with checkpoints off on a probe connection. */
+function walPages(file: string, probe: Database.Database, work: () => Promise<void> | void): Promise<number> {
+  const frames = () => {
+    try {
+      return statSync(`${file}-wal`).size / (4096 + 24);
+    } catch {
+      return 0;
+    }
+  };
+  probe.pragma('wal_checkpoint(TRUNCATE)');
+  const before = frames();
+  return Promise.resolve(work()).then(() => frames() - before);
+}
+
+/**
+ * Durable commands per second through `createWorkflowRuntime` on a SQLite file, against raw
+ * better-sqlite3 upserts of rows the size of the stored snapshot, in alternating samples.
+ */
+export async function durableMetrics(ctx: BenchContext): Promise<Record<string, Metric>> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-durable-'));
+  try {
+    const file = join(dir, 'runtime.db');
+    let recording: Commit[] | null = [];
+    const runtime = await sqliteRuntime(file, (commit) => recording?.push(commit));
+    const probe = new Database(file);
+    const snapshotLength = probe.prepare<[string], number>(`SELECT LENGTH(snapshot) FROM workflows WHERE workflow_id = ?`).pluck();
+
+    // The stored snapshot's size over one order's life: the baseline's rows have the average size.
+    const sizes: number[] = [];
+    await runOrder(runtime, 'template-order', () => sizes.push(snapshotLength.get('template-order') ?? 0));
+    const snapshotBytes = Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
+    const template = recording;
+    recording = null;
+
+    let orders = 0;
+    const candidate = async (n: number) => {
+      for (let i = 0; i < n; i++) await runOrder(runtime, `o${orders++}`);
+    };
+    const raw = rawUpserter(join(dir, 'raw.db'), snapshotBytes, COMMANDS_PER_ORDER);
+    const ordersPerSample = ctx.quick ? 15 : 30;
+    const samples = ctx.quick ? 7 : 21;
+    const result = await compareRatesAsync(
+      candidate,
+      async (n) => raw.run(n),
+      { candidate: ordersPerSample, baseline: ordersPerSample * COMMANDS_PER_ORDER },
+      samples,
+    );
+
+    // Where the gap is: the same commits written by the store alone, against the same baseline.
+    const replay = await storeReplayer(join(dir, 'replay.db'), template, 'template-order', ordersPerSample * (samples + 1));
+    const storeOnly = await compareRatesAsync(
+      (n) => replay.run(n),
+      async (n) => raw.run(n),
+      { candidate: ordersPerSample, baseline: ordersPerSample * COMMANDS_PER_ORDER },
+      samples,
+    );
+    await replay.close();
+
+    // Why: pages each commit appends to the WAL, against the baseline's upsert.
+    const pagesPerCommand = (await walPages(file, probe, () => runOrder(runtime, 'pages'))) / COMMANDS_PER_ORDER;
+    const rawProbe = new Database(join(dir, 'raw.db'));
+    const pagesPerUpsert = (await walPages(join(dir, 'raw.db'), rawProbe, () => raw.run(COMMANDS_PER_ORDER * 10))) / (COMMANDS_PER_ORDER * 10);
+    rawProbe.close();
+    raw.close();
+    probe.close();
+    await runtime.close();
+
+    const ratio = result.ratio * COMMANDS_PER_ORDER;
+    const commandsPerSecond = result.candidate.opsPerSecond * COMMANDS_PER_ORDER;
+    ctx.log(
+      `durable.sqliteVsRawUpsert: ${round(ratio)} (${round(commandsPerSecond, 0)} commands/s vs ${round(result.baseline.opsPerSecond, 0)} ` +
+        `upserts/s of ${snapshotBytes} B; store alone ${round(storeOnly.ratio * COMMANDS_PER_ORDER)}; ` +
+        `${round(pagesPerCommand, 1)} vs ${round(pagesPerUpsert, 1)} WAL pages)`,
+    );
+    return {
+      'durable.sqliteVsRawUpsert': {
+        ratio: round(ratio),
+        ratioSpread: roundSpread([result.ratioSpread[0] * COMMANDS_PER_ORDER, result.ratioSpread[1] * COMMANDS_PER_ORDER]),
+        cpuRatio: round(result.cpuRatio * COMMANDS_PER_ORDER),
+        value: round(commandsPerSecond, 0),
+        baseline: round(result.baseline.opsPerSecond, 0),
+        unit: 'commands/s',
+        target: 0.5,
+        snapshotBytes,
+        storeOnly: {
+          ratio: round(storeOnly.ratio * COMMANDS_PER_ORDER),
+          cpuRatio: round(storeOnly.cpuRatio * COMMANDS_PER_ORDER),
+          commitsPerSecond: round(storeOnly.candidate.opsPerSecond * COMMANDS_PER_ORDER, 0),
+          note: 'the same commits written by the SQLite store alone (no XState, parsing or hashing), against the same baseline',
+        },
+        walPagesPerCommand: round(pagesPerCommand, 2),
+        walPagesPerUpsert: round(pagesPerUpsert, 2),
+        workload: `${COMMANDS_PER_ORDER} commands per order (open, dispute, 48H plan, forced refund, payment answer, confirmation), one transaction each`,
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

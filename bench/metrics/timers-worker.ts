@@ -1,0 +1,206 @@
+/**
+ * Child process of the `timers` suite, so that seeding never counts in the sweep's memory and each
+ * sweep starts from a fresh heap:
+ *
+ *   node --import tsx bench/metrics/timers-worker.ts seed  <file> <count>
+ *   node --import tsx --expose-gc bench/metrics/timers-worker.ts sweep <file> <budgetMs>
+ *
+ * Both print one JSON line on stdout.
+ */
+import { writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { orderMachine } from '../../machines/order.js';
+import { stepSystem } from '../../src/engine/step.js';
+import {
+  createSandboxLogistics,
+  createSandboxPayments,
+  createSqliteStore,
+  createWorkflowRuntime,
+  type NotificationService,
+} from '../../src/runtime/index.js';
+import { median, MiB, quantile, round, seconds } from '../harness.js';
+
+/** The template's clock: the order is opened and the dispute raised at T0. */
+export const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+const HOUR = 3_600_000;
+/** When the sweep runs: every D7 merchant-response window (48 h) is overdue, nothing else is due. */
+export const SWEEP_AT = T0 + 50 * HOUR;
+const customer = { role: 'customer', id: 'c' } as const;
+
+/** A notification service that answers at once and keeps nothing (the sandbox keeps every message). */
+const silentNotifications: NotificationService = { notify: async () => {} };
+
+/**
+ * Seeds `count` workflows waiting in D7 (dispute opened, merchant response window pending). The
+ * template is a real workflow built by the runtime; its rows are then copied with one prepared
+ * statement per table in large transactions (all rows share the template's snapshot JSON).
+ */
+async function seed(file: string, count: number): Promise<void> {
+  const started = process.hrtime.bigint();
+  const store = createSqliteStore({ filename: file });
+  await store.migrate();
+  const runtime = createWorkflowRuntime({
+    store,
+    clock: { now: () => T0 },
+    payments: createSandboxPayments(),
+    logistics: createSandboxLogistics(),
+    notifications: silentNotifications,
+    workerId: 'seed',
+    onError: () => {},
+  });
+  await runtime.openOrder({ workflowId: 'template', input: { orderId: 'template', merchantId: 'm', customerId: 'c', deliveredBy: 'MERCHANT', at: T0 } });
+  await runtime.dispatch({ workflowId: 'template', commandId: 'template:d', event: { type: 'dispute.opened', at: T0, by: customer, disputeId: 'd' } });
+  await runtime.close();
+
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  const workflow = db.prepare(`SELECT * FROM workflows WHERE workflow_id = 'template'`).get() as Record<string, unknown>;
+  const deadlines = db.prepare(`SELECT * FROM deadlines WHERE workflow_id = 'template'`).all() as Array<Record<string, unknown>>;
+  if (deadlines.length !== 1) throw new Error(`the template should wait for one deadline, it waits for ${deadlines.length}`);
+  const deadline = deadlines[0]!;
+  // Only the seeded rows: the template's own rows go.
+  for (const table of ['audit', 'commands', 'outbox', 'cancel_orders', 'deadlines', 'workflows']) {
+    db.prepare(`DELETE FROM ${table} WHERE workflow_id = 'template'`).run();
+  }
+  const insertWorkflow = db.prepare(
+    `INSERT INTO workflows (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertDeadline = db.prepare(
+    `INSERT INTO deadlines (workflow_id, deadline_id, actor_path, timer, event_type, due_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const suffix = String(deadline.deadline_id).slice('template'.length);
+  const batch = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const id = `wf-${String(i).padStart(7, '0')}`;
+      insertWorkflow.run(id, id, workflow.merchant_id, workflow.version, workflow.snapshot, workflow.status, workflow.last_event_at, workflow.created_at, workflow.updated_at);
+      insertDeadline.run(id, `${id}${suffix}`, deadline.actor_path, deadline.timer, deadline.event_type, deadline.due_at);
+    }
+  });
+  for (let from = 0; from < count; from += 20_000) batch(from, Math.min(count, from + 20_000));
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  print({
+    seeded: count,
+    seconds: round(seconds(started), 1),
+    snapshotBytes: String(workflow.snapshot).length,
+    dueAt: deadline.due_at,
+    eventType: deadline.event_type,
+  });
+}
+
+/**
+ * Runs the real scheduler (`runtime.start()`) for `budgetMs`, in windows of one second; after each
+ * window the scheduler is stopped and the engine alone fires the same deadline on the template for a
+ * quarter of a second (the baseline, alternating with the sweep so load changes hit both). Reports
+ * the rates, their per-window ratio, and the peak RSS over the sweep.
+ */
+async function sweep(file: string, budgetMs: number): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const db = new Database(file, { readonly: true });
+  const due = db.prepare<[number], number>(`SELECT COUNT(*) FROM deadlines WHERE due_at <= ?`).pluck().get(SWEEP_AT) ?? 0;
+  const template = db.prepare<[], string>(`SELECT snapshot FROM workflows LIMIT 1`).pluck().get();
+  const deadline = db.prepare<[], { actor_path: string; event_type: string }>(`SELECT actor_path, event_type FROM deadlines LIMIT 1`).get();
+  // Every fired deadline adds one audit row (the seeded workflows have none).
+  const audited = db.prepare<[], number>(`SELECT COUNT(*) FROM audit WHERE actor_id = 'timer'`).pluck();
+  if (!template || !deadline) throw new Error('nothing seeded');
+
+  const store = createSqliteStore({ filename: file });
+  await store.migrate();
+  let errors = 0;
+  const runtime = createWorkflowRuntime({
+    store,
+    clock: { now: () => SWEEP_AT },
+    payments: createSandboxPayments(),
+    logistics: createSandboxLogistics(),
+    notifications: silentNotifications,
+    workerId: 'sweeper',
+    onError: () => (errors += 1),
+  });
+
+  // The baseline: the engine alone (restore, deliver, persist), no store, scheduler or outbox.
+  const persisted = JSON.parse(template) as unknown;
+  const delivery = { event: { type: deadline.event_type }, target: deadline.actor_path === '' ? [] : deadline.actor_path.split('/') };
+  const cpuSeconds = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1e6;
+  };
+  const engine = (ms: number) => {
+    let steps = 0;
+    const cpu = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    while (seconds(started) * 1000 < ms) {
+      for (let i = 0; i < 20; i++, steps++) stepSystem(orderMachine, persisted, delivery);
+    }
+    return { wall: steps / seconds(started), cpu: steps / cpuSeconds(cpu) };
+  };
+  engine(100);
+
+  gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
+  let peakHeap = process.memoryUsage().heapUsed;
+  const sample = () => {
+    const usage = process.memoryUsage();
+    peakRss = Math.max(peakRss, usage.rss);
+    peakHeap = Math.max(peakHeap, usage.heapUsed);
+  };
+  const sampler = setInterval(sample, 20);
+  const sweepRates: number[] = [];
+  const engineRates: number[] = [];
+  const cpuRatios: number[] = [];
+  let sweepSeconds = 0;
+  const firedBefore = audited.get() ?? 0;
+  for (let window = 0; window < Math.max(1, Math.round(budgetMs / 1000)); window++) {
+    const before = audited.get() ?? 0;
+    const cpu = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    runtime.start();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await runtime.stop();
+    const elapsed = seconds(started);
+    const firedNow = (audited.get() ?? 0) - before;
+    const sweepCpu = firedNow / cpuSeconds(cpu);
+    sweepSeconds += elapsed;
+    sample();
+    sweepRates.push(firedNow / elapsed);
+    const alone = engine(250);
+    engineRates.push(alone.wall);
+    cpuRatios.push(sweepCpu / alone.cpu);
+  }
+  clearInterval(sampler);
+  sample();
+  const fired = (audited.get() ?? 0) - firedBefore;
+  const notified = db.prepare<[], number>(`SELECT COUNT(*) FROM outbox WHERE status = 'done'`).pluck().get() ?? 0;
+  db.close();
+  await runtime.close();
+
+  const ratios = sweepRates.map((rate, i) => rate / engineRates[i]!);
+  print({
+    due,
+    fired,
+    notified,
+    errors,
+    seconds: round(sweepSeconds, 2),
+    firedPerSecond: round(median(sweepRates), 0),
+    engineStepsPerSecond: round(median(engineRates), 0),
+    ratio: round(median(ratios)),
+    ratioSpread: [round(quantile(ratios, 0.25)), round(quantile(ratios, 0.75))],
+    cpuRatio: round(median(cpuRatios)),
+    rssBeforeMiB: round(rssBefore / MiB, 1),
+    peakRssMiB: round(peakRss / MiB, 1),
+    peakHeapMiB: round(peakHeap / MiB, 1),
+    maxRssMiB: round((process.resourceUsage().maxRSS * 1024) / MiB, 1),
+  });
+}
+
+function print(value: unknown): void {
+  writeSync(1, `${JSON.stringify(value)}\n`);
+}
+
+const [command, file, arg] = process.argv.slice(2);
+if (command === 'seed' && file) await seed(file, Number(arg));
+else if (command === 'sweep' && file) await sweep(file, Number(arg));
+else throw new Error('usage: timers-worker.ts seed|sweep <file> <count|budgetMs>');
+process.exit(0);
