@@ -30,5 +30,5 @@ export { computeCoverage, coverageProblems } from './coverage.js';
 export type { Counter, GateOptions, MachineCoverage, UncoveredItem } from './coverage.js';
 export { toMermaid, renderCoverageMarkdown } from './render.js';
 export type { MarkdownOptions, MermaidOptions, ReportEntry } from './render.js';
-export { runCoverage, replayOptionsOf } from './run.js';
+export { runCoverage, replayOptionsOf, variantsOf } from './run.js';
 export type { CoverageRun, RunOptions } from './run.js';

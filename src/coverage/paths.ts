@@ -51,6 +51,8 @@ export interface PathStep {
   transitions: TakenTransition[];
   /** Emitted event types, `path:type`. */
   effects: string[];
+  /** Labels of the host event variants the state accepts after the step (a widened guard shows here). */
+  enabled: string[];
   state: string;
 }
 
@@ -61,7 +63,7 @@ export interface GeneratedPath {
   machineId: string;
   variant: string;
   input: unknown;
-  initial: { expected: Projection; transitions: TakenTransition[]; effects: string[]; state: string };
+  initial: { expected: Projection; transitions: TakenTransition[]; effects: string[]; enabled: string[]; state: string };
   steps: PathStep[];
   /** Rule ids of the transitions the path takes. */
   tags: string[];
@@ -252,26 +254,35 @@ export function formatValue(value: unknown): string {
 
 const MAX_NAME = 240;
 
-/** `a —e1→ b —e2→ c`, shortened in the middle when long. */
+/**
+ * `a —e1→ b —e2→ c`. When that is long, the intermediate states go (every event and the final state
+ * stay: `a —e1→ —e2→ c`), and only then the middle steps.
+ */
 export function pathName(initial: string, steps: ReadonlyArray<{ label: string; state: string }>): string {
-  const parts = [initial, ...steps.map((step) => ` —${step.label}→ ${step.state}`)];
-  const full = parts.join('');
-  if (full.length <= MAX_NAME) return full;
-  let head = 1;
+  const full = [initial, ...steps.map((step) => ` —${step.label}→ ${step.state}`)].join('');
+  if (full.length <= MAX_NAME || steps.length === 0) return full;
+  const labels = steps.map((step) => ` —${step.label}→`);
+  const last = ` ${steps.at(-1)!.state}`;
+  const compact = `${initial}${labels.join('')}${last}`;
+  if (compact.length <= MAX_NAME) return compact;
+  let head = 0;
   let tail = 1;
-  const length = () =>
-    parts.slice(0, head).join('').length + parts.slice(parts.length - tail).join('').length + 4;
-  while (head + tail < parts.length) {
-    const growTail = tail <= head;
-    if (growTail) tail++;
-    else head++;
-    if (length() > MAX_NAME) {
-      if (growTail) tail--;
-      else head--;
+  const render = () => `${initial}${labels.slice(0, head).join('')} …${labels.slice(labels.length - tail).join('')}${last}`;
+  while (head + tail < labels.length) {
+    head++;
+    if (render().length > MAX_NAME) {
+      head--;
       break;
     }
+    if (head + tail < labels.length) {
+      tail++;
+      if (render().length > MAX_NAME) {
+        tail--;
+        break;
+      }
+    }
   }
-  return `${parts.slice(0, head).join('')} … ${parts.slice(parts.length - tail).join('').trimStart()}`;
+  return render();
 }
 
 function tagsOf(transitions: readonly TakenTransition[], infos: Map<string, TransitionInfo>, pattern: RegExp): string[] {
@@ -328,6 +339,15 @@ export function generatePaths(machine: AnyStateMachine, options: GenerateOptions
     const { logic, initial } = exploration;
     const nameOf = (vertex: Vertex) => describe(logic.view(vertex));
     const effectsOf = (vertex: Vertex) => vertex.emitted.map((e) => `${e.actorPath.join('/')}:${e.event.type}`);
+    const enabledCache = new Map<Vertex, string[]>();
+    const enabledOf = (vertex: Vertex) => {
+      let labels = enabledCache.get(vertex);
+      if (!labels) {
+        labels = logic.enabled(vertex).filter((event) => event.timers.length === 0).map((event) => event.label).sort();
+        enabledCache.set(vertex, labels);
+      }
+      return labels;
+    };
     plans.forEach((plan, n) => {
       let previous = initial;
       const steps: PathStep[] = plan.map((edge) => {
@@ -344,6 +364,7 @@ export function generatePaths(machine: AnyStateMachine, options: GenerateOptions
           expected: logic.project(edge.vertex),
           transitions: edge.vertex.taken,
           effects: effectsOf(edge.vertex),
+          enabled: enabledOf(edge.vertex),
           state: nameOf(edge.vertex),
         };
         previous = edge.vertex;
@@ -356,7 +377,13 @@ export function generatePaths(machine: AnyStateMachine, options: GenerateOptions
         machineId: machine.id,
         variant: variant.label,
         input: variant.input,
-        initial: { expected: logic.project(initial), transitions: initial.taken, effects: effectsOf(initial), state: initialState },
+        initial: {
+          expected: logic.project(initial),
+          transitions: initial.taken,
+          effects: effectsOf(initial),
+          enabled: enabledOf(initial),
+          state: initialState,
+        },
         steps,
         tags: tagsOf(sequenceOf(initial, plan), infos, pattern),
       };

@@ -1,7 +1,7 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import type { MachineCoverage } from './coverage.js';
 import { describeMachine, type TransitionInfo } from './model.js';
-import { pathName, type GeneratedPath, type PathSet } from './paths.js';
+import type { GeneratedPath, PathSet } from './paths.js';
 
 export interface MermaidOptions {
   /** Transition ids (`source|event|index`) drawn as uncovered. */
@@ -116,10 +116,9 @@ export interface MarkdownOptions extends Pick<MermaidOptions, 'delayLabel'> {
 const pct = (covered: number, total: number) => (total === 0 ? '100.0' : ((100 * covered) / total).toFixed(1));
 const cell = (counter: { covered: number; total: number }) => `${counter.covered}/${counter.total} (${pct(counter.covered, counter.total)} %)`;
 
+/** The whole path in words (test names shorten it; the report does not). */
 function fullName(path: GeneratedPath): string {
-  return pathName(path.initial.state, path.steps).length < 240
-    ? pathName(path.initial.state, path.steps)
-    : [path.initial.state, ...path.steps.map((step) => ` —${step.label}→ ${step.state}`)].join('');
+  return [path.initial.state, ...path.steps.map((step) => ` —${step.label}→ ${step.state}`)].join('');
 }
 
 /** The coverage report: a summary, then per machine a table, a diagram with uncovered marks, and the paths in words. */

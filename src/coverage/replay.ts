@@ -11,6 +11,7 @@ import type { ActorPath } from '../engine/step.js';
 import { delayOf, isAfterEvent, machineIdOf, transitionIdOf } from './model.js';
 import type { GeneratedPath, PathStep } from './paths.js';
 import {
+  type EventVariant,
   defaultStamp,
   projectionOf,
   startTimeOf,
@@ -31,6 +32,11 @@ export interface ReplayOptions extends Pick<LogicOptions, 'stamp' | 'timeResolut
   resolveEvent?: (step: PathStep) => EventObject;
   /** Extra assertions after the start and after every step; throw to fail. */
   onStep?: (context: ReplayStepContext) => void;
+  /**
+   * The event variants the paths were generated with: after every step each is offered to the actor
+   * (`can`, nothing is sent) and the accepted ones must be the predicted `enabled` labels.
+   */
+  variants?: readonly EventVariant[];
 }
 
 /** What the real actor did in one step. */
@@ -166,7 +172,35 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
     current = { transitions: [], emitted: [], states: [] };
     return step;
   };
-  const compare = (index: number, label: string, expected: { expected: Projection; transitions: TakenTransition[]; effects?: string[] }, got: ObservedStep) => {
+  const accepted = (): string[] =>
+    (options.variants ?? [])
+      .filter((variant) => {
+        const target = actorAtPath(actor, variant.target ?? []);
+        const snapshot = target?.getSnapshot() as AnyMachineSnapshot | undefined;
+        return snapshot?.status === 'active' && snapshot.can(stamp(variant.event, clock.now()) as never);
+      })
+      .map((variant) => variant.label)
+      .sort();
+  const compare = (
+    index: number,
+    label: string,
+    expected: { expected: Projection; transitions: TakenTransition[]; effects?: string[]; enabled?: string[] },
+    got: ObservedStep,
+  ) => {
+    if (options.variants && expected.enabled) {
+      // Only declared variants are offered; types sent as a bare `{ type }` are not checked here.
+      const declared = new Set(options.variants.map((variant) => variant.label));
+      const now = accepted();
+      const extra = now.filter((l) => !expected.enabled!.includes(l));
+      const missing = expected.enabled.filter((l) => declared.has(l) && !now.includes(l));
+      if (extra.length || missing.length) {
+        mismatches.push({
+          step: index,
+          label,
+          message: `after "${label}" the actor ${extra.length ? `accepts ${extra.join(', ')}` : ''}${extra.length && missing.length ? ' and ' : ''}${missing.length ? `refuses ${missing.join(', ')}` : ''}, unlike the graph`,
+        });
+      }
+    }
     if (stable(got.projection) !== stable(expected.expected)) {
       mismatches.push({
         step: index,

@@ -2,6 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import { computeCoverage, type MachineCoverage } from './coverage.js';
 import { generatePaths, type GenerateOptions, type PathSet } from './paths.js';
 import { replayPath, type ReplayOptions, type ReplayResult } from './replay.js';
+import type { EventVariant, EventVariants } from './traverse.js';
 
 export interface RunOptions extends GenerateOptions {
   /** Extra assertions during replay. */
@@ -30,5 +31,11 @@ export function replayOptionsOf(options: RunOptions): ReplayOptions {
     ...(options.startTime !== undefined ? { startTime: options.startTime } : {}),
     ...(options.system ? { system: true } : {}),
     ...(options.onStep ? { onStep: options.onStep } : {}),
+    ...(options.events && typeof options.events !== 'function' ? { variants: variantsOf(options.events) } : {}),
   };
+}
+
+/** Every variant of an event variants record, in a stable order. */
+export function variantsOf(events: EventVariants): EventVariant[] {
+  return Object.values(events).flat();
 }

@@ -1,0 +1,107 @@
+/**
+ * The gate catches a broken machine: a copy of the dispute (and of the cancel order) with one
+ * transition removed fails the replay of the committed paths and the pinned pair figure; a copy
+ * with an unreachable state, or a guard that can never hold, falls below 100 %.
+ */
+import { readFileSync } from 'node:fs';
+import { createMachine, type AnyStateMachine } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { cancellationMachine } from '../../machines/cancellation.js';
+import { disputeMachine } from '../../machines/dispute.js';
+import { orderMachine } from '../../machines/order.js';
+import { coverageProblems, replayOptionsOf, replayPath, runCoverage } from '../../src/coverage/index.js';
+import { loadGolden } from '../paths/harness.js';
+import { MODELS } from '../paths/models.js';
+
+const pins = JSON.parse(readFileSync(new URL('../path-coverage.pins.json', import.meta.url), 'utf8')) as Record<
+  string,
+  { transitionPairs: number; paths: number }
+>;
+
+type Config = { states: Record<string, Record<string, any>> } & Record<string, any>;
+
+/** A copy of a machine with an edited config and the same implementations. */
+function mutate(machine: AnyStateMachine, edit: (config: Config) => Config): AnyStateMachine {
+  const config = machine.config as unknown as Config;
+  return createMachine(edit({ ...config, states: { ...config.states } }) as never).provide(machine.implementations as never);
+}
+
+function withoutTransition(machine: AnyStateMachine, state: string, event: string): AnyStateMachine {
+  return mutate(machine, (config) => {
+    const { [event]: _removed, ...on } = config.states[state]!.on;
+    config.states[state] = { ...config.states[state], on };
+    return config;
+  });
+}
+
+/** What the gate reports for a machine under a model's fixtures: replays of the committed paths, then coverage. */
+function gate(name: 'dispute' | 'cancellation', machine: AnyStateMachine): string[] {
+  const options = MODELS[name].options;
+  const replays = loadGolden(name).map((path) => replayPath(machine, path, replayOptionsOf(options as never)));
+  const mismatched = replays.filter((replay) => replay.mismatches.length);
+  const { coverage } = runCoverage(machine, options as never);
+  return [
+    ...(mismatched.length ? [`${mismatched.length} committed path(s) no longer replay`] : []),
+    ...coverageProblems(coverage, { transitionPairs: pins[machine.id]!.transitionPairs }),
+  ];
+}
+
+describe('the coverage gate fails for mutated machines', () => {
+  it('passes for the real machines', () => {
+    expect(gate('dispute', disputeMachine)).toEqual([]);
+    expect(gate('cancellation', cancellationMachine)).toEqual([]);
+  });
+
+  it('D5: a dispute without customer.settlementObjected no longer replays and loses pairs', () => {
+    const problems = gate('dispute', withoutTransition(disputeMachine, 'awaitingCustomerConfirmation', 'customer.settlementObjected'));
+    expect(problems[0]).toMatch(/committed path\(s\) no longer replay/);
+    expect(problems.some((problem) => /transition pairs \d+ < pinned/.test(problem))).toBe(true);
+  });
+
+  it('P3e: a cancel order without logistics.interceptFailed no longer replays', () => {
+    const mutant = withoutTransition(cancellationMachine, 'intercepting', 'logistics.interceptFailed');
+    const replays = loadGolden('cancellation').map((path) => replayPath(mutant, path, replayOptionsOf(MODELS.cancellation.options as never)));
+    const failed = replays.filter((replay) => replay.mismatches.length);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]!.mismatches[0]!.message).toMatch(/logistics.interceptFailed/);
+  });
+
+  it('C1: an order that accepts a second cancel order (widened guard) no longer replays', () => {
+    const lenient = orderMachine.provide({ guards: { canSubmitCancellation: () => true } } as never);
+    const failed = loadGolden('order')
+      .map((path) => replayPath(lenient, path, replayOptionsOf(MODELS.order.options as never)))
+      .filter((replay) => replay.mismatches.length);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]!.mismatches[0]!.message).toMatch(/accepts cancellation\.submitted, unlike the graph/);
+  });
+
+  it('an unreachable state falls below 100 % states and transitions, with the reason', () => {
+    const mutant = mutate(disputeMachine, (config) => {
+      config.states.limbo = { on: { 'customer.settlementConfirmed': 'resolved' } };
+      return config;
+    });
+    const { coverage } = runCoverage(mutant, MODELS.dispute.options as never);
+    expect(coverage.states).toEqual({ covered: 6, total: 7 });
+    expect(coverage.transitions).toEqual({ covered: 8, total: 9 });
+    expect(coverage.uncovered).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'state', id: 'dispute.limbo', reason: expect.stringMatching(/unreachable by construction/) }),
+        expect.objectContaining({ kind: 'transition', id: 'dispute.limbo|customer.settlementConfirmed|0', reason: expect.stringMatching(/never active/) }),
+      ]),
+    );
+    expect(coverageProblems(coverage).join('\n')).toMatch(/states 6\/7.*dispute\.limbo/);
+  });
+
+  it('a guard that can never hold is listed with its guard, not dropped', () => {
+    const mutant = mutate(disputeMachine, (config) => {
+      const waiting = config.states.awaitingPlatformRuling!;
+      config.states.awaitingPlatformRuling = { ...waiting, on: { ...waiting.on, 'customer.settlementConfirmed': { guard: 'never', target: 'resolved' } } };
+      return config;
+    }).provide({ guards: { never: () => false } } as never);
+    const { coverage } = runCoverage(mutant, MODELS.dispute.options as never);
+    expect(coverage.uncovered).toContainEqual(
+      expect.objectContaining({ kind: 'transition', reason: expect.stringMatching(/guard never never held/) }),
+    );
+    expect(coverageProblems(coverage)).not.toEqual([]);
+  });
+});

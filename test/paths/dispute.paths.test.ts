@@ -1,0 +1,3 @@
+import { describePaths } from './suite.js';
+
+describePaths('dispute', 13);
