@@ -33,6 +33,8 @@ export interface Rule {
   title: string;
   /** Rules that implement this one (P4 is "as D4 and D6"). */
   see?: string[];
+  /** Not (fully) implemented in this version: which issue brings it. */
+  pending?: string;
 }
 
 export function loadRules(root = ROOT): Rule[] {
@@ -43,7 +45,7 @@ export function loadRules(root = ROOT): Rule[] {
 /** Rule IDs as the catalogue writes them in bold: `**D1 [N]**`, `**P3a [N]**`, `**INV1**`. */
 export function catalogueRules(markdown: string): Array<{ id: string; marker: 'N' | 'I' | null }> {
   const found: Array<{ id: string; marker: 'N' | 'I' | null }> = [];
-  for (const match of markdown.matchAll(/\*\*((?:INV|[DPCX])\d+[a-e]?)(?: \[([NI])\])?[^*]*\*\*/g)) {
+  for (const match of markdown.matchAll(/\*\*((?:INV|[DPCXAR])\d+[a-e]?)(?: \[([NI])\])?[^*]*\*\*/g)) {
     if (!found.some((rule) => rule.id === match[1])) found.push({ id: match[1]!, marker: (match[2] as 'N' | 'I' | undefined) ?? null });
   }
   return found;
@@ -100,7 +102,7 @@ export function codeLocations(root: string, ids: readonly string[]): Map<string,
   return found;
 }
 
-const RULE_ID = String.raw`(?:INV|[DPCX])\d+[a-e]?`;
+const RULE_ID = String.raw`(?:INV|[DPCXAR])\d+[a-e]?`;
 const LEADING_IDS = new RegExp(String.raw`^(${RULE_ID}(?:\s*(?:[/,–-]|and)\s*${RULE_ID})*)`);
 const TRAILING_IDS = new RegExp(String.raw`\((${RULE_ID}(?:\s*(?:[/,–-]|and)\s*${RULE_ID})*)\)\s*$`);
 
@@ -209,10 +211,13 @@ export function renderRules(root = ROOT): string {
           .join('<br>') + (tests.length > 4 ? `<br>(+${tests.length - 4} more)` : '')
       : rule.see
         ? `as ${rule.see.join(', ')}`
-        : '**no test names it**';
+        : rule.pending
+          ? '_pending_'
+          : '**no test names it**';
     const marker = rule.marker ? `[${rule.marker}]` : '';
     const setting = rule.marker === 'I' || rule.title.includes('[I]') ? (SETTINGS[rule.id] ?? 'fixed') : (SETTINGS[rule.id] ?? '');
-    out.push(`| <a id="${rule.id.toLowerCase()}"></a>**${rule.id}** | ${marker} | ${cell(rule.title)} | ${implemented} | ${proved} | ${setting} |`);
+    const title = rule.pending ? `${rule.title} _Pending: ${rule.pending}._` : rule.title;
+    out.push(`| <a id="${rule.id.toLowerCase()}"></a>**${rule.id}** | ${marker} | ${cell(title)} | ${implemented} | ${proved} | ${setting} |`);
     const next = rules[rules.indexOf(rule) + 1];
     if (!next || next.group !== group) out.push('');
   }

@@ -124,8 +124,8 @@ function titleIds(line: string): string[] {
   const ids: string[] = [];
   for (const literal of line.matchAll(/(['"`])((?:\\.|(?!\1).)*)\1/g)) {
     const title = literal[2]!;
-    const lead = /^((?:INV|[DPCX])\d+[a-e]?(?:\s*(?:[/,–-]|and)\s*(?:INV|[DPCX])\d+[a-e]?)*)/.exec(title)?.[1];
-    const tail = /\(((?:INV|[DPCX])\d+[a-e]?(?:\s*(?:[/,–-]|and)\s*(?:INV|[DPCX])\d+[a-e]?)*)\)\s*$/.exec(title)?.[1];
+    const lead = /^((?:INV|[DPCXAR])\d+[a-e]?(?:\s*(?:[/,–-]|and)\s*(?:INV|[DPCXAR])\d+[a-e]?)*)/.exec(title)?.[1];
+    const tail = /\(((?:INV|[DPCXAR])\d+[a-e]?(?:\s*(?:[/,–-]|and)\s*(?:INV|[DPCXAR])\d+[a-e]?)*)\)\s*$/.exec(title)?.[1];
     for (const list of [lead, tail]) if (list) ids.push(...expandIds(list));
   }
   return ids;
