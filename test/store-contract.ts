@@ -31,6 +31,8 @@ export function makeWorkflow(workflowId: string, version: number, overrides: Par
     orderId: `order-${workflowId}`,
     merchantId: 'merchant-1',
     version,
+    machineVersion: 1,
+    auditSeq: version,
     snapshot: { status: 'active', value: { order: 'awaitingShipment' }, context: { version, note: '取消订单 "quoted"' } },
     status: 'active',
     lastEventAt: T0 + version,
@@ -100,12 +102,18 @@ export function makeCommand(commandId: string, workflowId: string): CommandRow {
   return { commandId, workflowId, payloadHash: `sha256:${commandId}`, result: { ok: true, version: 2 }, at: T0 };
 }
 
-/** The commit producing `version` of the workflow, with one audit row (seq = version) and nothing else. */
+/**
+ * The commit producing `version` of the workflow, with one audit row (seq = version) and nothing else.
+ * Its auditSeq follows the audit rows given (the highest seq; version - 1 for none), as if every earlier
+ * commit wrote one row.
+ */
 export function makeCommit(workflowId: string, version: number, overrides: Partial<Commit> = {}): Commit {
+  const audit = overrides.audit ?? [makeAudit(workflowId, version)];
+  const auditSeq = audit.length === 0 ? version - 1 : Math.max(...audit.map((row) => row.seq));
   return {
-    workflow: makeWorkflow(workflowId, version),
+    workflow: makeWorkflow(workflowId, version, { auditSeq }),
     expectedVersion: version === 1 ? null : version - 1,
-    audit: [makeAudit(workflowId, version)],
+    audit,
     deadlines: [],
     outbox: [],
     cancelOrders: [],
@@ -210,8 +218,8 @@ function contract(test: DefineTest): void {
     const error = await rejection(
       store.commit(
         makeCommit('wf-1', 1, {
-          workflow: makeWorkflow('wf-1', 1, { snapshot: { status: 'other' } }),
-          audit: [makeAudit('wf-1', 2)],
+          workflow: makeWorkflow('wf-1', 1, { snapshot: { status: 'other' }, auditSeq: 1 }),
+          audit: [makeAudit('wf-1', 1, { eventType: 'OTHER' })],
           deadlines: [makeDeadline('wf-1', T0 + 9000)],
           outbox: [makeEffect('wf-1', 'refund-2')],
           cancelOrders: [makeCancelOrder('cancel-1', 'wf-1')],
@@ -471,6 +479,53 @@ function contract(test: DefineTest): void {
     expect(await storedState(store, 'wf-1')).toEqual(before);
     expect(await store.load('wf-2')).toBeUndefined();
     expect(await store.getCommand('cmd-1')).toEqual(makeCommand('cmd-1', 'wf-1'));
+  });
+
+  test('load returns the machineVersion and auditSeq each commit wrote', async (store) => {
+    await store.commit(makeCommit('wf-1', 1, { workflow: makeWorkflow('wf-1', 1, { machineVersion: 1, auditSeq: 1 }) }));
+    expect(await store.load('wf-1')).toMatchObject({ version: 1, machineVersion: 1, auditSeq: 1 });
+
+    // A commit may write several audit rows (catch-up) or none; a new machine version replaces the old.
+    const upgraded = makeCommit('wf-1', 2, {
+      workflow: makeWorkflow('wf-1', 2, { machineVersion: 2, auditSeq: 3 }),
+      audit: [makeAudit('wf-1', 2), makeAudit('wf-1', 3)],
+    });
+    await store.commit(upgraded);
+    await store.commit(makeCommit('wf-1', 3, { workflow: makeWorkflow('wf-1', 3, { machineVersion: 2, auditSeq: 3 }), audit: [] }));
+
+    expect(await store.load('wf-1')).toEqual(makeWorkflow('wf-1', 3, { machineVersion: 2, auditSeq: 3 }));
+    expect((await store.listAudit('wf-1')).map((row) => row.seq)).toEqual([1, 2, 3]);
+  });
+
+  test('INV4: a commit whose audit rows do not continue the stored auditSeq is refused and writes nothing', async (store) => {
+    await store.commit(makeCommit('wf-1', 1));
+    const before = await storedState(store, 'wf-1');
+
+    // Continues seq 2 where the stored trail ends at 1: a gap.
+    const gap = makeCommit('wf-1', 2, { audit: [makeAudit('wf-1', 3)], outbox: [makeEffect('wf-1', 'refund-1')] });
+    // No audit rows but an auditSeq that moved.
+    const moved = makeCommit('wf-1', 2, { workflow: makeWorkflow('wf-1', 2, { auditSeq: 2 }), audit: [] });
+
+    for (const commit of [gap, moved]) {
+      const error = await rejection(store.commit(commit));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(String(error)).toMatch(/stored auditSeq is 1/);
+    }
+    expect(await storedState(store, 'wf-1')).toEqual(before);
+  });
+
+  test('INV4: a commit with an invalid machineVersion or auditSeq, or audit rows that skip a seq, is refused before any write', async (store) => {
+    const invalid = [
+      makeCommit('wf-1', 1, { workflow: makeWorkflow('wf-1', 1, { machineVersion: 0 }) }),
+      makeCommit('wf-1', 1, { workflow: makeWorkflow('wf-1', 1, { machineVersion: 1.5 }) }),
+      makeCommit('wf-1', 1, { workflow: makeWorkflow('wf-1', 1, { auditSeq: -1 }), audit: [] }),
+      // A create starts the trail at 1.
+      makeCommit('wf-1', 1, { audit: [makeAudit('wf-1', 2)] }),
+      makeCommit('wf-1', 1, { workflow: makeWorkflow('wf-1', 1, { auditSeq: 3 }), audit: [makeAudit('wf-1', 1), makeAudit('wf-1', 3)] }),
+    ];
+    for (const commit of invalid) await expect(store.commit(commit)).rejects.toThrow(TypeError);
+    expect(await store.load('wf-1')).toBeUndefined();
+    expect(await store.listAudit('wf-1')).toEqual([]);
   });
 
   test('listAudit returns the rows of a workflow ordered by seq', async (store) => {

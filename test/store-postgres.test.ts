@@ -105,7 +105,7 @@ function postgresOnly(test: DefineTest): void {
       }
 
       const version = await client.query(`SELECT version FROM ${s}.schema_version`);
-      expect(version.rows).toEqual([{ version: 2 }]);
+      expect(version.rows).toEqual([{ version: postgresMigrations(s).length }]);
       const key = await client.query(
         `SELECT a.attname FROM pg_index i
          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
@@ -115,6 +115,37 @@ function postgresOnly(test: DefineTest): void {
       expect(key.rows.map((row: { attname: string }) => row.attname)).toEqual(['workflow_id', 'cancellation_id']);
     } finally {
       await client.end();
+    }
+  });
+
+  test('INV5: migration 3 gives every workflow of a version 2 schema machineVersion 1 and the seq of its last audit row', async () => {
+    const { schema } = await freshSchema().then((fresh) => (drops.push(fresh.drop), fresh));
+    const s = `"${schema}"`;
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    try {
+      for (const sql of postgresMigrations(s).slice(0, 2)) await client.query(sql);
+      await client.query(`CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`);
+      await client.query(`INSERT INTO ${s}.schema_version VALUES (true, 2)`);
+      const workflow = `INSERT INTO ${s}.workflows VALUES ($1, 'order-1', 'merchant-1', $2, '{}', 'active', ${T0}, ${T0}, ${T0})`;
+      await client.query(workflow, ['wf-1', 3]);
+      await client.query(workflow, ['wf-2', 1]);
+      for (const seq of [1, 2, 3, 4]) {
+        await client.query(`INSERT INTO ${s}.audit VALUES ('wf-1', $1, ${T0}, 'customer', 'c-1', 'E', '{}', '{}', NULL)`, [seq]);
+      }
+    } finally {
+      await client.end();
+    }
+
+    const migrated = await makeStore(schema);
+    try {
+      await migrated.migrate();
+      expect(await migrated.load('wf-1')).toMatchObject({ version: 3, machineVersion: 1, auditSeq: 4 });
+      expect(await migrated.load('wf-2')).toMatchObject({ version: 1, machineVersion: 1, auditSeq: 0 });
+      await migrated.commit(makeCommit('wf-1', 4, { audit: [makeAudit('wf-1', 5)] }));
+      expect((await migrated.listAudit('wf-1')).map((row) => row.seq)).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await migrated.close();
     }
   });
 

@@ -75,7 +75,7 @@ describe('SQLite store on disk', () => {
     try {
       expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(probe.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
-      expect(SQLITE_MIGRATIONS.length).toBe(2);
+      expect(SQLITE_MIGRATIONS.length).toBe(3);
     } finally {
       probe.close();
     }
@@ -106,7 +106,7 @@ describe('SQLite store on disk', () => {
 
     const probe = new Database(filename, { readonly: true });
     try {
-      expect(probe.pragma('user_version', { simple: true })).toBe(2);
+      expect(probe.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
       const key = probe
         .prepare<[], { name: string; pk: number }>(`SELECT name, pk FROM pragma_table_info('cancel_orders') WHERE pk > 0 ORDER BY pk`)
         .all();
@@ -114,6 +114,27 @@ describe('SQLite store on disk', () => {
     } finally {
       probe.close();
     }
+  });
+
+  it('INV5: migration 3 gives every workflow of a version 2 file machineVersion 1 and the seq of its last audit row', async () => {
+    const filename = tempDbFile();
+    const v2 = new Database(filename);
+    for (const sql of SQLITE_MIGRATIONS.slice(0, 2)) v2.exec(sql);
+    v2.pragma('user_version = 2');
+    const workflow = v2.prepare(`INSERT INTO workflows VALUES (?, 'order-1', 'merchant-1', ?, '{}', 'active', ${T0}, ${T0}, ${T0})`);
+    const audit = v2.prepare(`INSERT INTO audit VALUES (?, ?, ${T0}, 'customer', 'c-1', 'E', '{}', '{}', NULL)`);
+    workflow.run('wf-1', 3);
+    for (const seq of [1, 2, 3, 4]) audit.run('wf-1', seq);
+    workflow.run('wf-2', 1);
+    v2.close();
+
+    const store = await openStore(filename);
+
+    expect(await store.load('wf-1')).toMatchObject({ version: 3, machineVersion: 1, auditSeq: 4 });
+    expect(await store.load('wf-2')).toMatchObject({ version: 1, machineVersion: 1, auditSeq: 0 });
+    // The next commit continues the trail at seq 5.
+    await store.commit(makeCommit('wf-1', 4, { audit: [makeAudit('wf-1', 5)] }));
+    expect((await store.listAudit('wf-1')).map((row) => row.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('refuses to migrate a database written by a newer schema version', async () => {

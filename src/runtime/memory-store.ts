@@ -14,6 +14,7 @@ import type {
 } from './store.js';
 import {
   assertCommitShape,
+  auditSeqMismatch,
   cancelOrderKey,
   compareCancelOrders,
   compareDeadlines,
@@ -21,6 +22,7 @@ import {
   compareText,
   decodeCancelOrderCursor,
   pageSize,
+  previousAuditSeq,
   toPage,
 } from './store-common.js';
 
@@ -97,10 +99,12 @@ export function createMemoryStore(): WorkflowStore {
       const { workflowId } = commit.workflow;
 
       // Every check runs before the first write, so a refused commit writes nothing (INV4).
-      const actualVersion = workflows.get(workflowId)?.version ?? null;
+      const stored = workflows.get(workflowId);
+      const actualVersion = stored?.version ?? null;
       if (actualVersion !== commit.expectedVersion) {
         throw new VersionConflictError(workflowId, commit.expectedVersion, actualVersion);
       }
+      if (stored && stored.auditSeq !== previousAuditSeq(commit)) throw auditSeqMismatch(commit, stored.auditSeq);
       if (commit.command && commands.has(commit.command.commandId)) {
         throw new DuplicateCommandError(commit.command.commandId);
       }

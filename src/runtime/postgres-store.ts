@@ -4,16 +4,19 @@ import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { DuplicateCommandError, VersionConflictError } from '../errors.js';
 import {
   assertCommitShape,
+  auditSeqMismatch,
   compareDeadlines,
   compareEffects,
   compareText,
   decodeCancelOrderCursor,
   lastByKey,
   pageSize,
+  previousAuditSeq,
   toPage,
 } from './store-common.js';
 import type {
   AuditRow,
+  BatchCommitStore,
   CancelOrderRow,
   Claim,
   CommandRow,
@@ -25,7 +28,6 @@ import type {
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
-import type { BatchCommitStore } from './runtime.js';
 
 export interface PostgresStoreOptions {
   /** Used to create a pool owned (and ended by `close()`) by the store. */
@@ -132,6 +134,17 @@ export const postgresMigrations = (s: string): readonly string[] => [
   CREATE INDEX cancel_orders_merchant ON ${s}.cancel_orders (merchant_id, created_at, workflow_id, cancellation_id);
   CREATE INDEX cancel_orders_order ON ${s}.cancel_orders (order_id, created_at, workflow_id, cancellation_id);
   `,
+  // 3: a workflow records the version of the machine that wrote its snapshot (rows written before
+  // versioning were written by machine version 1) and the seq of its last audit row. The defaults only
+  // fill existing rows: every commit writes both.
+  `
+  ALTER TABLE ${s}.workflows ADD COLUMN machine_version integer NOT NULL DEFAULT 1,
+    ADD COLUMN audit_seq integer NOT NULL DEFAULT 0;
+  UPDATE ${s}.workflows AS w SET audit_seq = a.seq
+  FROM (SELECT workflow_id, max(seq) AS seq FROM ${s}.audit GROUP BY workflow_id) AS a
+  WHERE a.workflow_id = w.workflow_id;
+  ALTER TABLE ${s}.workflows ALTER COLUMN machine_version DROP DEFAULT, ALTER COLUMN audit_seq DROP DEFAULT;
+  `,
 ];
 
 const DEADLINE_COLUMNS = `deadline_id, workflow_id, actor_path, timer, event_type, due_at`;
@@ -145,7 +158,8 @@ const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < $2)`;
 /**
  * Everything of a commit after the workflow row (CTE `w`, one row when written). Parameters: $1..$9 the
  * workflow, $10 the expected version, $11..$15 deadlines, $16..$23 audit, $24..$32 outbox, $33..$41 cancel
- * orders, $42..$45 the command, $46 the effect it completes.
+ * orders, $42..$45 the command, $46 the effect it completes, $47 machine version, $48 audit seq, $49 the
+ * audit seq the stored row must have.
  */
 const commitTail = (s: string) => `,
   -- The complete deadline set: ids not in it are deleted; new ones inserted; changed ones rewritten.
@@ -213,20 +227,21 @@ function statements(schemaName: string, s: string) {
   return {
     selectWorkflow: named(
       'selectWorkflow',
-      `SELECT workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at, created_at, updated_at
+      `SELECT workflow_id, order_id, merchant_id, version, machine_version, audit_seq, snapshot, status, last_event_at,
+         created_at, updated_at
        FROM ${s}.workflows WHERE workflow_id = $1`,
     ),
-    selectVersion: named('selectVersion', `SELECT version FROM ${s}.workflows WHERE workflow_id = $1`),
+    selectVersion: named('selectVersion', `SELECT version, audit_seq FROM ${s}.workflows WHERE workflow_id = $1`),
     // A commit is ONE statement (one round trip, one implicit transaction): the workflow row is written
     // first and every other part is gated on it, so a version conflict writes nothing; a unique violation
     // (command id, audit seq) fails the whole statement. Data-modifying CTEs all run, whoever reads them.
     commitCreate: named(
       'commitCreate',
       `WITH w AS (
-         INSERT INTO ${s}.workflows (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at,
-           created_at, updated_at)
-         SELECT $1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9
-         WHERE $10::integer IS NULL -- (expectedVersion: null for a create)
+         INSERT INTO ${s}.workflows (workflow_id, order_id, merchant_id, version, machine_version, audit_seq, snapshot,
+           status, last_event_at, created_at, updated_at)
+         SELECT $1, $2, $3, $4, $47::integer, $48::integer, $5::jsonb, $6, $7, $8, $9
+         WHERE $10::integer IS NULL AND $49::integer = 0 -- (expectedVersion: null for a create)
          ON CONFLICT (workflow_id) DO NOTHING
          RETURNING workflow_id)
        ${commitTail(s)}`,
@@ -234,9 +249,10 @@ function statements(schemaName: string, s: string) {
     commitUpdate: named(
       'commitUpdate',
       `WITH w AS (
-         UPDATE ${s}.workflows SET order_id = $2, merchant_id = $3, version = $4, snapshot = $5::jsonb, status = $6,
-           last_event_at = $7, created_at = $8, updated_at = $9
-         WHERE workflow_id = $1 AND version = $10::integer
+         UPDATE ${s}.workflows SET order_id = $2, merchant_id = $3, version = $4, machine_version = $47::integer,
+           audit_seq = $48::integer, snapshot = $5::jsonb, status = $6, last_event_at = $7, created_at = $8,
+           updated_at = $9
+         WHERE workflow_id = $1 AND version = $10::integer AND audit_seq = $49::integer
          RETURNING workflow_id)
        ${commitTail(s)}`,
     ),
@@ -315,6 +331,8 @@ const toWorkflow = (r: Row): WorkflowRecord => ({
   orderId: text(r.order_id),
   merchantId: text(r.merchant_id),
   version: int(r.version),
+  machineVersion: int(r.machine_version),
+  auditSeq: int(r.audit_seq),
   snapshot: r.snapshot,
   status: r.status as WorkflowRecord['status'],
   lastEventAt: int(r.last_event_at),
@@ -477,6 +495,9 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       command ? json(command.result) : null,
       command?.at ?? null,
       commit.completesEffectId,
+      workflow.machineVersion,
+      workflow.auditSeq,
+      previousAuditSeq(commit),
     ];
     let written: number;
     try {
@@ -489,7 +510,9 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     if (written === 0) {
       // Racing commits serialise on the workflow row; the loser's gated writes did nothing.
       const [current] = await run(q.selectVersion, [id], client);
-      throw new VersionConflictError(id, commit.expectedVersion, current ? int(current.version) : null);
+      const version = current ? int(current.version) : null;
+      if (current && version === commit.expectedVersion) throw auditSeqMismatch(commit, int(current.audit_seq));
+      throw new VersionConflictError(id, commit.expectedVersion, version);
     }
   }
 

@@ -2,14 +2,17 @@ import Database from 'better-sqlite3';
 import { DuplicateCommandError, VersionConflictError } from '../errors.js';
 import {
   assertCommitShape,
+  auditSeqMismatch,
   compareDeadlines,
   compareEffects,
   decodeCancelOrderCursor,
   pageSize,
+  previousAuditSeq,
   toPage,
 } from './store-common.js';
 import type {
   AuditRow,
+  BatchCommitStore,
   CancelOrderQuery,
   CancelOrderRow,
   Claim,
@@ -20,7 +23,6 @@ import type {
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
-import type { BatchCommitStore } from './runtime.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -139,10 +141,18 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX cancel_orders_merchant ON cancel_orders (merchant_id, created_at, workflow_id, cancellation_id);
   CREATE INDEX cancel_orders_order ON cancel_orders (order_id, created_at, workflow_id, cancellation_id);
   `,
+  // 3: a workflow records the version of the machine that wrote its snapshot (rows written before
+  // versioning were written by machine version 1) and the seq of its last audit row.
+  `
+  ALTER TABLE workflows ADD COLUMN machine_version INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE workflows ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;
+  UPDATE workflows SET audit_seq = COALESCE((SELECT MAX(seq) FROM audit WHERE audit.workflow_id = workflows.workflow_id), 0);
+  `,
 ];
 
 const WORKFLOW_COLUMNS = `workflow_id AS workflowId, order_id AS orderId, merchant_id AS merchantId, version,
-  snapshot, status, last_event_at AS lastEventAt, created_at AS createdAt, updated_at AS updatedAt`;
+  machine_version AS machineVersion, audit_seq AS auditSeq, snapshot, status, last_event_at AS lastEventAt,
+  created_at AS createdAt, updated_at AS updatedAt`;
 const DEADLINE_COLUMNS = `deadline_id AS deadlineId, workflow_id AS workflowId, actor_path AS actorPath, timer,
   event_type AS eventType, due_at AS dueAt`;
 const OUTBOX_COLUMNS = `effect_id AS effectId, workflow_id AS workflowId, kind, idempotency_key AS idempotencyKey,
@@ -166,19 +176,21 @@ function prepareStatements(db: Database.Database) {
     selectWorkflow: db.prepare<[string], Json<WorkflowRecord, 'snapshot'>>(
       `SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE workflow_id = ?`,
     ),
-    selectVersion: db
-      .prepare<[string], number>(`SELECT version FROM workflows WHERE workflow_id = ?`)
-      .pluck(),
+    selectVersion: db.prepare<[string], { version: number; auditSeq: number }>(
+      `SELECT version, audit_seq AS auditSeq FROM workflows WHERE workflow_id = ?`,
+    ),
     insertWorkflow: db.prepare(
-      `INSERT INTO workflows (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at,
-         created_at, updated_at)
-       VALUES (@workflowId, @orderId, @merchantId, @version, @snapshot, @status, @lastEventAt, @createdAt, @updatedAt)
+      `INSERT INTO workflows (workflow_id, order_id, merchant_id, version, machine_version, audit_seq, snapshot, status,
+         last_event_at, created_at, updated_at)
+       VALUES (@workflowId, @orderId, @merchantId, @version, @machineVersion, @auditSeq, @snapshot, @status,
+         @lastEventAt, @createdAt, @updatedAt)
        ON CONFLICT (workflow_id) DO NOTHING`,
     ),
     updateWorkflow: db.prepare(
-      `UPDATE workflows SET order_id = @orderId, merchant_id = @merchantId, version = @version, snapshot = @snapshot,
-         status = @status, last_event_at = @lastEventAt, created_at = @createdAt, updated_at = @updatedAt
-       WHERE workflow_id = @workflowId AND version = @expectedVersion`,
+      `UPDATE workflows SET order_id = @orderId, merchant_id = @merchantId, version = @version,
+         machine_version = @machineVersion, audit_seq = @auditSeq, snapshot = @snapshot, status = @status,
+         last_event_at = @lastEventAt, created_at = @createdAt, updated_at = @updatedAt
+       WHERE workflow_id = @workflowId AND version = @expectedVersion AND audit_seq = @previousAuditSeq`,
     ),
     workflowDeadlines: db.prepare<[string], DeadlineRow>(
       `SELECT ${DEADLINE_COLUMNS} FROM deadlines WHERE workflow_id = ?`,
@@ -316,16 +328,25 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
   const st = () => (prepared ??= prepareStatements(db));
   const queryCache = new Map<string, Database.Statement<Record<string, unknown>, CancelOrderRow>>();
 
-  const conflict = (workflowId: string, expected: number | null) =>
-    new VersionConflictError(workflowId, expected, st().selectVersion.get(workflowId) ?? null);
+  /** Why the workflow row was not written: another version, or audit rows that do not continue the trail. */
+  const refusal = (commit: Commit): Error => {
+    const stored = st().selectVersion.get(commit.workflow.workflowId);
+    if (stored && stored.version === commit.expectedVersion) return auditSeqMismatch(commit, stored.auditSeq);
+    return new VersionConflictError(commit.workflow.workflowId, commit.expectedVersion, stored?.version ?? null);
+  };
 
   const writeCommit = db.transaction((commit: Commit) => {
     const s = st();
     const { workflow } = commit;
-    const workflowParams = { ...workflow, snapshot: json(workflow.snapshot), expectedVersion: commit.expectedVersion };
+    const workflowParams = {
+      ...workflow,
+      snapshot: json(workflow.snapshot),
+      expectedVersion: commit.expectedVersion,
+      previousAuditSeq: previousAuditSeq(commit),
+    };
     const written =
       commit.expectedVersion === null ? s.insertWorkflow.run(workflowParams) : s.updateWorkflow.run(workflowParams);
-    if (written.changes === 0) throw conflict(workflow.workflowId, commit.expectedVersion);
+    if (written.changes === 0) throw refusal(commit);
 
     // Most commits leave the deadline set as it is: compare, then write only the difference.
     const stored = new Map(s.workflowDeadlines.all(workflow.workflowId).map((row) => [row.deadlineId, row]));

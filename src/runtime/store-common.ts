@@ -2,17 +2,29 @@ import type { CancelOrderRow, Commit, DeadlineRow, OutboxRow, Page } from './sto
 
 // Rules shared by every WorkflowStore implementation (memory, SQLite, PostgreSQL).
 
+const MAX_INT32 = 2 ** 31 - 1;
+const isCount = (value: unknown, min: number): value is number =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= MAX_INT32;
+
 /**
  * Refuses a malformed commit before anything is written: every row must belong to the committed
- * workflow, and an update must bump the version by exactly one.
+ * workflow, an update must bump the version by exactly one, and the audit rows must number
+ * `workflow.auditSeq - audit.length + 1 .. workflow.auditSeq` (for a create, 1 .. auditSeq).
+ * Whether they continue the STORED auditSeq is checked by each store, in its transaction.
  */
 export function assertCommitShape(commit: Commit): void {
-  const { workflowId, version } = commit.workflow;
-  if (!Number.isSafeInteger(version)) throw new TypeError(`invalid commit for ${workflowId}: version ${version}`);
+  const { workflowId, version, machineVersion, auditSeq } = commit.workflow;
+  const invalid = (detail: string) => new TypeError(`invalid commit for ${workflowId}: ${detail}`);
+  if (!isCount(version, 1)) throw invalid(`version ${version}`);
   if (commit.expectedVersion !== null && version !== commit.expectedVersion + 1) {
-    throw new TypeError(
-      `invalid commit for ${workflowId}: version ${version} does not follow expectedVersion ${commit.expectedVersion}`,
-    );
+    throw invalid(`version ${version} does not follow expectedVersion ${commit.expectedVersion}`);
+  }
+  if (!isCount(machineVersion, 1)) throw invalid(`machineVersion ${machineVersion}`);
+  if (!isCount(auditSeq, 0)) throw invalid(`auditSeq ${auditSeq}`);
+  const first = previousAuditSeq(commit) + 1;
+  const seqs = commit.audit.map((row) => row.seq).sort((a, b) => a - b);
+  if (first < 1 || (commit.expectedVersion === null && first !== 1) || seqs.some((seq, i) => seq !== first + i)) {
+    throw invalid(`audit seqs [${seqs.join(', ')}] do not end the audit trail at auditSeq ${auditSeq}`);
   }
   const foreign = [
     ...commit.audit,
@@ -21,8 +33,17 @@ export function assertCommitShape(commit: Commit): void {
     ...commit.cancelOrders,
     ...(commit.command ? [commit.command] : []),
   ].find((row) => row.workflowId !== workflowId);
-  if (foreign) throw new TypeError(`invalid commit for ${workflowId}: it carries a row of ${foreign.workflowId}`);
+  if (foreign) throw invalid(`it carries a row of ${foreign.workflowId}`);
 }
+
+/** The auditSeq the stored workflow must have for this commit to continue its audit trail. */
+export const previousAuditSeq = (commit: Commit): number => commit.workflow.auditSeq - commit.audit.length;
+
+/** The commit's audit rows do not continue the stored trail: a runtime bug, never a race (the version matched). */
+export const auditSeqMismatch = (commit: Commit, stored: number): TypeError =>
+  new TypeError(
+    `invalid commit for ${commit.workflow.workflowId}: its audit rows follow seq ${previousAuditSeq(commit)}, the stored auditSeq is ${stored}`,
+  );
 
 /** The last row per key wins, as with repeated upserts (PostgreSQL refuses duplicates in one statement). */
 export function lastByKey<T>(rows: readonly T[], key: (row: T) => string): T[] {

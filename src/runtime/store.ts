@@ -12,6 +12,14 @@ export interface WorkflowRecord {
   merchantId: string;
   /** Bumped by one on every commit: optimistic concurrency. */
   version: number;
+  /** Version of the machine that wrote `snapshot` (an integer >= 1): restore migrates from it. */
+  machineVersion: number;
+  /**
+   * The seq of the workflow's last audit row (0 before the first). A commit's audit rows continue it:
+   * they carry seq `stored auditSeq + 1 .. workflow.auditSeq`, so the runtime never reads the trail to
+   * number the next row.
+   */
+  auditSeq: number;
   /** XState persisted snapshot (JSON-safe). */
   snapshot: unknown;
   status: 'active' | 'done';
@@ -141,12 +149,13 @@ export interface Page<T> {
 }
 
 export interface WorkflowStore {
-  /** Creates or migrates the schema; safe to call on every start. */
+  /** Creates or migrates the schema (append-only migrations); safe to call on every start. */
   migrate(): Promise<void>;
   load(workflowId: string): Promise<WorkflowRecord | undefined>;
   /**
    * Writes a commit atomically. Throws `VersionConflictError` when the stored version differs from
-   * `expectedVersion` (or the workflow exists when it is null), and nothing is written.
+   * `expectedVersion` (or the workflow exists when it is null), and nothing is written. A commit whose
+   * audit rows do not continue the stored `auditSeq` is refused (TypeError) and writes nothing.
    */
   commit(commit: Commit): Promise<void>;
   getCommand(commandId: string): Promise<CommandRow | undefined>;
@@ -165,4 +174,10 @@ export interface WorkflowStore {
   /** Earliest time a deadline claim can succeed (a leased row counts from its lease expiry + 1), for the scheduler's sleep. */
   nextDueAt(): Promise<number | null>;
   close(): Promise<void>;
+}
+
+/** Optional capability of the SQL stores: several commits in one transaction (deadline batches). */
+export interface BatchCommitStore {
+  /** Writes each commit as `commit` would; per commit, null or the error that refused it (nothing of it written). */
+  commitAll(commits: readonly Commit[]): Promise<unknown[]>;
 }
