@@ -10,6 +10,7 @@ import type {
   CancelOrderRow,
   Claim,
   CommandRow,
+  CommandScope,
   Commit,
   DeadlineRow,
   OutboxRow,
@@ -98,8 +99,8 @@ export function makeCancelOrder(
   };
 }
 
-export function makeCommand(commandId: string, workflowId: string): CommandRow {
-  return { commandId, workflowId, payloadHash: `sha256:${commandId}`, result: { ok: true, version: 2 }, at: T0 };
+export function makeCommand(commandId: string, workflowId: string, scope: CommandScope = 'client'): CommandRow {
+  return { commandId, workflowId, scope, payloadHash: `sha256:${scope}:${commandId}`, result: { ok: true, version: 2 }, at: T0 };
 }
 
 /**
@@ -193,7 +194,7 @@ function contract(test: DefineTest): void {
       outbox: [effect],
       cancelOrders: [cancelOrder],
     });
-    expect(await store.getCommand('cmd-1')).toEqual(command);
+    expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toEqual(command);
   });
 
   test('stored state is a copy: mutating committed or loaded objects changes nothing', async (store) => {
@@ -231,7 +232,7 @@ function contract(test: DefineTest): void {
     expect(error).toBeInstanceOf(VersionConflictError);
     expect(error).toMatchObject({ workflowId: 'wf-1', expectedVersion: null, actualVersion: 1 });
     expect(await storedState(store, 'wf-1')).toEqual(before);
-    expect(await store.getCommand('cmd-1')).toBeUndefined();
+    expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toBeUndefined();
   });
 
   test('a commit with the current expectedVersion replaces the workflow record', async (store) => {
@@ -265,7 +266,7 @@ function contract(test: DefineTest): void {
     expect(error).toBeInstanceOf(VersionConflictError);
     expect(error).toMatchObject({ workflowId: 'wf-1', expectedVersion: 1, actualVersion: 2 });
     expect(await storedState(store, 'wf-1')).toEqual(before);
-    expect(await store.getCommand('cmd-1')).toBeUndefined();
+    expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toBeUndefined();
   });
 
   test('a commit based on a version of an unknown workflow throws VersionConflictError and creates nothing', async (store) => {
@@ -457,28 +458,63 @@ function contract(test: DefineTest): void {
     expect(await store.listOutbox('wf-1')).toEqual([{ ...effect, status: 'done' }]);
   });
 
-  test('getCommand returns the stored command row, undefined for an unknown id', async (store) => {
+  test('getCommand returns the row stored under (workflowId, scope, commandId), undefined for any other key', async (store) => {
     const command = makeCommand('cmd-1', 'wf-1');
     await store.commit(makeCommit('wf-1', 1, { command }));
+    await store.commit(makeCommit('wf-2', 1));
 
-    expect(await store.getCommand('cmd-1')).toEqual(command);
-    expect(await store.getCommand('cmd-2')).toBeUndefined();
+    expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toEqual(command);
+    expect(await store.getCommand('wf-1', 'client', 'cmd-2')).toBeUndefined();
+    expect(await store.getCommand('wf-1', 'runtime', 'cmd-1')).toBeUndefined();
+    expect(await store.getCommand('wf-2', 'client', 'cmd-1')).toBeUndefined();
+    expect(await store.getCommand('wf-unknown', 'client', 'cmd-1')).toBeUndefined();
   });
 
-  test('a commit reusing a command id throws DuplicateCommandError and writes nothing (INV4)', async (store) => {
+  test('INV4: a commit reusing (workflowId, scope, commandId) throws DuplicateCommandError and writes nothing', async (store) => {
     await store.commit(makeCommit('wf-1', 1, { command: makeCommand('cmd-1', 'wf-1') }));
     const before = await storedState(store, 'wf-1');
 
-    const sameWorkflow = await rejection(
+    const error = await rejection(
       store.commit(makeCommit('wf-1', 2, { command: makeCommand('cmd-1', 'wf-1'), deadlines: [makeDeadline('wf-1', T0)] })),
     );
-    const otherWorkflow = await rejection(store.commit(makeCommit('wf-2', 1, { command: makeCommand('cmd-1', 'wf-2') })));
 
-    expect(sameWorkflow).toBeInstanceOf(DuplicateCommandError);
-    expect(otherWorkflow).toBeInstanceOf(DuplicateCommandError);
+    expect(error).toBeInstanceOf(DuplicateCommandError);
+    expect(error).toMatchObject({ code: 'DUPLICATE_COMMAND', commandId: 'cmd-1' });
     expect(await storedState(store, 'wf-1')).toEqual(before);
-    expect(await store.load('wf-2')).toBeUndefined();
-    expect(await store.getCommand('cmd-1')).toEqual(makeCommand('cmd-1', 'wf-1'));
+    expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toEqual(makeCommand('cmd-1', 'wf-1'));
+  });
+
+  test('command ids are unique per workflow: the same id in another workflow is a command of its own', async (store) => {
+    await store.commit(makeCommit('wf-1', 1, { command: makeCommand('cmd-1', 'wf-1') }));
+    const other = { ...makeCommand('cmd-1', 'wf-2'), payloadHash: 'sha256:other', result: { other: true } };
+
+    await store.commit(makeCommit('wf-2', 1, { command: other }));
+
+    expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toEqual(makeCommand('cmd-1', 'wf-1'));
+    expect(await store.getCommand('wf-2', 'client', 'cmd-1')).toEqual(other);
+  });
+
+  test('INV6: a client command id equal to the id of a runtime record never collides with it: each scope keeps its own row', async (store) => {
+    // The issue-12 attack: a client names its command after the runtime's record of an effect's result.
+    const effectId = 'wf-1|refund|wf-1/d-1.direct-refund|1@2';
+    const forged = makeCommand(`effect:${effectId}`, 'wf-1', 'client');
+    await store.commit(makeCommit('wf-1', 1, { command: forged }));
+    const runtimeRecord = makeCommand(`effect:${effectId}`, 'wf-1', 'runtime');
+
+    await store.commit(makeCommit('wf-1', 2, { command: runtimeRecord }));
+
+    expect(await store.getCommand('wf-1', 'client', `effect:${effectId}`)).toEqual(forged);
+    expect(await store.getCommand('wf-1', 'runtime', `effect:${effectId}`)).toEqual(runtimeRecord);
+    expect(await store.load('wf-1')).toMatchObject({ version: 2 });
+    // The runtime's own namespace is still guarded against its own replays.
+    await expect(store.commit(makeCommit('wf-1', 3, { command: runtimeRecord }))).rejects.toThrow(DuplicateCommandError);
+  });
+
+  test('a command scope other than client or runtime is refused (TypeError), in commits and in getCommand', async (store) => {
+    const command = { ...makeCommand('cmd-1', 'wf-1'), scope: 'admin' as CommandScope };
+    await expect(store.commit(makeCommit('wf-1', 1, { command }))).rejects.toThrow(TypeError);
+    expect(await store.load('wf-1')).toBeUndefined();
+    await expect(store.getCommand('wf-1', 'admin' as CommandScope, 'cmd-1')).rejects.toThrow(TypeError);
   });
 
   test('load returns the machineVersion and auditSeq each commit wrote', async (store) => {
@@ -690,6 +726,7 @@ function contract(test: DefineTest): void {
         for (const commit of commits) outcomes.push(await store.commit(commit).then(() => null, (error: unknown) => error));
         return outcomes;
       });
+    await store.commit(makeCommit('wf-a', 1, { command: makeCommand('cmd-1', 'wf-a') }));
     await store.commit(makeCommit('wf-b', 1, { command: makeCommand('cmd-1', 'wf-b') }));
     await store.commit(makeCommit('wf-c', 1));
     await store.commit(makeCommit('wf-c', 2));
@@ -698,7 +735,7 @@ function contract(test: DefineTest): void {
     const fresh = makeCommit('wf-d', 1, { deadlines: [makeDeadline('wf-d', T0)], cancelOrders: [makeCancelOrder('c1', 'wf-d')] });
     const update = makeCommit('wf-b', 2, { outbox: [makeEffect('wf-b', 'refund-1')] });
     const stale = makeCommit('wf-c', 2, { deadlines: [makeDeadline('wf-c', T0)] });
-    const duplicate = makeCommit('wf-a', 1, { command: makeCommand('cmd-1', 'wf-a') });
+    const duplicate = makeCommit('wf-a', 2, { command: makeCommand('cmd-1', 'wf-a') });
     const outcomes = await commitAll([fresh, stale, update, duplicate]);
 
     expect(outcomes).toHaveLength(4);
@@ -709,7 +746,7 @@ function contract(test: DefineTest): void {
     expect(await storedState(store, 'wf-d')).toMatchObject({ workflow: fresh.workflow, deadlines: fresh.deadlines });
     expect(await store.listOutbox('wf-b')).toEqual(update.outbox);
     expect(await storedState(store, 'wf-c')).toEqual({ ...before, cancelOrders: [...fresh.cancelOrders] });
-    expect(await store.load('wf-a')).toBeUndefined();
+    expect(await store.load('wf-a')).toMatchObject({ version: 1 });
   });
 
   test('two commits racing on the same expectedVersion: exactly one succeeds, the other throws VersionConflictError', async (store) => {

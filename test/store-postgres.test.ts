@@ -149,6 +149,46 @@ function postgresOnly(test: DefineTest): void {
     }
   });
 
+  test('INV6: migration 4 files the earlier records of the runtime (open:<own id>, effect:<own id>|…) under the runtime scope, every other id under client', async () => {
+    const { schema } = await freshSchema().then((fresh) => (drops.push(fresh.drop), fresh));
+    const s = `"${schema}"`;
+    const rows = [
+      ['open:wf-1', 'wf-1', 'runtime'],
+      ['effect:wf-1|refund|wf-1/d-1|1', 'wf-1', 'runtime'],
+      ['effect:wf-2|refund|wf-2/d-1|1', 'wf-1', 'client'],
+      ['open:wf-2', 'wf-1', 'client'],
+      ['key-1', 'wf-2', 'client'],
+    ] as const;
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    try {
+      for (const sql of postgresMigrations(s).slice(0, 3)) await client.query(sql);
+      await client.query(`CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`);
+      await client.query(`INSERT INTO ${s}.schema_version VALUES (true, 3)`);
+      for (const id of ['wf-1', 'wf-2']) {
+        await client.query(`INSERT INTO ${s}.workflows VALUES ($1, 'order-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, ${T0}, 1, 0)`, [id]);
+      }
+      for (const [id, workflowId] of rows) {
+        await client.query(`INSERT INTO ${s}.commands VALUES ($1, $2, 'h', '{"ok":true}', ${T0})`, [id, workflowId]);
+      }
+    } finally {
+      await client.end();
+    }
+
+    const migrated = await makeStore(schema);
+    try {
+      await migrated.migrate();
+      for (const [id, workflowId, scope] of rows) {
+        expect(await migrated.getCommand(workflowId, scope, id)).toEqual({
+          commandId: id, workflowId, scope, payloadHash: 'h', result: { ok: true }, at: T0,
+        });
+        expect(await migrated.getCommand(workflowId, scope === 'client' ? 'runtime' : 'client', id)).toBeUndefined();
+      }
+    } finally {
+      await migrated.close();
+    }
+  });
+
   test('a commit failing mid-way (NOT NULL violation in a cancel-order row) rolls back everything (INV4)', async (store) => {
     await store.commit(makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0)] }));
     const before = await storedState(store, 'wf-1');
@@ -167,7 +207,7 @@ function postgresOnly(test: DefineTest): void {
 
     expect(String(error)).toMatch(/not-null|null value/);
     expect(await storedState(store, 'wf-1')).toEqual(before);
-    expect(await store.getCommand('cmd-1')).toBeUndefined();
+    expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toBeUndefined();
   });
 }
 

@@ -63,7 +63,7 @@ describe('SQLite store on disk', () => {
     const reopened = await openStore(filename);
 
     expect(await storedState(reopened, 'wf-1')).toEqual(before);
-    expect(await reopened.getCommand('cmd-1')).toEqual(commit.command);
+    expect(await reopened.getCommand('wf-1', 'client', 'cmd-1')).toEqual(commit.command);
     expect(await reopened.claimDueDeadlines(claimAt('worker-b', T0 + 1))).toEqual([]);
   });
 
@@ -75,7 +75,7 @@ describe('SQLite store on disk', () => {
     try {
       expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(probe.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
-      expect(SQLITE_MIGRATIONS.length).toBe(3);
+      expect(SQLITE_MIGRATIONS.length).toBe(4);
     } finally {
       probe.close();
     }
@@ -137,6 +137,36 @@ describe('SQLite store on disk', () => {
     expect((await store.listAudit('wf-1')).map((row) => row.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('INV6: migration 4 files the earlier records of the runtime (open:<own id>, effect:<own id>|…) under the runtime scope, every other id under client', async () => {
+    const filename = tempDbFile();
+    const v3 = new Database(filename);
+    for (const sql of SQLITE_MIGRATIONS.slice(0, 3)) v3.exec(sql);
+    v3.pragma('user_version = 3');
+    const workflow = v3.prepare(`INSERT INTO workflows VALUES (?, 'order-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, ${T0}, 1, 0)`);
+    workflow.run('wf-1');
+    workflow.run('wf-2');
+    const command = v3.prepare(`INSERT INTO commands VALUES (?, ?, 'h', '{"ok":true}', ${T0})`);
+    const rows = [
+      ['open:wf-1', 'wf-1', 'runtime'],
+      ['effect:wf-1|refund|wf-1/d-1|1', 'wf-1', 'runtime'],
+      // Forged by a client of wf-1 against wf-2 under the old global namespace: stays the client's.
+      ['effect:wf-2|refund|wf-2/d-1|1', 'wf-1', 'client'],
+      ['open:wf-2', 'wf-1', 'client'],
+      ['key-1', 'wf-2', 'client'],
+    ] as const;
+    for (const [id, workflowId] of rows) command.run(id, workflowId);
+    v3.close();
+
+    const store = await openStore(filename);
+
+    for (const [id, workflowId, scope] of rows) {
+      expect(await store.getCommand(workflowId, scope, id)).toEqual({
+        commandId: id, workflowId, scope, payloadHash: 'h', result: { ok: true }, at: T0,
+      });
+      expect(await store.getCommand(workflowId, scope === 'client' ? 'runtime' : 'client', id)).toBeUndefined();
+    }
+  });
+
   it('refuses to migrate a database written by a newer schema version', async () => {
     const filename = tempDbFile();
     const newer = new Database(filename);
@@ -165,6 +195,6 @@ describe('SQLite store on disk', () => {
 
     expect(String(error)).toMatch(/NOT NULL/);
     expect(await storedState(store, 'wf-1')).toEqual(before);
-    expect(await store.getCommand('cmd-1')).toBeUndefined();
+    expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toBeUndefined();
   });
 });

@@ -13,9 +13,11 @@ import type {
   WorkflowStore,
 } from './store.js';
 import {
+  assertCommandScope,
   assertCommitShape,
   auditSeqMismatch,
   cancelOrderKey,
+  commandKey,
   compareCancelOrders,
   compareDeadlines,
   compareEffects,
@@ -64,6 +66,7 @@ export function createMemoryStore(): WorkflowStore {
   const audit = new Map<string, Map<number, AuditRow>>();
   /** Keyed by (workflowId, cancellationId): two orders may use the same cancel-order id. */
   const cancelOrders = new Map<string, CancelOrderRow>();
+  /** Keyed by (workflowId, scope, commandId). */
   const commands = new Map<string, CommandRow>();
 
   function completeEffect(effectId: string): void {
@@ -105,9 +108,9 @@ export function createMemoryStore(): WorkflowStore {
         throw new VersionConflictError(workflowId, commit.expectedVersion, actualVersion);
       }
       if (stored && stored.auditSeq !== previousAuditSeq(commit)) throw auditSeqMismatch(commit, stored.auditSeq);
-      if (commit.command && commands.has(commit.command.commandId)) {
-        throw new DuplicateCommandError(commit.command.commandId);
-      }
+      const { command } = commit;
+      const commandAt = command && commandKey(workflowId, command.scope, command.commandId);
+      if (command && commandAt && commands.has(commandAt)) throw new DuplicateCommandError(command.commandId);
       const seqs = audit.get(workflowId) ?? new Map<number, AuditRow>();
       const newSeqs = new Set<number>();
       for (const row of commit.audit) {
@@ -135,12 +138,13 @@ export function createMemoryStore(): WorkflowStore {
         outbox.set(row.effectId, { ...copy(row), claimedBy: null, claimExpiresAt: null });
       }
       for (const row of commit.cancelOrders) cancelOrders.set(cancelOrderKey(row), copy(row));
-      if (commit.command) commands.set(commit.command.commandId, copy(commit.command));
+      if (command && commandAt) commands.set(commandAt, copy(command));
       if (commit.completesEffectId !== null) completeEffect(commit.completesEffectId);
     },
 
-    async getCommand(commandId) {
-      const command = commands.get(commandId);
+    async getCommand(workflowId, scope, commandId) {
+      assertCommandScope(scope);
+      const command = commands.get(commandKey(workflowId, scope, commandId));
       return command && copy(command);
     },
 

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { DuplicateCommandError, VersionConflictError } from '../errors.js';
 import {
+  assertCommandScope,
   assertCommitShape,
   auditSeqMismatch,
   compareDeadlines,
@@ -20,6 +21,7 @@ import type {
   CancelOrderRow,
   Claim,
   CommandRow,
+  CommandScope,
   Commit,
   DeadlineRow,
   OutboxKind,
@@ -145,6 +147,18 @@ export const postgresMigrations = (s: string): readonly string[] => [
   WHERE a.workflow_id = w.workflow_id;
   ALTER TABLE ${s}.workflows ALTER COLUMN machine_version DROP DEFAULT, ALTER COLUMN audit_seq DROP DEFAULT;
   `,
+  // 4: command ids are unique per (workflow, scope): a client's ids and the runtime's own records live in
+  // separate namespaces. The runtime's earlier records are the ones it named after their own workflow
+  // (open:<workflowId>, effect:<effectId>, effect ids start with '<workflowId>|'); they keep their ids.
+  `
+  ALTER TABLE ${s}.commands ADD COLUMN scope text NOT NULL DEFAULT 'client' CHECK (scope IN ('client', 'runtime'));
+  UPDATE ${s}.commands SET scope = 'runtime'
+  WHERE command_id = 'open:' || workflow_id
+    OR left(command_id, length(workflow_id) + 8) = 'effect:' || workflow_id || '|';
+  ALTER TABLE ${s}.commands ALTER COLUMN scope DROP DEFAULT;
+  ALTER TABLE ${s}.commands DROP CONSTRAINT commands_pkey;
+  ALTER TABLE ${s}.commands ADD CONSTRAINT commands_pkey PRIMARY KEY (workflow_id, scope, command_id);
+  `,
 ];
 
 const DEADLINE_COLUMNS = `deadline_id, workflow_id, actor_path, timer, event_type, due_at`;
@@ -159,7 +173,7 @@ const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < $2)`;
  * Everything of a commit after the workflow row (CTE `w`, one row when written). Parameters: $1..$9 the
  * workflow, $10 the expected version, $11..$15 deadlines, $16..$23 audit, $24..$32 outbox, $33..$41 cancel
  * orders, $42..$45 the command, $46 the effect it completes, $47 machine version, $48 audit seq, $49 the
- * audit seq the stored row must have.
+ * audit seq the stored row must have, $50 the command's scope.
  */
 const commitTail = (s: string) => `,
   -- The complete deadline set: ids not in it are deleted; new ones inserted; changed ones rewritten.
@@ -209,8 +223,8 @@ const commitTail = (s: string) => `,
       created_at = excluded.created_at, updated_at = excluded.updated_at),
   -- No ON CONFLICT: a known command id is a unique violation (commands_pkey) and fails the statement.
   command AS (
-    INSERT INTO ${s}.commands (command_id, workflow_id, payload_hash, result, at)
-    SELECT $42::text, $1, $43::text, $44::jsonb, $45::bigint
+    INSERT INTO ${s}.commands (workflow_id, scope, command_id, payload_hash, result, at)
+    SELECT $1, $50::text, $42::text, $43::text, $44::jsonb, $45::bigint
     WHERE $42::text IS NOT NULL AND EXISTS (SELECT FROM w)),
   completed AS (
     UPDATE ${s}.outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL
@@ -258,7 +272,8 @@ function statements(schemaName: string, s: string) {
     ),
     selectCommand: named(
       'selectCommand',
-      `SELECT command_id, workflow_id, payload_hash, result, at FROM ${s}.commands WHERE command_id = $1`,
+      `SELECT command_id, workflow_id, scope, payload_hash, result, at FROM ${s}.commands
+       WHERE workflow_id = $1 AND scope = $2 AND command_id = $3`,
     ),
     completeEffect: named(
       'completeEffect',
@@ -390,6 +405,7 @@ const toCancelOrder = (r: Row): CancelOrderRow => ({
 const toCommand = (r: Row): CommandRow => ({
   commandId: text(r.command_id),
   workflowId: text(r.workflow_id),
+  scope: r.scope as CommandScope,
   payloadHash: text(r.payload_hash),
   result: r.result,
   at: int(r.at),
@@ -498,6 +514,7 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       workflow.machineVersion,
       workflow.auditSeq,
       previousAuditSeq(commit),
+      command?.scope ?? null,
     ];
     let written: number;
     try {
@@ -609,8 +626,9 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       return outcomes;
     },
 
-    async getCommand(commandId) {
-      const [row] = await run(q.selectCommand, [commandId]);
+    async getCommand(workflowId, scope, commandId) {
+      assertCommandScope(scope);
+      const [row] = await run(q.selectCommand, [workflowId, scope, commandId]);
       return row && toCommand(row);
     },
 

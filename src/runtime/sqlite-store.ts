@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { DuplicateCommandError, VersionConflictError } from '../errors.js';
 import {
+  assertCommandScope,
   assertCommitShape,
   auditSeqMismatch,
   compareDeadlines,
@@ -148,6 +149,29 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE workflows ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;
   UPDATE workflows SET audit_seq = COALESCE((SELECT MAX(seq) FROM audit WHERE audit.workflow_id = workflows.workflow_id), 0);
   `,
+  // 4: command ids are unique per (workflow, scope): a client's ids and the runtime's own records live in
+  // separate namespaces. The runtime's earlier records are the ones it named after their own workflow
+  // (open:<workflowId>, effect:<effectId>, effect ids start with '<workflowId>|'); they keep their ids.
+  `
+  CREATE TABLE commands_v4 (
+    workflow_id  TEXT NOT NULL REFERENCES workflows (workflow_id),
+    scope        TEXT NOT NULL CHECK (scope IN ('client', 'runtime')),
+    command_id   TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    result       TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, scope, command_id)
+  ) STRICT;
+  INSERT INTO commands_v4 (workflow_id, scope, command_id, payload_hash, result, at)
+  SELECT workflow_id,
+    CASE WHEN command_id = 'open:' || workflow_id
+      OR substr(command_id, 1, length(workflow_id) + 8) = 'effect:' || workflow_id || '|'
+    THEN 'runtime' ELSE 'client' END,
+    command_id, payload_hash, result, at
+  FROM commands;
+  DROP TABLE commands;
+  ALTER TABLE commands_v4 RENAME TO commands;
+  `,
 ];
 
 const WORKFLOW_COLUMNS = `workflow_id AS workflowId, order_id AS orderId, merchant_id AS merchantId, version,
@@ -162,7 +186,8 @@ const AUDIT_COLUMNS = `workflow_id AS workflowId, seq, at, role, actor_id AS act
 const CANCEL_ORDER_COLUMNS = `cancellation_id AS cancellationId, workflow_id AS workflowId, order_id AS orderId,
   merchant_id AS merchantId, status, reason, origin, refund_trigger_kind AS refundTriggerKind,
   created_at AS createdAt, updated_at AS updatedAt`;
-const COMMAND_COLUMNS = `command_id AS commandId, workflow_id AS workflowId, payload_hash AS payloadHash, result, at`;
+const COMMAND_COLUMNS = `command_id AS commandId, workflow_id AS workflowId, scope, payload_hash AS payloadHash,
+  result, at`;
 
 /** Claimable: no lease, or an expired one (expiry < now). A live lease excludes its holder too. */
 const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < @now)`;
@@ -235,12 +260,12 @@ function prepareStatements(db: Database.Database) {
          AND merchant_id = @merchantId AND origin = @origin AND created_at = @createdAt`,
     ),
     insertCommand: db.prepare(
-      `INSERT INTO commands (command_id, workflow_id, payload_hash, result, at)
-       VALUES (@commandId, @workflowId, @payloadHash, @result, @at)
-       ON CONFLICT (command_id) DO NOTHING`,
+      `INSERT INTO commands (workflow_id, scope, command_id, payload_hash, result, at)
+       VALUES (@workflowId, @scope, @commandId, @payloadHash, @result, @at)
+       ON CONFLICT (workflow_id, scope, command_id) DO NOTHING`,
     ),
-    selectCommand: db.prepare<[string], Json<CommandRow, 'result'>>(
-      `SELECT ${COMMAND_COLUMNS} FROM commands WHERE command_id = ?`,
+    selectCommand: db.prepare<[string, string, string], Json<CommandRow, 'result'>>(
+      `SELECT ${COMMAND_COLUMNS} FROM commands WHERE workflow_id = ? AND scope = ? AND command_id = ?`,
     ),
     claimDeadlines: db.prepare<ClaimParams, DeadlineRow>(
       `UPDATE deadlines SET claimed_by = @workerId, claim_expires_at = @expiresAt
@@ -432,8 +457,9 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       return commits.length === 0 ? [] : writeCommits.immediate(commits);
     },
 
-    async getCommand(commandId) {
-      const row = st().selectCommand.get(commandId);
+    async getCommand(workflowId, scope, commandId) {
+      assertCommandScope(scope);
+      const row = st().selectCommand.get(workflowId, scope, commandId);
       return row && { ...row, result: JSON.parse(row.result) as unknown };
     },
 

@@ -1,4 +1,4 @@
-import type { CancelOrderRow, Commit, DeadlineRow, OutboxRow, Page } from './store.js';
+import type { CancelOrderRow, CommandScope, Commit, DeadlineRow, OutboxRow, Page } from './store.js';
 
 // Rules shared by every WorkflowStore implementation (memory, SQLite, PostgreSQL).
 
@@ -34,7 +34,18 @@ export function assertCommitShape(commit: Commit): void {
     ...(commit.command ? [commit.command] : []),
   ].find((row) => row.workflowId !== workflowId);
   if (foreign) throw invalid(`it carries a row of ${foreign.workflowId}`);
+  if (commit.command) assertCommandScope(commit.command.scope);
 }
+
+export const COMMAND_SCOPES: readonly CommandScope[] = ['client', 'runtime'];
+
+export function assertCommandScope(scope: unknown): asserts scope is CommandScope {
+  if (!COMMAND_SCOPES.includes(scope as CommandScope)) throw new TypeError(`invalid command scope ${String(scope)}`);
+}
+
+/** The identity of a recorded command. */
+export const commandKey = (workflowId: string, scope: CommandScope, commandId: string): string =>
+  JSON.stringify([workflowId, scope, commandId]);
 
 /** The auditSeq the stored workflow must have for this commit to continue its audit trail. */
 export const previousAuditSeq = (commit: Commit): number => commit.workflow.auditSeq - commit.audit.length;

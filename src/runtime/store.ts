@@ -93,10 +93,20 @@ export interface CancelOrderRow {
   updatedAt: number;
 }
 
-/** A processed command, kept so a repeated command id returns the original result. */
+/**
+ * Who named a command: a client (its idempotency key) or the runtime (opening a workflow, recording an
+ * effect's result, firing a deadline). Separate namespaces: no client id can reach a runtime record.
+ */
+export type CommandScope = 'client' | 'runtime';
+
+/**
+ * A processed command, kept so a repeated command id returns the original result. Keyed by
+ * (workflowId, scope, commandId): command ids are unique per workflow and scope, not globally.
+ */
 export interface CommandRow {
   commandId: string;
   workflowId: string;
+  scope: CommandScope;
   /** Hash of the command payload: the same id with another payload is refused. */
   payloadHash: string;
   /** The result returned the first time (JSON). */
@@ -155,10 +165,12 @@ export interface WorkflowStore {
   /**
    * Writes a commit atomically. Throws `VersionConflictError` when the stored version differs from
    * `expectedVersion` (or the workflow exists when it is null), and nothing is written. A commit whose
-   * audit rows do not continue the stored `auditSeq` is refused (TypeError) and writes nothing.
+   * audit rows do not continue the stored `auditSeq` is refused (TypeError) and writes nothing. A command
+   * whose (workflowId, scope, commandId) is recorded throws `DuplicateCommandError`, and nothing is written.
    */
   commit(commit: Commit): Promise<void>;
-  getCommand(commandId: string): Promise<CommandRow | undefined>;
+  /** The command recorded under (workflowId, scope, commandId), if any. */
+  getCommand(workflowId: string, scope: CommandScope, commandId: string): Promise<CommandRow | undefined>;
   /** Due deadlines (dueAt <= now) not under a live lease (the claimer's own included), oldest first; claims them. */
   claimDueDeadlines(claim: Claim): Promise<DeadlineRow[]>;
   /** Pending outbox rows with availableAt <= now not under a live lease; claims them. */
