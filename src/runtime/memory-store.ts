@@ -1,6 +1,7 @@
 import { DuplicateCommandError, VersionConflictError } from '../errors.js';
 import type {
   AuditRow,
+  BatchCommitStore,
   CancelOrderQuery,
   CancelOrderRow,
   Claim,
@@ -9,6 +10,7 @@ import type {
   DeadlineRow,
   OutboxRow,
   Page,
+  SyncWorkflowStore,
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
@@ -58,8 +60,17 @@ function withoutLease<T extends object>(row: T & Lease): T {
   return copy(rest as T);
 }
 
-/** Same semantics as the SQL stores, for tests. Every method runs synchronously to completion. */
-export function createMemoryStore(): WorkflowStore {
+/**
+ * The in-memory store: a `WorkflowStore` whose operations also exist as synchronous calls (`sync`), so a
+ * host whose `send` returns synchronously runs the same durable pipeline on it. The async methods wrap
+ * the synchronous ones: both views share one state.
+ */
+export interface MemoryStore extends WorkflowStore, BatchCommitStore {
+  readonly sync: SyncWorkflowStore;
+}
+
+/** Same semantics as the SQL stores. Every method runs synchronously to completion. */
+export function createMemoryStore(): MemoryStore {
   const workflows = new Map<string, WorkflowRecord>();
   const deadlines = new Map<string, DeadlineRow & Lease>();
   const outbox = new Map<string, OutboxRow & Lease>();
@@ -69,7 +80,7 @@ export function createMemoryStore(): WorkflowStore {
   /** Keyed by (workflowId, scope, commandId). */
   const commands = new Map<string, CommandRow>();
 
-  function completeEffect(effectId: string): void {
+  function markDone(effectId: string): void {
     const effect = outbox.get(effectId);
     if (effect) Object.assign(effect, { status: 'done', claimedBy: null, claimExpiresAt: null });
   }
@@ -89,70 +100,81 @@ export function createMemoryStore(): WorkflowStore {
     return claimed.map((row) => withoutLease<T>(row));
   }
 
-  return {
-    async migrate() {},
+  function commit(commit: Commit): void {
+    assertCommitShape(commit);
+    const { workflowId } = commit.workflow;
 
-    async load(workflowId) {
+    // Every check runs before the first write, so a refused commit writes nothing (INV4).
+    const stored = workflows.get(workflowId);
+    const actualVersion = stored?.version ?? null;
+    if (actualVersion !== commit.expectedVersion) {
+      throw new VersionConflictError(workflowId, commit.expectedVersion, actualVersion);
+    }
+    if (stored && stored.auditSeq !== previousAuditSeq(commit)) throw auditSeqMismatch(commit, stored.auditSeq);
+    const { command } = commit;
+    const commandAt = command && commandKey(workflowId, command.scope, command.commandId);
+    if (command && commandAt && commands.has(commandAt)) throw new DuplicateCommandError(command.commandId);
+    const seqs = audit.get(workflowId) ?? new Map<number, AuditRow>();
+    const newSeqs = new Set<number>();
+    for (const row of commit.audit) {
+      if (seqs.has(row.seq) || newSeqs.has(row.seq)) throw new Error(`audit row ${workflowId}#${row.seq} exists`);
+      newSeqs.add(row.seq);
+    }
+
+    workflows.set(workflowId, copy(commit.workflow));
+
+    const kept = new Set(commit.deadlines.map((row) => row.deadlineId));
+    for (const [id, row] of deadlines) if (row.workflowId === workflowId && !kept.has(id)) deadlines.delete(id);
+    for (const row of commit.deadlines) {
+      const existing = deadlines.get(row.deadlineId);
+      deadlines.set(row.deadlineId, {
+        ...copy(row),
+        claimedBy: existing?.claimedBy ?? null,
+        claimExpiresAt: existing?.claimExpiresAt ?? null,
+      });
+    }
+
+    for (const row of commit.audit) seqs.set(row.seq, copy(row));
+    audit.set(workflowId, seqs);
+    for (const row of commit.outbox) {
+      if (outbox.has(row.effectId)) continue;
+      outbox.set(row.effectId, { ...copy(row), claimedBy: null, claimExpiresAt: null });
+    }
+    for (const row of commit.cancelOrders) cancelOrders.set(cancelOrderKey(row), copy(row));
+    if (command && commandAt) commands.set(commandAt, copy(command));
+    if (commit.completesEffectId !== null) markDone(commit.completesEffectId);
+  }
+
+  const sync: SyncWorkflowStore = {
+    load(workflowId) {
       const workflow = workflows.get(workflowId);
       return workflow && copy(workflow);
     },
 
-    async commit(commit) {
-      assertCommitShape(commit);
-      const { workflowId } = commit.workflow;
+    commit,
 
-      // Every check runs before the first write, so a refused commit writes nothing (INV4).
-      const stored = workflows.get(workflowId);
-      const actualVersion = stored?.version ?? null;
-      if (actualVersion !== commit.expectedVersion) {
-        throw new VersionConflictError(workflowId, commit.expectedVersion, actualVersion);
-      }
-      if (stored && stored.auditSeq !== previousAuditSeq(commit)) throw auditSeqMismatch(commit, stored.auditSeq);
-      const { command } = commit;
-      const commandAt = command && commandKey(workflowId, command.scope, command.commandId);
-      if (command && commandAt && commands.has(commandAt)) throw new DuplicateCommandError(command.commandId);
-      const seqs = audit.get(workflowId) ?? new Map<number, AuditRow>();
-      const newSeqs = new Set<number>();
-      for (const row of commit.audit) {
-        if (seqs.has(row.seq) || newSeqs.has(row.seq)) throw new Error(`audit row ${workflowId}#${row.seq} exists`);
-        newSeqs.add(row.seq);
-      }
-
-      workflows.set(workflowId, copy(commit.workflow));
-
-      const kept = new Set(commit.deadlines.map((row) => row.deadlineId));
-      for (const [id, row] of deadlines) if (row.workflowId === workflowId && !kept.has(id)) deadlines.delete(id);
-      for (const row of commit.deadlines) {
-        const existing = deadlines.get(row.deadlineId);
-        deadlines.set(row.deadlineId, {
-          ...copy(row),
-          claimedBy: existing?.claimedBy ?? null,
-          claimExpiresAt: existing?.claimExpiresAt ?? null,
-        });
-      }
-
-      for (const row of commit.audit) seqs.set(row.seq, copy(row));
-      audit.set(workflowId, seqs);
-      for (const row of commit.outbox) {
-        if (outbox.has(row.effectId)) continue;
-        outbox.set(row.effectId, { ...copy(row), claimedBy: null, claimExpiresAt: null });
-      }
-      for (const row of commit.cancelOrders) cancelOrders.set(cancelOrderKey(row), copy(row));
-      if (command && commandAt) commands.set(commandAt, copy(command));
-      if (commit.completesEffectId !== null) completeEffect(commit.completesEffectId);
+    commitAll(batch) {
+      return batch.map((one) => {
+        try {
+          commit(one);
+          return null;
+        } catch (error) {
+          return error;
+        }
+      });
     },
 
-    async getCommand(workflowId, scope, commandId) {
+    getCommand(workflowId, scope, commandId) {
       assertCommandScope(scope);
       const command = commands.get(commandKey(workflowId, scope, commandId));
       return command && copy(command);
     },
 
-    async claimDueDeadlines(c) {
+    claimDueDeadlines(c) {
       return claim<DeadlineRow>(deadlines.values(), (row) => row.dueAt <= c.now, compareDeadlines, c);
     },
 
-    async claimOutbox(c) {
+    claimOutbox(c) {
       return claim<OutboxRow>(
         outbox.values(),
         (row) => row.status === 'pending' && row.availableAt <= c.now,
@@ -161,7 +183,7 @@ export function createMemoryStore(): WorkflowStore {
       );
     },
 
-    async recordEffectFailure(effectId, failure) {
+    recordEffectFailure(effectId, failure) {
       const effect = outbox.get(effectId);
       if (!effect || effect.status !== 'pending') return;
       Object.assign(effect, {
@@ -174,29 +196,29 @@ export function createMemoryStore(): WorkflowStore {
       });
     },
 
-    async completeEffect(effectId) {
-      completeEffect(effectId);
+    completeEffect(effectId) {
+      markDone(effectId);
     },
 
-    async listDeadlines(workflowId) {
+    listDeadlines(workflowId) {
       return [...deadlines.values()]
         .filter((row) => row.workflowId === workflowId)
         .sort(compareDeadlines)
         .map((row) => withoutLease<DeadlineRow>(row));
     },
 
-    async listOutbox(workflowId) {
+    listOutbox(workflowId) {
       return [...outbox.values()]
         .filter((row) => row.workflowId === workflowId)
         .sort((a, b) => a.createdAt - b.createdAt || compareText(a.effectId, b.effectId))
         .map((row) => withoutLease<OutboxRow>(row));
     },
 
-    async listAudit(workflowId) {
+    listAudit(workflowId) {
       return [...(audit.get(workflowId)?.values() ?? [])].sort((a, b) => a.seq - b.seq).map(copy);
     },
 
-    async queryCancelOrders(query: CancelOrderQuery) {
+    queryCancelOrders(query: CancelOrderQuery): Page<CancelOrderRow> {
       const size = pageSize(query.limit);
       const after = query.cursor ? decodeCancelOrderCursor(query.cursor) : null;
       const rows = [...cancelOrders.values()]
@@ -216,12 +238,55 @@ export function createMemoryStore(): WorkflowStore {
       return toPage(rows, size);
     },
 
-    async nextDueAt() {
+    nextDueAt() {
       let min = Number.POSITIVE_INFINITY;
       for (const row of deadlines.values()) min = Math.min(min, claimableAt(row));
       return Number.isFinite(min) ? min : null;
     },
+  };
 
+  return {
+    sync,
+    async migrate() {},
+    async load(workflowId) {
+      return sync.load(workflowId);
+    },
+    async commit(one) {
+      sync.commit(one);
+    },
+    async commitAll(batch) {
+      return sync.commitAll(batch);
+    },
+    async getCommand(workflowId, scope, commandId) {
+      return sync.getCommand(workflowId, scope, commandId);
+    },
+    async claimDueDeadlines(c) {
+      return sync.claimDueDeadlines(c);
+    },
+    async claimOutbox(c) {
+      return sync.claimOutbox(c);
+    },
+    async recordEffectFailure(effectId, failure) {
+      sync.recordEffectFailure(effectId, failure);
+    },
+    async completeEffect(effectId) {
+      sync.completeEffect(effectId);
+    },
+    async listDeadlines(workflowId) {
+      return sync.listDeadlines(workflowId);
+    },
+    async listOutbox(workflowId) {
+      return sync.listOutbox(workflowId);
+    },
+    async listAudit(workflowId) {
+      return sync.listAudit(workflowId);
+    },
+    async queryCancelOrders(query) {
+      return sync.queryCancelOrders(query);
+    },
+    async nextDueAt() {
+      return sync.nextDueAt();
+    },
     async close() {},
   };
 }

@@ -193,3 +193,13 @@ export interface BatchCommitStore {
   /** Writes each commit as `commit` would; per commit, null or the error that refused it (nothing of it written). */
   commitAll(commits: readonly Commit[]): Promise<unknown[]>;
 }
+
+type Synchronous<F> = F extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
+
+/**
+ * The store's operations as synchronous calls, for a host whose `send` must return synchronously (the
+ * in-memory workflow). Same semantics as the `WorkflowStore` methods of the same name; errors are thrown.
+ */
+export type SyncWorkflowStore = {
+  readonly [K in Exclude<keyof WorkflowStore, 'migrate' | 'close'>]: Synchronous<WorkflowStore[K]>;
+} & { readonly [K in keyof BatchCommitStore]: Synchronous<BatchCommitStore[K]> };
