@@ -120,6 +120,7 @@ export function makeCommit(workflowId: string, version: number, overrides: Parti
     cancelOrders: [],
     command: null,
     completesEffectId: null,
+    observedAt: T0 + version,
     ...overrides,
   };
 }
@@ -714,6 +715,32 @@ function contract(test: DefineTest): void {
     expect(await store.nextDueAt()).toBe(T0 + 65_001);
     await store.commit(makeCommit('wf-2', 2, { deadlines: [] }));
     expect(await store.nextDueAt()).toBeNull();
+  });
+
+  test('INV5: highWaterMark is the highest observedAt of any written commit; a clock set back lowers nothing, a refused commit counts for nothing', async (store) => {
+    expect(await store.highWaterMark()).toBe(0);
+    await store.commit(makeCommit('wf-1', 1, { observedAt: T0 + 500 }));
+    await store.commit(makeCommit('wf-2', 1, { observedAt: T0 + 900 }));
+    expect(await store.highWaterMark()).toBe(T0 + 900);
+
+    // A runtime whose clock stepped back commits on both workflows: the mark stays.
+    await store.commit(makeCommit('wf-2', 2, { observedAt: T0 + 100 }));
+    await store.commit(makeCommit('wf-1', 2, { observedAt: T0 + 100 }));
+    expect(await store.highWaterMark()).toBe(T0 + 900);
+
+    await expect(store.commit(makeCommit('wf-1', 2, { observedAt: T0 + 99_999 }))).rejects.toThrow(VersionConflictError);
+    expect(await store.highWaterMark()).toBe(T0 + 900);
+
+    await store.commit(makeCommit('wf-1', 3, { observedAt: T0 + 1000 }));
+    expect(await store.highWaterMark()).toBe(T0 + 1000);
+  });
+
+  test('INV4: a commit whose observedAt is not a non-negative safe integer is refused before any write', async (store) => {
+    for (const observedAt of [-1, 1.5, Number.NaN, 2 ** 53]) {
+      await expect(store.commit(makeCommit('wf-1', 1, { observedAt }))).rejects.toThrow(TypeError);
+    }
+    expect(await store.load('wf-1')).toBeUndefined();
+    expect(await store.highWaterMark()).toBe(0);
   });
 
   test('commitAll (the optional batch capability) writes each commit atomically on its own and answers in input order (INV4)', async (store) => {

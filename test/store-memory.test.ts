@@ -25,6 +25,7 @@ function throughSyncView(store: MemoryStore): WorkflowStore & BatchCommitStore {
     listAudit: async (...args) => sync.listAudit(...args),
     queryCancelOrders: async (...args) => sync.queryCancelOrders(...args),
     nextDueAt: async (...args) => sync.nextDueAt(...args),
+    highWaterMark: async (...args) => sync.highWaterMark(...args),
   };
 }
 

@@ -189,6 +189,34 @@ function postgresOnly(test: DefineTest): void {
     }
   });
 
+  test('INV5: migration 5 starts the clock high-water mark at the latest updatedAt of a version 4 schema; every worker on the schema reads it', async () => {
+    const { schema } = await freshSchema().then((fresh) => (drops.push(fresh.drop), fresh));
+    const s = `"${schema}"`;
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    try {
+      for (const sql of postgresMigrations(s).slice(0, 4)) await client.query(sql);
+      await client.query(`CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`);
+      await client.query(`INSERT INTO ${s}.schema_version VALUES (true, 4)`);
+      for (const [id, updatedAt] of [['wf-1', T0 + 700], ['wf-2', T0 + 300]] as const) {
+        await client.query(`INSERT INTO ${s}.workflows VALUES ($1, 'order-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, $2, 1, 1)`, [id, updatedAt]);
+      }
+    } finally {
+      await client.end();
+    }
+
+    const [a, b] = [await makeStore(schema), await makeStore(schema)];
+    try {
+      await a.migrate();
+      expect(await a.highWaterMark()).toBe(T0 + 700);
+      await a.commit(makeCommit('wf-3', 1, { observedAt: T0 + 800 }));
+      expect(await b.highWaterMark()).toBe(T0 + 800);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('a commit failing mid-way (NOT NULL violation in a cancel-order row) rolls back everything (INV4)', async (store) => {
     await store.commit(makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0)] }));
     const before = await storedState(store, 'wf-1');

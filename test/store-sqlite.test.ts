@@ -75,7 +75,7 @@ describe('SQLite store on disk', () => {
     try {
       expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(probe.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
-      expect(SQLITE_MIGRATIONS.length).toBe(4);
+      expect(SQLITE_MIGRATIONS.length).toBe(5);
     } finally {
       probe.close();
     }
@@ -165,6 +165,24 @@ describe('SQLite store on disk', () => {
       });
       expect(await store.getCommand(workflowId, scope === 'client' ? 'runtime' : 'client', id)).toBeUndefined();
     }
+  });
+
+  it('INV5: migration 5 starts the clock high-water mark at the latest updatedAt of a version 4 file, and the mark survives a reopen', async () => {
+    const filename = tempDbFile();
+    const v4 = new Database(filename);
+    for (const sql of SQLITE_MIGRATIONS.slice(0, 4)) v4.exec(sql);
+    v4.pragma('user_version = 4');
+    const workflow = v4.prepare(`INSERT INTO workflows VALUES (?, 'order-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, ?, 1, 1)`);
+    workflow.run('wf-1', T0 + 700);
+    workflow.run('wf-2', T0 + 300);
+    v4.close();
+
+    const store = await openStore(filename);
+    expect(await store.highWaterMark()).toBe(T0 + 700);
+    await store.commit(makeCommit('wf-3', 1, { observedAt: T0 + 800 }));
+    await store.close();
+
+    expect(await (await openStore(filename)).highWaterMark()).toBe(T0 + 800);
   });
 
   it('refuses to migrate a database written by a newer schema version', async () => {

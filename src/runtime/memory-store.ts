@@ -79,6 +79,7 @@ export function createMemoryStore(): MemoryStore {
   const cancelOrders = new Map<string, CancelOrderRow>();
   /** Keyed by (workflowId, scope, commandId). */
   const commands = new Map<string, CommandRow>();
+  let highWater = 0;
 
   function markDone(effectId: string): void {
     const effect = outbox.get(effectId);
@@ -122,6 +123,7 @@ export function createMemoryStore(): MemoryStore {
     }
 
     workflows.set(workflowId, copy(commit.workflow));
+    highWater = Math.max(highWater, commit.observedAt);
 
     const kept = new Set(commit.deadlines.map((row) => row.deadlineId));
     for (const [id, row] of deadlines) if (row.workflowId === workflowId && !kept.has(id)) deadlines.delete(id);
@@ -243,6 +245,10 @@ export function createMemoryStore(): MemoryStore {
       for (const row of deadlines.values()) min = Math.min(min, claimableAt(row));
       return Number.isFinite(min) ? min : null;
     },
+
+    highWaterMark() {
+      return highWater;
+    },
   };
 
   return {
@@ -286,6 +292,9 @@ export function createMemoryStore(): MemoryStore {
     },
     async nextDueAt() {
       return sync.nextDueAt();
+    },
+    async highWaterMark() {
+      return sync.highWaterMark();
     },
     async close() {},
   };

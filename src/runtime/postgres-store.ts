@@ -159,6 +159,15 @@ export const postgresMigrations = (s: string): readonly string[] => [
   ALTER TABLE ${s}.commands DROP CONSTRAINT commands_pkey;
   ALTER TABLE ${s}.commands ADD CONSTRAINT commands_pkey PRIMARY KEY (workflow_id, scope, command_id);
   `,
+  // 5: the clock's high-water mark. Each workflow keeps the highest runtime clock reading of its commits
+  // (its updated_at so far); the mark is their maximum, one index seek. Not a single row: every commit
+  // of every worker would queue on its lock.
+  `
+  ALTER TABLE ${s}.workflows ADD COLUMN observed_at bigint NOT NULL DEFAULT 0;
+  UPDATE ${s}.workflows SET observed_at = updated_at;
+  ALTER TABLE ${s}.workflows ALTER COLUMN observed_at DROP DEFAULT;
+  CREATE INDEX workflows_observed ON ${s}.workflows (observed_at);
+  `,
 ];
 
 const DEADLINE_COLUMNS = `deadline_id, workflow_id, actor_path, timer, event_type, due_at`;
@@ -173,7 +182,7 @@ const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < $2)`;
  * Everything of a commit after the workflow row (CTE `w`, one row when written). Parameters: $1..$9 the
  * workflow, $10 the expected version, $11..$15 deadlines, $16..$23 audit, $24..$32 outbox, $33..$41 cancel
  * orders, $42..$45 the command, $46 the effect it completes, $47 machine version, $48 audit seq, $49 the
- * audit seq the stored row must have, $50 the command's scope.
+ * audit seq the stored row must have, $50 the command's scope, $51 observedAt.
  */
 const commitTail = (s: string) => `,
   -- The complete deadline set: ids not in it are deleted; new ones inserted; changed ones rewritten.
@@ -253,8 +262,8 @@ function statements(schemaName: string, s: string) {
       'commitCreate',
       `WITH w AS (
          INSERT INTO ${s}.workflows (workflow_id, order_id, merchant_id, version, machine_version, audit_seq, snapshot,
-           status, last_event_at, created_at, updated_at)
-         SELECT $1, $2, $3, $4, $47::integer, $48::integer, $5::jsonb, $6, $7, $8, $9
+           status, last_event_at, created_at, updated_at, observed_at)
+         SELECT $1, $2, $3, $4, $47::integer, $48::integer, $5::jsonb, $6, $7, $8, $9, $51::bigint
          WHERE $10::integer IS NULL AND $49::integer = 0 -- (expectedVersion: null for a create)
          ON CONFLICT (workflow_id) DO NOTHING
          RETURNING workflow_id)
@@ -265,7 +274,7 @@ function statements(schemaName: string, s: string) {
       `WITH w AS (
          UPDATE ${s}.workflows SET order_id = $2, merchant_id = $3, version = $4, machine_version = $47::integer,
            audit_seq = $48::integer, snapshot = $5::jsonb, status = $6, last_event_at = $7, created_at = $8,
-           updated_at = $9
+           updated_at = $9, observed_at = greatest(observed_at, $51::bigint)
          WHERE workflow_id = $1 AND version = $10::integer AND audit_seq = $49::integer
          RETURNING workflow_id)
        ${commitTail(s)}`,
@@ -332,6 +341,7 @@ function statements(schemaName: string, s: string) {
           WHERE claimed_by IS NOT NULL AND due_at < coalesce((SELECT due_at FROM free), 9223372036854775807))
        ) AS due_at`,
     ),
+    highWaterMark: named('highWaterMark', `SELECT max(observed_at) AS mark FROM ${s}.workflows`),
   };
 }
 
@@ -515,6 +525,7 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       workflow.auditSeq,
       previousAuditSeq(commit),
       command?.scope ?? null,
+      commit.observedAt,
     ];
     let written: number;
     try {
@@ -689,6 +700,11 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     async nextDueAt() {
       const [row] = await run(q.nextDueAt, []);
       return row?.due_at == null ? null : int(row.due_at);
+    },
+
+    async highWaterMark() {
+      const [row] = await run(q.highWaterMark, []);
+      return row?.mark == null ? 0 : int(row.mark);
     },
 
     async close() {

@@ -172,6 +172,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   DROP TABLE commands;
   ALTER TABLE commands_v4 RENAME TO commands;
   `,
+  // 5: the clock's high-water mark. Each workflow keeps the highest runtime clock reading of its commits
+  // (its updated_at so far); the mark is their maximum, one index seek.
+  `
+  ALTER TABLE workflows ADD COLUMN observed_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE workflows SET observed_at = updated_at;
+  CREATE INDEX workflows_observed ON workflows (observed_at);
+  `,
 ];
 
 const WORKFLOW_COLUMNS = `workflow_id AS workflowId, order_id AS orderId, merchant_id AS merchantId, version,
@@ -206,15 +213,16 @@ function prepareStatements(db: Database.Database) {
     ),
     insertWorkflow: db.prepare(
       `INSERT INTO workflows (workflow_id, order_id, merchant_id, version, machine_version, audit_seq, snapshot, status,
-         last_event_at, created_at, updated_at)
+         last_event_at, created_at, updated_at, observed_at)
        VALUES (@workflowId, @orderId, @merchantId, @version, @machineVersion, @auditSeq, @snapshot, @status,
-         @lastEventAt, @createdAt, @updatedAt)
+         @lastEventAt, @createdAt, @updatedAt, @observedAt)
        ON CONFLICT (workflow_id) DO NOTHING`,
     ),
     updateWorkflow: db.prepare(
       `UPDATE workflows SET order_id = @orderId, merchant_id = @merchantId, version = @version,
          machine_version = @machineVersion, audit_seq = @auditSeq, snapshot = @snapshot, status = @status,
-         last_event_at = @lastEventAt, created_at = @createdAt, updated_at = @updatedAt
+         last_event_at = @lastEventAt, created_at = @createdAt, updated_at = @updatedAt,
+         observed_at = MAX(observed_at, @observedAt)
        WHERE workflow_id = @workflowId AND version = @expectedVersion AND audit_seq = @previousAuditSeq`,
     ),
     workflowDeadlines: db.prepare<[string], DeadlineRow>(
@@ -310,6 +318,7 @@ function prepareStatements(db: Database.Database) {
            WHERE claimed_by IS NOT NULL AND due_at < COALESCE((SELECT due_at FROM free), 9223372036854775807))`,
       )
       .pluck(),
+    highWaterMark: db.prepare<[], number | null>(`SELECT MAX(observed_at) FROM workflows`).pluck(),
   };
 }
 
@@ -368,6 +377,7 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       snapshot: json(workflow.snapshot),
       expectedVersion: commit.expectedVersion,
       previousAuditSeq: previousAuditSeq(commit),
+      observedAt: commit.observedAt,
     };
     const written =
       commit.expectedVersion === null ? s.insertWorkflow.run(workflowParams) : s.updateWorkflow.run(workflowParams);
@@ -519,6 +529,10 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
 
     async nextDueAt() {
       return st().nextDueAt.get() ?? null;
+    },
+
+    async highWaterMark() {
+      return st().highWaterMark.get() ?? 0;
     },
 
     async close() {

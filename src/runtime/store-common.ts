@@ -21,6 +21,7 @@ export function assertCommitShape(commit: Commit): void {
   }
   if (!isCount(machineVersion, 1)) throw invalid(`machineVersion ${machineVersion}`);
   if (!isCount(auditSeq, 0)) throw invalid(`auditSeq ${auditSeq}`);
+  if (!Number.isSafeInteger(commit.observedAt) || commit.observedAt < 0) throw invalid(`observedAt ${commit.observedAt}`);
   const first = previousAuditSeq(commit) + 1;
   const seqs = commit.audit.map((row) => row.seq).sort((a, b) => a - b);
   if (first < 1 || (commit.expectedVersion === null && first !== 1) || seqs.some((seq, i) => seq !== first + i)) {

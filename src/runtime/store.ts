@@ -129,6 +129,11 @@ export interface Commit {
   command: CommandRow | null;
   /** An effect whose result this command records: marked done in the same transaction. */
   completesEffectId: string | null;
+  /**
+   * The runtime's clock reading when it built this commit (epoch ms). The store keeps the highest it has
+   * seen (`highWaterMark`); a lower one (a clock set back) is written but lowers nothing.
+   */
+  observedAt: number;
 }
 
 export interface Claim {
@@ -185,6 +190,11 @@ export interface WorkflowStore {
   queryCancelOrders(query: CancelOrderQuery): Promise<Page<CancelOrderRow>>;
   /** Earliest time a deadline claim can succeed (a leased row counts from its lease expiry + 1), for the scheduler's sleep. */
   nextDueAt(): Promise<number | null>;
+  /**
+   * The highest `observedAt` of any commit written (0 before the first), so a runtime restarted with a
+   * clock set back never stamps earlier than a time it already used. Refused commits do not count.
+   */
+  highWaterMark(): Promise<number>;
   close(): Promise<void>;
 }
 
