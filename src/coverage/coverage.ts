@@ -1,7 +1,9 @@
-import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
-import { activeStateIds, describeMachine, type MachineModel, type TransitionInfo } from './model.js';
-import { feasiblePairs, machinesOf, pairsOf, qualified, type PathSet } from './paths.js';
+import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode } from 'xstate';
+import { prepareMachine } from './actors.js';
+import { activeStateIds, describeMachine, enterableStates, invokeIdOf, type MachineModel, type TransitionInfo } from './model.js';
+import { feasiblePairs, machinesOf, pairsOf, qualified, type MachineFailure, type PathSet } from './paths.js';
 import type { ReplayResult } from './replay.js';
+import { walkPersisted } from './snapshots.js';
 import type { Vertex } from './traverse.js';
 
 export interface Counter {
@@ -10,10 +12,22 @@ export interface Counter {
 }
 
 export interface UncoveredItem {
-  kind: 'state' | 'transition' | 'transitionPair' | 'replay';
+  /** `history`: a history state that never restored a recorded configuration on a replayed path. */
+  kind: 'state' | 'transition' | 'transitionPair' | 'history' | 'replay';
   machineId: string;
   id: string;
   reason: string;
+}
+
+/** One region of a parallel state: the states inside it and the transitions from them. */
+export interface RegionCoverage {
+  machineId: string;
+  /** The parallel state. */
+  parallel: string;
+  /** The region (a child of the parallel state). */
+  region: string;
+  states: Counter;
+  transitions: Counter;
 }
 
 export interface MachineCoverage {
@@ -21,11 +35,18 @@ export interface MachineCoverage {
   machineId: string;
   /** Machines whose definitions are counted: the root and, for a system, its child machines. */
   machines: string[];
+  /** Every state node, history states included (covered when a transition into it is taken). */
   states: Counter;
   transitions: Counter;
   transitionPairs: Counter;
+  /** History states that restored a recorded configuration (not just their default) on a replayed path. */
+  history: Counter;
+  /** Per region of every parallel state. */
+  regions: RegionCoverage[];
   paths: number;
   uncovered: UncoveredItem[];
+  /** Steps the machine could not take during the traversal. */
+  failures: MachineFailure[];
   byMachine: Record<string, { states: Counter; transitions: Counter }>;
   /** Ids, for diagrams and reports. */
   coveredStates: string[];
@@ -36,40 +57,29 @@ const percent = (counter: Counter) => (counter.total === 0 ? 100 : (100 * counte
 export const ratio = percent;
 
 /** Active state node ids (qualified by machine id) of a traversal vertex, root and children. */
-function activeInVertex(vertex: Vertex, machines: Map<string, AnyStateMachine>, kind: PathSet['kind'], rootId: string): string[] {
-  if (kind === 'machine') {
+function activeInVertex(vertex: Vertex, pathSet: PathSet): string[] {
+  if (pathSet.kind === 'machine') {
     const snapshot = vertex.state as AnyMachineSnapshot;
-    return snapshot._nodes.map((node) => `${rootId} ${node.id}`);
+    return snapshot._nodes.map((node) => `${pathSet.machineId} ${node.id}`);
   }
   const found: string[] = [];
-  const visit = (persisted: { value?: unknown; children?: Record<string, { snapshot?: unknown; src?: unknown }> }, machineId: string) => {
-    const machine = [...machines.values()].find((m) => m.id === machineId);
-    if (machine && 'value' in persisted) {
-      for (const id of activeStateIds(machine, persisted.value)) found.push(`${machineId} ${id}`);
-    }
-    for (const child of Object.values(persisted.children ?? {})) {
-      const snapshot = child.snapshot as { value?: unknown; machineId?: string } | undefined;
-      const childMachine = typeof child.src === 'string' ? machines.get(child.src)?.id : undefined;
-      if (snapshot && childMachine) visit(snapshot as never, childMachine);
-    }
-  };
-  visit(vertex.state as never, rootId);
+  walkPersisted(prepareMachine(pathSet.machine, 'system'), vertex.state as never, (node) => {
+    if (!node.machine || node.snapshot.value === undefined) return;
+    for (const id of activeStateIds(node.machine, node.snapshot.value)) found.push(`${node.machine.id} ${id}`);
+  });
   return found;
 }
 
+const subtree = (node: AnyStateNode): AnyStateNode[] => [node, ...(Object.values(node.states) as AnyStateNode[]).flatMap(subtree)];
+
 /**
- * States, transitions and transition pairs covered by the replayed paths, against the machine
- * definitions (every state node, every transition definition with each guarded alternative apart)
- * and the pairs the explored graph makes feasible. Every uncovered item carries a reason.
+ * States, transitions, transition pairs and history restores covered by the replayed paths, against
+ * the machine definitions (every state node, every transition definition with each guarded
+ * alternative apart, every history state) and the pairs the explored graph makes feasible. Every
+ * uncovered item carries a reason; figures per region of each parallel state come along.
  */
 export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult[]): MachineCoverage {
   const machines = pathSet.kind === 'system' ? machinesOf(pathSet.machine) : [pathSet.machine];
-  // A child's `src` is its key in `setup({ actors })`; map those keys to machines too.
-  const byKey = new Map<string, AnyStateMachine>(machines.map((m) => [m.id, m]));
-  for (const [src, logic] of Object.entries(pathSet.machine.implementations.actors ?? {})) {
-    const machine = machines.find((m) => m === logic);
-    if (machine) byKey.set(src, machine);
-  }
   const models: MachineModel[] = machines.map(describeMachine);
   const transitionInfo = new Map<string, TransitionInfo>();
   for (const model of models) for (const t of model.transitions) transitionInfo.set(qualified(t), t);
@@ -77,6 +87,8 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
   const coveredStates = new Set<string>();
   const coveredTransitions = new Set<string>();
   const coveredPairs = new Set<string>();
+  const restored = new Set<string>();
+  const enteredHistory = new Set<string>();
   const uncovered: UncoveredItem[] = [];
   for (const replay of replays) {
     for (const step of replay.observed) {
@@ -85,6 +97,10 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
         coveredTransitions.add(qualified(t));
         const info = transitionInfo.get(qualified(t));
         for (const target of info?.targets ?? []) coveredStates.add(`${t.machineId} ${target}`);
+      }
+      for (const entry of step.history ?? []) {
+        enteredHistory.add(`${entry.machineId} ${entry.id}`);
+        if (entry.recorded) restored.add(`${entry.machineId} ${entry.id}`);
       }
     }
     for (const pair of pairsOf(replay.observed.flatMap((step) => step.transitions))) coveredPairs.add(pair);
@@ -99,7 +115,7 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
   const feasible = new Set<string>();
   for (const exploration of pathSet.explorations) {
     for (const vertex of exploration.vertices.values()) {
-      for (const id of activeInVertex(vertex, byKey, pathSet.kind, pathSet.machineId)) exploredActive.add(id);
+      for (const id of activeInVertex(vertex, pathSet)) exploredActive.add(id);
     }
     for (const t of exploration.initial.taken) exploredTaken.add(qualified(t));
     for (const edge of exploration.edges) for (const t of edge.vertex.taken) exploredTaken.add(qualified(t));
@@ -108,12 +124,16 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
   for (const pair of coveredPairs) feasible.add(pair);
 
   const byMachine: MachineCoverage['byMachine'] = {};
+  const regions: RegionCoverage[] = [];
   let statesTotal = 0;
   let statesCovered = 0;
   let transitionsTotal = 0;
   let transitionsCovered = 0;
-  for (const model of models) {
-    const states = model.states.filter((state) => coveredStates.has(`${model.machineId} ${state.id}`)).length;
+  let historyTotal = 0;
+  for (const [index, model] of models.entries()) {
+    const machine = machines[index]!;
+    const isCovered = (id: string) => coveredStates.has(`${model.machineId} ${id}`);
+    const states = model.states.filter((state) => isCovered(state.id)).length;
     const transitions = model.transitions.filter((t) => coveredTransitions.has(qualified(t))).length;
     byMachine[model.machineId] = {
       states: { covered: states, total: model.states.length },
@@ -124,16 +144,33 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
     transitionsTotal += model.transitions.length;
     transitionsCovered += transitions;
 
+    for (const node of model.states) {
+      const parallel = machine.getStateNodeById(node.id) as AnyStateNode;
+      if (parallel.type !== 'parallel') continue;
+      for (const region of Object.values(parallel.states) as AnyStateNode[]) {
+        if (region.type === 'history') continue;
+        const inside = new Set(subtree(region).map((n) => n.id));
+        const regionTransitions = model.transitions.filter((t) => inside.has(t.source));
+        regions.push({
+          machineId: model.machineId,
+          parallel: parallel.id,
+          region: region.id,
+          states: { covered: [...inside].filter(isCovered).length, total: inside.size },
+          transitions: { covered: regionTransitions.filter((t) => coveredTransitions.has(qualified(t))).length, total: regionTransitions.length },
+        });
+      }
+    }
+
+    const enterable = enterableStates(machine);
     for (const state of model.states) {
-      if (coveredStates.has(`${model.machineId} ${state.id}`)) continue;
-      const incoming = model.transitions.filter((t) => t.targets.includes(state.id));
-      const reason =
-        incoming.length === 0 && state.parent !== null && !isInitialChild(machines, model.machineId, state.id)
-          ? 'no transition targets this state and it is no initial state: unreachable by construction'
-          : exploredActive.has(`${model.machineId} ${state.id}`)
-            ? 'reached in the explored graph but on no generated path'
-            : `never active in the explored graph (${incoming.length} transition(s) target it, none was taken)`;
-      uncovered.push({ kind: 'state', machineId: model.machineId, id: state.id, reason });
+      if (state.type === 'history') {
+        historyTotal++;
+        if (!restored.has(`${model.machineId} ${state.id}`)) {
+          uncovered.push({ kind: 'history', machineId: model.machineId, id: state.id, reason: historyReason(model, state.id, enteredHistory.has(`${model.machineId} ${state.id}`)) });
+        }
+      }
+      if (isCovered(state.id)) continue;
+      uncovered.push({ kind: 'state', machineId: model.machineId, id: state.id, reason: stateReason(model, state, enterable, exploredActive) });
     }
     for (const t of model.transitions) {
       if (coveredTransitions.has(qualified(t))) continue;
@@ -145,6 +182,7 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
       uncovered.push({ kind: 'transitionPair', machineId: pathSet.machineId, id: pair, reason: 'feasible in the explored graph, never consecutive on a generated path' });
     }
   }
+  const restoredCount = [...restored].filter((id) => models.some((model) => model.states.some((s) => `${model.machineId} ${s.id}` === id))).length;
 
   return {
     machineId: pathSet.machineId,
@@ -152,21 +190,35 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
     states: { covered: statesCovered, total: statesTotal },
     transitions: { covered: transitionsCovered, total: transitionsTotal },
     transitionPairs: { covered: [...coveredPairs].filter((pair) => feasible.has(pair)).length, total: feasible.size },
+    history: { covered: restoredCount, total: historyTotal },
+    regions,
     paths: pathSet.paths.length,
     uncovered,
+    failures: pathSet.explorations.flatMap((exploration) => exploration.failures),
     byMachine,
     coveredStates: [...coveredStates].sort(),
     coveredTransitions: [...coveredTransitions].sort(),
   };
 }
 
-function isInitialChild(machines: readonly AnyStateMachine[], machineId: string, stateId: string): boolean {
-  const machine = machines.find((m) => m.id === machineId);
-  const node = machine?.getStateNodeById(stateId);
-  const parent = node?.parent;
-  if (!parent) return true;
-  const initial = parent.initial?.target ?? [];
-  return parent.type === 'parallel' || initial.some((target: { id: string }) => target.id === stateId);
+function stateReason(model: MachineModel, state: MachineModel['states'][number], enterable: Set<string>, active: Set<string>): string {
+  const incoming = model.transitions.filter((t) => t.targets.includes(state.id));
+  if (state.type === 'history') {
+    return incoming.length === 0
+      ? 'no transition targets this history state, so it can never restore anything'
+      : `${incoming.length} transition(s) target this history state, none was taken on a generated path`;
+  }
+  if (!enterable.has(state.id)) {
+    return 'no transition enters it or a state inside it, and it is neither an initial state nor a region of an enterable state: unreachable by construction';
+  }
+  if (active.has(`${model.machineId} ${state.id}`)) return 'reached in the explored graph but on no generated path';
+  return `never active in the explored graph (${incoming.length} transition(s) target it, none was taken)`;
+}
+
+function historyReason(model: MachineModel, id: string, entered: boolean): string {
+  if (entered) return 'entered only while nothing was recorded (its default): no path leaves its parent and comes back through it';
+  const incoming = model.transitions.filter((t) => t.targets.includes(id));
+  return incoming.length === 0 ? 'no transition targets it' : 'no generated path takes a transition into it';
 }
 
 function transitionReason(t: TransitionInfo, model: MachineModel, active: Set<string>, taken: Set<string>): string {
@@ -176,6 +228,13 @@ function transitionReason(t: TransitionInfo, model: MachineModel, active: Set<st
   if (earlier) return `shadowed: candidate #${earlier.index} for the same event has no guard, so this one can never be chosen`;
   if (!active.has(`${model.machineId} ${t.source}`)) return `its source state ${t.source} is never active in the explored graph`;
   if (taken.has(qualified(t))) return 'taken in the explored graph but on no generated path';
+  if (t.kind === 'invoke') {
+    const id = invokeIdOf(t.eventType);
+    const ending = t.eventType.startsWith('xstate.error.') ? 'fails' : 'completes';
+    const declare = id ? `declare the outcome it needs in \`invokes: { '${id}': [...] }\`` : 'declare outcomes in `invokes` per invoke id';
+    if (t.guard) return `guard ${t.guard} never held when ${id ?? 'the invoked actor'} ${ending === 'fails' ? 'failed' : 'completed'} (${declare})`;
+    return `${id ?? 'the invoked actor'} never ${ending} while ${t.source} is active (${declare})`;
+  }
   const event = t.kind === 'always' ? 'the eventless check' : t.kind === 'after' ? `the timer ${t.delay}` : `event ${t.eventType}`;
   if (t.guard) return `guard ${t.guard} never held when ${event} reached ${t.source} (no fixture variant or state satisfied it)`;
   return `${event} never reached ${t.source} while it was active (no fixture variant sends it there, or an earlier candidate always wins)`;
@@ -186,9 +245,19 @@ export interface GateOptions {
   transitionPairs?: number;
 }
 
-/** Why a coverage result fails the gate: below 100 % states or transitions, below the pinned pairs, or a replay mismatch. */
+const formatFailure = (failure: MachineFailure) =>
+  `[${failure.variant}] ${[...failure.prefix, failure.event].join(' → ')}: in ${failure.state}, ${failure.event} failed: ${failure.message}`;
+
+export { formatFailure };
+
+/**
+ * Why a coverage result fails the gate: a machine failure, a replay mismatch, below 100 % states,
+ * transitions or history restores, or below the pinned pairs.
+ */
 export function coverageProblems(coverage: MachineCoverage, gate: GateOptions = {}): string[] {
   const problems: string[] = [];
+  const failures = coverage.failures ?? [];
+  if (failures.length) problems.push(`${failures.length} machine failure(s), first: ${formatFailure(failures[0]!)}`);
   const replays = coverage.uncovered.filter((item) => item.kind === 'replay');
   if (replays.length) problems.push(`${replays.length} replay mismatch(es), first: ${replays[0]!.id} ${replays[0]!.reason.split('\n')[0]}`);
   const states = coverage.uncovered.filter((item) => item.kind === 'state');
@@ -200,6 +269,10 @@ export function coverageProblems(coverage: MachineCoverage, gate: GateOptions = 
     problems.push(
       `transitions ${coverage.transitions.covered}/${coverage.transitions.total}: ${transitions.map((item) => `${item.id} (${item.reason})`).join('; ')}`,
     );
+  }
+  const history = coverage.uncovered.filter((item) => item.kind === 'history');
+  if (coverage.history && coverage.history.covered < coverage.history.total) {
+    problems.push(`history restores ${coverage.history.covered}/${coverage.history.total}: ${history.map((item) => `${item.id} (${item.reason})`).join('; ')}`);
   }
   if (gate.transitionPairs !== undefined && coverage.transitionPairs.covered < gate.transitionPairs) {
     problems.push(`transition pairs ${coverage.transitionPairs.covered} < pinned ${gate.transitionPairs}`);

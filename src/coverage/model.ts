@@ -171,3 +171,65 @@ export function activeStateIds(machine: AnyStateMachine, value: unknown): string
   walk(machine.root as AnyStateNode, value);
   return ids;
 }
+
+/** Where a history state goes when nothing is recorded: its `target`, else its parent's initial state. */
+export function historyDefaultTargets(node: AnyStateNode): AnyStateNode[] {
+  const parent = node.parent as AnyStateNode;
+  const raw = (node.config as { target?: unknown }).target;
+  const targets = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  if (targets.length === 0) return ((parent.initial?.target ?? []) as AnyStateNode[]).slice();
+  return targets.map((target) => {
+    if (typeof target !== 'string') return target as AnyStateNode;
+    if (target.startsWith('#')) return node.machine.getStateNodeById(target.slice(1)) as AnyStateNode;
+    let current: AnyStateNode = parent;
+    for (const key of target.split('.')) current = current.states[key] as AnyStateNode;
+    return current;
+  });
+}
+
+/**
+ * State nodes that the definition can ever enter, guards and events aside: the initial configuration,
+ * then whatever a transition from an enterable state targets, with the ancestors, initial states,
+ * sibling regions and history defaults that entering it implies.
+ */
+export function enterableStates(machine: AnyStateMachine, exclude: (t: TransitionInfo) => boolean = () => false): Set<string> {
+  const entered = new Set<string>();
+  const enterDown = (node: AnyStateNode) => {
+    if (entered.has(node.id)) return;
+    entered.add(node.id);
+    if (node.type === 'history') {
+      for (const target of historyDefaultTargets(node)) enter(target);
+      return;
+    }
+    if (node.type === 'parallel') {
+      for (const child of Object.values(node.states) as AnyStateNode[]) if (child.type !== 'history') enterDown(child);
+    }
+    if (node.type === 'compound') for (const target of (node.initial?.target ?? []) as AnyStateNode[]) enterDown(target);
+  };
+  const enter = (node: AnyStateNode) => {
+    enterDown(node);
+    for (let child = node, parent = node.parent as AnyStateNode | undefined; parent; child = parent, parent = parent.parent as AnyStateNode | undefined) {
+      entered.add(parent.id);
+      if (parent.type === 'parallel') {
+        for (const region of Object.values(parent.states) as AnyStateNode[]) if (region !== child && region.type !== 'history') enterDown(region);
+      }
+    }
+  };
+  enterDown(machine.root as AnyStateNode);
+  const model = describeMachine(machine);
+  let size = -1;
+  while (size !== entered.size) {
+    size = entered.size;
+    for (const t of model.transitions) {
+      if (!entered.has(t.source) || exclude(t)) continue;
+      for (const target of t.targets) enter(machine.getStateNodeById(target) as AnyStateNode);
+    }
+  }
+  return entered;
+}
+
+/** Invoke id of an `xstate.done.actor.<id>` / `xstate.error.actor.<id>` event type (null for wildcards and others). */
+export function invokeIdOf(eventType: string): string | null {
+  const match = /^xstate\.(?:done|error)\.actor\.(.+)$/.exec(eventType);
+  return match && !match[1]!.includes('*') ? match[1]! : null;
+}

@@ -1,11 +1,12 @@
-import type { AnyStateMachine, EventObject } from 'xstate';
+import type { AnyStateMachine, AnyStateNode, EventObject } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
-import type { ActorPath } from '../engine/step.js';
+import type { InvokeOutcome } from './actors.js';
 import { describeMachine, type TransitionInfo } from './model.js';
 import {
   CoverageError,
   machineLogic,
   systemLogic,
+  type ActorPath,
   type CoverageLogic,
   type GraphEvent,
   type KeySource,
@@ -54,6 +55,23 @@ export interface PathStep {
   /** Labels of the host event variants the state accepts after the step (a widened guard shows here). */
   enabled: string[];
   state: string;
+  /** An invoked actor ends in this step: `target` is the child, `event` what makes its stand-in end. */
+  invoke?: { actorPath: ActorPath; id: string; outcome: InvokeOutcome };
+  /** The root reached a final state: its output, which the replay compares. */
+  final?: { output: unknown };
+}
+
+/** A step the machine could not take: it threw, or went to status `error`. The traversal goes on. */
+export interface MachineFailure {
+  machineId: string;
+  variant: string;
+  /** Step labels from the start to the state the failing step left (the shortest way there). */
+  prefix: string[];
+  /** That state, as `describeState` names it. */
+  state: string;
+  /** The failing step: an event label, a timer, an invoke outcome, or `start`. */
+  event: string;
+  message: string;
 }
 
 export interface GeneratedPath {
@@ -63,7 +81,14 @@ export interface GeneratedPath {
   machineId: string;
   variant: string;
   input: unknown;
-  initial: { expected: Projection; transitions: TakenTransition[]; effects: string[]; enabled: string[]; state: string };
+  initial: {
+    expected: Projection;
+    transitions: TakenTransition[];
+    effects: string[];
+    enabled: string[];
+    state: string;
+    final?: { output: unknown };
+  };
   steps: PathStep[];
   /** Rule ids of the transitions the path takes. */
   tags: string[];
@@ -87,6 +112,8 @@ export interface Exploration {
   edges: Edge[];
   /** Shortest edge sequence from the initial vertex to each vertex. */
   prefix: Map<string, Edge[]>;
+  /** Steps the machine could not take (none of them is an edge). */
+  failures: MachineFailure[];
 }
 
 export interface PathSet {
@@ -113,18 +140,34 @@ const eventKeyOf = (event: GraphEvent) => `${event.label}@${event.target.join('/
 /** Explores one input variant: adjacency with xstate/graph, shortest prefixes with `getShortestPaths`. */
 export function explore(machine: AnyStateMachine, variant: InputVariant, options: GenerateOptions): Exploration {
   const logic = createLogic(machine, variant.input, options);
+  const describe = options.describeState ?? defaultDescribeState;
   const keys = new WeakMap<Vertex, string>();
+  // A final vertex is also told apart by its output: two ways to finish that the key merges must not.
   const serializeState = (vertex: Vertex) => {
     let key = keys.get(vertex);
     if (key === undefined) {
-      key = JSON.stringify(logic.project(vertex));
+      const projection = JSON.stringify(logic.project(vertex));
+      key = vertex.status === 'done' ? `${projection}\u0000${JSON.stringify(logic.view(vertex).output) ?? ''}` : projection;
       keys.set(vertex, key);
     }
     return key;
   };
   const initial = logic.initial();
+  if (initial.failure !== undefined) {
+    const failure: MachineFailure = { machineId: machine.id, variant: variant.label, prefix: [], state: '(none)', event: 'start', message: initial.failure };
+    return { variant, logic, initialKey: '', initial, vertices: new Map(), edges: [], prefix: new Map([['', []]]), failures: [failure] };
+  }
+  // A failing step is recorded and leads nowhere: the same key, nothing taken, so no edge.
+  const failed: Array<{ from: Vertex; event: GraphEvent; message: string }> = [];
   const adapter = {
-    transition: (vertex: Vertex, event: GraphEvent) => logic.step(vertex, event),
+    transition: (vertex: Vertex, event: GraphEvent) => {
+      const next = logic.step(vertex, event);
+      if (next.failure === undefined) return next;
+      failed.push({ from: vertex, event, message: next.failure });
+      const unchanged: Vertex = { ...vertex, taken: [], emitted: [] };
+      keys.set(unchanged, serializeState(vertex));
+      return unchanged;
+    },
     getInitialSnapshot: () => initial,
   };
   const traversal = {
@@ -158,8 +201,10 @@ export function explore(machine: AnyStateMachine, variant: InputVariant, options
   for (const [from, entry] of Object.entries(adjacency)) {
     vertices.set(from, entry.state);
     for (const [eventKey, { event, state }] of Object.entries(entry.transitions)) {
-      if (state.taken.length === 0) continue;
-      const edge: Edge = { from, to: serializeState(state), eventKey, event, vertex: state };
+      const to = serializeState(state);
+      // A step that takes no transition still counts when it changes the vertex (a timer whose guard fails).
+      if (state.taken.length === 0 && to === from) continue;
+      const edge: Edge = { from, to, eventKey, event, vertex: state };
       edges.push(edge);
       edgeIndex.set(`${from}\n${eventKey}`, edge);
     }
@@ -177,7 +222,24 @@ export function explore(machine: AnyStateMachine, variant: InputVariant, options
     }
     prefix.set(serializeState(path.state), steps);
   }
-  return { variant, logic, initialKey, initial, vertices, edges, prefix };
+  const seen = new Set<string>();
+  const failures: MachineFailure[] = [];
+  for (const { from, event, message } of failed) {
+    const key = serializeState(from);
+    const id = `${key}\n${eventKeyOf(event)}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    failures.push({
+      machineId: machine.id,
+      variant: variant.label,
+      prefix: (prefix.get(key) ?? []).map((edge) => edge.event.label),
+      state: describe(logic.view(from)),
+      event: event.label,
+      message,
+    });
+  }
+  failures.sort((a, b) => a.prefix.length - b.prefix.length || a.prefix.join(' ').localeCompare(b.prefix.join(' ')) || a.event.localeCompare(b.event));
+  return { variant, logic, initialKey, initial, vertices, edges, prefix, failures };
 }
 
 /** Transition sequence of a path: the initial microsteps, then every step's. */
@@ -191,37 +253,66 @@ export function pairsOf(sequence: readonly TakenTransition[]): string[] {
   return pairs;
 }
 
-/** Pairs of transitions that can follow each other in the explored graph. */
-export function feasiblePairs(exploration: Exploration): Map<string, { via: Edge | null; next: Edge | null; cost: number }> {
-  const witnesses = new Map<string, { via: Edge | null; next: Edge | null; cost: number }>();
-  const offer = (pair: string, via: Edge | null, next: Edge | null) => {
-    const cost = (via ? (exploration.prefix.get(via.from)?.length ?? Infinity) + 1 : 0) + (next ? 1 : 0);
+/** How a pair is taken: the path to `via`, `via`, steps that take nothing (`bridge`), then `next`. */
+export interface PairWitness {
+  via: Edge | null;
+  bridge: Edge[];
+  next: Edge | null;
+  cost: number;
+}
+
+/**
+ * Pairs of transitions that can follow each other in the explored graph: within one step, and from
+ * the last transition of a step to the first of a following one (across steps that take none).
+ */
+export function feasiblePairs(exploration: Exploration): Map<string, PairWitness> {
+  const witnesses = new Map<string, PairWitness>();
+  const offer = (pair: string, via: Edge | null, bridge: Edge[], next: Edge | null) => {
+    const cost = (via ? (exploration.prefix.get(via.from)?.length ?? Infinity) + 1 : 0) + bridge.length + (next ? 1 : 0);
     const known = witnesses.get(pair);
-    if (!known || cost < known.cost) witnesses.set(pair, { via, next, cost });
+    if (!known || cost < known.cost) witnesses.set(pair, { via, bridge, next, cost });
   };
+  const taking = (edge: Edge) => edge.vertex.taken.length > 0;
   const incoming = new Map<string, Array<Edge | null>>([[exploration.initialKey, [null]]]);
-  for (const edge of exploration.edges) {
-    const list = incoming.get(edge.to) ?? [];
-    list.push(edge);
-    incoming.set(edge.to, list);
-  }
-  for (const pair of pairsOf(exploration.initial.taken)) offer(pair, null, null);
-  for (const edge of exploration.edges) {
-    for (const pair of pairsOf(edge.vertex.taken)) offer(pair, edge, null);
-  }
   const outgoing = new Map<string, Edge[]>();
   for (const edge of exploration.edges) {
-    const list = outgoing.get(edge.from) ?? [];
-    list.push(edge);
-    outgoing.set(edge.from, list);
+    if (taking(edge)) {
+      const list = incoming.get(edge.to) ?? [];
+      list.push(edge);
+      incoming.set(edge.to, list);
+    }
+    const out = outgoing.get(edge.from) ?? [];
+    out.push(edge);
+    outgoing.set(edge.from, out);
   }
+  for (const pair of pairsOf(exploration.initial.taken)) offer(pair, null, [], null);
+  for (const edge of exploration.edges) {
+    for (const pair of pairsOf(edge.vertex.taken)) offer(pair, edge, [], null);
+  }
+  // Vertices reachable from each vertex through steps that take nothing, with the shortest such bridge.
+  const bridges = (start: string) => {
+    const found = new Map<string, Edge[]>([[start, []]]);
+    const queue = [start];
+    while (queue.length) {
+      const key = queue.shift()!;
+      for (const edge of outgoing.get(key) ?? []) {
+        if (taking(edge) || found.has(edge.to)) continue;
+        found.set(edge.to, [...found.get(key)!, edge]);
+        queue.push(edge.to);
+      }
+    }
+    return found;
+  };
   for (const [vertex, ins] of incoming) {
+    const reach = bridges(vertex);
     for (const via of ins) {
       const last = via ? via.vertex.taken.at(-1) : exploration.initial.taken.at(-1);
       if (!last) continue;
-      for (const next of outgoing.get(vertex) ?? []) {
-        const first = next.vertex.taken[0]!;
-        offer(`${qualified(last)} -> ${qualified(first)}`, via, next);
+      for (const [from, bridge] of reach) {
+        for (const next of outgoing.get(from) ?? []) {
+          if (!taking(next)) continue;
+          offer(`${qualified(last)} -> ${qualified(next.vertex.taken[0]!)}`, via, bridge, next);
+        }
       }
     }
   }
@@ -296,17 +387,22 @@ function tagsOf(transitions: readonly TakenTransition[], infos: Map<string, Tran
   return [...tags].sort();
 }
 
-/** Every machine definition in a system: the root and the machines among `implementations.actors`. */
+/** Every machine definition in a system: the root and the machines it invokes or spawns (named or inline), recursively. */
 export function machinesOf(machine: AnyStateMachine): AnyStateMachine[] {
   const found = new Map<string, AnyStateMachine>();
+  const isMachine = (candidate: unknown): candidate is AnyStateMachine =>
+    typeof candidate === 'object' && candidate !== null && 'root' in candidate && 'getStateNodeById' in candidate;
+  const inline = (node: AnyStateNode): unknown[] => {
+    const config = (node.config as { invoke?: unknown }).invoke;
+    const own = (config === undefined ? [] : Array.isArray(config) ? config : [config]).map((entry) => (entry as { src?: unknown }).src);
+    return [...own, ...(Object.values(node.states) as AnyStateNode[]).flatMap(inline)];
+  };
   const visit = (m: AnyStateMachine) => {
     if (found.has(m.id)) return;
     found.set(m.id, m);
-    for (const logic of Object.values(m.implementations.actors ?? {})) {
-      const candidate = ((logic as { src?: unknown }).src ?? logic) as Partial<AnyStateMachine>;
-      if (candidate && typeof candidate === 'object' && 'root' in candidate && 'getStateNodeById' in candidate) {
-        visit(candidate as AnyStateMachine);
-      }
+    for (const logic of [...Object.values(m.implementations.actors ?? {}), ...inline(m.root as AnyStateNode)]) {
+      const candidate = (logic as { src?: unknown } | undefined)?.src ?? logic;
+      if (isMachine(candidate)) visit(candidate);
     }
   };
   visit(machine);
@@ -335,9 +431,10 @@ export function generatePaths(machine: AnyStateMachine, options: GenerateOptions
   for (const variant of variants) {
     const exploration = explore(machine, variant, options);
     explorations.push(exploration);
-    const plans = selectPlans(exploration, criteria, shared);
+    const plans = selectPlans(exploration, criteria, shared, paths.length > 0);
     const { logic, initial } = exploration;
     const nameOf = (vertex: Vertex) => describe(logic.view(vertex));
+    const finalOf = (vertex: Vertex) => (vertex.status === 'done' ? { final: { output: logic.view(vertex).output } } : {});
     const effectsOf = (vertex: Vertex) => vertex.emitted.map((e) => `${e.actorPath.join('/')}:${e.event.type}`);
     const enabledCache = new Map<Vertex, string[]>();
     const enabledOf = (vertex: Vertex) => {
@@ -352,6 +449,7 @@ export function generatePaths(machine: AnyStateMachine, options: GenerateOptions
       let previous = initial;
       const steps: PathStep[] = plan.map((edge) => {
         const step: PathStep = {
+          ...(edge.event.invoke ? { invoke: edge.event.invoke } : {}),
           label: edge.event.label,
           event: edge.event.event,
           target: edge.event.target,
@@ -366,6 +464,7 @@ export function generatePaths(machine: AnyStateMachine, options: GenerateOptions
           effects: effectsOf(edge.vertex),
           enabled: enabledOf(edge.vertex),
           state: nameOf(edge.vertex),
+          ...finalOf(edge.vertex),
         };
         previous = edge.vertex;
         return step;
@@ -383,6 +482,7 @@ export function generatePaths(machine: AnyStateMachine, options: GenerateOptions
           effects: effectsOf(initial),
           enabled: enabledOf(initial),
           state: initialState,
+          ...finalOf(initial),
         },
         steps,
         tags: tagsOf(sequenceOf(initial, plan), infos, pattern),
@@ -398,6 +498,7 @@ function selectPlans(
   exploration: Exploration,
   criteria: ReadonlySet<Criterion>,
   shared: { transitions: Set<string>; pairs: Set<string> },
+  anyPath: boolean,
 ): Edge[][] {
   const plans: Edge[][] = [];
   const coveredVertices = new Set<string>([exploration.initialKey]);
@@ -424,9 +525,10 @@ function selectPlans(
 
   if (criteria.has('pairs')) {
     const witnesses = [...feasiblePairs(exploration)].sort((a, b) => a[1].cost - b[1].cost || a[0].localeCompare(b[0]));
-    for (const [pair, { via, next }] of witnesses) {
+    for (const [pair, { via, bridge, next }] of witnesses) {
       if (coveredPairs.has(pair)) continue;
       const plan = via ? [...prefixOf(via.from), via] : [];
+      plan.push(...bridge);
       if (next) plan.push(next);
       add(plan);
     }
@@ -450,6 +552,8 @@ function selectPlans(
       if (!coveredVertices.has(key)) add(prefixOf(key));
     }
   }
+  // The initial configuration is covered by a path like any other: with no step if need be.
+  if (plans.length === 0 && exploration.vertices.size > 0 && (criteria.has('states') || !anyPath)) plans.push([]);
   return dedupe(plans);
 }
 

@@ -1,7 +1,7 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import type { MachineCoverage } from './coverage.js';
-import { describeMachine, type TransitionInfo } from './model.js';
-import type { GeneratedPath, PathSet } from './paths.js';
+import { formatFailure, type MachineCoverage } from './coverage.js';
+import { describeMachine, enterableStates, historyDefaultTargets, invokeIdOf, type TransitionInfo } from './model.js';
+import { machinesOf, type GeneratedPath, type PathSet } from './paths.js';
 
 export interface MermaidOptions {
   /** Transition ids (`source|event|index`) drawn as uncovered. */
@@ -17,24 +17,60 @@ const UNCOVERED_MARK = ' ✗ uncovered';
 /** Mermaid needs plain ids; nested states are named by their path. */
 const mermaidId = (node: AnyStateNode) => node.path.map((key) => key.replace(/[^A-Za-z0-9_]/g, '_')).join('__');
 
-function edgeLabel(t: TransitionInfo, delayLabel: (delay: string | number) => string, uncovered: boolean): string {
-  const event = t.kind === 'always' ? 'always' : t.kind === 'after' ? delayLabel(t.delay ?? '') : t.eventType;
-  const guard = t.guard ? ` [${t.guard}]` : '';
-  return `${event}${guard}${uncovered ? UNCOVERED_MARK : ''}`.replace(/[:;#]/g, ' ');
+function eventLabel(t: TransitionInfo, delayLabel: (delay: string | number) => string): string {
+  if (t.kind === 'always') return 'always';
+  if (t.kind === 'after') return delayLabel(t.delay ?? '');
+  if (t.kind === 'done') return 'onDone';
+  const invoke = invokeIdOf(t.eventType);
+  if (invoke) return `${t.eventType.startsWith('xstate.error.') ? 'onError' : 'onDone'} ${invoke}`;
+  return t.eventType;
 }
 
-/** Lowest common compound ancestor of two nodes (the scope an edge between them is drawn in). */
-function commonScope(a: AnyStateNode, b: AnyStateNode): AnyStateNode {
-  const ancestors = new Set<AnyStateNode>();
-  for (let node: AnyStateNode | undefined = a.parent; node; node = node.parent) ancestors.add(node);
-  for (let node: AnyStateNode | undefined = b.parent; node; node = node.parent) if (ancestors.has(node)) return node;
-  return a.machine.root;
+function edgeLabel(t: TransitionInfo, delayLabel: (delay: string | number) => string, uncovered: boolean): string {
+  const guard = t.guard ? ` [${t.guard}]` : '';
+  return `${eventLabel(t, delayLabel)}${guard}${uncovered ? UNCOVERED_MARK : ''}`.replace(/[:;#]/g, ' ');
 }
 
 /**
- * A Mermaid `stateDiagram-v2` of a machine: compound states nested, guarded edges labelled with the
- * guard, delayed edges with their delay, transitions of the root drawn from every top-level state,
- * targetless transitions listed in a note, uncovered transitions and states marked.
+ * The scope an edge between two nodes is drawn in: their lowest common ancestor, lifted out of parallel
+ * states (Mermaid draws a parallel state's regions as sections separated by `--`, and an edge belongs
+ * to no section).
+ */
+function commonScope(a: AnyStateNode, b: AnyStateNode): AnyStateNode {
+  const ancestors = new Set<AnyStateNode>();
+  for (let node: AnyStateNode | undefined = a.parent; node; node = node.parent) ancestors.add(node);
+  let scope: AnyStateNode = a.machine.root;
+  for (let node: AnyStateNode | undefined = b.parent; node; node = node.parent) {
+    if (ancestors.has(node)) {
+      scope = node;
+      break;
+    }
+  }
+  while (scope.type === 'parallel' && scope.parent) scope = scope.parent;
+  return scope;
+}
+
+function historyNote(node: AnyStateNode): string[] {
+  const deep = (node as { history?: unknown }).history === 'deep';
+  const parent = node.parent!;
+  const lines = [
+    deep
+      ? `H* deep history of ${parent.key}, restores the last active states at every depth inside it`
+      : `H shallow history of ${parent.key}, restores its last active ${parent.type === 'parallel' ? 'regions' : 'child'}`,
+  ];
+  const raw = (node.config as { target?: unknown }).target;
+  const defaults = historyDefaultTargets(node).map((target) => target.key);
+  lines.push(`nothing recorded → ${defaults.join(', ') || 'none'}${raw === undefined ? ` (initial of ${parent.key})` : ''}`);
+  return lines;
+}
+
+/**
+ * A Mermaid `stateDiagram-v2` of a machine: compound states nested, the regions of a parallel state
+ * separated by `--`, history states drawn as `H` / `H*` with a note, guarded edges labelled with the
+ * guard, delayed edges with their delay, invoke outcomes as `onDone <id>` / `onError <id>`.
+ * Transitions of the root are drawn from every top-level state they can leave (a root-level `after`
+ * fires once, so not from states that only it leads to); targetless transitions are listed in a note;
+ * uncovered transitions and states are marked.
  */
 export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}): string {
   const uncovered = new Set(options.uncovered ?? []);
@@ -42,6 +78,9 @@ export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}
   const delayLabel = options.delayLabel ?? ((delay) => `after ${delay}`);
   const model = describeMachine(machine);
   const root = machine.root as AnyStateNode;
+  const parallelRoot = root.type === 'parallel';
+  const rootId = `${machine.id.replace(/[^A-Za-z0-9_]/g, '_')}_root`;
+  const idOf = (node: AnyStateNode) => (node === root ? rootId : mermaidId(node));
   const byId = (id: string) => machine.getStateNodeById(id) as AnyStateNode;
 
   const edges = new Map<AnyStateNode, string[]>();
@@ -51,53 +90,87 @@ export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}
     list.push(line);
     map.set(node, list);
   };
-  const topLevel = Object.values(root.states) as AnyStateNode[];
+  const topLevel = (Object.values(root.states) as AnyStateNode[]).filter((node) => node.type !== 'history');
+  const allNodes = (node: AnyStateNode): AnyStateNode[] => [node, ...(Object.values(node.states) as AnyStateNode[]).flatMap(allNodes)];
+  for (const node of allNodes(root)) {
+    if (node.type === 'history') for (const line of historyNote(node)) push(notes, node, line);
+  }
   for (const t of model.transitions) {
     const label = edgeLabel(t, delayLabel, uncovered.has(t.id));
     const source = byId(t.source);
     if (t.targets.length === 0) {
-      const holder = source === root ? topLevel[0] : source;
-      if (holder) push(notes, holder, source === root ? `any state: ${label}` : label);
+      const holder = source === root ? (parallelRoot ? root : topLevel[0]) : source;
+      if (holder) push(notes, holder, source === root && !parallelRoot ? `any state: ${label}` : label);
       continue;
     }
-    const sources = source === root ? topLevel.filter((node) => node.type !== 'final') : [source];
+    let sources = [source];
+    if (source === root && !parallelRoot) {
+      const before = t.kind === 'after' ? enterableStates(machine, (other) => other.id === t.id) : null;
+      sources = topLevel.filter((node) => node.type !== 'final' && (!before || before.has(node.id)));
+    }
     for (const from of sources) {
       for (const targetId of t.targets) {
         const target = byId(targetId);
-        push(edges, commonScope(from, target), `${mermaidId(from)} --> ${mermaidId(target)} : ${label}`);
+        push(edges, from === root ? root : commonScope(from, target), `${idOf(from)} --> ${idOf(target)} : ${label}`);
       }
     }
   }
 
   const lines = ['stateDiagram-v2'];
-  const render = (node: AnyStateNode, indent: string) => {
-    const children = Object.values(node.states) as AnyStateNode[];
-    const initial = node.initial?.target?.[0] as AnyStateNode | undefined;
-    if (initial && node.type !== 'parallel') lines.push(`${indent}[*] --> ${mermaidId(initial)}`);
-    for (const child of children) {
-      if (child.path.length > 1 || child.key !== mermaidId(child)) lines.push(`${indent}state "${child.key}" as ${mermaidId(child)}`);
-      const inner = Object.values(child.states).length > 0;
-      if (inner) {
-        lines.push(`${indent}state ${mermaidId(child)} {`);
-        render(child, `${indent}  `);
-        lines.push(`${indent}}`);
-      }
+  const renderNotes = (node: AnyStateNode, indent: string) => {
+    const note = notes.get(node);
+    if (!note?.length) return;
+    lines.push(`${indent}note right of ${idOf(node)}`);
+    for (const line of note) lines.push(`${indent}  ${line}`);
+    lines.push(`${indent}end note`);
+  };
+  const declare = (child: AnyStateNode, indent: string) => {
+    if (child.type === 'history') {
+      lines.push(`${indent}state "${(child as { history?: unknown }).history === 'deep' ? 'H*' : 'H'}" as ${idOf(child)}`);
+      return;
     }
-    for (const child of children) if (child.type === 'final') lines.push(`${indent}${mermaidId(child)} --> [*]`);
-    for (const line of edges.get(node) ?? []) lines.push(`${indent}${line}`);
-    for (const child of children) {
-      const note = notes.get(child);
-      if (!note?.length) continue;
-      lines.push(`${indent}note right of ${mermaidId(child)}`);
-      for (const line of note) lines.push(`${indent}  ${line}`);
-      lines.push(`${indent}end note`);
+    if (child.path.length > 1 || child.key !== idOf(child)) lines.push(`${indent}state "${child.key}" as ${idOf(child)}`);
+    if (Object.values(child.states).length > 0) {
+      lines.push(`${indent}state ${idOf(child)} {`);
+      render(child, `${indent}  `);
+      lines.push(`${indent}}`);
     }
   };
-  render(root, '  ');
+  const render = (node: AnyStateNode, indent: string) => {
+    const children = Object.values(node.states) as AnyStateNode[];
+    if (node.type === 'parallel') {
+      const regions = children.filter((child) => child.type !== 'history');
+      const histories = children.filter((child) => child.type === 'history');
+      regions.forEach((region, index) => {
+        if (index > 0) lines.push(`${indent}--`);
+        if (index === 0) for (const history of histories) declare(history, indent);
+        declare(region, indent);
+        if (region.type === 'final') lines.push(`${indent}${idOf(region)} --> [*]`);
+        if (index === 0) for (const history of histories) renderNotes(history, indent);
+        renderNotes(region, indent);
+      });
+      return;
+    }
+    const initial = node.initial?.target?.[0] as AnyStateNode | undefined;
+    if (initial) lines.push(`${indent}[*] --> ${idOf(initial)}`);
+    for (const child of children) declare(child, indent);
+    for (const child of children) if (child.type === 'final') lines.push(`${indent}${idOf(child)} --> [*]`);
+    for (const line of edges.get(node) ?? []) lines.push(`${indent}${line}`);
+    for (const child of children) renderNotes(child, indent);
+  };
+  if (parallelRoot) {
+    lines.push(`  state "${machine.id}" as ${rootId}`, `  [*] --> ${rootId}`, `  state ${rootId} {`);
+    render(root, '    ');
+    lines.push('  }');
+    for (const line of edges.get(root) ?? []) lines.push(`  ${line}`);
+    renderNotes(root, '  ');
+  } else {
+    render(root, '  ');
+  }
   const marked = model.states.filter((state) => state.parent !== null && uncoveredStates.has(state.id));
   if (marked.length) {
     lines.push('  classDef uncovered fill:#fdd,stroke:#c00,color:#900');
-    lines.push(`  class ${marked.map((state) => mermaidId(byId(state.id))).join(',')} uncovered`);
+    lines.push(`  class ${marked.map((state) => idOf(byId(state.id))).join(',')} uncovered`);
   }
   return lines.join('\n');
 }
@@ -141,6 +214,13 @@ export function renderCoverageMarkdown(entries: readonly ReportEntry[], options:
     out.push(
       `| transition pairs | ${coverage.transitionPairs.covered} | ${coverage.transitionPairs.total} | ${pct(coverage.transitionPairs.covered, coverage.transitionPairs.total)}${pinnedPairs === undefined ? '' : ` (pinned ≥ ${pinnedPairs})`} |`,
     );
+    if (coverage.history && coverage.history.total > 0) {
+      out.push(`| history restores | ${coverage.history.covered} | ${coverage.history.total} | ${pct(coverage.history.covered, coverage.history.total)} |`);
+    }
+    for (const region of coverage.regions ?? []) {
+      const name = `${coverage.machines.length > 1 ? `${region.machineId}: ` : ''}region ${region.region}`;
+      out.push(`| ${name}: states / transitions | ${region.states.covered} / ${region.transitions.covered} | ${region.states.total} / ${region.transitions.total} | |`);
+    }
     if (coverage.machines.length > 1) {
       for (const [id, counts] of Object.entries(coverage.byMachine)) {
         out.push(`| ${id}: states / transitions | ${counts.states.covered} / ${counts.transitions.covered} | ${counts.states.total} / ${counts.transitions.total} | |`);
@@ -152,10 +232,17 @@ export function renderCoverageMarkdown(entries: readonly ReportEntry[], options:
       const states = coverage.uncovered.filter((item) => item.kind === 'state' && item.machineId === machine.id).map((item) => item.id);
       out.push('', `### Diagram: ${machine.id}`, '', '```mermaid', toMermaid(machine, { uncovered: transitions, uncoveredStates: states, delayLabel: options.delayLabel }), '```');
     }
+    const failures = coverage.failures ?? [];
+    if (failures.length) {
+      out.push('', `### Machine failures (${failures.length})`, '');
+      for (const failure of failures) out.push(`- ${formatFailure(failure)}`);
+    }
     const items = coverage.uncovered.filter((item) => item.kind !== 'transitionPair');
     const pairs = coverage.uncovered.filter((item) => item.kind === 'transitionPair');
     out.push('', '### Uncovered', '');
-    if (!items.length && !pairs.length) out.push('Nothing: every state, transition and feasible transition pair is covered.');
+    if (!items.length && !pairs.length) {
+      out.push(`Nothing: every state, transition${coverage.history?.total ? ', history restore' : ''} and feasible transition pair is covered.`);
+    }
     for (const item of items) out.push(`- ${item.kind} \`${item.machineId}\` \`${item.id}\`: ${item.reason}`);
     if (pairs.length) {
       out.push(`- ${pairs.length} feasible transition pair(s) never consecutive on a generated path:`);
@@ -170,9 +257,5 @@ export function renderCoverageMarkdown(entries: readonly ReportEntry[], options:
 }
 
 function childMachines(pathSet: PathSet): AnyStateMachine[] {
-  const found: AnyStateMachine[] = [];
-  for (const logic of Object.values(pathSet.machine.implementations.actors ?? {})) {
-    if (logic && typeof logic === 'object' && 'root' in logic && 'getStateNodeById' in logic) found.push(logic as AnyStateMachine);
-  }
-  return found;
+  return machinesOf(pathSet.machine).filter((machine) => machine !== pathSet.machine);
 }

@@ -4,18 +4,29 @@ import {
   type AnyActorRef,
   type AnyMachineSnapshot,
   type AnyStateMachine,
+  type AnyStateNode,
   type EventObject,
   type InspectionEvent,
 } from 'xstate';
-import type { ActorPath } from '../engine/step.js';
+import { isStub, prepareMachine } from './actors.js';
 import { delayOf, isAfterEvent, machineIdOf, transitionIdOf } from './model.js';
 import type { GeneratedPath, PathStep } from './paths.js';
+import { historyOfPersisted, historyOfSnapshot, settledOfPersisted, systemKey } from './snapshots.js';
 import {
-  type EventVariant,
+  activeMachinePaths,
+  actorAtPath,
   defaultStamp,
+  errorMessage,
+  machineKey,
+  machineView,
+  matchesAny,
+  persistedView,
   projectionOf,
   startTimeOf,
+  type ActorPath,
+  type ContextProjection,
   type Effect,
+  type EventVariant,
   type KeyFunction,
   type LogicOptions,
   type PendingTimer,
@@ -23,9 +34,11 @@ import {
   type TakenTransition,
 } from './traverse.js';
 
-export interface ReplayOptions extends Pick<LogicOptions, 'stamp' | 'timeResolution' | 'startTime'> {
-  /** The key function the paths were generated with (default `{ value, context }`). */
+export interface ReplayOptions extends Pick<LogicOptions, 'stamp' | 'timeResolution' | 'startTime' | 'ignoreEvents'> {
+  /** The key function the paths were generated with (default `{ value, context }`, children included in a system). */
   key?: KeyFunction;
+  /** The context projection the paths were generated with (when there is no `key`). */
+  projectContext?: ContextProjection;
   /** Replay as an actor system: the key sees the persisted snapshot with its children. */
   system?: boolean;
   /** The event to send for a host step (default: the step's own event). */
@@ -39,6 +52,13 @@ export interface ReplayOptions extends Pick<LogicOptions, 'stamp' | 'timeResolut
   variants?: readonly EventVariant[];
 }
 
+/** A history state entered in a step, and whether it restored a recorded configuration or its default. */
+export interface HistoryEntry {
+  machineId: string;
+  id: string;
+  recorded: boolean;
+}
+
 /** What the real actor did in one step. */
 export interface ObservedStep {
   projection: Projection;
@@ -46,6 +66,8 @@ export interface ObservedStep {
   emitted: Effect[];
   /** Active state node ids seen in any microstep of the step, per machine id. */
   states: Array<{ machineId: string; id: string }>;
+  /** History states entered in the step. */
+  history: HistoryEntry[];
   /** Clock time after the step. */
   now: number;
 }
@@ -83,24 +105,22 @@ export interface ReplayResult {
 
 const stable = (value: unknown) => JSON.stringify(value);
 
-function actorAtPath(root: AnyActorRef, path: ActorPath): AnyActorRef | undefined {
-  let current: AnyActorRef | undefined = root;
-  for (const id of path) current = (current?.getSnapshot() as AnyMachineSnapshot | undefined)?.children?.[id] as AnyActorRef | undefined;
-  return current;
-}
-
 const sequence = (list: readonly TakenTransition[]) => list.map((t) => `${t.actorPath.join('/')}:${t.id}`);
 
 /**
- * Runs a generated path against a real actor on a `SimulatedClock`: host events are stamped with the
- * clock's time and sent to their target; a timer step advances the clock to 1 ms before the timer's
- * due time (nothing may happen) and then to the due time exactly. After the start and after every
- * step the observed key, pending timers and taken transitions must equal the graph's prediction.
+ * Runs a generated path against a real actor on a `SimulatedClock`, with the same stand-ins for
+ * invoked actors as the traversal: host events are stamped with the clock's time and sent to their
+ * target; an invoke step makes the stand-in end, so XState sends the parent its done or error event;
+ * a timer step advances the clock to 1 ms before the timer's due time (nothing may happen) and then to
+ * the due time exactly. After the start and after every step the observed key, pending timers,
+ * history values, ended invokes, taken transitions, effects and final output must equal the graph's
+ * prediction.
  */
 export function replayPath(machine: AnyStateMachine, path: GeneratedPath, options: ReplayOptions = {}): ReplayResult {
+  const prepared = prepareMachine(machine, options.system ? 'system' : 'machine');
   const clock = new SimulatedClock();
   clock.set(startTimeOf(path.input, options));
-  const key: KeyFunction = options.key ?? ((state) => ({ value: state.value, context: state.context }));
+  const key: KeyFunction = options.key ?? (options.system ? (state) => systemKey(prepared, state as never, options.projectContext) : machineKey(machine, options));
   const stamp = options.stamp ?? defaultStamp;
   const mismatches: Mismatch[] = [];
   const observed: ObservedStep[] = [];
@@ -116,18 +136,30 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
     paths.set(ref, result);
     return result;
   };
-  let current: Omit<ObservedStep, 'projection' | 'now'> = { transitions: [], emitted: [], states: [] };
+  const empty = (): Omit<ObservedStep, 'projection' | 'now'> => ({ transitions: [], emitted: [], states: [], history: [] });
+  let current = empty();
   const timers = new Map<string, PendingTimer>();
   let seq = 0;
+  let started = false;
   const timerKey = (target: ActorPath, id: string) => `${target.join('/')}|${id}`;
+  const dropTimersOf = (target: ActorPath) => {
+    for (const [k, timer] of timers) if (timer.target.join('/') === target.join('/')) timers.delete(k);
+  };
 
   const inspect = (event: InspectionEvent) => {
+    if (event.type === '@xstate.actor' && started) dropTimersOf(pathOf(event.actorRef as AnyActorRef));
     if (event.type === '@xstate.microstep') {
       const actorPath = pathOf(event.actorRef as AnyActorRef);
       for (const t of event._transitions) current.transitions.push({ id: transitionIdOf(t), machineId: machineIdOf(t), actorPath });
       const snapshot = event.snapshot as AnyMachineSnapshot;
       for (const node of snapshot._nodes) current.states.push({ machineId: snapshot.machine.id, id: node.id });
       for (const t of event._transitions) current.states.push({ machineId: machineIdOf(t), id: t.source.id });
+      const recorded = (snapshot as { historyValue?: Record<string, unknown[]> }).historyValue ?? {};
+      for (const t of event._transitions) {
+        for (const target of (t.target ?? []) as AnyStateNode[]) {
+          if (target.type === 'history') current.history.push({ machineId: machineIdOf(t), id: target.id, recorded: (recorded[target.id]?.length ?? 0) > 0 });
+        }
+      }
     }
     if (event.type === '@xstate.action') {
       const actorPath = pathOf(event.actorRef as AnyActorRef);
@@ -135,6 +167,7 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
       if (event.action.type === 'xstate.emit' && params.event) current.emitted.push({ actorPath, event: params.event });
       if (event.action.type === 'xstate.raise' && typeof params.delay === 'number' && params.event && isAfterEvent(params.event.type)) {
         const id = String(params.id ?? params.event.type);
+        timers.delete(timerKey(actorPath, id));
         timers.set(timerKey(actorPath, id), {
           target: actorPath,
           eventType: params.event.type,
@@ -151,14 +184,30 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
     }
   };
 
-  const actor = createActor(machine, { clock, input: path.input, inspect } as never) as AnyActorRef;
+  const actor = createActor(prepared, { clock, input: path.input, inspect } as never) as AnyActorRef;
   root = actor;
+  let failure: { error: unknown } | null = null;
+  const subscription = actor.subscribe({ error: (error: unknown) => (failure ??= { error }) });
   const persisted = () => JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
-  const status = () => (actor.getSnapshot() as AnyMachineSnapshot).status;
-  const liveTimers = () => (status() === 'active' ? [...timers.values()] : []);
+  const snapshotOf = () => actor.getSnapshot() as AnyMachineSnapshot;
+  const liveTimers = () => {
+    const active = activeMachinePaths(actor);
+    return [...timers.values()].filter((timer) => active.has(timer.target.join('/')));
+  };
   const project = (): Projection => {
-    const view = options.system ? persisted() : actor.getSnapshot();
-    return projectionOf({ status: status(), timers: liveTimers(), now: clock.now() }, key(view), options.timeResolution);
+    const snapshot = snapshotOf();
+    const base = { status: snapshot.status, timers: snapshot.status === 'active' ? liveTimers() : [], now: clock.now() };
+    if (options.system) {
+      const view = persisted();
+      return projectionOf(base, key(persistedView(view)), options.timeResolution, {
+        history: historyOfPersisted(view),
+        invokes: settledOfPersisted(prepared, view),
+      });
+    }
+    const invokes = Object.entries(snapshot.children ?? {})
+      .filter(([, ref]) => isStub(ref as AnyActorRef) && (ref as AnyActorRef).getSnapshot().status !== 'active')
+      .map(([id, ref]) => `${id}:${(ref as AnyActorRef).getSnapshot().status}`);
+    return projectionOf(base, key(machineView(snapshot)), options.timeResolution, { history: historyOfSnapshot(snapshot), invokes });
   };
   const activeNodes = (ref: AnyActorRef) => {
     const snapshot = ref.getSnapshot() as AnyMachineSnapshot;
@@ -169,11 +218,13 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
   const finish = (): ObservedStep => {
     activeNodes(actor);
     const step: ObservedStep = { ...current, projection: project(), now: clock.now() };
-    current = { transitions: [], emitted: [], states: [] };
+    current = empty();
     return step;
   };
+  const offered = (variant: EventVariant) => !variant.event.type.startsWith('xstate.') && !matchesAny(variant.event.type, options.ignoreEvents);
   const accepted = (): string[] =>
     (options.variants ?? [])
+      .filter(offered)
       .filter((variant) => {
         const target = actorAtPath(actor, variant.target ?? []);
         const snapshot = target?.getSnapshot() as AnyMachineSnapshot | undefined;
@@ -184,12 +235,12 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
   const compare = (
     index: number,
     label: string,
-    expected: { expected: Projection; transitions: TakenTransition[]; effects?: string[]; enabled?: string[] },
+    expected: { expected: Projection; transitions: TakenTransition[]; effects?: string[]; enabled?: string[]; final?: { output: unknown } },
     got: ObservedStep,
   ) => {
     if (options.variants && expected.enabled) {
       // Only declared variants are offered; types sent as a bare `{ type }` are not checked here.
-      const declared = new Set(options.variants.map((variant) => variant.label));
+      const declared = new Set(options.variants.filter(offered).map((variant) => variant.label));
       const now = accepted();
       const extra = now.filter((l) => !expected.enabled!.includes(l));
       const missing = expected.enabled.filter((l) => declared.has(l) && !now.includes(l));
@@ -223,6 +274,17 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
         message: `transitions of "${label}" differ:\n  expected ${sequence(expected.transitions).join(', ')}\n  observed ${sequence(got.transitions).join(', ')}`,
       });
     }
+    const snapshot = snapshotOf();
+    if (expected.final && snapshot.status === 'done') {
+      const output = options.system ? persisted().output : snapshot.output;
+      if (stable(output) !== stable(expected.final.output)) {
+        mismatches.push({
+          step: index,
+          label,
+          message: `final output after "${label}" differs:\n  expected ${stable(expected.final.output)}\n  observed ${stable(output)}`,
+        });
+      }
+    }
   };
   const check = (index: number, step: PathStep | null, sent: EventObject[], before: unknown, got: ObservedStep) => {
     if (!options.onStep) return;
@@ -243,10 +305,18 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
       mismatches.push({ step: index, label: step?.label ?? 'start', message: error instanceof Error ? error.message : String(error) });
     }
   };
+  const failed = (index: number, label: string) => {
+    const error = failure?.error ?? (snapshotOf().status === 'error' ? snapshotOf().error : undefined);
+    if (!failure && snapshotOf().status !== 'error') return false;
+    mismatches.push({ step: index, label, message: `the machine failed: ${errorMessage(error)}` });
+    return true;
+  };
 
   let before: unknown = null;
   try {
     actor.start();
+    started = true;
+    if (failed(-1, 'start')) return { path, observed, mismatches };
     const start = finish();
     observed.push(start);
     compare(-1, 'start', path.initial, start);
@@ -257,17 +327,18 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
       before = persisted();
       let sent: EventObject[];
       if (step.timers.length === 0) {
-        const event = stamp(options.resolveEvent ? options.resolveEvent(step) : step.event, clock.now());
+        const event = step.invoke ? step.event : stamp(options.resolveEvent ? options.resolveEvent(step) : step.event, clock.now());
         const target = actorAtPath(actor, step.target);
-        if (!target) {
-          mismatches.push({ step: index, label: step.label, message: `no actor at ${step.target.join('/') || 'root'}` });
+        if (!target || (step.invoke && (!isStub(target) || target.getSnapshot().status !== 'active'))) {
+          const what = step.invoke ? `no running invoked actor ${step.invoke.id}` : 'no actor';
+          mismatches.push({ step: index, label: step.label, message: `${what} at ${step.target.join('/') || 'root'}` });
           break;
         }
         target.send(event);
         sent = [event];
       } else {
         const due = step.timers.map((expected) => {
-          const timer = [...timers.values()].find((t) => t.eventType === expected.eventType && t.target.join('/') === expected.target.join('/'));
+          const timer = liveTimers().find((t) => t.eventType === expected.eventType && t.target.join('/') === expected.target.join('/'));
           return timer?.dueAt;
         });
         const first = due[0];
@@ -291,6 +362,7 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
         clock.set(first);
         sent = step.timers.map((timer) => ({ type: timer.eventType }));
       }
+      if (failed(index, step.label)) break;
       const got = finish();
       observed.push(got);
       compare(index, step.label, step, got);
@@ -303,6 +375,7 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
       message: `the actor threw: ${error instanceof Error ? error.message : String(error)}`,
     });
   } finally {
+    subscription.unsubscribe();
     actor.stop();
   }
   return { path, observed, mismatches };

@@ -22,10 +22,12 @@ export function runCoverage(machine: AnyStateMachine, options: RunOptions = {}):
   return { pathSet, replays, coverage: computeCoverage(pathSet, replays) };
 }
 
-/** Replay options matching generation options (same key, stamp, time resolution, system mode). */
+/** Replay options matching generation options (same key, context projection, stamp, time resolution, ignored events, system mode). */
 export function replayOptionsOf(options: RunOptions): ReplayOptions {
   return {
     ...(options.key ? { key: options.key } : {}),
+    ...(options.projectContext ? { projectContext: options.projectContext } : {}),
+    ...(options.ignoreEvents ? { ignoreEvents: options.ignoreEvents } : {}),
     ...(options.stamp ? { stamp: options.stamp } : {}),
     ...(options.timeResolution ? { timeResolution: options.timeResolution } : {}),
     ...(options.startTime !== undefined ? { startTime: options.startTime } : {}),

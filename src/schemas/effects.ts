@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { Text } from './text.js';
 import { CancellationReason, EntityId, Plan, RefundTrigger, Timestamp } from './common.js';
 
 /** Effects the machines request; the host performs them and reports back with events. */
@@ -8,7 +9,7 @@ export const RefundRequested = z.strictObject({
   orderId: EntityId,
   cancellationId: EntityId,
   /** C4/INV1: the payment service deduplicates on this key: the cancel order id. */
-  idempotencyKey: z.string(),
+  idempotencyKey: Text.min(1),
   attempt: z.number().int().positive(),
   reason: CancellationReason,
   trigger: RefundTrigger,
@@ -20,7 +21,7 @@ export const InterceptionRequested = z.strictObject({
   at: Timestamp,
   orderId: EntityId,
   cancellationId: EntityId,
-  idempotencyKey: z.string(),
+  idempotencyKey: Text.min(1),
 });
 export type InterceptionRequested = z.infer<typeof InterceptionRequested>;
 

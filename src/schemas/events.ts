@@ -12,9 +12,10 @@ import {
   Timestamp,
 } from './common.js';
 import { Evidence } from './evidence.js';
+import { Text } from './text.js';
 
 const base = { at: Timestamp, by: Sender };
-const Note = z.string().max(500);
+const Note = Text.max(500);
 
 // Dispute lifecycle (D1–D8)
 export const DisputeOpened = z.strictObject({ type: z.literal('dispute.opened'), ...base, disputeId: EntityId });
@@ -87,14 +88,14 @@ export type InterceptFailed = z.infer<typeof InterceptFailed>;
 export const RefundSucceeded = z.strictObject({
   type: z.literal('payment.refundSucceeded'),
   ...cancellation,
-  paymentRef: z.string().min(1).max(128),
+  paymentRef: Text.min(1).max(128),
 });
 export type RefundSucceeded = z.infer<typeof RefundSucceeded>;
 
 export const RefundFailed = z.strictObject({
   type: z.literal('payment.refundFailed'),
   ...cancellation,
-  error: z.string().min(1).max(500),
+  error: Text.min(1).max(500),
 });
 export type RefundFailed = z.infer<typeof RefundFailed>;
 

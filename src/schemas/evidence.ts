@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { Text } from './text.js';
 
 /** D4 [I]: the evidence catalogue is data; a deployment may replace it. */
 export const ProofKind = z.enum([
@@ -19,8 +20,8 @@ export const EvidenceLimits = z.strictObject({
 export type EvidenceLimits = z.infer<typeof EvidenceLimits>;
 
 export const EvidenceReasonSpec = z.strictObject({
-  labelZh: z.string().min(1),
-  labelEn: z.string().min(1),
+  labelZh: Text.min(1),
+  labelEn: Text.min(1),
   requiredProofs: z.array(ProofKind).min(1),
 });
 export type EvidenceReasonSpec = z.infer<typeof EvidenceReasonSpec>;
@@ -59,16 +60,16 @@ export const DEFAULT_EVIDENCE_CATALOGUE: EvidenceCatalogue = EvidenceCatalogue.p
 
 export const Proof = z.strictObject({
   kind: ProofKind,
-  fileId: z.string().min(1).max(128),
+  fileId: Text.min(1).max(128),
   sizeBytes: z.number().int().positive(),
 });
 export type Proof = z.infer<typeof Proof>;
 
 /** Shape only; `evidenceIssues` checks it against a catalogue. */
 export const Evidence = z.strictObject({
-  reason: z.string().min(1).max(64),
+  reason: Text.min(1).max(64),
   proofs: z.array(Proof).max(50),
-  explanation: z.string().max(5000),
+  explanation: Text.max(5000),
 });
 export type Evidence = z.infer<typeof Evidence>;
 
