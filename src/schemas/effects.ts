@@ -9,7 +9,7 @@ export const RefundRequested = z.strictObject({
   orderId: EntityId,
   cancellationId: EntityId,
   /** C4/INV1: the payment service deduplicates on this key: the cancel order id. */
-  idempotencyKey: Text.min(1),
+  idempotencyKey: Text,
   attempt: z.number().int().positive(),
   reason: CancellationReason,
   trigger: RefundTrigger,
@@ -21,7 +21,7 @@ export const InterceptionRequested = z.strictObject({
   at: Timestamp,
   orderId: EntityId,
   cancellationId: EntityId,
-  idempotencyKey: Text.min(1),
+  idempotencyKey: Text,
 });
 export type InterceptionRequested = z.infer<typeof InterceptionRequested>;
 
