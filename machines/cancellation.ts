@@ -1,13 +1,7 @@
-import { assign, emit, enqueueActions, setup } from 'xstate';
-import type {
-  CancellationReason,
-  CancellationStatus,
-  RefundTrigger,
-  RefundTriggerKind,
-  Sender,
-} from '../src/schemas/common.js';
+import { assertEvent, assign, emit, setup } from 'xstate';
+import type { CancellationReason, RefundTrigger, RefundTriggerKind, Sender } from '../src/schemas/common.js';
 import type { InterceptionRequested, NotificationRequested, RefundRequested } from '../src/schemas/effects.js';
-import type { CancellationEvent, CancellationStatusChanged } from '../src/schemas/events.js';
+import type { CancellationEvent } from '../src/schemas/events.js';
 import type { CancellationInput, OrderFacts } from '../src/schemas/inputs.js';
 import { refundBackoffMs, resolveTimers, type TimerName, type TimerSettings } from '../src/schemas/timers.js';
 import { TIMER_SENDER, timeOf, type Clocked } from './time.js';
@@ -25,10 +19,14 @@ export interface CancellationContext extends Clocked {
   start: CancellationInput['start'];
   createdBy: Sender;
   createdAt: number;
-  status: CancellationStatus | 'created';
   /** INV2: who or what started the refund. */
   refundTrigger: RefundTrigger | null;
+  /** C4: attempts of the current refund (a forced refund after refundFailed starts again at 0). */
   refundAttempts: number;
+  /** Refund requests ever made: numbers the idempotency keys, so a key declined once is never reused. */
+  refundRequests: number;
+  /** P2: the dispute that settled on NEGOTIATED_REJECT while this cancel order was pending. */
+  rejectFollowUp: { disputeId: string; at: number } | null;
   lastRefundError: string | null;
   paymentRef: string | null;
   closedBy: Sender | null;
@@ -44,14 +42,18 @@ export interface CancellationOutput {
   paymentRef: string | null;
 }
 
-type CancellationEmitted = RefundRequested | InterceptionRequested | NotificationRequested;
+export type CancellationEffect = RefundRequested | InterceptionRequested | NotificationRequested;
+
+export type FinalCancellationStatus = CancellationOutput['status'];
 
 /**
- * C4/INV1: the payment service deduplicates refunds on this key: the cancel order, scoped by its order
- * so that ids a host reuses across orders can never merge two customers' refunds.
+ * C4/INV1: the payment service deduplicates refunds on this key: the cancel order (scoped by its order,
+ * so ids a host reuses across orders never merge two customers' refunds) and the request number. A
+ * delivery whose outcome is unknown is retried under the same key; a new request after a definite
+ * decline takes the next number, because providers replay a stored decline for a key.
  */
-export const refundIdempotencyKey = (context: { orderId: string; cancellationId: string }) =>
-  `${context.orderId}/${context.cancellationId}`;
+export const refundIdempotencyKey = (context: { orderId: string; cancellationId: string; refundRequests: number }) =>
+  `${context.orderId}/${context.cancellationId}/${context.refundRequests}`;
 
 const senderOf = (event: { type: string }): Sender =>
   (event as { by?: Sender }).by ?? TIMER_SENDER;
@@ -62,12 +64,13 @@ export const cancellationMachine = setup({
     events: {} as CancellationEvent,
     input: {} as CancellationInput,
     output: {} as CancellationOutput,
-    emitted: {} as CancellationEmitted,
+    emitted: {} as CancellationEffect,
   },
+  // Each delay is the stored deadline (set by startDeadline on entry) less the time of entry.
   delays: {
-    interceptWindow: ({ context }) => context.timers.interceptWindow,
-    interceptResultWait: ({ context }) => context.timers.interceptResultWait,
-    refundRetryBackoff: ({ context }) => refundBackoffMs(context.timers, context.refundAttempts),
+    interceptWindow: ({ context }) => delayUntil(context, 'interceptWindow'),
+    interceptResultWait: ({ context }) => delayUntil(context, 'interceptResultWait'),
+    refundRetryBackoff: ({ context }) => delayUntil(context, 'refundRetryBackoff'),
   },
   guards: {
     startsInPendingReview: ({ context }) => context.start.state === 'pendingReview',
@@ -80,21 +83,8 @@ export const cancellationMachine = setup({
     isInterceptAdoption: ({ event }) => event.type === 'order.planAdopted' && event.plan === 'WAIT_48H_INTERCEPT',
   },
   actions: {
-    /** Keeps `status` and the parent's mirror in step with the state (the parent, when there is one). */
-    enterStatus: enqueueActions(({ context, event, enqueue, self }, params: { status: CancellationStatus }) => {
-      const at = timeOf(context, event);
-      enqueue.assign({ status: params.status, now: at });
-      if (!self._parent) return;
-      const report: CancellationStatusChanged = {
-        type: 'cancellation.statusChanged',
-        at,
-        cancellationId: context.cancellationId,
-        status: params.status,
-        reason: context.reason,
-        refundTrigger: context.refundTrigger,
-      };
-      enqueue.sendParent(report);
-    }),
+    /** Effects leave through `announce`: emitted here, relayed to the parent by the order machine. */
+    announce: emit((_, effect: CancellationEffect) => effect),
     startDeadline: assign(({ context, event }, params: { timer: TimerName }) => {
       const now = timeOf(context, event);
       const delay =
@@ -117,52 +107,30 @@ export const cancellationMachine = setup({
       refundTrigger: context.start.state === 'refunding' ? context.start.trigger : null,
       refundAttempts: 0,
     })),
-    requestRefund: enqueueActions(({ context, event, enqueue }) => {
-      const attempt = context.refundAttempts + 1;
-      enqueue.assign({ refundAttempts: attempt });
-      enqueue.emit({
-        type: 'effect.refundRequested',
-        at: timeOf(context, event),
-        orderId: context.orderId,
-        cancellationId: context.cancellationId,
-        idempotencyKey: refundIdempotencyKey(context),
-        attempt,
-        reason: context.reason,
-        trigger: context.refundTrigger ?? { kind: 'merchant', by: senderOf(event), at: timeOf(context, event) },
-      });
+    countRefundRequest: assign(({ context }) => ({
+      refundAttempts: context.refundAttempts + 1,
+      refundRequests: context.refundRequests + 1,
+    })),
+    recordRefundError: assign(({ event }) => {
+      assertEvent(event, 'payment.refundFailed');
+      return { lastRefundError: event.error };
     }),
-    requestInterception: emit(({ context, event }) => ({
-      type: 'effect.interceptionRequested' as const,
-      at: timeOf(context, event),
-      orderId: context.orderId,
-      cancellationId: context.cancellationId,
-      idempotencyKey: `${context.cancellationId}:intercept`,
-    })),
-    notifyRefundFailed: emit(({ context, event }) => ({
-      type: 'effect.notificationRequested' as const,
-      at: timeOf(context, event),
-      orderId: context.orderId,
-      kind: 'REFUND_FAILED' as const,
-      recipient: 'merchant' as const,
-      subjectId: context.cancellationId,
-    })),
-    recordRefundError: assign(({ event }) => ({
-      lastRefundError: event.type === 'payment.refundFailed' ? event.error : null,
-    })),
-    recordPaymentRef: assign(({ event }) => ({
-      paymentRef: event.type === 'payment.refundSucceeded' ? event.paymentRef : null,
-    })),
+    recordPaymentRef: assign(({ event }) => {
+      assertEvent(event, 'payment.refundSucceeded');
+      return { paymentRef: event.paymentRef };
+    }),
+    recordRejectFollowUp: assign(({ event }) => {
+      assertEvent(event, 'order.rejectFollowUpRequested');
+      return { rejectFollowUp: { disputeId: event.disputeId, at: event.at } };
+    }),
     recordCloser: assign(({ event }) => ({ closedBy: senderOf(event) })),
     recordShipped: assign(({ context }) => ({ facts: { ...context.facts, shipped: true } })),
     recordCompleted: assign(({ context }) => ({ facts: { ...context.facts, completed: true } })),
     /** X1 adopt: the customer's cancel order now carries the dispute plan's reason. */
-    adoptPlan: assign(({ context, event }) => {
-      if (event.type !== 'order.planAdopted') return {};
-      return {
-        adoptedFrom: context.reason,
-        reason: event.plan === 'DIRECT_REFUND' ? ('DIRECT_REFUND_DISPUTE_PLAN' as const) : ('INTERCEPT_48H_DISPUTE_PLAN' as const),
-      };
-    }),
+    adoptPlan: assign(({ context }, params: { reason: CancellationReason }) => ({
+      adoptedFrom: context.reason,
+      reason: params.reason,
+    })),
   },
 }).createMachine({
   id: 'cancellation',
@@ -181,9 +149,10 @@ export const cancellationMachine = setup({
     createdAt: input.at,
     now: input.at,
     deadlines: {},
-    status: 'created',
     refundTrigger: null,
     refundAttempts: 0,
+    refundRequests: 0,
+    rejectFollowUp: null,
     lastRefundError: null,
     paymentRef: null,
     closedBy: null,
@@ -204,7 +173,7 @@ export const cancellationMachine = setup({
     },
     pendingReview: {
       description: 'C1/C2: waiting for the merchant to approve or reject (待审核).',
-      entry: { type: 'enterStatus', params: { status: 'pendingReview' } },
+      tags: ['merchant', 'customer'],
       on: {
         'merchant.cancellationApproved': [
           {
@@ -224,13 +193,16 @@ export const cancellationMachine = setup({
           {
             guard: 'isDirectRefundAdoption',
             target: 'refunding',
-            actions: ['adoptPlan', { type: 'beginRefund', params: { trigger: 'disputePlan' } }],
+            actions: [
+              { type: 'adoptPlan', params: { reason: 'DIRECT_REFUND_DISPUTE_PLAN' } },
+              { type: 'beginRefund', params: { trigger: 'disputePlan' } },
+            ],
             description: "X1 adopt: the direct-refund plan runs on the customer's cancel order.",
           },
           {
             guard: 'isInterceptAdoption',
             target: 'logisticsFollowUp',
-            actions: 'adoptPlan',
+            actions: { type: 'adoptPlan', params: { reason: 'INTERCEPT_48H_DISPUTE_PLAN' } },
             description: "X1 adopt: the 48H plan runs on the customer's cancel order.",
           },
         ],
@@ -239,14 +211,30 @@ export const cancellationMachine = setup({
           actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
           description: 'D6: a ruling against the merchant refunds the pending cancel order.',
         },
+        'order.rejectFollowUpRequested': {
+          actions: [
+            'recordRejectFollowUp',
+            {
+              type: 'announce',
+              params: ({ context, event }) => ({
+                type: 'effect.notificationRequested',
+                at: timeOf(context, event),
+                orderId: context.orderId,
+                kind: 'REJECT_PENDING_CANCELLATION',
+                recipient: 'merchant',
+                subjectId: context.cancellationId,
+                plan: 'NEGOTIATED_REJECT',
+              }),
+            },
+          ],
+          description: 'P2: the cancel order stays pending; the merchant must reject it by hand.',
+        },
       },
     },
     logisticsFollowUp: {
       description: 'P3: 物流待跟进, the 48H interception window.',
-      entry: [
-        { type: 'enterStatus', params: { status: 'logisticsFollowUp' } },
-        { type: 'startDeadline', params: { timer: 'interceptWindow' } },
-      ],
+      tags: ['merchant', 'system'],
+      entry: { type: 'startDeadline', params: { timer: 'interceptWindow' } },
       exit: { type: 'clearDeadline', params: { timer: 'interceptWindow' } },
       after: {
         interceptWindow: [
@@ -286,10 +274,19 @@ export const cancellationMachine = setup({
     },
     intercepting: {
       description: 'P3b/C2: 通过并拦截, JD logistics is intercepting the parcel.',
+      tags: ['system'],
       entry: [
-        { type: 'enterStatus', params: { status: 'intercepting' } },
         { type: 'startDeadline', params: { timer: 'interceptResultWait' } },
-        'requestInterception',
+        {
+          type: 'announce',
+          params: ({ context, event }) => ({
+            type: 'effect.interceptionRequested',
+            at: timeOf(context, event),
+            orderId: context.orderId,
+            cancellationId: context.cancellationId,
+            idempotencyKey: `${context.orderId}/${context.cancellationId}:intercept`,
+          }),
+        },
       ],
       exit: { type: 'clearDeadline', params: { timer: 'interceptResultWait' } },
       after: {
@@ -313,7 +310,7 @@ export const cancellationMachine = setup({
     },
     interceptFailed: {
       description: 'P3e: interception failed; nothing is refunded automatically.',
-      entry: { type: 'enterStatus', params: { status: 'interceptFailed' } },
+      tags: ['merchant'],
       on: {
         'merchant.refundForced': {
           target: 'refunding',
@@ -328,14 +325,29 @@ export const cancellationMachine = setup({
     },
     refunding: {
       description: 'C4: the payment service is refunding; only its confirmation reaches refunded.',
-      entry: { type: 'enterStatus', params: { status: 'refunding' } },
+      tags: ['system'],
       initial: 'requesting',
       on: {
         'payment.refundSucceeded': { target: 'refunded', actions: 'recordPaymentRef' },
       },
       states: {
         requesting: {
-          entry: 'requestRefund',
+          entry: [
+            'countRefundRequest',
+            {
+              type: 'announce',
+              params: ({ context, event }) => ({
+                type: 'effect.refundRequested',
+                at: timeOf(context, event),
+                orderId: context.orderId,
+                cancellationId: context.cancellationId,
+                idempotencyKey: refundIdempotencyKey(context),
+                attempt: context.refundAttempts,
+                reason: context.reason,
+                trigger: context.refundTrigger ?? { kind: 'merchant', by: senderOf(event), at: timeOf(context, event) },
+              }),
+            },
+          ],
           on: {
             'payment.refundFailed': [
               { guard: 'hasRefundAttemptsLeft', target: 'backingOff', actions: 'recordRefundError' },
@@ -353,7 +365,18 @@ export const cancellationMachine = setup({
     },
     refundFailed: {
       description: 'C4: every retry failed; the merchant or a ruling may start the refund again.',
-      entry: [{ type: 'enterStatus', params: { status: 'refundFailed' } }, 'notifyRefundFailed'],
+      tags: ['merchant'],
+      entry: {
+        type: 'announce',
+        params: ({ context, event }) => ({
+          type: 'effect.notificationRequested',
+          at: timeOf(context, event),
+          orderId: context.orderId,
+          kind: 'REFUND_FAILED',
+          recipient: 'merchant',
+          subjectId: context.cancellationId,
+        }),
+      },
       on: {
         'merchant.refundForced': {
           target: 'refunding',
@@ -369,33 +392,41 @@ export const cancellationMachine = setup({
     refunded: {
       type: 'final',
       description: '退款成功: the payment service confirmed the refund.',
-      entry: { type: 'enterStatus', params: { status: 'refunded' } },
+      output: { status: 'refunded' },
     },
     rejected: {
       type: 'final',
       description: 'C2: the merchant rejected the cancel order.',
-      entry: { type: 'enterStatus', params: { status: 'rejected' } },
+      output: { status: 'rejected' },
     },
     withdrawn: {
       type: 'final',
       description: 'C5: the customer withdrew the cancel order (用户撤销).',
-      entry: { type: 'enterStatus', params: { status: 'withdrawn' } },
+      output: { status: 'withdrawn' },
     },
     closedWithoutRefund: {
       type: 'final',
       description: 'P3d/P3e: closed without a refund.',
-      entry: { type: 'enterStatus', params: { status: 'closedWithoutRefund' } },
+      output: { status: 'closedWithoutRefund' },
     },
   },
-  output: ({ context }) => ({
-    cancellationId: context.cancellationId,
-    orderId: context.orderId,
-    status: context.status as CancellationOutput['status'],
-    reason: context.reason,
-    refunded: context.status === 'refunded',
-    refundTrigger: context.status === 'refunded' ? context.refundTrigger : null,
-    paymentRef: context.paymentRef,
-  }),
+  output: ({ context, event }) => {
+    const { status } = (event as unknown as { output: { status: FinalCancellationStatus } }).output;
+    return {
+      cancellationId: context.cancellationId,
+      orderId: context.orderId,
+      status,
+      reason: context.reason,
+      refunded: status === 'refunded',
+      refundTrigger: status === 'refunded' ? context.refundTrigger : null,
+      paymentRef: context.paymentRef,
+    };
+  },
 });
+
+/** How long until a stored deadline, from the time the machine last moved. */
+function delayUntil(context: CancellationContext, timer: TimerName): number {
+  return (context.deadlines[timer] ?? context.now) - context.now;
+}
 
 export type CancellationMachine = typeof cancellationMachine;

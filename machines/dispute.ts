@@ -1,8 +1,8 @@
-import { assign, emit, enqueueActions, setup } from 'xstate';
-import type { DisputeStatus, Plan, Ruling, Sender } from '../src/schemas/common.js';
+import { assertEvent, assign, emit, setup } from 'xstate';
+import type { Plan, Ruling, Sender } from '../src/schemas/common.js';
 import type { NotificationRequested } from '../src/schemas/effects.js';
 import type { Evidence } from '../src/schemas/evidence.js';
-import type { DisputeEvent, DisputeStatusChanged } from '../src/schemas/events.js';
+import type { DisputeAnnouncement, DisputeEvent } from '../src/schemas/events.js';
 import type { DisputeInput } from '../src/schemas/inputs.js';
 import { resolveTimers, type TimerName, type TimerSettings } from '../src/schemas/timers.js';
 import { timeOf, type Clocked } from './time.js';
@@ -18,7 +18,6 @@ export interface DisputeContext extends Clocked {
   openedBy: Sender;
   openedAt: number;
   timers: TimerSettings;
-  status: DisputeStatus;
   plan: Plan | null;
   evidence: Evidence | null;
   escalatedBecause: EscalationCause | null;
@@ -36,17 +35,21 @@ export interface DisputeOutput {
   ruling: Ruling | null;
 }
 
+/** What a dispute tells whoever hosts it: notifications, and the plan and ruling it took. */
+export type DisputeEmitted = NotificationRequested | DisputeAnnouncement;
+
 export const disputeMachine = setup({
   types: {
     context: {} as DisputeContext,
     events: {} as DisputeEvent,
     input: {} as DisputeInput,
     output: {} as DisputeOutput,
-    emitted: {} as NotificationRequested,
+    emitted: {} as DisputeEmitted,
   },
+  // Each delay is the stored deadline (set by startDeadline on entry) less the time of entry.
   delays: {
-    merchantResponseWindow: ({ context }) => context.timers.merchantResponseWindow,
-    customerConfirmationWindow: ({ context }) => context.timers.customerConfirmationWindow,
+    merchantResponseWindow: ({ context }) => delayUntil(context, 'merchantResponseWindow'),
+    customerConfirmationWindow: ({ context }) => delayUntil(context, 'customerConfirmationWindow'),
   },
   guards: {
     isSettlementPlan: ({ event }) => event.type === 'merchant.planSubmitted' && event.plan !== 'PLATFORM_RULING',
@@ -54,19 +57,8 @@ export const disputeMachine = setup({
       event.type === 'merchant.planSubmitted' && event.plan === 'PLATFORM_RULING' && event.evidence !== undefined,
   },
   actions: {
-    enterStatus: enqueueActions(({ context, event, enqueue, self }, params: { status: DisputeStatus }) => {
-      const at = timeOf(context, event);
-      enqueue.assign({ status: params.status, now: at });
-      if (!self._parent) return;
-      const report: DisputeStatusChanged = {
-        type: 'dispute.statusChanged',
-        at,
-        disputeId: context.disputeId,
-        status: params.status,
-        plan: context.plan,
-      };
-      enqueue.sendParent(report);
-    }),
+    /** What the dispute tells its host leaves through `announce`: emitted here, relayed by the order. */
+    announce: emit((_, announcement: DisputeEmitted) => announcement),
     startDeadline: assign(({ context, event }, params: { timer: TimerName }) => {
       const now = timeOf(context, event);
       return { now, deadlines: { ...context.deadlines, [params.timer]: now + context.timers[params.timer] } };
@@ -75,29 +67,20 @@ export const disputeMachine = setup({
       const { [params.timer]: _cleared, ...deadlines } = context.deadlines;
       return { now: timeOf(context, event), deadlines };
     }),
-    recordPlan: assign(({ event }) =>
-      event.type === 'merchant.planSubmitted' ? { plan: event.plan, evidence: event.evidence ?? null } : {},
-    ),
+    recordPlan: assign(({ event }) => {
+      assertEvent(event, 'merchant.planSubmitted');
+      return { plan: event.plan, evidence: event.evidence ?? null };
+    }),
     recordEscalation: assign((_, params: { because: EscalationCause }) => ({ escalatedBecause: params.because })),
-    recordRuling: assign(({ event }) =>
-      event.type === 'platform.ruled' ? { ruling: event.ruling, resolution: 'RULED' as const, closedBy: event.by } : {},
-    ),
+    recordRuling: assign(({ event }) => {
+      assertEvent(event, 'platform.ruled');
+      return { ruling: event.ruling, resolution: 'RULED' as const, closedBy: event.by };
+    }),
     recordResolution: assign(({ event }, params: { resolution: DisputeResolution }) => ({
       resolution: params.resolution,
       closedBy: 'by' in event ? event.by : { role: 'system' as const, id: 'timer' },
     })),
     recordWithdrawal: assign(({ event }) => ({ closedBy: 'by' in event ? event.by : null })),
-    notify: emit(
-      ({ context, event }, params: { kind: NotificationRequested['kind']; recipient: NotificationRequested['recipient'] }) => ({
-        type: 'effect.notificationRequested' as const,
-        at: timeOf(context, event),
-        orderId: context.orderId,
-        kind: params.kind,
-        recipient: params.recipient,
-        subjectId: context.disputeId,
-        ...(context.plan ? { plan: context.plan } : {}),
-      }),
-    ),
   },
 }).createMachine({
   id: 'dispute',
@@ -112,7 +95,6 @@ export const disputeMachine = setup({
     now: input.at,
     deadlines: {},
     timers: resolveTimers(input.timers),
-    status: 'awaitingMerchantChoice',
     plan: null,
     evidence: null,
     escalatedBecause: null,
@@ -127,10 +109,8 @@ export const disputeMachine = setup({
   states: {
     awaitingMerchantChoice: {
       description: 'D1/D2: the merchant chooses exactly one plan.',
-      entry: [
-        { type: 'enterStatus', params: { status: 'awaitingMerchantChoice' } },
-        { type: 'startDeadline', params: { timer: 'merchantResponseWindow' } },
-      ],
+      tags: ['merchant'],
+      entry: { type: 'startDeadline', params: { timer: 'merchantResponseWindow' } },
       exit: { type: 'clearDeadline', params: { timer: 'merchantResponseWindow' } },
       after: {
         merchantResponseWindow: {
@@ -144,13 +124,17 @@ export const disputeMachine = setup({
           {
             guard: 'isSettlementPlan',
             target: 'awaitingCustomerConfirmation',
-            actions: 'recordPlan',
+            actions: ['recordPlan', { type: 'announce', params: ({ context, event }) => planAccepted(context, event) }],
             description: 'D3: a settlement plan goes to the customer (待客户确认).',
           },
           {
             guard: 'isEvidencePlanWithEvidence',
             target: 'awaitingPlatformRuling',
-            actions: ['recordPlan', { type: 'recordEscalation', params: { because: 'EVIDENCE_PLAN' } }],
+            actions: [
+              'recordPlan',
+              { type: 'recordEscalation', params: { because: 'EVIDENCE_PLAN' } },
+              { type: 'announce', params: ({ context, event }) => planAccepted(context, event) },
+            ],
             description: 'D4: the evidence plan goes to a platform ruling.',
           },
         ],
@@ -158,10 +142,13 @@ export const disputeMachine = setup({
     },
     awaitingCustomerConfirmation: {
       description: 'D5: the customer confirms or objects; silence confirms.',
+      tags: ['customer'],
       entry: [
-        { type: 'enterStatus', params: { status: 'awaitingCustomerConfirmation' } },
         { type: 'startDeadline', params: { timer: 'customerConfirmationWindow' } },
-        { type: 'notify', params: { kind: 'CUSTOMER_CONFIRMATION_REQUESTED', recipient: 'customer' } },
+        {
+          type: 'announce',
+          params: ({ context, event }) => notification(context, event, 'CUSTOMER_CONFIRMATION_REQUESTED', 'customer'),
+        },
       ],
       exit: { type: 'clearDeadline', params: { timer: 'customerConfirmationWindow' } },
       after: {
@@ -185,32 +172,71 @@ export const disputeMachine = setup({
     },
     awaitingPlatformRuling: {
       description: 'D4/D6: customer service rules on liability.',
-      entry: [
-        { type: 'enterStatus', params: { status: 'awaitingPlatformRuling' } },
-        { type: 'notify', params: { kind: 'PLATFORM_RULING_REQUESTED', recipient: 'platform' } },
-      ],
+      tags: ['platform'],
+      entry: {
+        type: 'announce',
+        params: ({ context, event }) => notification(context, event, 'PLATFORM_RULING_REQUESTED', 'platform'),
+      },
       on: {
-        'platform.ruled': { target: 'resolved', actions: 'recordRuling', description: 'D6: a ruling is final.' },
+        'platform.ruled': {
+          target: 'resolved',
+          actions: ['recordRuling', { type: 'announce', params: ({ context, event }) => ruled(context, event) }],
+          description: 'D6: a ruling is final.',
+        },
       },
     },
     resolved: {
       type: 'final',
-      entry: { type: 'enterStatus', params: { status: 'resolved' } },
+      output: { status: 'resolved' },
     },
     withdrawn: {
       type: 'final',
       description: 'D8: the customer withdrew the dispute.',
-      entry: { type: 'enterStatus', params: { status: 'withdrawn' } },
+      output: { status: 'withdrawn' },
     },
   },
-  output: ({ context }) => ({
+  output: ({ context, event }) => ({
     disputeId: context.disputeId,
     orderId: context.orderId,
-    status: context.status === 'withdrawn' ? 'withdrawn' : 'resolved',
+    status: (event as unknown as { output: { status: DisputeOutput['status'] } }).output.status,
     plan: context.plan,
     resolution: context.resolution,
     ruling: context.ruling,
   }),
 });
+
+type Announced<T> = (context: DisputeContext, event: DisputeEvent | { type: string }) => T;
+
+const notification = (
+  context: DisputeContext,
+  event: { type: string },
+  kind: NotificationRequested['kind'],
+  recipient: NotificationRequested['recipient'],
+): NotificationRequested => ({
+  type: 'effect.notificationRequested',
+  at: timeOf(context, event),
+  orderId: context.orderId,
+  kind,
+  recipient,
+  subjectId: context.disputeId,
+  ...(context.plan ? { plan: context.plan } : {}),
+});
+
+const planAccepted: Announced<DisputeEmitted> = (context, event) => {
+  assertEvent(event as DisputeEvent, 'merchant.planSubmitted');
+  const { at, by, plan } = event as Extract<DisputeEvent, { type: 'merchant.planSubmitted' }>;
+  return { type: 'dispute.planAccepted', at, by, disputeId: context.disputeId, plan };
+};
+
+const ruled: Announced<DisputeEmitted> = (context, event) => {
+  assertEvent(event as DisputeEvent, 'platform.ruled');
+  const { at, by, ruling } = event as Extract<DisputeEvent, { type: 'platform.ruled' }>;
+  return { type: 'dispute.ruled', at, by, disputeId: context.disputeId, ruling };
+};
+
+/** How long until a stored deadline, from the time the machine last moved. */
+function delayUntil(context: DisputeContext, timer: TimerName): number {
+  return (context.deadlines[timer] ?? context.now) - context.now;
+}
 
 export type DisputeMachine = typeof disputeMachine;

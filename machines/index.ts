@@ -1,23 +1,42 @@
-export { cancellationMachine } from './cancellation.js';
-export type { CancellationContext, CancellationMachine, CancellationOutput } from './cancellation.js';
+export { cancellationMachine, refundIdempotencyKey } from './cancellation.js';
+export type {
+  CancellationContext,
+  CancellationEffect,
+  CancellationMachine,
+  CancellationOutput,
+  FinalCancellationStatus,
+} from './cancellation.js';
 export { disputeMachine } from './dispute.js';
-export type { DisputeContext, DisputeMachine, DisputeOutput, DisputeResolution, EscalationCause } from './dispute.js';
+export type {
+  DisputeContext,
+  DisputeEmitted,
+  DisputeMachine,
+  DisputeOutput,
+  DisputeResolution,
+  EscalationCause,
+} from './dispute.js';
 export {
-  activeCancellation,
-  hasPendingCustomerCancellation,
-  isConflictingPlan,
+  CANCELLATION_ACTOR_ID,
+  DISPUTE_ACTOR_ID,
+  isAdoptable,
+  ORDER_MACHINE_VERSION,
   orderMachine,
   planCancellationId,
+  planConflict,
+  refundedBy,
+  usedIds,
 } from './order.js';
 export type {
-  CancelOrderEntry,
   CancellationOrigin,
-  DisputeEntry,
-  MerchantFollowUp,
+  ClosedCancelOrder,
+  ClosedDispute,
+  CurrentCancelOrder,
+  OpenDispute,
   OrderContext,
   OrderMachine,
   OrderOutput,
   OrderSnapshot,
+  PlanConflict,
 } from './order.js';
 export { delayNameOf, timeOf } from './time.js';
 export type { Clocked, Deadlines } from './time.js';

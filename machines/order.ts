@@ -1,56 +1,59 @@
-import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import { assertEvent, assign, emit, sendParent, sendTo, setup, stateIn, type SnapshotFrom } from 'xstate';
+import type { CancellationReason, ConflictPolicy, Plan, Sender } from '../src/schemas/common.js';
+import type { WorkflowEffect } from '../src/schemas/effects.js';
 import type {
-  CancellationReason,
-  CancellationStatus,
-  ConflictPolicy,
-  DisputeStatus,
-  Plan,
-  RefundTrigger,
-  Sender,
-} from '../src/schemas/common.js';
-import type { NotificationRequested } from '../src/schemas/effects.js';
-import type {
-  CancellationStatusChanged,
-  DisputeStatusChanged,
+  DisputeRuled,
   OrderEvent,
+  PlanAccepted,
   PlanAdopted,
   RefundOrdered,
+  RejectFollowUpRequested,
 } from '../src/schemas/events.js';
-import { CancellationCommandEvent, DisputeEvent } from '../src/schemas/events.js';
 import type { CancellationInput, OrderFacts, OrderInput } from '../src/schemas/inputs.js';
 import { OrderInput as OrderInputSchema } from '../src/schemas/inputs.js';
 import type { TimerSettings } from '../src/schemas/timers.js';
-import { cancellationMachine } from './cancellation.js';
-import { disputeMachine } from './dispute.js';
+import { cancellationMachine, type CancellationOutput } from './cancellation.js';
+import { disputeMachine, type DisputeOutput } from './dispute.js';
+
+/**
+ * The version of the order system's persisted snapshots. Bump it with every change that alters what a
+ * persisted snapshot means (a renamed state, a new context field) and add a migration (see
+ * docs/versioning.md); stored workflows record the version they were written with.
+ */
+export const ORDER_MACHINE_VERSION = 2;
+
+/** The fixed ids under which the order invokes its children. */
+export const DISPUTE_ACTOR_ID = 'dispute';
+export const CANCELLATION_ACTOR_ID = 'cancellation';
 
 export type CancellationOrigin = 'customer' | 'dispute' | 'platform';
 
-export interface CancelOrderEntry {
+/** What the order created the cancel order in flight with; its state lives in the invoked child. */
+export interface CurrentCancelOrder {
   cancellationId: string;
-  ref: ActorRefFrom<typeof cancellationMachine>;
   origin: CancellationOrigin;
   reason: CancellationReason;
-  status: CancellationStatus | 'created';
+  start: CancellationInput['start'];
+  createdBy: Sender;
   createdAt: number;
-  updatedAt: number;
-  refundTrigger: RefundTrigger | null;
 }
 
-export interface DisputeEntry {
+/** The open dispute, as it was opened; its state lives in the invoked child. */
+export interface OpenDispute {
   disputeId: string;
-  ref: ActorRefFrom<typeof disputeMachine>;
-  status: DisputeStatus;
-  plan: Plan | null;
+  openedBy: Sender;
   openedAt: number;
-  updatedAt: number;
 }
 
-/** P2: something the merchant must do by hand. */
-export interface MerchantFollowUp {
-  kind: 'REJECT_PENDING_CANCELLATION';
-  cancellationId: string;
-  disputeId: string;
-  at: number;
+/** History: a finished cancel order, from the child's output. */
+export interface ClosedCancelOrder extends CancellationOutput {
+  origin: CancellationOrigin;
+  createdAt: number;
+}
+
+/** History: a finished dispute, from the child's output. */
+export interface ClosedDispute extends DisputeOutput {
+  openedAt: number;
 }
 
 export interface OrderContext {
@@ -61,14 +64,12 @@ export interface OrderContext {
   conflictPolicy: ConflictPolicy;
   timers: Partial<TimerSettings>;
   createdAt: number;
+  /** Time of the last event the order took. */
   now: number;
-  disputes: Record<string, DisputeEntry>;
-  openDisputeId: string | null;
-  cancelOrders: Record<string, CancelOrderEntry>;
-  /** At most one cancel order is in flight at a time; with `refundedBy` this is INV1. */
-  activeCancellationId: string | null;
-  refundedBy: string | null;
-  followUps: MerchantFollowUp[];
+  dispute: OpenDispute | null;
+  cancellation: CurrentCancelOrder | null;
+  closedDisputes: ClosedDispute[];
+  closedCancelOrders: ClosedCancelOrder[];
 }
 
 export interface OrderOutput {
@@ -76,66 +77,72 @@ export interface OrderOutput {
   refunded: boolean;
   refundedBy: string | null;
   refundReason: CancellationReason | null;
-  disputes: Array<{ disputeId: string; status: DisputeStatus; plan: Plan | null }>;
+  disputes: Array<{ disputeId: string; status: DisputeOutput['status']; plan: Plan | null }>;
 }
 
-/** Sent by XState when a child reaches its final state. */
-interface ChildDone {
+/** Sent by XState when an invoked child reaches its final state. */
+interface ChildDone<Output> {
   type: `xstate.done.actor.${string}`;
-  actorId: string;
-  output: unknown;
+  output: Output;
 }
 
-type OrderMachineEvent = OrderEvent | CancellationStatusChanged | DisputeStatusChanged | ChildDone;
+/** What the children tell the order: their effects and the dispute's plan and ruling. */
+type ChildAnnouncement = WorkflowEffect | PlanAccepted | DisputeRuled;
+
+type OrderMachineEvent = OrderEvent | ChildAnnouncement | ChildDone<CancellationOutput> | ChildDone<DisputeOutput>;
 
 const REFUND_PLANS: readonly Plan[] = ['DIRECT_REFUND', 'WAIT_48H_INTERCEPT'];
+const isRefundPlan = (plan: Plan) => REFUND_PLANS.includes(plan);
 
-/** The id a dispute plan gives the cancel order it creates. */
-export function planCancellationId(disputeId: string, reason: CancellationReason): string {
-  const suffix: Record<CancellationReason, string> = {
-    CUSTOMER_REQUEST: 'customer',
-    DIRECT_REFUND_DISPUTE_PLAN: 'direct-refund',
-    INTERCEPT_48H_DISPUTE_PLAN: 'intercept-48h',
-    PLATFORM_RULING_REFUND: 'ruling-refund',
-  };
-  return `${disputeId}.${suffix[reason]}`;
-}
-
-/** Ids come from outside: `constructor` or `toString` must not find Object.prototype's members. */
-export const ownEntry = <T>(record: Record<string, T>, id: string): T | undefined =>
-  Object.hasOwn(record, id) ? record[id] : undefined;
-
-// Predicates over the order context, shared by guards and by the boundary checks in src/.
-export const activeCancellation = (context: OrderContext): CancelOrderEntry | undefined =>
-  context.activeCancellationId === null ? undefined : ownEntry(context.cancelOrders, context.activeCancellationId);
-
-export const hasPendingCustomerCancellation = (context: OrderContext): boolean => {
-  const active = activeCancellation(context);
-  return active !== undefined && active.origin === 'customer' && active.status === 'pendingReview';
+const PLAN_SUFFIX: Record<CancellationReason, string> = {
+  CUSTOMER_REQUEST: 'customer',
+  DIRECT_REFUND_DISPUTE_PLAN: 'direct-refund',
+  INTERCEPT_48H_DISPUTE_PLAN: 'intercept-48h',
+  PLATFORM_RULING_REFUND: 'ruling-refund',
 };
 
-const openDispute = (context: OrderContext): DisputeEntry | undefined =>
-  context.openDisputeId === null ? undefined : ownEntry(context.disputes, context.openDisputeId);
+/**
+ * The id of a cancel order the order creates for a dispute: `<disputeId>:<plan>`. Client ids have no
+ * ':' (ClientId), so these never meet a customer's own cancel order ids.
+ */
+export function planCancellationId(disputeId: string, reason: CancellationReason): string {
+  return `${disputeId}:${PLAN_SUFFIX[reason]}`;
+}
 
-/** X1/INV1: a refund plan cannot start its own cancel order while one is in flight or the order is refunded. */
-export const isConflictingPlan = (context: OrderContext, event: OrderMachineEvent): boolean =>
-  event.type === 'merchant.planSubmitted' &&
-  REFUND_PLANS.includes(event.plan) &&
-  (context.activeCancellationId !== null || context.refundedBy !== null);
+/** Every cancel order and dispute id the order has used. */
+export const usedIds = (context: OrderContext): Set<string> =>
+  new Set([
+    ...context.closedCancelOrders.map((order) => order.cancellationId),
+    ...context.closedDisputes.map((dispute) => dispute.disputeId),
+    ...(context.cancellation ? [context.cancellation.cancellationId] : []),
+    ...(context.dispute ? [context.dispute.disputeId] : []),
+  ]);
 
-const disputeAccepts = (context: OrderContext, event: OrderMachineEvent): boolean =>
-  openDispute(context)?.ref.getSnapshot().can(event as never) ?? false;
+/** The cancel order that refunded the order (INV1: at most one). */
+export const refundedBy = (context: OrderContext): ClosedCancelOrder | undefined =>
+  context.closedCancelOrders.find((order) => order.refunded);
 
-const DISPUTE_EVENT_TYPES = new Set<string>(DisputeEvent.options.map((option) => option.shape.type.value));
-const CANCELLATION_COMMAND_TYPES = new Set<string>(
-  CancellationCommandEvent.options.map((option) => option.shape.type.value),
-);
-const isDisputeEvent = (event: OrderMachineEvent): event is DisputeEvent => DISPUTE_EVENT_TYPES.has(event.type);
-const isCancellationCommand = (event: OrderMachineEvent): event is CancellationCommandEvent =>
-  CANCELLATION_COMMAND_TYPES.has(event.type);
+/** Why a plan cannot run now (X1/INV1), or null: the order is refunded, or a cancel order is in flight. */
+export type PlanConflict =
+  | { kind: 'refunded'; cancellationId: string }
+  | { kind: 'inFlight'; cancellationId: string; origin: CancellationOrigin };
 
-const isIdInUse = (context: OrderContext, id: string): boolean =>
-  Object.hasOwn(context.cancelOrders, id) || Object.hasOwn(context.disputes, id);
+export function planConflict(context: OrderContext, plan: Plan): PlanConflict | null {
+  if (!isRefundPlan(plan)) return null;
+  const refund = refundedBy(context);
+  if (refund) return { kind: 'refunded', cancellationId: refund.cancellationId };
+  if (context.cancellation) {
+    return { kind: 'inFlight', cancellationId: context.cancellation.cancellationId, origin: context.cancellation.origin };
+  }
+  return null;
+}
+
+/** X1 adopt: under the `adopt` policy a refund plan runs on the customer's cancel order in flight. */
+export const isAdoptable = (context: OrderContext, plan: Plan): boolean =>
+  context.conflictPolicy === 'adopt' && isRefundPlan(plan) && context.cancellation?.origin === 'customer';
+
+/** Children forward their announcements to the order, which emits effects at the root. */
+const relayToParent = sendParent((_, announcement: ChildAnnouncement) => announcement);
 
 export const orderMachine = setup({
   types: {
@@ -143,220 +150,136 @@ export const orderMachine = setup({
     events: {} as OrderMachineEvent,
     input: {} as OrderInput,
     output: {} as OrderOutput,
-    emitted: {} as NotificationRequested,
+    emitted: {} as WorkflowEffect,
   },
-  actors: { cancellation: cancellationMachine, dispute: disputeMachine },
+  actors: {
+    dispute: disputeMachine.provide({ actions: { announce: relayToParent as never } }),
+    cancellation: cancellationMachine.provide({ actions: { announce: relayToParent as never } }),
+  },
   guards: {
-    canOpenDispute: ({ context, event }) =>
-      event.type === 'dispute.opened' && context.openDisputeId === null && !isIdInUse(context, event.disputeId),
-    canSubmitCancellation: ({ context, event }) =>
-      event.type === 'cancellation.submitted' &&
-      context.activeCancellationId === null &&
-      context.refundedBy === null &&
-      !context.facts.completed &&
-      !isIdInUse(context, event.cancellationId),
-    isConflictingPlanUnderFailPolicy: ({ context, event }) =>
-      context.conflictPolicy === 'fail' && disputeAccepts(context, event) && isConflictingPlan(context, event),
-    canAdoptPendingCancellation: ({ context, event }) =>
-      context.conflictPolicy === 'adopt' &&
-      disputeAccepts(context, event) &&
-      isConflictingPlan(context, event) &&
-      context.refundedBy === null &&
-      hasPendingCustomerCancellation(context),
-    isConflictingPlan: ({ context, event }) => disputeAccepts(context, event) && isConflictingPlan(context, event),
-    disputeAccepts: ({ context, event }) => disputeAccepts(context, event),
-    cancellationAccepts: ({ context, event }) => {
-      if (!('cancellationId' in event)) return false;
-      return ownEntry(context.cancelOrders, event.cancellationId)?.ref.getSnapshot().can(event as never) ?? false;
+    isIdUnused: ({ context, event }) => {
+      assertEvent(event, ['dispute.opened', 'cancellation.submitted']);
+      return !usedIds(context).has(event.type === 'dispute.opened' ? event.disputeId : event.cancellationId);
     },
+    isCustomerCancellationAllowed: ({ context, event }) => {
+      assertEvent(event, 'cancellation.submitted');
+      return !context.facts.completed && !usedIds(context).has(event.cancellationId);
+    },
+    /** X1/INV1: a refund plan needs no cancel order in flight and no refund, unless it adopts. */
+    isPlanExecutable: ({ context, event }) => {
+      assertEvent(event, 'merchant.planSubmitted');
+      return planConflict(context, event.plan) === null || isAdoptable(context, event.plan);
+    },
+    isAdoptablePlan: ({ context, event }) => {
+      assertEvent(event, 'dispute.planAccepted');
+      return isAdoptable(context, event.plan);
+    },
+    isPlan: ({ event }, params: { plan: Plan }) => {
+      assertEvent(event, 'dispute.planAccepted');
+      return event.plan === params.plan;
+    },
+    isForCurrentCancellation: ({ context, event }) =>
+      'cancellationId' in event && event.cancellationId === context.cancellation?.cancellationId,
+    isMerchantLiable: ({ event }) => {
+      assertEvent(event, 'dispute.ruled');
+      return event.ruling === 'MERCHANT_LIABLE';
+    },
+    isRefundedOutput: ({ event }) => (event as ChildDone<CancellationOutput>).output.refunded,
     isNotShipped: ({ context }) => !context.facts.shipped,
     isNotCompleted: ({ context }) => !context.facts.completed,
-    isFinished: ({ context }) =>
-      context.refundedBy !== null && context.activeCancellationId === null && context.openDisputeId === null,
   },
   actions: {
-    stampTime: assign(({ event }) => ('at' in event ? { now: event.at } : {})),
-    openDispute: assign(({ context, event, spawn }) => {
-      if (event.type !== 'dispute.opened') return {};
-      const ref = spawn('dispute', {
-        id: event.disputeId,
-        input: {
-          disputeId: event.disputeId,
-          orderId: context.orderId,
-          merchantId: context.merchantId,
-          customerId: context.customerId,
-          openedBy: event.by,
-          at: event.at,
-          timers: context.timers,
-        },
-      });
-      const entry: DisputeEntry = {
-        disputeId: event.disputeId,
-        ref,
-        status: 'awaitingMerchantChoice',
-        plan: null,
-        openedAt: event.at,
-        updatedAt: event.at,
-      };
-      return { disputes: { ...context.disputes, [event.disputeId]: entry }, openDisputeId: event.disputeId };
+    stampTime: assign(({ context, event }) => ('at' in event ? { now: Math.max(context.now, event.at) } : {})),
+    emitEffect: emit(({ event }) => event as WorkflowEffect),
+    recordDispute: assign(({ event }) => {
+      assertEvent(event, 'dispute.opened');
+      return { dispute: { disputeId: event.disputeId, openedBy: event.by, openedAt: event.at } };
     }),
+    closeDispute: assign(({ context, event }) => ({
+      dispute: null,
+      closedDisputes: [
+        ...context.closedDisputes,
+        { ...(event as ChildDone<DisputeOutput>).output, openedAt: context.dispute?.openedAt ?? context.now },
+      ],
+    })),
+    forwardToDispute: sendTo(DISPUTE_ACTOR_ID, ({ event }) => event),
+    forwardToCancellation: sendTo(CANCELLATION_ACTOR_ID, ({ event }) => event),
     /** C1: a customer's cancel order. */
-    submitCancellation: assign(({ context, event, spawn }) => {
-      if (event.type !== 'cancellation.submitted') return {};
-      return createCancelOrder(context, (id, input) => spawn('cancellation', { id, input }), {
-        cancellationId: event.cancellationId,
-        origin: 'customer',
-        reason: 'CUSTOMER_REQUEST',
-        start: { state: 'pendingReview' },
-        by: event.by,
-        at: event.at,
-      });
+    startCustomerCancelOrder: assign(({ event }) => {
+      assertEvent(event, 'cancellation.submitted');
+      return {
+        cancellation: {
+          cancellationId: event.cancellationId,
+          origin: 'customer',
+          reason: 'CUSTOMER_REQUEST',
+          start: { state: 'pendingReview' },
+          createdBy: event.by,
+          createdAt: event.at,
+        } satisfies CurrentCancelOrder,
+      };
     }),
-    forwardToDispute: enqueueActions(({ context, event, enqueue }) => {
-      const dispute = openDispute(context);
-      if (dispute && isDisputeEvent(event)) enqueue.sendTo(dispute.ref, event);
+    /** P1, P3: the cancel order a plan creates. */
+    startPlanCancelOrder: assign(({ event }, params: { reason: CancellationReason }) => {
+      assertEvent(event, 'dispute.planAccepted');
+      const start: CancellationInput['start'] =
+        params.reason === 'DIRECT_REFUND_DISPUTE_PLAN'
+          ? { state: 'refunding', trigger: { kind: 'disputePlan', by: event.by, at: event.at } }
+          : { state: 'logisticsFollowUp' };
+      return {
+        cancellation: {
+          cancellationId: planCancellationId(event.disputeId, params.reason),
+          origin: 'dispute',
+          reason: params.reason,
+          start,
+          createdBy: event.by,
+          createdAt: event.at,
+        } satisfies CurrentCancelOrder,
+      };
     }),
-    forwardToCancellation: enqueueActions(({ context, event, enqueue }) => {
-      if (!isCancellationCommand(event)) return;
-      const entry = ownEntry(context.cancelOrders, event.cancellationId);
-      if (entry) enqueue.sendTo(entry.ref, event);
-    }),
-    /** P1, P2, P3: what an accepted plan does to cancel orders. */
-    executePlan: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'merchant.planSubmitted' || context.openDisputeId === null) return;
-      const disputeId = context.openDisputeId;
-      if (event.plan === 'DIRECT_REFUND' || event.plan === 'WAIT_48H_INTERCEPT') {
-        const reason = event.plan === 'DIRECT_REFUND' ? 'DIRECT_REFUND_DISPUTE_PLAN' : 'INTERCEPT_48H_DISPUTE_PLAN';
-        enqueue.assign(({ context: current, spawn }) =>
-          createCancelOrder(current, (id, input) => spawn('cancellation', { id, input }), {
-            cancellationId: planCancellationId(disputeId, reason),
-            origin: 'dispute',
-            reason,
-            start:
-              event.plan === 'DIRECT_REFUND'
-                ? { state: 'refunding', trigger: { kind: 'disputePlan', by: event.by, at: event.at } }
-                : { state: 'logisticsFollowUp' },
-            by: event.by,
-            at: event.at,
-          }),
-        );
-      }
-      if (event.plan === 'NEGOTIATED_REJECT' && hasPendingCustomerCancellation(context)) {
-        const cancellationId = context.activeCancellationId!;
-        enqueue.assign({
-          followUps: [
-            ...context.followUps,
-            { kind: 'REJECT_PENDING_CANCELLATION', cancellationId, disputeId, at: event.at },
-          ],
-        });
-        enqueue.emit({
-          type: 'effect.notificationRequested',
-          at: event.at,
-          orderId: context.orderId,
-          kind: 'REJECT_PENDING_CANCELLATION',
-          recipient: 'merchant',
-          subjectId: cancellationId,
-          plan: event.plan,
-        });
-      }
-    }),
-    /** X1 adopt: the plan runs on the customer's pending cancel order. */
-    adoptPendingCancellation: enqueueActions(({ context, event, enqueue }) => {
-      const active = activeCancellation(context);
-      if (!active || event.type !== 'merchant.planSubmitted') return;
-      if (event.plan !== 'DIRECT_REFUND' && event.plan !== 'WAIT_48H_INTERCEPT') return;
-      const adopted: PlanAdopted = { type: 'order.planAdopted', at: event.at, by: event.by, plan: event.plan };
-      enqueue.sendTo(active.ref, adopted);
-    }),
-    /** X1 fail (the notice's documented behaviour): the plan fails and the dispute keeps waiting. */
-    reportPlanConflict: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'merchant.planSubmitted') return;
-      enqueue.emit({
-        type: 'effect.notificationRequested',
-        at: event.at,
-        orderId: context.orderId,
-        kind: 'PLAN_EXECUTION_FAILED',
-        recipient: 'merchant',
-        subjectId: context.activeCancellationId ?? context.refundedBy ?? context.orderId,
-        plan: event.plan,
-      });
-    }),
-    /** D6: a ruling against the merchant refunds the order through a cancel order, unless it is refunded. */
-    executeRuling: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'platform.ruled' || event.ruling !== 'MERCHANT_LIABLE' || context.refundedBy !== null) return;
-      const active = activeCancellation(context);
-      const order: RefundOrdered = { type: 'order.refundOrdered', at: event.at, by: event.by };
-      if (active) {
-        if (active.ref.getSnapshot().can(order)) enqueue.sendTo(active.ref, order);
-        return;
-      }
-      const disputeId = context.openDisputeId ?? context.orderId;
-      enqueue.assign(({ context: current, spawn }) =>
-        createCancelOrder(current, (id, input) => spawn('cancellation', { id, input }), {
-          cancellationId: planCancellationId(disputeId, 'PLATFORM_RULING_REFUND'),
+    /** D6: the cancel order a ruling against the merchant creates. */
+    startRulingCancelOrder: assign(({ event }) => {
+      assertEvent(event, 'dispute.ruled');
+      return {
+        cancellation: {
+          cancellationId: planCancellationId(event.disputeId, 'PLATFORM_RULING_REFUND'),
           origin: 'platform',
           reason: 'PLATFORM_RULING_REFUND',
           start: { state: 'refunding', trigger: { kind: 'platformRuling', by: event.by, at: event.at } },
-          by: event.by,
-          at: event.at,
-        }),
-      );
+          createdBy: event.by,
+          createdAt: event.at,
+        } satisfies CurrentCancelOrder,
+      };
+    }),
+    closeCancelOrder: assign(({ context, event }) => {
+      const output = (event as ChildDone<CancellationOutput>).output;
+      const current = context.cancellation;
+      return {
+        cancellation: null,
+        closedCancelOrders: [
+          ...context.closedCancelOrders,
+          { ...output, origin: current?.origin ?? 'customer', createdAt: current?.createdAt ?? context.now },
+        ],
+      };
+    }),
+    adoptPlan: sendTo(CANCELLATION_ACTOR_ID, ({ event }): PlanAdopted => {
+      assertEvent(event, 'dispute.planAccepted');
+      return { type: 'order.planAdopted', at: event.at, by: event.by, plan: event.plan as PlanAdopted['plan'] };
+    }),
+    requestRejectFollowUp: sendTo(CANCELLATION_ACTOR_ID, ({ event }): RejectFollowUpRequested => {
+      assertEvent(event, 'dispute.planAccepted');
+      return { type: 'order.rejectFollowUpRequested', at: event.at, by: event.by, disputeId: event.disputeId };
+    }),
+    orderRefund: sendTo(CANCELLATION_ACTOR_ID, ({ event }): RefundOrdered => {
+      assertEvent(event, 'dispute.ruled');
+      return { type: 'order.refundOrdered', at: event.at, by: event.by };
     }),
     recordShipped: assign(({ context }) => ({ facts: { ...context.facts, shipped: true } })),
     recordCompleted: assign(({ context }) => ({ facts: { ...context.facts, completed: true } })),
-    forwardFactToActive: enqueueActions(({ context, event, enqueue }) => {
-      const active = activeCancellation(context);
-      if (active && (event.type === 'order.shipped' || event.type === 'order.completed')) enqueue.sendTo(active.ref, event);
-    }),
-    mirrorCancellation: assign(({ context, event }) => {
-      if (event.type !== 'cancellation.statusChanged') return {};
-      const entry = ownEntry(context.cancelOrders, event.cancellationId);
-      if (!entry) return {};
-      return {
-        now: Math.max(context.now, event.at),
-        cancelOrders: {
-          ...context.cancelOrders,
-          [event.cancellationId]: {
-            ...entry,
-            status: event.status,
-            reason: event.reason,
-            refundTrigger: event.refundTrigger,
-            updatedAt: event.at,
-          },
-        },
-        refundedBy: event.status === 'refunded' ? event.cancellationId : context.refundedBy,
-        followUps: context.followUps.filter(
-          (followUp) => followUp.cancellationId !== event.cancellationId || event.status === 'pendingReview',
-        ),
-      };
-    }),
-    mirrorDispute: assign(({ context, event }) => {
-      if (event.type !== 'dispute.statusChanged') return {};
-      const entry = ownEntry(context.disputes, event.disputeId);
-      if (!entry) return {};
-      return {
-        now: Math.max(context.now, event.at),
-        disputes: {
-          ...context.disputes,
-          [event.disputeId]: { ...entry, status: event.status, plan: event.plan, updatedAt: event.at },
-        },
-      };
-    }),
-    /**
-     * A child is released on its done event, not on its final status report, so the order closes only
-     * after every child has finished talking to it.
-     */
-    releaseFinishedChild: assign(({ context, event }) => {
-      if (!('actorId' in event)) return {};
-      return {
-        activeCancellationId: context.activeCancellationId === event.actorId ? null : context.activeCancellationId,
-        openDisputeId: context.openDisputeId === event.actorId ? null : context.openDisputeId,
-      };
-    }),
   },
 }).createMachine({
   id: 'order',
-  description: 'One order: its dispute and its cancel orders, and the rules across them (P1, P2, X1, INV1).',
+  description:
+    'One order: its dispute and its cancel order in flight, each an invoked child, and the rules across them (P1, P2, X1, D6, INV1).',
   context: ({ input }) => {
     const resolved = OrderInputSchema.parse(input);
     return {
@@ -368,134 +291,178 @@ export const orderMachine = setup({
       timers: resolved.timers,
       createdAt: resolved.at,
       now: resolved.at,
-      disputes: {},
-      openDisputeId: null,
-      cancelOrders: {},
-      activeCancellationId: null,
-      refundedBy: null,
-      followUps: [],
+      dispute: null,
+      cancellation: null,
+      closedDisputes: [],
+      closedCancelOrders: [],
     };
   },
-  initial: 'open',
-  states: {
-    open: {
-      description: 'Disputes and cancel orders may still change the order.',
-      always: {
-        guard: 'isFinished',
-        target: 'closed',
-        description: 'INV1: refunded and nothing in flight: nothing can change the order any more.',
-      },
-      on: {
-        'dispute.opened': { guard: 'canOpenDispute', actions: ['stampTime', 'openDispute'], description: 'D1' },
-        'cancellation.submitted': {
-          guard: 'canSubmitCancellation',
-          actions: ['stampTime', 'submitCancellation'],
-          description: 'C1: at most one cancel order in flight.',
-        },
-        'merchant.planSubmitted': [
-          {
-            guard: 'isConflictingPlanUnderFailPolicy',
-            actions: ['stampTime', 'reportPlanConflict'],
-            description: 'X1 fail: the refund plan fails; the dispute stays in awaitingMerchantChoice.',
-          },
-          {
-            guard: 'canAdoptPendingCancellation',
-            actions: ['stampTime', 'forwardToDispute', 'adoptPendingCancellation'],
-            description: "X1 adopt: the plan runs on the customer's pending cancel order.",
-          },
-          {
-            guard: 'isConflictingPlan',
-            actions: ['stampTime', 'reportPlanConflict'],
-            description: 'INV1: no second refund, whatever the policy.',
-          },
-          {
-            guard: 'disputeAccepts',
-            actions: ['stampTime', 'forwardToDispute', 'executePlan'],
-            description: 'D2: the plan is accepted and executed (P1, P2, P3).',
-          },
-        ],
-        'customer.settlementConfirmed': { guard: 'disputeAccepts', actions: ['stampTime', 'forwardToDispute'] },
-        'customer.settlementObjected': { guard: 'disputeAccepts', actions: ['stampTime', 'forwardToDispute'] },
-        'customer.disputeWithdrawn': { guard: 'disputeAccepts', actions: ['stampTime', 'forwardToDispute'] },
-        'platform.ruled': {
-          guard: 'disputeAccepts',
-          actions: ['stampTime', 'forwardToDispute', 'executeRuling'],
-          description: 'D6',
-        },
-        'merchant.cancellationApproved': { guard: 'cancellationAccepts', actions: ['stampTime', 'forwardToCancellation'] },
-        'merchant.cancellationRejected': { guard: 'cancellationAccepts', actions: ['stampTime', 'forwardToCancellation'] },
-        'merchant.refundForced': { guard: 'cancellationAccepts', actions: ['stampTime', 'forwardToCancellation'] },
-        'merchant.closedWithoutRefund': { guard: 'cancellationAccepts', actions: ['stampTime', 'forwardToCancellation'] },
-        'customer.cancellationWithdrawn': { guard: 'cancellationAccepts', actions: ['stampTime', 'forwardToCancellation'] },
-        'logistics.interceptSucceeded': { guard: 'cancellationAccepts', actions: ['stampTime', 'forwardToCancellation'] },
-        'logistics.interceptFailed': { guard: 'cancellationAccepts', actions: ['stampTime', 'forwardToCancellation'] },
-        'payment.refundSucceeded': { guard: 'cancellationAccepts', actions: ['stampTime', 'forwardToCancellation'] },
-        'payment.refundFailed': { guard: 'cancellationAccepts', actions: ['stampTime', 'forwardToCancellation'] },
-        'order.shipped': { guard: 'isNotShipped', actions: ['stampTime', 'recordShipped', 'forwardFactToActive'] },
-        'order.completed': {
-          guard: 'isNotCompleted',
-          actions: ['stampTime', 'recordCompleted', 'forwardFactToActive'],
-          description: 'P3d: the order system reports the order completed.',
-        },
-        'cancellation.statusChanged': { actions: 'mirrorCancellation' },
-        'dispute.statusChanged': { actions: 'mirrorDispute' },
-        'xstate.done.actor.*': { actions: 'releaseFinishedChild' },
-      },
-    },
-    closed: {
-      type: 'final',
-      description: 'The order is refunded and nothing is in flight.',
+  type: 'parallel',
+  on: {
+    'effect.*': { actions: 'emitEffect', description: 'Effects of the children leave at the root.' },
+    'order.shipped': { guard: 'isNotShipped', actions: ['stampTime', 'recordShipped'] },
+    'order.completed': {
+      guard: 'isNotCompleted',
+      actions: ['stampTime', 'recordCompleted'],
+      description: 'P3d: the order system reports the order completed.',
     },
   },
-  output: ({ context }) => ({
-    orderId: context.orderId,
-    refunded: context.refundedBy !== null,
-    refundedBy: context.refundedBy,
-    refundReason: context.refundedBy === null ? null : (ownEntry(context.cancelOrders, context.refundedBy)?.reason ?? null),
-    disputes: Object.values(context.disputes).map(({ disputeId, status, plan }) => ({ disputeId, status, plan })),
-  }),
+  states: {
+    dispute: {
+      description: 'D1: at most one open dispute at a time.',
+      initial: 'none',
+      states: {
+        none: {
+          always: {
+            guard: stateIn('#order.cancellation.refunded'),
+            target: 'closed',
+            description: 'INV1: the order is refunded and no dispute is open: no dispute can change it any more.',
+          },
+          on: {
+            'dispute.opened': {
+              guard: 'isIdUnused',
+              target: 'open',
+              actions: ['stampTime', 'recordDispute'],
+              description: 'D1: a dispute opens and waits for the merchant.',
+            },
+          },
+        },
+        open: {
+          invoke: {
+            id: DISPUTE_ACTOR_ID,
+            src: 'dispute',
+            input: ({ context }) => ({
+              disputeId: context.dispute!.disputeId,
+              orderId: context.orderId,
+              merchantId: context.merchantId,
+              customerId: context.customerId,
+              openedBy: context.dispute!.openedBy,
+              at: context.dispute!.openedAt,
+              timers: context.timers,
+            }),
+            onDone: { target: 'none', actions: 'closeDispute' },
+          },
+          on: {
+            'merchant.planSubmitted': {
+              guard: 'isPlanExecutable',
+              actions: ['stampTime', 'forwardToDispute'],
+              description:
+                'D2/X1: a refund plan goes ahead only with no cancel order in flight and no refund (INV1); under adopt, onto the customer cancel order.',
+            },
+            'customer.settlementConfirmed': { actions: ['stampTime', 'forwardToDispute'] },
+            'customer.settlementObjected': { actions: ['stampTime', 'forwardToDispute'] },
+            'customer.disputeWithdrawn': { actions: ['stampTime', 'forwardToDispute'] },
+            'platform.ruled': { actions: ['stampTime', 'forwardToDispute'] },
+          },
+        },
+        closed: { type: 'final', description: 'The order is refunded and its disputes are closed.' },
+      },
+    },
+    cancellation: {
+      description: 'C1/INV1: at most one cancel order in flight; a refund ends the region.',
+      initial: 'idle',
+      states: {
+        idle: {
+          on: {
+            'cancellation.submitted': {
+              guard: 'isCustomerCancellationAllowed',
+              target: 'inFlight',
+              actions: ['stampTime', 'startCustomerCancelOrder'],
+              description: 'C1: a customer cancel order, unless the order completed.',
+            },
+            'dispute.planAccepted': [
+              {
+                guard: { type: 'isPlan', params: { plan: 'DIRECT_REFUND' } },
+                target: 'inFlight',
+                actions: { type: 'startPlanCancelOrder', params: { reason: 'DIRECT_REFUND_DISPUTE_PLAN' } },
+                description: 'P1: the direct-refund plan refunds at once through its own cancel order.',
+              },
+              {
+                guard: { type: 'isPlan', params: { plan: 'WAIT_48H_INTERCEPT' } },
+                target: 'inFlight',
+                actions: { type: 'startPlanCancelOrder', params: { reason: 'INTERCEPT_48H_DISPUTE_PLAN' } },
+                description: 'P3: the 48H plan starts a cancel order in 物流待跟进.',
+              },
+            ],
+            'dispute.ruled': {
+              guard: 'isMerchantLiable',
+              target: 'inFlight',
+              actions: 'startRulingCancelOrder',
+              description: 'D6: a ruling against the merchant refunds through a 平台判责退款 cancel order.',
+            },
+          },
+        },
+        inFlight: {
+          invoke: {
+            id: CANCELLATION_ACTOR_ID,
+            src: 'cancellation',
+            input: ({ context }) => ({
+              cancellationId: context.cancellation!.cancellationId,
+              orderId: context.orderId,
+              merchantId: context.merchantId,
+              customerId: context.customerId,
+              reason: context.cancellation!.reason,
+              facts: context.facts,
+              start: context.cancellation!.start,
+              createdBy: context.cancellation!.createdBy,
+              at: context.cancellation!.createdAt,
+              timers: context.timers,
+            }),
+            onDone: [
+              { guard: 'isRefundedOutput', target: 'refunded', actions: 'closeCancelOrder', description: 'INV1' },
+              { target: 'idle', actions: 'closeCancelOrder' },
+            ],
+          },
+          on: {
+            'dispute.planAccepted': [
+              {
+                guard: 'isAdoptablePlan',
+                actions: 'adoptPlan',
+                description: "X1 adopt: the plan runs on the customer's pending cancel order.",
+              },
+              {
+                guard: { type: 'isPlan', params: { plan: 'NEGOTIATED_REJECT' } },
+                actions: 'requestRejectFollowUp',
+                description: 'P2: the pending cancel order is not rejected automatically; the merchant is told to.',
+              },
+            ],
+            'dispute.ruled': {
+              guard: 'isMerchantLiable',
+              actions: 'orderRefund',
+              description: 'D6: the ruling refunds through the cancel order in flight.',
+            },
+            'merchant.cancellationApproved': forwardIfCurrent(),
+            'merchant.cancellationRejected': forwardIfCurrent(),
+            'merchant.refundForced': forwardIfCurrent(),
+            'merchant.closedWithoutRefund': forwardIfCurrent(),
+            'customer.cancellationWithdrawn': forwardIfCurrent(),
+            'logistics.interceptSucceeded': forwardIfCurrent(),
+            'logistics.interceptFailed': forwardIfCurrent(),
+            'payment.refundSucceeded': forwardIfCurrent(),
+            'payment.refundFailed': forwardIfCurrent(),
+            'order.shipped': { guard: 'isNotShipped', actions: 'forwardToCancellation' },
+            'order.completed': { guard: 'isNotCompleted', actions: 'forwardToCancellation' },
+          },
+        },
+        refunded: { type: 'final', description: 'INV1: the order is refunded; no second refund.' },
+      },
+    },
+  },
+  output: ({ context }) => {
+    const refund = refundedBy(context);
+    return {
+      orderId: context.orderId,
+      refunded: refund !== undefined,
+      refundedBy: refund?.cancellationId ?? null,
+      refundReason: refund?.reason ?? null,
+      disputes: context.closedDisputes.map(({ disputeId, status, plan }) => ({ disputeId, status, plan })),
+    };
+  },
 });
 
-type SpawnCancellation = (id: string, input: CancellationInput) => CancelOrderEntry['ref'];
-
-interface NewCancelOrder {
-  cancellationId: string;
-  origin: CancellationOrigin;
-  reason: CancellationReason;
-  start: CancellationInput['start'];
-  by: Sender;
-  at: number;
-}
-
-function createCancelOrder(context: OrderContext, spawn: SpawnCancellation, order: NewCancelOrder): Partial<OrderContext> {
-  const input: CancellationInput = {
-    cancellationId: order.cancellationId,
-    orderId: context.orderId,
-    merchantId: context.merchantId,
-    customerId: context.customerId,
-    reason: order.reason,
-    facts: context.facts,
-    start: order.start,
-    createdBy: order.by,
-    at: order.at,
-    timers: context.timers,
-  };
-  const ref = spawn(order.cancellationId, input);
-  const entry: CancelOrderEntry = {
-    cancellationId: order.cancellationId,
-    ref,
-    origin: order.origin,
-    reason: order.reason,
-    status: 'created',
-    createdAt: order.at,
-    updatedAt: order.at,
-    refundTrigger: order.start.state === 'refunding' ? order.start.trigger : null,
-  };
-  return {
-    cancelOrders: { ...context.cancelOrders, [order.cancellationId]: entry },
-    activeCancellationId: order.cancellationId,
-  };
+function forwardIfCurrent() {
+  return { guard: 'isForCurrentCancellation', actions: ['stampTime', 'forwardToCancellation'] } as const;
 }
 
 export type OrderMachine = typeof orderMachine;
-export type OrderSnapshot = ReturnType<OrderMachine['getInitialSnapshot']>;
+export type OrderSnapshot = SnapshotFrom<OrderMachine>;

@@ -61,9 +61,9 @@ export function startLiveScenario(options: LiveScenarioOptions): { stop(): void 
     const disputeId = `dispute-${n}`;
     let last = '';
     const report = (workflow: OrderWorkflow) => {
-      const { context, value } = workflow.getSnapshot();
-      const parts = [`${orderId} (${deliveredBy}) ${String(value)}`];
-      for (const dispute of Object.values(context.disputes)) {
+      const { value } = workflow.getSnapshot();
+      const parts = [`${orderId} (${deliveredBy}) ${JSON.stringify(value)}`];
+      for (const dispute of workflow.disputes()) {
         parts.push(`${dispute.disputeId} ${dispute.status} ${disputeStatusLabel(dispute.status)}`);
       }
       for (const order of workflow.cancelOrders()) {

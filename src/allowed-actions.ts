@@ -26,9 +26,7 @@ export function allowedActions(snapshot: OrderSnapshot, role: Role, senderId?: s
     id: senderId ?? (role === 'merchant' ? context.merchantId : role === 'customer' ? context.customerId : role),
   };
   const at = context.now;
-  const openCancellations = Object.values(context.cancelOrders)
-    .filter((entry) => entry.ref.getSnapshot().status === 'active')
-    .map((entry) => entry.cancellationId);
+  const openCancellations = context.cancellation ? [context.cancellation.cancellationId] : [];
   const allowed: AllowedAction[] = [];
   for (const type of Object.keys(EVENT_ROLES) as OrderEventType[]) {
     if (!EVENT_ROLES[type].includes(role)) continue;

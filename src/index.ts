@@ -74,23 +74,31 @@ export {
 
 // Machines
 export {
+  CANCELLATION_ACTOR_ID,
   cancellationMachine,
+  DISPUTE_ACTOR_ID,
   disputeMachine,
-  hasPendingCustomerCancellation,
-  isConflictingPlan,
+  isAdoptable,
+  ORDER_MACHINE_VERSION,
   orderMachine,
   planCancellationId,
+  planConflict,
+  refundIdempotencyKey,
 } from '../machines/index.js';
 export type {
-  CancelOrderEntry,
   CancellationContext,
+  CancellationOrigin,
   CancellationOutput,
+  ClosedCancelOrder,
+  ClosedDispute,
+  CurrentCancelOrder,
   DisputeContext,
   DisputeOutput,
-  MerchantFollowUp,
+  OpenDispute,
   OrderContext,
   OrderOutput,
   OrderSnapshot,
+  PlanConflict,
 } from '../machines/index.js';
 
 // Boundary, policy and in-memory hosting
@@ -103,10 +111,14 @@ export {
   DuplicateCommandError,
   FinalStateError,
   InvalidPayloadError,
+  InvalidTimeError,
   isWorkflowError,
+  MissingPeerDependencyError,
   NotAllowedInStateError,
+  UnknownMachineVersionError,
   VersionConflictError,
   WorkflowError,
+  WorkflowExistsError,
   WorkflowNotFoundError,
   WrongRoleError,
 } from './errors.js';
@@ -123,12 +135,21 @@ export {
   RULING_LABELS,
 } from './labels.js';
 export type { Label, Locale } from './labels.js';
-export { cancelOrderViews, matchesCancelOrderFilter, queryCancelOrders } from './queries.js';
-export type { CancelOrderFilter, CancelOrderView } from './queries.js';
+export {
+  cancelOrderViews,
+  disputeViews,
+  matchesCancelOrderFilter,
+  merchantFollowUps,
+  queryCancelOrders,
+  statusOf,
+} from './queries.js';
+export type { CancelOrderFilter, CancelOrderView, DisputeView, MerchantFollowUp } from './queries.js';
 export { EVENT_ROLES, roleViolation, rolesAllowedFor } from './roles.js';
 export type { OrderParties } from './roles.js';
 export { createOrderWorkflow, OrderWorkflow } from './workflow.js';
-export type { AuditEntry, OrderWorkflowOptions } from './workflow.js';
+export type { AuditEntry, OrderWorkflowOptions, WorkflowClock } from './workflow.js';
+export { upgradeSnapshot } from './engine/definition.js';
+export type { SnapshotMigration, WorkflowDefinition } from './engine/definition.js';
 
 // Stately inspector (the @statelyai/inspect package is loaded only by the functions that start one)
 export {

@@ -1,153 +1,249 @@
-import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
-import { orderMachine, type OrderSnapshot } from '../machines/order.js';
-import { delayNameOf, TIMER_SENDER } from '../machines/time.js';
+import type { InspectionEvent } from 'xstate';
+import type { OrderSnapshot } from '../machines/order.js';
 import { allowedActions, type AllowedAction } from './allowed-actions.js';
+import { parseEvent, parseOrderInput, type BoundaryOptions } from './commands.js';
+import { LiveSystem } from './engine/step.js';
+import { InvalidTimeError } from './errors.js';
 import {
-  checkEvent,
-  describeValue,
-  notAllowedError,
-  parseEvent,
-  parseOrderInput,
-  precheckEvent,
-  REFUSAL_KEEPS_SNAPSHOT,
-  type BoundaryOptions,
-} from './commands.js';
-import { cancelOrderViews, type CancelOrderView } from './queries.js';
-import type { Role, Sender } from './schemas/common.js';
+  cancelOrderViews,
+  disputeViews,
+  merchantFollowUps,
+  type CancelOrderView,
+  type DisputeView,
+  type MerchantFollowUp,
+} from './queries.js';
+import type { Role } from './schemas/common.js';
 import type { WorkflowEffect } from './schemas/effects.js';
 import type { OrderEvent } from './schemas/events.js';
 import type { OrderInput } from './schemas/inputs.js';
+import type { AuditRow, DeadlineRow } from './runtime/store.js';
+import { checkTime, Draft, ORDER_WORKFLOW, restoreWorkflow, stampEvent, type DraftBase } from './runtime/unit-of-work.js';
 
-/** D9: one accepted event: who, when, what, and the state it led to. */
-export interface AuditEntry {
-  seq: number;
-  at: number;
-  by: Sender;
-  eventType: string;
-  /** Child actor the event went to ([] for the order itself). */
-  actorPath: string[];
-  event: Record<string, unknown>;
-  resultingState: Record<string, unknown>;
-}
+/** D9: one accepted event: who, when, what, and the state it led to (the durable runtime's audit row). */
+export type AuditEntry = AuditRow;
 
-export interface Clock {
-  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
-  clearTimeout(id: unknown): void;
+/**
+ * The host's clock. `now` stamps commands and decides what is due; with `setTimeout`/`clearTimeout`
+ * (a real clock, or XState's `SimulatedClock`) the workflow also fires its deadlines on its own.
+ */
+export interface WorkflowClock {
+  now(): number;
+  setTimeout?(fn: () => void, timeout: number): unknown;
+  clearTimeout?(id: unknown): void;
 }
 
 export interface OrderWorkflowOptions extends BoundaryOptions {
-  /** XState clock for delayed transitions: `new SimulatedClock()` in tests and demos. */
-  clock?: Clock;
+  /** Default: the system clock with real timers. Tests and demos pass `new SimulatedClock()`. */
+  clock?: WorkflowClock;
+  /** How far in the future a caller-supplied `at` may be (default 60 s), as in the durable runtime. */
+  allowedSkewMs?: number;
   /** Extra inspection, e.g. a Stately inspector's `inspect`. */
   inspect?: (event: InspectionEvent) => void;
-  /** Called for every effect a machine requests (refunds, interceptions, notifications). */
+  /**
+   * Called for every effect the machines request (refunds, interceptions, notifications), after the
+   * command that requested it is complete. A `send` made from here runs after that command, in order.
+   */
   onEffect?: (effect: WorkflowEffect) => void;
 }
 
+const SYSTEM_CLOCK: WorkflowClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, timeout) => {
+    const timer = setTimeout(fn, timeout);
+    timer.unref();
+    return timer;
+  },
+  clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
+};
+
+/** Real timers fire at once above this (2^31 - 1 ms): a longer wait is taken in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /**
- * An order workflow hosted in memory: a live actor whose every incoming event is parsed, role-checked
- * and state-checked first (INV4), with an audit trail (D9) and the effects the machines request.
- * Timers run on the given clock; for workflows that must outlive the process, use the durable runtime.
+ * An order workflow hosted in memory: the durable runtime's unit of work (same stamping, same time
+ * rules, same catch-up, same checks, same audit rows and effects) on a system kept live in memory
+ * instead of a store. Deadlines fire at their due time: on the clock's timers, or when a later command
+ * or `runDueDeadlines` finds them due. For workflows that must outlive the process, use the durable runtime.
  */
 export class OrderWorkflow {
-  /** The live order actor. A refused event may notify its subscribers once with an unchanged snapshot. */
-  readonly actor: Actor<typeof orderMachine>;
+  readonly workflowId: string;
   readonly audit: AuditEntry[] = [];
+  /** Every effect requested so far, in order (what the durable runtime puts in its outbox). */
   readonly effects: WorkflowEffect[] = [];
-  private readonly options: OrderWorkflowOptions;
-  /** Events relayed to the order and not processed yet: above 0, the order's mailbox is busy. */
-  private rootPending = 0;
+  private readonly system: LiveSystem;
+  private readonly clock: WorkflowClock;
+  private readonly skewMs: number;
+  private readonly boundary: BoundaryOptions;
+  private base: DraftBase;
+  private deadlines: DeadlineRow[] = [];
+  private readonly undelivered: WorkflowEffect[] = [];
+  private delivering = false;
+  private timer: unknown;
+  private stopped = false;
 
-  constructor(input: OrderInput, options: OrderWorkflowOptions = {}) {
-    this.options = options;
-    const resolved = parseOrderInput(input);
-    this.actor = createActor(orderMachine, {
-      input: resolved,
-      ...(options.clock ? { clock: options.clock as never } : {}),
-      inspect: (event) => this.observe(event),
-    });
-    this.actor.start();
+  constructor(
+    input: OrderInput,
+    private readonly options: OrderWorkflowOptions = {},
+  ) {
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.skewMs = options.allowedSkewMs ?? 60_000;
+    this.boundary = options.evidenceCatalogue ? { evidenceCatalogue: options.evidenceCatalogue } : {};
+    const now = Math.floor(this.clock.now());
+    const raw = input as unknown as Record<string, unknown>;
+    const resolved = parseOrderInput(raw !== null && typeof raw === 'object' && raw.at === undefined ? { ...raw, at: now } : raw);
+    this.workflowId = resolved.orderId;
+    this.system = new LiveSystem(ORDER_WORKFLOW.machine, { input: resolved }, options.inspect ? { inspect: options.inspect } : {});
+    this.base = {
+      workflowId: resolved.orderId,
+      orderId: resolved.orderId,
+      merchantId: resolved.merchantId,
+      version: 1,
+      auditSeq: 0,
+      lastEventAt: resolved.at,
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+    };
   }
 
-  /** Validates and applies one event; throws a typed error and changes nothing when it is refused. */
+  /** Validates and applies one event; throws a typed error and changes nothing when it is refused (INV4). */
   send(raw: unknown): OrderSnapshot {
-    const event = parseEvent(raw, this.options);
-    const before = this.actor.getSnapshot();
-    if (this.rootPending === 0 && !this.options.inspect && REFUSAL_KEEPS_SNAPSHOT.has(event.type)) {
-      // Sending is the check: the order is idle, so the event is processed right here, and a refused
-      // event leaves the very same snapshot (see REFUSAL_KEEPS_SNAPSHOT); `can`, a second evaluation
-      // of every guard (the children's `can` included), is not needed. With an extra inspector the
-      // refused event would show there: that host keeps asking `can` first.
-      precheckEvent(before, event);
-      this.actor.send(event);
-      if (this.actor.getSnapshot() === before) throw notAllowedError(before, event);
-    } else {
-      // Sent while the order is processing another event (from an effect or inspection callback): the
-      // event is queued, so decide with `can` on the current snapshot first, as the check always did.
-      checkEvent(before, event);
-      this.actor.send(event);
+    const now = Math.floor(this.clock.now());
+    const event = parseEvent(stampEvent(raw, now, this.base.lastEventAt), this.boundary);
+    checkTime(event, now, this.base.lastEventAt, { allowedSkewMs: this.skewMs });
+    const draft = this.draft();
+    try {
+      // Deadlines due by then happened whatever becomes of this event: they stay even if it is refused.
+      draft.catchUp(Math.max(now, event.at));
+      if (event.at < draft.lastEventAt) {
+        throw new InvalidTimeError(event.at, `is before a deadline that fell due first (${draft.lastEventAt})`);
+      }
+      draft.apply(event, null);
+    } finally {
+      this.commit(draft, now);
     }
-    this.record(event, [], event.by, event.at);
-    return this.actor.getSnapshot();
+    this.deliverEffects();
+    return this.getSnapshot();
+  }
+
+  /** Fires every deadline due by the clock's time (what the clock's timers do on their own). */
+  runDueDeadlines(): OrderSnapshot {
+    const now = Math.floor(this.clock.now());
+    const draft = this.draft();
+    try {
+      draft.catchUp(now);
+    } finally {
+      this.commit(draft, now);
+    }
+    this.deliverEffects();
+    return this.getSnapshot();
   }
 
   getSnapshot(): OrderSnapshot {
-    return this.actor.getSnapshot();
+    return this.system.snapshot() as OrderSnapshot;
+  }
+
+  /** The workflow's version: one more for every accepted event or fired deadline batch. */
+  get version(): number {
+    return this.base.version;
+  }
+
+  /** Pending delayed transitions with their absolute due times. */
+  pendingDeadlines(): DeadlineRow[] {
+    return [...this.deadlines];
   }
 
   allowedActions(role: Role, senderId?: string): AllowedAction[] {
-    return allowedActions(this.actor.getSnapshot(), role, senderId);
+    return allowedActions(this.getSnapshot(), role, senderId);
   }
 
   cancelOrders(): CancelOrderView[] {
-    return cancelOrderViews(this.actor.getSnapshot());
+    return cancelOrderViews(this.getSnapshot());
+  }
+
+  disputes(): DisputeView[] {
+    return disputeViews(this.getSnapshot());
+  }
+
+  /** P2: what the merchant must still do by hand. */
+  followUps(): MerchantFollowUp[] {
+    return merchantFollowUps(this.getSnapshot());
+  }
+
+  /** The persisted snapshot with the machine version that wrote it, as the durable runtime stores it. */
+  persist(): { machineVersion: number; snapshot: unknown } {
+    return { machineVersion: ORDER_WORKFLOW.version, snapshot: this.system.persist() };
   }
 
   stop(): void {
-    this.actor.stop();
+    this.stopped = true;
+    this.clearTimer();
+    this.system.stop();
   }
 
-  private observe(event: InspectionEvent): void {
-    // Every event relayed to the order is announced (@xstate.event) and, once processed, followed by
-    // its snapshot (@xstate.snapshot); a stop or the start has a snapshot only, hence the floor at 0.
-    if (event.actorRef === this.actor) {
-      if (event.type === '@xstate.event') this.rootPending += 1;
-      else if (event.type === '@xstate.snapshot' && this.rootPending > 0) this.rootPending -= 1;
+  private draft(): Draft {
+    return new Draft(this.base, this.system, ORDER_WORKFLOW.version);
+  }
+
+  /** Keeps what a draft did: the in-memory counterpart of a store commit. */
+  private commit(draft: Draft, now: number): void {
+    if (!draft.changed) return;
+    this.base = {
+      ...this.base,
+      version: this.base.version + 1,
+      auditSeq: draft.seq,
+      lastEventAt: draft.lastEventAt,
+      status: draft.status,
+      updatedAt: now,
+    };
+    this.audit.push(...draft.audit);
+    for (const row of draft.outbox) {
+      const effect = row.payload as WorkflowEffect;
+      this.effects.push(effect);
+      this.undelivered.push(effect);
     }
-    this.options.inspect?.(event);
-    if (event.type === '@xstate.action' && event.action.type === 'xstate.emit') {
-      const effect = (event.action.params as { event?: WorkflowEffect } | undefined)?.event;
-      if (effect) {
-        this.effects.push(effect);
-        this.options.onEffect?.(effect);
-      }
-    }
-    // Delayed transitions fire inside XState: audit them when their target has taken them.
-    if (event.type === '@xstate.snapshot' && event.event.type.startsWith('xstate.after.')) {
-      const context = (event.snapshot as { context?: { now?: number } }).context;
-      this.record(event.event as OrderEvent, pathOf(event.actorRef as AnyActorRef), TIMER_SENDER, context?.now ?? 0);
+    this.deadlines = draft.deadlineRows();
+    this.schedule();
+  }
+
+  private deliverEffects(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let effect = this.undelivered.shift(); effect; effect = this.undelivered.shift()) this.options.onEffect?.(effect);
+    } finally {
+      this.delivering = false;
     }
   }
 
-  private record(event: OrderEvent | { type: string }, actorPath: string[], by: Sender, at: number): void {
-    const timer = delayNameOf(event.type);
-    this.audit.push({
-      seq: this.audit.length + 1,
-      at,
-      by,
-      eventType: event.type,
-      actorPath,
-      event: timer ? { ...event, timer } : { ...event },
-      resultingState: describeValue(this.actor.getSnapshot()),
-    });
+  /** One clock timer for the earliest deadline. */
+  private schedule(): void {
+    this.clearTimer();
+    const next = this.deadlines[0];
+    const { clock } = this;
+    if (!next || !clock.setTimeout || this.stopped) return;
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, next.dueAt - clock.now()));
+    this.timer = clock.setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopped) return;
+      if (this.deadlines[0] && this.deadlines[0].dueAt <= clock.now()) this.runDueDeadlines();
+      else this.schedule();
+    }, wait);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout?.(this.timer);
+    this.timer = undefined;
   }
 }
 
-function pathOf(ref: AnyActorRef): string[] {
-  const parent = ref._parent as AnyActorRef | undefined;
-  return parent ? [...pathOf(parent), ref.id] : [];
+/** Restores a workflow that `persist()` wrote (migrating it to this release's machine version). */
+export function restoreOrderWorkflowSystem(persisted: { machineVersion: number; snapshot: unknown }, workflowId = 'restored') {
+  return restoreWorkflow(ORDER_WORKFLOW, { workflowId, ...persisted });
 }
 
 export function createOrderWorkflow(input: OrderInput, options: OrderWorkflowOptions = {}): OrderWorkflow {
   return new OrderWorkflow(input, options);
 }
+
+export type { OrderEvent };

@@ -3,15 +3,18 @@ import {
   type AnyActorRef,
   type AnyMachineSnapshot,
   type AnyStateMachine,
+  type AnyStateNode,
   type EventObject,
   type InspectionEvent,
+  type StateValue,
 } from 'xstate';
 
 /**
- * Runs one event through a whole actor system (a machine and its children) restored from a persisted
- * snapshot, without any live timer: XState's clock is inert, so delayed transitions fire only when a
- * host delivers their `xstate.after.*` event. What the step emitted, which transitions it took and
- * which deadlines are pending afterwards are returned, so a durable host can store them together.
+ * Runs events through a whole actor system (a machine and its invoked children) without any live
+ * timer: XState's clock is inert, so delayed transitions fire only when a host delivers their
+ * `xstate.after.*` event. Only public XState APIs are used: effects are what the root emits
+ * (`actor.on`), pending deadlines are the active states' `after` definitions with the due times the
+ * machines record in `context.deadlines`, and children are reached through `snapshot.children`.
  */
 
 /** Child actor ids from the root; [] is the root. */
@@ -34,19 +37,9 @@ export interface PendingDeadline {
 }
 
 export interface EmittedEffect {
+  /** Always the root: effects leave a system through the root's `emit`. */
   actorPath: ActorPath;
   event: EventObject;
-}
-
-export interface TakenTransition {
-  /** Machine id of the actor that took it (e.g. `cancellation`). */
-  machineId: string;
-  actorPath: ActorPath;
-  /** Source state node id. */
-  source: string;
-  eventType: string;
-  /** Target state node ids ([] for a targetless transition). */
-  targets: string[];
 }
 
 export interface StepResult {
@@ -54,7 +47,6 @@ export interface StepResult {
   status: 'active' | 'done' | 'error' | 'stopped';
   output: unknown;
   emitted: EmittedEffect[];
-  transitions: TakenTransition[];
   deadlines: PendingDeadline[];
 }
 
@@ -76,8 +68,12 @@ export class StepError extends Error {
 
 /** Starts a new actor system from input and returns its first step. */
 export function startSystem(machine: AnyStateMachine, input: unknown, options: StepOptions = {}): StepResult {
-  const session = new SystemSession(machine, { input }, options, true);
-  return session.deliver(undefined);
+  const system = new LiveSystem(machine, { input }, options);
+  try {
+    return system.result();
+  } finally {
+    system.stop();
+  }
 }
 
 /** Restores a persisted system, delivers one event, and returns the result. */
@@ -87,25 +83,18 @@ export function stepSystem(
   delivery: Delivery,
   options: StepOptions = {},
 ): StepResult {
-  return openSystem(machine, persisted, options).deliver(delivery);
+  const system = new LiveSystem(machine, { snapshot: persisted }, options);
+  try {
+    system.deliver(delivery);
+    return system.result();
+  } finally {
+    system.stop();
+  }
 }
 
 /** Restores a persisted system (inert clock) to read it: snapshots, children, `can`. Stop it after use. */
 export function restoreSystem(machine: AnyStateMachine, persisted: unknown): AnyActorRef {
-  const actor = createActor(machine, { snapshot: structuredClone(persisted) as never, clock: inertClock });
-  actor.start();
-  return actor;
-}
-
-/**
- * Restores a persisted system to read it first and then, optionally, deliver one event to it: one
- * restore where `restoreSystem` + `stepSystem` take two. Reading (snapshots, `can`, pending deadlines)
- * never changes the actor, so `deliver` gives exactly the result `stepSystem` gives on the same
- * persisted snapshot. Inspection events of the restore reach `options.inspect` only if an event is
- * delivered (a session that is only read stays invisible, as `restoreSystem` is).
- */
-export function openSystem(machine: AnyStateMachine, persisted: unknown, options: StepOptions = {}): SystemSession {
-  return new SystemSession(machine, { snapshot: persisted }, options, false);
+  return new LiveSystem(machine, { snapshot: persisted }, {}).actor;
 }
 
 /** The actor at a path, or undefined. */
@@ -118,76 +107,72 @@ export function actorAt(root: AnyActorRef, path: ActorPath): AnyActorRef | undef
   return current;
 }
 
-/** A restored (or new) actor system with an inert clock, good for one delivery. */
-export class SystemSession {
+/**
+ * A running actor system with an inert clock: restored (or started) once, then given any number of
+ * deliveries. A host that keeps it between commands pays no restore; one that stores the persisted
+ * snapshot restores a new one per command. Effects emitted at the root collect until `takeEmitted`.
+ */
+export class LiveSystem {
   /** The live root actor: read it, never send to it (use `deliver`). */
   readonly actor: AnyActorRef;
-  private readonly emitted: EmittedEffect[] = [];
-  private readonly transitions: TakenTransition[] = [];
-  private readonly paths = new Map<AnyActorRef, ActorPath>();
+  private emitted: EmittedEffect[] = [];
   private readonly subscription: { unsubscribe(): void };
   private failure: unknown;
-  /** After `deliver`: whether the root's snapshot object changed (XState keeps it when nothing is taken). */
-  changedRoot = false;
-  /**
-   * Inspection events of a restore that is only read so far, held until a delivery makes the session
-   * visible to `options.inspect` (then null: events pass straight through, the stop's included).
-   */
-  private held: InspectionEvent[] | null;
   private open = true;
 
-  constructor(
-    machine: AnyStateMachine,
-    start: { input?: unknown; snapshot?: unknown },
-    private readonly options: StepOptions,
-    visible: boolean,
-  ) {
-    this.held = visible || !options.inspect ? null : [];
+  constructor(machine: AnyStateMachine, start: { input?: unknown; snapshot?: unknown }, options: StepOptions = {}) {
     this.actor = createActor(machine, {
       // XState revives actor refs inside the snapshot it is given: restore from a copy
       ...(start.snapshot === undefined ? { input: start.input } : { snapshot: structuredClone(start.snapshot) as never }),
       clock: inertClock,
-      inspect: (event) => this.observe(event),
+      ...(options.inspect ? { inspect: options.inspect } : {}),
     });
+    this.actor.on('*', (event: EventObject) => this.emitted.push({ actorPath: [], event }));
     this.subscription = this.actor.subscribe({ error: (error) => (this.failure = error) });
     this.actor.start();
+    this.assertHealthy();
   }
 
-  /** Delivers one event (none: only the start) and stops the session. */
-  deliver(delivery: Delivery | undefined): StepResult {
-    if (!this.open) throw new StepError('this session has delivered its event already');
-    const { actor } = this;
-    try {
-      if (this.held) {
-        const held = this.held;
-        this.held = null;
-        for (const event of held) this.options.inspect?.(event);
-      }
-      const before = actor.getSnapshot();
-      if (delivery) {
-        const target = actorAt(actor, delivery.target ?? []);
-        if (!target) throw new StepError(`no actor at ${JSON.stringify(delivery.target)}`);
-        target.send(delivery.event);
-      }
-      this.changedRoot = actor.getSnapshot() !== before;
-      const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
-      const errorOf = this.failure ?? (snapshot.status === 'error' ? snapshot.error : undefined);
-      if (errorOf !== undefined) {
-        throw new StepError(`the machine failed: ${errorOf instanceof Error ? errorOf.message : String(errorOf)}`, {
-          cause: errorOf,
-        });
-      }
-      return {
-        persisted: JSON.parse(JSON.stringify(actor.getPersistedSnapshot())),
-        status: snapshot.status,
-        output: snapshot.output,
-        emitted: this.emitted,
-        transitions: this.transitions,
-        deadlines: pendingDeadlines(actor),
-      };
-    } finally {
-      this.stop();
-    }
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Delivers one event; returns whether the root's snapshot changed (XState keeps it when nothing is taken). */
+  deliver(delivery: Delivery): boolean {
+    if (!this.open) throw new StepError('this actor system is stopped');
+    const before = this.actor.getSnapshot();
+    const target = actorAt(this.actor, delivery.target ?? []);
+    if (!target) throw new StepError(`no actor at ${JSON.stringify(delivery.target)}`);
+    target.send(delivery.event);
+    this.assertHealthy();
+    return this.actor.getSnapshot() !== before;
+  }
+
+  snapshot(): AnyMachineSnapshot {
+    return this.actor.getSnapshot() as AnyMachineSnapshot;
+  }
+
+  /** What the root emitted since the last call. */
+  takeEmitted(): EmittedEffect[] {
+    const emitted = this.emitted;
+    this.emitted = [];
+    return emitted;
+  }
+
+  persist(): unknown {
+    return JSON.parse(JSON.stringify(this.actor.getPersistedSnapshot()));
+  }
+
+  /** The whole result of what happened since the last `takeEmitted`. */
+  result(): StepResult {
+    const snapshot = this.snapshot();
+    return {
+      persisted: this.persist(),
+      status: snapshot.status,
+      output: snapshot.output,
+      emitted: this.takeEmitted(),
+      deadlines: pendingDeadlines(this.actor),
+    };
   }
 
   /** Stops the actor (idempotent). */
@@ -198,38 +183,48 @@ export class SystemSession {
     this.actor.stop();
   }
 
-  private pathOf(ref: AnyActorRef): ActorPath {
-    const known = this.paths.get(ref);
-    if (known) return known;
-    const parent = ref._parent as AnyActorRef | undefined;
-    const path = parent ? [...this.pathOf(parent), ref.id] : [];
-    this.paths.set(ref, path);
-    return path;
+  private assertHealthy(): void {
+    const snapshot = this.actor.getSnapshot() as AnyMachineSnapshot;
+    const error = this.failure ?? (snapshot.status === 'error' ? snapshot.error : undefined);
+    if (error === undefined) return;
+    this.stop();
+    throw new StepError(`the machine failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
 
-  private observe(event: InspectionEvent): void {
-    if (this.held) {
-      if (this.open) this.held.push(event);
-    } else {
-      this.options.inspect?.(event);
-    }
-    if (event.type === '@xstate.action' && event.action.type === 'xstate.emit') {
-      const params = event.action.params as { event?: EventObject } | undefined;
-      if (params?.event) this.emitted.push({ actorPath: this.pathOf(event.actorRef as AnyActorRef), event: params.event });
-    }
-    if (event.type === '@xstate.microstep') {
-      const snapshot = event.snapshot as AnyMachineSnapshot;
-      for (const transition of event._transitions) {
-        this.transitions.push({
-          machineId: snapshot.machine.id,
-          actorPath: this.pathOf(event.actorRef as AnyActorRef),
-          source: transition.source.id,
-          eventType: transition.eventType,
-          targets: (transition.target ?? []).map((node) => node.id),
-        });
+interface DelayedNode {
+  /** The state value that makes the node active, for `snapshot.matches`. */
+  value: StateValue;
+  transitions: Array<{ eventType: string; timer: string }>;
+}
+
+const delayedNodesByMachine = new WeakMap<AnyStateMachine, DelayedNode[]>();
+
+/** The state nodes of a machine that have `after` transitions (computed once per machine). */
+function delayedNodes(machine: AnyStateMachine): DelayedNode[] {
+  let found = delayedNodesByMachine.get(machine);
+  if (found) return found;
+  found = [];
+  const visit = (node: AnyStateNode) => {
+    if (node.after.length > 0 && node.path.length > 0) {
+      const seen = new Set<string>();
+      const transitions: DelayedNode['transitions'] = [];
+      for (const transition of node.after) {
+        if (seen.has(transition.eventType)) continue;
+        seen.add(transition.eventType);
+        transitions.push({ eventType: transition.eventType, timer: String(transition.delay) });
       }
+      found!.push({ value: valueOfPath(node.path), transitions });
     }
-  }
+    for (const child of Object.values(node.states)) visit(child);
+  };
+  visit(machine.root);
+  delayedNodesByMachine.set(machine, found);
+  return found;
+}
+
+function valueOfPath(path: readonly string[]): StateValue {
+  return path.slice(0, -1).reduceRight<StateValue>((inner, key) => ({ [key]: inner }), path.at(-1)!);
 }
 
 /**
@@ -241,17 +236,14 @@ export function pendingDeadlines(root: AnyActorRef): PendingDeadline[] {
   const visit = (ref: AnyActorRef, path: ActorPath) => {
     const snapshot = ref.getSnapshot() as AnyMachineSnapshot;
     if (snapshot.status !== 'active' || !snapshot.machine) return;
-    const seen = new Set<string>();
-    for (const node of snapshot._nodes) {
-      for (const transition of node.after) {
-        if (seen.has(transition.eventType)) continue;
-        seen.add(transition.eventType);
-        const timer = /^xstate\.after\.([^.]+)\./.exec(transition.eventType)?.[1] ?? '';
+    for (const node of delayedNodes(snapshot.machine)) {
+      if (!snapshot.matches(node.value)) continue;
+      for (const { eventType, timer } of node.transitions) {
         const dueAt = (snapshot.context as { deadlines?: Record<string, number> } | undefined)?.deadlines?.[timer];
         if (typeof dueAt !== 'number') {
-          throw new StepError(`${snapshot.machine.id} waits for ${transition.eventType} but records no deadline ${timer}`);
+          throw new StepError(`${snapshot.machine.id} waits for ${eventType} but records no deadline ${timer}`);
         }
-        found.push({ actorPath: path, timer, eventType: transition.eventType, dueAt });
+        found.push({ actorPath: path, timer, eventType, dueAt });
       }
     }
     for (const [id, child] of Object.entries(snapshot.children ?? {})) {
@@ -260,4 +252,9 @@ export function pendingDeadlines(root: AnyActorRef): PendingDeadline[] {
   };
   visit(root, []);
   return found.sort((a, b) => a.dueAt - b.dueAt || a.eventType.localeCompare(b.eventType));
+}
+
+/** Restores a persisted system to read it and deliver to it; stop it after use. */
+export function openSystem(machine: AnyStateMachine, persisted: unknown, options: StepOptions = {}): LiveSystem {
+  return new LiveSystem(machine, { snapshot: persisted }, options);
 }

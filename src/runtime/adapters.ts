@@ -13,7 +13,11 @@ export interface AdapterCall {
   signal: AbortSignal;
 }
 
-/** C4: one refund request. `idempotencyKey` is the cancel order id; `attempt` counts business attempts. */
+/**
+ * C4: one refund request. `idempotencyKey` names this request: `<orderId>/<cancellationId>/<n>`, where n
+ * counts the cancel order's requests. Redeliveries of a request whose outcome is unknown carry the same
+ * key; a new request after a definite decline carries the next one. `attempt` counts business attempts.
+ */
 export type RefundRequest = Omit<RefundRequested, 'type'>;
 
 export type RefundOutcome =
@@ -26,8 +30,10 @@ export type RefundOutcome =
 
 /**
  * The host's payment service (INV1): it must execute **at most one refund per idempotency key** and
- * answer a repeated key with the original success. A declined attempt must not use the key up, so that
- * the machine's next attempt (same key) can still succeed.
+ * answer a repeated key with the original result, a success or a decline alike (as Stripe does). The
+ * workflow never reuses a declined key: its next attempt is a new request with a new key. A throw or a
+ * timeout is an unknown outcome: the same request is delivered again with the same key, never turned
+ * into a decline.
  */
 export interface PaymentService {
   refund(request: RefundRequest, call: AdapterCall): Promise<RefundOutcome>;

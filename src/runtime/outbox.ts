@@ -17,13 +17,12 @@ import type { OutboxKind, OutboxRow, WorkflowStore } from './store.js';
  * Two kinds of retry, deliberately kept apart:
  * - **Delivery retries (here).** The adapter threw or did not answer in time: we do not know whether the
  *   effect happened, so the *same* effect (same idempotency key) is offered again after a backoff. The
- *   workflow does not see these. After `maxAttempts` the effect gives up: a refund reports
- *   `payment.refundFailed` to its cancel order (so C4 decides, and INV1 still holds because the next
- *   attempt reuses the key), anything else is marked `dead` (the interception has its own machine timeout,
- *   interceptResultWait).
+ *   workflow does not see these. A refund whose outcome is unknown never gives up: it is offered again,
+ *   same key, at the longest backoff, because the money may have moved (INV1, INV6). Anything else is
+ *   marked `dead` after `maxAttempts` (the interception has its own machine timeout, interceptResultWait).
  * - **Business retries (the machines).** The adapter *answered* that the refund failed: that answer is a
  *   `payment.refundFailed` command; the cancel order backs off (C4, a durable deadline) and requests a new
- *   attempt, which is a new outbox row.
+ *   attempt under a new key, which is a new outbox row.
  *
  * Results go back as commands with command id `effect:<effectId>` and `completesEffectId`, so recording
  * the result and completing the outbox row are one transaction: a crash in between redelivers the effect
@@ -184,18 +183,13 @@ export class OutboxDispatcher {
       return 'retrying';
     }
     if (effect.type === 'effect.refundRequested') {
-      // Hand the outcome to the business retry (C4). Safe for INV1: the next attempt reuses the key.
-      return this.recordResult(row, {
-        workflowId: row.workflowId,
-        commandId: `effect:${row.effectId}`,
-        event: {
-          type: 'payment.refundFailed',
-          by: PAYMENTS_SENDER,
-          cancellationId: effect.cancellationId,
-          error: `delivery failed ${failures} times: ${message}`.slice(0, MAX_ERROR_LENGTH),
-        },
-        completesEffectId: row.effectId,
+      // Unknown outcome: the money may have moved, so the same key is offered again, never a decline.
+      await store.recordEffectFailure(row.effectId, {
+        error: message,
+        availableAt: this.deps.now() + policy.maxBackoffMs,
+        dead: false,
       });
+      return 'retrying';
     }
     await store.recordEffectFailure(row.effectId, { error: message, availableAt: this.deps.now(), dead: true });
     return 'gaveUp';

@@ -38,7 +38,7 @@ export interface RefundExecution {
 export interface RefundCall {
   request: RefundRequest;
   /** What the call did: executed a refund, answered from an earlier execution, declined, threw, hung. */
-  result: 'executed' | 'deduplicated' | 'declined' | 'threw' | 'hung' | 'crashed';
+  result: 'executed' | 'deduplicated' | 'declined' | 'replayedDecline' | 'threw' | 'hung' | 'crashed';
 }
 
 export interface SandboxPaymentsOptions {
@@ -97,6 +97,8 @@ export function createSandboxPayments(options: SandboxPaymentsOptions = {}): San
   let crashing = 0;
   let declineAll = options.declineAttempts ?? 0;
   const declinePer = new Map<string, number>();
+  /** Like real providers (Stripe replays the first response for a key), a declined key stays declined. */
+  const declinedKeys = new Map<string, string>();
 
   const execute = (request: RefundRequest): RefundExecution => {
     const execution: RefundExecution = {
@@ -131,10 +133,17 @@ export function createSandboxPayments(options: SandboxPaymentsOptions = {}): San
         calls.push({ request, result: 'deduplicated' });
         return { status: 'succeeded', paymentRef: earlier.paymentRef };
       }
+      const replayed = declinedKeys.get(request.idempotencyKey);
+      if (replayed !== undefined) {
+        calls.push({ request, result: 'replayedDecline' });
+        return { status: 'failed', error: replayed };
+      }
       const declined = declinePer.get(request.cancellationId) ?? declineAll;
       if (request.attempt <= declined) {
+        const error = `sandbox declined attempt ${request.attempt}`;
+        declinedKeys.set(request.idempotencyKey, error);
         calls.push({ request, result: 'declined' });
-        return { status: 'failed', error: `sandbox declined attempt ${request.attempt}` };
+        return { status: 'failed', error };
       }
       const execution = execute(request);
       const crash = crashing > 0 || (options.crashWhen?.(execution) ?? false);

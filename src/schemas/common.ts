@@ -10,6 +10,22 @@ export const EntityId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'ids use letters, digits and _ . : -');
 export type EntityId = z.infer<typeof EntityId>;
 
+/**
+ * Ids a client chooses for what it creates (a dispute, its own cancel order) have no ':'. The order
+ * makes the ids of the cancel orders it creates itself with one (`d-1:direct-refund`), so the two
+ * namespaces never meet.
+ */
+export const ClientId = EntityId.regex(/^[^:]*$/, "':' is reserved for ids the order makes");
+export type ClientId = z.infer<typeof ClientId>;
+
+/** A cancel order's id: a client's (`ClientId`) or one the order made (`<disputeId>:<plan>`). */
+export const CancellationId = z
+  .string()
+  .min(1)
+  .max(96)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'ids use letters, digits and _ . : -');
+export type CancellationId = z.infer<typeof CancellationId>;
+
 /** Who sent an event: every event names its role and id. */
 export const Sender = z.strictObject({ role: Role, id: EntityId });
 export type Sender = z.infer<typeof Sender>;

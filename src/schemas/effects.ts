@@ -1,14 +1,18 @@
 import * as z from 'zod';
 import { Text } from './text.js';
-import { CancellationReason, EntityId, Plan, RefundTrigger, Timestamp } from './common.js';
+import { CancellationId, CancellationReason, EntityId, Plan, RefundTrigger, Timestamp } from './common.js';
 
 /** Effects the machines request; the host performs them and reports back with events. */
 export const RefundRequested = z.strictObject({
   type: z.literal('effect.refundRequested'),
   at: Timestamp,
   orderId: EntityId,
-  cancellationId: EntityId,
-  /** C4/INV1: the payment service deduplicates on this key: the cancel order id. */
+  cancellationId: CancellationId,
+  /**
+   * C4/INV1: the payment service deduplicates on this key: one key per refund request of the cancel
+   * order. A delivery retried because its outcome is unknown keeps the key; a new request after a
+   * definite decline gets the next one (`<orderId>/<cancellationId>/<request>`).
+   */
   idempotencyKey: Text,
   attempt: z.number().int().positive(),
   reason: CancellationReason,
@@ -20,7 +24,7 @@ export const InterceptionRequested = z.strictObject({
   type: z.literal('effect.interceptionRequested'),
   at: Timestamp,
   orderId: EntityId,
-  cancellationId: EntityId,
+  cancellationId: CancellationId,
   idempotencyKey: Text,
 });
 export type InterceptionRequested = z.infer<typeof InterceptionRequested>;
@@ -28,8 +32,6 @@ export type InterceptionRequested = z.infer<typeof InterceptionRequested>;
 export const NotificationKind = z.enum([
   /** P2: a customer cancel order stays pending; the merchant must reject it by hand. */
   'REJECT_PENDING_CANCELLATION',
-  /** X1: a refund plan could not run because a customer cancel order exists. */
-  'PLAN_EXECUTION_FAILED',
   /** D3: the customer is asked to confirm a settlement. */
   'CUSTOMER_CONFIRMATION_REQUESTED',
   /** D4/D5/D7: the platform is asked to rule. */
@@ -45,7 +47,7 @@ export const NotificationRequested = z.strictObject({
   orderId: EntityId,
   kind: NotificationKind,
   recipient: z.enum(['customer', 'merchant', 'platform']),
-  subjectId: EntityId,
+  subjectId: CancellationId,
   plan: Plan.optional(),
 });
 export type NotificationRequested = z.infer<typeof NotificationRequested>;

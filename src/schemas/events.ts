@@ -1,11 +1,8 @@
 import * as z from 'zod';
 import {
-  CancellationReason,
-  CancellationStatus,
-  DisputeStatus,
-  EntityId,
+  CancellationId,
+  ClientId,
   Plan,
-  RefundTrigger,
   Ruling,
   Sender,
   SettlementPlan,
@@ -18,7 +15,7 @@ const base = { at: Timestamp, by: Sender };
 const Note = Text.max(500);
 
 // Dispute lifecycle (D1–D8)
-export const DisputeOpened = z.strictObject({ type: z.literal('dispute.opened'), ...base, disputeId: EntityId });
+export const DisputeOpened = z.strictObject({ type: z.literal('dispute.opened'), ...base, disputeId: ClientId });
 export type DisputeOpened = z.infer<typeof DisputeOpened>;
 
 export const PlanSubmitted = z.strictObject({
@@ -51,9 +48,13 @@ export const DisputeWithdrawn = z.strictObject({ type: z.literal('customer.dispu
 export type DisputeWithdrawn = z.infer<typeof DisputeWithdrawn>;
 
 // Cancel order lifecycle (C1–C5, P3)
-const cancellation = { ...base, cancellationId: EntityId };
+const cancellation = { ...base, cancellationId: CancellationId };
 
-export const CancellationSubmitted = z.strictObject({ type: z.literal('cancellation.submitted'), ...cancellation });
+export const CancellationSubmitted = z.strictObject({
+  type: z.literal('cancellation.submitted'),
+  ...base,
+  cancellationId: ClientId,
+});
 export type CancellationSubmitted = z.infer<typeof CancellationSubmitted>;
 
 export const CancellationApproved = z.strictObject({ type: z.literal('merchant.cancellationApproved'), ...cancellation });
@@ -155,30 +156,41 @@ export type PlanAdopted = z.infer<typeof PlanAdopted>;
 export const RefundOrdered = z.strictObject({ type: z.literal('order.refundOrdered'), ...base });
 export type RefundOrdered = z.infer<typeof RefundOrdered>;
 
-export const CancellationStatusChanged = z.strictObject({
-  type: z.literal('cancellation.statusChanged'),
-  at: Timestamp,
-  cancellationId: EntityId,
-  status: CancellationStatus,
-  reason: CancellationReason,
-  refundTrigger: RefundTrigger.nullable(),
+/** P2: the dispute settled on NEGOTIATED_REJECT while this customer cancel order is pending. */
+export const RejectFollowUpRequested = z.strictObject({
+  type: z.literal('order.rejectFollowUpRequested'),
+  ...base,
+  disputeId: ClientId,
 });
-export type CancellationStatusChanged = z.infer<typeof CancellationStatusChanged>;
+export type RejectFollowUpRequested = z.infer<typeof RejectFollowUpRequested>;
 
-export const DisputeStatusChanged = z.strictObject({
-  type: z.literal('dispute.statusChanged'),
-  at: Timestamp,
-  disputeId: EntityId,
-  status: DisputeStatus,
-  plan: Plan.nullable(),
+/** D2: the dispute took a plan (announced to whoever hosts it). */
+export const PlanAccepted = z.strictObject({
+  type: z.literal('dispute.planAccepted'),
+  ...base,
+  disputeId: ClientId,
+  plan: Plan,
 });
-export type DisputeStatusChanged = z.infer<typeof DisputeStatusChanged>;
+export type PlanAccepted = z.infer<typeof PlanAccepted>;
+
+/** D6: the platform ruled (announced to whoever hosts the dispute). */
+export const DisputeRuled = z.strictObject({
+  type: z.literal('dispute.ruled'),
+  ...base,
+  disputeId: ClientId,
+  ruling: Ruling,
+});
+export type DisputeRuled = z.infer<typeof DisputeRuled>;
+
+/** What a dispute announces to its host besides effects. */
+export type DisputeAnnouncement = PlanAccepted | DisputeRuled;
 
 export type CancellationEvent =
   | CancellationCommandEvent
   | OrderShipped
   | OrderCompleted
   | PlanAdopted
-  | RefundOrdered;
+  | RefundOrdered
+  | RejectFollowUpRequested;
 
 export { SettlementPlan };

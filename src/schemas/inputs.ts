@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import {
+  CancellationId,
   CancellationReason,
   ConflictPolicy,
   DeliveredBy,
@@ -41,7 +42,7 @@ export const CancellationStart = z.discriminatedUnion('state', [
 export type CancellationStart = z.infer<typeof CancellationStart>;
 
 export const CancellationInput = z.strictObject({
-  cancellationId: EntityId,
+  cancellationId: CancellationId,
   orderId: EntityId,
   merchantId: EntityId,
   customerId: EntityId,

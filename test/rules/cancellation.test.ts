@@ -107,8 +107,7 @@ describe('cancel order lifecycle', () => {
     expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refunding');
     refundSucceeded(w, DIRECT_REFUND_ID, 'pay-77');
     expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refunded');
-    const child = w.workflow.getSnapshot().context.cancelOrders[DIRECT_REFUND_ID]!.ref.getSnapshot();
-    expect(child.output).toMatchObject({ status: 'refunded', refunded: true, paymentRef: 'pay-77' });
+    expect(w.closedCancelOrder(DIRECT_REFUND_ID)).toMatchObject({ status: 'refunded', refunded: true, paymentRef: 'pay-77' });
   });
 
   it('C4: a failed refund is retried with doubling backoff, then reported after the last try', () => {

@@ -42,7 +42,7 @@ describe('plans as executed', () => {
     submitPlan(w, 'NEGOTIATED_REJECT');
     expect(w.cancellation('cancel-1')).toBe('pendingReview');
     expect(w.refundRequests()).toEqual([]);
-    expect(w.workflow.getSnapshot().context.followUps).toEqual([
+    expect(w.workflow.followUps()).toEqual([
       { kind: 'REJECT_PENDING_CANCELLATION', cancellationId: 'cancel-1', disputeId: 'dispute-1', at: 0 },
     ]);
     expect(w.workflow.effects).toContainEqual(
@@ -61,15 +61,15 @@ describe('plans as executed', () => {
     submitPlan(w, 'NEGOTIATED_REJECT');
     w.send({ type: 'merchant.cancellationRejected', by: MERCHANT, cancellationId: 'cancel-1' });
     expect(w.cancellation('cancel-1')).toBe('rejected');
-    expect(w.workflow.getSnapshot().context.followUps).toEqual([]);
+    expect(w.workflow.followUps()).toEqual([]);
   });
 
   it('P2: without a customer cancel order, negotiated reject needs no follow-up', () => {
     const w = world();
     openDispute(w);
     submitPlan(w, 'NEGOTIATED_REJECT');
-    expect(w.workflow.getSnapshot().context.followUps).toEqual([]);
-    expect(Object.keys(w.workflow.getSnapshot().context.cancelOrders)).toEqual([]);
+    expect(w.workflow.followUps()).toEqual([]);
+    expect(w.cancelOrderIds()).toEqual([]);
   });
 
   it('P3: the 48H plan creates a 48H物流拦截退款纠纷方案 cancel order in 物流待跟进 with a due time', () => {
@@ -84,7 +84,7 @@ describe('plans as executed', () => {
       status: 'logisticsFollowUp',
       statusLabel: { 'zh-CN': '物流待跟进' },
     });
-    const child = w.workflow.getSnapshot().context.cancelOrders[INTERCEPT_ID]!.ref.getSnapshot();
+    const child = { context: w.cancellationContext()! };
     expect(child.context.deadlines).toEqual({ interceptWindow: 49 * HOUR });
   });
 
@@ -129,7 +129,7 @@ describe('plans as executed', () => {
     w.advance(10 * HOUR);
     w.send({ type, by: MERCHANT, cancellationId: INTERCEPT_ID });
     expect(w.cancellation(INTERCEPT_ID)).toBe('refunding');
-    const child = w.workflow.getSnapshot().context.cancelOrders[INTERCEPT_ID]!.ref.getSnapshot();
+    const child = { context: w.cancellationContext()! };
     expect(child.context.deadlines).toEqual({});
     refundSucceeded(w, INTERCEPT_ID);
     w.advance(48 * HOUR);

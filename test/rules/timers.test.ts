@@ -66,7 +66,7 @@ describe('timer boundaries: 1 ms before the deadline nothing moves, at the deadl
     const w = world({ timers: { interceptWindow: 2 * HOUR } });
     openDispute(w);
     submitPlan(w, 'WAIT_48H_INTERCEPT');
-    const child = w.workflow.getSnapshot().context.cancelOrders[INTERCEPT_ID]!.ref.getSnapshot();
+    const child = { context: w.cancellationContext()! };
     expect(child.context.deadlines.interceptWindow).toBe(2 * HOUR);
     w.advance(2 * HOUR - 1);
     expect(w.cancellation(INTERCEPT_ID)).toBe('logisticsFollowUp');

@@ -1,6 +1,10 @@
 import { SimulatedClock } from 'xstate';
 import type { CancellationStatus, Sender } from '../../src/schemas/common.js';
 import type { OrderInput } from '../../src/schemas/inputs.js';
+import type { CancellationContext } from '../../machines/cancellation.js';
+import type { DisputeContext } from '../../machines/dispute.js';
+import { refundedBy, type ClosedCancelOrder, type ClosedDispute } from '../../machines/order.js';
+import { cancellationChild, disputeChild } from '../../src/queries.js';
 import { createOrderWorkflow, type OrderWorkflow } from '../../src/workflow.js';
 
 export const HOUR = 3_600_000;
@@ -25,10 +29,20 @@ export interface World {
   send(event: Record<string, unknown>): ReturnType<OrderWorkflow['send']>;
   advance(ms: number): void;
   /** Status of a cancel order by id. */
-  cancellation(id: string): CancellationStatus | 'created' | undefined;
+  cancellation(id: string): CancellationStatus | undefined;
   /** Value of the open (or last) dispute. */
   disputeState(): unknown;
   refundRequests(): Array<{ cancellationId: string; attempt: number }>;
+  cancelOrderIds(): string[];
+  openDisputeId(): string | null;
+  /** The open dispute's context (its child actor). */
+  disputeContext(): DisputeContext | undefined;
+  /** A finished dispute's output, from the order's history. */
+  closedDispute(id: string): ClosedDispute | undefined;
+  /** The context of the cancel order in flight (its child actor). */
+  cancellationContext(): CancellationContext | undefined;
+  closedCancelOrder(id: string): ClosedCancelOrder | undefined;
+  refundedBy(): string | null;
 }
 
 export function world(input: Partial<OrderInput> = {}): World {
@@ -42,16 +56,23 @@ export function world(input: Partial<OrderInput> = {}): World {
     clock,
     send: (event) => workflow.send({ at: clock.now(), ...event }),
     advance: (ms) => clock.increment(ms),
-    cancellation: (id) => workflow.getSnapshot().context.cancelOrders[id]?.status,
+    cancellation: (id) => workflow.cancelOrders().find((order) => order.cancellationId === id)?.status,
     disputeState: () => {
-      const { disputes } = workflow.getSnapshot().context;
-      const last = Object.values(disputes).at(-1);
-      return last?.ref.getSnapshot().value;
+      const live = disputeChild(workflow.getSnapshot());
+      return live ? live.value : workflow.getSnapshot().context.closedDisputes.at(-1)?.status;
     },
     refundRequests: () =>
       workflow.effects
         .filter((effect) => effect.type === 'effect.refundRequested')
         .map((effect) => ({ cancellationId: effect.cancellationId, attempt: effect.attempt })),
+    cancelOrderIds: () => workflow.cancelOrders().map((order) => order.cancellationId),
+    openDisputeId: () => workflow.getSnapshot().context.dispute?.disputeId ?? null,
+    disputeContext: () => disputeChild(workflow.getSnapshot())?.context,
+    closedDispute: (id) => workflow.getSnapshot().context.closedDisputes.find((dispute) => dispute.disputeId === id),
+    cancellationContext: () => cancellationChild(workflow.getSnapshot())?.context,
+    closedCancelOrder: (id) =>
+      workflow.getSnapshot().context.closedCancelOrders.find((order) => order.cancellationId === id),
+    refundedBy: () => refundedBy(workflow.getSnapshot().context)?.cancellationId ?? null,
   };
 }
 
@@ -67,6 +88,6 @@ export const refundSucceeded = (w: World, cancellationId: string, paymentRef = '
 export const refundFailed = (w: World, cancellationId: string, error = 'gateway timeout') =>
   w.send({ type: 'payment.refundFailed', by: PAYMENTS, cancellationId, error });
 
-export const DIRECT_REFUND_ID = 'dispute-1.direct-refund';
-export const INTERCEPT_ID = 'dispute-1.intercept-48h';
-export const RULING_REFUND_ID = 'dispute-1.ruling-refund';
+export const DIRECT_REFUND_ID = 'dispute-1:direct-refund';
+export const INTERCEPT_ID = 'dispute-1:intercept-48h';
+export const RULING_REFUND_ID = 'dispute-1:ruling-refund';

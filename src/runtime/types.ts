@@ -1,0 +1,162 @@
+import type { InspectionEvent } from 'xstate';
+import type { OrderOutput } from '../../machines/order.js';
+import type { AllowedAction } from '../allowed-actions.js';
+import type { BoundaryOptions } from '../commands.js';
+import type { WorkflowDefinition } from '../engine/definition.js';
+import { WorkflowError } from '../errors.js';
+import type { Label } from '../labels.js';
+import type { CancelOrderView, DisputeView, MerchantFollowUp } from '../queries.js';
+
+export type { DisputeView };
+import type { Role } from '../schemas/common.js';
+import type { OrderEvent } from '../schemas/events.js';
+import type { OrderInput } from '../schemas/inputs.js';
+import type { LogisticsService, NotificationService, PaymentService } from './adapters.js';
+import type { DeliveryPolicy } from './outbox.js';
+import type { AuditRow, CancelOrderQuery, CancelOrderRow, DeadlineRow, Page, WorkflowStore } from './store.js';
+
+/** The runtime's public types: options, requests, results and views. */
+
+export interface RuntimeClock {
+  /** Epoch milliseconds. The runtime reads time only from here (a manual clock in tests and demos). */
+  now(): number;
+}
+
+export interface WorkflowRuntimeOptions extends BoundaryOptions {
+  store: WorkflowStore;
+  clock: RuntimeClock;
+  payments: PaymentService;
+  logistics: LogisticsService;
+  /** Without it, notifications are recorded in the outbox and marked done. */
+  notifications?: NotificationService;
+  /** Unique per live process (default: host:pid:random). Rows a dead worker claimed return when its lease expires. */
+  workerId?: string;
+  /** How long a claimed deadline or effect stays with this worker (default 30 s). */
+  leaseMs?: number;
+  /** Rows claimed per scheduler or outbox pass (default 100): the bound on memory. */
+  batchSize?: number;
+  /** How far in the future a caller-supplied `at` may be (default 60 s). */
+  allowedSkewMs?: number;
+  /** Outbox delivery retries (not the business retries of C4). */
+  delivery?: Partial<DeliveryPolicy>;
+  /** Longest sleep of the background loop (default 1 s). */
+  pollIntervalMs?: number;
+  /** Inspection of every step, e.g. a Stately inspector's `inspect`. */
+  inspect?: (event: InspectionEvent) => void;
+  /** Inspection per workflow (wins over `inspect`), e.g. `stableSessionsByWorkflow(inspector)`. */
+  inspectWorkflow?: (workflowId: string) => ((event: InspectionEvent) => void) | undefined;
+  /** The machine, its version and the migrations of older snapshots (default: this release's order system). */
+  definition?: WorkflowDefinition;
+  /** Unexpected errors of background work (default: one line on stderr). */
+  onError?: (error: unknown, context: string) => void;
+}
+
+/** The input that creates an order workflow; `at` defaults to the clock's time. */
+export type OpenOrderInput = Omit<OrderInput, 'at'> & { at?: number };
+
+export interface OpenOrderRequest {
+  /** Defaults to the order id. */
+  workflowId?: string;
+  /**
+   * Echoed in the result. Opening is idempotent per workflow whatever the id: the same input returns the
+   * first result (also under concurrency), another input is refused with WorkflowExistsError.
+   */
+  commandId?: string;
+  input: OpenOrderInput;
+}
+
+export interface DispatchRequest {
+  workflowId: string;
+  /**
+   * Idempotency, per workflow: the same id with the same payload returns the original result. Ids are
+   * the client's own namespace: the runtime's records (opening, effect results) can never collide with them.
+   */
+  commandId: string;
+  /** Optimistic concurrency: refuse with VersionConflictError unless the workflow is at this version. */
+  expectedVersion?: number;
+  /** Raw JSON event; `at` is stamped from the clock when absent. */
+  event: unknown;
+}
+
+export interface CommandResult {
+  workflowId: string;
+  commandId: string;
+  version: number;
+  status: 'active' | 'done';
+  /** The order's state and each child's (describeValue). */
+  state: Record<string, unknown>;
+  /** The event as accepted, `at` included; null for the command that opened the workflow. */
+  event: OrderEvent | null;
+  /** Deadlines that fell due before the command's time and fired first, in order. */
+  firedDeadlines: string[];
+  /** Effects this command put in the outbox. */
+  effects: string[];
+}
+
+export interface WorkflowView {
+  workflowId: string;
+  orderId: string;
+  merchantId: string;
+  version: number;
+  status: 'active' | 'done';
+  state: Record<string, unknown>;
+  lastEventAt: number;
+  createdAt: number;
+  updatedAt: number;
+  disputes: DisputeView[];
+  cancelOrders: CancelOrderView[];
+  /** Pending delayed transitions with their due times. */
+  deadlines: DeadlineRow[];
+  /** P2: what the merchant must still do by hand. */
+  followUps: MerchantFollowUp[];
+  output: OrderOutput | null;
+}
+
+/** X2: a cancel order as the merchant console lists it, with its labels. */
+export interface CancelOrderListItem extends CancelOrderRow {
+  statusLabel: Label;
+  reasonLabel: Label;
+}
+
+export interface TickResult {
+  deadlinesFired: number;
+  /** Claimed deadlines that were no longer pending (left early or fired elsewhere). */
+  deadlinesSkipped: number;
+  /** Effects whose result was recorded, or that needed no result (notifications, async answers). */
+  effectsDelivered: number;
+  /** Delivery failures that will be retried. */
+  effectsRetrying: number;
+  /** Effects given up on and marked dead (never a refund: its outcome is retried until known). */
+  effectsGaveUp: number;
+  /** Unexpected errors (reported through onError; the rows are retried after their lease). */
+  errors: number;
+}
+
+export interface WorkflowRuntime {
+  openOrder(request: OpenOrderRequest): Promise<CommandResult>;
+  dispatch(request: DispatchRequest): Promise<CommandResult>;
+  getWorkflow(workflowId: string): Promise<WorkflowView>;
+  /** D9: every accepted event of the workflow, oldest first: who, when, what, resulting state. */
+  getAuditTrail(workflowId: string): Promise<AuditRow[]>;
+  /** What `role` may send now (deadlines due by now counted as fired, as `dispatch` would). */
+  allowedActions(workflowId: string, role: Role, senderId?: string): Promise<AllowedAction[]>;
+  queryCancelOrders(query?: CancelOrderQuery): Promise<Page<CancelOrderListItem>>;
+  /** One deterministic round: due deadlines (one batch), then the outbox until nothing is claimable. */
+  tick(): Promise<TickResult>;
+  /** Runs rounds in the background (unref'd timers). */
+  start(): void;
+  /** Resolves when in-flight work has finished; leaves no timer behind. */
+  stop(): Promise<void>;
+  /** Stops and closes the store. */
+  close(): Promise<void>;
+}
+
+/** The runtime was closed. */
+export class RuntimeClosedError extends WorkflowError {
+  override readonly name = 'RuntimeClosedError';
+  readonly code = 'RUNTIME_CLOSED';
+  constructor() {
+    super('the workflow runtime is closed');
+  }
+}
+

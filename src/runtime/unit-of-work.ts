@@ -1,0 +1,262 @@
+import type { InspectionEvent } from 'xstate';
+import { ORDER_MACHINE_VERSION, orderMachine, type OrderMachine, type OrderSnapshot } from '../../machines/order.js';
+import { TIMER_SENDER } from '../../machines/time.js';
+import { checkEvent } from '../commands.js';
+import { upgradeSnapshot, type WorkflowDefinition } from '../engine/definition.js';
+import { LiveSystem, pendingDeadlines, StepError, type EmittedEffect, type PendingDeadline } from '../engine/step.js';
+import { InvalidTimeError } from '../errors.js';
+import { cancelOrderViews, describeValue } from '../queries.js';
+import type { Sender } from '../schemas/common.js';
+import type { WorkflowEffect } from '../schemas/effects.js';
+import type { OrderEvent } from '../schemas/events.js';
+import { outboxKindOf } from './outbox.js';
+import type { AuditRow, CancelOrderRow, Commit, DeadlineRow, OutboxRow, WorkflowRecord } from './store.js';
+
+/**
+ * The unit of work both hosts run, written once: a workflow is loaded (or kept live), its deadlines due
+ * by now fire first, each at its own due time (catch-up), the event is checked at the boundary and
+ * stepped, and everything that changed becomes one Commit: snapshot, audit rows (D9), the complete
+ * deadline set, outbox rows and the X2 projection. The in-memory host keeps the live system between
+ * commands; the durable runtime restores it from the store for every command.
+ */
+
+/** The order system as this release runs it (see docs/versioning.md). */
+export const ORDER_WORKFLOW: WorkflowDefinition<OrderMachine> = {
+  machine: orderMachine,
+  version: ORDER_MACHINE_VERSION,
+  migrations: {},
+};
+
+/** Catch-up bound per command: far above any real chain of timers (a loop would be a machine bug). */
+const MAX_CATCH_UP_STEPS = 1_000;
+
+export function deadlineIdOf(workflowId: string, deadline: PendingDeadline): string {
+  return `${workflowId}|${deadline.actorPath.join('/')}|${deadline.eventType}|${deadline.dueAt}`;
+}
+
+export interface TimeRules {
+  /** How far in the future a caller-supplied `at` may be. */
+  allowedSkewMs: number;
+}
+
+/**
+ * The time of a command: stamped from the clock when the event has none; a caller's `at` must not be
+ * before the workflow's last event or the catch-up point, nor beyond the allowed skew.
+ */
+export function stampEvent(raw: unknown, now: number, lastEventAt: number): unknown {
+  const isObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+  return isObject && (raw as { at?: unknown }).at === undefined ? { ...(raw as object), at: Math.max(now, lastEventAt) } : raw;
+}
+
+export function checkTime(event: OrderEvent, now: number, lastEventAt: number, rules: TimeRules): void {
+  if (event.at < lastEventAt) throw new InvalidTimeError(event.at, `is before the workflow's last event (${lastEventAt})`);
+  if (event.at > Math.max(now, lastEventAt) + rules.allowedSkewMs) {
+    throw new InvalidTimeError(event.at, `is more than ${rules.allowedSkewMs} ms after the host's clock (${now})`);
+  }
+}
+
+/** Restores a stored workflow (migrating its snapshot to this release's machine version). */
+export function restoreWorkflow(
+  definition: WorkflowDefinition,
+  record: Pick<WorkflowRecord, 'workflowId' | 'snapshot' | 'machineVersion'>,
+  inspect?: (event: InspectionEvent) => void,
+): LiveSystem {
+  const snapshot = upgradeSnapshot(definition, record.workflowId, record.snapshot, record.machineVersion);
+  return new LiveSystem(definition.machine, { snapshot }, inspect ? { inspect } : {});
+}
+
+interface AuditInput {
+  at: number;
+  by: Sender;
+  event: Record<string, unknown>;
+  commandId: string | null;
+}
+
+/** What a draft starts from: the stored (or kept) record of the workflow. */
+export type DraftBase = Pick<
+  WorkflowRecord,
+  'workflowId' | 'orderId' | 'merchantId' | 'version' | 'auditSeq' | 'lastEventAt' | 'status' | 'createdAt' | 'updatedAt'
+>;
+
+/**
+ * One workflow being advanced: steps accumulate audit rows, effects and the deadline set, and become
+ * one Commit. The live system is advanced in place; a host that drops the draft drops the system too.
+ */
+export class Draft {
+  status: 'active' | 'done';
+  lastEventAt: number;
+  seq: number;
+  deadlines: PendingDeadline[];
+  readonly audit: AuditRow[] = [];
+  readonly outbox: OutboxRow[] = [];
+  readonly fired: string[] = [];
+  private readonly projectionBefore: Map<string, CancelOrderRow>;
+
+  constructor(
+    readonly base: DraftBase,
+    readonly system: LiveSystem,
+    readonly machineVersion: number,
+  ) {
+    this.status = base.status;
+    this.lastEventAt = base.lastEventAt;
+    this.seq = base.auditSeq;
+    this.deadlines = pendingDeadlines(system.actor);
+    this.projectionBefore = new Map(this.projection().map((row) => [row.cancellationId, row]));
+  }
+
+  get workflowId(): string {
+    return this.base.workflowId;
+  }
+
+  get snapshot(): OrderSnapshot {
+    return this.system.snapshot() as OrderSnapshot;
+  }
+
+  get changed(): boolean {
+    return this.audit.length > 0;
+  }
+
+  /** Deadlines due at or before `upTo`, earliest first: INV5, results never depend on when a host ran. */
+  catchUp(upTo: number): void {
+    for (let steps = 0; this.deadlines[0] !== undefined && this.deadlines[0].dueAt <= upTo; steps += 1) {
+      if (steps >= MAX_CATCH_UP_STEPS) {
+        throw new StepError(`workflow ${this.workflowId}: more than ${MAX_CATCH_UP_STEPS} deadlines due at once`);
+      }
+      const next = this.deadlines[0];
+      this.deliver(
+        { event: { type: next.eventType }, target: next.actorPath },
+        { at: next.dueAt, by: TIMER_SENDER, event: { type: next.eventType, timer: next.timer, actorPath: next.actorPath }, commandId: null },
+      );
+      this.fired.push(deadlineIdOf(this.workflowId, next));
+    }
+  }
+
+  /** INV4: checks the event against the current state (typed error, nothing changed) and applies it. */
+  apply(event: OrderEvent, commandId: string | null): void {
+    checkEvent(this.snapshot, event);
+    this.deliver({ event }, { at: event.at, by: event.by, event, commandId });
+  }
+
+  private deliver(delivery: { event: { type: string }; target?: string[] }, audit: AuditInput): void {
+    this.system.deliver(delivery);
+    const snapshot = this.snapshot;
+    if (snapshot.status !== 'active' && snapshot.status !== 'done') {
+      throw new StepError(`workflow ${this.workflowId} is ${snapshot.status} after ${delivery.event.type}`);
+    }
+    this.seq += 1;
+    this.status = snapshot.status;
+    this.deadlines = pendingDeadlines(this.system.actor);
+    this.lastEventAt = Math.max(this.lastEventAt, audit.at);
+    this.audit.push({
+      workflowId: this.workflowId,
+      seq: this.seq,
+      at: audit.at,
+      role: audit.by.role,
+      actorId: audit.by.id,
+      eventType: delivery.event.type,
+      event: audit.event,
+      resultingState: describeValue(snapshot),
+      commandId: audit.commandId,
+    });
+    this.outbox.push(...outboxRows(this.workflowId, this.seq, audit.at, this.system.takeEmitted()));
+  }
+
+  /** The X2 rows of the current state. */
+  projection(): CancelOrderRow[] {
+    const updatedAt = this.lastEventAt;
+    return cancelOrderViews(this.snapshot).map((view) => ({
+      cancellationId: view.cancellationId,
+      workflowId: this.workflowId,
+      orderId: view.orderId,
+      merchantId: view.merchantId,
+      status: view.status,
+      reason: view.reason,
+      origin: view.origin,
+      refundTriggerKind: view.refundTrigger?.kind ?? null,
+      createdAt: view.createdAt,
+      updatedAt,
+    }));
+  }
+
+  /** X2 rows that changed since the draft started (upserts). */
+  changedProjection(): CancelOrderRow[] {
+    return this.projection().filter((row) => {
+      const before = this.projectionBefore.get(row.cancellationId);
+      return (
+        !before ||
+        before.status !== row.status ||
+        before.reason !== row.reason ||
+        before.refundTriggerKind !== row.refundTriggerKind
+      );
+    });
+  }
+
+  deadlineRows(): DeadlineRow[] {
+    return this.deadlines.map((deadline) => ({
+      deadlineId: deadlineIdOf(this.workflowId, deadline),
+      workflowId: this.workflowId,
+      actorPath: deadline.actorPath.join('/'),
+      timer: deadline.timer,
+      eventType: deadline.eventType,
+      dueAt: deadline.dueAt,
+    }));
+  }
+
+  toCommit(now: number, command: Commit['command'], completesEffectId: string | null): Commit {
+    const { base } = this;
+    return {
+      workflow: {
+        ...base,
+        version: base.version + 1,
+        machineVersion: this.machineVersion,
+        auditSeq: this.seq,
+        snapshot: this.system.persist(),
+        status: this.status,
+        lastEventAt: this.lastEventAt,
+        updatedAt: now,
+      },
+      expectedVersion: base.version,
+      audit: this.audit,
+      deadlines: this.deadlineRows(),
+      outbox: this.outbox,
+      cancelOrders: this.changedProjection(),
+      command,
+      completesEffectId,
+      observedAt: now,
+    } as Commit;
+  }
+}
+
+/**
+ * Outbox rows for what one step emitted at the root. A refund's or an interception's idempotency key
+ * names it uniquely (the refund key numbers every request of its cancel order); a notification is keyed
+ * by the audit row that caused it.
+ */
+export function outboxRows(workflowId: string, seq: number, at: number, emitted: EmittedEffect[]): OutboxRow[] {
+  return emitted.map(({ event }, index) => {
+    const effect = event as WorkflowEffect;
+    const kind = outboxKindOf(effect);
+    const idempotencyKey =
+      effect.type === 'effect.notificationRequested' ? `${workflowId}:${seq}.${index}:${effect.kind}` : effect.idempotencyKey;
+    return {
+      effectId: `${workflowId}|${kind}|${idempotencyKey}`,
+      workflowId,
+      kind,
+      idempotencyKey,
+      payload: effect,
+      status: 'pending',
+      attempts: 0,
+      availableAt: at,
+      lastError: null,
+      createdAt: at,
+    };
+  });
+}
+
+/** describeValue read straight from a persisted snapshot (no restore needed). */
+export function describePersisted(persisted: unknown): Record<string, unknown> {
+  const order = persisted as { value: unknown; children?: Record<string, { snapshot?: { value?: unknown } }> };
+  const described: Record<string, unknown> = { order: order.value };
+  for (const [id, child] of Object.entries(order.children ?? {})) described[id] = child.snapshot?.value;
+  return described;
+}
