@@ -35,8 +35,8 @@ describe('public XState APIs only', () => {
 
   it('the scan finds the reads it exists to forbid (it can fail)', () => {
     expect(privateXStateReads('const p = ref._parent; snapshot._nodes.forEach(f); e["_transitions"];')).toEqual([
-      '_parent',
       '_nodes',
+      '_parent',
       '_transitions',
     ]);
     expect(privateXStateReads("// ref._parent in a comment\nconst s = 'self._parent';")).toEqual([]);
