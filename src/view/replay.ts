@@ -89,7 +89,17 @@ export async function replayWorkflow(store: ReplayStore, workflowId: string, opt
       timeline.values[index + 1] = value;
     }
   });
-  for (const timeline of timelines.values()) timeline.values.length = steps;
+  for (const timeline of timelines.values()) {
+    timeline.values.length = steps;
+    // A child that reaches a final state is gone from the next resulting state: infer where it ended
+    for (let step = 1; step < steps; step += 1) {
+      if (timeline.values[step] !== undefined || timeline.values[step - 1] === undefined) continue;
+      const row = audit[step - 1]!;
+      const final = finalValueAfter(timeline.machine, timeline.values[step - 1], row.eventType);
+      if (final !== undefined) timeline.values[step] = final;
+      break;
+    }
+  }
 
   const deadlinesByStep = deadlineTimelines([...timelines.values()], audit, stored, record.createdAt, durations);
 
@@ -167,6 +177,23 @@ function snapshotMessage(
     fired,
     at,
   };
+}
+
+/**
+ * The final state a machine reaches from `value` on `eventType`, read from its definition: the first
+ * candidate transition (deepest active state first) whose targets are all final states.
+ */
+function finalValueAfter(machine: AnyStateMachine, value: unknown, eventType: string): unknown {
+  for (const id of activeIdsOf(machine, value).reverse()) {
+    const node = machine.getStateNodeById(id) as AnyStateNode;
+    for (const transition of node.transitions.get(eventType) ?? []) {
+      const targets = (transition.target ?? []) as AnyStateNode[];
+      if (targets.length === 1 && targets[0]!.type === 'final') {
+        return targets[0]!.path.reduceRight<unknown>((below, key) => (below === undefined ? key : { [key]: below }), undefined);
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The child machine whose top-level states hold a value. */

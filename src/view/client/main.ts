@@ -73,11 +73,11 @@ async function startReplay(): Promise<void> {
   slider.addEventListener('input', () => show(Number(slider.value)));
   const button = (id: string, text: string, action: () => void) => h('button', { id, type: 'button', onclick: action }, text);
   page.controls.append(
-    button('step-first', '⏮', () => show(0)),
-    button('step-prev', '◀', () => show(current - 1)),
+    button('step-first', 'first', () => show(0)),
+    button('step-prev', 'prev', () => show(current - 1)),
     slider,
-    button('step-next', '▶', () => show(current + 1)),
-    button('step-last', '⏭', () => show(steps.length - 1)),
+    button('step-next', 'next', () => show(current + 1)),
+    button('step-last', 'last', () => show(steps.length - 1)),
     button('step-play', 'play', () => {
       if (timer) {
         clearInterval(timer);
