@@ -87,7 +87,8 @@ export async function layoutChart(chart: ChartDefinition, delays: Record<string,
   const header = (s: ChartState) => {
     const lines = [s.path.length ? s.key : chart.machineId, ...(s.label ? [`${s.label['zh-CN']} · ${s.label.en}`] : [])];
     const own = rows.get(s.id) ?? [];
-    const width = Math.max(60, ...lines.map((l) => textWidth(l)), ...own.map((t) => textWidth(`↳ ${rowText(t)}`, SMALL_FONT))) + 2 * PAD;
+    const tags = s.tags.length ? textWidth(s.tags.join(' '), SMALL_FONT) + PAD : 0;
+    const width = Math.max(60, ...lines.map((l, i) => textWidth(l) + (i === 0 ? tags : 0)), ...own.map((t) => textWidth(`↳ ${rowText(t)}`, SMALL_FONT))) + 2 * PAD;
     return { lines, own, width, height: PAD + lines.length * LINE + own.length * (LINE - 1) + PAD / 2 };
   };
 

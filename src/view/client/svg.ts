@@ -26,7 +26,7 @@ export function renderChart(layout: ChartLayout, machineId: string): SVGSVGEleme
     'data-machine': machineId,
   });
   const defs = el('defs');
-  const marker = el('marker', { id: `arrow-${machineId}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  const marker = el('marker', { id: `arrow-${machineId}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' });
   marker.append(el('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrowhead' }));
   defs.append(marker);
   svg.append(defs);
