@@ -25,8 +25,8 @@ export function delayLabel(delay: string | number): string {
 
 const NOTES: Record<string, string> = {
   order:
-    'The order routes events to its children (see [dispute](dispute.md) and [cancellation](cancellation.md)); ' +
-    'its own transitions are targetless and listed in the note.',
+    'A parallel machine: the `dispute` region invokes the [dispute](dispute.md) and the `cancellation` region ' +
+    'the [cancel order](cancellation.md) in flight, each under a fixed id.',
 };
 
 /** The content of docs/diagrams/<id>.md for a machine. */
