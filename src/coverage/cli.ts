@@ -4,15 +4,16 @@
  *   tsx src/coverage/cli.ts --module <path> --export <name> [--input <json>] [--options <name>]
  *                           [--system] [--limit <n>] --out <dir>
  *
- * `--options` names an export of the same module holding `GenerateOptions` (event variants, key,
- * input variants …). Writes <dir>/path-coverage.json and <dir>/path-coverage.md; exits 1 when the
- * machine is below 100 % states or transitions or a path does not replay.
+ * `--options` names an export of the same module holding `GenerateOptions` (event variants, invoke
+ * outcomes, key or context projection, input variants …). Writes <dir>/path-coverage.json and
+ * <dir>/path-coverage.md; exits 1 when the machine failed on some step, is below 100 % states,
+ * transitions or history restores, or a path does not replay.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
-import { coverageProblems } from './coverage.js';
+import { coverageProblems, formatFailure } from './coverage.js';
 import type { GenerateOptions } from './paths.js';
 import { renderCoverageMarkdown } from './render.js';
 import { runCoverage } from './run.js';
@@ -76,17 +77,19 @@ export async function runCli(argv: readonly string[], log: (line: string) => voi
   mkdirSync(out, { recursive: true });
   const json = join(out, 'path-coverage.json');
   const md = join(out, 'path-coverage.md');
-  const { uncovered, states, transitions, transitionPairs, paths } = coverage;
+  const { uncovered, states, transitions, transitionPairs, history, regions, failures, paths } = coverage;
   writeFileSync(
     json,
-    `${JSON.stringify({ machines: { [coverage.machineId]: { states, transitions, transitionPairs, paths, uncovered } } }, null, 2)}\n`,
+    `${JSON.stringify({ machines: { [coverage.machineId]: { states, transitions, transitionPairs, history, regions, paths, failures, uncovered } } }, null, 2)}\n`,
   );
   writeFileSync(md, renderCoverageMarkdown([{ coverage, pathSet }]));
   const problems = coverageProblems(coverage);
   const line = (c: { covered: number; total: number }) => `${c.covered}/${c.total}`;
   log(
-    `${coverage.machineId}: states ${line(states)}, transitions ${line(transitions)}, transition pairs ${line(transitionPairs)}, ${paths} paths${problems.length ? ' [FAIL]' : ' [ok]'}`,
+    `${coverage.machineId}: states ${line(states)}, transitions ${line(transitions)}, transition pairs ${line(transitionPairs)}` +
+      `${history.total ? `, history restores ${line(history)}` : ''}, ${paths} paths${problems.length ? ' [FAIL]' : ' [ok]'}`,
   );
+  for (const failure of failures) log(`✗ machine failure ${formatFailure(failure)}`);
   for (const problem of problems) log(`✗ ${problem}`);
   return { exitCode: problems.length ? 1 : 0, files: [json, md] };
 }

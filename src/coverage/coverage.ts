@@ -212,7 +212,10 @@ function stateReason(model: MachineModel, state: MachineModel['states'][number],
     return 'no transition enters it or a state inside it, and it is neither an initial state nor a region of an enterable state: unreachable by construction';
   }
   if (active.has(`${model.machineId} ${state.id}`)) return 'reached in the explored graph but on no generated path';
-  return `never active in the explored graph (${incoming.length} transition(s) target it, none was taken)`;
+  const parents = new Map(model.states.map((s) => [s.id, s.parent]));
+  const inside = (id: string): boolean => id === state.id || (parents.get(id) ? inside(parents.get(id)!) : false);
+  const entering = model.transitions.filter((t) => t.targets.some(inside));
+  return `never active in the explored graph (${entering.length} transition(s) enter it or a state inside it, none was taken)`;
 }
 
 function historyReason(model: MachineModel, id: string, entered: boolean): string {

@@ -59,8 +59,12 @@ function historyNote(node: AnyStateNode): string[] {
       : `H shallow history of ${parent.key}, restores its last active ${parent.type === 'parallel' ? 'regions' : 'child'}`,
   ];
   const raw = (node.config as { target?: unknown }).target;
+  if (raw === undefined && parent.type === 'parallel') {
+    lines.push('nothing recorded → every region at its initial state');
+    return lines;
+  }
   const defaults = historyDefaultTargets(node).map((target) => target.key);
-  lines.push(`nothing recorded → ${defaults.join(', ') || 'none'}${raw === undefined ? ` (initial of ${parent.key})` : ''}`);
+  lines.push(`nothing recorded → ${defaults.join(', ')}${raw === undefined ? ` (initial of ${parent.key})` : ''}`);
   return lines;
 }
 
