@@ -102,3 +102,16 @@ export class WorkflowNotFoundError extends WorkflowError {
 }
 
 export const isWorkflowError = (error: unknown): error is WorkflowError => error instanceof WorkflowError;
+
+/** An optional peer dependency that a feature needs is not installed (better-sqlite3 for the SQLite store). */
+export class MissingPeerDependencyError extends WorkflowError {
+  override readonly name = 'MissingPeerDependencyError';
+  readonly code = 'MISSING_PEER_DEPENDENCY';
+  constructor(
+    readonly packageName: string,
+    readonly feature: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${feature} needs the optional peer dependency ${packageName}: npm install ${packageName}`, options);
+  }
+}

@@ -50,6 +50,7 @@ export type {
 // Stores: the interface, in memory, and embedded SQLite (the default durable store)
 export { createMemoryStore } from './memory-store.js';
 export { createSqliteStore } from './sqlite-store.js';
+export { MissingPeerDependencyError } from '../errors.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
 export { VersionConflictError } from './store.js';
 export type {

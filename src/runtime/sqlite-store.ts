@@ -1,5 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { DuplicateCommandError, VersionConflictError } from '../errors.js';
+import { loadBetterSqlite3 } from './optional-peers.js';
 import {
   assertCommandScope,
   assertCommitShape,
@@ -349,7 +350,7 @@ const parseEffect = (row: Json<OutboxRow, 'payload'>): OutboxRow => ({
  * processes may share the file (WAL, busy timeout). Call `migrate()` before anything else.
  */
 export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & BatchCommitStore {
-  const db = new Database(options.filename, { timeout: options.busyTimeoutMs ?? 5000 });
+  const db = new (loadBetterSqlite3())(options.filename, { timeout: options.busyTimeoutMs ?? 5000 });
   db.pragma('journal_mode = WAL');
   // WAL + NORMAL: a process crash loses nothing and the file never corrupts; only an OS crash or power
   // loss can roll back the latest commits, because the WAL is fsynced at checkpoints, not per commit.

@@ -17,7 +17,12 @@ describe('the ./postgres entry', () => {
     const entry = await import('../../src/runtime/postgres.js');
     expect(Object.keys(entry).sort()).toEqual(['createPostgresStore']);
     expect(packagesLoadedBy('src/runtime/postgres.ts')).toEqual(['pg', 'pg-pool']);
-    expect(packagesLoadedBy('src/runtime/index.ts')).toEqual(['better-sqlite3']);
     expect(packagesLoadedBy('src/index.ts')).toEqual([]);
+  });
+});
+
+describe('the ./runtime entry', () => {
+  it('loads neither pg nor better-sqlite3 (an optional peer, loaded when a SQLite store is created)', () => {
+    expect(packagesLoadedBy('src/runtime/index.ts')).toEqual([]);
   });
 });
