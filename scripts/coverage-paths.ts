@@ -19,6 +19,7 @@ import {
   type MachineCoverage,
   type ReportEntry,
 } from '../src/coverage/index.js';
+import { renderCoverageHtml } from '../src/view/coverage-page.js';
 import { goldenPath, replayWithOracles, serializeGolden, toGolden } from '../test/paths/harness.js';
 import { MODEL_NAMES, MODELS } from '../test/paths/models.js';
 import { delayLabel } from './docs-diagrams.js';
@@ -88,6 +89,7 @@ for (const name of names) {
 mkdirSync(`${root}reports`, { recursive: true });
 writeFileSync(REPORT_JSON, `${JSON.stringify(json, null, 2)}\n`);
 writeFileSync(REPORT_MD, renderCoverageMarkdown(entries, { delayLabel }));
+writeFileSync(`${root}reports/path-coverage.html`, await renderCoverageHtml(entries));
 if (update) writeFileSync(PINS, `${JSON.stringify(pins, null, 2)}\n`);
 
 if (problems.length && (check || update)) {

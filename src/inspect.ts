@@ -209,7 +209,16 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
   let failed: (error: Error) => void = () => {};
   const createServer = http.createServer;
   http.createServer = ((...args: Parameters<typeof createServer>) => {
-    const server = createServer(...args);
+    const listener = args.find((arg): arg is import('node:http').RequestListener => typeof arg === 'function');
+    // The relay page connects to ws://localhost:<port>: where localhost resolves to ::1 first, that
+    // misses a server bound to 127.0.0.1. Point the page at the address the server is bound to.
+    const pinned: import('node:http').RequestListener = (request, response) => {
+      const end = response.end.bind(response) as (...rest: unknown[]) => typeof response;
+      response.end = ((chunk?: unknown, ...rest: unknown[]) =>
+        end(typeof chunk === 'string' ? chunk.replaceAll(`ws://localhost:${port}`, `ws://${INSPECTOR_HOST}:${port}`) : chunk, ...rest)) as typeof response.end;
+      listener?.(request, response);
+    };
+    const server = createServer(...(args.map((arg) => (arg === listener ? pinned : arg)) as Parameters<typeof createServer>));
     captured = server;
     const listen = server.listen.bind(server);
     server.listen = ((listenPort: number, callback?: () => void) =>

@@ -72,8 +72,12 @@ async function renderEntry(entry: CoverageEntryData, details: HTMLElement): Prom
   }
   if (entry.uncovered.length) {
     section.append(
-      h('h3', {}, 'Not covered'),
-      h('ul', { class: 'uncovered-list' }, ...entry.uncovered.slice(0, 200).map((item) => h('li', {}, `${item.kind} ${item.machineId} ${item.id}: ${item.reason}`))),
+      h(
+        'details',
+        { class: 'uncovered-details' },
+        h('summary', {}, `Not covered: ${entry.uncovered.length}`),
+        h('ul', { class: 'uncovered-list' }, ...entry.uncovered.slice(0, 200).map((item) => h('li', {}, `${item.kind} ${item.machineId} ${item.id}: ${item.reason}`))),
+      ),
     );
   }
   return section;
