@@ -115,3 +115,33 @@ export class MissingPeerDependencyError extends WorkflowError {
     super(`${feature} needs the optional peer dependency ${packageName}: npm install ${packageName}`, options);
   }
 }
+
+/**
+ * The store could not be reached or could not finish in time (connection lost or refused, server
+ * shutting down or starting, lock or statement timeout, SQLite busy or full). Retryable: nothing of a
+ * refused transaction was written, but a write whose connection broke while it committed may have been
+ * (retry it with the same command id; the store answers the first result). Hosts answer HTTP 503 with
+ * Retry-After. `driverCode` is the driver's code (SQLSTATE, errno, SQLITE_*); `cause` its error.
+ */
+export class StoreUnavailableError extends WorkflowError {
+  override readonly name = 'StoreUnavailableError';
+  readonly code = 'STORE_UNAVAILABLE';
+  readonly retryable = true;
+  constructor(
+    readonly store: 'sqlite' | 'postgres',
+    readonly operation: string,
+    readonly driverCode: string | null,
+    options: { cause: unknown },
+  ) {
+    super(`${store} store unavailable during ${operation}${driverCode ? ` (${driverCode})` : ''}`, options);
+  }
+}
+
+/** X2: a cancel-order query (filters, page size, cursor) that does not match its schema. */
+export class InvalidQueryError extends WorkflowError {
+  override readonly name = 'InvalidQueryError';
+  readonly code = 'INVALID_QUERY';
+  constructor(readonly issues: Issue[]) {
+    super(`invalid query: ${issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ')}`);
+  }
+}

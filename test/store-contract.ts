@@ -3,7 +3,8 @@
  * every test gets a fresh, migrated store.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuplicateCommandError, VersionConflictError } from '../src/errors.js';
+import { DuplicateCommandError, InvalidPayloadError, InvalidQueryError, VersionConflictError } from '../src/errors.js';
+import { sanitizeText } from '../src/schemas/text.js';
 import type {
   AuditRow,
   CancelOrderQuery,
@@ -148,6 +149,40 @@ export const rejection = (promise: Promise<unknown>): Promise<unknown> =>
     () => expect.fail('expected a rejection'),
     (error: unknown) => error,
   );
+
+/**
+ * The hostile string list: every store must keep the storable ones exactly and refuse the others the
+ * same way (the string rule: no NUL, no unpaired surrogate; ids at most 512 UTF-8 bytes).
+ */
+export const HOSTILE_STRINGS: ReadonlyArray<readonly [name: string, value: string]> = [
+  ['NUL', 'a\u0000b'],
+  ['NUL alone', '\u0000'],
+  ['lone high surrogate', 'x\uD800y'],
+  ['lone low surrogate', '\uDC00'],
+  ['reversed pair', '\uDE00\uD83D'],
+  ['high surrogate at the end', 'end\uD83D'],
+  ['10k chars', 'x'.repeat(10_000)],
+  ['10k CJK chars', '退'.repeat(10_000)],
+  ['RTL override', '\u202Egnp.exe\u202C'],
+  ['RTL mark', 'abc\u200Fdef'],
+  ['SQL quote', "o'brien'); DROP TABLE workflows; --"],
+  ['double quote and backslash', '"\\'],
+  ['array literal', '{"a",NULL}'],
+  ['LIKE wildcards', '%_'],
+  ['emoji', '😀👨‍👩‍👧'],
+  ['U+FFFF and U+E000', '\uFFFF\uE000'],
+  ['constructor', 'constructor'],
+  ['__proto__', '__proto__'],
+  ['toString', 'toString'],
+  ['empty', ''],
+  ['control characters', '\u0001\u001f\n\t\r'],
+  ['an escape sequence as text', '\\u0000'],
+  ['line and paragraph separators', '\u2028\u2029'],
+];
+
+const isWellFormed = (value: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
+export const isStorable = (value: string): boolean => !value.includes('\u0000') && isWellFormed(value);
+export const isStorableId = (value: string): boolean => isStorable(value) && Buffer.byteLength(value) <= 512;
 
 const effectIds = (rows: OutboxRow[]) => rows.map((row) => row.effectId);
 const cancellationIds = (page: { items: CancelOrderRow[] }) => page.items.map((row) => row.cancellationId);
@@ -497,7 +532,7 @@ function contract(test: DefineTest): void {
 
   test('INV6: a client command id equal to the id of a runtime record never collides with it: each scope keeps its own row', async (store) => {
     // The issue-12 attack: a client names its command after the runtime's record of an effect's result.
-    const effectId = 'wf-1|refund|wf-1/d-1.direct-refund|1@2';
+    const effectId = 'wf-1|refund|wf-1/d-1:direct-refund|1@2';
     const forged = makeCommand(`effect:${effectId}`, 'wf-1', 'client');
     await store.commit(makeCommit('wf-1', 1, { command: forged }));
     const runtimeRecord = makeCommand(`effect:${effectId}`, 'wf-1', 'runtime');
@@ -638,11 +673,56 @@ function contract(test: DefineTest): void {
     expect(page3).toEqual({ items: [rows[0], rows[5]], nextCursor: null });
   });
 
-  test('queryCancelOrders refuses a limit outside 1..500 and a malformed cursor', async (store) => {
-    await expect(store.queryCancelOrders({ limit: 0 })).rejects.toThrow(RangeError);
-    await expect(store.queryCancelOrders({ limit: 501 })).rejects.toThrow(RangeError);
-    await expect(store.queryCancelOrders({ cursor: 'not-a-cursor' })).rejects.toThrow(RangeError);
+  test('X2: queryCancelOrders refuses a limit outside 1..500 and a malformed cursor with InvalidQueryError', async (store) => {
+    for (const query of [{ limit: 0 }, { limit: 501 }, { limit: 2.5 }, { cursor: 'not-a-cursor' }]) {
+      await expect(store.queryCancelOrders(query)).rejects.toThrow(InvalidQueryError);
+    }
     expect(await store.queryCancelOrders({ limit: 500 })).toEqual({ items: [], nextCursor: null });
+    expect(await store.queryCancelOrders({ cursor: null })).toEqual({ items: [], nextCursor: null });
+  });
+
+  test('X2: a query that breaks its schema is refused with InvalidQueryError naming each field, on every store alike', async (store) => {
+    await store.commit(makeCommit('wf-1', 1, { cancelOrders: [makeCancelOrder('c1', 'wf-1')] }));
+    const forgedCursor = Buffer.from(JSON.stringify([T0, 'wf-1\u0000', 'c1'])).toString('base64url');
+    const cases: Array<[unknown, string[]]> = [
+      [{ cursor: 'garbage!!' }, ['cursor']],
+      [{ cursor: forgedCursor }, ['cursor']],
+      [{ cursor: 42 }, ['cursor']],
+      [{ limit: 0 }, ['limit']],
+      [{ limit: '10' }, ['limit']],
+      [{ createdFrom: '1700000000000' }, ['createdFrom']],
+      [{ createdFrom: Number.NaN }, ['createdFrom']],
+      [{ createdTo: Number.POSITIVE_INFINITY }, ['createdTo']],
+      [{ createdFrom: -1 }, ['createdFrom']],
+      [{ merchantId: 'merchant\u0000-1' }, ['merchantId']],
+      [{ orderId: '\uD800' }, ['orderId']],
+      [{ merchantId: 'm'.repeat(10_000) }, ['merchantId']],
+      [{ status: 'pending' }, ['status']],
+      [{ status: ['pending', 'refunded\u0000'] }, ['status.1']],
+      [{ reason: [42] }, ['reason.0']],
+      [{ merchant: 'merchant-1' }, ['']],
+      [{ merchantId: 7, limit: 0 }, ['merchantId', 'limit']],
+      [null, ['']],
+      ['status=pending', ['']],
+    ];
+    for (const [query, paths] of cases) {
+      const error = await rejection(store.queryCancelOrders(query as CancelOrderQuery));
+      expect(error, JSON.stringify(query)).toBeInstanceOf(InvalidQueryError);
+      expect((error as InvalidQueryError).code).toBe('INVALID_QUERY');
+      expect((error as InvalidQueryError).issues.map((issue) => issue.path), JSON.stringify(query)).toEqual(paths);
+    }
+  });
+
+  test('X2: a filter list is checked for its length before its elements: 200,000 values cost one issue and no time', async (store) => {
+    const values = Array.from({ length: 200_000 }, (_, i) => (i % 2 ? 'pending' : '\u0000'));
+    const started = performance.now();
+    const error = await rejection(store.queryCancelOrders({ status: values }));
+    const elapsedMs = performance.now() - started;
+
+    expect(error).toBeInstanceOf(InvalidQueryError);
+    expect((error as InvalidQueryError).issues).toEqual([{ path: 'status', message: expect.stringMatching(/50/) }]);
+    expect(elapsedMs).toBeLessThan(200);
+    expect(cancellationIds(await store.queryCancelOrders({ status: Array.from({ length: 50 }, () => 'pending') }))).toEqual([]);
   });
 
   test('upserting a cancel order replaces the row with the same (workflowId, cancellationId)', async (store) => {
@@ -657,9 +737,9 @@ function contract(test: DefineTest): void {
   test('X2: two orders using the same cancel-order id keep a row each; upserts and pages tell them apart', async (store) => {
     // Same cancellationId and createdAt in three workflows: only the workflow id orders them.
     const [a, b, c] = ['wf-b', 'wf-a', 'wf-c'].map((workflowId) =>
-      makeCancelOrder('dispute-1.intercept-48h', workflowId, { orderId: `order-${workflowId}`, createdAt: T0 + 7 }),
+      makeCancelOrder('dispute-1:intercept-48h', workflowId, { orderId: `order-${workflowId}`, createdAt: T0 + 7 }),
     ) as [CancelOrderRow, CancelOrderRow, CancelOrderRow];
-    const earlier = makeCancelOrder('dispute-1.direct-refund', 'wf-c', { orderId: 'order-wf-c', createdAt: T0 + 1 });
+    const earlier = makeCancelOrder('dispute-1:direct-refund', 'wf-c', { orderId: 'order-wf-c', createdAt: T0 + 1 });
     await store.commit(makeCommit('wf-b', 1, { cancelOrders: [a] }));
     await store.commit(makeCommit('wf-a', 1, { cancelOrders: [b] }));
     await store.commit(makeCommit('wf-c', 1, { cancelOrders: [c, earlier] }));
@@ -669,7 +749,7 @@ function contract(test: DefineTest): void {
 
     expect(await store.queryCancelOrders({})).toEqual({ items: [earlier, refundedB, a, c], nextCursor: null });
     expect(await store.queryCancelOrders({ orderId: 'order-wf-b' })).toEqual({ items: [a], nextCursor: null });
-    expect(cancellationIds(await store.queryCancelOrders({ status: ['refunded'] }))).toEqual(['dispute-1.intercept-48h']);
+    expect(cancellationIds(await store.queryCancelOrders({ status: ['refunded'] }))).toEqual(['dispute-1:intercept-48h']);
 
     const seen: CancelOrderRow[] = [];
     let cursor: string | null = null;
@@ -741,6 +821,140 @@ function contract(test: DefineTest): void {
     }
     expect(await store.load('wf-1')).toBeUndefined();
     expect(await store.highWaterMark()).toBe(0);
+  });
+
+  test('INV4: hostile strings as JSON content and keys (snapshot, event, payload, result) are kept exactly or refused with InvalidPayloadError', async (store) => {
+    let version = 0;
+    for (const [name, value] of HOSTILE_STRINGS) {
+      const json = { text: value, list: [value], [value]: { nested: value } };
+      const next = version + 1;
+      const commit = makeCommit('wf-1', next, {
+        workflow: makeWorkflow('wf-1', next, { snapshot: json }),
+        audit: [makeAudit('wf-1', next, { event: json, resultingState: json })],
+        outbox: [makeEffect('wf-1', `key-${next}`, { payload: json })],
+        command: { ...makeCommand(`cmd-${next}`, 'wf-1'), result: json },
+      });
+      if (isStorable(value)) {
+        await store.commit(commit);
+        version = next;
+        const loaded = await store.load('wf-1');
+        expect(loaded?.snapshot, name).toEqual(json);
+        expect(Object.keys(loaded?.snapshot as object).sort(), name).toEqual(Object.keys(json).sort());
+        expect((await store.listAudit('wf-1')).at(-1)?.event, name).toEqual(json);
+        expect((await store.listOutbox('wf-1')).find((row) => row.idempotencyKey === `key-${next}`)?.payload, name).toEqual(json);
+        expect((await store.getCommand('wf-1', 'client', `cmd-${next}`))?.result, name).toEqual(json);
+      } else {
+        const before = await storedState(store, 'wf-1');
+        const error = await rejection(store.commit(commit));
+        expect(error, name).toBeInstanceOf(InvalidPayloadError);
+        expect((error as InvalidPayloadError).issues[0]?.path, name).toBe('workflow.snapshot.text');
+        expect(await storedState(store, 'wf-1'), name).toEqual(before);
+      }
+    }
+    expect(version).toBe(HOSTILE_STRINGS.filter(([, value]) => isStorable(value)).length);
+  });
+
+  test('INV4: hostile strings in text columns (audit, deadline, outbox, cancel order, command) are kept exactly or refused, never altered', async (store) => {
+    let version = 0;
+    for (const [name, value] of HOSTILE_STRINGS) {
+      const next = version + 1;
+      const deadline = { ...makeDeadline('wf-1', T0 + next), timer: value, eventType: value, actorPath: value };
+      const effect = makeEffect('wf-1', value, { effectId: `effect-${next}`, lastError: value });
+      const cancelOrder = makeCancelOrder(`c-${next}`, 'wf-1', { status: value, reason: value, origin: value, refundTriggerKind: value });
+      const commit = makeCommit('wf-1', next, {
+        workflow: makeWorkflow('wf-1', next, { status: 'active' }),
+        audit: [makeAudit('wf-1', next, { role: value, actorId: value, eventType: value, commandId: value })],
+        deadlines: [deadline],
+        outbox: [effect],
+        cancelOrders: [cancelOrder],
+        command: { ...makeCommand(`cmd-${next}`, 'wf-1'), payloadHash: value },
+      });
+      if (isStorable(value)) {
+        await store.commit(commit);
+        version = next;
+        expect((await store.listAudit('wf-1')).at(-1), name).toEqual(commit.audit[0]);
+        expect(await store.listDeadlines('wf-1'), name).toEqual([deadline]);
+        expect((await store.listOutbox('wf-1')).find((row) => row.effectId === effect.effectId), name).toEqual(effect);
+        const listed = (await store.queryCancelOrders({ limit: 500 })).items;
+        expect(listed.find((row) => row.cancellationId === cancelOrder.cancellationId), name).toEqual(cancelOrder);
+        // A filter value is at most 512 bytes, like an id.
+        const filtered = store.queryCancelOrders({ status: [value], reason: [value] });
+        if (isStorableId(value)) expect((await filtered).items, name).toEqual([cancelOrder]);
+        else await expect(filtered, name).rejects.toThrow(InvalidQueryError);
+        expect(await store.getCommand('wf-1', 'client', `cmd-${next}`), name).toEqual(commit.command);
+      } else {
+        const before = await storedState(store, 'wf-1');
+        const error = await rejection(store.commit(commit));
+        expect(error, name).toBeInstanceOf(InvalidPayloadError);
+        expect((error as InvalidPayloadError).issues[0]?.path, name).toBe('audit[0].role');
+        expect(await storedState(store, 'wf-1'), name).toEqual(before);
+        await expect(store.queryCancelOrders({ status: [value] }), name).rejects.toThrow(InvalidQueryError);
+      }
+    }
+  });
+
+  test('INV4: hostile strings as ids are kept and found exactly, refused when unstorable or above 512 bytes; looking one up never fails', async (store) => {
+    for (const [name, value] of HOSTILE_STRINGS) {
+      // Lookups of an id that was never stored answer "nothing" on every store, whatever the id.
+      expect(await store.load(value), name).toBeUndefined();
+      expect(await store.getCommand(value, 'client', value), name).toBeUndefined();
+      expect(await store.listAudit(value), name).toEqual([]);
+      expect(await store.listDeadlines(value), name).toEqual([]);
+      expect(await store.listOutbox(value), name).toEqual([]);
+      await store.completeEffect(value);
+      await store.recordEffectFailure(value, { error: value, availableAt: T0, dead: false });
+
+      const cancelOrder = makeCancelOrder(value, value, { orderId: value, merchantId: value });
+      const commit = makeCommit(value, 1, {
+        workflow: makeWorkflow(value, 1, { orderId: value, merchantId: value }),
+        audit: [makeAudit(value, 1)],
+        cancelOrders: [cancelOrder],
+        command: makeCommand(value, value),
+      });
+      if (isStorableId(value)) {
+        await store.commit(commit);
+        expect(await store.load(value), name).toEqual(commit.workflow);
+        expect(await store.getCommand(value, 'client', value), name).toEqual(commit.command);
+        expect(await store.queryCancelOrders({ merchantId: value, orderId: value }), name).toEqual({ items: [cancelOrder], nextCursor: null });
+      } else {
+        const error = await rejection(store.commit(commit));
+        expect(error, name).toBeInstanceOf(InvalidPayloadError);
+        expect((error as InvalidPayloadError).issues[0]?.path, name).toBe('workflow.workflowId');
+        expect(await store.load(value), name).toBeUndefined();
+        await expect(store.queryCancelOrders({ merchantId: value }), name).rejects.toThrow(InvalidQueryError);
+      }
+    }
+  });
+
+  test('X2: ids page in code point order (UTF-8 byte order) on every store, emoji and U+E000..U+FFFF included', async (store) => {
+    const ids = HOSTILE_STRINGS.map(([, value]) => value).filter(isStorableId);
+    await store.commit(makeCommit('wf-1', 1, { cancelOrders: ids.map((id) => makeCancelOrder(id, 'wf-1')) }));
+    const byCodePoint = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<CancelOrderRow> = await store.queryCancelOrders({ limit: 3, cursor });
+      seen.push(...cancellationIds(page));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+
+    expect(seen).toEqual(byCodePoint);
+  });
+
+  test('INV6: an effect failure text is stored made storable (NUL and unpaired surrogates become U+FFFD), the same on every store', async (store) => {
+    const effects = HOSTILE_STRINGS.map(([, value], i) => makeEffect('wf-1', `key-${i}`, { effectId: `effect-${i}` }));
+    await store.commit(makeCommit('wf-1', 1, { outbox: effects }));
+
+    for (const [i, [, value]] of HOSTILE_STRINGS.entries()) {
+      await store.recordEffectFailure(`effect-${i}`, { error: value, availableAt: T0 + 1, dead: false });
+    }
+
+    const stored = new Map((await store.listOutbox('wf-1')).map((row) => [row.effectId, row]));
+    for (const [i, [name, value]] of HOSTILE_STRINGS.entries()) {
+      expect(stored.get(`effect-${i}`), name).toMatchObject({ attempts: 1, status: 'pending', lastError: sanitizeText(value) });
+    }
+    expect(stored.get('effect-0')?.lastError).toBe('a\uFFFDb');
   });
 
   test('commitAll (the optional batch capability) writes each commit atomically on its own and answers in input order (INV4)', async (store) => {

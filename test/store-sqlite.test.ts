@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, SQLITE_MIGRATIONS } from '../src/runtime/sqlite-store.js';
-import type { WorkflowStore } from '../src/runtime/store.js';
+import type { OutboxKind, WorkflowStore } from '../src/runtime/store.js';
 import {
   claimAt,
   describeStoreContract,
@@ -194,7 +194,7 @@ describe('SQLite store on disk', () => {
     await expect(openStore(filename)).rejects.toThrow(/schema version 99/);
   });
 
-  it('a commit failing mid-way (NOT NULL violation in a cancel-order row) leaves nothing behind (INV4)', async () => {
+  it('a commit failing mid-way (CHECK violation in an outbox row, after the workflow, deadline and audit writes) leaves nothing behind (INV4)', async () => {
     const store = await openStore(tempDbFile());
     await store.commit(makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0)] }));
     const before = await storedState(store, 'wf-1');
@@ -204,14 +204,14 @@ describe('SQLite store on disk', () => {
         makeCommit('wf-1', 2, {
           audit: [makeAudit('wf-1', 2)],
           deadlines: [makeDeadline('wf-1', T0 + 1)],
-          outbox: [makeEffect('wf-1', 'refund-1')],
+          outbox: [makeEffect('wf-1', 'refund-1', { kind: 'bogus' as OutboxKind })],
           command: makeCommand('cmd-1', 'wf-1'),
-          cancelOrders: [makeCancelOrder('cancel-1', 'wf-1', { status: null as unknown as string })],
+          cancelOrders: [makeCancelOrder('cancel-1', 'wf-1')],
         }),
       ),
     );
 
-    expect(String(error)).toMatch(/NOT NULL/);
+    expect(String(error)).toMatch(/CHECK constraint failed/);
     expect(await storedState(store, 'wf-1')).toEqual(before);
     expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toBeUndefined();
   });

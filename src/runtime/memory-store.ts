@@ -2,7 +2,6 @@ import { DuplicateCommandError, VersionConflictError } from '../errors.js';
 import type {
   AuditRow,
   BatchCommitStore,
-  CancelOrderQuery,
   CancelOrderRow,
   Claim,
   CommandRow,
@@ -15,6 +14,7 @@ import type {
   WorkflowStore,
 } from './store.js';
 import {
+  assertClaim,
   assertCommandScope,
   assertCommitShape,
   auditSeqMismatch,
@@ -24,9 +24,10 @@ import {
   compareDeadlines,
   compareEffects,
   compareText,
-  decodeCancelOrderCursor,
-  pageSize,
+  isStorableKey,
+  parseCancelOrderQuery,
   previousAuditSeq,
+  storableFailure,
   toPage,
 } from './store-common.js';
 
@@ -92,6 +93,7 @@ export function createMemoryStore(): MemoryStore {
     order: (a: T, b: T) => number,
     c: Claim,
   ): T[] {
+    assertClaim(c);
     if (c.limit < 1) return [];
     const claimed = [...rows]
       .filter((row) => isDue(row) && leaseFree(row, c))
@@ -149,7 +151,7 @@ export function createMemoryStore(): MemoryStore {
 
   const sync: SyncWorkflowStore = {
     load(workflowId) {
-      const workflow = workflows.get(workflowId);
+      const workflow = isStorableKey(workflowId) ? workflows.get(workflowId) : undefined;
       return workflow && copy(workflow);
     },
 
@@ -185,8 +187,9 @@ export function createMemoryStore(): MemoryStore {
       );
     },
 
-    recordEffectFailure(effectId, failure) {
-      const effect = outbox.get(effectId);
+    recordEffectFailure(effectId, reported) {
+      const failure = storableFailure(reported);
+      const effect = isStorableKey(effectId) ? outbox.get(effectId) : undefined;
       if (!effect || effect.status !== 'pending') return;
       Object.assign(effect, {
         attempts: effect.attempts + 1,
@@ -220,9 +223,8 @@ export function createMemoryStore(): MemoryStore {
       return [...(audit.get(workflowId)?.values() ?? [])].sort((a, b) => a.seq - b.seq).map(copy);
     },
 
-    queryCancelOrders(query: CancelOrderQuery): Page<CancelOrderRow> {
-      const size = pageSize(query.limit);
-      const after = query.cursor ? decodeCancelOrderCursor(query.cursor) : null;
+    queryCancelOrders(raw): Page<CancelOrderRow> {
+      const { size, after, ...query } = parseCancelOrderQuery(raw);
       const rows = [...cancelOrders.values()]
         .filter(
           (row) =>

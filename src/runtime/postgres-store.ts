@@ -3,16 +3,18 @@ import pg from 'pg';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { DuplicateCommandError, VersionConflictError } from '../errors.js';
 import {
+  assertClaim,
   assertCommandScope,
   assertCommitShape,
   auditSeqMismatch,
   compareDeadlines,
   compareEffects,
   compareText,
-  decodeCancelOrderCursor,
+  isStorableKey,
   lastByKey,
-  pageSize,
+  parseCancelOrderQuery,
   previousAuditSeq,
+  storableFailure,
   toPage,
 } from './store-common.js';
 import type {
@@ -576,6 +578,7 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     },
 
     async load(workflowId) {
+      if (!isStorableKey(workflowId)) return undefined;
       const [row] = await run(q.selectWorkflow, [workflowId]);
       return row && toWorkflow(row);
     },
@@ -639,43 +642,47 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
 
     async getCommand(workflowId, scope, commandId) {
       assertCommandScope(scope);
+      if (!isStorableKey(workflowId) || !isStorableKey(commandId)) return undefined;
       const [row] = await run(q.selectCommand, [workflowId, scope, commandId]);
       return row && toCommand(row);
     },
 
     async claimDueDeadlines(claim) {
+      assertClaim(claim);
       if (claim.limit < 1) return [];
       return (await run(q.claimDeadlines, claimValues(claim))).map(toDeadline).sort(compareDeadlines);
     },
 
     async claimOutbox(claim) {
+      assertClaim(claim);
       if (claim.limit < 1) return [];
       return (await run(q.claimOutbox, claimValues(claim))).map(toEffect).sort(compareEffects);
     },
 
-    async recordEffectFailure(effectId, failure) {
+    async recordEffectFailure(effectId, reported) {
+      const failure = storableFailure(reported);
+      if (!isStorableKey(effectId)) return;
       await run(q.recordFailure, [effectId, failure.error, failure.availableAt, failure.dead]);
     },
 
     async completeEffect(effectId) {
-      await run(q.completeEffect, [effectId]);
+      if (isStorableKey(effectId)) await run(q.completeEffect, [effectId]);
     },
 
     async listDeadlines(workflowId) {
-      return (await run(q.listDeadlines, [workflowId])).map(toDeadline);
+      return isStorableKey(workflowId) ? (await run(q.listDeadlines, [workflowId])).map(toDeadline) : [];
     },
 
     async listOutbox(workflowId) {
-      return (await run(q.listOutbox, [workflowId])).map(toEffect);
+      return isStorableKey(workflowId) ? (await run(q.listOutbox, [workflowId])).map(toEffect) : [];
     },
 
     async listAudit(workflowId) {
-      return (await run(q.listAudit, [workflowId])).map(toAudit);
+      return isStorableKey(workflowId) ? (await run(q.listAudit, [workflowId])).map(toAudit) : [];
     },
 
-    async queryCancelOrders(query) {
-      const size = pageSize(query.limit);
-      const after = query.cursor ? decodeCancelOrderCursor(query.cursor) : null;
+    async queryCancelOrders(raw) {
+      const { size, after, ...query } = parseCancelOrderQuery(raw);
       const values: unknown[] = [];
       const where: string[] = [];
       const param = (value: unknown) => `$${values.push(value)}`;

@@ -2,14 +2,16 @@ import type Database from 'better-sqlite3';
 import { DuplicateCommandError, VersionConflictError } from '../errors.js';
 import { loadBetterSqlite3 } from './optional-peers.js';
 import {
+  assertClaim,
   assertCommandScope,
   assertCommitShape,
   auditSeqMismatch,
   compareDeadlines,
   compareEffects,
-  decodeCancelOrderCursor,
-  pageSize,
+  isStorableKey,
+  parseCancelOrderQuery,
   previousAuditSeq,
+  storableFailure,
   toPage,
 } from './store-common.js';
 import type {
@@ -455,6 +457,7 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
     },
 
     async load(workflowId) {
+      if (!isStorableKey(workflowId)) return undefined;
       const row = st().selectWorkflow.get(workflowId);
       return row && { ...row, snapshot: JSON.parse(row.snapshot) as unknown };
     },
@@ -470,37 +473,43 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
 
     async getCommand(workflowId, scope, commandId) {
       assertCommandScope(scope);
+      if (!isStorableKey(workflowId) || !isStorableKey(commandId)) return undefined;
       const row = st().selectCommand.get(workflowId, scope, commandId);
       return row && { ...row, result: JSON.parse(row.result) as unknown };
     },
 
     async claimDueDeadlines(claim) {
+      assertClaim(claim);
       if (claim.limit < 1) return [];
       return st().claimDeadlines.all(claimParams(claim)).sort(compareDeadlines);
     },
 
     async claimOutbox(claim) {
+      assertClaim(claim);
       if (claim.limit < 1) return [];
       return st().claimOutbox.all(claimParams(claim)).map(parseEffect).sort(compareEffects);
     },
 
-    async recordEffectFailure(effectId, failure) {
+    async recordEffectFailure(effectId, reported) {
+      const failure = storableFailure(reported);
+      if (!isStorableKey(effectId)) return;
       st().recordFailure.run({ effectId, ...failure, dead: failure.dead ? 1 : 0 });
     },
 
     async completeEffect(effectId) {
-      st().completeEffect.run(effectId);
+      if (isStorableKey(effectId)) st().completeEffect.run(effectId);
     },
 
     async listDeadlines(workflowId) {
-      return st().listDeadlines.all(workflowId);
+      return isStorableKey(workflowId) ? st().listDeadlines.all(workflowId) : [];
     },
 
     async listOutbox(workflowId) {
-      return st().listOutbox.all(workflowId).map(parseEffect);
+      return isStorableKey(workflowId) ? st().listOutbox.all(workflowId).map(parseEffect) : [];
     },
 
     async listAudit(workflowId) {
+      if (!isStorableKey(workflowId)) return [];
       return st()
         .listAudit.all(workflowId)
         .map((row) => ({
@@ -510,9 +519,8 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
         }));
     },
 
-    async queryCancelOrders(query) {
-      const size = pageSize(query.limit);
-      const after = query.cursor ? decodeCancelOrderCursor(query.cursor) : null;
+    async queryCancelOrders(raw) {
+      const { size, after, ...query } = parseCancelOrderQuery(raw);
       const rows = cancelOrderStatement(query, after !== null).all({
         merchantId: query.merchantId,
         orderId: query.orderId,

@@ -1,4 +1,16 @@
-import type { CancelOrderRow, CommandScope, Commit, DeadlineRow, OutboxRow, Page } from './store.js';
+import * as z from 'zod';
+import { InvalidPayloadError, InvalidQueryError } from '../errors.js';
+import { isStorableText, sanitizeText, Text, TEXT_RULE_MESSAGE } from '../schemas/text.js';
+import type {
+  CancelOrderQuery,
+  CancelOrderRow,
+  Claim,
+  CommandScope,
+  Commit,
+  DeadlineRow,
+  OutboxRow,
+  Page,
+} from './store.js';
 
 // Rules shared by every WorkflowStore implementation (memory, SQLite, PostgreSQL).
 
@@ -36,6 +48,113 @@ export function assertCommitShape(commit: Commit): void {
   ].find((row) => row.workflowId !== workflowId);
   if (foreign) throw invalid(`it carries a row of ${foreign.workflowId}`);
   if (commit.command) assertCommandScope(commit.command.scope);
+  assertStorable(commit);
+}
+
+/**
+ * Ids are primary-key and index columns: PostgreSQL refuses an index entry above ~2.7 kB, and the X2
+ * indexes hold three ids. 512 UTF-8 bytes each keeps every key well inside, on every store alike.
+ */
+export const MAX_KEY_BYTES = 512;
+
+/** An id that some store could hold: storable text of at most MAX_KEY_BYTES. Any other id was never stored. */
+export const isStorableKey = (value: unknown): value is string =>
+  typeof value === 'string' && isStorableText(value) && Buffer.byteLength(value, 'utf8') <= MAX_KEY_BYTES;
+
+type Field = 'key' | 'text' | 'int' | 'json';
+/** The string, number and JSON fields of each row, checked alike by every store. `?` marks nullable. */
+type Fields = Record<string, Field | `${Field}?`>;
+const WORKFLOW_FIELDS = {
+  workflowId: 'key', orderId: 'key', merchantId: 'key', status: 'text', snapshot: 'json',
+  lastEventAt: 'int', createdAt: 'int', updatedAt: 'int',
+} as const satisfies Fields;
+const AUDIT_FIELDS = {
+  role: 'text', actorId: 'text', eventType: 'text', event: 'json', resultingState: 'json', commandId: 'text?', at: 'int',
+} as const satisfies Fields;
+const DEADLINE_FIELDS = { deadlineId: 'key', actorPath: 'text', timer: 'text', eventType: 'text', dueAt: 'int' } as const satisfies Fields;
+const OUTBOX_FIELDS = {
+  effectId: 'key', kind: 'text', idempotencyKey: 'text', payload: 'json', status: 'text', lastError: 'text?',
+  availableAt: 'int', createdAt: 'int', attempts: 'int',
+} as const satisfies Fields;
+const CANCEL_ORDER_FIELDS = {
+  cancellationId: 'key', orderId: 'key', merchantId: 'key', status: 'text', reason: 'text', origin: 'text',
+  refundTriggerKind: 'text?', createdAt: 'int', updatedAt: 'int',
+} as const satisfies Fields;
+const COMMAND_FIELDS = { commandId: 'key', payloadHash: 'text', result: 'json', at: 'int' } as const satisfies Fields;
+
+/** The path of the first string under `value` (keys included) that breaks the string rule, or null. */
+function unstorableIn(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return isStorableText(value) ? null : path;
+  if (value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = unstorableIn(item, `${path}[${index}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (!isStorableText(key)) return `${path}.<key>`;
+    const found = unstorableIn(item, `${path}.${key}`);
+    if (found) return found;
+  }
+  return null;
+}
+
+function checkRow(row: object, fields: Fields, path: string, workflowId: string): void {
+  const values = row as Record<string, unknown>;
+  for (const [name, declared] of Object.entries(fields)) {
+    const nullable = declared.endsWith('?');
+    const kind = nullable ? declared.slice(0, -1) : declared;
+    const value = values[name];
+    const at = `${path}.${name}`;
+    if (kind === 'json') {
+      const found = unstorableIn(value, at);
+      if (found) throw new InvalidPayloadError([{ path: found, message: TEXT_RULE_MESSAGE }]);
+      continue;
+    }
+    if (nullable && value === null) continue;
+    if (kind === 'int') {
+      if (!Number.isSafeInteger(value)) throw new TypeError(`invalid commit for ${workflowId}: ${at} ${String(value)}`);
+      continue;
+    }
+    if (typeof value !== 'string') throw new TypeError(`invalid commit for ${workflowId}: ${at} is not a string`);
+    if (!isStorableText(value)) throw new InvalidPayloadError([{ path: at, message: TEXT_RULE_MESSAGE }]);
+    if (kind === 'key' && !isStorableKey(value)) {
+      throw new InvalidPayloadError([{ path: at, message: `ids are at most ${MAX_KEY_BYTES} bytes (UTF-8)` }]);
+    }
+  }
+}
+
+/**
+ * Every store keeps exactly what it is given, or refuses it the same way: text under the string rule
+ * (`InvalidPayloadError`, nothing written), ids of at most MAX_KEY_BYTES, times as safe integers.
+ */
+function assertStorable(commit: Commit): void {
+  const { workflowId } = commit.workflow;
+  checkRow(commit.workflow, WORKFLOW_FIELDS, 'workflow', workflowId);
+  commit.audit.forEach((row, i) => checkRow(row, AUDIT_FIELDS, `audit[${i}]`, workflowId));
+  commit.deadlines.forEach((row, i) => checkRow(row, DEADLINE_FIELDS, `deadlines[${i}]`, workflowId));
+  commit.outbox.forEach((row, i) => checkRow(row, OUTBOX_FIELDS, `outbox[${i}]`, workflowId));
+  commit.cancelOrders.forEach((row, i) => checkRow(row, CANCEL_ORDER_FIELDS, `cancelOrders[${i}]`, workflowId));
+  if (commit.command) checkRow(commit.command, COMMAND_FIELDS, 'command', workflowId);
+  if (commit.completesEffectId !== null) {
+    checkRow({ completesEffectId: commit.completesEffectId }, { completesEffectId: 'key' }, 'commit', workflowId);
+  }
+}
+
+/** A claim is the runtime's own: a malformed one is a bug (TypeError), refused before it leases anything. */
+export function assertClaim(claim: Claim): void {
+  if (!isStorableKey(claim.workerId)) throw new TypeError(`invalid claim: workerId ${JSON.stringify(claim.workerId)}`);
+  for (const name of ['now', 'leaseMs', 'limit'] as const) {
+    if (!Number.isSafeInteger(claim[name])) throw new TypeError(`invalid claim: ${name} ${String(claim[name])}`);
+  }
+}
+
+/** An effect failure as every store keeps it: the error text made storable (it is an adapter's), a safe time. */
+export function storableFailure(failure: { error: string; availableAt: number; dead: boolean }) {
+  if (!Number.isSafeInteger(failure.availableAt)) throw new TypeError(`invalid availableAt ${failure.availableAt}`);
+  return { error: sanitizeText(String(failure.error)), availableAt: failure.availableAt, dead: failure.dead === true };
 }
 
 export const COMMAND_SCOPES: readonly CommandScope[] = ['client', 'runtime'];
@@ -65,13 +184,51 @@ export function lastByKey<T>(rows: readonly T[], key: (row: T) => string): T[] {
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
+/** Most values one status or reason filter may list. */
+export const MAX_FILTER_VALUES = 50;
 
-export function pageSize(limit: number | undefined): number {
-  const size = limit ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    throw new RangeError(`page limit must be an integer in 1..${MAX_PAGE_SIZE}, got ${size}`);
+const FilterValue = Text.refine((value) => Buffer.byteLength(value, 'utf8') <= MAX_KEY_BYTES, {
+  message: `at most ${MAX_KEY_BYTES} bytes (UTF-8)`,
+});
+// zod checks an array's length before it parses its elements: a huge list costs nothing.
+const FilterValues = z.array(FilterValue).max(MAX_FILTER_VALUES);
+const QueryTime = z.number().int().min(0).max(8_640_000_000_000_000);
+
+/**
+ * X2: the cancel-order query, as every store reads it. Strict: an unknown or misspelled filter is an
+ * error, never silently ignored. A status or reason filter is a list (an empty list matches nothing).
+ */
+export const CancelOrderQuerySchema = z.strictObject({
+  merchantId: FilterValue.optional(),
+  orderId: FilterValue.optional(),
+  status: FilterValues.optional(),
+  reason: FilterValues.optional(),
+  createdFrom: QueryTime.optional(),
+  createdTo: QueryTime.optional(),
+  limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  cursor: z.string().max(4096).nullable().optional(),
+}) satisfies z.ZodType<CancelOrderQuery>;
+
+/** A query every store can run: the filters as given, the page size, and the keyset position to continue after. */
+export interface ParsedCancelOrderQuery extends Omit<CancelOrderQuery, 'limit' | 'cursor'> {
+  size: number;
+  after: CancelOrderCursor | null;
+}
+
+/** Parses an X2 query (from a host: anything) or throws `InvalidQueryError` listing every issue. */
+export function parseCancelOrderQuery(query: unknown): ParsedCancelOrderQuery {
+  const parsed = CancelOrderQuerySchema.safeParse(query);
+  if (!parsed.success) {
+    throw new InvalidQueryError(
+      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+    );
   }
-  return size;
+  const { limit, cursor, ...filters } = parsed.data;
+  const after = cursor ? decodeCancelOrderCursor(cursor) : null;
+  if (cursor !== undefined && cursor !== null && after === null) {
+    throw new InvalidQueryError([{ path: 'cursor', message: 'not a cursor this store returned' }]);
+  }
+  return { ...filters, size: limit ?? DEFAULT_PAGE_SIZE, after };
 }
 
 /**
@@ -88,24 +245,24 @@ export function encodeCancelOrderCursor(row: CancelOrderCursor): string {
   return Buffer.from(JSON.stringify([row.createdAt, row.workflowId, row.cancellationId])).toString('base64url');
 }
 
-/** Decodes a cursor of this version; anything else (a cursor of an older version included) is a RangeError. */
-export function decodeCancelOrderCursor(cursor: string): CancelOrderCursor {
+/** Decodes a cursor of this version; anything else (a cursor of an older version included) is null. */
+export function decodeCancelOrderCursor(cursor: string): CancelOrderCursor | null {
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    decoded = undefined;
+    return null;
   }
   if (
     Array.isArray(decoded) &&
     decoded.length === 3 &&
     Number.isSafeInteger(decoded[0]) &&
-    typeof decoded[1] === 'string' &&
-    typeof decoded[2] === 'string'
+    isStorableKey(decoded[1]) &&
+    isStorableKey(decoded[2])
   ) {
     return { createdAt: decoded[0] as number, workflowId: decoded[1], cancellationId: decoded[2] };
   }
-  throw new RangeError('invalid cancel-order cursor');
+  return null;
 }
 
 /** Keyset order of cancel orders in every store. */
@@ -126,10 +283,22 @@ export function toPage(rows: CancelOrderRow[], size: number): Page<CancelOrderRo
   return { items, nextCursor: rows.length > size && last ? encodeCancelOrderCursor(last) : null };
 }
 
-/** Text order of ids in every store: code units, which is byte order for ASCII ids (SQL `COLLATE "C"`). */
+/**
+ * Text order of ids in every store: code point order, which is UTF-8 byte order (SQLite's BINARY,
+ * PostgreSQL's `COLLATE "C"`). JavaScript's `<` compares UTF-16 code units, which puts U+E000..U+FFFF
+ * after every supplementary character (an emoji): the units are shifted to restore code point order.
+ */
 export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
 }
+
+const codePointRank = (unit: number): number => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);
 
 export function compareDeadlines(a: DeadlineRow, b: DeadlineRow): number {
   return a.dueAt - b.dueAt || compareText(a.deadlineId, b.deadlineId);
