@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { catalogueRules, expandIds, generateDocs, idPattern, loadRules, staleDocs } from '../../scripts/docs.js';
+import { catalogueRules, expandIds, generateDocs, idPattern, isShipped, loadRules, staleDocs } from '../../scripts/docs.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CATALOGUE = join(ROOT, '../shared/spec/DOMAIN.md');
@@ -33,10 +33,10 @@ interface Link {
   line: number;
 }
 
-/** Relative links of every page in docs/ (external URLs are not followed). */
+/** Relative links of the README and every page in docs/ (external URLs are not followed). */
 function links(): Link[] {
   const found: Link[] = [];
-  for (const path of markdownPages(join(ROOT, 'docs'))) {
+  for (const path of [join(ROOT, 'README.md'), ...markdownPages(join(ROOT, 'docs'))]) {
     const text = readFileSync(path, 'utf8').replace(/^```[\s\S]*?^```/gm, (block) => block.replace(/[^\n]/g, ' '));
     for (const match of text.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
       const target = match[1]!;
@@ -53,7 +53,15 @@ describe('docs/rules.md and the links of docs/', () => {
     expect(loadRules().map(({ id, marker }) => ({ id, marker }))).toEqual(catalogue);
   });
 
-  it('every relative link of docs/ reaches an existing file, line and heading', () => {
+  it('every relative link of the README and docs/ points into what the package ships (tests are named, not linked)', () => {
+    const outside = links()
+      .map((link) => ({ ...link, file: relative(ROOT, join(ROOT, dirname(link.page), link.target.split('#')[0] || link.page)) }))
+      .filter((link) => !isShipped(link.file))
+      .map((link) => `${link.page}:${link.line} → ${link.target}`);
+    expect(outside).toEqual([]);
+  });
+
+  it('every relative link of the README and docs/ reaches an existing file, line and heading', () => {
     const broken: string[] = [];
     for (const link of links()) {
       const [path, anchor] = link.target.split('#') as [string, string | undefined];
@@ -74,7 +82,7 @@ describe('docs/rules.md and the links of docs/', () => {
     expect(broken).toEqual([]);
   });
 
-  it('every code link of rules.md lands on a line that names the rule, every test link on a test titled with it', () => {
+  it('every code link of rules.md lands on a line that names the rule, every test reference on a test titled with it', () => {
     const rulesPage = readFileSync(join(ROOT, 'docs/rules.md'), 'utf8');
     const wrong: string[] = [];
     let checked = 0;
@@ -86,11 +94,13 @@ describe('docs/rules.md and the links of docs/', () => {
         [implemented, false],
         [proved, true],
       ] as const) {
-        for (const match of cell.matchAll(/\]\(\.\.\/([^#)\s]+)#L(\d+)/g)) {
+        // Shipped files are linked (`](../machines/order.ts#L12`), tests named as code (`test/rules/plans.test.ts:18`).
+        for (const match of cell.matchAll(/\]\(\.\.\/([^#)\s]+)#L(\d+)|`((?:test|bench)\/[^`:]+):(\d+)`/g)) {
           checked += 1;
-          const text = readFileSync(join(ROOT, match[1]!), 'utf8').split('\n')[Number(match[2]) - 1] ?? '';
+          const [file, line] = [match[1] ?? match[3]!, Number(match[2] ?? match[4])];
+          const text = readFileSync(join(ROOT, file), 'utf8').split('\n')[line - 1] ?? '';
           const names = isTest ? titleIds(text).includes(id) : idPattern(id).test(text);
-          if (!names) wrong.push(`${id}: ${match[1]}:${match[2]} does not ${isTest ? 'hold a test titled with' : 'name'} it: ${text.trim()}`);
+          if (!names) wrong.push(`${id}: ${file}:${line} does not ${isTest ? 'hold a test titled with' : 'name'} it: ${text.trim()}`);
         }
       }
     }
