@@ -71,6 +71,7 @@ export const cancellationMachine = setup({
     interceptWindow: ({ context }) => delayUntil(context, 'interceptWindow'),
     interceptResultWait: ({ context }) => delayUntil(context, 'interceptResultWait'),
     refundRetryBackoff: ({ context }) => delayUntil(context, 'refundRetryBackoff'),
+    refundReconcileWindow: ({ context }) => delayUntil(context, 'refundReconcileWindow'),
   },
   guards: {
     startsInPendingReview: ({ context }) => context.start.state === 'pendingReview',
@@ -81,6 +82,7 @@ export const cancellationMachine = setup({
     hasRefundAttemptsLeft: ({ context }) => context.refundAttempts < context.timers.refundMaxAttempts,
     isDirectRefundAdoption: ({ event }) => event.type === 'order.planAdopted' && event.plan === 'DIRECT_REFUND',
     isInterceptAdoption: ({ event }) => event.type === 'order.planAdopted' && event.plan === 'WAIT_48H_INTERCEPT',
+    isRecordedSuccess: ({ event }) => event.type === 'platform.refundOutcomeRecorded' && event.outcome === 'succeeded',
   },
   actions: {
     /** Effects leave through `announce`: emitted here, relayed to the parent by the order machine. */
@@ -116,8 +118,12 @@ export const cancellationMachine = setup({
       return { lastRefundError: event.error };
     }),
     recordPaymentRef: assign(({ event }) => {
-      assertEvent(event, 'payment.refundSucceeded');
-      return { paymentRef: event.paymentRef };
+      assertEvent(event, ['payment.refundSucceeded', 'platform.refundOutcomeRecorded']);
+      return { paymentRef: event.paymentRef ?? null };
+    }),
+    recordOutcomeError: assign(({ event }) => {
+      assertEvent(event, 'platform.refundOutcomeRecorded');
+      return { lastRefundError: event.error ?? null };
     }),
     recordRejectFollowUp: assign(({ event }) => {
       assertEvent(event, 'order.rejectFollowUpRequested');
@@ -332,8 +338,10 @@ export const cancellationMachine = setup({
       },
       states: {
         requesting: {
+          description: 'C4: waiting for the payment service; INV6: past refundReconcileWindow the outcome counts as unknown.',
           entry: [
             'countRefundRequest',
+            { type: 'startDeadline', params: { timer: 'refundReconcileWindow' } },
             {
               type: 'announce',
               params: ({ context, event }) => ({
@@ -348,6 +356,13 @@ export const cancellationMachine = setup({
               }),
             },
           ],
+          exit: { type: 'clearDeadline', params: { timer: 'refundReconcileWindow' } },
+          after: {
+            refundReconcileWindow: {
+              target: '#cancellation.refundOutcomeUnknown',
+              description: 'INV6: no answer in time: the outcome is unknown and the platform must confirm it (退款结果待确认).',
+            },
+          },
           on: {
             'payment.refundFailed': [
               { guard: 'hasRefundAttemptsLeft', target: 'backingOff', actions: 'recordRefundError' },
@@ -361,6 +376,42 @@ export const cancellationMachine = setup({
           exit: { type: 'clearDeadline', params: { timer: 'refundRetryBackoff' } },
           after: { refundRetryBackoff: { target: 'requesting' } },
         },
+      },
+    },
+    refundOutcomeUnknown: {
+      description:
+        'INV6: 退款结果待确认: the refund request got no answer in time. The host keeps asking under the same key; the payment answer or the platform settles it. Nobody may start another refund meanwhile (INV1).',
+      tags: ['platform', 'system'],
+      entry: {
+        type: 'announce',
+        params: ({ context, event }) => ({
+          type: 'effect.notificationRequested',
+          at: timeOf(context, event),
+          orderId: context.orderId,
+          kind: 'REFUND_OUTCOME_UNKNOWN',
+          recipient: 'platform',
+          subjectId: context.cancellationId,
+        }),
+      },
+      on: {
+        'payment.refundSucceeded': { target: 'refunded', actions: 'recordPaymentRef' },
+        'payment.refundFailed': [
+          { guard: 'hasRefundAttemptsLeft', target: 'refunding.backingOff', actions: 'recordRefundError' },
+          { target: 'refundFailed', actions: 'recordRefundError' },
+        ],
+        'platform.refundOutcomeRecorded': [
+          {
+            guard: 'isRecordedSuccess',
+            target: 'refunded',
+            actions: 'recordPaymentRef',
+            description: 'INV6: the platform confirms the money moved.',
+          },
+          {
+            target: 'refundFailed',
+            actions: 'recordOutcomeError',
+            description: 'INV6: the platform confirms the refund did not happen; the merchant or a ruling may start it again.',
+          },
+        ],
       },
     },
     refundFailed: {

@@ -440,6 +440,7 @@ export const orderMachine = setup({
             'logistics.interceptFailed': forwardIfCurrent(),
             'payment.refundSucceeded': forwardIfCurrent(),
             'payment.refundFailed': forwardIfCurrent(),
+            'platform.refundOutcomeRecorded': forwardIfCurrent(),
             'order.shipped': { guard: 'isNotShipped', actions: 'forwardToCancellation' },
             'order.completed': { guard: 'isNotCompleted', actions: 'forwardToCancellation' },
           },

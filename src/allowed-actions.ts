@@ -71,6 +71,11 @@ function candidates(
         event: { type, ...base, cancellationId, error: 'sample' },
         action: { type, cancellationId },
       }));
+    case 'platform.refundOutcomeRecorded':
+      return cancellationIds.map((cancellationId) => ({
+        event: { type, ...base, cancellationId, outcome: 'failed', error: 'sample' },
+        action: { type, cancellationId },
+      }));
     case 'merchant.cancellationApproved':
     case 'merchant.cancellationRejected':
     case 'merchant.refundForced':

@@ -14,6 +14,7 @@ export const CANCELLATION_STATUS_LABELS: Record<CancellationStatus, Label> = {
   interceptFailed: { 'zh-CN': '拦截失败', en: 'Interception failed' },
   refunding: { 'zh-CN': '退款中', en: 'Refunding' },
   refundFailed: { 'zh-CN': '退款失败', en: 'Refund failed' },
+  refundOutcomeUnknown: { 'zh-CN': '退款结果待确认', en: 'Refund outcome to be confirmed' },
   refunded: { 'zh-CN': '退款成功', en: 'Refund succeeded' },
   rejected: { 'zh-CN': '驳回', en: 'Rejected' },
   withdrawn: { 'zh-CN': '用户撤销', en: 'Withdrawn by the customer' },

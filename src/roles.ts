@@ -21,6 +21,7 @@ export const EVENT_ROLES: Record<OrderEventType, readonly Role[]> = {
   'logistics.interceptFailed': ['system'],
   'payment.refundSucceeded': ['system'],
   'payment.refundFailed': ['system'],
+  'platform.refundOutcomeRecorded': ['platform'],
 };
 
 export interface OrderParties {

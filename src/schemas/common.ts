@@ -61,6 +61,7 @@ export const CancellationStatus = z.enum([
   'interceptFailed',
   'refunding',
   'refundFailed',
+  'refundOutcomeUnknown',
   'refunded',
   'rejected',
   'withdrawn',

@@ -38,6 +38,8 @@ export const NotificationKind = z.enum([
   'PLATFORM_RULING_REQUESTED',
   /** C4: the refund failed after every retry. */
   'REFUND_FAILED',
+  /** INV6: no answer for a refund request within refundReconcileWindow; the platform must confirm its outcome. */
+  'REFUND_OUTCOME_UNKNOWN',
 ]);
 export type NotificationKind = z.infer<typeof NotificationKind>;
 

@@ -100,6 +100,24 @@ export const RefundFailed = z.strictObject({
 });
 export type RefundFailed = z.infer<typeof RefundFailed>;
 
+/**
+ * INV6: the platform records the outcome of a refund whose answer never came (after reconciling with
+ * the payment provider): it succeeded (with the provider's reference) or it did not.
+ */
+export const RefundOutcomeRecorded = z
+  .strictObject({
+    type: z.literal('platform.refundOutcomeRecorded'),
+    ...cancellation,
+    outcome: z.enum(['succeeded', 'failed']),
+    paymentRef: z.string().min(1).max(128).optional(),
+    error: z.string().min(1).max(500).optional(),
+  })
+  .refine((event) => (event.outcome === 'succeeded') === (event.paymentRef !== undefined && event.error === undefined), {
+    message: "a 'succeeded' outcome names the paymentRef (and no error); a 'failed' one the error",
+    path: ['outcome'],
+  });
+export type RefundOutcomeRecorded = z.infer<typeof RefundOutcomeRecorded>;
+
 // Order facts reported by the host's order system
 export const OrderShipped = z.strictObject({ type: z.literal('order.shipped'), ...base });
 export type OrderShipped = z.infer<typeof OrderShipped>;
@@ -128,6 +146,7 @@ export const CancellationCommandEvent = z.discriminatedUnion('type', [
   InterceptFailed,
   RefundSucceeded,
   RefundFailed,
+  RefundOutcomeRecorded,
 ]);
 export type CancellationCommandEvent = z.infer<typeof CancellationCommandEvent>;
 

@@ -14,6 +14,8 @@ export const INTERCEPT_RESULT_WAIT_MS = 72 * HOUR;
 export const REFUND_RETRY_BACKOFF_MS = 60_000;
 /** C4 [I]: refund attempts before the cancel order reports failure. */
 export const REFUND_MAX_ATTEMPTS = 6;
+/** INV6 [I]: how long a refund request may stay without an answer before its outcome counts as unknown. */
+export const REFUND_RECONCILE_WINDOW_MS = 24 * HOUR;
 
 export const TimerName = z.enum([
   'interceptWindow',
@@ -21,6 +23,7 @@ export const TimerName = z.enum([
   'customerConfirmationWindow',
   'interceptResultWait',
   'refundRetryBackoff',
+  'refundReconcileWindow',
 ]);
 export type TimerName = z.infer<typeof TimerName>;
 
@@ -33,6 +36,7 @@ export const TimerSettings = z.strictObject({
   interceptResultWait: Duration,
   refundRetryBackoff: Duration,
   refundMaxAttempts: z.number().int().min(1).max(20),
+  refundReconcileWindow: Duration,
 });
 export type TimerSettings = z.infer<typeof TimerSettings>;
 
@@ -43,6 +47,7 @@ export const DEFAULT_TIMERS: TimerSettings = Object.freeze({
   interceptResultWait: INTERCEPT_RESULT_WAIT_MS,
   refundRetryBackoff: REFUND_RETRY_BACKOFF_MS,
   refundMaxAttempts: REFUND_MAX_ATTEMPTS,
+  refundReconcileWindow: REFUND_RECONCILE_WINDOW_MS,
 });
 
 /** Per-deployment overrides merged over the defaults. */

@@ -8,6 +8,7 @@ import {
   DIRECT_REFUND_ID,
   HOUR,
   MERCHANT,
+  PLATFORM,
   PAYMENTS,
   SYSTEM,
   openDispute,
@@ -103,8 +104,10 @@ describe('cancel order lifecycle', () => {
     const w = world();
     openDispute(w);
     submitPlan(w, 'DIRECT_REFUND');
-    w.advance(1000 * HOUR);
+    w.advance(24 * HOUR - 1);
     expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refunding');
+    w.advance(1000 * HOUR);
+    expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refundOutcomeUnknown');
     refundSucceeded(w, DIRECT_REFUND_ID, 'pay-77');
     expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refunded');
     expect(w.closedCancelOrder(DIRECT_REFUND_ID)).toMatchObject({ status: 'refunded', refunded: true, paymentRef: 'pay-77' });
@@ -188,5 +191,66 @@ describe('cancel order lifecycle', () => {
     actor.send({ type: 'payment.refundSucceeded', at: 48 * HOUR, by: PAYMENTS, cancellationId: 'solo-1', paymentRef: 'p' });
     expect(actor.getSnapshot().status).toBe('done');
     expect(actor.getSnapshot().output).toMatchObject({ status: 'refunded', refundTrigger: { kind: 'timer', at: 48 * HOUR } });
+  });
+});
+
+describe('INV6: a refund whose outcome is unknown is reconciled, never stranded', () => {
+  it('INV6: no answer within refundReconcileWindow: 退款结果待确认, the platform is told, nobody may start another refund', () => {
+    const w = world();
+    openDispute(w);
+    submitPlan(w, 'DIRECT_REFUND');
+    w.advance(24 * HOUR);
+    expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refundOutcomeUnknown');
+    expect(w.workflow.cancelOrders()[0]?.statusLabel).toEqual({ 'zh-CN': '退款结果待确认', en: 'Refund outcome to be confirmed' });
+    expect(w.workflow.effects.at(-1)).toMatchObject({
+      type: 'effect.notificationRequested',
+      kind: 'REFUND_OUTCOME_UNKNOWN',
+      recipient: 'platform',
+      subjectId: DIRECT_REFUND_ID,
+    });
+    expect(w.workflow.allowedActions('merchant')).not.toContainEqual(expect.objectContaining({ type: 'merchant.refundForced' }));
+    expect(w.workflow.allowedActions('platform')).toContainEqual({
+      type: 'platform.refundOutcomeRecorded',
+      cancellationId: DIRECT_REFUND_ID,
+    });
+    expect(w.refundRequests()).toHaveLength(1);
+  });
+
+  it('INV6: the platform records that the money moved: refunded with the provider reference, no second request', () => {
+    const w = world();
+    openDispute(w);
+    submitPlan(w, 'DIRECT_REFUND');
+    w.advance(24 * HOUR);
+    w.send({ type: 'platform.refundOutcomeRecorded', by: PLATFORM, cancellationId: DIRECT_REFUND_ID, outcome: 'succeeded', paymentRef: 'pay-9' });
+    expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refunded');
+    expect(w.closedCancelOrder(DIRECT_REFUND_ID)).toMatchObject({ refunded: true, paymentRef: 'pay-9' });
+    expect(w.refundRequests()).toHaveLength(1);
+  });
+
+  it('INV6: the platform records that it did not happen: refundFailed, and a forced refund asks again under a new key', () => {
+    const w = world();
+    openDispute(w);
+    submitPlan(w, 'DIRECT_REFUND');
+    w.advance(24 * HOUR);
+    w.send({ type: 'platform.refundOutcomeRecorded', by: PLATFORM, cancellationId: DIRECT_REFUND_ID, outcome: 'failed', error: 'provider has no record' });
+    expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refundFailed');
+    w.send({ type: 'merchant.refundForced', by: MERCHANT, cancellationId: DIRECT_REFUND_ID });
+    const keys = w.workflow.effects.flatMap((effect) => (effect.type === 'effect.refundRequested' ? [effect.idempotencyKey] : []));
+    expect(keys).toEqual([`order-1/${DIRECT_REFUND_ID}/1`, `order-1/${DIRECT_REFUND_ID}/2`]);
+  });
+
+  it('INV6: a late payment answer still settles it, and a recorded outcome needs its reference (INV4)', () => {
+    const w = world();
+    openDispute(w);
+    submitPlan(w, 'DIRECT_REFUND');
+    w.advance(30 * HOUR);
+    expect(() =>
+      w.send({ type: 'platform.refundOutcomeRecorded', by: PLATFORM, cancellationId: DIRECT_REFUND_ID, outcome: 'succeeded' }),
+    ).toThrow(/paymentRef/);
+    expect(() =>
+      w.send({ type: 'platform.refundOutcomeRecorded', by: MERCHANT, cancellationId: DIRECT_REFUND_ID, outcome: 'failed', error: 'x' }),
+    ).toThrow(/platform/);
+    refundSucceeded(w, DIRECT_REFUND_ID, 'pay-late');
+    expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refunded');
   });
 });

@@ -130,7 +130,7 @@ describe('plans as executed', () => {
     w.send({ type, by: MERCHANT, cancellationId: INTERCEPT_ID });
     expect(w.cancellation(INTERCEPT_ID)).toBe('refunding');
     const child = { context: w.cancellationContext()! };
-    expect(child.context.deadlines).toEqual({});
+    expect(child.context.deadlines).toEqual({ refundReconcileWindow: expect.any(Number) });
     refundSucceeded(w, INTERCEPT_ID);
     w.advance(48 * HOUR);
     expect(w.refundRequests()).toHaveLength(1);

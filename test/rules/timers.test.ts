@@ -74,7 +74,7 @@ describe('timer boundaries: 1 ms before the deadline nothing moves, at the deadl
     expect(w.cancellation(INTERCEPT_ID)).toBe('refunding');
   });
 
-  it('the defaults are the table of DOMAIN.md and overrides are validated', () => {
+  it('the defaults are the table of DOMAIN.md (plus the INV6 reconcile window) and overrides are validated', () => {
     expect(DEFAULT_TIMERS).toEqual({
       interceptWindow: 48 * HOUR,
       merchantResponseWindow: 48 * HOUR,
@@ -82,6 +82,7 @@ describe('timer boundaries: 1 ms before the deadline nothing moves, at the deadl
       interceptResultWait: 72 * HOUR,
       refundRetryBackoff: 60_000,
       refundMaxAttempts: 6,
+      refundReconcileWindow: 24 * HOUR,
     });
     expect(() => resolveTimers({ interceptWindow: -1 })).toThrow();
   });
