@@ -353,7 +353,7 @@ class DurableRuntime implements WorkflowRuntime {
         throw new InvalidTimeError(event.at, `is before a deadline that fell due first (${draft.lastEventAt})`);
       }
       const effectsBefore = draft.outbox.length;
-      draft.apply(event, command.scope === 'client' ? command.commandId : null);
+      draft.apply(event, command.commandId);
       const result: CommandResult = {
         workflowId: record.workflowId,
         commandId: command.commandId,
