@@ -1,5 +1,6 @@
 /**
  * `npm run inspect [-- --port 8080] [-- --no-open]`: a live scenario in the Stately inspector.
+ * `npm run inspect -- --local`: the same kind of scenario in the self-hosted view (no internet needed).
  *
  * Starts the inspector relay on 127.0.0.1, opens the browser (unless --no-open or CI is set), then plays
  * the 48H-interception plan again and again on an accelerated clock: the 48H window lasts a few seconds,
@@ -61,8 +62,8 @@ export function startLiveScenario(options: LiveScenarioOptions): { stop(): void 
     const disputeId = `dispute-${n}`;
     let last = '';
     const report = (workflow: OrderWorkflow) => {
-      const { value } = workflow.getSnapshot();
-      const parts = [`${orderId} (${deliveredBy}) ${JSON.stringify(value)}`];
+      const regions = Object.entries(workflow.getSnapshot().value).map(([region, state]) => `${region}=${state}`);
+      const parts = [`${orderId} (${deliveredBy}) ${regions.join(' ')}`];
       for (const dispute of workflow.disputes()) {
         parts.push(`${dispute.disputeId} ${dispute.status} ${disputeStatusLabel(dispute.status)}`);
       }
@@ -94,7 +95,9 @@ export function startLiveScenario(options: LiveScenarioOptions): { stop(): void 
           options.inspect.next?.(event);
           if (event.type !== '@xstate.snapshot') return;
           if (event.event.type.startsWith('xstate.after.')) {
-            log(`  deadline ${event.event.type.split('.')[2]} fired for ${String(Reflect.get(event.actorRef, 'id'))}`);
+            // the children run under fixed ids (`dispute`, `cancellation`): name the dispute or cancel order itself
+            const { cancellationId, disputeId } = (event.snapshot as { context?: { cancellationId?: string; disputeId?: string } }).context ?? {};
+            log(`  deadline ${event.event.type.split('.')[2]} fired for ${cancellationId ?? disputeId ?? String(Reflect.get(event.actorRef, 'id'))}`);
           }
           later(0, () => report(workflow));
         },
@@ -144,12 +147,43 @@ function openBrowser(url: string, log: (line: string) => void): void {
   child.unref();
 }
 
+/** `--local`: the self-hosted view (scripts/view-local.ts) until Ctrl-C. */
+async function runLocalView(options: { port: number; open: boolean; sqlite?: string | undefined; pg?: string | undefined }): Promise<void> {
+  const { startLocalView } = await import('./view-local.js');
+  const local = await startLocalView({
+    port: options.port,
+    ...(options.sqlite ? { sqlite: options.sqlite } : {}),
+    ...(options.pg ? { pg: options.pg } : {}),
+  });
+  console.log(`Statechart view: ${local.view.url} (bound to ${local.view.host} only; every script and style is served from this package)`);
+  console.log(`Replay a stored workflow: ${local.view.url}replay?workflow=<workflowId>`);
+  if (options.open) openBrowser(local.view.url, console.log);
+  const stop = () => {
+    console.log('\nStopping…');
+    void local.stop().then(() => console.log('Stopped.'));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: '8080' }, 'no-open': { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+    options: {
+      port: { type: 'string', default: '8080' },
+      'no-open': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+      local: { type: 'boolean', default: false },
+      sqlite: { type: 'string' },
+      pg: { type: 'string' },
+    },
   });
+  if (values.local && !values.help) {
+    await runLocalView({ port: Number(values.port), open: !values['no-open'] && !process.env.CI, sqlite: values.sqlite, pg: values.pg });
+    return;
+  }
   if (values.help) {
     console.log('npm run inspect [-- --port <port>] [-- --no-open]   (CI=1 also keeps the browser closed)');
+    console.log('npm run inspect -- --local [--port <port>] [--no-open] [--sqlite FILE | --pg URL]   self-hosted view, no internet');
     return;
   }
   // Ctrl-C may come at any moment, also while starting: stop whatever has started so far.

@@ -50,7 +50,7 @@ export async function bundleViewAssets(options: { minify?: boolean } = {}): Prom
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    minify: options.minify ?? false,
+    minify: options.minify ?? true,
     legalComments: 'inline',
     write: false,
     logLevel: 'silent',
