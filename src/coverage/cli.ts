@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
-import { coverageProblems, formatFailure } from './coverage.js';
+import { coverageProblems } from './coverage.js';
 import type { GenerateOptions } from './paths.js';
 import { renderCoverageMarkdown } from './render.js';
 import { runCoverage } from './run.js';
@@ -89,7 +89,6 @@ export async function runCli(argv: readonly string[], log: (line: string) => voi
     `${coverage.machineId}: states ${line(states)}, transitions ${line(transitions)}, transition pairs ${line(transitionPairs)}` +
       `${history.total ? `, history restores ${line(history)}` : ''}, ${paths} paths${problems.length ? ' [FAIL]' : ' [ok]'}`,
   );
-  for (const failure of failures) log(`✗ machine failure ${formatFailure(failure)}`);
   for (const problem of problems) log(`✗ ${problem}`);
   return { exitCode: problems.length ? 1 : 0, files: [json, md] };
 }

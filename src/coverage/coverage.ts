@@ -248,8 +248,9 @@ export interface GateOptions {
   transitionPairs?: number;
 }
 
+/** `[variant] step → step → failing step (in state): message`. */
 const formatFailure = (failure: MachineFailure) =>
-  `[${failure.variant}] ${[...failure.prefix, failure.event].join(' → ')}: in ${failure.state}, ${failure.event} failed: ${failure.message}`;
+  `[${failure.variant}] ${[...failure.prefix, failure.event].join(' → ')} (in ${failure.state}): ${failure.message}`;
 
 export { formatFailure };
 
@@ -259,8 +260,7 @@ export { formatFailure };
  */
 export function coverageProblems(coverage: MachineCoverage, gate: GateOptions = {}): string[] {
   const problems: string[] = [];
-  const failures = coverage.failures ?? [];
-  if (failures.length) problems.push(`${failures.length} machine failure(s), first: ${formatFailure(failures[0]!)}`);
+  for (const failure of coverage.failures ?? []) problems.push(`machine failure ${formatFailure(failure)}`);
   const replays = coverage.uncovered.filter((item) => item.kind === 'replay');
   if (replays.length) problems.push(`${replays.length} replay mismatch(es), first: ${replays[0]!.id} ${replays[0]!.reason.split('\n')[0]}`);
   const states = coverage.uncovered.filter((item) => item.kind === 'state');

@@ -484,8 +484,22 @@ describe('an exception inside a machine', () => {
       mismatches: [],
     });
     expect(coverageProblems(run.coverage)).toEqual([
-      '1 machine failure(s), first: [default] board.closed: in open, board.closed failed: Reduce of empty array with no initial value',
+      'machine failure [default] board.closed (in open): Reduce of empty array with no initial value',
     ]);
+  });
+
+  it('names the steps that lead to it, in a system too', () => {
+    // The countdown's final state has an output but its root has none, so the oven reads `undefined.rang`.
+    const countdown = setup({ delays: { bakeTime: 1_000 } }).createMachine({
+      id: 'countdown',
+      initial: 'counting',
+      states: { counting: { after: { bakeTime: 'finished' } }, finished: { type: 'final', output: { rang: true } } },
+    });
+    const { coverage } = runCoverage(ovenMachine.provide({ actors: { countdown } }), { system: true });
+    expect(coverageProblems(coverage)).toContain(
+      "machine failure [default] start → after bakeTime[timer] (in baking{timer:counting}): Cannot read properties of undefined (reading 'rang')",
+    );
+    expect(coverage.transitions).toEqual({ covered: 3, total: 5 });
   });
 
   it('makes the CLI exit 1 and print it', async () => {
@@ -499,7 +513,7 @@ describe('an exception inside a machine', () => {
     const result = await runCli(args, (line) => lines.push(line));
     expect(result.exitCode).toBe(1);
     expect(lines[0]).toBe('scoreboard: states 3/3, transitions 2/2, transition pairs 2/2, 2 paths [FAIL]');
-    expect(lines[1]).toBe('✗ machine failure [default] board.closed: in open, board.closed failed: Reduce of empty array with no initial value');
+    expect(lines.slice(1)).toEqual(['✗ machine failure [default] board.closed (in open): Reduce of empty array with no initial value']);
     const json = JSON.parse(readFileSync(join(out, 'path-coverage.json'), 'utf8'));
     expect(json.machines.scoreboard.failures).toHaveLength(1);
     expect(readFileSync(join(out, 'path-coverage.md'), 'utf8')).toContain('### Machine failures (1)');
