@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
-import { DuplicateCommandError, VersionConflictError } from '../errors.js';
+import { DuplicateCommandError, StoreUnavailableError, VersionConflictError, WorkflowError } from '../errors.js';
 import {
   assertClaim,
   assertCommandScope,
@@ -36,11 +36,37 @@ import type {
 export interface PostgresStoreOptions {
   /** Used to create a pool owned (and ended by `close()`) by the store. */
   connectionString?: string;
-  /** A pool owned by the caller: `close()` leaves it open. */
+  /**
+   * A pool owned by the caller: `close()` leaves it open. The server-side timeouts below then come from
+   * the pool's own config (`statement_timeout`, `lock_timeout`), and the caller listens to its 'error'.
+   */
   pool?: Pool;
   /** Schema holding the tables (default 'jd_dispute'); created by `migrate()`. */
   schema?: string;
+  /** Server-side `statement_timeout` of the store's own pool, in ms (default 10,000; 0 turns it off). */
+  statementTimeoutMs?: number;
+  /** Server-side `lock_timeout` of the store's own pool: how long a statement waits for a row lock (default 3,000). */
+  lockTimeoutMs?: number;
+  /**
+   * How long the store waits for any answer before it gives the connection up (a stalled network, a
+   * server that stopped answering): default statementTimeoutMs + 5,000 (15,000). Applies to any pool.
+   */
+  queryTimeoutMs?: number;
+  /** How long the store's own pool waits for a new connection (default 5,000). */
+  connectTimeoutMs?: number;
+  /** Connections in the store's own pool (default 10). */
+  maxConnections?: number;
+  /** `application_name` of the store's own connections (default 'jd-dispute-statecharts'). */
+  applicationName?: string;
 }
+
+export const POSTGRES_STORE_DEFAULTS = {
+  statementTimeoutMs: 10_000,
+  lockTimeoutMs: 3_000,
+  connectTimeoutMs: 5_000,
+  maxConnections: 10,
+  applicationName: 'jd-dispute-statecharts',
+} as const;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
@@ -423,6 +449,45 @@ const toCommand = (r: Row): CommandRow => ({
   at: int(r.at),
 });
 
+/**
+ * SQLSTATE classes and codes that mean "the store is not available right now": the connection failed
+ * (08), the server is shutting down or starting (57P01..57P03), a timeout cancelled the statement
+ * (57014 statement_timeout, 55P03 lock_timeout), the server lacks resources (53), a system or I/O
+ * error (58), a transaction lost a race it may win on retry (40001, 40P01), a standby refuses writes
+ * after a failover (25006).
+ */
+const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|57014|55P03|53...|58...|40001|40P01|25006)$/;
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
+  'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND',
+]);
+/** node-postgres reports these without a code. */
+const UNAVAILABLE_MESSAGES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^Connection terminated/, 'CONNECTION_TERMINATED'],
+  [/^Query read timeout$/, 'QUERY_TIMEOUT'],
+  [/timeout exceeded when trying to connect|connection timeout/i, 'CONNECT_TIMEOUT'],
+  [/is not queryable|Client was closed and is not queryable/, 'CONNECTION_LOST'],
+];
+
+/** The one typed, retryable error for a store that is not available; any other error as it is. */
+function storeError(error: unknown, operation: string): unknown {
+  if (!(error instanceof Error) || error instanceof WorkflowError) return error;
+  const code = (error as Error & { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_ERRNOS.has(code))) {
+    return new StoreUnavailableError('postgres', operation, code, { cause: error });
+  }
+  // A connection that could not be opened reports an AggregateError of every address tried.
+  if (error instanceof AggregateError && error.errors.some((inner) => storeError(inner, operation) !== inner)) {
+    return new StoreUnavailableError('postgres', operation, (error.errors[0] as { code?: string })?.code ?? null, {
+      cause: error,
+    });
+  }
+  for (const [pattern, driverCode] of UNAVAILABLE_MESSAGES) {
+    if (pattern.test(error.message)) return new StoreUnavailableError('postgres', operation, driverCode, { cause: error });
+  }
+  return error;
+}
+
 const isUniqueViolation = (error: unknown, constraint: string): boolean =>
   error instanceof Error &&
   (error as Error & { code?: string }).code === '23505' &&
@@ -440,36 +505,92 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
   if (!SCHEMA_NAME.test(schemaName)) throw new RangeError(`invalid schema name ${JSON.stringify(schemaName)}`);
   const s = `"${schemaName}"`;
   const q = statements(schemaName, s);
+  const settings = {
+    statementTimeoutMs: options.statementTimeoutMs ?? POSTGRES_STORE_DEFAULTS.statementTimeoutMs,
+    lockTimeoutMs: options.lockTimeoutMs ?? POSTGRES_STORE_DEFAULTS.lockTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? POSTGRES_STORE_DEFAULTS.connectTimeoutMs,
+    maxConnections: options.maxConnections ?? POSTGRES_STORE_DEFAULTS.maxConnections,
+    applicationName: options.applicationName ?? POSTGRES_STORE_DEFAULTS.applicationName,
+  };
+  const queryTimeoutMs = options.queryTimeoutMs ?? settings.statementTimeoutMs + 5_000;
 
   const ownsPool = options.pool === undefined;
-  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+  const pool =
+    options.pool ??
+    new pg.Pool({
+      connectionString: options.connectionString,
+      max: settings.maxConnections,
+      connectionTimeoutMillis: settings.connectTimeoutMs,
+      keepAlive: true,
+      application_name: settings.applicationName,
+      // Server-side limits, sent when each connection starts: no extra round trip per statement.
+      statement_timeout: settings.statementTimeoutMs,
+      lock_timeout: settings.lockTimeoutMs,
+    });
   // An idle pooled connection that dies (server restart) must not crash the process; the next query
   // gets a fresh connection and reports any lasting problem.
   if (ownsPool) pool.on('error', () => {});
 
+  /** One statement; `query_timeout` (client side) gives up on a connection that stopped answering. */
   const run = async (config: QueryConfig, values: unknown[], client: Pool | PoolClient = pool) =>
-    (await client.query<Row>({ ...config, values })).rows;
+    (await client.query<Row>({ ...config, values, query_timeout: queryTimeoutMs } as QueryConfig)).rows;
+  const control = (client: PoolClient, text: string) => client.query({ text, query_timeout: queryTimeoutMs } as QueryConfig);
 
-  async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
+  /** Runs `work` as one operation: a store that is not available surfaces as StoreUnavailableError. */
+  async function guard<T>(operation: string, work: () => Promise<T>): Promise<T> {
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      client.release();
-      return result;
+      return await work();
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-        client.release();
-      } catch (rollbackError) {
-        client.release(rollbackError instanceof Error ? rollbackError : true); // discards the connection
-      }
-      throw error;
+      throw storeError(error, operation);
     }
   }
 
-  async function writeCommit(commit: Commit, client: Pool | PoolClient = pool): Promise<void> {
+  /**
+   * A checked-out connection, with an 'error' listener for as long as we hold it: a connection lost
+   * between two statements fails this transaction (the next statement rejects), never the process.
+   * `work` tells whether the connection is clean; a broken or doubtful one is discarded, not pooled.
+   */
+  async function withClient<T>(work: (client: PoolClient) => Promise<{ result: T; clean: boolean }>): Promise<T> {
+    const client = await pool.connect();
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost ??= error;
+    };
+    client.on('error', onError);
+    let clean = false;
+    try {
+      const outcome = await work(client);
+      clean = outcome.clean;
+      return outcome.result;
+    } finally {
+      client.removeListener('error', onError);
+      // An error after the last answer changes nothing done: the connection is only not reused.
+      client.release(clean && !lost ? undefined : (lost ?? true));
+    }
+  }
+
+  /** BEGIN, work, COMMIT; on any error ROLLBACK (discarding the connection if that fails too) and rethrow. */
+  async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return withClient(async (client) => {
+      try {
+        await control(client, 'BEGIN');
+        const result = await work(client);
+        await control(client, 'COMMIT');
+        return { result, clean: true };
+      } catch (error) {
+        await control(client, 'ROLLBACK').catch(() => {
+          throw error; // the connection is gone or doubtful: withClient discards it
+        });
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Writes one commit: resolves to null, or to the refusal (version conflict, audit trail mismatch)
+   * decided after a statement that succeeded and wrote nothing. A failed statement throws.
+   */
+  async function writeCommit(commit: Commit, client: Pool | PoolClient = pool): Promise<Error | null> {
     const { workflow, command } = commit;
     const id = workflow.workflowId;
     const deadlines = lastByKey(commit.deadlines, (row) => row.deadlineId);
@@ -541,9 +662,10 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       // Racing commits serialise on the workflow row; the loser's gated writes did nothing.
       const [current] = await run(q.selectVersion, [id], client);
       const version = current ? int(current.version) : null;
-      if (current && version === commit.expectedVersion) throw auditSeqMismatch(commit, int(current.audit_seq));
-      throw new VersionConflictError(id, commit.expectedVersion, version);
+      if (current && version === commit.expectedVersion) return auditSeqMismatch(commit, int(current.audit_seq));
+      return new VersionConflictError(id, commit.expectedVersion, version);
     }
+    return null;
   }
 
   const claimValues = (claim: Claim) => [claim.workerId, claim.now, claim.now + claim.leaseMs, claim.limit];
@@ -551,88 +673,91 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
   return {
     async migrate() {
       const all = postgresMigrations(s);
-      await inTransaction(async (client) => {
-        // Concurrent workers starting together migrate one after the other.
-        await client.query(`SELECT pg_advisory_xact_lock(hashtext('jd_dispute.migrate'), hashtext($1))`, [
-          schemaName,
-        ]);
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-        await client.query(
-          `CREATE TABLE IF NOT EXISTS ${s}.schema_version (
-             singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-             version integer NOT NULL)`,
-        );
-        const [row] = (await client.query<Row>(`SELECT version FROM ${s}.schema_version`)).rows;
-        const applied = row ? int(row.version) : 0;
-        if (applied > all.length) {
-          throw new Error(`database schema version ${applied} is newer than this package (${all.length})`);
-        }
-        if (applied === all.length) return;
-        for (const sql of all.slice(applied)) await client.query(sql);
-        await client.query(
-          `INSERT INTO ${s}.schema_version (singleton, version) VALUES (true, $1)
-           ON CONFLICT (singleton) DO UPDATE SET version = excluded.version`,
-          [all.length],
-        );
-      });
+      await guard('migrate', () =>
+        inTransaction(async (client) => {
+          // A migration may rewrite big tables, and waits for a worker that migrates right now.
+          await client.query(`SET LOCAL statement_timeout = 0`);
+          await client.query(`SET LOCAL lock_timeout = 0`);
+          // Concurrent workers starting together migrate one after the other.
+          await client.query(`SELECT pg_advisory_xact_lock(hashtext('jd_dispute.migrate'), hashtext($1))`, [
+            schemaName,
+          ]);
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+          await client.query(
+            `CREATE TABLE IF NOT EXISTS ${s}.schema_version (
+               singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+               version integer NOT NULL)`,
+          );
+          const [row] = (await client.query<Row>(`SELECT version FROM ${s}.schema_version`)).rows;
+          const applied = row ? int(row.version) : 0;
+          if (applied > all.length) {
+            throw new Error(`database schema version ${applied} is newer than this package (${all.length})`);
+          }
+          if (applied === all.length) return;
+          for (const sql of all.slice(applied)) await client.query(sql);
+          await client.query(
+            `INSERT INTO ${s}.schema_version (singleton, version) VALUES (true, $1)
+             ON CONFLICT (singleton) DO UPDATE SET version = excluded.version`,
+            [all.length],
+          );
+        }),
+      );
     },
 
     async load(workflowId) {
       if (!isStorableKey(workflowId)) return undefined;
-      const [row] = await run(q.selectWorkflow, [workflowId]);
+      const [row] = await guard('load', () => run(q.selectWorkflow, [workflowId]));
       return row && toWorkflow(row);
     },
 
     async commit(commit) {
       assertCommitShape(commit);
-      await writeCommit(commit);
+      const refusal = await guard('commit', () => writeCommit(commit));
+      if (refusal) throw refusal;
     },
 
     /**
      * Several commits in one transaction (one WAL flush for the lot), each atomic on its own; per commit,
      * null or the error that refused it. Written in workflow id order, so two batches lock their workflow
-     * rows in the same order. A version conflict refuses one commit and leaves the transaction usable;
-     * any other error aborts it, and the commits are then written one by one.
+     * rows in the same order. A version conflict refuses one commit and leaves the transaction usable.
+     * A lost connection fails the whole batch with StoreUnavailableError: nothing of it is written (or,
+     * when the connection broke during COMMIT, all of it may be: a retry then meets version conflicts).
+     * Any other failed statement (a duplicate command id) aborts the transaction, and the commits are
+     * then written one by one.
      */
     async commitAll(commits) {
       const outcomes: unknown[] = commits.map(() => null);
       const order = commits
         .map((commit, index) => ({ id: commit.workflow.workflowId, index }))
         .sort((a, b) => compareText(a.id, b.id) || a.index - b.index);
-      const client = await pool.connect();
-      let aborted = false;
-      try {
-        await client.query('BEGIN');
-        for (const { index } of order) {
-          const commit = commits[index]!;
-          try {
-            assertCommitShape(commit);
-          } catch (error) {
-            outcomes[index] = error;
-            continue;
-          }
-          try {
-            await writeCommit(commit, client);
-          } catch (error) {
-            if (!(error instanceof VersionConflictError)) {
-              aborted = true;
-              break;
+      const failure = await guard('commitAll', () =>
+        withClient(async (client) => {
+          await control(client, 'BEGIN');
+          for (const { index } of order) {
+            const commit = commits[index]!;
+            try {
+              assertCommitShape(commit);
+            } catch (error) {
+              outcomes[index] = error;
+              continue;
             }
-            outcomes[index] = error;
+            try {
+              outcomes[index] = await writeCommit(commit, client);
+            } catch (error) {
+              if (storeError(error, 'commitAll') instanceof StoreUnavailableError) throw error;
+              await control(client, 'ROLLBACK');
+              return { result: error, clean: true };
+            }
           }
-        }
-        await client.query(aborted ? 'ROLLBACK' : 'COMMIT');
-        client.release();
-      } catch (error) {
-        client.release(error instanceof Error ? error : true); // discards the connection
-        if (!aborted) throw error;
-      }
-      if (!aborted) return outcomes;
+          await control(client, 'COMMIT');
+          return { result: null, clean: true };
+        }),
+      );
+      if (failure === null) return outcomes;
       for (const [index, commit] of commits.entries()) {
         try {
           assertCommitShape(commit);
-          await writeCommit(commit);
-          outcomes[index] = null;
+          outcomes[index] = await guard('commit', () => writeCommit(commit));
         } catch (error) {
           outcomes[index] = error;
         }
@@ -643,42 +768,49 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     async getCommand(workflowId, scope, commandId) {
       assertCommandScope(scope);
       if (!isStorableKey(workflowId) || !isStorableKey(commandId)) return undefined;
-      const [row] = await run(q.selectCommand, [workflowId, scope, commandId]);
+      const [row] = await guard('getCommand', () => run(q.selectCommand, [workflowId, scope, commandId]));
       return row && toCommand(row);
     },
 
     async claimDueDeadlines(claim) {
       assertClaim(claim);
       if (claim.limit < 1) return [];
-      return (await run(q.claimDeadlines, claimValues(claim))).map(toDeadline).sort(compareDeadlines);
+      const rows = await guard('claimDueDeadlines', () => run(q.claimDeadlines, claimValues(claim)));
+      return rows.map(toDeadline).sort(compareDeadlines);
     },
 
     async claimOutbox(claim) {
       assertClaim(claim);
       if (claim.limit < 1) return [];
-      return (await run(q.claimOutbox, claimValues(claim))).map(toEffect).sort(compareEffects);
+      const rows = await guard('claimOutbox', () => run(q.claimOutbox, claimValues(claim)));
+      return rows.map(toEffect).sort(compareEffects);
     },
 
     async recordEffectFailure(effectId, reported) {
       const failure = storableFailure(reported);
       if (!isStorableKey(effectId)) return;
-      await run(q.recordFailure, [effectId, failure.error, failure.availableAt, failure.dead]);
+      await guard('recordEffectFailure', () =>
+        run(q.recordFailure, [effectId, failure.error, failure.availableAt, failure.dead]),
+      );
     },
 
     async completeEffect(effectId) {
-      if (isStorableKey(effectId)) await run(q.completeEffect, [effectId]);
+      if (isStorableKey(effectId)) await guard('completeEffect', () => run(q.completeEffect, [effectId]));
     },
 
     async listDeadlines(workflowId) {
-      return isStorableKey(workflowId) ? (await run(q.listDeadlines, [workflowId])).map(toDeadline) : [];
+      if (!isStorableKey(workflowId)) return [];
+      return (await guard('listDeadlines', () => run(q.listDeadlines, [workflowId]))).map(toDeadline);
     },
 
     async listOutbox(workflowId) {
-      return isStorableKey(workflowId) ? (await run(q.listOutbox, [workflowId])).map(toEffect) : [];
+      if (!isStorableKey(workflowId)) return [];
+      return (await guard('listOutbox', () => run(q.listOutbox, [workflowId]))).map(toEffect);
     },
 
     async listAudit(workflowId) {
-      return isStorableKey(workflowId) ? (await run(q.listAudit, [workflowId])).map(toAudit) : [];
+      if (!isStorableKey(workflowId)) return [];
+      return (await guard('listAudit', () => run(q.listAudit, [workflowId]))).map(toAudit);
     },
 
     async queryCancelOrders(raw) {
@@ -700,17 +832,17 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       const sql = `SELECT ${CANCEL_ORDER_COLUMNS} FROM ${s}.cancel_orders
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY created_at, workflow_id, cancellation_id LIMIT ${param(size + 1)}`;
-      const { rows } = await pool.query<Row>(sql, values);
+      const rows = await guard('queryCancelOrders', () => run({ text: sql }, values));
       return toPage(rows.map(toCancelOrder), size);
     },
 
     async nextDueAt() {
-      const [row] = await run(q.nextDueAt, []);
+      const [row] = await guard('nextDueAt', () => run(q.nextDueAt, []));
       return row?.due_at == null ? null : int(row.due_at);
     },
 
     async highWaterMark() {
-      const [row] = await run(q.highWaterMark, []);
+      const [row] = await guard('highWaterMark', () => run(q.highWaterMark, []));
       return row?.mark == null ? 0 : int(row.mark);
     },
 
