@@ -16,8 +16,11 @@ type InspectFunction = (event: InspectionEvent) => void;
  */
 export type InspectionSink = InspectFunction | Observer<InspectionEvent> | { readonly inspect: InspectFunction | Observer<InspectionEvent> };
 
-/** A bare actor, or anything that hosts one as `actor` (an `OrderWorkflow`). */
-export type InspectableTarget = AnyActorRef | { readonly actor: AnyActorRef };
+/** What `attachInspector` reads of an actor: its session, its system and its snapshot (children included). */
+export type InspectableActor = Pick<AnyActorRef, 'sessionId' | 'system' | 'getSnapshot'>;
+
+/** An actor, or anything that exposes one as `actor` (an `OrderWorkflow`). */
+export type InspectableTarget = InspectableActor | { readonly actor: InspectableActor };
 
 /** The sink as a plain function, the form `createActor(…, { inspect })` and the hosts take. */
 export function toInspect(sink: InspectionSink): InspectFunction {
@@ -33,10 +36,11 @@ export function toInspect(sink: InspectionSink): InspectFunction {
  * until the subscription is ended. Prefer `createOrderWorkflow(input, { inspect })` for a new workflow.
  */
 export function attachInspector(target: InspectableTarget, sink: InspectionSink): Subscription {
-  const actor: AnyActorRef = 'actor' in target ? target.actor : target;
+  const actor: InspectableActor = 'actor' in target ? target.actor : target;
   const inspect = toInspect(sink);
-  const rootId = rootOf(actor).sessionId;
-  for (const ref of liveActors(actor)) {
+  const rootId = rootSessionOf(actor as InspectableActor & TreeFields);
+  // XState's own refs underneath: the narrowed type only keeps `send` from the caller
+  for (const ref of liveActors(actor) as AnyActorRef[]) {
     inspect({ type: '@xstate.actor', actorRef: ref, rootId });
     inspect({ type: '@xstate.snapshot', actorRef: ref, rootId, snapshot: ref.getSnapshot(), event: { type: 'xstate.init' } });
   }
@@ -48,20 +52,43 @@ export function stableSessionId(workflowId: string, actorPath: readonly string[]
   return [workflowId, ...actorPath].join('/');
 }
 
-/** What an inspection event says about an actor: XState's refs have these, `ActorRefLike` does not say so. */
+/**
+ * What the wrapper reads of an inspected actor, all public: its `id` (its key in the parent's
+ * `snapshot.children`), and the `options` it was created with (`parent`, and `snapshot` when it was
+ * restored from a persisted one).
+ */
 interface TreeFields {
   id?: string;
-  _parent?: ActorRefLike & TreeFields;
+  options?: { parent?: TreeRef; snapshot?: unknown };
 }
 type TreeRef = ActorRefLike & TreeFields;
+
+/** The actor's parent, from the public `options` it was created with. */
+const parentOf = (ref: TreeRef): TreeRef | undefined => ref.options?.parent;
+
+/** The actor's ids from the root: [] for the root, `['cancellation']` for the order's cancel order. */
+function pathOf(ref: TreeRef): string[] {
+  const parent = parentOf(ref);
+  return parent ? [...pathOf(parent), ref.id ?? ref.sessionId] : [];
+}
+
+/** One actor behind a stable session: a restore continues it, a new actor under the same id starts another. */
+interface Incarnation {
+  first?: Snapshot<unknown>;
+  latest?: Snapshot<unknown>;
+}
 
 /**
  * Wraps an inspector for a workflow hosted by the durable runtime, which restores a fresh actor system
  * (new XState session ids) for every command and stops it afterwards. The inspector sees one stable
  * session per actor instead: the order is `<workflowId>`, a child is `<workflowId>/<childId>`.
  *
- * - `@xstate.actor` reaches the inspector once per stable id; later restores of that actor are dropped,
- *   and so are their `xstate.init` event and snapshot (a restore is not a transition).
+ * - An actor restored from a persisted snapshot continues its session: its `@xstate.actor`, its
+ *   `xstate.init` event and snapshot are dropped once the session is announced (a restore is not a
+ *   transition).
+ * - An actor started afresh is a new actor and is announced, also under a session announced before:
+ *   the order invokes its children under fixed ids, so a second cancel order (after a rejected one)
+ *   reappears as `<workflowId>/cancellation`, announced anew with its own first state.
  * - The host stopping the restored system after each command (`xstate.stop`) is dropped too.
  * - Every other event passes with its actor refs, parent and root id rewritten to the stable ids.
  *
@@ -69,25 +96,33 @@ type TreeRef = ActorRefLike & TreeFields;
  */
 export function stableSessions(sink: InspectionSink, workflowId: string): InspectFunction {
   const inspect = toInspect(sink);
-  const announced = new Set<string>();
+  const announced = new Map<string, Incarnation>();
+  /** Restored actors whose session was announced before: their start is not shown. */
   const restored = new WeakSet<object>();
+  const incarnations = new WeakMap<object, Incarnation>();
   const views = new WeakMap<object, TreeRef>();
-  const latest = new Map<string, Snapshot<unknown>>();
-  const first = new Map<string, Snapshot<unknown>>();
 
-  const pathOf = (ref: TreeRef): string[] => (ref._parent ? [...pathOf(ref._parent), ref.id ?? ref.sessionId] : []);
+  const incarnationOf = (ref: TreeRef, sessionId: string): Incarnation => {
+    let incarnation = incarnations.get(ref);
+    if (!incarnation) {
+      incarnation = announced.get(sessionId) ?? {};
+      incarnations.set(ref, incarnation);
+    }
+    return incarnation;
+  };
 
-  const viewOf = (ref: TreeRef, snapshotOf: (sessionId: string) => Snapshot<unknown> | undefined): TreeRef => {
+  const viewOf = (ref: TreeRef, snapshotOf: () => Snapshot<unknown> | undefined): TreeRef => {
     const path = pathOf(ref);
     const sessionId = stableSessionId(workflowId, path);
-    const parent = ref._parent;
+    const parent = parentOf(ref);
     return new Proxy(ref, {
       get(target, key) {
         if (key === 'sessionId') return sessionId;
         if (key === 'id' && path.length === 0) return workflowId;
+        // @statelyai/inspect and the statechart view read an actor's parent from `_parent`: the view answers it
         if (key === '_parent') return parent ? stable(parent) : undefined;
         // the restored system is stopped by the time a deferred inspector reads it
-        if (key === 'getSnapshot') return () => snapshotOf(sessionId) ?? target.getSnapshot();
+        if (key === 'getSnapshot') return () => snapshotOf() ?? target.getSnapshot();
         const value: unknown = Reflect.get(target, key, target);
         return typeof value === 'function' ? value.bind(target) : value;
       },
@@ -96,7 +131,8 @@ export function stableSessions(sink: InspectionSink, workflowId: string): Inspec
   const stable = (ref: TreeRef): TreeRef => {
     let view = views.get(ref);
     if (!view) {
-      view = viewOf(ref, (sessionId) => latest.get(sessionId));
+      const incarnation = incarnationOf(ref, stableSessionId(workflowId, pathOf(ref)));
+      view = viewOf(ref, () => incarnation.latest);
       views.set(ref, view);
     }
     return view;
@@ -106,14 +142,16 @@ export function stableSessions(sink: InspectionSink, workflowId: string): Inspec
     const ref: TreeRef = event.actorRef;
     const sessionId = stableSessionId(workflowId, pathOf(ref));
     if (event.type === '@xstate.actor') {
-      if (announced.has(sessionId)) {
+      if (ref.options?.snapshot !== undefined && announced.has(sessionId)) {
         restored.add(ref);
+        incarnationOf(ref, sessionId);
         return;
       }
-      announced.add(sessionId);
+      const incarnation: Incarnation = {};
+      announced.set(sessionId, incarnation);
+      incarnations.set(ref, incarnation);
       // announce with the actor's first snapshot: XState registers an actor before it has one
-      const view = viewOf(ref, (id) => first.get(id) ?? latest.get(id));
-      inspect({ ...event, rootId: workflowId, actorRef: view });
+      inspect({ ...event, rootId: workflowId, actorRef: viewOf(ref, () => incarnation.first ?? incarnation.latest) });
       return;
     }
     if ('event' in event) {
@@ -121,8 +159,9 @@ export function stableSessions(sink: InspectionSink, workflowId: string): Inspec
       if (event.event.type === 'xstate.init' && restored.has(ref)) return;
     }
     if (event.type === '@xstate.snapshot') {
-      if (!first.has(sessionId)) first.set(sessionId, event.snapshot);
-      latest.set(sessionId, event.snapshot);
+      const incarnation = incarnationOf(ref, sessionId);
+      incarnation.first ??= event.snapshot;
+      incarnation.latest = event.snapshot;
     }
     if (event.type === '@xstate.event') {
       const source: TreeRef | undefined = event.sourceRef;
@@ -149,12 +188,13 @@ export function stableSessionsByWorkflow(sink: InspectionSink): (workflowId: str
   };
 }
 
-function rootOf(actor: AnyActorRef): AnyActorRef {
-  return actor._parent ? rootOf(actor._parent) : actor;
+function rootSessionOf(actor: { sessionId: string } & TreeFields): string {
+  const parent = actor.options?.parent;
+  return parent ? rootSessionOf(parent) : actor.sessionId;
 }
 
 /** The actor and its live descendants, parents first. */
-function liveActors(actor: AnyActorRef): AnyActorRef[] {
+function liveActors(actor: InspectableActor): InspectableActor[] {
   const snapshot: unknown = actor.getSnapshot();
   const children = isRecord(snapshot) && isRecord(snapshot.children) ? Object.values(snapshot.children) : [];
   return [actor, ...children.filter(isActorRef).flatMap(liveActors)];

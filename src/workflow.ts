@@ -1,4 +1,4 @@
-import type { InspectionEvent } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { OrderSnapshot } from '../machines/order.js';
 import { allowedActions, type AllowedAction } from './allowed-actions.js';
 import { parseEvent, parseOrderInput, type BoundaryOptions } from './commands.js';
@@ -141,6 +141,14 @@ export class OrderWorkflow {
 
   getSnapshot(): OrderSnapshot {
     return this.system.snapshot() as OrderSnapshot;
+  }
+
+  /**
+   * The live order actor, to read or to inspect (`attachInspector`). It has no `send`: events go
+   * through `send` above, which checks, stamps and audits them and fires due deadlines first.
+   */
+  get actor(): Pick<AnyActorRef, 'id' | 'sessionId' | 'system' | 'getSnapshot' | 'subscribe'> {
+    return this.system.actor;
   }
 
   /** The workflow's version: one more for every accepted event or fired deadline batch. */

@@ -60,7 +60,7 @@ describe('stableSessions on the durable runtime, recorded with the offline creat
     expect(view.status).toBe('done');
 
     await eventually(() => expect(recorded.some((e) => e.type === '@xstate.snapshot' && e.snapshot.status === 'done')).toBe(true));
-    const sessions = [WORKFLOW, `${WORKFLOW}/dispute-1`, `${WORKFLOW}/${CANCEL_ORDER_ID}`];
+    const sessions = [WORKFLOW, `${WORKFLOW}/dispute`, `${WORKFLOW}/cancellation`];
 
     // Without the wrapper, every restore is a new XState session.
     const rawRoots = new Set(raw.map((event) => event.rootId));
@@ -69,11 +69,11 @@ describe('stableSessions on the durable runtime, recorded with the offline creat
     const actors = recorded.filter((event) => event.type === '@xstate.actor');
     expect(actors.map(({ sessionId, parentId, rootId, name }) => ({ sessionId, parentId, rootId, name }))).toEqual([
       { sessionId: WORKFLOW, parentId: undefined, rootId: WORKFLOW, name: 'order' },
-      { sessionId: `${WORKFLOW}/dispute-1`, parentId: WORKFLOW, rootId: WORKFLOW, name: 'dispute-1' },
-      { sessionId: `${WORKFLOW}/${CANCEL_ORDER_ID}`, parentId: WORKFLOW, rootId: WORKFLOW, name: CANCEL_ORDER_ID },
+      { sessionId: `${WORKFLOW}/dispute`, parentId: WORKFLOW, rootId: WORKFLOW, name: 'dispute' },
+      { sessionId: `${WORKFLOW}/cancellation`, parentId: WORKFLOW, rootId: WORKFLOW, name: 'cancellation' },
     ]);
     // announced with its first state, although that step's system was stopped before delivery
-    expect(actors[2]?.snapshot).toMatchObject({ status: 'active', value: 'logisticsFollowUp' });
+    expect(actors[2]?.snapshot).toMatchObject({ status: 'active', value: 'logisticsFollowUp', context: { cancellationId: CANCEL_ORDER_ID } });
     expect(JSON.parse(actors[2]?.definition ?? '{}')).toMatchObject({ id: 'cancellation' });
 
     expect(new Set(recorded.map((event) => event.sessionId))).toEqual(new Set(sessions));
@@ -82,13 +82,13 @@ describe('stableSessions on the durable runtime, recorded with the offline creat
 
     const statesOf = (sessionId: string) =>
       recorded.flatMap((e) => (e.type === '@xstate.snapshot' && e.sessionId === sessionId ? [(e.snapshot as { value?: unknown }).value] : []));
-    expect(statesOf(`${WORKFLOW}/${CANCEL_ORDER_ID}`)).toEqual(['logisticsFollowUp', { refunding: 'requesting' }, 'refunded']);
-    expect(statesOf(`${WORKFLOW}/dispute-1`)).toEqual(['awaitingMerchantChoice', 'awaitingCustomerConfirmation', 'resolved']);
-    expect(statesOf(WORKFLOW).at(-1)).toBe('closed');
+    expect(statesOf(`${WORKFLOW}/cancellation`)).toEqual(['logisticsFollowUp', { refunding: 'requesting' }, 'refunded']);
+    expect(statesOf(`${WORKFLOW}/dispute`)).toEqual(['awaitingMerchantChoice', 'awaitingCustomerConfirmation', 'resolved']);
+    expect(statesOf(WORKFLOW).at(-1)).toEqual({ dispute: 'closed', cancellation: 'refunded' });
 
     const delivered = recorded.filter((e) => e.type === '@xstate.event' && e.event.type.startsWith('xstate.after.'));
     expect(delivered.map((e) => [e.sessionId, e.type === '@xstate.event' && e.event.type])).toEqual([
-      [`${WORKFLOW}/${CANCEL_ORDER_ID}`, 'xstate.after.interceptWindow.cancellation.logisticsFollowUp'],
+      [`${WORKFLOW}/cancellation`, 'xstate.after.interceptWindow.cancellation.logisticsFollowUp'],
     ]);
   });
 });

@@ -49,9 +49,10 @@ describe('npm run inspect', () => {
       expect(deadline, `events so far: ${messages.map((m) => m.event?.type ?? m.name).join(', ')}`).toBeDefined();
     }, 15_000);
     const actors = messages.filter((m) => m.type === '@xstate.actor').map((m) => m.name);
-    expect(actors).toEqual(expect.arrayContaining(['order', 'dispute-1', 'dispute-1.intercept-48h']));
+    expect(actors).toEqual(expect.arrayContaining(['order', 'dispute', 'cancellation']));
     expect(messages.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'logisticsFollowUp')).toBe(true);
-    expect(stdout).toContain('deadline interceptWindow fired for dispute-1.intercept-48h');
+    expect(stdout).toContain('deadline interceptWindow fired for dispute-1:intercept-48h');
+    expect(stdout).toContain('order-1 (MERCHANT) dispute=open cancellation=inFlight | dispute-1 awaitingCustomerConfirmation 待客户确认 | dispute-1:intercept-48h logisticsFollowUp 物流待跟进');
 
     const interrupted = Date.now();
     process.kill(-child.pid!, 'SIGINT');

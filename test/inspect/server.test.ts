@@ -53,9 +53,10 @@ describe('the inspector server on loopback', () => {
     });
     const actors = messages.filter((m) => m.type === '@xstate.actor');
     const order = actors.find((m) => m.name === 'order');
-    const cancelOrder = actors.find((m) => m.name === CANCEL_ORDER_ID);
+    const cancelOrder = actors.find((m) => m.name === 'cancellation');
     expect(order?.parentId).toBeUndefined();
     expect(JSON.parse(cancelOrder?.definition ?? '{}')).toMatchObject({ id: 'cancellation' });
+    expect(cancelOrder?.snapshot).toMatchObject({ context: { cancellationId: CANCEL_ORDER_ID } });
     expect(cancelOrder?.parentId).toBe(order?.sessionId);
     expect(messages.filter((m) => m.type === '@xstate.event').map((m) => m.event?.type)).toEqual(
       expect.arrayContaining(['dispute.opened', 'merchant.planSubmitted', 'xstate.after.interceptWindow.cancellation.logisticsFollowUp']),
@@ -77,7 +78,7 @@ describe('the inspector server on loopback', () => {
     try {
       expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
       const page = await fetch(server.url).then((response) => response.text());
-      expect(page).toContain(`ws://localhost:${server.port}`);
+      expect(page).toContain(`ws://127.0.0.1:${server.port}`);
       if (externalIPv4) {
         const refused = await new Promise<string>((resolve) => {
           const socket = connect(server.port, externalIPv4);

@@ -16,7 +16,7 @@ export const ORDER_INPUT = {
   deliveredBy: 'MERCHANT',
   at: 0,
 } as const;
-export const CANCEL_ORDER_ID = 'dispute-1.intercept-48h';
+export const CANCEL_ORDER_ID = 'dispute-1:intercept-48h';
 
 /** A free TCP port on 127.0.0.1 (the probe binds loopback only). */
 export function freePort(): Promise<number> {
