@@ -6,9 +6,12 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-const CANDIDATES = [process.env.JD_DISPUTE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+/** `JD_DISPUTE_CHROMIUM` names the browser; without it, Debian's and the usual places are tried. */
+const CANDIDATES = process.env.JD_DISPUTE_CHROMIUM
+  ? [process.env.JD_DISPUTE_CHROMIUM]
+  : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
-export const chromiumPath: string | undefined = CANDIDATES.find((path): path is string => !!path && existsSync(path));
+export const chromiumPath: string | undefined = CANDIDATES.find((path) => existsSync(path));
 export const requireBrowser = process.env.JD_DISPUTE_REQUIRE_BROWSER === '1';
 
 if (!chromiumPath) {
