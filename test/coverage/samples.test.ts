@@ -595,3 +595,34 @@ describe('diagnoses', () => {
     expect(reason('lab.island')).toMatch(/unreachable by construction$/);
   });
 });
+
+describe('docs/coverage.md', () => {
+  const docs = readFileSync(new URL('../../docs/coverage.md', import.meta.url), 'utf8');
+  const samples: Array<[string, string, CoverageRun]> = [
+    ['fetch', 'fetch', runCoverage(fetchMachine, fetchCoverage)],
+    ['checkout', 'checkout', runCoverage(checkoutMachine)],
+    ['player', 'history', runCoverage(playerMachine)],
+    ['editor', 'history', runCoverage(editorMachine)],
+    ['grader', 'grader', runCoverage(graderMachine, graderCoverage)],
+    ['session', 'session', runCoverage(sessionMachine)],
+    ['nim', 'nim', runCoverage(nimMachine, nimCoverage)],
+    ['dashboard', 'dashboard', runCoverage(dashboardMachine)],
+    ['scoreboard', 'scoreboard', runCoverage(scoreboardMachine, scoreboardCoverage)],
+    ['oven', 'oven', runCoverage(ovenMachine, { system: true })],
+  ];
+
+  it('lists every sample with the figures the engine gives', () => {
+    for (const [name, file, { coverage, pathSet }] of samples) {
+      const full = [coverage.states, coverage.transitions, coverage.transitionPairs, coverage.history].every((c) => c.covered === c.total);
+      expect(full, name).toBe(true);
+      const vertices = pathSet.explorations.map((exploration) => exploration.vertices.size).join(' + ');
+      const row = `| ${name} | [${file}.ts](../test/coverage/samples/${file}.ts) | ${coverage.states.total} | ${coverage.transitions.total} | ${vertices} | ${coverage.transitionPairs.total} | ${coverage.history.total} |`;
+      expect(docs, name).toContain(row);
+    }
+  });
+
+  it('quotes the CLI lines it shows', () => {
+    expect(docs).toContain('fetch: states 6/6, transitions 5/5, transition pairs 6/6, 4 paths [ok]');
+    expect(docs).toContain('✗ machine failure [default] board.closed (in open): Reduce of empty array with no initial value');
+  });
+});
