@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { DuplicateCommandError, VersionConflictError } from '../errors.js';
+import { DuplicateCommandError, StoreUnavailableError, VersionConflictError } from '../errors.js';
 import { loadBetterSqlite3 } from './optional-peers.js';
 import {
   assertClaim,
@@ -31,8 +31,38 @@ import type {
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
   filename: string;
-  /** How long a writer waits for another connection's write lock (default 5000). */
+  /**
+   * How long an operation waits, in total, for a lock another connection or process holds on the file
+   * before it fails with StoreUnavailableError (SQLITE_BUSY). Default 5,000 ms.
+   */
   busyTimeoutMs?: number;
+  /**
+   * better-sqlite3 is synchronous: while SQLite waits for a lock, the whole process waits. The store
+   * therefore lets SQLite wait at most this long at a time, then yields to the event loop and retries
+   * (1, 2, 4 … 50 ms apart) until busyTimeoutMs is spent. Default 10 ms. Opening the file (once, in
+   * createSqliteStore) may still wait up to busyTimeoutMs.
+   */
+  busySliceMs?: number;
+}
+
+export const SQLITE_STORE_DEFAULTS = { busyTimeoutMs: 5_000, busySliceMs: 10 } as const;
+
+/**
+ * SQLite result codes that mean "the store is not available right now": a lock held elsewhere (BUSY,
+ * LOCKED), a full disk or an I/O error, a file that cannot be opened, no memory, a WAL in recovery.
+ */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|NOMEM|PROTOCOL|READONLY_(RECOVERY|CANTLOCK|DBMOVED|ROLLBACK))/;
+const CONTENDED = /^SQLITE_(BUSY|LOCKED)/;
+
+const sqliteCode = (error: unknown): string | null => {
+  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : null;
+};
+
+/** The one typed, retryable error for a store that is not available; any other error as it is. */
+export function sqliteStoreError(error: unknown, operation: string): unknown {
+  const code = sqliteCode(error);
+  return code && UNAVAILABLE.test(code) ? new StoreUnavailableError('sqlite', operation, code, { cause: error }) : error;
 }
 
 /** Schema migrations; `PRAGMA user_version` is the number applied. Append only, never edit. */
@@ -353,12 +383,34 @@ const parseEffect = (row: Json<OutboxRow, 'payload'>): OutboxRow => ({
  */
 export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & BatchCommitStore {
   const db = new (loadBetterSqlite3())(options.filename, { timeout: options.busyTimeoutMs ?? 5000 });
+  const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_STORE_DEFAULTS.busyTimeoutMs;
+  const busySliceMs = Math.min(options.busySliceMs ?? SQLITE_STORE_DEFAULTS.busySliceMs, busyTimeoutMs);
   db.pragma('journal_mode = WAL');
   // WAL + NORMAL: a process crash loses nothing and the file never corrupts; only an OS crash or power
   // loss can roll back the latest commits, because the WAL is fsynced at checkpoints, not per commit.
   // FULL (one fsync per commit) is optional: pick it where an acknowledged command must survive power loss.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // From here on SQLite waits one short slice at a time; `attempt` retries between slices.
+  db.pragma(`busy_timeout = ${busySliceMs}`);
+
+  /**
+   * Runs one synchronous operation; while another connection holds the lock it needs, yields to the
+   * event loop and retries until busyTimeoutMs is spent. A refused transaction wrote nothing, so a
+   * retry is safe. Failures of the store come out as StoreUnavailableError.
+   */
+  async function attempt<T>(operation: string, work: () => T): Promise<T> {
+    const giveUpAt = performance.now() + busyTimeoutMs;
+    for (let pauseMs = 1; ; pauseMs = Math.min(pauseMs * 2, 50)) {
+      try {
+        return work();
+      } catch (error) {
+        const remainingMs = giveUpAt - performance.now();
+        if (!CONTENDED.test(sqliteCode(error) ?? '') || remainingMs <= 0) throw sqliteStoreError(error, operation);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pauseMs, remainingMs)));
+      }
+    }
+  }
 
   // Statements need the tables: prepared once, on first use after migrate().
   let prepared: ReturnType<typeof prepareStatements> | undefined;
@@ -417,7 +469,7 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
         writeCommit(commit);
         return null;
       } catch (error) {
-        return error;
+        return sqliteStoreError(error, 'commitAll');
       }
     }),
   );
@@ -453,95 +505,100 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
 
   return {
     async migrate() {
-      migrateSchema.immediate();
+      await attempt('migrate', () => migrateSchema.immediate());
     },
 
     async load(workflowId) {
       if (!isStorableKey(workflowId)) return undefined;
-      const row = st().selectWorkflow.get(workflowId);
+      const row = await attempt('load', () => st().selectWorkflow.get(workflowId));
       return row && { ...row, snapshot: JSON.parse(row.snapshot) as unknown };
     },
 
     async commit(commit) {
       assertCommitShape(commit);
-      writeCommit.immediate(commit);
+      await attempt('commit', () => writeCommit.immediate(commit));
     },
 
     async commitAll(commits) {
-      return commits.length === 0 ? [] : writeCommits.immediate(commits);
+      return commits.length === 0 ? [] : attempt('commitAll', () => writeCommits.immediate(commits));
     },
 
     async getCommand(workflowId, scope, commandId) {
       assertCommandScope(scope);
       if (!isStorableKey(workflowId) || !isStorableKey(commandId)) return undefined;
-      const row = st().selectCommand.get(workflowId, scope, commandId);
+      const row = await attempt('getCommand', () => st().selectCommand.get(workflowId, scope, commandId));
       return row && { ...row, result: JSON.parse(row.result) as unknown };
     },
 
     async claimDueDeadlines(claim) {
       assertClaim(claim);
       if (claim.limit < 1) return [];
-      return st().claimDeadlines.all(claimParams(claim)).sort(compareDeadlines);
+      const rows = await attempt('claimDueDeadlines', () => st().claimDeadlines.all(claimParams(claim)));
+      return rows.sort(compareDeadlines);
     },
 
     async claimOutbox(claim) {
       assertClaim(claim);
       if (claim.limit < 1) return [];
-      return st().claimOutbox.all(claimParams(claim)).map(parseEffect).sort(compareEffects);
+      const rows = await attempt('claimOutbox', () => st().claimOutbox.all(claimParams(claim)));
+      return rows.map(parseEffect).sort(compareEffects);
     },
 
     async recordEffectFailure(effectId, reported) {
       const failure = storableFailure(reported);
       if (!isStorableKey(effectId)) return;
-      st().recordFailure.run({ effectId, ...failure, dead: failure.dead ? 1 : 0 });
+      await attempt('recordEffectFailure', () =>
+        st().recordFailure.run({ effectId, ...failure, dead: failure.dead ? 1 : 0 }),
+      );
     },
 
     async completeEffect(effectId) {
-      if (isStorableKey(effectId)) st().completeEffect.run(effectId);
+      if (isStorableKey(effectId)) await attempt('completeEffect', () => st().completeEffect.run(effectId));
     },
 
     async listDeadlines(workflowId) {
-      return isStorableKey(workflowId) ? st().listDeadlines.all(workflowId) : [];
+      return isStorableKey(workflowId) ? attempt('listDeadlines', () => st().listDeadlines.all(workflowId)) : [];
     },
 
     async listOutbox(workflowId) {
-      return isStorableKey(workflowId) ? st().listOutbox.all(workflowId).map(parseEffect) : [];
+      if (!isStorableKey(workflowId)) return [];
+      return (await attempt('listOutbox', () => st().listOutbox.all(workflowId))).map(parseEffect);
     },
 
     async listAudit(workflowId) {
       if (!isStorableKey(workflowId)) return [];
-      return st()
-        .listAudit.all(workflowId)
-        .map((row) => ({
-          ...row,
-          event: JSON.parse(row.event) as unknown,
-          resultingState: JSON.parse(row.resultingState) as unknown,
-        }));
+      return (await attempt('listAudit', () => st().listAudit.all(workflowId))).map((row) => ({
+        ...row,
+        event: JSON.parse(row.event) as unknown,
+        resultingState: JSON.parse(row.resultingState) as unknown,
+      }));
     },
 
     async queryCancelOrders(raw) {
       const { size, after, ...query } = parseCancelOrderQuery(raw);
-      const rows = cancelOrderStatement(query, after !== null).all({
-        merchantId: query.merchantId,
-        orderId: query.orderId,
-        status: query.status && JSON.stringify(query.status),
-        reason: query.reason && JSON.stringify(query.reason),
-        createdFrom: query.createdFrom,
-        createdTo: query.createdTo,
-        afterCreatedAt: after?.createdAt,
-        afterWorkflowId: after?.workflowId,
-        afterId: after?.cancellationId,
-        limit: size + 1,
-      });
+      const rows = await attempt('queryCancelOrders', () =>
+        cancelOrderStatement(query, after !== null).all({
+          merchantId: query.merchantId,
+          orderId: query.orderId,
+          status: query.status && JSON.stringify(query.status),
+          reason: query.reason && JSON.stringify(query.reason),
+          createdFrom: query.createdFrom,
+          createdTo: query.createdTo,
+          afterCreatedAt: after?.createdAt,
+          afterWorkflowId: after?.workflowId,
+          afterId: after?.cancellationId,
+          limit: size + 1,
+        }),
+      );
       return toPage(rows, size);
     },
 
     async nextDueAt() {
-      return st().nextDueAt.get() ?? null;
+      return (await attempt('nextDueAt', () => st().nextDueAt.get())) ?? null;
     },
 
     async highWaterMark() {
-      return st().highWaterMark.get() ?? 0;
+      return (await attempt('highWaterMark', () => st().highWaterMark.get())) ?? 0;
     },
 
     async close() {
