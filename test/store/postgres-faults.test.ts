@@ -11,10 +11,18 @@ import { StoreUnavailableError, VersionConflictError } from '../../src/errors.js
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/runtime/postgres-store.js';
 import type { BatchCommitStore, Commit, WorkflowStore } from '../../src/runtime/store.js';
 import { claimAt, makeCommit, makeDeadline, rejection, T0 } from '../store-contract.js';
-import { freshSchema, pgUrl } from '../support/postgres.js';
+import { freshSchema, pgUrl, requirePg } from '../support/postgres.js';
 import { type FaultProxy, type FrontendMessage, startFaultProxy, type Verdict } from './tcp-proxy.js';
 
 type Store = WorkflowStore & BatchCommitStore;
+
+if (!pgUrl && !requirePg) console.warn('PostgreSQL not reachable: skipping the PostgreSQL fault tests (set JD_DISPUTE_PG_URL)');
+
+if (!pgUrl && requirePg) {
+  it('PostgreSQL is reachable (JD_DISPUTE_REQUIRE_PG=1)', () => {
+    expect.fail('JD_DISPUTE_REQUIRE_PG=1 but no PostgreSQL answered: set JD_DISPUTE_PG_URL');
+  });
+}
 
 describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => {
   let proxy: FaultProxy;
