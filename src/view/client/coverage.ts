@@ -3,7 +3,7 @@
 import type { CoverageCounter, CoverageEntryData, CoveragePageData } from '../protocol.js';
 import { h } from './dom.js';
 import { layoutChart, transitionText } from './layout.js';
-import { renderChart } from './svg.js';
+import { markBundles, renderChart } from './svg.js';
 
 const pct = (c: CoverageCounter) => (c.total === 0 ? 100 : (100 * c.covered) / c.total);
 const counter = (c: CoverageCounter) => `${c.covered}/${c.total} (${pct(c).toFixed(1)} %)`;
@@ -60,6 +60,12 @@ async function renderEntry(entry: CoverageEntryData, details: HTMLElement): Prom
       g.classList.add(info.covered ? 'covered' : 'uncovered', heatOf(info.covered ? Math.max(1, info.paths.length) : 0));
       g.dataset.paths = String(info.paths.length);
       g.addEventListener('click', () => showTransition(details, entry, machine.chart.transitions.find((t) => t.id === g.dataset.transitionId)!, info));
+    }
+    // a line shows its least covered transition
+    markBundles(svg, ['heat-0', 'heat-1', 'heat-2', 'heat-3', 'heat-4']);
+    for (const bundle of svg.querySelectorAll<SVGGElement>('g.bundle')) {
+      const heats = ['heat-0', 'heat-1', 'heat-2', 'heat-3', 'heat-4'].filter((name) => bundle.classList.contains(name));
+      bundle.classList.remove(...heats.slice(1));
     }
     section.append(
       h(

@@ -18,11 +18,12 @@ export interface PlacedState extends Box {
   headerHeight: number;
 }
 
+/** One line between two states: every transition from the same source to the same target, a label line each. */
 export interface PlacedEdge {
-  transition: ChartTransition;
+  transitions: ChartTransition[];
   target: string;
   points: Array<{ x: number; y: number }>;
-  label: (Box & { text: string }) | null;
+  label: (Box & { lines: string[] }) | null;
 }
 
 export interface ChartLayout {
@@ -32,8 +33,9 @@ export interface ChartLayout {
   edges: PlacedEdge[];
 }
 
-const FONT = '12px system-ui, sans-serif';
-const SMALL_FONT = '11px system-ui, sans-serif';
+const FAMILY = 'system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif';
+const FONT = `12px ${FAMILY}`;
+const SMALL_FONT = `11px ${FAMILY}`;
 const LINE = 15;
 const PAD = 8;
 
@@ -69,7 +71,8 @@ const isWithin = (states: Map<string, ChartState>, id: string, ancestor: string)
 export async function layoutChart(chart: ChartDefinition, delays: Record<string, number> = {}): Promise<ChartLayout> {
   const byId = new Map(chart.states.map((s) => [s.id, s]));
   const rows = new Map<string, ChartTransition[]>();
-  const edges: Array<{ transition: ChartTransition; target: string; id: string; text: string }> = [];
+  const edges: Array<{ transitions: ChartTransition[]; source: string; target: string; id: string; lines: string[] }> = [];
+  const bundles = new Map<string, (typeof edges)[number]>();
   for (const t of chart.transitions) {
     const internal =
       t.targets.length === 0 || t.targets.some((target) => isWithin(byId, target, t.source) || isWithin(byId, t.source, target));
@@ -77,7 +80,19 @@ export async function layoutChart(chart: ChartDefinition, delays: Record<string,
       rows.set(t.source, [...(rows.get(t.source) ?? []), t]);
       continue;
     }
-    t.targets.forEach((target, i) => edges.push({ transition: t, target, id: `e${edges.length}:${i}`, text: transitionText(t, delays) }));
+    for (const target of t.targets) {
+      const key = `${t.source}\u0000${target}`;
+      let bundle = bundles.get(key);
+      if (!bundle) {
+        bundle = { transitions: [], source: t.source, target, id: `e${edges.length}`, lines: [] };
+        bundles.set(key, bundle);
+        edges.push(bundle);
+      }
+      if (!bundle.transitions.includes(t)) {
+        bundle.transitions.push(t);
+        bundle.lines.push(transitionText(t, delays));
+      }
+    }
   }
 
   const rowText = (t: ChartTransition) => {
@@ -142,6 +157,10 @@ export async function layoutChart(chart: ChartDefinition, delays: Record<string,
       'elk.layered.spacing.nodeNodeBetweenLayers': '48',
       'elk.spacing.nodeNode': '28',
       'elk.spacing.edgeLabel': '4',
+      'elk.spacing.edgeEdge': '6',
+      'elk.spacing.edgeNode': '10',
+      'elk.layered.spacing.edgeEdgeBetweenLayers': '6',
+      'elk.layered.spacing.edgeNodeBetweenLayers': '12',
       'elk.edgeLabels.placement': 'CENTER',
       'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
       'elk.padding': '[top=4,left=4,bottom=4,right=4]',
@@ -149,9 +168,9 @@ export async function layoutChart(chart: ChartDefinition, delays: Record<string,
     children: [build(rootState)],
     edges: edges.map((e) => ({
       id: e.id,
-      sources: [e.transition.source],
+      sources: [e.source],
       targets: [e.target],
-      labels: [{ text: e.text, width: textWidth(e.text, SMALL_FONT) + 6, height: 14 }],
+      labels: [{ text: e.lines.join('\n'), width: Math.max(...e.lines.map((line) => textWidth(line, SMALL_FONT))) + 6, height: 13 * e.lines.length + 2 }],
     })),
   };
   // a CommonJS module: its default import is the constructor when bundled, the module object to TypeScript
@@ -185,10 +204,10 @@ export async function layoutChart(chart: ChartDefinition, delays: Record<string,
     const points = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint] : [];
     const label = edge.labels?.[0];
     return {
-      transition: source.transition,
+      transitions: source.transitions,
       target: source.target,
       points,
-      label: label ? { x: label.x ?? 0, y: label.y ?? 0, width: label.width, height: label.height, text: label.text } : null,
+      label: label ? { x: label.x ?? 0, y: label.y ?? 0, width: label.width, height: label.height, lines: source.lines } : null,
     };
   });
   return { width: laid.width ?? 0, height: laid.height ?? 0, states: placed, edges: placedEdges };

@@ -5,7 +5,7 @@ import { h } from './dom.js';
 import { formatDuration, formatRemaining, formatTime, formatValue } from './format.js';
 import { layoutChart } from './layout.js';
 import { apply, emptyState, roots, statusLabel, treeOf, type ActorState, type ViewState } from './state.js';
-import { renderChart } from './svg.js';
+import { markBundles, renderChart } from './svg.js';
 
 type Locale = 'zh-CN' | 'en';
 
@@ -332,4 +332,5 @@ function highlight(svg: SVGSVGElement, actor: ActorState): void {
     edge.classList.toggle('from-active', active.has(source));
     edge.classList.toggle('timer-pending', enabled.has(eventType));
   }
+  markBundles(svg, ['timer-pending', 'from-active']);
 }

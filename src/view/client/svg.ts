@@ -14,7 +14,8 @@ export function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<
 /**
  * The chart as SVG: states are `g.state[data-state-id]` (with `data-label-zh-cn`/`data-label-en` when
  * labelled), transitions `g.transition[data-transition-id]` (an edge, or a row inside its source state).
- * Colours and highlights are classes set by the caller.
+ * A line between two states (`g.bundle`) carries every transition from that source to that target,
+ * each its own label line. Colours and highlights are classes set by the caller (`markBundles`).
  */
 export function renderChart(layout: ChartLayout, machineId: string): SVGSVGElement {
   const margin = 6;
@@ -71,24 +72,29 @@ export function renderChart(layout: ChartLayout, machineId: string): SVGSVGEleme
   svg.append(states);
 
   const edges = el('g', { class: 'edges' });
-  const groups = new Map<string, SVGGElement>();
   for (const edge of layout.edges) {
-    let g = groups.get(edge.transition.id);
-    if (!g) {
-      g = el('g', { class: `transition edge kind-${edge.transition.kind}`, 'data-transition-id': edge.transition.id });
-      if (edge.transition.description) g.append(el('title', {}, edge.transition.description));
-      groups.set(edge.transition.id, g);
-      edges.append(g);
-    }
+    const bundle = el('g', { class: 'bundle' });
     if (edge.points.length) {
       const d = edge.points.map((p, i) => `${i ? 'L' : 'M'} ${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(' ');
-      g.append(el('path', { d, class: 'line', 'marker-end': `url(#arrow-${machineId})` }));
+      bundle.append(el('path', { d, class: 'line', 'marker-end': `url(#arrow-${machineId})` }));
     }
-    if (edge.label) {
-      g.append(el('rect', { x: edge.label.x, y: edge.label.y, width: edge.label.width, height: edge.label.height, rx: 3, class: 'label-bg' }));
-      g.append(el('text', { x: edge.label.x + 3, y: edge.label.y + 11, class: 'edge-label' }, edge.label.text));
-    }
+    if (edge.label) bundle.append(el('rect', { x: edge.label.x, y: edge.label.y, width: edge.label.width, height: edge.label.height, rx: 3, class: 'label-bg' }));
+    edge.transitions.forEach((transition, i) => {
+      const g = el('g', { class: `transition edge kind-${transition.kind}`, 'data-transition-id': transition.id });
+      if (edge.label) g.append(el('text', { x: edge.label.x + 3, y: edge.label.y + 11 + 13 * i, class: 'edge-label' }, edge.label.lines[i] ?? ''));
+      if (transition.description) g.append(el('title', {}, transition.description));
+      bundle.append(g);
+    });
+    edges.append(bundle);
   }
   svg.append(edges);
   return svg;
+}
+
+/** A line takes the classes its transitions have (the first one listed wins for colours). */
+export function markBundles(svg: SVGSVGElement, classes: readonly string[]): void {
+  for (const bundle of svg.querySelectorAll<SVGGElement>('g.bundle')) {
+    const members = [...bundle.querySelectorAll<SVGGElement>('g.transition')];
+    for (const name of classes) bundle.classList.toggle(name, members.some((member) => member.classList.contains(name)));
+  }
 }
