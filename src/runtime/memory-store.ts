@@ -51,6 +51,10 @@ function claimableAt(row: DeadlineRow & Lease): number {
   return row.claimExpiresAt === null ? Number.POSITIVE_INFINITY : Math.max(row.dueAt, row.claimExpiresAt + 1);
 }
 
+/** JSON fields are kept as text, as the SQL stores keep them: read back, they are new objects. */
+type StoredWorkflow = Omit<WorkflowRecord, 'snapshot'> & { snapshot: string };
+type StoredAudit = Omit<AuditRow, 'event' | 'resultingState'> & { event: string; resultingState: string };
+
 /** JSON round trip, as the SQL stores do: callers never share objects with the store. */
 function copy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value ?? null)) as T;
@@ -72,10 +76,12 @@ export interface MemoryStore extends WorkflowStore, BatchCommitStore {
 
 /** Same semantics as the SQL stores. Every method runs synchronously to completion. */
 export function createMemoryStore(): MemoryStore {
-  const workflows = new Map<string, WorkflowRecord>();
+  const workflows = new Map<string, StoredWorkflow>();
   const deadlines = new Map<string, DeadlineRow & Lease>();
   const outbox = new Map<string, OutboxRow & Lease>();
-  const audit = new Map<string, Map<number, AuditRow>>();
+  const audit = new Map<string, Map<number, StoredAudit>>();
+  /** The deadline ids of each workflow: a commit replaces its set without scanning every deadline. */
+  const deadlinesOf = new Map<string, Set<string>>();
   /** Keyed by (workflowId, cancellationId): two orders may use the same cancel-order id. */
   const cancelOrders = new Map<string, CancelOrderRow>();
   /** Keyed by (workflowId, scope, commandId). */
@@ -104,7 +110,7 @@ export function createMemoryStore(): MemoryStore {
   }
 
   function commit(commit: Commit): void {
-    assertCommitShape(commit);
+    const json = assertCommitShape(commit);
     const { workflowId } = commit.workflow;
 
     // Every check runs before the first write, so a refused commit writes nothing (INV4).
@@ -117,42 +123,45 @@ export function createMemoryStore(): MemoryStore {
     const { command } = commit;
     const commandAt = command && commandKey(workflowId, command.scope, command.commandId);
     if (command && commandAt && commands.has(commandAt)) throw new DuplicateCommandError(command.commandId);
-    const seqs = audit.get(workflowId) ?? new Map<number, AuditRow>();
+    const seqs = audit.get(workflowId) ?? new Map<number, StoredAudit>();
     const newSeqs = new Set<number>();
     for (const row of commit.audit) {
       if (seqs.has(row.seq) || newSeqs.has(row.seq)) throw new Error(`audit row ${workflowId}#${row.seq} exists`);
       newSeqs.add(row.seq);
     }
 
-    workflows.set(workflowId, copy(commit.workflow));
+    // Rows of primitives are copied by spreading; JSON fields come from the texts the check produced.
+    workflows.set(workflowId, { ...commit.workflow, snapshot: json.snapshot });
     highWater = Math.max(highWater, commit.observedAt);
 
     const kept = new Set(commit.deadlines.map((row) => row.deadlineId));
-    for (const [id, row] of deadlines) if (row.workflowId === workflowId && !kept.has(id)) deadlines.delete(id);
+    const ids = deadlinesOf.get(workflowId) ?? new Set<string>();
+    for (const id of ids) if (!kept.has(id)) deadlines.delete(id);
     for (const row of commit.deadlines) {
       const existing = deadlines.get(row.deadlineId);
       deadlines.set(row.deadlineId, {
-        ...copy(row),
+        ...row,
         claimedBy: existing?.claimedBy ?? null,
         claimExpiresAt: existing?.claimExpiresAt ?? null,
       });
     }
+    deadlinesOf.set(workflowId, kept);
 
-    for (const row of commit.audit) seqs.set(row.seq, copy(row));
+    commit.audit.forEach((row, i) => seqs.set(row.seq, { ...row, ...json.audit[i]! }));
     audit.set(workflowId, seqs);
-    for (const row of commit.outbox) {
-      if (outbox.has(row.effectId)) continue;
-      outbox.set(row.effectId, { ...copy(row), claimedBy: null, claimExpiresAt: null });
-    }
-    for (const row of commit.cancelOrders) cancelOrders.set(cancelOrderKey(row), copy(row));
-    if (command && commandAt) commands.set(commandAt, copy(command));
+    commit.outbox.forEach((row, i) => {
+      if (outbox.has(row.effectId)) return;
+      outbox.set(row.effectId, { ...row, payload: JSON.parse(json.outbox[i]!), claimedBy: null, claimExpiresAt: null });
+    });
+    for (const row of commit.cancelOrders) cancelOrders.set(cancelOrderKey(row), { ...row });
+    if (command && commandAt) commands.set(commandAt, { ...command, result: JSON.parse(json.commandResult!) });
     if (commit.completesEffectId !== null) markDone(commit.completesEffectId);
   }
 
   const sync: SyncWorkflowStore = {
     load(workflowId) {
       const workflow = isStorableKey(workflowId) ? workflows.get(workflowId) : undefined;
-      return workflow && copy(workflow);
+      return workflow && { ...workflow, snapshot: JSON.parse(workflow.snapshot) as unknown };
     },
 
     commit,
@@ -220,7 +229,9 @@ export function createMemoryStore(): MemoryStore {
     },
 
     listAudit(workflowId) {
-      return [...(audit.get(workflowId)?.values() ?? [])].sort((a, b) => a.seq - b.seq).map(copy);
+      return [...(audit.get(workflowId)?.values() ?? [])]
+        .sort((a, b) => a.seq - b.seq)
+        .map((row) => ({ ...row, event: JSON.parse(row.event), resultingState: JSON.parse(row.resultingState) }));
     },
 
     queryCancelOrders(raw): Page<CancelOrderRow> {

@@ -7,6 +7,7 @@ import {
   assertCommandScope,
   assertCommitShape,
   auditSeqMismatch,
+  type CommitJson,
   compareDeadlines,
   compareEffects,
   compareText,
@@ -493,8 +494,6 @@ const isUniqueViolation = (error: unknown, constraint: string): boolean =>
   (error as Error & { code?: string }).code === '23505' &&
   (error as Error & { constraint?: string }).constraint === constraint;
 
-/** JSON goes over the wire as text and is cast to jsonb (pg would turn a JS array into a SQL array). */
-const json = (value: unknown): string => JSON.stringify(value ?? null);
 
 /**
  * WorkflowStore on PostgreSQL (node-postgres). Safe for many workers on one database: optimistic
@@ -587,10 +586,11 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
   }
 
   /**
-   * Writes one commit: resolves to null, or to the refusal (version conflict, audit trail mismatch)
+   * Writes one commit (JSON fields go over the wire as the checked text, cast to jsonb: pg would turn a
+   * JS array into a SQL array): resolves to null, or to the refusal (version conflict, audit trail mismatch)
    * decided after a statement that succeeded and wrote nothing. A failed statement throws.
    */
-  async function writeCommit(commit: Commit, client: Pool | PoolClient = pool): Promise<Error | null> {
+  async function writeCommit(commit: Commit, texts: CommitJson, client: Pool | PoolClient = pool): Promise<Error | null> {
     const { workflow, command } = commit;
     const id = workflow.workflowId;
     const deadlines = lastByKey(commit.deadlines, (row) => row.deadlineId);
@@ -602,7 +602,7 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       workflow.orderId,
       workflow.merchantId,
       workflow.version,
-      json(workflow.snapshot),
+      texts.snapshot,
       workflow.status,
       workflow.lastEventAt,
       workflow.createdAt,
@@ -618,13 +618,13 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       audit.map((row) => row.role),
       audit.map((row) => row.actorId),
       audit.map((row) => row.eventType),
-      audit.map((row) => json(row.event)),
-      audit.map((row) => json(row.resultingState)),
+      texts.audit.map((row) => row.event),
+      texts.audit.map((row) => row.resultingState),
       audit.map((row) => row.commandId),
       effects.map((row) => row.effectId),
       effects.map((row) => row.kind),
       effects.map((row) => row.idempotencyKey),
-      effects.map((row) => json(row.payload)),
+      texts.outbox,
       effects.map((row) => row.status),
       effects.map((row) => row.attempts),
       effects.map((row) => row.availableAt),
@@ -641,7 +641,7 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       cancelOrders.map((row) => row.updatedAt),
       command?.commandId ?? null,
       command?.payloadHash ?? null,
-      command ? json(command.result) : null,
+      texts.commandResult,
       command?.at ?? null,
       commit.completesEffectId,
       workflow.machineVersion,
@@ -711,8 +711,8 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     },
 
     async commit(commit) {
-      assertCommitShape(commit);
-      const refusal = await guard('commit', () => writeCommit(commit));
+      const texts = assertCommitShape(commit);
+      const refusal = await guard('commit', () => writeCommit(commit, texts));
       if (refusal) throw refusal;
     },
 
@@ -735,14 +735,15 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
           await control(client, 'BEGIN');
           for (const { index } of order) {
             const commit = commits[index]!;
+            let texts: CommitJson;
             try {
-              assertCommitShape(commit);
+              texts = assertCommitShape(commit);
             } catch (error) {
               outcomes[index] = error;
               continue;
             }
             try {
-              outcomes[index] = await writeCommit(commit, client);
+              outcomes[index] = await writeCommit(commit, texts, client);
             } catch (error) {
               if (storeError(error, 'commitAll') instanceof StoreUnavailableError) throw error;
               await control(client, 'ROLLBACK');
@@ -756,8 +757,8 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       if (failure === null) return outcomes;
       for (const [index, commit] of commits.entries()) {
         try {
-          assertCommitShape(commit);
-          outcomes[index] = await guard('commit', () => writeCommit(commit));
+          const texts = assertCommitShape(commit);
+          outcomes[index] = await guard('commit', () => writeCommit(commit, texts));
         } catch (error) {
           outcomes[index] = error;
         }

@@ -6,6 +6,7 @@ import {
   assertCommandScope,
   assertCommitShape,
   auditSeqMismatch,
+  type CommitJson,
   compareDeadlines,
   compareEffects,
   isStorableKey,
@@ -234,7 +235,6 @@ const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < @now)`;
 
 type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
-const json = (value: unknown): string => JSON.stringify(value ?? null);
 
 function prepareStatements(db: Database.Database) {
   return {
@@ -424,12 +424,12 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
     return new VersionConflictError(commit.workflow.workflowId, commit.expectedVersion, stored?.version ?? null);
   };
 
-  const writeCommit = db.transaction((commit: Commit) => {
+  const writeCommit = db.transaction((commit: Commit, texts: CommitJson) => {
     const s = st();
     const { workflow } = commit;
     const workflowParams = {
       ...workflow,
-      snapshot: json(workflow.snapshot),
+      snapshot: texts.snapshot,
       expectedVersion: commit.expectedVersion,
       previousAuditSeq: previousAuditSeq(commit),
       observedAt: commit.observedAt,
@@ -446,15 +446,13 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       stored.delete(row.deadlineId);
     }
     for (const id of stored.keys()) s.deleteDeadline.run(workflow.workflowId, id);
-    for (const row of commit.audit) {
-      s.insertAudit.run({ ...row, event: json(row.event), resultingState: json(row.resultingState) });
-    }
-    for (const row of commit.outbox) s.insertEffect.run({ ...row, payload: json(row.payload) });
+    commit.audit.forEach((row, i) => s.insertAudit.run({ ...row, ...texts.audit[i] }));
+    commit.outbox.forEach((row, i) => s.insertEffect.run({ ...row, payload: texts.outbox[i] }));
     for (const row of commit.cancelOrders) {
       if (s.updateCancelOrderState.run(row).changes === 0) s.upsertCancelOrder.run(row);
     }
     const { command } = commit;
-    if (command && s.insertCommand.run({ ...command, result: json(command.result) }).changes === 0) {
+    if (command && s.insertCommand.run({ ...command, result: texts.commandResult }).changes === 0) {
       throw new DuplicateCommandError(command.commandId);
     }
     if (commit.completesEffectId !== null) s.completeEffect.run(commit.completesEffectId);
@@ -465,8 +463,7 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
   const writeCommits = db.transaction((commits: readonly Commit[]): unknown[] =>
     commits.map((commit) => {
       try {
-        assertCommitShape(commit);
-        writeCommit(commit);
+        writeCommit(commit, assertCommitShape(commit));
         return null;
       } catch (error) {
         return sqliteStoreError(error, 'commitAll');
@@ -515,8 +512,8 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
     },
 
     async commit(commit) {
-      assertCommitShape(commit);
-      await attempt('commit', () => writeCommit.immediate(commit));
+      const texts = assertCommitShape(commit);
+      await attempt('commit', () => writeCommit.immediate(commit, texts));
     },
 
     async commitAll(commits) {

@@ -23,8 +23,9 @@ const isCount = (value: unknown, min: number): value is number =>
  * workflow, an update must bump the version by exactly one, and the audit rows must number
  * `workflow.auditSeq - audit.length + 1 .. workflow.auditSeq` (for a create, 1 .. auditSeq).
  * Whether they continue the STORED auditSeq is checked by each store, in its transaction.
+ * Returns the JSON text of every JSON field, checked under the string rule, for the store to write.
  */
-export function assertCommitShape(commit: Commit): void {
+export function assertCommitShape(commit: Commit): CommitJson {
   const { workflowId, version, machineVersion, auditSeq } = commit.workflow;
   const invalid = (detail: string) => new TypeError(`invalid commit for ${workflowId}: ${detail}`);
   if (!isCount(version, 1)) throw invalid(`version ${version}`);
@@ -48,7 +49,7 @@ export function assertCommitShape(commit: Commit): void {
   ].find((row) => row.workflowId !== workflowId);
   if (foreign) throw invalid(`it carries a row of ${foreign.workflowId}`);
   if (commit.command) assertCommandScope(commit.command.scope);
-  assertStorable(commit);
+  return storableJson(commit);
 }
 
 /**
@@ -101,16 +102,33 @@ function unstorableIn(value: unknown, path: string): string | null {
   return null;
 }
 
-function checkRow(row: object, fields: Fields, path: string, workflowId: string): void {
+/**
+ * A NUL or an unpaired surrogate in a string becomes a `\u0000` / `\udXXX` escape in JSON.stringify's
+ * text (it escapes nothing else that way but control characters, and never a paired surrogate); the
+ * escape counts only after an even run of backslashes.
+ */
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/;
+
+/** The JSON text of a value, or InvalidPayloadError naming the first string that breaks the string rule. */
+export function jsonText(value: unknown, path: string): string {
+  const text = JSON.stringify(value ?? null);
+  if (text.includes('\\u') && UNSTORABLE_ESCAPE.test(text)) {
+    throw new InvalidPayloadError([{ path: unstorableIn(value, path) ?? path, message: TEXT_RULE_MESSAGE }]);
+  }
+  return text;
+}
+
+/** Checks a row's fields; returns the JSON text of its JSON fields. */
+function checkRow(row: object, fields: Fields, path: string, workflowId: string): Record<string, string> {
   const values = row as Record<string, unknown>;
+  const texts: Record<string, string> = {};
   for (const [name, declared] of Object.entries(fields)) {
     const nullable = declared.endsWith('?');
     const kind = nullable ? declared.slice(0, -1) : declared;
     const value = values[name];
     const at = `${path}.${name}`;
     if (kind === 'json') {
-      const found = unstorableIn(value, at);
-      if (found) throw new InvalidPayloadError([{ path: found, message: TEXT_RULE_MESSAGE }]);
+      texts[name] = jsonText(value, at);
       continue;
     }
     if (nullable && value === null) continue;
@@ -124,23 +142,37 @@ function checkRow(row: object, fields: Fields, path: string, workflowId: string)
       throw new InvalidPayloadError([{ path: at, message: `ids are at most ${MAX_KEY_BYTES} bytes (UTF-8)` }]);
     }
   }
+  return texts;
+}
+
+/** The JSON text of each JSON field of a commit, in the order of its rows. */
+export interface CommitJson {
+  snapshot: string;
+  audit: Array<{ event: string; resultingState: string }>;
+  outbox: string[];
+  commandResult: string | null;
 }
 
 /**
  * Every store keeps exactly what it is given, or refuses it the same way: text under the string rule
  * (`InvalidPayloadError`, nothing written), ids of at most MAX_KEY_BYTES, times as safe integers.
+ * Serialises each JSON field once, for the check and for the write.
  */
-function assertStorable(commit: Commit): void {
+function storableJson(commit: Commit): CommitJson {
   const { workflowId } = commit.workflow;
-  checkRow(commit.workflow, WORKFLOW_FIELDS, 'workflow', workflowId);
-  commit.audit.forEach((row, i) => checkRow(row, AUDIT_FIELDS, `audit[${i}]`, workflowId));
+  const snapshot = checkRow(commit.workflow, WORKFLOW_FIELDS, 'workflow', workflowId).snapshot!;
+  const audit = commit.audit.map((row, i) => {
+    const texts = checkRow(row, AUDIT_FIELDS, `audit[${i}]`, workflowId);
+    return { event: texts.event!, resultingState: texts.resultingState! };
+  });
   commit.deadlines.forEach((row, i) => checkRow(row, DEADLINE_FIELDS, `deadlines[${i}]`, workflowId));
-  commit.outbox.forEach((row, i) => checkRow(row, OUTBOX_FIELDS, `outbox[${i}]`, workflowId));
+  const outbox = commit.outbox.map((row, i) => checkRow(row, OUTBOX_FIELDS, `outbox[${i}]`, workflowId).payload!);
   commit.cancelOrders.forEach((row, i) => checkRow(row, CANCEL_ORDER_FIELDS, `cancelOrders[${i}]`, workflowId));
-  if (commit.command) checkRow(commit.command, COMMAND_FIELDS, 'command', workflowId);
+  const commandResult = commit.command ? checkRow(commit.command, COMMAND_FIELDS, 'command', workflowId).result! : null;
   if (commit.completesEffectId !== null) {
     checkRow({ completesEffectId: commit.completesEffectId }, { completesEffectId: 'key' }, 'commit', workflowId);
   }
+  return { snapshot, audit, outbox, commandResult };
 }
 
 /** A claim is the runtime's own: a malformed one is a bug (TypeError), refused before it leases anything. */
