@@ -53,7 +53,7 @@ describe.skipIf(!chromiumPath)('coverage page (Chromium)', () => {
     await page.screenshot({ path: new URL('coverage-toy.png', REPORTS).pathname, fullPage: true });
     expect(outside).toEqual([]);
     expect(errors).toEqual([]);
-  });
+  }, 90000);
 
   it('draws the transition of an unreachable state (mutated machine) as uncovered', async () => {
     const run = runCoverage(withUnreachableState(toyMachine));
@@ -66,5 +66,5 @@ describe.skipIf(!chromiumPath)('coverage page (Chromium)', () => {
     expect(await page.locator('.uncovered-list li', { hasText: 'toy.limbo|start|0' }).count()).toBe(1);
     expect(outside).toEqual([]);
     expect(errors).toEqual([]);
-  });
+  }, 90000);
 });

@@ -58,5 +58,5 @@ describe.skipIf(!chromiumPath)('npm run inspect -- --local (Chromium)', () => {
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
     expect(output).toContain('Stopped.');
-  });
+  }, 90000);
 });

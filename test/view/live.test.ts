@@ -20,6 +20,8 @@ const CUSTOMER = { role: 'customer', id: 'customer-1' } as const;
 const LOGISTICS = { role: 'system', id: 'jd-logistics' } as const;
 const PAYMENTS = { role: 'system', id: 'payments' } as const;
 const REPORTS = new URL('../../reports/view/', import.meta.url);
+/** A loaded 2-core machine lays charts out slowly. */
+const POLL = { timeout: 15_000 };
 
 describe.skipIf(!chromiumPath)('live statechart view (Chromium)', () => {
   let browser: Browser;
@@ -59,17 +61,17 @@ describe.skipIf(!chromiumPath)('live statechart view (Chromium)', () => {
     send({ type: 'customer.settlementConfirmed', by: CUSTOMER });
     await waitForStatus(page, '物流待跟进');
     const countdown = page.locator('#deadlines tr.pending[data-deadline="interceptWindow"] td.remaining');
-    await expect.poll(() => countdown.textContent()).toBe('48:00:00');
+    await expect.poll(() => countdown.textContent(), POLL).toBe('48:00:00');
     await page.screenshot({ path: new URL('live-1-follow-up.png', REPORTS).pathname, fullPage: true });
 
     clock.increment(48 * HOUR - 1_000);
     view.tickClock();
-    await expect.poll(() => countdown.textContent()).toBe('0:00:01');
+    await expect.poll(() => countdown.textContent(), POLL).toBe('0:00:01');
     clock.increment(1_000);
     view.tickClock();
     await waitForStatus(page, '通过并拦截');
     await expect
-      .poll(() => page.locator('#deadlines tr.fired[data-deadline="interceptWindow"] td.remaining').first().textContent())
+      .poll(() => page.locator('#deadlines tr.fired[data-deadline="interceptWindow"] td.remaining').first().textContent(), POLL)
       .toBe('0:00:00');
     await page.screenshot({ path: new URL('live-2-intercepting.png', REPORTS).pathname, fullPage: true });
 
@@ -91,8 +93,8 @@ describe.skipIf(!chromiumPath)('live statechart view (Chromium)', () => {
 
     // the log names the events with both labels
     const refundedRow = page.locator('#event-log tr', { hasText: 'payment.refundSucceeded' }).filter({ hasText: 'Refund succeeded' });
-    await expect.poll(() => refundedRow.count()).toBeGreaterThan(0);
+    await expect.poll(() => refundedRow.count(), POLL).toBeGreaterThan(0);
     expect(outside).toEqual([]);
     expect(errors).toEqual([]);
-  });
+  }, 90000);
 });

@@ -51,7 +51,7 @@ export async function waitForStatus(page: Page, label: string, machineId = 'canc
           const active = article ? [...article.querySelectorAll('svg g.state.active[data-label-zh-cn]')] : [];
           return active.at(-1)?.getAttribute('data-label-zh-cn') ?? null;
         }, machineId),
-      { timeout: 10_000 },
+      { timeout: 20_000 },
     )
     .toBe(label);
 }

@@ -109,7 +109,7 @@ describe.skipIf(!chromiumPath)('replay of a stored workflow (Chromium, SQLite)',
     expect(steps).toBeGreaterThanOrEqual(6);
     for (let step = 1; step <= steps; step += 1) {
       await page.click('#step-next');
-      await expect.poll(() => page.evaluate(() => document.body.dataset.step)).toBe(String(step));
+      await expect.poll(() => page.evaluate(() => document.body.dataset.step), { timeout: 15_000 }).toBe(String(step));
       // let the chart (laid out asynchronously) catch up before the next step
       await page.waitForFunction(() => document.querySelectorAll('article.actor svg.chart').length === document.querySelectorAll('article.actor').length);
       if (step === 4) await page.screenshot({ path: new URL('replay-follow-up.png', REPORTS).pathname, fullPage: true });
@@ -129,5 +129,5 @@ describe.skipIf(!chromiumPath)('replay of a stored workflow (Chromium, SQLite)',
     const last = messages.filter((m) => m.type === 'snapshot').at(-1);
     expect(last?.type === 'snapshot' ? last.deadlines : null).toEqual([]);
     await store.close();
-  });
+  }, 120000);
 });

@@ -63,7 +63,7 @@ describe.skipIf(!chromiumPath)('Stately relay page (Chromium)', () => {
       const { url, error } = await socket;
       expect(error).toBeNull();
       expect(new URL(url).hostname).toBe('127.0.0.1');
-      await expect.poll(() => frames.some((frame) => frame.type === '@xstate.event' && frame.event?.type === 'merchant.planSubmitted')).toBe(true);
+      await expect.poll(() => frames.some((frame) => frame.type === '@xstate.event' && frame.event?.type === 'merchant.planSubmitted'), { timeout: 15_000 }).toBe(true);
       const definitions = frames.filter((frame) => frame.type === '@xstate.actor' && frame.definition).map((frame) => JSON.parse(frame.definition!).id as string);
       expect(definitions).toEqual(expect.arrayContaining(['order', 'dispute']));
       // only the hosted inspector the relay page embeds; it was blocked
@@ -72,5 +72,5 @@ describe.skipIf(!chromiumPath)('Stately relay page (Chromium)', () => {
     } finally {
       await browser.close();
     }
-  });
+  }, 60000);
 });
