@@ -75,7 +75,7 @@ describe('SQLite store on disk', () => {
     try {
       expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(probe.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
-      expect(SQLITE_MIGRATIONS.length).toBe(5);
+      expect(SQLITE_MIGRATIONS.length).toBe(6);
     } finally {
       probe.close();
     }
@@ -137,7 +137,7 @@ describe('SQLite store on disk', () => {
     expect((await store.listAudit('wf-1')).map((row) => row.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('INV6: migration 4 files the earlier records of the runtime (open:<own id>, effect:<own id>|…) under the runtime scope, every other id under client', async () => {
+  it('INV6: migrations 4 and 6 file the earlier records of the runtime (open:<own id> as open, effect:<own id>|…) under the runtime scope, every other id under client', async () => {
     const filename = tempDbFile();
     const v3 = new Database(filename);
     for (const sql of SQLITE_MIGRATIONS.slice(0, 3)) v3.exec(sql);
@@ -159,7 +159,9 @@ describe('SQLite store on disk', () => {
 
     const store = await openStore(filename);
 
-    for (const [id, workflowId, scope] of rows) {
+    for (const [stored, workflowId, scope] of rows) {
+      // The runtime's opening record is 'open' in its own scope now.
+      const id = scope === 'runtime' && stored === `open:${workflowId}` ? 'open' : stored;
       expect(await store.getCommand(workflowId, scope, id)).toEqual({
         commandId: id, workflowId, scope, payloadHash: 'h', result: { ok: true }, at: T0,
       });

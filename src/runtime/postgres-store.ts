@@ -197,6 +197,15 @@ export const postgresMigrations = (s: string): readonly string[] => [
   ALTER TABLE ${s}.workflows ALTER COLUMN observed_at DROP DEFAULT;
   CREATE INDEX workflows_observed ON ${s}.workflows (observed_at);
   `,
+  // 6: in its own scope the runtime records the opening of a workflow as 'open' (the workflow is in the
+  // key): earlier openings, 'open:<workflowId>', are renamed, so reopening an old workflow with the same
+  // input still answers the first result.
+  `
+  UPDATE ${s}.commands AS c SET command_id = 'open'
+  WHERE c.scope = 'runtime' AND c.command_id = 'open:' || c.workflow_id
+    AND NOT EXISTS (SELECT FROM ${s}.commands AS o
+                    WHERE o.workflow_id = c.workflow_id AND o.scope = 'runtime' AND o.command_id = 'open');
+  `,
 ];
 
 const DEADLINE_COLUMNS = `deadline_id, workflow_id, actor_path, timer, event_type, due_at`;

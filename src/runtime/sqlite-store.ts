@@ -213,6 +213,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   UPDATE workflows SET observed_at = updated_at;
   CREATE INDEX workflows_observed ON workflows (observed_at);
   `,
+  // 6: in its own scope the runtime records the opening of a workflow as 'open' (the workflow is in the
+  // key): earlier openings, 'open:<workflowId>', are renamed, so reopening an old workflow with the same
+  // input still answers the first result.
+  `
+  UPDATE commands SET command_id = 'open'
+  WHERE scope = 'runtime' AND command_id = 'open:' || workflow_id
+    AND NOT EXISTS (SELECT 1 FROM commands AS c
+                    WHERE c.workflow_id = commands.workflow_id AND c.scope = 'runtime' AND c.command_id = 'open');
+  `,
 ];
 
 const WORKFLOW_COLUMNS = `workflow_id AS workflowId, order_id AS orderId, merchant_id AS merchantId, version,
