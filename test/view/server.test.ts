@@ -3,8 +3,16 @@ import { createServer, request } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, createSandboxLogistics, createSandboxPayments, createWorkflowRuntime } from '../../src/runtime/index.js';
+import { createPostgresStore } from '../../src/runtime/postgres.js';
+import {
+  createMemoryStore,
+  createSandboxLogistics,
+  createSandboxPayments,
+  createWorkflowRuntime,
+  type WorkflowStore,
+} from '../../src/runtime/index.js';
 import { createStatechartView, replayWorkflow, startStatechartView, type ViewMessage } from '../../src/view/index.js';
+import { freshSchema, pgUrl, requirePg } from '../support/postgres.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -71,12 +79,12 @@ describe('statechart view server', () => {
   });
 });
 
-describe('replayWorkflow', () => {
-  it('P3b from a store: one step per audit row, interceptWindow due 48H after the plan and fired at that time', async () => {
-    let time = T0;
-    const store = createMemoryStore();
-    await store.migrate();
-    const runtime = createWorkflowRuntime({ store, clock: { now: () => time }, payments: createSandboxPayments(), logistics: createSandboxLogistics() });
+/** The 48H plan on the durable runtime over `store`, then its replay. */
+async function replayOfThePlan(store: WorkflowStore): Promise<void> {
+  let time = T0;
+  await store.migrate();
+  const runtime = createWorkflowRuntime({ store, clock: { now: () => time }, payments: createSandboxPayments(), logistics: createSandboxLogistics() });
+  try {
     const { workflowId } = await runtime.openOrder({
       input: { orderId: 'order-9', merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy: 'JD', shipped: true },
     });
@@ -101,6 +109,28 @@ describe('replayWorkflow', () => {
     expect(scheduled).toMatchObject({ dueAt: planAt + 48 * HOUR, ms: 48 * HOUR, stateId: 'cancellation.logisticsFollowUp' });
     const fired = snapshots.flatMap((s) => s.fired).find((d) => d.delay === 'interceptWindow');
     expect(fired).toMatchObject({ dueAt: planAt + 48 * HOUR, firedAt: planAt + 48 * HOUR });
+    const cancellation = snapshots.filter((s) => s.sessionId.endsWith('/cancellation')).map((s) => JSON.stringify(s.value));
+    expect(cancellation.at(-1)).toBe(JSON.stringify('refunded'));
+  } finally {
     await runtime.close();
+  }
+}
+
+describe('replayWorkflow', () => {
+  it('P3b from a store: one step per audit row, interceptWindow due 48H after the plan and fired at that time', async () => {
+    await replayOfThePlan(createMemoryStore());
+  });
+});
+
+if (!pgUrl && !requirePg) console.warn('⚠ skipping the PostgreSQL replay test: no PostgreSQL (set JD_DISPUTE_PG_URL)');
+
+describe.skipIf(!pgUrl && !requirePg)('replayWorkflow on PostgreSQL', () => {
+  it('P3b from PostgreSQL: the same steps and deadlines', async () => {
+    const { schema, drop } = await freshSchema();
+    try {
+      await replayOfThePlan(createPostgresStore({ connectionString: pgUrl!, schema }));
+    } finally {
+      await drop();
+    }
   });
 });
