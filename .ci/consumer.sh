@@ -43,6 +43,7 @@ node readme.mjs extract
 echo "ok   tsc: every entry but ./postgres, the README example and the fixtures type-check against dist/"
 node readme.mjs check
 node out/memory.js
+node out/view.js
 
 step "optional peers added: better-sqlite3, pg, @types/pg"
 # better-sqlite3 compiles for minutes on install: take the registry package without its install script

@@ -110,9 +110,10 @@ export class MissingPeerDependencyError extends WorkflowError {
   constructor(
     readonly packageName: string,
     readonly feature: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown; version?: string } = {},
   ) {
-    super(`${feature} needs the optional peer dependency ${packageName}: npm install ${packageName}`, options);
+    const spec = options.version ? `${packageName}@${options.version}` : packageName;
+    super(`${feature} needs the optional peer dependency ${packageName}: npm install ${spec}`, 'cause' in options ? { cause: options.cause } : undefined);
   }
 }
 

@@ -141,13 +141,14 @@ const eventKeyOf = (event: GraphEvent) => `${event.label}@${event.target.join('/
 export function explore(machine: AnyStateMachine, variant: InputVariant, options: GenerateOptions): Exploration {
   const logic = createLogic(machine, variant.input, options);
   const describe = options.describeState ?? defaultDescribeState;
+  const outputOf = (vertex: Vertex) => (options.projectOutput ?? ((output) => output))(logic.view(vertex).output);
   const keys = new WeakMap<Vertex, string>();
   // A final vertex is also told apart by its output: two ways to finish that the key merges must not.
   const serializeState = (vertex: Vertex) => {
     let key = keys.get(vertex);
     if (key === undefined) {
       const projection = JSON.stringify(logic.project(vertex));
-      key = vertex.status === 'done' ? `${projection}\u0000${JSON.stringify(logic.view(vertex).output) ?? ''}` : projection;
+      key = vertex.status === 'done' ? `${projection}\u0000${JSON.stringify(outputOf(vertex)) ?? ''}` : projection;
       keys.set(vertex, key);
     }
     return key;
@@ -434,7 +435,8 @@ export function generatePaths(machine: AnyStateMachine, options: GenerateOptions
     const plans = selectPlans(exploration, criteria, shared, paths.length > 0);
     const { logic, initial } = exploration;
     const nameOf = (vertex: Vertex) => describe(logic.view(vertex));
-    const finalOf = (vertex: Vertex) => (vertex.status === 'done' ? { final: { output: logic.view(vertex).output } } : {});
+    const projectOutput = options.projectOutput ?? ((output: unknown) => output);
+    const finalOf = (vertex: Vertex) => (vertex.status === 'done' ? { final: { output: projectOutput(logic.view(vertex).output) } } : {});
     const effectsOf = (vertex: Vertex) => vertex.emitted.map((e) => `${e.actorPath.join('/')}:${e.event.type}`);
     const enabledCache = new Map<Vertex, string[]>();
     const enabledOf = (vertex: Vertex) => {

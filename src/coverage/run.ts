@@ -27,6 +27,7 @@ export function replayOptionsOf(options: RunOptions): ReplayOptions {
   return {
     ...(options.key ? { key: options.key } : {}),
     ...(options.projectContext ? { projectContext: options.projectContext } : {}),
+    ...(options.projectOutput ? { projectOutput: options.projectOutput } : {}),
     ...(options.ignoreEvents ? { ignoreEvents: options.ignoreEvents } : {}),
     ...(options.stamp ? { stamp: options.stamp } : {}),
     ...(options.timeResolution ? { timeResolution: options.timeResolution } : {}),

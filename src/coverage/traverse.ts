@@ -142,6 +142,12 @@ export interface LogicOptions {
   /** Keeps the part of each actor's context that matters (default: all of it). Ignored when `key` is given. */
   projectContext?: ContextProjection;
   /**
+   * The part of a final output the paths predict and the replay compares (default: all of it). A key
+   * that leaves out what the output reads merges final states whose outputs differ: either keep that in
+   * the key or leave it out of the output here.
+   */
+  projectOutput?: (output: unknown) => unknown;
+  /**
    * Bounded vertex key, replacing the default `{ value, context }` (children included in a system).
    * Status, pending timers, history values and ended invokes are always part of the vertex.
    */

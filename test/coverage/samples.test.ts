@@ -29,7 +29,7 @@ import { nimCoverage, nimEvents, nimMachine } from './samples/nim.js';
 import { countdownMachine, ovenMachine } from './samples/oven.js';
 import { scoreboardCoverage, scoreboardMachine } from './samples/scoreboard.js';
 import { SESSION_TIMEOUT, sessionMachine } from './samples/session.js';
-import { setup } from 'xstate';
+import { assign, setup, type EventObject } from 'xstate';
 
 type Names = Record<string, string>;
 
@@ -412,6 +412,49 @@ describe('payload-guarded game', () => {
     expect(coverage.uncovered).toContainEqual(
       expect.objectContaining({ id: names.T, reason: expect.stringMatching(/^guard canTake never held when event take reached nim\.playing/) }),
     );
+  });
+});
+
+describe('final outputs', () => {
+  const coin = setup({
+    types: { context: {} as { side: string | null }, events: {} as { type: 'flip'; side: string } | { type: 'reveal' } },
+    actions: { land: assign({ side: ({ event }) => (event as { side: string }).side }) },
+  }).createMachine({
+    id: 'coin',
+    context: { side: null },
+    output: ({ event }) => event.output,
+    initial: 'flipping',
+    states: {
+      flipping: { on: { flip: { target: 'landed', actions: 'land' } } },
+      landed: { on: { reveal: 'revealed' } },
+      revealed: { type: 'final', output: ({ context }) => ({ side: context.side, revealed: true }) },
+    },
+  });
+  const options: GenerateOptions = {
+    events: { flip: ['heads', 'tails'].map((side) => ({ label: `flip(${side})`, event: { type: 'flip', side } })) },
+    // Wrong on purpose: the side decides the output, the projection drops it.
+    projectContext: () => ({}),
+  };
+  const pathThroughTails = () => {
+    const path = structuredClone(generatePaths(coin, options).paths.find((p) => p.steps.length === 2)!);
+    path.steps[0] = { ...path.steps[0]!, label: 'flip(tails)', event: { type: 'flip', side: 'tails' } as EventObject };
+    return path;
+  };
+
+  it('catches a key that merges states whose outputs differ, and says what to do', () => {
+    const result = replayPath(coin, pathThroughTails(), replayOptionsOf(options));
+    expect(result.mismatches.map((m) => m.message)).toEqual([
+      'final output after "reveal" differs:\n  expected {"side":"heads","revealed":true}\n  observed {"side":"tails","revealed":true}\n' +
+        '  (if only the key merges states whose outputs differ: keep what the output reads in the key, or leave it out with projectOutput)',
+    ]);
+  });
+
+  it('compares only what projectOutput keeps', () => {
+    const narrowed: GenerateOptions = { ...options, projectOutput: (output) => ({ revealed: (output as { revealed: boolean }).revealed }) };
+    const path = structuredClone(generatePaths(coin, narrowed).paths.find((p) => p.steps.length === 2)!);
+    expect(path.steps[1]!.final).toEqual({ output: { revealed: true } });
+    path.steps[0] = { ...path.steps[0]!, label: 'flip(tails)', event: { type: 'flip', side: 'tails' } as EventObject };
+    expect(replayPath(coin, path, replayOptionsOf(narrowed)).mismatches).toEqual([]);
   });
 });
 
