@@ -1,11 +1,18 @@
 import { describe, expectTypeOf, it, expect } from 'vitest';
-import { createActor, type SnapshotFrom } from 'xstate';
+import { createActor, type SimulatedClock, type SnapshotFrom } from 'xstate';
 import {
+  InvalidTimeError,
   orderMachine,
+  type AuditEntry,
   type CancellationOutput,
+  type CurrentCancelOrder,
+  type OpenDispute,
   type OrderEvent,
   type OrderOutput,
+  type OrderSnapshot,
+  type OrderWorkflow,
   type PlanSubmitted,
+  type WorkflowClock,
   type WorkflowEffect,
 } from '../src/index.js';
 
@@ -44,9 +51,23 @@ describe('type-level API', () => {
     expect([badPlan, badTime, missingId, unknown]).toHaveLength(4);
   });
 
-  it('snapshots expose typed context', () => {
-    expectTypeOf<SnapshotFrom<typeof orderMachine>['context']['refundedBy']>().toEqualTypeOf<string | null>();
-    expectTypeOf<SnapshotFrom<typeof orderMachine>['context']['conflictPolicy']>().toEqualTypeOf<'fail' | 'adopt'>();
+  it('snapshots expose typed context: identities and the history of finished children, no copied status', () => {
+    type Context = SnapshotFrom<typeof orderMachine>['context'];
+    expectTypeOf<Context['conflictPolicy']>().toEqualTypeOf<'fail' | 'adopt'>();
+    expectTypeOf<Context['cancellation']>().toEqualTypeOf<CurrentCancelOrder | null>();
+    expectTypeOf<Context['dispute']>().toEqualTypeOf<OpenDispute | null>();
+    expectTypeOf<Context['closedCancelOrders'][number]['status']>().toEqualTypeOf<CancellationOutput['status']>();
+    expectTypeOf<Context>().not.toHaveProperty('refundedBy');
+    expectTypeOf<CurrentCancelOrder>().not.toHaveProperty('status');
     expect(orderMachine.id).toBe('order');
+  });
+
+  it('the in-memory host: a synchronous send, the runtime’s audit rows, a clock with optional timers', () => {
+    expectTypeOf<OrderWorkflow['send']>().returns.toEqualTypeOf<OrderSnapshot>();
+    expectTypeOf<AuditEntry>().toHaveProperty('role').toEqualTypeOf<string>();
+    expectTypeOf<AuditEntry>().toHaveProperty('actorId').toEqualTypeOf<string>();
+    expectTypeOf<WorkflowClock['setTimeout']>().toEqualTypeOf<((fn: () => void, timeout: number) => unknown) | undefined>();
+    expectTypeOf<SimulatedClock>().toMatchTypeOf<WorkflowClock>();
+    expect(new InvalidTimeError(1, 'is late').code).toBe('INVALID_TIME');
   });
 });

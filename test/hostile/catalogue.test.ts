@@ -5,9 +5,11 @@ import {
   DuplicateCommandError,
   FinalStateError,
   InvalidPayloadError,
+  InvalidTimeError,
   NotAllowedInStateError,
   VersionConflictError,
   WorkflowError,
+  WorkflowExistsError,
   WorkflowNotFoundError,
   WrongRoleError,
 } from '../../src/errors.js';
@@ -25,7 +27,7 @@ import { CUSTOMER, dumpSqlite, host, HOUR, MERCHANT, MINUTE, orderInput, PLATFOR
  *   order-other-m  an order of merchant-2
  *   order-ruling   dispute `ruling-d` awaiting the platform's ruling (evidence plan accepted)
  *   order-rejected cancel order `rej-cancel` rejected (final); the order is open
- *   order-refunding direct refund `refunding-d.direct-refund` requested, not answered yet
+ *   order-refunding direct refund `refunding-d:direct-refund` requested, not answered yet
  *   order-resolved dispute `resolved-d` resolved (negotiated reject, confirmed); the order is open
  *   order-closed   refunded by a direct refund and the dispute resolved: the order is final
  */
@@ -107,13 +109,19 @@ beforeAll(async () => {
   await r.dispatch({
     workflowId: 'order-closed',
     commandId: 'setup-closed-refund',
-    event: { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'closed-d.direct-refund', paymentRef: 'pay-1' },
+    event: { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'closed-d:direct-refund', paymentRef: 'pay-1' },
   });
   expect((await r.getWorkflow('order-closed')).status).toBe('done');
-  expect((await r.getWorkflow('order-refunding')).state).toMatchObject({ 'refunding-d.direct-refund': { refunding: 'requesting' } });
-  expect((await r.getWorkflow('order-rejected')).state).toMatchObject({ 'rej-cancel': 'rejected' });
-  expect((await r.getWorkflow('order-resolved')).state).toMatchObject({ order: 'open', 'resolved-d': 'resolved' });
-  expect((await r.getWorkflow('order-ruling')).state).toMatchObject({ 'ruling-d': 'awaitingPlatformRuling' });
+  const refunding = await r.getWorkflow('order-refunding');
+  expect(refunding.state).toMatchObject({ cancellation: { refunding: 'requesting' } });
+  expect(refunding.cancelOrders.map((c) => c.cancellationId)).toEqual(['refunding-d:direct-refund']);
+  const rejected = await r.getWorkflow('order-rejected');
+  expect(rejected.state).toEqual({ order: { dispute: 'none', cancellation: 'idle' } });
+  expect(rejected.cancelOrders.map((c) => [c.cancellationId, c.status])).toEqual([['rej-cancel', 'rejected']]);
+  const resolved = await r.getWorkflow('order-resolved');
+  expect(resolved.state).toEqual({ order: { dispute: 'none', cancellation: 'idle' } });
+  expect(resolved.disputes.map((d) => [d.disputeId, d.status])).toEqual([['resolved-d', 'resolved']]);
+  expect((await r.getWorkflow('order-ruling')).state).toMatchObject({ dispute: 'awaitingPlatformRuling' });
 });
 
 afterAll(async () => {
@@ -126,7 +134,7 @@ const CASES: Case[] = [
   { name: 'INV4/D2: a customer cannot submit the merchant’s plan', expected: WrongRoleError, code: 'WRONG_ROLE', dispatch: send('order-1', { ...plan('NEGOTIATED_REJECT'), by: CUSTOMER }) },
   { name: 'INV4/D1: a merchant cannot open a dispute', expected: WrongRoleError, code: 'WRONG_ROLE', dispatch: send('order-1', { type: 'dispute.opened', by: MERCHANT, disputeId: 'd-x' }) },
   { name: 'INV4/D6: the system cannot rule in the platform’s place', expected: WrongRoleError, code: 'WRONG_ROLE', dispatch: send('order-ruling', { type: 'platform.ruled', by: SYSTEM, ruling: 'MERCHANT_LIABLE' }) },
-  { name: 'INV4/C4: a merchant cannot confirm its own refund (payment callback)', expected: WrongRoleError, code: 'WRONG_ROLE', dispatch: send('order-refunding', { type: 'payment.refundSucceeded', by: MERCHANT, cancellationId: 'refunding-d.direct-refund', paymentRef: 'p' }) },
+  { name: 'INV4/C4: a merchant cannot confirm its own refund (payment callback)', expected: WrongRoleError, code: 'WRONG_ROLE', dispatch: send('order-refunding', { type: 'payment.refundSucceeded', by: MERCHANT, cancellationId: 'refunding-d:direct-refund', paymentRef: 'p' }) },
   { name: 'INV4/P3b: a customer cannot report the interception result', expected: WrongRoleError, code: 'WRONG_ROLE', dispatch: send('order-1', { type: 'logistics.interceptSucceeded', by: CUSTOMER, cancellationId: 'cancel-1' }) },
   { name: 'INV4/C2: another merchant cannot approve this order’s cancel order', expected: WrongRoleError, code: 'WRONG_ROLE', dispatch: send('order-1', approve('cancel-1', OTHER_MERCHANT)) },
   { name: 'INV4/D2: this merchant cannot act on another merchant’s order', expected: WrongRoleError, code: 'WRONG_ROLE', dispatch: send('order-other-m', { type: 'order.shipped', by: MERCHANT }) },
@@ -156,8 +164,8 @@ const CASES: Case[] = [
   { name: 'INV4: extra field in the sender', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', approve('cancel-1', { ...MERCHANT, admin: true })) },
   { name: 'INV4/D1: dispute id longer than 64 characters', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-2', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd'.repeat(65) }) },
   { name: 'INV4/C2: rejection note longer than 500 characters', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', { type: 'merchant.cancellationRejected', by: MERCHANT, cancellationId: 'cancel-1', note: 'n'.repeat(501) }) },
-  { name: 'INV4/C4: payment reference longer than 128 characters', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-refunding', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'refunding-d.direct-refund', paymentRef: 'p'.repeat(129) }) },
-  { name: 'INV4/C4: empty payment reference', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-refunding', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'refunding-d.direct-refund', paymentRef: '' }) },
+  { name: 'INV4/C4: payment reference longer than 128 characters', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-refunding', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'refunding-d:direct-refund', paymentRef: 'p'.repeat(129) }) },
+  { name: 'INV4/C4: empty payment reference', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-refunding', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'refunding-d:direct-refund', paymentRef: '' }) },
   { name: 'INV4: a 1 MB string in an unknown field', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM, blob: 'x'.repeat(1 << 20) }) },
 
   // --- INV4: wrong types --------------------------------------------------------------------------
@@ -194,9 +202,9 @@ const CASES: Case[] = [
   { name: 'D1/C1: a dispute id already used by a cancel order', expected: NotAllowedInStateError, code: 'NOT_ALLOWED_IN_STATE', dispatch: send('order-2', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'o2-cancel' }) },
 
   // --- INV4: time -----------------------------------------------------------------------------------
-  { name: 'INV4: a timestamp beyond the allowed clock skew (future)', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM, at: T0 + 10 * 365 * 24 * HOUR }) },
-  { name: 'INV4: a timestamp before the workflow’s last event', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-closed', { type: 'order.shipped', by: SYSTEM, at: T0 }) },
-  { name: 'INV4: a timestamp before the order existed (epoch 0)', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM, at: 0 }) },
+  { name: 'INV4: a timestamp beyond the allowed clock skew (future)', expected: InvalidTimeError, code: 'INVALID_TIME', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM, at: T0 + 10 * 365 * 24 * HOUR }) },
+  { name: 'INV4: a timestamp before the workflow’s last event', expected: InvalidTimeError, code: 'INVALID_TIME', dispatch: send('order-closed', { type: 'order.shipped', by: SYSTEM, at: T0 }) },
+  { name: 'INV4: a timestamp before the order existed (epoch 0)', expected: InvalidTimeError, code: 'INVALID_TIME', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM, at: 0 }) },
   { name: 'INV4: NaN timestamp', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM, at: Number.NaN }) },
   { name: 'INV4: Infinity timestamp', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM, at: Number.POSITIVE_INFINITY }) },
   { name: 'INV4: negative timestamp', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM, at: -1 }) },
@@ -205,8 +213,8 @@ const CASES: Case[] = [
 
   // --- commands: idempotency, concurrency -------------------------------------------------------
   { name: 'INV4/D9: a command id replayed with a different payload', expected: DuplicateCommandError, code: 'DUPLICATE_COMMAND', dispatch: { workflowId: 'order-1', commandId: 'setup-order-1-2', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-9' } } },
-  { name: 'INV4/D9: another workflow’s command id', expected: DuplicateCommandError, code: 'DUPLICATE_COMMAND', dispatch: { workflowId: 'order-2', commandId: 'setup-order-1-2', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' } } },
-  { name: 'INV4: an open command id replayed with other input', expected: DuplicateCommandError, code: 'DUPLICATE_COMMAND', open: { input: orderInput('order-1', { deliveredBy: 'JD' }) } },
+  { name: 'INV4: opening an existing workflow with other input', expected: WorkflowExistsError, code: 'WORKFLOW_EXISTS', open: { input: orderInput('order-1', { deliveredBy: 'JD' }) } },
+  { name: 'INV4: opening an existing workflow with other input under another command id', expected: WorkflowExistsError, code: 'WORKFLOW_EXISTS', open: { commandId: 'open-again', input: orderInput('order-1', { deliveredBy: 'JD' }) } },
   { name: 'INV4: a stale expected version', expected: VersionConflictError, code: 'VERSION_CONFLICT', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM }, { expectedVersion: 1 }) },
   { name: 'INV4: an expected version from the future', expected: VersionConflictError, code: 'VERSION_CONFLICT', dispatch: send('order-1', { type: 'order.shipped', by: SYSTEM }, { expectedVersion: 99 }) },
 
@@ -216,14 +224,14 @@ const CASES: Case[] = [
   { name: 'INV3/D6: ruling on a resolved dispute', expected: FinalStateError, code: 'FINAL_STATE', dispatch: send('order-resolved', { type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE' }) },
   { name: 'INV3/D5: confirming a resolved settlement again', expected: FinalStateError, code: 'FINAL_STATE', dispatch: send('order-resolved', { type: 'customer.settlementConfirmed', by: CUSTOMER }) },
   { name: 'INV3/INV1: any event to a closed (refunded) order', expected: FinalStateError, code: 'FINAL_STATE', dispatch: send('order-closed', { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'again' }) },
-  { name: 'INV3/INV1: a second payment.refundSucceeded for an already refunded cancel order', expected: FinalStateError, code: 'FINAL_STATE', dispatch: send('order-closed', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'closed-d.direct-refund', paymentRef: 'pay-2' }) },
+  { name: 'INV3/INV1: a second payment.refundSucceeded for an already refunded cancel order', expected: FinalStateError, code: 'FINAL_STATE', dispatch: send('order-closed', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'closed-d:direct-refund', paymentRef: 'pay-2' }) },
 
   // --- C4/P3: adapter callbacks -------------------------------------------------------------------
   { name: 'C4: payment callback for an unknown refund', expected: NotAllowedInStateError, code: 'NOT_ALLOWED_IN_STATE', dispatch: send('order-refunding', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'ghost-refund', paymentRef: 'p' }) },
   { name: 'C4: payment callback for a cancel order that requested no refund', expected: NotAllowedInStateError, code: 'NOT_ALLOWED_IN_STATE', dispatch: send('order-1', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'cancel-1', paymentRef: 'p' }) },
   { name: 'C4: refund failure for an unknown refund', expected: NotAllowedInStateError, code: 'NOT_ALLOWED_IN_STATE', dispatch: send('order-refunding', { type: 'payment.refundFailed', by: PAYMENTS, cancellationId: 'ghost-refund', error: 'x' }) },
-  { name: 'P3b: interception result for a cancel order that is not intercepting', expected: NotAllowedInStateError, code: 'NOT_ALLOWED_IN_STATE', dispatch: send('order-refunding', { type: 'logistics.interceptSucceeded', by: LOGISTICS, cancellationId: 'refunding-d.direct-refund' }) },
-  { name: 'C4: payment callback addressed to another order’s refund', expected: NotAllowedInStateError, code: 'NOT_ALLOWED_IN_STATE', dispatch: send('order-1', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'refunding-d.direct-refund', paymentRef: 'p' }) },
+  { name: 'P3b: interception result for a cancel order that is not intercepting', expected: NotAllowedInStateError, code: 'NOT_ALLOWED_IN_STATE', dispatch: send('order-refunding', { type: 'logistics.interceptSucceeded', by: LOGISTICS, cancellationId: 'refunding-d:direct-refund' }) },
+  { name: 'C4: payment callback addressed to another order’s refund', expected: NotAllowedInStateError, code: 'NOT_ALLOWED_IN_STATE', dispatch: send('order-1', { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'refunding-d:direct-refund', paymentRef: 'p' }) },
 
   // --- INV4: non-object payloads ----------------------------------------------------------------
   { name: 'INV4: null event', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', null) },
@@ -250,6 +258,10 @@ const CASES: Case[] = [
   { name: 'INV4: zero-width space in a sender id (looks like merchant-1)', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', approve('cancel-1', { role: 'merchant', id: 'merchant\u200B-1' })) },
   { name: 'INV4: empty cancellation id', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', approve('')) },
 
+  // --- C1/D1: client ids never enter the namespace of the cancel orders the order makes ('<disputeId>:<plan>')
+  { name: 'C1: a customer cancel order id with ‘:’ (the order’s own namespace)', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-rejected', { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'd:direct-refund' }) },
+  { name: 'D1: a dispute id with ‘:’', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-2', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'a:b' }) },
+
   // --- INV4: opening a workflow ---------------------------------------------------------------------
   { name: 'INV4: order input null', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: null as never } },
   { name: 'INV4: order input an array', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: [] as never } },
@@ -259,7 +271,7 @@ const CASES: Case[] = [
   { name: 'INV4/X1: unknown conflict policy', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { conflictPolicy: 'ignore' }) as never } },
   { name: 'INV4: control character in the order id', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order\u0007new') } },
   { name: 'INV4: extra field in the order input', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { price: 10 }) as never } },
-  { name: 'INV4: order created in the future', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: { ...orderInput('order-new'), at: T0 + 365 * 24 * HOUR } } },
+  { name: 'INV4: order created in the future', expected: InvalidTimeError, code: 'INVALID_TIME', open: { input: { ...orderInput('order-new'), at: T0 + 365 * 24 * HOUR } } },
 
   // BUG (see report): the payload is hashed (recursively) before it is validated.
   { name: 'INV4: deeply nested JSON payload (depth 20,000)', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-1', JSON.parse(`{"type":"order.shipped","by":{"role":"system","id":"s"},"extra":${deep(20_000)}}`)) },

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { FINAL_CANCELLATION_STATUSES } from '../../src/schemas/common.js';
-import type { OrderSnapshot } from '../../machines/order.js';
+import { usedIds, type OrderSnapshot } from '../../machines/order.js';
 import { allowedActions, type AllowedAction } from '../../src/allowed-actions.js';
 import { isWorkflowError } from '../../src/errors.js';
+import { cancelOrderViews, describeValue, disputeViews } from '../../src/queries.js';
 import type { WorkflowEffect } from '../../src/schemas/effects.js';
 import { HOUR, VALID_EVIDENCE, world, type World } from '../support/world.js';
 
@@ -15,8 +16,8 @@ import { HOUR, VALID_EVIDENCE, world, type World } from '../support/world.js';
 export interface Driven {
   snapshot(): OrderSnapshot;
   effects(): WorkflowEffect[];
-  /** Accepted events with their type, sender role and target, in order. */
-  accepted(): Array<{ type: string; role: string; cancellationId?: string }>;
+  /** Accepted events with their type, sender role, target (and a recorded refund outcome), in order. */
+  accepted(): AcceptedEvent[];
   now(): number;
   /** Applies one event; throws a WorkflowError when refused (an asynchronous world returns a promise). */
   send(event: Record<string, unknown>): unknown;
@@ -24,6 +25,25 @@ export interface Driven {
   /** Reloads the cached view (asynchronous worlds only). */
   refresh?(): Promise<void>;
 }
+
+export interface AcceptedEvent {
+  type: string;
+  role: string;
+  cancellationId?: string;
+  /** INV6: what the platform recorded for a refund whose answer never came. */
+  outcome?: string;
+}
+
+/** The accepted-event summary of an audit row. */
+export const acceptedEvent = (row: { eventType: string; role: string; event: unknown }): AcceptedEvent => {
+  const { cancellationId, outcome } = row.event as { cancellationId?: string; outcome?: string };
+  return {
+    type: row.eventType,
+    role: row.role,
+    ...(cancellationId === undefined ? {} : { cancellationId }),
+    ...(outcome === undefined ? {} : { outcome }),
+  };
+};
 
 export const MERCHANT_ID = 'merchant-1';
 export const CUSTOMER_ID = 'customer-1';
@@ -41,11 +61,11 @@ const senderFor = (role: keyof typeof senders) => fc.oneof({ weight: 5, arbitrar
 const cancellationIds = fc.constantFrom(
   'cancel-1',
   'cancel-2',
-  'dispute-1.direct-refund',
-  'dispute-1.intercept-48h',
-  'dispute-1.ruling-refund',
-  'dispute-2.direct-refund',
-  'dispute-2.intercept-48h',
+  'dispute-1:direct-refund',
+  'dispute-1:intercept-48h',
+  'dispute-1:ruling-refund',
+  'dispute-2:direct-refund',
+  'dispute-2:intercept-48h',
   'ghost',
 );
 const plans = fc.constantFrom('DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT', 'PLATFORM_RULING');
@@ -108,18 +128,17 @@ export function eventForAllowedAction(
   const { role, action } = actions[pick.pick % actions.length]!;
   const by = { role, id: DEFAULT_SENDER_IDS[role] };
   const event: Record<string, unknown> = { ...action, by };
-  const { disputes, cancelOrders } = snapshot.context;
-  const inUse = (id: string) => Object.hasOwn(disputes, id) || Object.hasOwn(cancelOrders, id);
+  const inUse = usedIds(snapshot.context);
   const unused = (prefix: string, from: number) => {
     let n = from;
-    while (inUse(`${prefix}-${n}`)) n += 1;
+    while (inUse.has(`${prefix}-${n}`)) n += 1;
     return `${prefix}-${n}`;
   };
   switch (action.type) {
     case 'dispute.opened':
-      return { ...event, disputeId: unused('dispute', Object.keys(disputes).length + 1) };
+      return { ...event, disputeId: unused('dispute', disputeViews(snapshot).length + 1) };
     case 'cancellation.submitted':
-      return { ...event, cancellationId: unused('cancel', Object.keys(cancelOrders).length + 1) };
+      return { ...event, cancellationId: unused('cancel', cancelOrderViews(snapshot).length + 1) };
     case 'merchant.planSubmitted':
       return action.plan === 'PLATFORM_RULING' ? { ...event, evidence: VALID_EVIDENCE } : event;
     case 'platform.ruled':
@@ -128,6 +147,10 @@ export function eventForAllowedAction(
       return { ...event, paymentRef: `pay-${pick.flavour % 3}` };
     case 'payment.refundFailed':
       return { ...event, error: 'declined' };
+    case 'platform.refundOutcomeRecorded':
+      return pick.flavour % 2
+        ? { ...event, outcome: 'succeeded', paymentRef: `pay-${pick.flavour % 3}` }
+        : { ...event, outcome: 'failed', error: 'the provider has no refund under this key' };
     default:
       return event;
   }
@@ -196,9 +219,9 @@ export class InvariantChecker {
     return outcome;
   }
 
-  private observe(): { context: string; effects: number; accepted: number } {
+  private observe(): { state: string; effects: number; accepted: number } {
     return {
-      context: JSON.stringify(this.world.snapshot().context, skipRefs),
+      state: observeSystem(this.world.snapshot()),
       effects: this.world.effects().length,
       accepted: this.world.accepted().length,
     };
@@ -211,7 +234,7 @@ export class InvariantChecker {
   }
 
   private expectUnchanged(before: ReturnType<InvariantChecker['observe']>): void {
-    this.expect(JSON.stringify(this.world.snapshot().context, skipRefs) === before.context, 'INV4: a refused event changed the order');
+    this.expect(observeSystem(this.world.snapshot()) === before.state, 'INV4: a refused event changed the order or a child');
     this.expect(this.world.effects().length === before.effects, 'INV4: a refused event requested an effect');
     this.expect(this.world.accepted().length === before.accepted, 'INV4: a refused event was audited');
   }
@@ -219,45 +242,57 @@ export class InvariantChecker {
   check(): void {
     const snapshot = this.world.snapshot();
     const effects = this.world.effects();
+    const cancelOrders = cancelOrderViews(snapshot);
     const refunds = effects.filter((effect) => effect.type === 'effect.refundRequested');
     // INV1: one cancel order at most ever asks for money, and at most one is refunded
     this.expect(new Set(refunds.map((refund) => refund.cancellationId)).size <= 1, 'INV1: refunds requested for two cancel orders');
-    const refunded = Object.values(snapshot.context.cancelOrders).filter((entry) => entry.status === 'refunded');
+    const refunded = cancelOrders.filter((entry) => entry.status === 'refunded');
     this.expect(refunded.length <= 1, 'INV1: two cancel orders refunded');
+    // C4: each request has its own key, `<order>/<cancel order>/<n>`, numbered 1, 2, … per cancel order
+    const requests = new Map<string, number>();
+    for (const refund of refunds) {
+      const n = (requests.get(refund.cancellationId) ?? 0) + 1;
+      requests.set(refund.cancellationId, n);
+      this.expect(refund.idempotencyKey === `${refund.orderId}/${refund.cancellationId}/${n}`, `C4: refund request ${n} of ${refund.cancellationId} has key ${refund.idempotencyKey}`);
+    }
     // INV2: each refund request names its cancel order, reason and trigger
     for (const refund of refunds) {
-      const entry = snapshot.context.cancelOrders[refund.cancellationId];
-      this.expect(entry !== undefined && entry.reason === refund.reason && refund.idempotencyKey === `${refund.orderId}/${refund.cancellationId}`, 'INV2: refund request does not match its cancel order');
+      const entry = cancelOrders.find((order) => order.cancellationId === refund.cancellationId);
+      this.expect(entry !== undefined && entry.reason === refund.reason, 'INV2: refund request does not match its cancel order');
       this.expect(['merchant', 'timer', 'logisticsCallback', 'platformRuling', 'disputePlan'].includes(refund.trigger.kind), 'INV2: refund without trigger');
       // P3d: no timer refund after the order completed (a deadline due at the completion time fires first)
       if (refund.trigger.kind === 'timer' && this.completedAt !== null) {
         this.expect(refund.trigger.at <= this.completedAt, 'P3d: timer refunded a completed order');
       }
     }
-    // C4: refunded only after the payment service confirmed
-    const confirmations = this.world.accepted().filter((event) => event.type === 'payment.refundSucceeded');
+    // C4: refunded only after the payment service confirmed (itself, or through the platform's record, INV6)
+    const confirmations = this.world
+      .accepted()
+      .filter((event) => event.type === 'payment.refundSucceeded' || (event.type === 'platform.refundOutcomeRecorded' && event.outcome === 'succeeded'));
     for (const entry of refunded) {
       this.expect(confirmations.some((event) => event.cancellationId === entry.cancellationId), 'C4: refunded without payment confirmation');
     }
     // A customer's cancel order is never rejected by the system
     const rejections = this.world.accepted().filter((event) => event.type === 'merchant.cancellationRejected');
-    for (const entry of Object.values(snapshot.context.cancelOrders)) {
+    for (const entry of cancelOrders) {
       if (entry.status === 'rejected') {
         this.expect(rejections.some((event) => event.cancellationId === entry.cancellationId && event.role === 'merchant'), 'P2: a cancel order was rejected without the merchant');
       }
     }
-    // INV3: final states never change
-    for (const entry of Object.values(snapshot.context.cancelOrders)) {
-      const known = this.finalCancellations.get(entry.cancellationId);
-      if (known) this.expect(entry.status === known, `INV3: final cancel order ${entry.cancellationId} changed`);
-      else if (FINAL.has(entry.status)) this.finalCancellations.set(entry.cancellationId, entry.status);
+    // INV3: final states never change; a cancel order or a dispute, once seen, never disappears
+    for (const [id, status] of this.finalCancellations) {
+      const entry = cancelOrders.find((order) => order.cancellationId === id);
+      this.expect(entry?.status === status, `INV3: final cancel order ${id} changed`);
     }
-    for (const entry of Object.values(snapshot.context.disputes)) {
-      const known = this.finalDisputes.get(entry.disputeId);
-      if (known) this.expect(entry.status === known, `INV3: final dispute ${entry.disputeId} changed`);
-      else if (entry.status === 'resolved' || entry.status === 'withdrawn') this.finalDisputes.set(entry.disputeId, entry.status);
+    for (const entry of cancelOrders) if (FINAL.has(entry.status)) this.finalCancellations.set(entry.cancellationId, entry.status);
+    const disputes = disputeViews(snapshot);
+    for (const [id, status] of this.finalDisputes) {
+      this.expect(disputes.find((dispute) => dispute.disputeId === id)?.status === status, `INV3: final dispute ${id} changed`);
     }
-    const serialized = JSON.stringify(snapshot.context, skipRefs);
+    for (const entry of disputes) {
+      if (entry.status === 'resolved' || entry.status === 'withdrawn') this.finalDisputes.set(entry.disputeId, entry.status);
+    }
+    const serialized = observeSystem(snapshot);
     if (this.orderDone !== null) this.expect(serialized === this.orderDone, 'INV3: a closed order changed');
     else if (snapshot.status === 'done') this.orderDone = serialized;
   }
@@ -269,8 +304,12 @@ export class InvariantChecker {
   }
 }
 
-function skipRefs(key: string, value: unknown): unknown {
-  return key === 'ref' ? undefined : value;
+/** The whole system as JSON: the order's value and context, and each child's value and context. */
+function observeSystem(snapshot: OrderSnapshot): string {
+  const children = Object.entries(snapshot.children as Record<string, { getSnapshot(): { context: unknown } } | undefined>).map(
+    ([id, child]) => [id, child?.getSnapshot().context],
+  );
+  return JSON.stringify({ value: describeValue(snapshot), context: snapshot.context, children });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,12 +370,7 @@ function driveMemory(w: World): Driven {
   return {
     snapshot: () => w.workflow.getSnapshot(),
     effects: () => w.workflow.effects,
-    accepted: () =>
-      w.workflow.audit.map((entry) => ({
-        type: entry.eventType,
-        role: entry.by.role,
-        cancellationId: entry.event.cancellationId as string | undefined,
-      })),
+    accepted: () => w.workflow.audit.map(acceptedEvent),
     now: () => w.clock.now(),
     send: (event) => w.send(event),
     advanceTo: (time) => w.advance(Math.max(0, time - w.clock.now())),

@@ -5,8 +5,10 @@ import {
   DuplicateCommandError,
   FinalStateError,
   InvalidPayloadError,
+  InvalidTimeError,
   NotAllowedInStateError,
   VersionConflictError,
+  WorkflowExistsError,
   WorkflowNotFoundError,
   WrongRoleError,
 } from '../../src/errors.js';
@@ -52,21 +54,42 @@ describe('runtime commands: opening a workflow', () => {
   it('opens a workflow at version 1, stamped with the clock, and answers a repeated open with the first result', async () => {
     const h = await memoryHost();
     const first = await h.runtime.openOrder({ input: orderInput('order-1') });
-    expect(first).toMatchObject({ workflowId: 'order-1', commandId: 'open:order-1', version: 1, state: { order: 'open' } });
+    expect(first).toMatchObject({
+      workflowId: 'order-1',
+      commandId: 'open:order-1',
+      version: 1,
+      state: { order: { dispute: 'none', cancellation: 'idle' } },
+    });
     expect((await h.store.load('order-1'))?.lastEventAt).toBe(T0);
     h.clock.advance(HOUR);
     expect(await h.runtime.openOrder({ input: orderInput('order-1') })).toEqual(first);
   });
 
-  it('refuses to open the same workflow with other input (DuplicateCommandError) or under another command id', async () => {
+  it('opening is idempotent per workflow: other input is refused with WorkflowExistsError, another command id gets the first result', async () => {
+    const h = await memoryHost();
+    const first = await h.runtime.openOrder({ input: orderInput('order-1') });
+    await expect(h.runtime.openOrder({ input: orderInput('order-1', { deliveredBy: 'JD' }) })).rejects.toMatchObject({
+      name: 'WorkflowExistsError',
+      code: 'WORKFLOW_EXISTS',
+      workflowId: 'order-1',
+    });
+    await expect(
+      h.runtime.openOrder({ commandId: 'other', input: orderInput('order-1', { deliveredBy: 'JD' }) }),
+    ).rejects.toBeInstanceOf(WorkflowExistsError);
+    expect(await h.runtime.openOrder({ commandId: 'other', input: orderInput('order-1') })).toEqual({
+      ...first,
+      commandId: 'other',
+    });
+    expect((await h.store.load('order-1'))?.version).toBe(1);
+  });
+
+  it('the runtime records the opening under its own scope: a client command id `open` is a client command', async () => {
     const h = await memoryHost();
     await h.runtime.openOrder({ input: orderInput('order-1') });
-    await expect(h.runtime.openOrder({ input: orderInput('order-1', { deliveredBy: 'JD' }) })).rejects.toBeInstanceOf(
-      DuplicateCommandError,
-    );
-    await expect(h.runtime.openOrder({ commandId: 'other', input: orderInput('order-1') })).rejects.toBeInstanceOf(
-      VersionConflictError,
-    );
+    const result = await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'open', event: opened });
+    expect(result).toMatchObject({ commandId: 'open', version: 2, state: { dispute: 'awaitingMerchantChoice' } });
+    expect((await h.store.getCommand('order-1', 'runtime', 'open'))?.result).toMatchObject({ version: 1 });
+    expect((await h.store.getCommand('order-1', 'client', 'open'))?.result).toMatchObject({ version: 2 });
   });
 
   it('INV4: invalid order input is refused with InvalidPayloadError', async () => {
@@ -87,19 +110,19 @@ describe('runtime commands: time', () => {
     expect(result.event?.at).toBe(T0 + 5 * MINUTE);
   });
 
-  it('INV4: an `at` before the last event, or beyond the allowed skew, is refused with InvalidPayloadError', async () => {
+  it('INV4: an `at` before the last event, or beyond the allowed skew, is refused with InvalidTimeError', async () => {
     const h = await memoryHost({ allowedSkewMs: MINUTE });
     await h.runtime.openOrder({ input: orderInput('order-1') });
     h.clock.advance(HOUR);
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c1', event: opened });
     const past = h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c2', event: { ...plan('DIRECT_REFUND'), at: T0 } });
-    await expect(past).rejects.toMatchObject({ name: 'InvalidPayloadError', issues: [{ path: 'at' }] });
+    await expect(past).rejects.toMatchObject({ name: 'InvalidTimeError', code: 'INVALID_TIME', at: T0 });
     const future = h.runtime.dispatch({
       workflowId: 'order-1',
       commandId: 'c3',
       event: { ...plan('DIRECT_REFUND'), at: h.clock.now() + MINUTE + 1 },
     });
-    await expect(future).rejects.toMatchObject({ name: 'InvalidPayloadError', issues: [{ path: 'at' }] });
+    await expect(future).rejects.toMatchObject({ name: 'InvalidTimeError', code: 'INVALID_TIME' });
     const withinSkew = await h.runtime.dispatch({
       workflowId: 'order-1',
       commandId: 'c4',
@@ -152,7 +175,7 @@ describe('runtime commands: concurrency and idempotency', () => {
     expect(await dumpWorkflow(h.store, 'order-1')).toEqual(before);
   });
 
-  it('a repeated command id with another payload, or for another workflow, is refused with DuplicateCommandError', async () => {
+  it('a repeated command id with another payload is refused with DuplicateCommandError; ids are per workflow', async () => {
     const h = await memoryHost();
     await h.runtime.openOrder({ input: orderInput('order-1') });
     await h.runtime.openOrder({ input: orderInput('order-2') });
@@ -160,9 +183,9 @@ describe('runtime commands: concurrency and idempotency', () => {
     await expect(
       h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c1', event: { ...opened, disputeId: 'dispute-2' } }),
     ).rejects.toBeInstanceOf(DuplicateCommandError);
-    await expect(h.runtime.dispatch({ workflowId: 'order-2', commandId: 'c1', event: opened })).rejects.toBeInstanceOf(
-      DuplicateCommandError,
-    );
+    // command ids are unique per workflow: the same id for another workflow is another command
+    const other = await h.runtime.dispatch({ workflowId: 'order-2', commandId: 'c1', event: opened });
+    expect(other).toMatchObject({ workflowId: 'order-2', commandId: 'c1', version: 2 });
   });
 });
 
@@ -177,7 +200,8 @@ describe('runtime commands: INV4 at the durable boundary (store contents compare
       [InvalidPayloadError, 'order-1', { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'REFUND_EVERYTHING' }],
       [InvalidPayloadError, 'order-1', { type: 'no.such.event', by: MERCHANT }],
       [InvalidPayloadError, 'order-1', { ...plan('PLATFORM_RULING'), evidence: { reason: 'NOPE', proofs: [], explanation: '' } }],
-      [InvalidPayloadError, 'order-1', { ...opened, at: T0 - 1 }],
+      [InvalidTimeError, 'order-1', { ...opened, at: T0 - 1 }],
+      [InvalidPayloadError, 'order-1', { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'd:direct-refund' }],
       [WrongRoleError, 'order-1', { ...plan('DIRECT_REFUND'), by: CUSTOMER }],
       [WrongRoleError, 'order-1', { ...plan('DIRECT_REFUND'), by: { role: 'merchant', id: 'merchant-2' } }],
       [ConflictingCancellationError, 'order-1', plan('DIRECT_REFUND')],
@@ -242,7 +266,7 @@ describe('runtime reads', () => {
       { type: 'merchant.planSubmitted', plan: 'PLATFORM_RULING' },
     ]);
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c2', event: plan('WAIT_48H_INTERCEPT') });
-    const id = 'dispute-1.intercept-48h';
+    const id = 'dispute-1:intercept-48h';
     expect(await h.runtime.allowedActions('order-1', 'merchant')).toEqual([
       { type: 'merchant.cancellationApproved', cancellationId: id },
       { type: 'merchant.refundForced', cancellationId: id },
@@ -264,11 +288,15 @@ describe('runtime reads', () => {
     expect(view).toMatchObject({
       version: 4,
       status: 'active',
-      state: { order: 'open', 'dispute-1': 'awaitingCustomerConfirmation', 'cancel-1': 'pendingReview' },
+      state: {
+        order: { dispute: 'open', cancellation: 'inFlight' },
+        dispute: 'awaitingCustomerConfirmation',
+        cancellation: 'pendingReview',
+      },
       followUps: [{ kind: 'REJECT_PENDING_CANCELLATION', cancellationId: 'cancel-1', disputeId: 'dispute-1', at: T0 + HOUR }],
       cancelOrders: [{ cancellationId: 'cancel-1', status: 'pendingReview', statusLabel: { 'zh-CN': '待审核' } }],
       disputes: [{ disputeId: 'dispute-1', status: 'awaitingCustomerConfirmation', plan: 'NEGOTIATED_REJECT' }],
-      deadlines: [{ timer: 'customerConfirmationWindow', actorPath: 'dispute-1', dueAt: T0 + HOUR + 72 * HOUR }],
+      deadlines: [{ timer: 'customerConfirmationWindow', actorPath: 'dispute', dueAt: T0 + HOUR + 72 * HOUR }],
     });
     await expect(h.runtime.getWorkflow('nope')).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });

@@ -101,14 +101,20 @@ export async function host(options: { filename?: string; clock?: ManualClock } &
     });
     return { store, runtime };
   };
-  const h = { clock, payments, logistics, notifications, ...(await make()) } as Host;
-  h.restart = async () => {
-    if (filename) await h.runtime.close();
-    else await h.runtime.stop();
-    Object.assign(h, await make());
-  };
-  h.close = async () => {
-    await h.runtime.close();
+  const h: Host = {
+    clock,
+    payments,
+    logistics,
+    notifications,
+    ...(await make()),
+    restart: async () => {
+      if (filename) await h.runtime.close();
+      else await h.runtime.stop();
+      Object.assign(h, await make());
+    },
+    close: async () => {
+      await h.runtime.close();
+    },
   };
   return h;
 }

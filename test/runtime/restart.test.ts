@@ -46,35 +46,43 @@ describe('INV5: a restart at any step boundary changes nothing (SQLite)', () => 
       const { view, refunds } = await play(script, (index) => index % 2 === 1);
       outcomes[script.workflowId] = {
         state: view.state,
+        disputes: view.disputes.map((d) => [d.disputeId, d.status]),
         cancelOrders: view.cancelOrders.map((c) => [c.cancellationId, c.status, c.reason, c.refundTrigger?.kind ?? null]),
         refunds: refunds.map((r) => r.idempotencyKey),
       };
     }
+    const closed = { order: { dispute: 'closed', cancellation: 'refunded' } };
     expect(outcomes).toEqual({
       p1: {
-        state: { order: 'closed', 'p1-d': 'resolved', 'p1-d.direct-refund': 'refunded' },
-        cancelOrders: [['p1-d.direct-refund', 'refunded', 'DIRECT_REFUND_DISPUTE_PLAN', 'disputePlan']],
-        refunds: ['p1/p1-d.direct-refund'],
+        state: closed,
+        disputes: [['p1-d', 'resolved']],
+        cancelOrders: [['p1-d:direct-refund', 'refunded', 'DIRECT_REFUND_DISPUTE_PLAN', 'disputePlan']],
+        // C4: the first request (key /1) was declined; the second, under a new key, moved the money
+        refunds: ['p1/p1-d:direct-refund/2'],
       },
       p2: {
-        state: { order: 'open', 'p2-cancel': 'rejected', 'p2-d': 'resolved' },
+        state: { order: { dispute: 'none', cancellation: 'idle' } },
+        disputes: [['p2-d', 'resolved']],
         cancelOrders: [['p2-cancel', 'rejected', 'CUSTOMER_REQUEST', null]],
         refunds: [],
       },
       p3: {
-        state: { order: 'closed', 'p3-d': 'resolved', 'p3-d.intercept-48h': 'refunded' },
-        cancelOrders: [['p3-d.intercept-48h', 'refunded', 'INTERCEPT_48H_DISPUTE_PLAN', 'logisticsCallback']],
-        refunds: ['p3/p3-d.intercept-48h'],
+        state: closed,
+        disputes: [['p3-d', 'resolved']],
+        cancelOrders: [['p3-d:intercept-48h', 'refunded', 'INTERCEPT_48H_DISPUTE_PLAN', 'logisticsCallback']],
+        refunds: ['p3/p3-d:intercept-48h/1'],
       },
       p4: {
-        state: { order: 'closed', 'p4-d': 'resolved', 'p4-d.ruling-refund': 'refunded' },
-        cancelOrders: [['p4-d.ruling-refund', 'refunded', 'PLATFORM_RULING_REFUND', 'platformRuling']],
-        refunds: ['p4/p4-d.ruling-refund'],
+        state: closed,
+        disputes: [['p4-d', 'resolved']],
+        cancelOrders: [['p4-d:ruling-refund', 'refunded', 'PLATFORM_RULING_REFUND', 'platformRuling']],
+        refunds: ['p4/p4-d:ruling-refund/1'],
       },
       x1: {
-        state: { order: 'closed', 'x1-cancel': 'refunded', 'x1-d': 'resolved' },
+        state: closed,
+        disputes: [['x1-d', 'resolved']],
         cancelOrders: [['x1-cancel', 'refunded', 'CUSTOMER_REQUEST', 'merchant']],
-        refunds: ['x1/x1-cancel'],
+        refunds: ['x1/x1-cancel/1'],
       },
     });
   });

@@ -31,7 +31,7 @@ export const PLAN_SCRIPTS: Script[] = [
   {
     name: 'P1 DIRECT_REFUND, merchant-delivered, first refund attempt declined (C4)',
     workflowId: 'p1',
-    world: (h) => h.payments.declineAttempts(1, 'p1-d.direct-refund'),
+    world: (h) => h.payments.declineAttempts(1, 'p1-d:direct-refund'),
     steps: [
       { op: 'open', input: orderInput('p1') },
       send('p1-1', opened('p1-d')),

@@ -188,10 +188,11 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
     }
     if (reply.ok) {
       acceptedCommands += 1;
-      const commandId = op.op === 'open' ? `open:${op.workflowId}` : op.commandId;
-      const stored = await store.getCommand(commandId);
+      // The runtime records an opening under its own scope and id; a client's command under the client's.
+      const [scope, commandId] = op.op === 'open' ? (['runtime', 'open'] as const) : (['client', op.commandId] as const);
+      const stored = await store.getCommand(op.workflowId, scope, commandId);
       if (!stored || JSON.stringify(stored.result) !== JSON.stringify(reply.result)) {
-        problems.push(`accepted command ${commandId} is not stored as answered`);
+        problems.push(`accepted command ${scope}/${commandId} of ${op.workflowId} is not stored as answered`);
       }
     }
   }

@@ -87,7 +87,7 @@ export function buildRound(round: number, orders: number, world: World): OpBody[
         break;
       case 1: // P1 with two declined attempts: C4 backoff deadlines
         open();
-        world.declines[`${d}.direct-refund`] = 2;
+        world.declines[`${d}:direct-refund`] = 2;
         dispute(MINUTE);
         plan(HOUR, 'DIRECT_REFUND');
         send(20 * HOUR, 'confirm', { type: 'customer.settlementConfirmed', by: CUSTOMER });
@@ -106,13 +106,13 @@ export function buildRound(round: number, orders: number, world: World): OpBody[
         break;
       case 4: // P3a, the refund kills the worker right after the money moved
         open();
-        world.crashKeys.push(`${id}/${d}.intercept-48h`);
+        world.crashKeys.push(`${id}/${d}:intercept-48h/1`); // its first refund request
         dispute(MINUTE);
         plan(HOUR, 'WAIT_48H_INTERCEPT');
         break;
       case 5: // P4
         open();
-        if (round % 2 === 1) world.crashKeys.push(`${id}/${d}.ruling-refund`);
+        if (round % 2 === 1) world.crashKeys.push(`${id}/${d}:ruling-refund/1`);
         dispute(MINUTE);
         plan(HOUR, 'PLATFORM_RULING', { evidence: EVIDENCE });
         send(10 * HOUR, 'ruling', { type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE' });
