@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isWorkflowError } from '../src/errors.js';
-import { cancellationStatusLabel } from '../src/labels.js';
+import { CANCELLATION_STATUS_LABELS, DISPUTE_STATUS_LABELS } from '../src/labels.js';
 import {
   createSandboxLogistics,
   createSandboxNotifications,
@@ -19,7 +19,6 @@ import {
   createWorkflowRuntime,
   type WorkflowRuntime,
 } from '../src/runtime/index.js';
-import type { CancellationStatus } from '../src/schemas/common.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -62,39 +61,76 @@ const sinceStart = (at: number, start: number) => {
   return `+${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 };
 
+/** Terminal columns a string takes: CJK characters and emoji take two. */
+const widthOf = (text: string): number =>
+  [...text].reduce((width, char) => width + (/[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFF00-\uFF60\u23F0\u{1F300}-\u{1FAFF}]/u.test(char) ? 2 : 1), 0);
+/** `padEnd` by terminal columns, so that columns holding Chinese labels line up. */
+const pad = (text: string, columns: number): string => text + ' '.repeat(Math.max(1, columns - widthOf(text)));
+
 /** A state value as a status name: `{ refunding: 'requesting' }` is `refunding`. */
 const statusOf = (value: unknown): string =>
   typeof value === 'string' ? value : value && typeof value === 'object' ? (Object.keys(value)[0] ?? '?') : '—';
+
+/** A status with its zh-CN label, as the merchant console shows it: `refunding 退款中`. */
+const labelled = (status: string, labels: Record<string, { 'zh-CN': string }>): string =>
+  Object.hasOwn(labels, status) ? `${status} ${labels[status]!['zh-CN']}` : status;
 
 function describeEvent(event: Record<string, unknown>, disputeId: string): string {
   const type = String(event.type);
   if (type.startsWith('xstate.after.')) return `⏰ ${String(event.timer)} elapsed`;
   const detail = event.plan ?? event.ruling ?? event.cancellationId ?? '';
-  return `${type} ${String(detail).replace(`${disputeId}.`, '…')}`.trim();
+  return `${type} ${String(detail).replace(`${disputeId}:`, '…:')}`.trim();
 }
 
-/** The order's timeline, read from its audit trail (D9). */
+/** What the audit stores after each event: the order's regions and the value of each child in flight. */
+interface ResultingState {
+  order: { dispute: string; cancellation: string };
+  dispute?: unknown;
+  cancellation?: unknown;
+}
+
+/**
+ * The order's timeline, read from its audit trail (D9). A row holds the order's two regions and the
+ * children in flight; a finished child leaves the row, and its final status is read from the order's
+ * history (one dispute and one cancel order at most in flight, so they finish in the order they start).
+ */
 async function printTimeline(runtime: WorkflowRuntime, workflowId: string, start: number, disputeId: string) {
-  say(`  ${'time'.padEnd(7)} ${'actor'.padEnd(22)} ${'event'.padEnd(44)} ${'dispute'.padEnd(29)} cancel order`);
+  const { disputes, cancelOrders } = await runtime.getWorkflow(workflowId);
+  const column = (child: unknown, history: Array<{ status: string; id: string }>, labels: Record<string, { 'zh-CN': string }>) => {
+    let index = -1;
+    let open = false;
+    return (value: unknown): string => {
+      if (value !== undefined && !open) [index, open] = [index + 1, true];
+      else if (value === undefined && open) open = false;
+      const entry = history[index];
+      if (!entry) return '—';
+      const status = open ? statusOf(value) : entry.status;
+      return `${entry.id === child ? '' : `${entry.id.replace(`${disputeId}:`, '…:')} `}${labelled(status, labels)}`;
+    };
+  };
+  const disputeColumn = column(disputeId, disputes.map((d) => ({ status: d.status, id: d.disputeId })), DISPUTE_STATUS_LABELS);
+  const cancelColumn = column(null, cancelOrders.map((c) => ({ status: c.status, id: c.cancellationId })), CANCELLATION_STATUS_LABELS);
+  const widths = [8, 21, 46, 17, 40];
+  const line = (cells: string[]) => say(`  ${cells.map((cell, i) => (i < widths.length ? pad(cell, widths[i]!) : cell)).join('')}`);
+  line(['time', 'actor', 'event', 'order regions', 'dispute', 'cancel order']);
   for (const row of await runtime.getAuditTrail(workflowId)) {
-    const state = row.resultingState as Record<string, unknown>;
-    const cancelOrders = Object.entries(state)
-      .filter(([id]) => id !== 'order' && id !== disputeId)
-      .map(([id, value]) => {
-        const status = statusOf(value) as CancellationStatus;
-        return `${id.replace(`${disputeId}.`, '…')}: ${status} ${cancellationStatusLabel(status, 'zh-CN')}`;
-      });
-    say(
-      `  ${sinceStart(row.at, start).padEnd(7)} ${`${row.role}:${row.actorId}`.padEnd(22)} ${describeEvent(row.event as Record<string, unknown>, disputeId).padEnd(44)} ${statusOf(state[disputeId]).padEnd(29)} ${cancelOrders.join(', ') || '—'}`,
-    );
+    const state = row.resultingState as ResultingState;
+    line([
+      sinceStart(row.at, start),
+      `${row.role}:${row.actorId}`,
+      describeEvent(row.event as Record<string, unknown>, disputeId),
+      `${state.order.dispute}|${state.order.cancellation}`,
+      disputeColumn(state.dispute),
+      cancelColumn(state.cancellation),
+    ]);
   }
 }
 
 /** Sends one command; a refusal is printed, not thrown (it changed nothing: INV4). */
 async function send(runtime: WorkflowRuntime, workflowId: string, commandId: string, event: Record<string, unknown>) {
   try {
-    // Command ids are global idempotency keys: scope them to the order.
-    await runtime.dispatch({ workflowId, commandId: `${workflowId}:${commandId}`, event });
+    // Command ids are idempotency keys per workflow: `c1` of one order is not `c1` of another.
+    await runtime.dispatch({ workflowId, commandId, event });
   } catch (error) {
     if (!isWorkflowError(error)) throw error;
     say(`  ${sinceStart(clock.time, start).padEnd(7)} ✗ refused, nothing written (${error.name}): ${error.message}`);
@@ -230,7 +266,7 @@ const round = await runtime.tick();
 say(`          one tick: ${round.deadlinesFired} deadline fired, ${round.effectsDelivered} effect(s) delivered`);
 await runtime.tick(); // a second tick finds nothing to do
 await printTimeline(runtime, 'order-1006', start, 'dispute-1006');
-const key = 'order-1006/dispute-1006.intercept-48h'; // the refund's idempotency key
+const key = 'order-1006/dispute-1006:intercept-48h/1'; // the key of the cancel order's first refund request
 const executed = payments.executionCount(key);
 say(`  payment sandbox: refunds executed for ${key}: ${executed}`);
 if (executed !== 1) {
@@ -240,7 +276,7 @@ if (executed !== 1) {
 
 heading('Refunds executed by the payment sandbox (INV1: at most one per order)');
 for (const execution of payments.executions()) {
-  say(`  ${execution.orderId.padEnd(12)} ${execution.idempotencyKey.padEnd(28)} ${execution.paymentRef}`);
+  say(`  ${execution.orderId.padEnd(12)} ${execution.idempotencyKey.padEnd(40)} ${execution.paymentRef}`);
 }
 
 await runtime.close();

@@ -13,6 +13,12 @@ describe('npm run demo', () => {
     expect(output).toContain('通过并拦截');
     expect(output).toContain('48H物流拦截退款纠纷方案');
     expect(output).toMatch(/ConflictingCancellationError/);
-    expect(output).toMatch(/refunds executed for order-1006\/dispute-1006\.intercept-48h: 1\n/);
+    // statuses read from the parallel order and its children, with the zh-CN labels next to them
+    expect(output).toContain('awaitingCustomerConfirmation 待客户确认');
+    expect(output).toContain('resolved 已解决');
+    expect(output).toContain('logisticsFollowUp 物流待跟进');
+    expect(output).toContain('closed|refunded');
+    expect(output).toMatch(/refunds executed for order-1006\/dispute-1006:intercept-48h\/1: 1\n/);
+    expect(output).not.toMatch(/INV1\/INV5 broken/);
   });
 });

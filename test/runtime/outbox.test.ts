@@ -65,7 +65,7 @@ describe('outbox: delivery retries (the dispatcher)', () => {
     expect(await paymentEvents(h.store)).toEqual(['payment.refundSucceeded']);
   });
 
-  it('C4: an adapter that does not answer in time counts as a delivery failure', async () => {
+  it('C4: an adapter that does not answer in time counts as a delivery failure: retried under the same key', async () => {
     const h = await memoryHost({ delivery: { timeoutMs: 20 } });
     await directRefund(h);
     h.payments.hangNextCalls(1);
@@ -73,7 +73,11 @@ describe('outbox: delivery retries (the dispatcher)', () => {
     expect((await h.store.listOutbox('order-1')).find((row) => row.kind === 'refund')?.lastError).toMatch(/DeliveryTimeoutError/);
     h.clock.advance(1_000);
     expect(await h.runtime.tick()).toMatchObject({ effectsDelivered: 1 });
-    expect(h.payments.executionCount(DIRECT_KEY)).toBe(1);
+    expect(h.payments.calls.map((call) => [call.request.idempotencyKey, call.result])).toEqual([
+      [DIRECT_KEY, 'hung'],
+      [DIRECT_KEY, 'executed'],
+    ]);
+    expect(h.payments.executionCount()).toBe(1);
   });
 
   it('C4/INV1: a refund whose outcome stays unknown is never given up nor turned into a decline: same key, at the longest backoff', async () => {
