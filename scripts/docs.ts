@@ -297,6 +297,10 @@ export const TIMER_INFO: Record<keyof TimerSettings, { rule: string; onExpiry: s
   interceptResultWait: { rule: 'P3e', onExpiry: 'the interception counts as failed (nothing is refunded automatically)' },
   refundRetryBackoff: { rule: 'C4', onExpiry: 'the next refund attempt; the wait doubles after every failure' },
   refundMaxAttempts: { rule: 'C4', onExpiry: 'after this many declined attempts the cancel order reports refundFailed' },
+  refundReconcileWindow: {
+    rule: 'INV6',
+    onExpiry: 'a refund request still unanswered: 退款结果待确认 (refundOutcomeUnknown), the platform confirms the outcome',
+  },
 };
 
 const INTERNAL_SENDERS: Record<string, string> = {

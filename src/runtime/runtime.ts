@@ -20,7 +20,17 @@ import type { CancellationReason, CancellationStatus, Role } from '../schemas/co
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
 import { DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type EffectResultCommand } from './outbox.js';
 import { BackgroundLoop, runDeadlineBatch, type DeadlineOutcome } from './scheduler.js';
-import type { AuditRow, CancelOrderQuery, CommandScope, Commit, DeadlineRow, Page, WorkflowRecord, WorkflowStore } from './store.js';
+import type {
+  AuditRow,
+  BatchCommitStore,
+  CancelOrderQuery,
+  CommandScope,
+  Commit,
+  DeadlineRow,
+  Page,
+  WorkflowRecord,
+  WorkflowStore,
+} from './store.js';
 import {
   RuntimeClosedError,
   type CancelOrderListItem,
@@ -58,16 +68,6 @@ function canonical(value: unknown): string {
 
 export function payloadHash(payload: unknown): string {
   return createHash('sha256').update(canonical(payload)).digest('hex');
-}
-
-/**
- * A store that can write several commits in one transaction, each one atomic on its own (for SQLite:
- * one savepoint each). The scheduler uses it to fire a batch of deadlines with one WAL commit; stores
- * without it get one transaction per commit. Not part of `WorkflowStore`: an optional capability.
- */
-export interface BatchCommitStore {
-  /** Writes each commit as `commit` would; per commit, null or the error that refused it (nothing of it written). */
-  commitAll(commits: readonly Commit[]): Promise<unknown[]>;
 }
 
 const isBatchCommitStore = (store: WorkflowStore): store is WorkflowStore & BatchCommitStore =>

@@ -61,7 +61,9 @@ export const SCENARIOS: Scenario[] = [
     name: 'awaiting-merchant-choice',
     description: 'D1: a dispute waits for the merchant, the merchant response window running',
     deliveredBy: 'MERCHANT',
-    run: (d, id) => openDispute(d, id),
+    run: async (d, id) => {
+      await openDispute(d, id);
+    },
   },
   {
     name: 'awaiting-customer-confirmation',
