@@ -20,7 +20,7 @@ import {
   type InvokeOutcomes,
 } from './actors.js';
 import { delayOf, isAfterEvent, machineIdOf, transitionIdOf } from './model.js';
-import { historyOfPersisted, historyOfSnapshot, settledOfPersisted, systemKey, walkPersisted, type History } from './snapshots.js';
+import { historyOfPersisted, historyOfSnapshot, settledOfPersisted, systemKey, type History } from './snapshots.js';
 
 /** Child actor ids from the root; [] is the root. */
 export type ActorPath = string[];
@@ -702,4 +702,3 @@ export function persistedView(persisted: { value: unknown; context: any; status:
   };
 }
 
-export { walkPersisted };

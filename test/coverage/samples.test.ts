@@ -124,6 +124,15 @@ describe('fetch with invoke and retry', () => {
     expect(() => generatePaths(fetchMachine, { events })).toThrow(/invokes: \{ <invoke id>: \[done\(output\), fail\(error\)\] \}/);
   });
 
+  it('treats the function form of events like the record form: internal names refused, ignored types dropped', () => {
+    const internal = () => [{ label: 'done', event: { type: 'xstate.done.actor.fetchUser' } }];
+    expect(() => generatePaths(fetchMachine, { events: internal })).toThrow(CoverageError);
+    const retryOnly = (state: { value: unknown }) => (state.value === 'failure' ? [{ label: 'retry', event: { type: 'retry' } }] : [{ label: 'fetch', event: { type: 'fetch' } }]);
+    const run = runCoverage(fetchMachine, { ...fetchCoverage, events: retryOnly, ignoreEvents: ['retry'] });
+    expect(run.coverage.uncovered.filter((item) => item.kind === 'transition').map((item) => item.id)).toEqual([names.retry, names.giveUp]);
+    expect(run.replays.flatMap((replay) => replay.mismatches)).toEqual([]);
+  });
+
   it('draws invoke outcomes as onDone / onError with the invoke id', () => {
     const diagram = toMermaid(fetchMachine).split('\n');
     expect(diagram).toContain('  loading --> success : onDone fetchUser');
@@ -543,6 +552,24 @@ describe('an exception inside a machine', () => {
       "machine failure [default] start → after bakeTime[timer] (in baking{timer:counting}): Cannot read properties of undefined (reading 'rang')",
     );
     expect(coverage.transitions).toEqual({ covered: 3, total: 5 });
+  });
+
+  it('at the start too: no path, the failure named', () => {
+    const broken = setup({ types: { input: {} as { limit?: number } } }).createMachine({
+      id: 'broken',
+      context: ({ input }) => {
+        if (input.limit === undefined) throw new Error('limit is required');
+        return { limit: input.limit };
+      },
+      initial: 'ready',
+      states: { ready: {} },
+    });
+    const run = runCoverage(broken, { inputs: [{ label: 'no limit', input: {} }, { label: 'limit 3', input: { limit: 3 } }] });
+    expect(run.coverage.failures).toEqual([
+      { machineId: 'broken', variant: 'no limit', prefix: [], state: '(none)', event: 'start', message: 'limit is required' },
+    ]);
+    expect(run.pathSet.paths.map((path) => [path.variant, path.steps.length])).toEqual([['limit 3', 0]]);
+    expect(run.coverage.states).toEqual(all(2));
   });
 
   it('makes the CLI exit 1 and print it', async () => {
