@@ -443,6 +443,22 @@ function contract(test: DefineTest): void {
     expect(await store.claimOutbox(claimAt('worker-a', T0 + 1500, 10, 1000))).toEqual([]);
   });
 
+  test('extendEffectLease keeps a claimed effect with its worker while the delivery runs, and only its worker', async (store) => {
+    const effect = makeEffect('wf-1', 'refund-1');
+    await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));
+    await store.claimOutbox(claimAt('worker-a', T0, 10, 1000));
+
+    expect(await store.extendEffectLease(effect.effectId, 'worker-b', T0 + 5000)).toBe(false);
+    expect(await store.extendEffectLease(effect.effectId, 'worker-a', T0 + 5000)).toBe(true);
+    expect(await store.claimOutbox(claimAt('worker-b', T0 + 4000, 10, 1000))).toEqual([]);
+    expect(await store.claimOutbox(claimAt('worker-b', T0 + 5001, 10, 1000))).toEqual([effect]);
+    // The lease went to worker-b: worker-a's heartbeat no longer holds it.
+    expect(await store.extendEffectLease(effect.effectId, 'worker-a', T0 + 9000)).toBe(false);
+    await store.completeEffect(effect.effectId);
+    expect(await store.extendEffectLease(effect.effectId, 'worker-b', T0 + 9000)).toBe(false);
+    expect(await store.extendEffectLease('no such effect', 'worker-b', T0 + 9000)).toBe(false);
+  });
+
   test('recordEffectFailure counts the attempt, keeps the error, delays the retry and ends the lease', async (store) => {
     const effect = makeEffect('wf-1', 'refund-1');
     await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));

@@ -18,6 +18,7 @@ function throughSyncView(store: MemoryStore): WorkflowStore & BatchCommitStore {
     getCommand: async (...args) => sync.getCommand(...args),
     claimDueDeadlines: async (...args) => sync.claimDueDeadlines(...args),
     claimOutbox: async (...args) => sync.claimOutbox(...args),
+    extendEffectLease: async (...args) => sync.extendEffectLease(...args),
     recordEffectFailure: async (...args) => sync.recordEffectFailure(...args),
     completeEffect: async (...args) => sync.completeEffect(...args),
     listDeadlines: async (...args) => sync.listDeadlines(...args),

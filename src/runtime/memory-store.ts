@@ -196,6 +196,13 @@ export function createMemoryStore(): MemoryStore {
       );
     },
 
+    extendEffectLease(effectId, workerId, expiresAt) {
+      const effect = isStorableKey(effectId) ? outbox.get(effectId) : undefined;
+      if (!effect || effect.status !== 'pending' || effect.claimedBy !== workerId) return false;
+      effect.claimExpiresAt = expiresAt;
+      return true;
+    },
+
     recordEffectFailure(effectId, reported) {
       const failure = storableFailure(reported);
       const effect = isStorableKey(effectId) ? outbox.get(effectId) : undefined;
@@ -284,6 +291,9 @@ export function createMemoryStore(): MemoryStore {
     },
     async claimOutbox(c) {
       return sync.claimOutbox(c);
+    },
+    async extendEffectLease(effectId, workerId, expiresAt) {
+      return sync.extendEffectLease(effectId, workerId, expiresAt);
     },
     async recordEffectFailure(effectId, failure) {
       sync.recordEffectFailure(effectId, failure);

@@ -349,6 +349,11 @@ function statements(schemaName: string, s: string) {
        RETURNING o.effect_id, o.workflow_id, o.kind, o.idempotency_key, o.payload, o.status, o.attempts,
          o.available_at, o.last_error, o.created_at`,
     ),
+    extendEffectLease: named(
+      'extendEffectLease',
+      `UPDATE ${s}.outbox SET claim_expires_at = $3
+       WHERE effect_id = $1 AND claimed_by = $2 AND status = 'pending'`,
+    ),
     recordFailure: named(
       'recordFailure',
       `UPDATE ${s}.outbox SET attempts = attempts + 1, last_error = $2, available_at = $3,
@@ -542,6 +547,9 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
   /** One statement; `query_timeout` (client side) gives up on a connection that stopped answering. */
   const run = async (config: QueryConfig, values: unknown[], client: Pool | PoolClient = pool) =>
     (await client.query<Row>({ ...config, values, query_timeout: queryTimeoutMs } as QueryConfig)).rows;
+  /** One statement; how many rows it changed. */
+  const runCount = async (config: QueryConfig, values: unknown[]) =>
+    (await pool.query({ ...config, values, query_timeout: queryTimeoutMs } as QueryConfig)).rowCount ?? 0;
   const control = (client: PoolClient, text: string) => client.query({ text, query_timeout: queryTimeoutMs } as QueryConfig);
 
   /** Runs `work` as one operation: a store that is not available surfaces as StoreUnavailableError. */
@@ -794,6 +802,12 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       if (claim.limit < 1) return [];
       const rows = await guard('claimOutbox', () => run(q.claimOutbox, claimValues(claim)));
       return rows.map(toEffect).sort(compareEffects);
+    },
+
+    async extendEffectLease(effectId, workerId, expiresAt) {
+      if (!isStorableKey(effectId)) return false;
+      const result = await guard('extendEffectLease', () => runCount(q.extendEffectLease, [effectId, workerId, expiresAt]));
+      return result === 1;
     },
 
     async recordEffectFailure(effectId, reported) {

@@ -331,6 +331,10 @@ function prepareStatements(db: Database.Database) {
          ORDER BY available_at, created_at, effect_id LIMIT @limit)
        RETURNING ${OUTBOX_COLUMNS}`,
     ),
+    extendEffectLease: db.prepare(
+      `UPDATE outbox SET claim_expires_at = @expiresAt
+       WHERE effect_id = @effectId AND claimed_by = @workerId AND status = 'pending'`,
+    ),
     recordFailure: db.prepare(
       `UPDATE outbox SET attempts = attempts + 1, last_error = @error, available_at = @availableAt,
          status = CASE WHEN @dead THEN 'dead' ELSE status END, claimed_by = NULL, claim_expires_at = NULL
@@ -548,6 +552,14 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       if (claim.limit < 1) return [];
       const rows = await attempt('claimOutbox', () => st().claimOutbox.all(claimParams(claim)));
       return rows.map(parseEffect).sort(compareEffects);
+    },
+
+    async extendEffectLease(effectId, workerId, expiresAt) {
+      if (!isStorableKey(effectId)) return false;
+      const result = await attempt('extendEffectLease', () =>
+        st().extendEffectLease.run({ effectId, workerId, expiresAt }),
+      );
+      return result.changes === 1;
     },
 
     async recordEffectFailure(effectId, reported) {

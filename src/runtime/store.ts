@@ -180,6 +180,11 @@ export interface WorkflowStore {
   claimDueDeadlines(claim: Claim): Promise<DeadlineRow[]>;
   /** Pending outbox rows with availableAt <= now not under a live lease; claims them. */
   claimOutbox(claim: Claim): Promise<OutboxRow[]>;
+  /**
+   * Extends this worker's lease on a claimed effect while its delivery runs (a heartbeat). False when the
+   * row is no longer this worker's or no longer pending: the worker must not record anything for it.
+   */
+  extendEffectLease(effectId: string, workerId: string, expiresAt: number): Promise<boolean>;
   /** Records a failed delivery: attempts + 1, lastError, availableAt; `dead` ends retries. */
   recordEffectFailure(effectId: string, failure: { error: string; availableAt: number; dead: boolean }): Promise<void>;
   /** Marks an effect done when no workflow command records its result (notifications). */
