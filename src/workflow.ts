@@ -2,7 +2,7 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { OrderSnapshot } from '../machines/order.js';
 import { allowedActions, type AllowedAction } from './allowed-actions.js';
 import { parseEvent, parseOrderInput, type BoundaryOptions } from './commands.js';
-import { LiveSystem } from './engine/step.js';
+import { LiveSystem, pendingDeadlines, type PendingDeadline } from './engine/step.js';
 import { InvalidTimeError } from './errors.js';
 import {
   cancelOrderViews,
@@ -17,7 +17,7 @@ import type { WorkflowEffect } from './schemas/effects.js';
 import type { OrderEvent } from './schemas/events.js';
 import type { OrderInput } from './schemas/inputs.js';
 import type { AuditRow, DeadlineRow } from './runtime/store.js';
-import { checkTime, Draft, ORDER_WORKFLOW, restoreWorkflow, stampEvent, type DraftBase } from './runtime/unit-of-work.js';
+import { checkTime, deadlineRowsOf, Draft, ORDER_WORKFLOW, restoreWorkflow, stampEvent, type DraftBase } from './runtime/unit-of-work.js';
 
 /** D9: one accepted event: who, when, what, and the state it led to (the durable runtime's audit row). */
 export type AuditEntry = AuditRow;
@@ -75,7 +75,8 @@ export class OrderWorkflow {
   private readonly skewMs: number;
   private readonly boundary: BoundaryOptions;
   private base: DraftBase;
-  private deadlines: DeadlineRow[] = [];
+  /** What the live system waits for, as the last draft left it (a new draft need not read it again). */
+  private pending: PendingDeadline[];
   private readonly undelivered: WorkflowEffect[] = [];
   private delivering = false;
   private timer: unknown;
@@ -93,6 +94,7 @@ export class OrderWorkflow {
     const resolved = parseOrderInput(raw !== null && typeof raw === 'object' && raw.at === undefined ? { ...raw, at: now } : raw);
     this.workflowId = resolved.orderId;
     this.system = new LiveSystem(ORDER_WORKFLOW.machine, { input: resolved }, options.inspect ? { inspect: options.inspect } : {});
+    this.pending = pendingDeadlines(this.system.actor);
     this.base = {
       workflowId: resolved.orderId,
       orderId: resolved.orderId,
@@ -158,7 +160,7 @@ export class OrderWorkflow {
 
   /** Pending delayed transitions with their absolute due times. */
   pendingDeadlines(): DeadlineRow[] {
-    return [...this.deadlines];
+    return deadlineRowsOf(this.workflowId, this.pending);
   }
 
   allowedActions(role: Role, senderId?: string): AllowedAction[] {
@@ -190,7 +192,7 @@ export class OrderWorkflow {
   }
 
   private draft(): Draft {
-    return new Draft(this.base, this.system, ORDER_WORKFLOW.version);
+    return new Draft(this.base, this.system, ORDER_WORKFLOW.version, { deadlines: this.pending, projection: false });
   }
 
   /** Keeps what a draft did: the in-memory counterpart of a store commit. */
@@ -210,7 +212,7 @@ export class OrderWorkflow {
       this.effects.push(effect);
       this.undelivered.push(effect);
     }
-    this.deadlines = draft.deadlineRows();
+    this.pending = draft.deadlines;
     this.schedule();
   }
 
@@ -227,14 +229,14 @@ export class OrderWorkflow {
   /** One clock timer for the earliest deadline. */
   private schedule(): void {
     this.clearTimer();
-    const next = this.deadlines[0];
+    const next = this.pending[0];
     const { clock } = this;
     if (!next || !clock.setTimeout || this.stopped) return;
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, next.dueAt - clock.now()));
     this.timer = clock.setTimeout(() => {
       this.timer = undefined;
       if (this.stopped) return;
-      if (this.deadlines[0] && this.deadlines[0].dueAt <= clock.now()) this.runDueDeadlines();
+      if (this.pending[0] && this.pending[0].dueAt <= clock.now()) this.runDueDeadlines();
       else this.schedule();
     }, wait);
   }

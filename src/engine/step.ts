@@ -193,8 +193,8 @@ export class LiveSystem {
 }
 
 interface DelayedNode {
-  /** The state value that makes the node active, for `snapshot.matches`. */
-  value: StateValue;
+  /** The node's path from the machine's root: the node is active when the state value contains it. */
+  path: readonly string[];
   transitions: Array<{ eventType: string; timer: string }>;
 }
 
@@ -214,7 +214,7 @@ function delayedNodes(machine: AnyStateMachine): DelayedNode[] {
         seen.add(transition.eventType);
         transitions.push({ eventType: transition.eventType, timer: String(transition.delay) });
       }
-      found!.push({ value: valueOfPath(node.path), transitions });
+      found!.push({ path: [...node.path], transitions });
     }
     for (const child of Object.values(node.states)) visit(child);
   };
@@ -223,8 +223,18 @@ function delayedNodes(machine: AnyStateMachine): DelayedNode[] {
   return found;
 }
 
-function valueOfPath(path: readonly string[]): StateValue {
-  return path.slice(0, -1).reduceRight<StateValue>((inner, key) => ({ [key]: inner }), path.at(-1)!);
+/**
+ * Whether the state node at `path` is active in a state value: what `snapshot.matches` answers for the
+ * node's value, read straight off the public `snapshot.value` (this runs after every step).
+ */
+function isActive(value: StateValue, path: readonly string[]): boolean {
+  let current: StateValue | undefined = value;
+  for (let depth = 0; depth < path.length; depth += 1) {
+    if (current === undefined) return false;
+    if (typeof current === 'string') return depth === path.length - 1 && current === path[depth];
+    current = current[path[depth]!];
+  }
+  return current !== undefined;
 }
 
 /**
@@ -233,25 +243,30 @@ function valueOfPath(path: readonly string[]): StateValue {
  */
 export function pendingDeadlines(root: AnyActorRef): PendingDeadline[] {
   const found: PendingDeadline[] = [];
-  const visit = (ref: AnyActorRef, path: ActorPath) => {
-    const snapshot = ref.getSnapshot() as AnyMachineSnapshot;
-    if (snapshot.status !== 'active' || !snapshot.machine) return;
-    for (const node of delayedNodes(snapshot.machine)) {
-      if (!snapshot.matches(node.value)) continue;
-      for (const { eventType, timer } of node.transitions) {
-        const dueAt = (snapshot.context as { deadlines?: Record<string, number> } | undefined)?.deadlines?.[timer];
-        if (typeof dueAt !== 'number') {
-          throw new StepError(`${snapshot.machine.id} waits for ${eventType} but records no deadline ${timer}`);
-        }
-        found.push({ actorPath: path, timer, eventType, dueAt });
+  collectDeadlines(root, [], found);
+  return found.length < 2 ? found : found.sort(byDueTime);
+}
+
+const byDueTime = (a: PendingDeadline, b: PendingDeadline) => a.dueAt - b.dueAt || a.eventType.localeCompare(b.eventType);
+
+function collectDeadlines(ref: AnyActorRef, path: ActorPath, found: PendingDeadline[]): void {
+  const snapshot = ref.getSnapshot() as AnyMachineSnapshot;
+  if (snapshot.status !== 'active' || !snapshot.machine) return;
+  for (const node of delayedNodes(snapshot.machine)) {
+    if (!isActive(snapshot.value, node.path)) continue;
+    for (const { eventType, timer } of node.transitions) {
+      const dueAt = (snapshot.context as { deadlines?: Record<string, number> } | undefined)?.deadlines?.[timer];
+      if (typeof dueAt !== 'number') {
+        throw new StepError(`${snapshot.machine.id} waits for ${eventType} but records no deadline ${timer}`);
       }
+      found.push({ actorPath: path, timer, eventType, dueAt });
     }
-    for (const [id, child] of Object.entries(snapshot.children ?? {})) {
-      if (child) visit(child as AnyActorRef, [...path, id]);
-    }
-  };
-  visit(root, []);
-  return found.sort((a, b) => a.dueAt - b.dueAt || a.eventType.localeCompare(b.eventType));
+  }
+  const children = snapshot.children as Record<string, AnyActorRef | undefined> | undefined;
+  for (const id in children) {
+    const child = children[id];
+    if (child) collectDeadlines(child, [...path, id], found);
+  }
 }
 
 /** Restores a persisted system to read it and deliver to it; stop it after use. */

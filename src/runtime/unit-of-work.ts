@@ -78,6 +78,19 @@ export type DraftBase = Pick<
   'workflowId' | 'orderId' | 'merchantId' | 'version' | 'auditSeq' | 'lastEventAt' | 'status' | 'createdAt' | 'updatedAt'
 >;
 
+export interface DraftOptions {
+  /**
+   * The deadlines the system waits for, when the host already knows them (it kept the system live since
+   * its last draft); read from the system when absent.
+   */
+  deadlines?: PendingDeadline[];
+  /**
+   * Keep the X2 rows as they were before the draft, for `changedProjection` and `toCommit` (default
+   * true). A host that writes no projection (the in-memory host) turns it off and skips that read.
+   */
+  projection?: boolean;
+}
+
 /**
  * One workflow being advanced: steps accumulate audit rows, effects and the deadline set, and become
  * one Commit. The live system is advanced in place; a host that drops the draft drops the system too.
@@ -90,18 +103,20 @@ export class Draft {
   readonly audit: AuditRow[] = [];
   readonly outbox: OutboxRow[] = [];
   readonly fired: string[] = [];
-  private readonly projectionBefore: Map<string, CancelOrderRow>;
+  private readonly projectionBefore: Map<string, CancelOrderRow> | null;
 
   constructor(
     readonly base: DraftBase,
     readonly system: LiveSystem,
     readonly machineVersion: number,
+    options: DraftOptions = {},
   ) {
     this.status = base.status;
     this.lastEventAt = base.lastEventAt;
     this.seq = base.auditSeq;
-    this.deadlines = pendingDeadlines(system.actor);
-    this.projectionBefore = new Map(this.projection().map((row) => [row.cancellationId, row]));
+    this.deadlines = options.deadlines ?? pendingDeadlines(system.actor);
+    this.projectionBefore =
+      options.projection === false ? null : new Map(this.projection().map((row) => [row.cancellationId, row]));
   }
 
   get workflowId(): string {
@@ -180,8 +195,10 @@ export class Draft {
 
   /** X2 rows that changed since the draft started (upserts). */
   changedProjection(): CancelOrderRow[] {
+    const { projectionBefore } = this;
+    if (!projectionBefore) throw new StepError(`workflow ${this.workflowId}: this draft keeps no projection`);
     return this.projection().filter((row) => {
-      const before = this.projectionBefore.get(row.cancellationId);
+      const before = projectionBefore.get(row.cancellationId);
       return (
         !before ||
         before.status !== row.status ||
@@ -192,14 +209,7 @@ export class Draft {
   }
 
   deadlineRows(): DeadlineRow[] {
-    return this.deadlines.map((deadline) => ({
-      deadlineId: deadlineIdOf(this.workflowId, deadline),
-      workflowId: this.workflowId,
-      actorPath: deadline.actorPath.join('/'),
-      timer: deadline.timer,
-      eventType: deadline.eventType,
-      dueAt: deadline.dueAt,
-    }));
+    return deadlineRowsOf(this.workflowId, this.deadlines);
   }
 
   toCommit(now: number, command: Commit['command'], completesEffectId: string | null): Commit {
@@ -225,6 +235,18 @@ export class Draft {
       observedAt: now,
     } as Commit;
   }
+}
+
+/** The stored form of a workflow's pending deadlines. */
+export function deadlineRowsOf(workflowId: string, deadlines: readonly PendingDeadline[]): DeadlineRow[] {
+  return deadlines.map((deadline) => ({
+    deadlineId: deadlineIdOf(workflowId, deadline),
+    workflowId,
+    actorPath: deadline.actorPath.join('/'),
+    timer: deadline.timer,
+    eventType: deadline.eventType,
+    dueAt: deadline.dueAt,
+  }));
 }
 
 /**
