@@ -17,7 +17,20 @@ import type { WorkflowEffect } from './schemas/effects.js';
 import type { OrderEvent } from './schemas/events.js';
 import type { OrderInput } from './schemas/inputs.js';
 import type { AuditRow, DeadlineRow } from './runtime/store.js';
-import { checkTime, deadlineRowsOf, Draft, ORDER_WORKFLOW, restoreWorkflow, stampEvent, type DraftBase } from './runtime/unit-of-work.js';
+import {
+  catchUpPoint,
+  checkTime,
+  deadlineRowsOf,
+  Draft,
+  ORDER_WORKFLOW,
+  restoreWorkflow,
+  stampEvent,
+  type DraftBase,
+  type TimeRules,
+} from './runtime/unit-of-work.js';
+
+/** The input that creates an order workflow; `at` defaults to the clock's time. */
+export type OrderWorkflowInput = Omit<OrderInput, 'at'> & { at?: number };
 
 /** D9: one accepted event: who, when, what, and the state it led to (the durable runtime's audit row). */
 export type AuditEntry = AuditRow;
@@ -37,6 +50,8 @@ export interface OrderWorkflowOptions extends BoundaryOptions {
   clock?: WorkflowClock;
   /** How far in the future a caller-supplied `at` may be (default 60 s), as in the durable runtime. */
   allowedSkewMs?: number;
+  /** Accept a caller-supplied `at` before the clock (importing history), as in the durable runtime. */
+  acceptHistory?: boolean;
   /** Extra inspection, e.g. a Stately inspector's `inspect`. */
   inspect?: (event: InspectionEvent) => void;
   /**
@@ -72,7 +87,7 @@ export class OrderWorkflow {
   readonly effects: WorkflowEffect[] = [];
   private readonly system: LiveSystem;
   private readonly clock: WorkflowClock;
-  private readonly skewMs: number;
+  private readonly timeRules: TimeRules;
   private readonly boundary: BoundaryOptions;
   private base: DraftBase;
   /** What the live system waits for, as the last draft left it (a new draft need not read it again). */
@@ -83,11 +98,11 @@ export class OrderWorkflow {
   private stopped = false;
 
   constructor(
-    input: OrderInput,
+    input: OrderWorkflowInput,
     private readonly options: OrderWorkflowOptions = {},
   ) {
     this.clock = options.clock ?? SYSTEM_CLOCK;
-    this.skewMs = options.allowedSkewMs ?? 60_000;
+    this.timeRules = { allowedSkewMs: options.allowedSkewMs ?? 60_000, acceptHistory: options.acceptHistory ?? false };
     this.boundary = options.evidenceCatalogue ? { evidenceCatalogue: options.evidenceCatalogue } : {};
     const now = Math.floor(this.clock.now());
     const raw = input as unknown as Record<string, unknown>;
@@ -112,11 +127,11 @@ export class OrderWorkflow {
   send(raw: unknown): OrderSnapshot {
     const now = Math.floor(this.clock.now());
     const event = parseEvent(stampEvent(raw, now, this.base.lastEventAt), this.boundary);
-    checkTime(event, now, this.base.lastEventAt, { allowedSkewMs: this.skewMs });
+    checkTime(event, now, this.base.lastEventAt, this.timeRules);
     const draft = this.draft();
     try {
       // Deadlines due by then happened whatever becomes of this event: they stay even if it is refused.
-      draft.catchUp(Math.max(now, event.at));
+      draft.catchUp(catchUpPoint(event, now, this.timeRules));
       if (event.at < draft.lastEventAt) {
         throw new InvalidTimeError(event.at, `is before a deadline that fell due first (${draft.lastEventAt})`);
       }
@@ -252,7 +267,7 @@ export function restoreOrderWorkflowSystem(persisted: { machineVersion: number; 
   return restoreWorkflow(ORDER_WORKFLOW, { workflowId, ...persisted });
 }
 
-export function createOrderWorkflow(input: OrderInput, options: OrderWorkflowOptions = {}): OrderWorkflow {
+export function createOrderWorkflow(input: OrderWorkflowInput, options: OrderWorkflowOptions = {}): OrderWorkflow {
   return new OrderWorkflow(input, options);
 }
 

@@ -3,9 +3,12 @@ import type { InterceptionRequested, NotificationRequested, RefundRequested } fr
 /**
  * The services a host application plugs into the durable runtime. The outbox dispatcher calls them
  * at least once per effect, always with the same idempotency key, so each service must deduplicate.
- * Throwing (or not answering before the dispatcher's timeout) is a *delivery* failure: the dispatcher
- * retries the same effect later. Answering `failed` is a *business* answer: it goes to the machine,
- * which decides what happens next (C4: back off and request a new attempt).
+ * Throwing, not answering before the dispatcher's timeout, or answering something without a readable
+ * `status` is an *unknown outcome*: the dispatcher asks `status(key)` when the service has it, or
+ * delivers the same effect again later. Answering `failed` is a *business* answer: it goes to the
+ * machine, which decides what happens next (C4: back off and request a new attempt under a new key).
+ * Every answer is read at the boundary (src/runtime/answers.ts): a `succeeded` with an unreadable
+ * reference is still a success (money moved), kept truncated and flagged.
  */
 
 export interface AdapterCall {
@@ -37,6 +40,12 @@ export type RefundOutcome =
  */
 export interface PaymentService {
   refund(request: RefundRequest, call: AdapterCall): Promise<RefundOutcome>;
+  /**
+   * Optional reconciliation (INV6): what became of the request with this key. The runtime asks before it
+   * delivers a refund again after an unknown outcome (a throw, a timeout, an unreadable answer):
+   * `notFound` means the request never arrived, so it is sent again under the same key.
+   */
+  status?(idempotencyKey: string, call: AdapterCall): Promise<RefundOutcome | { status: 'notFound' }>;
 }
 
 /** P3b: ask JD logistics to intercept the parcel. */
@@ -50,6 +59,8 @@ export type InterceptionOutcome =
 
 export interface LogisticsService {
   intercept(request: InterceptionRequest, call: AdapterCall): Promise<InterceptionOutcome>;
+  /** Optional reconciliation, as `PaymentService.status`. */
+  status?(idempotencyKey: string, call: AdapterCall): Promise<InterceptionOutcome | { status: 'notFound' }>;
 }
 
 /** A message to a party (P2 follow-up, X1 failure, D3/D4 requests, C4 refund failure). */

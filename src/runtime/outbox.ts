@@ -1,5 +1,6 @@
 import { isWorkflowError } from '../errors.js';
-import type { WorkflowEffect } from '../schemas/effects.js';
+import type { InterceptionRequested, RefundRequested, WorkflowEffect } from '../schemas/effects.js';
+import { sanitizeText } from '../schemas/text.js';
 import {
   LOGISTICS_SENDER,
   PAYMENTS_SENDER,
@@ -8,6 +9,7 @@ import {
   type NotificationService,
   type PaymentService,
 } from './adapters.js';
+import { MAX_ERROR_LENGTH, readInterceptionAnswer, readRefundAnswer, type InterceptionAnswer, type RefundAnswer } from './answers.js';
 import type { OutboxKind, OutboxRow, WorkflowStore } from './store.js';
 
 /**
@@ -51,7 +53,7 @@ export function deliveryBackoffMs(policy: DeliveryPolicy, failures: number): num
   return Math.min(policy.backoffMs * 2 ** Math.max(0, failures - 1), policy.maxBackoffMs);
 }
 
-/** A result fed back to the workflow that requested the effect. */
+/** A result fed back to the workflow that requested the effect (recorded under the runtime's scope). */
 export interface EffectResultCommand {
   workflowId: string;
   commandId: string;
@@ -67,15 +69,24 @@ export interface OutboxDeps {
   logistics: LogisticsService;
   notifications: NotificationService | undefined;
   policy: DeliveryPolicy;
+  /** This worker, whose lease on a claimed row the heartbeat extends. */
+  workerId: string;
+  leaseMs: number;
   /** Runs a result command through the runtime's pipeline. */
   record(command: EffectResultCommand): Promise<unknown>;
   onError(error: unknown, context: string): void;
 }
 
-export type DeliveryOutcome = 'recorded' | 'completed' | 'retrying' | 'gaveUp';
+/** `lost`: the row's lease went to another worker during the call; that worker delivers it (same key). */
+export type DeliveryOutcome = 'recorded' | 'completed' | 'retrying' | 'gaveUp' | 'lost';
 
 export class DeliveryTimeoutError extends Error {
   override readonly name = 'DeliveryTimeoutError';
+}
+
+/** The adapter answered, but not with a definite outcome (INV6: retried under the same key). */
+export class UnknownOutcomeError extends Error {
+  override readonly name = 'UnknownOutcomeError';
 }
 
 /** Maps an outbox row's effect to an outbox kind (the `kind` column). */
@@ -90,79 +101,124 @@ export function outboxKindOf(effect: WorkflowEffect): OutboxKind {
   }
 }
 
-const MAX_ERROR_LENGTH = 500;
 const messageOf = (error: unknown) =>
-  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, MAX_ERROR_LENGTH);
+  sanitizeText(error instanceof Error ? `${error.name}: ${error.message}` : String(error), MAX_ERROR_LENGTH);
+
+/** What one delivery came to: a result to record, nothing to record, or no definite outcome. */
+type Delivered = { kind: 'record'; event: Record<string, unknown> } | { kind: 'complete' } | { kind: 'unknown'; reason: string };
 
 export class OutboxDispatcher {
   constructor(private readonly deps: OutboxDeps) {}
 
-  /** Delivers one claimed effect and records what came of it. */
+  /**
+   * Delivers one claimed effect and records what came of it. While the adapter works, a heartbeat keeps
+   * the row's lease with this worker; if the lease is lost anyway, nothing is recorded here.
+   */
   async deliver(row: OutboxRow): Promise<DeliveryOutcome> {
     const effect = row.payload as WorkflowEffect;
-    let result: EffectResultCommand | null;
+    const lease = this.holdLease(row);
+    let delivered: Delivered;
     try {
-      result = await this.withTimeout((call) => this.perform(row, effect, call));
+      delivered = await this.withTimeout((call) => this.perform(row, effect, call));
     } catch (error) {
-      return this.deliveryFailed(row, effect, error);
+      delivered = { kind: 'unknown', reason: messageOf(error) };
+    } finally {
+      lease.release();
     }
-    if (result === null) {
-      await this.deps.store.completeEffect(row.effectId);
-      return 'completed';
+    if (!(await lease.stillHeld())) return 'lost';
+    switch (delivered.kind) {
+      case 'complete':
+        await this.deps.store.completeEffect(row.effectId);
+        return 'completed';
+      case 'record':
+        return this.recordResult(row, delivered.event);
+      case 'unknown':
+        return this.unknownOutcome(row, effect, delivered.reason);
     }
-    return this.recordResult(row, result);
   }
 
-  /** Calls the adapter; returns the command that records its answer, or null when nothing is to record. */
-  private async perform(row: OutboxRow, effect: WorkflowEffect, call: AdapterCall): Promise<EffectResultCommand | null> {
-    const command = (event: Record<string, unknown>): EffectResultCommand => ({
-      workflowId: row.workflowId,
-      commandId: `effect:${row.effectId}`,
-      event,
-      completesEffectId: row.effectId,
-    });
+  /** Calls the adapter (asking `status` first after an unknown outcome) and reads its answer. */
+  private async perform(row: OutboxRow, effect: WorkflowEffect, call: AdapterCall): Promise<Delivered> {
     switch (effect.type) {
-      case 'effect.refundRequested': {
-        const { type: _type, ...request } = effect;
-        const outcome = await this.deps.payments.refund(request, call);
-        if (outcome.status === 'accepted') return null;
-        const base = { by: PAYMENTS_SENDER, cancellationId: effect.cancellationId };
-        return outcome.status === 'succeeded'
-          ? command({ type: 'payment.refundSucceeded', ...base, paymentRef: outcome.paymentRef })
-          : command({ type: 'payment.refundFailed', ...base, error: outcome.error.slice(0, MAX_ERROR_LENGTH) || 'failed' });
-      }
-      case 'effect.interceptionRequested': {
-        const { type: _type, ...request } = effect;
-        const outcome = await this.deps.logistics.intercept(request, call);
-        if (outcome.status === 'accepted') return null;
-        const base = { by: LOGISTICS_SENDER, cancellationId: effect.cancellationId };
-        return outcome.status === 'succeeded'
-          ? command({ type: 'logistics.interceptSucceeded', ...base })
-          : command({
-              type: 'logistics.interceptFailed',
-              ...base,
-              ...(outcome.note ? { note: outcome.note.slice(0, MAX_ERROR_LENGTH) } : {}),
-            });
-      }
+      case 'effect.refundRequested':
+        return this.refund(row, effect, call);
+      case 'effect.interceptionRequested':
+        return this.intercept(row, effect, call);
       case 'effect.notificationRequested': {
         const { type: _type, ...notification } = effect;
         await this.deps.notifications?.notify({ ...notification, idempotencyKey: row.idempotencyKey }, call);
-        return null;
+        return { kind: 'complete' };
       }
     }
   }
 
-  private async recordResult(row: OutboxRow, result: EffectResultCommand): Promise<DeliveryOutcome> {
+  private async refund(row: OutboxRow, effect: RefundRequested, call: AdapterCall): Promise<Delivered> {
+    const { payments } = this.deps;
+    if (row.attempts > 0 && payments.status) {
+      const known = readRefundAnswer(await payments.status(effect.idempotencyKey, call), true);
+      if (known.kind !== 'notFound') return this.refundResult(effect, known.kind === 'accepted' ? pending() : known);
+    }
+    const { type: _type, ...request } = effect;
+    return this.refundResult(effect, readRefundAnswer(await payments.refund(request, call)));
+  }
+
+  private refundResult(effect: RefundRequested, answer: RefundAnswer): Delivered {
+    const base = { by: PAYMENTS_SENDER, cancellationId: effect.cancellationId };
+    switch (answer.kind) {
+      case 'succeeded':
+        return {
+          kind: 'record',
+          event: {
+            type: 'payment.refundSucceeded',
+            ...base,
+            paymentRef: answer.paymentRef,
+            ...(answer.referenceMalformed ? { referenceMalformed: true } : {}),
+          },
+        };
+      case 'failed':
+        return { kind: 'record', event: { type: 'payment.refundFailed', ...base, error: answer.error } };
+      case 'accepted':
+        return { kind: 'complete' };
+      case 'unknown':
+        return answer;
+    }
+  }
+
+  private async intercept(row: OutboxRow, effect: InterceptionRequested, call: AdapterCall): Promise<Delivered> {
+    const { logistics } = this.deps;
+    if (row.attempts > 0 && logistics.status) {
+      const known = readInterceptionAnswer(await logistics.status(effect.idempotencyKey, call), true);
+      if (known.kind !== 'notFound') return this.interceptionResult(effect, known.kind === 'accepted' ? pending() : known);
+    }
+    const { type: _type, ...request } = effect;
+    return this.interceptionResult(effect, readInterceptionAnswer(await logistics.intercept(request, call)));
+  }
+
+  private interceptionResult(effect: InterceptionRequested, answer: InterceptionAnswer): Delivered {
+    const base = { by: LOGISTICS_SENDER, cancellationId: effect.cancellationId };
+    switch (answer.kind) {
+      case 'succeeded':
+        return { kind: 'record', event: { type: 'logistics.interceptSucceeded', ...base } };
+      case 'failed':
+        return { kind: 'record', event: { type: 'logistics.interceptFailed', ...base, ...(answer.note ? { note: answer.note } : {}) } };
+      case 'accepted':
+        return { kind: 'complete' };
+      case 'unknown':
+        return answer;
+    }
+  }
+
+  private async recordResult(row: OutboxRow, event: Record<string, unknown>): Promise<DeliveryOutcome> {
     try {
-      await this.deps.record(result);
+      await this.deps.record({ workflowId: row.workflowId, commandId: `effect:${row.effectId}`, event, completesEffectId: row.effectId });
       return 'recorded';
     } catch (error) {
-      if (!isWorkflowError(error)) throw error;
+      if (!isWorkflowError(error) || (error as { retryable?: boolean }).retryable) throw error;
       // The workflow refuses the answer (e.g. the interception result came after interceptResultWait):
       // nothing will ever accept it, so retrying is pointless. Kept as `dead` with the reason.
       this.deps.onError(error, `result of effect ${row.effectId} refused`);
       await this.deps.store.recordEffectFailure(row.effectId, {
-        error: `result refused: ${messageOf(error)}`.slice(0, MAX_ERROR_LENGTH),
+        error: sanitizeText(`result refused: ${messageOf(error)}`, MAX_ERROR_LENGTH),
         availableAt: this.deps.now(),
         dead: true,
       });
@@ -170,29 +226,45 @@ export class OutboxDispatcher {
     }
   }
 
-  private async deliveryFailed(row: OutboxRow, effect: WorkflowEffect, error: unknown): Promise<DeliveryOutcome> {
+  /**
+   * No definite outcome (a throw, a timeout, an unreadable answer). A refund or an interception may have
+   * happened, so it is offered again under the same key, never dropped and never taken for a decline
+   * (INV1, INV6): after `maxAttempts` at the longest backoff, while the machine's own timer
+   * (refundReconcileWindow, interceptResultWait) tells the people who can settle it. A notification is
+   * marked dead after `maxAttempts`.
+   */
+  private async unknownOutcome(row: OutboxRow, effect: WorkflowEffect, reason: string): Promise<DeliveryOutcome> {
     const { policy, store } = this.deps;
     const failures = row.attempts + 1;
-    const message = messageOf(error);
-    if (failures < policy.maxAttempts) {
-      await store.recordEffectFailure(row.effectId, {
-        error: message,
-        availableAt: this.deps.now() + deliveryBackoffMs(policy, failures),
-        dead: false,
-      });
+    const error = sanitizeText(reason, MAX_ERROR_LENGTH);
+    if (failures < policy.maxAttempts || effect.type !== 'effect.notificationRequested') {
+      const backoff = failures < policy.maxAttempts ? deliveryBackoffMs(policy, failures) : policy.maxBackoffMs;
+      await store.recordEffectFailure(row.effectId, { error, availableAt: this.deps.now() + backoff, dead: false });
       return 'retrying';
     }
-    if (effect.type === 'effect.refundRequested') {
-      // Unknown outcome: the money may have moved, so the same key is offered again, never a decline.
-      await store.recordEffectFailure(row.effectId, {
-        error: message,
-        availableAt: this.deps.now() + policy.maxBackoffMs,
-        dead: false,
-      });
-      return 'retrying';
-    }
-    await store.recordEffectFailure(row.effectId, { error: message, availableAt: this.deps.now(), dead: true });
+    await store.recordEffectFailure(row.effectId, { error, availableAt: this.deps.now(), dead: true });
     return 'gaveUp';
+  }
+
+  /** Extends the row's lease every third of it while the adapter works. */
+  private holdLease(row: OutboxRow): { release(): void; stillHeld(): Promise<boolean> } {
+    const { store, workerId, leaseMs } = this.deps;
+    let held = true;
+    let beat: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      beat = beat.then(async () => {
+        if (!held) return;
+        held = await store.extendEffectLease(row.effectId, workerId, this.deps.now() + leaseMs).catch(() => held);
+      });
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    timer.unref();
+    return {
+      release: () => clearInterval(timer),
+      stillHeld: async () => {
+        await beat;
+        return held;
+      },
+    };
   }
 
   private async withTimeout<T>(run: (call: AdapterCall) => Promise<T>): Promise<T> {
@@ -213,3 +285,6 @@ export class OutboxDispatcher {
     }
   }
 }
+
+/** The service knows the request but has no outcome yet: ask again later. */
+const pending = (): { kind: 'unknown'; reason: string } => ({ kind: 'unknown', reason: 'the service has no outcome yet' });

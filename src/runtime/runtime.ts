@@ -18,7 +18,7 @@ import { cancellationReasonLabel, cancellationStatusLabel } from '../labels.js';
 import { cancelOrderViews, describeValue, disputeViews, merchantFollowUps } from '../queries.js';
 import type { CancellationReason, CancellationStatus, Role } from '../schemas/common.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
-import { DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type EffectResultCommand } from './outbox.js';
+import { DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type DeliveryPolicy, type EffectResultCommand } from './outbox.js';
 import { BackgroundLoop, runDeadlineBatch, type DeadlineOutcome } from './scheduler.js';
 import type {
   AuditRow,
@@ -43,7 +43,16 @@ import {
   type WorkflowRuntimeOptions,
   type WorkflowView,
 } from './types.js';
-import { checkTime, Draft, ORDER_WORKFLOW, restoreWorkflow, stampEvent } from './unit-of-work.js';
+import {
+  catchUpPoint,
+  checkTime,
+  Draft,
+  ORDER_WORKFLOW,
+  readClock,
+  restoreWorkflow,
+  stampEvent,
+  type TimeRules,
+} from './unit-of-work.js';
 
 export { deadlineIdOf } from './unit-of-work.js';
 export { RuntimeClosedError } from './types.js';
@@ -110,13 +119,23 @@ class DurableRuntime implements WorkflowRuntime {
   private readonly workerId: string;
   private readonly leaseMs: number;
   private readonly batchSize: number;
-  private readonly skewMs: number;
+  private readonly timeRules: TimeRules;
+  private readonly stepBackToleranceMs: number;
+  private readonly effectConcurrency: number;
   private readonly pollIntervalMs: number;
   private readonly boundary: BoundaryOptions;
   private readonly onError: (error: unknown, context: string) => void;
   private readonly dispatcher: OutboxDispatcher;
-  private readonly loop: BackgroundLoop;
-  private ticking: Promise<unknown> = Promise.resolve();
+  /** Deadlines and effects run in separate loops: a hanging adapter never holds up a deadline. */
+  private readonly deadlineLoop: BackgroundLoop;
+  private readonly effectLoop: BackgroundLoop;
+  /** One chain each, so rounds of a kind never overlap within one runtime (manual tick or loop). */
+  private deadlineRounds: Promise<unknown> = Promise.resolve();
+  private effectRounds: Promise<unknown> = Promise.resolve();
+  /** The highest time this runtime (or, read at the first command, the store) has used. */
+  private highWater: number | null = null;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closing = false;
   private closed = false;
 
   constructor(private readonly options: WorkflowRuntimeOptions) {
@@ -126,31 +145,30 @@ class DurableRuntime implements WorkflowRuntime {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.batchSize = options.batchSize ?? 100;
-    this.skewMs = options.allowedSkewMs ?? 60_000;
+    this.timeRules = { allowedSkewMs: options.allowedSkewMs ?? 60_000, acceptHistory: options.acceptHistory ?? false };
+    this.stepBackToleranceMs = options.clockStepBackToleranceMs ?? 5 * 60_000;
+    this.effectConcurrency = options.effectConcurrency ?? 8;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.boundary = options.evidenceCatalogue ? { evidenceCatalogue: options.evidenceCatalogue } : {};
     this.onError = options.onError ?? defaultOnError;
     const policy = { ...DEFAULT_DELIVERY_POLICY, ...options.delivery };
-    if (policy.timeoutMs >= this.leaseMs) {
-      // An effect must be answered (or given up) before another worker may claim it again.
-      throw new RangeError(`delivery.timeoutMs (${policy.timeoutMs}) must be below leaseMs (${this.leaseMs})`);
-    }
+    checkOptions({ leaseMs: this.leaseMs, batchSize: this.batchSize, effectConcurrency: this.effectConcurrency, policy });
     this.dispatcher = new OutboxDispatcher({
       store: this.store,
-      now: () => this.clock.now(),
+      now: () => this.now(),
       payments: options.payments,
       logistics: options.logistics,
       notifications: options.notifications,
       policy,
+      workerId: this.workerId,
+      leaseMs: this.leaseMs,
       record: (command) => this.recordEffectResult(command),
       onError: this.onError,
     });
-    this.loop = new BackgroundLoop({
+    this.deadlineLoop = new BackgroundLoop({
       round: async () => {
-        const result = await this.tick();
-        const deadlines = result.deadlinesFired + result.deadlinesSkipped;
-        const effects = result.effectsDelivered + result.effectsRetrying + result.effectsGaveUp;
-        return { busy: deadlines >= this.batchSize || effects >= this.batchSize };
+        const result = await this.deadlineRound();
+        return { busy: result.deadlinesFired + result.deadlinesSkipped >= this.batchSize };
       },
       idleDelay: async () => {
         const next = await this.store.nextDueAt();
@@ -159,19 +177,61 @@ class DurableRuntime implements WorkflowRuntime {
       },
       onError: this.onError,
     });
+    this.effectLoop = new BackgroundLoop({
+      round: async () => {
+        const result = await this.effectRound();
+        return { busy: result.effectsDelivered + result.effectsRetrying + result.effectsGaveUp > 0 };
+      },
+      idleDelay: async () => this.pollIntervalMs,
+      onError: this.onError,
+    });
+  }
+
+  /**
+   * The runtime's time: the clock in whole milliseconds, never earlier than a time already used (the
+   * store's high-water mark, read once): a small step back is clamped and reported, a large one refused.
+   */
+  private now(): number {
+    const { now, clamped } = readClock(this.clock.now(), this.highWater ?? 0, this.stepBackToleranceMs);
+    if (clamped) this.onError(new InvalidTimeError(Math.floor(this.clock.now()), 'clock stepped back: clamped'), 'clock');
+    this.highWater = Math.max(this.highWater ?? 0, now);
+    return now;
+  }
+
+  private async loadHighWater(): Promise<void> {
+    if (this.highWater !== null) return;
+    const stored = await this.store.highWaterMark();
+    this.highWater = Math.max(this.highWater ?? 0, stored);
+  }
+
+  /** Runs a command unless the runtime is closing; `close` waits for the ones in flight. */
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing || this.closed) return Promise.reject(new RuntimeClosedError());
+    const running = (async () => {
+      await this.loadHighWater();
+      return work();
+    })();
+    this.inFlight.add(running);
+    const forget = () => this.inFlight.delete(running);
+    running.then(forget, forget);
+    return running;
   }
 
   // --- commands ---------------------------------------------------------------------------------
 
-  async openOrder(untrusted: OpenOrderRequest): Promise<CommandResult> {
-    this.assertOpen();
+  openOrder(untrusted: OpenOrderRequest): Promise<CommandResult> {
+    return this.track(() => this.open(untrusted));
+  }
+
+  private async open(untrusted: OpenOrderRequest): Promise<CommandResult> {
     const request = parseEnvelope(OpenEnvelope, untrusted);
     const raw = request.input as unknown;
     if (!isRecord(raw)) throw new InvalidPayloadError([{ path: '', message: 'the order input must be an object' }]);
-    const now = this.clock.now();
+    const now = this.now();
     const input = parseOrderInput(raw.at === undefined ? { ...raw, at: now } : raw);
-    if (input.at > now + this.skewMs) {
-      throw new InvalidTimeError(input.at, `is more than ${this.skewMs} ms after the runtime's clock (${now})`);
+    const { allowedSkewMs } = this.timeRules;
+    if (input.at > now + allowedSkewMs) {
+      throw new InvalidTimeError(input.at, `is more than ${allowedSkewMs} ms after the runtime's clock (${now})`);
     }
     const workflowId = request.workflowId ?? input.orderId;
     const commandId = request.commandId ?? `${OPEN_COMMAND_ID}:${workflowId}`;
@@ -250,8 +310,11 @@ class DurableRuntime implements WorkflowRuntime {
     return null;
   }
 
-  async dispatch(untrusted: DispatchRequest): Promise<CommandResult> {
-    this.assertOpen();
+  dispatch(untrusted: DispatchRequest): Promise<CommandResult> {
+    return this.track(() => this.dispatchNow(untrusted));
+  }
+
+  private async dispatchNow(untrusted: DispatchRequest): Promise<CommandResult> {
     const request = parseEnvelope(DispatchEnvelope, untrusted);
     const hash = hashRawPayload(payloadHash, { workflowId: request.workflowId, event: request.event });
     return this.runCommand(request.workflowId, {
@@ -276,7 +339,7 @@ class DurableRuntime implements WorkflowRuntime {
 
   private async runCommand(workflowId: string, command: PendingCommand): Promise<CommandResult> {
     try {
-      const outcome = await this.advance(workflowId, this.clock.now(), command);
+      const outcome = await this.advance(workflowId, this.now(), command);
       return outcome.result!;
     } catch (error) {
       // The same command id committed concurrently: answer as the winner did.
@@ -318,7 +381,7 @@ class DurableRuntime implements WorkflowRuntime {
         throw new VersionConflictError(workflowId, command.expectedVersion, record.version);
       }
       if (!command && record.status === 'done') return { outcome: 'skipped' };
-      const now = this.clock.now();
+      const now = this.now();
       const prepared = this.prepare(record, upTo, now, command);
       if (!prepared) return { outcome: 'skipped' };
       try {
@@ -347,8 +410,8 @@ class DurableRuntime implements WorkflowRuntime {
         return draft.changed ? { commit: draft.toCommit(now, null, null) } : null;
       }
       const event = parseEvent(stampEvent(command.raw, now, record.lastEventAt), this.boundary);
-      checkTime(event, now, record.lastEventAt, { allowedSkewMs: this.skewMs });
-      draft.catchUp(Math.max(upTo, event.at));
+      checkTime(event, now, record.lastEventAt, this.timeRules);
+      draft.catchUp(Math.max(upTo, catchUpPoint(event, now, this.timeRules)));
       if (event.at < draft.lastEventAt) {
         throw new InvalidTimeError(event.at, `is before a deadline that fell due first (${draft.lastEventAt})`);
       }
@@ -388,7 +451,7 @@ class DurableRuntime implements WorkflowRuntime {
   ): Promise<Array<DeadlineOutcome | { error: unknown }>> {
     const outcomes: Array<DeadlineOutcome | { error: unknown }> = rows.map(() => 'skipped');
     const pending: Array<{ index: number; commit: Commit }> = [];
-    const now = this.clock.now();
+    const now = this.now();
     for (const [index, row] of rows.entries()) {
       try {
         const record = await store.load(row.workflowId);
@@ -466,7 +529,7 @@ class DurableRuntime implements WorkflowRuntime {
     const system = restoreWorkflow(this.definition, record);
     try {
       const draft = new Draft(record, system, this.definition.version);
-      draft.catchUp(Math.max(this.clock.now(), record.lastEventAt));
+      draft.catchUp(Math.max(this.now(), record.lastEventAt));
       return allowedActions(draft.snapshot, role, senderId);
     } finally {
       system.stop();
@@ -494,79 +557,127 @@ class DurableRuntime implements WorkflowRuntime {
 
   // --- background work ---------------------------------------------------------------------------
 
-  tick(): Promise<TickResult> {
+  /** One deterministic round: due deadlines (one batch), then the outbox until nothing is claimable. */
+  async tick(): Promise<TickResult> {
     this.assertOpen();
-    // Rounds never overlap within one runtime (a manual tick and the loop share this chain).
-    const round = this.ticking.then(() => this.round());
-    this.ticking = round.catch(() => undefined);
+    await this.loadHighWater();
+    const deadlines = await this.deadlineRound();
+    const effects = await this.effectRound();
+    return {
+      ...deadlines,
+      effectsDelivered: effects.effectsDelivered,
+      effectsRetrying: effects.effectsRetrying,
+      effectsGaveUp: effects.effectsGaveUp,
+      errors: deadlines.errors + effects.errors,
+    };
+  }
+
+  private deadlineRound(): Promise<TickResult> {
+    const round = this.deadlineRounds.then(() => this.fireDueDeadlines());
+    this.deadlineRounds = round.catch(() => undefined);
     return round;
   }
 
-  private async round(): Promise<TickResult> {
-    const result: TickResult = {
-      deadlinesFired: 0,
-      deadlinesSkipped: 0,
-      effectsDelivered: 0,
-      effectsRetrying: 0,
-      effectsGaveUp: 0,
-      errors: 0,
-    };
+  private effectRound(): Promise<TickResult> {
+    const round = this.effectRounds.then(() => this.deliverEffects());
+    this.effectRounds = round.catch(() => undefined);
+    return round;
+  }
+
+  private async fireDueDeadlines(): Promise<TickResult> {
     const { store } = this;
     const deadlines = await runDeadlineBatch(
       {
-        claim: (now) => store.claimDueDeadlines(this.claimAt(now)),
+        claim: (now) => store.claimDueDeadlines(this.claimAt(now, this.batchSize)),
         advance: (workflowId, dueAt) => this.advance(workflowId, dueAt).then(({ outcome }) => outcome),
         ...(isBatchCommitStore(store) ? { advanceMany: (rows) => this.advanceMany(store, rows) } : {}),
         onError: this.onError,
       },
-      this.clock.now(),
+      this.now(),
     );
-    result.deadlinesFired = deadlines.fired;
-    result.deadlinesSkipped = deadlines.skipped;
-    result.errors += deadlines.failed;
+    return { ...emptyTick(), deadlinesFired: deadlines.fired, deadlinesSkipped: deadlines.skipped, errors: deadlines.failed };
+  }
 
-    // A live lease is exclusive, also to its holder: an effect that errored waits for its lease to expire.
+  /**
+   * Claims at most `effectConcurrency` effects at a time and delivers them at once, each under its own
+   * lease kept alive while its adapter works: a hanging adapter holds this many rows, never a deadline,
+   * and never a row another worker could take over.
+   */
+  private async deliverEffects(): Promise<TickResult> {
+    const result = emptyTick();
     for (let pass = 0; pass < MAX_OUTBOX_PASSES; pass += 1) {
-      const rows = await this.store.claimOutbox(this.claimAt(this.clock.now()));
+      const rows = await this.store.claimOutbox(this.claimAt(this.now(), this.effectConcurrency));
       if (rows.length === 0) break;
-      for (const row of rows) {
-        try {
-          const outcome = await this.dispatcher.deliver(row);
-          if (outcome === 'retrying') result.effectsRetrying += 1;
-          else if (outcome === 'gaveUp') result.effectsGaveUp += 1;
-          else result.effectsDelivered += 1;
-        } catch (error) {
-          // Left under its lease: delivered again when the lease expires.
-          result.errors += 1;
-          this.onError(error, `effect ${row.effectId}`);
-        }
-      }
+      await Promise.all(
+        rows.map(async (row) => {
+          try {
+            const outcome = await this.dispatcher.deliver(row);
+            if (outcome === 'retrying') result.effectsRetrying += 1;
+            else if (outcome === 'gaveUp') result.effectsGaveUp += 1;
+            else if (outcome !== 'lost') result.effectsDelivered += 1;
+          } catch (error) {
+            // Left under its lease: delivered again when the lease expires.
+            result.errors += 1;
+            this.onError(error, `effect ${row.effectId}`);
+          }
+        }),
+      );
     }
     return result;
   }
 
-  private claimAt(now: number) {
-    return { workerId: this.workerId, now, leaseMs: this.leaseMs, limit: this.batchSize };
+  private claimAt(now: number, limit: number) {
+    return { workerId: this.workerId, now, leaseMs: this.leaseMs, limit };
   }
 
   start(): void {
     this.assertOpen();
-    this.loop.start();
+    this.deadlineLoop.start();
+    this.effectLoop.start();
   }
 
   async stop(): Promise<void> {
-    await this.loop.stop();
-    await this.ticking;
+    await Promise.all([this.deadlineLoop.stop(), this.effectLoop.stop()]);
+    await Promise.all([this.deadlineRounds, this.effectRounds]);
   }
 
+  /** Refuses new commands (RuntimeClosedError), lets the ones in flight finish, stops, closes the store. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
+    await Promise.allSettled([...this.inFlight]);
     await this.stop();
     this.closed = true;
     await this.store.close();
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new RuntimeClosedError();
+    if (this.closed || this.closing) throw new RuntimeClosedError();
+  }
+}
+
+const emptyTick = (): TickResult => ({
+  deadlinesFired: 0,
+  deadlinesSkipped: 0,
+  effectsDelivered: 0,
+  effectsRetrying: 0,
+  effectsGaveUp: 0,
+  errors: 0,
+});
+
+/** Option combinations that cannot keep the lease rule are refused at start-up. */
+function checkOptions(options: { leaseMs: number; batchSize: number; effectConcurrency: number; policy: DeliveryPolicy }): void {
+  const { leaseMs, batchSize, effectConcurrency, policy } = options;
+  const whole = (name: string, value: number, min: number, max: number) => {
+    if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be a whole number in ${min}..${max}, got ${value}`);
+  };
+  // The heartbeat extends a lease every third of it: below 300 ms it would be busier than the work.
+  whole('leaseMs', leaseMs, 300, 24 * 3_600_000);
+  whole('batchSize', batchSize, 1, 10_000);
+  whole('effectConcurrency', effectConcurrency, 1, 1_000);
+  whole('delivery.timeoutMs', policy.timeoutMs, 1, 24 * 3_600_000);
+  whole('delivery.maxAttempts', policy.maxAttempts, 1, 1_000);
+  if (policy.backoffMs > policy.maxBackoffMs) {
+    throw new RangeError(`delivery.backoffMs (${policy.backoffMs}) must not exceed delivery.maxBackoffMs (${policy.maxBackoffMs})`);
   }
 }

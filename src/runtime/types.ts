@@ -31,12 +31,30 @@ export interface WorkflowRuntimeOptions extends BoundaryOptions {
   notifications?: NotificationService;
   /** Unique per live process (default: host:pid:random). Rows a dead worker claimed return when its lease expires. */
   workerId?: string;
-  /** How long a claimed deadline or effect stays with this worker (default 30 s). */
+  /**
+   * How long a claimed deadline or effect stays with this worker (default 30 s). A delivery in progress
+   * extends its effect's lease every third of it, so a slow adapter never lets another worker take it.
+   */
   leaseMs?: number;
   /** Rows claimed per scheduler or outbox pass (default 100): the bound on memory. */
   batchSize?: number;
   /** How far in the future a caller-supplied `at` may be (default 60 s). */
   allowedSkewMs?: number;
+  /**
+   * Commands are stamped with the runtime's clock. By default a caller-supplied `at` earlier than the
+   * clock is refused (`InvalidTimeError`): the deadlines due by now fire first, so a back-dated event
+   * would land before them. `true` opts in to importing history: an `at` in the past is accepted when no
+   * deadline of the workflow fell due after it.
+   */
+  acceptHistory?: boolean;
+  /**
+   * A clock that steps back less than this below the highest time the store has seen is clamped to
+   * that time (and reported through `onError`); further back, commands get `InvalidTimeError` until the
+   * clock recovers (default 5 minutes).
+   */
+  clockStepBackToleranceMs?: number;
+  /** Effects delivered at once by one worker (default 8): a hanging adapter holds at most this many. */
+  effectConcurrency?: number;
   /** Outbox delivery retries (not the business retries of C4). */
   delivery?: Partial<DeliveryPolicy>;
   /** Longest sleep of the background loop (default 1 s). */

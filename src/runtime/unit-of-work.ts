@@ -37,6 +37,8 @@ export function deadlineIdOf(workflowId: string, deadline: PendingDeadline): str
 export interface TimeRules {
   /** How far in the future a caller-supplied `at` may be. */
   allowedSkewMs: number;
+  /** Accept a caller-supplied `at` before the host's clock (importing history). */
+  acceptHistory: boolean;
 }
 
 /**
@@ -50,9 +52,30 @@ export function stampEvent(raw: unknown, now: number, lastEventAt: number): unkn
 
 export function checkTime(event: OrderEvent, now: number, lastEventAt: number, rules: TimeRules): void {
   if (event.at < lastEventAt) throw new InvalidTimeError(event.at, `is before the workflow's last event (${lastEventAt})`);
+  if (!rules.acceptHistory && event.at < now) {
+    throw new InvalidTimeError(event.at, `is before the host's clock (${now}); importing history needs acceptHistory`);
+  }
   if (event.at > Math.max(now, lastEventAt) + rules.allowedSkewMs) {
     throw new InvalidTimeError(event.at, `is more than ${rules.allowedSkewMs} ms after the host's clock (${now})`);
   }
+}
+
+/** How far a command catches up first: to the clock, or (importing history) only to its own time. */
+export const catchUpPoint = (event: OrderEvent, now: number, rules: TimeRules): number =>
+  rules.acceptHistory ? event.at : Math.max(now, event.at);
+
+/**
+ * A clock as the rules read it: whole milliseconds, never below the highest time already used by more
+ * than the tolerance (then `InvalidTimeError`), and clamped to that time within it.
+ */
+export function readClock(raw: number, highWater: number, toleranceMs: number): { now: number; clamped: boolean } {
+  const now = Math.floor(raw);
+  if (!Number.isFinite(now)) throw new InvalidTimeError(now, 'is not a time: the host clock is broken');
+  if (now >= highWater) return { now, clamped: false };
+  if (highWater - now > toleranceMs) {
+    throw new InvalidTimeError(now, `is ${highWater - now} ms behind the latest time already used (${highWater}); waiting for the clock to recover`);
+  }
+  return { now: highWater, clamped: true };
 }
 
 /** Restores a stored workflow (migrating its snapshot to this release's machine version). */

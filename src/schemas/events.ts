@@ -90,6 +90,12 @@ export const RefundSucceeded = z.strictObject({
   type: z.literal('payment.refundSucceeded'),
   ...cancellation,
   paymentRef: Text.min(1).max(128),
+  /**
+   * INV6: the provider said `succeeded` but its reference was unreadable (empty, too long, not text):
+   * money moved, so the success is recorded with what could be kept of the reference, flagged for
+   * reconciliation.
+   */
+  referenceMalformed: z.literal(true).optional(),
 });
 export type RefundSucceeded = z.infer<typeof RefundSucceeded>;
 

@@ -1,0 +1,103 @@
+import { sanitizeText } from '../schemas/text.js';
+
+/**
+ * Adapter answers are input like a client's events: read at the boundary, never trusted. What cannot be
+ * read as a definite outcome is an *unknown* outcome: the effect is delivered again under the same
+ * idempotency key (or reconciled by asking the service), never dropped and never taken for a decline.
+ */
+
+export const MAX_REFERENCE_LENGTH = 128;
+export const MAX_ERROR_LENGTH = 500;
+
+export type RefundAnswer =
+  /** Money moved. `referenceMalformed`: the reference was unreadable and is kept truncated and flagged. */
+  | { kind: 'succeeded'; paymentRef: string; referenceMalformed: boolean }
+  | { kind: 'failed'; error: string }
+  /** The result arrives later as a command. */
+  | { kind: 'accepted' }
+  /** Not a definite answer: retried with the same key. */
+  | { kind: 'unknown'; reason: string };
+
+export type InterceptionAnswer =
+  | { kind: 'succeeded' }
+  | { kind: 'failed'; note: string | null }
+  | { kind: 'accepted' }
+  | { kind: 'unknown'; reason: string };
+
+/** What a reconciliation query (`status(key)`) answers: a refund answer, or "no such request". */
+export type RefundStatusAnswer = RefundAnswer | { kind: 'notFound' };
+export type InterceptionStatusAnswer = InterceptionAnswer | { kind: 'notFound' };
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** A short, storable rendering of whatever came back, for the record and for people. */
+function describe(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return sanitizeText(text, 200);
+}
+
+function statusOf(raw: unknown): string | undefined {
+  return isObject(raw) && typeof raw.status === 'string' ? raw.status : undefined;
+}
+
+function readReference(value: unknown): { paymentRef: string; referenceMalformed: boolean } {
+  if (typeof value === 'string' && value.length > 0) {
+    const paymentRef = sanitizeText(value, MAX_REFERENCE_LENGTH);
+    return { paymentRef, referenceMalformed: paymentRef !== value };
+  }
+  const kept = sanitizeText(`unreadable:${describe(value)}`, MAX_REFERENCE_LENGTH);
+  return { paymentRef: kept, referenceMalformed: true };
+}
+
+function readText(value: unknown, fallback: string, max: number): string {
+  const text = typeof value === 'string' ? sanitizeText(value.trim(), max) : '';
+  return text.length > 0 ? text : fallback;
+}
+
+/** Reads a payment service's answer to `refund` (or to `status` when `allowNotFound`). */
+export function readRefundAnswer(raw: unknown): RefundAnswer;
+export function readRefundAnswer(raw: unknown, allowNotFound: true): RefundStatusAnswer;
+export function readRefundAnswer(raw: unknown, allowNotFound = false): RefundStatusAnswer {
+  const status = statusOf(raw);
+  const answer = raw as Record<string, unknown>;
+  switch (status) {
+    case 'succeeded':
+      return { kind: 'succeeded', ...readReference(answer.paymentRef) };
+    case 'failed':
+      return { kind: 'failed', error: readText(answer.error, 'declined without a reason', MAX_ERROR_LENGTH) };
+    case 'accepted':
+      return { kind: 'accepted' };
+    case 'notFound':
+      if (allowNotFound) return { kind: 'notFound' };
+      break;
+  }
+  return { kind: 'unknown', reason: `unreadable payment answer: ${describe(raw)}` };
+}
+
+/** Reads a logistics service's answer to `intercept` (or to `status` when `allowNotFound`). */
+export function readInterceptionAnswer(raw: unknown): InterceptionAnswer;
+export function readInterceptionAnswer(raw: unknown, allowNotFound: true): InterceptionStatusAnswer;
+export function readInterceptionAnswer(raw: unknown, allowNotFound = false): InterceptionStatusAnswer {
+  const status = statusOf(raw);
+  const answer = raw as Record<string, unknown>;
+  switch (status) {
+    case 'succeeded':
+      return { kind: 'succeeded' };
+    case 'failed': {
+      const note = typeof answer.note === 'string' ? sanitizeText(answer.note, MAX_ERROR_LENGTH) : '';
+      return { kind: 'failed', note: note.length > 0 ? note : null };
+    }
+    case 'accepted':
+      return { kind: 'accepted' };
+    case 'notFound':
+      if (allowNotFound) return { kind: 'notFound' };
+      break;
+  }
+  return { kind: 'unknown', reason: `unreadable logistics answer: ${describe(raw)}` };
+}
