@@ -55,7 +55,7 @@ export interface SandboxPaymentsOptions {
   onCrash?: (execution: RefundExecution) => void;
 }
 
-export interface SandboxPayments extends PaymentService {
+export interface SandboxPayments extends Required<PaymentService> {
   /** The next `n` calls throw without doing anything (delivery failure). */
   failNextCalls(n: number, message?: string): void;
   /** The next `n` calls never answer (the dispatcher times out). */
@@ -69,6 +69,8 @@ export interface SandboxPayments extends PaymentService {
   /** How many refunds moved money for this key (or in total). */
   executionCount(idempotencyKey?: string): number;
   readonly calls: RefundCall[];
+  /** Keys the runtime asked `status` about (reconciliation after an unknown outcome). */
+  readonly statusCalls: string[];
 }
 
 const never = <T>() => new Promise<T>(() => {});
@@ -91,6 +93,7 @@ export function createSandboxPayments(options: SandboxPaymentsOptions = {}): San
     }
   }
   const calls: RefundCall[] = [];
+  const statusCalls: string[] = [];
   let failing = 0;
   let failMessage = 'payment service unavailable';
   let hanging = 0;
@@ -156,6 +159,15 @@ export function createSandboxPayments(options: SandboxPaymentsOptions = {}): San
       calls.push({ request, result: 'executed' });
       return { status: 'succeeded', paymentRef: execution.paymentRef };
     },
+    async status(idempotencyKey): Promise<RefundOutcome | { status: 'notFound' }> {
+      statusCalls.push(idempotencyKey);
+      const executed = ledger.get(idempotencyKey);
+      if (executed) return { status: 'succeeded', paymentRef: executed.paymentRef };
+      const declined = declinedKeys.get(idempotencyKey);
+      if (declined !== undefined) return { status: 'failed', error: declined };
+      return { status: 'notFound' };
+    },
+    statusCalls,
     failNextCalls(n, message) {
       failing = n;
       if (message) failMessage = message;
