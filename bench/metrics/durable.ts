@@ -21,7 +21,7 @@ const payments = { role: 'system', id: 'payments' } as const;
 /** One order's durable life after it is opened: 48H plan, forced refund, the payment's answer, confirmation. */
 export function orderCommands(orderId: string): Array<Record<string, unknown>> {
   const disputeId = `${orderId}-d`;
-  const cancellationId = `${disputeId}.intercept-48h`;
+  const cancellationId = `${disputeId}:intercept-48h`;
   return [
     { type: 'dispute.opened', at: T0, by: customer, disputeId },
     { type: 'merchant.planSubmitted', at: T0 + 1, by: merchant, plan: 'WAIT_48H_INTERCEPT' },
@@ -48,7 +48,8 @@ export async function sqliteRuntime(filename: string, onCommit?: (commit: Commit
     : sqlite;
   return createWorkflowRuntime({
     store,
-    clock: { now: () => T0 + 10 },
+    // the commands carry their own `at` (T0 …): the clock stands at their start, never ahead of them
+    clock: { now: () => T0 },
     payments: createSandboxPayments(),
     logistics: createSandboxLogistics(),
     notifications: { notify: async () => {} },

@@ -39,7 +39,8 @@ async function runtimeMode(dir: string, count: number) {
   await store.migrate();
   const runtime = createWorkflowRuntime({
     store,
-    clock: { now: () => T0 + 10 },
+    // the commands carry their own `at` (T0 …): the clock stands at their start, never ahead of them
+    clock: { now: () => T0 },
     payments: createSandboxPayments(),
     logistics: createSandboxLogistics(),
     notifications: { notify: async () => {} },
@@ -65,12 +66,19 @@ async function runtimeMode(dir: string, count: number) {
   return { count, before, after, lastVersion: view.version, deadlines: view.deadlines.length };
 }
 
+/** The host's clock at the events' time, with real timers (a process's default clock). */
+const hostClock = {
+  now: () => T0,
+  setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms).unref(),
+  clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout),
+};
+
 function hostMode(count: number) {
   const kept: OrderWorkflow[] = [];
   const open = (from: number, to: number, keep: boolean) => {
     for (let i = from; i < to; i++) {
       const id = `wf-${i}`;
-      const workflow = createOrderWorkflow(input(id));
+      const workflow = createOrderWorkflow(input(id), { clock: hostClock });
       for (const event of events(id)) workflow.send(event);
       if (keep) kept.push(workflow);
       else workflow.stop();

@@ -38,7 +38,7 @@ export async function memoryMetrics(ctx: BenchContext): Promise<Record<string, M
         rssBytesPerWorkflow: runtime.rssBytesPerWorkflow,
         hostRssBytesPerWorkflow: host.rssBytesPerWorkflow,
         keepsIdleWorkflows: false,
-        note: 'the runtime restores a workflow from the store for each command and drops it; what remains per workflow is one entry of the audit-seq cache (at most 10,000 entries)',
+        note: 'the runtime keeps nothing per workflow: it restores a workflow from the store for each command and drops it, and the last audit sequence lives on the workflow record',
       },
     };
   } finally {

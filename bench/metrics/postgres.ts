@@ -45,7 +45,7 @@ function orderCommands(workflowId: string) {
     { open: { orderId: workflowId, merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy: 'MERCHANT' } },
     { event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } },
     { event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' } },
-    { event: { type: 'merchant.refundForced', by: MERCHANT, cancellationId: 'd.intercept-48h' } },
+    { event: { type: 'merchant.refundForced', by: MERCHANT, cancellationId: 'd:intercept-48h' } },
   ] as const;
 }
 
@@ -62,11 +62,13 @@ async function workerMain(setup: WorkerSetup): Promise<void> {
   const s = `"${setup.schema}"`;
   const upsert: pg.QueryConfig = {
     name: 'raw_upsert',
-    text: `INSERT INTO ${s}.raw_workflows (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at,
-             created_at, updated_at)
-           VALUES ($1, $2, 'merchant-1', $3, $4::jsonb, 'active', $5, $5, $5)
-           ON CONFLICT (workflow_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot,
-             status = excluded.status, last_event_at = excluded.last_event_at, updated_at = excluded.updated_at`,
+    // the columns a store commit writes (machine version, audit sequence and clock mark included)
+    text: `INSERT INTO ${s}.raw_workflows (workflow_id, order_id, merchant_id, version, machine_version, audit_seq, snapshot,
+             status, last_event_at, created_at, updated_at, observed_at)
+           VALUES ($1, $2, 'merchant-1', $3, 2, $3, $4::jsonb, 'active', $5, $5, $5, $5)
+           ON CONFLICT (workflow_id) DO UPDATE SET version = excluded.version, machine_version = excluded.machine_version,
+             audit_seq = excluded.audit_seq, snapshot = excluded.snapshot, status = excluded.status,
+             last_event_at = excluded.last_event_at, updated_at = excluded.updated_at, observed_at = excluded.observed_at`,
   };
 
   async function durable(phase: Phase): Promise<number> {

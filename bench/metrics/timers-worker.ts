@@ -63,9 +63,10 @@ async function seed(file: string, count: number): Promise<void> {
   for (const table of ['audit', 'commands', 'outbox', 'cancel_orders', 'deadlines', 'workflows']) {
     db.prepare(`DELETE FROM ${table} WHERE workflow_id = 'template'`).run();
   }
+  // Every column of the template row (machine version, audit sequence, …), under a new id.
+  const columns = Object.keys(workflow);
   const insertWorkflow = db.prepare(
-    `INSERT INTO workflows (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO workflows (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
   );
   const insertDeadline = db.prepare(
     `INSERT INTO deadlines (workflow_id, deadline_id, actor_path, timer, event_type, due_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -74,7 +75,7 @@ async function seed(file: string, count: number): Promise<void> {
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const id = `wf-${String(i).padStart(7, '0')}`;
-      insertWorkflow.run(id, id, workflow.merchant_id, workflow.version, workflow.snapshot, workflow.status, workflow.last_event_at, workflow.created_at, workflow.updated_at);
+      insertWorkflow.run({ ...workflow, workflow_id: id, order_id: id });
       insertDeadline.run(id, `${id}${suffix}`, deadline.actor_path, deadline.timer, deadline.event_type, deadline.due_at);
     }
   });
