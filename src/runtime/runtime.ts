@@ -16,7 +16,8 @@ import {
 } from '../errors.js';
 import { cancellationReasonLabel, cancellationStatusLabel } from '../labels.js';
 import { cancelOrderViews, describeValue, disputeViews, merchantFollowUps } from '../queries.js';
-import type { CancellationReason, CancellationStatus, Role } from '../schemas/common.js';
+import { CancellationStatus, FINAL_CANCELLATION_STATUSES, type CancellationReason, type Role } from '../schemas/common.js';
+import { strandedParts, type StrandedPart } from '../invariants.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
 import { DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type DeliveryPolicy, type EffectResultCommand } from './outbox.js';
 import { BackgroundLoop, runDeadlineBatch, type DeadlineOutcome } from './scheduler.js';
@@ -38,6 +39,7 @@ import {
   type DispatchRequest,
   type OpenOrderRequest,
   type RuntimeClock,
+  type StrandedWorkflow,
   type TickResult,
   type WorkflowRuntime,
   type WorkflowRuntimeOptions,
@@ -531,6 +533,43 @@ class DurableRuntime implements WorkflowRuntime {
       const draft = new Draft(record, system, this.definition.version);
       draft.catchUp(Math.max(this.now(), record.lastEventAt));
       return allowedActions(draft.snapshot, role, senderId);
+    } finally {
+      system.stop();
+    }
+  }
+
+  /**
+   * INV6, for operators: the workflows (among those with a cancel order in flight, a page at a time)
+   * with an open dispute or cancel order that nothing will move: no deadline row, no effect in the
+   * outbox, no action a party may take. Expected to be empty.
+   */
+  async findStrandedWorkflows(options: { limit?: number; cursor?: string | null } = {}): Promise<Page<StrandedWorkflow>> {
+    this.assertOpen();
+    const page = await this.store.queryCancelOrders({
+      status: CancellationStatus.options.filter((status) => !FINAL_CANCELLATION_STATUSES.includes(status as never)),
+      limit: options.limit ?? 100,
+      cursor: options.cursor ?? null,
+    });
+    const items: StrandedWorkflow[] = [];
+    for (const workflowId of new Set(page.items.map((row) => row.workflowId))) {
+      const parts = await this.strandedPartsOf(workflowId);
+      if (parts.length > 0) items.push({ workflowId, parts });
+    }
+    return { items, nextCursor: page.nextCursor };
+  }
+
+  private async strandedPartsOf(workflowId: string): Promise<StrandedPart[]> {
+    const record = await this.store.load(workflowId);
+    if (!record || record.status === 'done') return [];
+    const effects = (await this.store.listOutbox(workflowId))
+      .filter((row) => row.status === 'pending')
+      .map((row) => (row.payload as { cancellationId?: string }).cancellationId)
+      .filter((id): id is string => typeof id === 'string');
+    // What will move it is what the store holds: its deadline rows (due ones fire at the next round).
+    const deadlines = (await this.store.listDeadlines(workflowId)).map((row) => row.actorPath);
+    const system = restoreWorkflow(this.definition, record);
+    try {
+      return strandedParts(system.snapshot() as OrderSnapshot, { deadlines, effects });
     } finally {
       system.stop();
     }

@@ -8,6 +8,7 @@ import type { Label } from '../labels.js';
 import type { CancelOrderView, DisputeView, MerchantFollowUp } from '../queries.js';
 
 export type { DisputeView };
+import type { StrandedPart } from '../invariants.js';
 import type { Role } from '../schemas/common.js';
 import type { OrderEvent } from '../schemas/events.js';
 import type { OrderInput } from '../schemas/inputs.js';
@@ -136,6 +137,12 @@ export interface CancelOrderListItem extends CancelOrderRow {
   reasonLabel: Label;
 }
 
+/** INV6: a workflow with an open dispute or cancel order that nothing will move. */
+export interface StrandedWorkflow {
+  workflowId: string;
+  parts: StrandedPart[];
+}
+
 export interface TickResult {
   deadlinesFired: number;
   /** Claimed deadlines that were no longer pending (left early or fired elsewhere). */
@@ -159,6 +166,8 @@ export interface WorkflowRuntime {
   /** What `role` may send now (deadlines due by now counted as fired, as `dispatch` would). */
   allowedActions(workflowId: string, role: Role, senderId?: string): Promise<AllowedAction[]>;
   queryCancelOrders(query?: CancelOrderQuery): Promise<Page<CancelOrderListItem>>;
+  /** INV6: workflows with a part nothing will move (an operator's query; expected empty). */
+  findStrandedWorkflows(options?: { limit?: number; cursor?: string | null }): Promise<Page<StrandedWorkflow>>;
   /** One deterministic round: due deadlines (one batch), then the outbox until nothing is claimable. */
   tick(): Promise<TickResult>;
   /** Runs rounds in the background (unref'd timers). */

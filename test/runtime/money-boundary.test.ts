@@ -257,3 +257,34 @@ describe('issue 12: the money boundary', () => {
     await expect(host({ delivery: { backoffMs: 10_000, maxBackoffMs: 1_000 } })).rejects.toThrow(RangeError);
   });
 });
+
+describe('INV6: the operator query for stranded workflows', () => {
+  it('INV6: lists nothing while every open part can move, and finds a refund whose deadline and effect rows were lost', async () => {
+    const h = await host();
+    await directRefund(h, 'ok');
+    await directRefund(h, 'lost');
+    await h.runtime.openOrder({ input: orderInput('customer') });
+    await h.runtime.dispatch({ workflowId: 'customer', commandId: 'c', event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'c-1' } });
+    expect((await h.runtime.findStrandedWorkflows()).items).toEqual([]);
+
+    // Damage the store as a broken host could: the refund's effect dead, its deadline rows gone.
+    const [refund] = (await h.store.listOutbox('lost')).filter((row) => row.kind === 'refund');
+    await h.store.recordEffectFailure(refund!.effectId, { error: 'dropped', availableAt: T0, dead: true });
+    const record = (await h.store.load('lost'))!;
+    await h.store.commit({
+      workflow: { ...record, version: record.version + 1 },
+      expectedVersion: record.version,
+      audit: [],
+      deadlines: (await h.store.listDeadlines('lost')).filter((row) => row.actorPath !== 'cancellation'),
+      outbox: [],
+      cancelOrders: [],
+      command: null,
+      completesEffectId: null,
+      observedAt: T0,
+    });
+    expect((await h.runtime.findStrandedWorkflows()).items).toEqual([
+      { workflowId: 'lost', parts: [{ actor: 'cancellation', id: 'd:direct-refund', status: 'refunding' }] },
+    ]);
+    await h.close();
+  });
+});
