@@ -30,7 +30,7 @@ if (!pgUrl && requirePg) {
 
 const opened = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' };
 const plan = (p: string) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p });
-const DIRECT_KEY = 'order-1/dispute-1.direct-refund';
+const DIRECT_KEY = 'order-1/dispute-1:direct-refund/1'; // the cancel order's first refund request
 const INTERCEPT_WINDOW = 'xstate.after.interceptWindow.cancellation.logisticsFollowUp';
 
 describe.skipIf(!pgUrl)('the durable runtime on PostgreSQL', () => {

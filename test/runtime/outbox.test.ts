@@ -184,14 +184,15 @@ describe('outbox: business retries (the machines)', () => {
 });
 
 describe('outbox: crash between the adapter call and the record (INV1)', () => {
-  it('INV1: a lost answer is redelivered with the same key and the payment service executes one refund', async () => {
+  it('INV1/INV6: a lost answer is reconciled under the same key (status, then the original result) and the payment service executes one refund', async () => {
     const h = await memoryHost();
     await directRefund(h);
     h.payments.crashAfterExecuting(1);
     expect(await h.runtime.tick()).toMatchObject({ effectsRetrying: 1 });
     h.clock.advance(1_000);
     await h.runtime.tick();
-    expect(h.payments.calls.map((call) => call.result)).toEqual(['crashed', 'deduplicated']);
+    expect(h.payments.calls.map((call) => [call.request.idempotencyKey, call.result])).toEqual([[DIRECT_KEY, 'crashed']]);
+    expect(h.payments.statusCalls).toEqual([DIRECT_KEY]);
     expect(h.payments.executionCount(DIRECT_KEY)).toBe(1);
     expect(await paymentEvents(h.store)).toEqual(['payment.refundSucceeded']);
   });
@@ -237,8 +238,13 @@ describe('outbox: crash between the adapter call and the record (INV1)', () => {
     cleanups.push(() => second.runtime.close());
     expect(await second.runtime.tick()).toMatchObject({ effectsDelivered: 0 }); // still leased by process-1
     clock.advance(30_001);
-    expect(await second.runtime.tick()).toMatchObject({ effectsDelivered: 1 });
-    expect(payments.calls.map((call) => call.result)).toEqual(['crashed', 'deduplicated']);
+    // the refund and the D3 notification, both claimed by the dead process and never completed by it
+    expect(await second.runtime.tick()).toMatchObject({ effectsDelivered: 2, effectsRetrying: 0, errors: 0 });
+    // process-1 could not record the failure, so nothing says the outcome is unknown: delivered again, same key
+    expect(payments.calls.map((call) => [call.request.idempotencyKey, call.result])).toEqual([
+      [DIRECT_KEY, 'crashed'],
+      [DIRECT_KEY, 'deduplicated'],
+    ]);
     expect(payments.executionCount(DIRECT_KEY)).toBe(1);
     const audit = await second.real.listAudit('order-1');
     expect(audit.filter((row) => row.eventType === 'payment.refundSucceeded')).toHaveLength(1);
