@@ -17,7 +17,8 @@ pin() { printf '%s@%s' "$1" "$(node -p "require('$REPO/node_modules/$1/package.j
 npm_install() { npm install --no-audit --no-fund --prefer-offline --loglevel=error "$@" >/dev/null; }
 
 step "npm pack"
-TARBALL=$WORK/$(npm pack --json --pack-destination "$WORK" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].filename)')
+npm pack --pack-destination "$WORK" >"$WORK/pack.log" 2>&1 || { cat "$WORK/pack.log"; exit 1; }
+TARBALL=$(ls "$WORK"/*.tgz)
 echo "ok   $(basename "$TARBALL"): $(tar -tzf "$TARBALL" | wc -l) files"
 
 step "publint --strict, attw --profile esm-only (on the tarball)"
