@@ -1,4 +1,6 @@
-import type { CancellationReason, CancellationStatus, DisputeStatus, Plan, Ruling } from './schemas/common.js';
+import type { CancellationReason, CancellationStatus, DisputeStatus, Plan, Role, Ruling } from './schemas/common.js';
+import type { OrderEventType } from './schemas/events.js';
+import type { TimerName } from './schemas/timers.js';
 
 export type Locale = 'zh-CN' | 'en';
 export interface Label {
@@ -47,6 +49,69 @@ export const RULING_LABELS: Record<Ruling, Label> = {
   MERCHANT_LIABLE: { 'zh-CN': '商家有责', en: 'Merchant liable' },
   MERCHANT_NOT_LIABLE: { 'zh-CN': '商家无责', en: 'Merchant not liable' },
 };
+
+/** What each action does, as a button or an audit line shows it (审核通过 / 驳回 / 强制退款 are the notice's words). */
+export const ACTION_LABELS: Record<OrderEventType, Label> = {
+  'dispute.opened': { 'zh-CN': '发起纠纷单', en: 'Open a dispute' },
+  'cancellation.submitted': { 'zh-CN': '申请取消订单', en: 'Submit a cancel order' },
+  'order.shipped': { 'zh-CN': '订单已发货', en: 'Order shipped' },
+  'order.completed': { 'zh-CN': '订单已完成', en: 'Order completed' },
+  'merchant.planSubmitted': { 'zh-CN': '提交方案', en: 'Submit a plan' },
+  'customer.settlementConfirmed': { 'zh-CN': '确认和解方案', en: 'Confirm the settlement' },
+  'customer.settlementObjected': { 'zh-CN': '不同意和解方案', en: 'Object to the settlement' },
+  'platform.ruled': { 'zh-CN': '平台判责', en: 'Rule on liability' },
+  'customer.disputeWithdrawn': { 'zh-CN': '撤销纠纷单', en: 'Withdraw the dispute' },
+  'merchant.cancellationApproved': { 'zh-CN': '审核通过', en: 'Approve' },
+  'merchant.cancellationRejected': { 'zh-CN': '驳回', en: 'Reject' },
+  'merchant.refundForced': { 'zh-CN': '强制退款', en: 'Force a refund' },
+  'merchant.closedWithoutRefund': { 'zh-CN': '关闭不退款', en: 'Close without refund' },
+  'customer.cancellationWithdrawn': { 'zh-CN': '撤销取消申请', en: 'Withdraw the cancel order' },
+  'logistics.interceptSucceeded': { 'zh-CN': '拦截成功', en: 'Interception succeeded' },
+  'logistics.interceptFailed': { 'zh-CN': '拦截失败', en: 'Interception failed' },
+  'payment.refundSucceeded': { 'zh-CN': '退款成功', en: 'Refund succeeded' },
+  'payment.refundFailed': { 'zh-CN': '退款失败', en: 'Refund failed' },
+  'platform.refundOutcomeRecorded': { 'zh-CN': '确认退款结果', en: 'Record the refund outcome' },
+};
+
+/** The timers a deadline runs on: the host writes "48H 倒计时剩余 …" from the label and the absolute dueAt. */
+export const TIMER_LABELS: Record<TimerName, Label> = {
+  interceptWindow: { 'zh-CN': '48H物流拦截', en: '48H logistics interception' },
+  merchantResponseWindow: { 'zh-CN': '商家处理时限', en: 'Merchant response window' },
+  customerConfirmationWindow: { 'zh-CN': '客户确认时限', en: 'Customer confirmation window' },
+  interceptResultWait: { 'zh-CN': '拦截结果等待', en: 'Interception result wait' },
+  refundRetryBackoff: { 'zh-CN': '退款重试等待', en: 'Refund retry backoff' },
+  refundReconcileWindow: { 'zh-CN': '退款结果核对时限', en: 'Refund reconcile window' },
+};
+
+/** Whose move it is, and who sent an event. */
+export const ROLE_LABELS: Record<Role, Label> = {
+  customer: { 'zh-CN': '客户', en: 'Customer' },
+  merchant: { 'zh-CN': '商家', en: 'Merchant' },
+  platform: { 'zh-CN': '平台', en: 'Platform' },
+  system: { 'zh-CN': '系统', en: 'System' },
+};
+
+export const WORKFLOW_STATUS_LABELS: Record<'active' | 'done', Label> = {
+  active: { 'zh-CN': '处理中', en: 'In progress' },
+  done: { 'zh-CN': '已完结', en: 'Done' },
+};
+
+/** P2: what the merchant must still do by hand. */
+export const FOLLOW_UP_LABELS: Record<'REJECT_PENDING_CANCELLATION', Label> = {
+  REJECT_PENDING_CANCELLATION: { 'zh-CN': '待商家驳回取消订单', en: 'Reject the pending cancel order' },
+};
+
+/** The label of an action; a plan submission names its plan (提交方案：直接退款). */
+export function actionLabel(type: OrderEventType, plan?: Plan): Label {
+  const action = ACTION_LABELS[type];
+  if (!plan) return action;
+  return { 'zh-CN': `${action['zh-CN']}：${PLAN_LABELS[plan]['zh-CN']}`, en: `${action.en}: ${PLAN_LABELS[plan].en}` };
+}
+
+/** A timer's label; a name this release does not know is shown as it is. */
+export function timerLabel(timer: string): Label {
+  return TIMER_LABELS[timer as TimerName] ?? { 'zh-CN': timer, en: timer };
+}
 
 export function cancellationStatusLabel(status: CancellationStatus, locale: Locale = 'zh-CN'): string {
   return CANCELLATION_STATUS_LABELS[status][locale];

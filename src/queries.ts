@@ -7,13 +7,14 @@ import {
   type CancellationOrigin,
   type OrderSnapshot,
 } from '../machines/order.js';
-import { cancellationReasonLabel, cancellationStatusLabel, disputeStatusLabel, type Label } from './labels.js';
+import { cancellationReasonLabel, cancellationStatusLabel, disputeStatusLabel, PLAN_LABELS, type Label } from './labels.js';
 import type {
   CancellationReason,
   CancellationStatus,
   DisputeStatus,
   Plan,
   RefundTrigger,
+  Role,
 } from './schemas/common.js';
 
 /**
@@ -29,10 +30,19 @@ export interface CancelOrderView {
   merchantId: string;
   status: CancellationStatus;
   statusLabel: Label;
+  /** Why it was opened. */
   reason: CancellationReason;
   reasonLabel: Label;
+  /**
+   * D6/X2: why it is refunded, from the moment its refund is started: 平台判责退款 when a ruling ordered
+   * the refund (on whichever cancel order carries it), its own reason otherwise; null while no refund is.
+   */
+  refundReason: CancellationReason | null;
+  refundReasonLabel: Label | null;
   origin: CancellationOrigin;
   refundTrigger: RefundTrigger | null;
+  /** The payment service's reference of the refund, once confirmed. */
+  paymentRef: string | null;
   createdAt: number;
 }
 
@@ -41,8 +51,15 @@ export interface DisputeView {
   status: DisputeStatus;
   statusLabel: Label;
   plan: Plan | null;
+  planLabel: Label | null;
+  /** Whose move it is: the party tag of the dispute's state (`merchant`, `customer`, `platform`); null once closed. */
+  waitingOn: PartyTag | null;
   openedAt: number;
 }
+
+/** The parties whose move a state can be (the machines' state tags). */
+export type PartyTag = Extract<Role, 'merchant' | 'customer' | 'platform'>;
+export const PARTY_TAGS: readonly PartyTag[] = ['merchant', 'customer', 'platform'];
 
 /** P2: something the merchant must do by hand. */
 export interface MerchantFollowUp {
@@ -56,6 +73,7 @@ export interface CancelOrderFilter {
   merchantId?: string;
   orderId?: string;
   status?: readonly CancellationStatus[];
+  /** D6/X2: matches the reason it was opened with or the reason it was refunded for. */
   reason?: readonly CancellationReason[];
   /** createdAt within [createdFrom, createdTo). */
   createdFrom?: number;
@@ -95,36 +113,70 @@ const disputeLabel = (status: DisputeStatus): Label => ({
   en: disputeStatusLabel(status, 'en'),
 });
 
-/** Every cancel order of the order, finished ones first, then the one in flight. */
-export function cancelOrderViews(snapshot: OrderSnapshot): CancelOrderView[] {
-  const { context } = snapshot;
-  const base = { orderId: context.orderId, merchantId: context.merchantId };
-  const views: CancelOrderView[] = context.closedCancelOrders.map((order) => ({
+/**
+ * D6/X2: why a cancel order is refunded, once its refund is started (its trigger is recorded): a
+ * ruling's refund is 平台判责退款 whichever cancel order carries it, any other its own reason.
+ */
+export function refundReasonOf(reason: CancellationReason, trigger: RefundTrigger | null): CancellationReason | null {
+  if (!trigger) return null;
+  return trigger.kind === 'platformRuling' ? 'PLATFORM_RULING_REFUND' : reason;
+}
+
+/** The party whose move it is in this state (its tag), or null. */
+export function waitingOnOf(snapshot: { hasTag(tag: string): boolean }): PartyTag | null {
+  return PARTY_TAGS.find((tag) => snapshot.hasTag(tag)) ?? null;
+}
+
+function cancelOrderView(
+  base: { orderId: string; merchantId: string },
+  order: {
+    cancellationId: string;
+    status: CancellationStatus;
+    reason: CancellationReason;
+    origin: CancellationOrigin;
+    refundTrigger: RefundTrigger | null;
+    paymentRef: string | null;
+    createdAt: number;
+  },
+): CancelOrderView {
+  const refundReason = refundReasonOf(order.reason, order.refundTrigger);
+  return {
     ...base,
     cancellationId: order.cancellationId,
     status: order.status,
     statusLabel: cancellationLabel(order.status),
     reason: order.reason,
     reasonLabel: reasonLabel(order.reason),
+    refundReason,
+    refundReasonLabel: refundReason && reasonLabel(refundReason),
     origin: order.origin,
     refundTrigger: order.refundTrigger,
+    paymentRef: order.paymentRef,
     createdAt: order.createdAt,
-  }));
+  };
+}
+
+/** Every cancel order of the order, finished ones first, then the one in flight. */
+export function cancelOrderViews(snapshot: OrderSnapshot): CancelOrderView[] {
+  const { context } = snapshot;
+  const base = { orderId: context.orderId, merchantId: context.merchantId };
+  const views: CancelOrderView[] = context.closedCancelOrders.map((order) =>
+    cancelOrderView(base, { ...order, paymentRef: order.paymentRef ?? null }),
+  );
   const current = context.cancellation;
   const live = cancellationChild(snapshot);
   if (current && live) {
-    const status = statusOf(live) as CancellationStatus;
-    views.push({
-      ...base,
-      cancellationId: current.cancellationId,
-      status,
-      statusLabel: cancellationLabel(status),
-      reason: live.context.reason,
-      reasonLabel: reasonLabel(live.context.reason),
-      origin: current.origin,
-      refundTrigger: live.context.refundTrigger,
-      createdAt: current.createdAt,
-    });
+    views.push(
+      cancelOrderView(base, {
+        cancellationId: current.cancellationId,
+        status: statusOf(live) as CancellationStatus,
+        reason: live.context.reason,
+        origin: current.origin,
+        refundTrigger: live.context.refundTrigger,
+        paymentRef: live.context.paymentRef,
+        createdAt: current.createdAt,
+      }),
+    );
   }
   return views;
 }
@@ -137,16 +189,21 @@ export function disputeViews(snapshot: OrderSnapshot): DisputeView[] {
     status,
     statusLabel: disputeLabel(status),
     plan,
+    planLabel: plan && PLAN_LABELS[plan],
+    waitingOn: null,
     openedAt,
   }));
   const live = disputeChild(snapshot);
   if (context.dispute && live) {
     const status = statusOf(live) as DisputeStatus;
+    const plan: Plan | null = live.context.plan;
     views.push({
       disputeId: context.dispute.disputeId,
       status,
       statusLabel: disputeLabel(status),
-      plan: live.context.plan,
+      plan,
+      planLabel: plan && PLAN_LABELS[plan],
+      waitingOn: waitingOnOf(live),
       openedAt: context.dispute.openedAt,
     });
   }
@@ -182,7 +239,9 @@ export function matchesCancelOrderFilter(view: CancelOrderView, filter: CancelOr
     (filter.merchantId === undefined || view.merchantId === filter.merchantId) &&
     (filter.orderId === undefined || view.orderId === filter.orderId) &&
     (filter.status === undefined || filter.status.includes(view.status)) &&
-    (filter.reason === undefined || filter.reason.includes(view.reason)) &&
+    (filter.reason === undefined ||
+      filter.reason.includes(view.reason) ||
+      (view.refundReason !== null && filter.reason.includes(view.refundReason))) &&
     (filter.createdFrom === undefined || view.createdAt >= filter.createdFrom) &&
     (filter.createdTo === undefined || view.createdAt < filter.createdTo)
   );

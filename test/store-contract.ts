@@ -14,6 +14,8 @@ import type {
   CommandScope,
   Commit,
   DeadlineRow,
+  DisputeQuery,
+  DisputeRow,
   OutboxRow,
   Page,
   WorkflowRecord,
@@ -90,11 +92,31 @@ export function makeCancelOrder(
     workflowId,
     orderId: `order-${workflowId}`,
     merchantId: 'merchant-1',
+    customerId: 'customer-1',
     status: 'pending',
     reason: 'changedMind',
+    refundReason: null,
     origin: 'customer',
     refundTriggerKind: null,
     createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+export function makeDispute(disputeId: string, workflowId: string, overrides: Partial<DisputeRow> = {}): DisputeRow {
+  return {
+    disputeId,
+    workflowId,
+    orderId: `order-${workflowId}`,
+    merchantId: 'merchant-1',
+    customerId: 'customer-1',
+    status: 'awaitingMerchantChoice',
+    plan: null,
+    waitingOn: 'merchant',
+    nextDueAt: T0 + 48 * 3_600_000,
+    nextTimer: 'merchantResponseWindow',
+    openedAt: T0,
     updatedAt: T0,
     ...overrides,
   };
@@ -186,6 +208,8 @@ export const isStorableId = (value: string): boolean => isStorable(value) && Buf
 
 const effectIds = (rows: OutboxRow[]) => rows.map((row) => row.effectId);
 const cancellationIds = (page: { items: CancelOrderRow[] }) => page.items.map((row) => row.cancellationId);
+const disputeIds = (page: { items: DisputeRow[] }) => page.items.map((row) => row.disputeId);
+const HOUR = 3_600_000;
 
 // ---------------------------------------------------------------------------------------------
 // The contract
@@ -1038,6 +1062,247 @@ function contract(test: DefineTest): void {
     expect(outcomes.filter((outcome) => outcome === 'ok')).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome instanceof VersionConflictError)).toHaveLength(1);
     expect(await store.load('wf-1')).toEqual(racers[outcomes.indexOf('ok')]!.workflow);
+  });
+
+  // --- the work queues: cancel orders by customer and refund reason, the dispute listing, counts ------
+
+  test('R1/X2: queryCancelOrders filters by customerId (a customer lists its own cancel orders)', async (store) => {
+    const mine = makeCancelOrder('c1', 'wf-1', { customerId: 'c-1' });
+    const theirs = makeCancelOrder('c2', 'wf-2', { customerId: 'c-2', createdAt: T0 + 1 });
+    await store.commit(makeCommit('wf-1', 1, { cancelOrders: [mine] }));
+    await store.commit(makeCommit('wf-2', 1, { cancelOrders: [theirs] }));
+
+    expect(await store.queryCancelOrders({ customerId: 'c-1' })).toEqual({ items: [mine], nextCursor: null });
+    expect(cancellationIds(await store.queryCancelOrders({ customerId: 'c-2', merchantId: 'merchant-1' }))).toEqual(['c2']);
+    expect(cancellationIds(await store.queryCancelOrders({ customerId: 'c-9' }))).toEqual([]);
+  });
+
+  test('D6/X2: the reason filter matches why a cancel order was opened or why it was refunded', async (store) => {
+    // The customer's own cancel order, refunded by a ruling (D6): opened as 用户申请取消, refunded as 平台判责退款.
+    const ruled = makeCancelOrder('cancel-1', 'wf-1', {
+      reason: 'CUSTOMER_REQUEST',
+      refundReason: 'PLATFORM_RULING_REFUND',
+      refundTriggerKind: 'platformRuling',
+      status: 'refunded',
+    });
+    const created = makeCancelOrder('d-2:ruling-refund', 'wf-2', {
+      reason: 'PLATFORM_RULING_REFUND',
+      refundReason: 'PLATFORM_RULING_REFUND',
+      refundTriggerKind: 'platformRuling',
+      status: 'refunding',
+      createdAt: T0 + 1,
+    });
+    const approved = makeCancelOrder('cancel-3', 'wf-3', {
+      reason: 'CUSTOMER_REQUEST',
+      refundReason: 'CUSTOMER_REQUEST',
+      refundTriggerKind: 'merchant',
+      createdAt: T0 + 2,
+    });
+    const pending = makeCancelOrder('cancel-4', 'wf-4', { reason: 'CUSTOMER_REQUEST', createdAt: T0 + 3 });
+    for (const [index, row] of [ruled, created, approved, pending].entries()) {
+      await store.commit(makeCommit(`wf-${index + 1}`, 1, { cancelOrders: [row] }));
+    }
+
+    expect(await store.queryCancelOrders({ reason: ['PLATFORM_RULING_REFUND'] })).toEqual({ items: [ruled, created], nextCursor: null });
+    expect(cancellationIds(await store.queryCancelOrders({ reason: ['CUSTOMER_REQUEST'] }))).toEqual(['cancel-1', 'cancel-3', 'cancel-4']);
+    expect(cancellationIds(await store.queryCancelOrders({ reason: ['PLATFORM_RULING_REFUND'], status: ['refunded'] }))).toEqual(['cancel-1']);
+  });
+
+  test('queryDisputes lists every dispute soonest next deadline first, those without one last, ties by (workflowId, disputeId)', async (store) => {
+    const rows = [
+      makeDispute('d-1', 'wf-b', { nextDueAt: T0 + 3 * HOUR }),
+      makeDispute('d-1', 'wf-a', { nextDueAt: T0 + 3 * HOUR }),
+      makeDispute('d-2', 'wf-c', { nextDueAt: T0 + HOUR }),
+      makeDispute('d-0', 'wf-c', { status: 'resolved', plan: 'DIRECT_REFUND', waitingOn: null, nextDueAt: null, nextTimer: null }),
+      makeDispute('d-9', 'wf-a', { status: 'withdrawn', waitingOn: null, nextDueAt: null, nextTimer: null }),
+    ];
+    await store.commit(makeCommit('wf-a', 1, { disputes: [rows[1]!, rows[4]!] }));
+    await store.commit(makeCommit('wf-b', 1, { disputes: [rows[0]!] }));
+    await store.commit(makeCommit('wf-c', 1, { disputes: [rows[2]!, rows[3]!] }));
+
+    const page = await store.queryDisputes({});
+    expect(page).toEqual({ items: [rows[2], rows[1], rows[0], rows[4], rows[3]], nextCursor: null });
+  });
+
+  test('queryDisputes filters by merchant, customer, order, status, plan and whose move it is (an empty list matches nothing)', async (store) => {
+    const a = makeDispute('d-a', 'wf-1', { merchantId: 'm-1', customerId: 'c-1', nextDueAt: T0 + 1 });
+    const b = makeDispute('d-b', 'wf-2', {
+      merchantId: 'm-1',
+      customerId: 'c-2',
+      status: 'awaitingCustomerConfirmation',
+      plan: 'WAIT_48H_INTERCEPT',
+      waitingOn: 'customer',
+      nextDueAt: T0 + 2,
+      nextTimer: 'customerConfirmationWindow',
+    });
+    const c = makeDispute('d-c', 'wf-3', {
+      merchantId: 'm-2',
+      customerId: 'c-1',
+      status: 'awaitingPlatformRuling',
+      plan: 'PLATFORM_RULING',
+      waitingOn: 'platform',
+      nextDueAt: null,
+      nextTimer: null,
+    });
+    const d = makeDispute('d-d', 'wf-4', { merchantId: 'm-2', customerId: 'c-3', nextDueAt: T0 + 3 });
+    for (const [index, row] of [a, b, c, d].entries()) await store.commit(makeCommit(`wf-${index + 1}`, 1, { disputes: [row] }));
+    const query = (q: DisputeQuery) => store.queryDisputes(q).then(disputeIds);
+
+    expect(await store.queryDisputes({ merchantId: 'm-1', waitingOn: ['merchant'] })).toEqual({ items: [a], nextCursor: null });
+    expect(await query({ merchantId: 'm-1' })).toEqual(['d-a', 'd-b']);
+    expect(await query({ customerId: 'c-1' })).toEqual(['d-a', 'd-c']);
+    expect(await query({ orderId: 'order-wf-4' })).toEqual(['d-d']);
+    expect(await query({ status: ['awaitingMerchantChoice'] })).toEqual(['d-a', 'd-d']);
+    expect(await query({ status: ['awaitingPlatformRuling', 'awaitingCustomerConfirmation'] })).toEqual(['d-b', 'd-c']);
+    expect(await query({ plan: ['PLATFORM_RULING'] })).toEqual(['d-c']);
+    expect(await query({ plan: ['WAIT_48H_INTERCEPT', 'DIRECT_REFUND'], customerId: 'c-2' })).toEqual(['d-b']);
+    expect(await query({ waitingOn: ['platform'] })).toEqual(['d-c']);
+    expect(await query({ waitingOn: ['merchant', 'customer'], merchantId: 'm-2' })).toEqual(['d-d']);
+    expect(await query({ status: [] })).toEqual([]);
+    expect(await query({ plan: [] })).toEqual([]);
+    expect(await query({ waitingOn: [] })).toEqual([]);
+    expect(await query({ merchantId: 'm-9' })).toEqual([]);
+  });
+
+  test('queryDisputes filters the next deadline to [dueFrom, dueBefore): a dispute without a deadline never matches a due filter', async (store) => {
+    const rows = [1, 2, 3, 4].map((n) => makeDispute(`d-${n}`, 'wf-1', { nextDueAt: T0 + n * HOUR }));
+    const none = makeDispute('d-none', 'wf-1', { nextDueAt: null, nextTimer: null, waitingOn: 'platform', status: 'awaitingPlatformRuling' });
+    await store.commit(makeCommit('wf-1', 1, { disputes: [...rows, none] }));
+    const query = (q: DisputeQuery) => store.queryDisputes(q).then(disputeIds);
+
+    expect(await query({ dueFrom: T0 + 2 * HOUR, dueBefore: T0 + 4 * HOUR })).toEqual(['d-2', 'd-3']);
+    expect(await query({ dueBefore: T0 + 2 * HOUR })).toEqual(['d-1']);
+    expect(await query({ dueBefore: T0 + 2 * HOUR - 1 })).toEqual(['d-1']);
+    expect(await query({ dueBefore: T0 + HOUR })).toEqual([]);
+    expect(await query({ dueFrom: T0 + 4 * HOUR })).toEqual(['d-4']);
+    expect(await query({ dueFrom: T0 + 4 * HOUR + 1 })).toEqual([]);
+    expect(await query({ dueFrom: 0, dueBefore: 8_640_000_000_000_000 })).toEqual(['d-1', 'd-2', 'd-3', 'd-4']);
+    expect(await query({})).toEqual(['d-1', 'd-2', 'd-3', 'd-4', 'd-none']);
+  });
+
+  test('queryDisputes pages with a keyset cursor: a dispute whose deadline moves behind the cursor is not seen twice', async (store) => {
+    const rows = [1, 2, 3, 4, 5].map((n) => makeDispute(`d-${n}`, `wf-${n}`, { nextDueAt: T0 + n }));
+    for (const [index, row] of rows.entries()) await store.commit(makeCommit(`wf-${index + 1}`, 1, { disputes: [row] }));
+
+    const page1 = await store.queryDisputes({ limit: 2 });
+    expect(disputeIds(page1)).toEqual(['d-1', 'd-2']);
+    expect(page1.nextCursor).toEqual(expect.any(String));
+
+    // d-1 is answered (its deadline now later than everything), d-0 opens before the cursor.
+    const answered = { ...rows[0]!, status: 'awaitingCustomerConfirmation', waitingOn: 'customer', nextDueAt: T0 + 10, nextTimer: 'customerConfirmationWindow' };
+    await store.commit(makeCommit('wf-1', 2, { disputes: [answered] }));
+    await store.commit(makeCommit('wf-0', 1, { disputes: [makeDispute('d-0', 'wf-0', { nextDueAt: T0 })] }));
+
+    const page2 = await store.queryDisputes({ limit: 2, cursor: page1.nextCursor });
+    expect(disputeIds(page2)).toEqual(['d-3', 'd-4']);
+    const page3 = await store.queryDisputes({ limit: 2, cursor: page2.nextCursor });
+    expect(page3).toEqual({ items: [rows[4], answered], nextCursor: null });
+    expect(disputeIds(await store.queryDisputes({ limit: 500 }))).toEqual(['d-0', 'd-2', 'd-3', 'd-4', 'd-5', 'd-1']);
+  });
+
+  test('queryDisputes: the same dispute id in two workflows is two rows; an upsert replaces only its own', async (store) => {
+    const a = makeDispute('d-1', 'wf-a');
+    const b = makeDispute('d-1', 'wf-b');
+    await store.commit(makeCommit('wf-a', 1, { disputes: [a] }));
+    await store.commit(makeCommit('wf-b', 1, { disputes: [b] }));
+    const resolved = { ...b, status: 'resolved', plan: 'DIRECT_REFUND', waitingOn: null, nextDueAt: null, nextTimer: null, updatedAt: T0 + 9 };
+
+    await store.commit(makeCommit('wf-b', 2, { disputes: [resolved] }));
+
+    expect(await store.queryDisputes({})).toEqual({ items: [a, resolved], nextCursor: null });
+  });
+
+  test('queryDisputes refuses a malformed query with InvalidQueryError naming each field, a cancel-order cursor included', async (store) => {
+    await store.commit(makeCommit('wf-1', 1, { cancelOrders: [makeCancelOrder('c1', 'wf-1')], disputes: [makeDispute('d-1', 'wf-1')] }));
+    await store.commit(makeCommit('wf-2', 1, { cancelOrders: [makeCancelOrder('c2', 'wf-2')], disputes: [makeDispute('d-2', 'wf-2')] }));
+    const cancelOrderCursor = (await store.queryCancelOrders({ limit: 1 })).nextCursor;
+    expect(cancelOrderCursor).toEqual(expect.any(String));
+    const cases: Array<[unknown, string[]]> = [
+      [{ cursor: cancelOrderCursor }, ['cursor']],
+      [{ cursor: 'garbage!!' }, ['cursor']],
+      [{ limit: 0 }, ['limit']],
+      [{ limit: 501 }, ['limit']],
+      [{ dueFrom: '1700000000000' }, ['dueFrom']],
+      [{ dueBefore: -1 }, ['dueBefore']],
+      [{ waitingOn: 'merchant' }, ['waitingOn']],
+      [{ status: ['awaitingMerchantChoice', 'x\u0000'] }, ['status.1']],
+      [{ plan: Array.from({ length: 51 }, () => 'DIRECT_REFUND') }, ['plan']],
+      [{ merchantId: 'm'.repeat(10_000) }, ['merchantId']],
+      [{ merchant: 'm-1' }, ['']],
+      [null, ['']],
+    ];
+    for (const [query, paths] of cases) {
+      const error = await rejection(store.queryDisputes(query as DisputeQuery));
+      expect(error, JSON.stringify(query)).toBeInstanceOf(InvalidQueryError);
+      expect((error as InvalidQueryError).issues.map((issue) => issue.path), JSON.stringify(query)).toEqual(paths);
+    }
+  });
+
+  test('a dispute row is written in the commit of its workflow or not at all: a refused commit leaves the listing as it was', async (store) => {
+    const open = makeDispute('d-1', 'wf-1');
+    await store.commit(makeCommit('wf-1', 1, { disputes: [open] }));
+    const stale = makeCommit('wf-1', 1, { disputes: [{ ...open, status: 'withdrawn', waitingOn: null, nextDueAt: null, nextTimer: null }] });
+    const foreign = makeCommit('wf-1', 2, { disputes: [makeDispute('d-2', 'wf-2')] });
+    const halfDeadline = makeCommit('wf-1', 2, { disputes: [{ ...open, nextTimer: null }] });
+
+    await expect(store.commit(stale)).rejects.toThrow(VersionConflictError);
+    await expect(store.commit(foreign)).rejects.toThrow(TypeError);
+    await expect(store.commit(halfDeadline)).rejects.toThrow(TypeError);
+
+    expect(await store.queryDisputes({})).toEqual({ items: [open], nextCursor: null });
+  });
+
+  test('INV4: hostile strings as dispute ids and texts are kept and found exactly, or refused with InvalidPayloadError', async (store) => {
+    let version = 0;
+    for (const [name, value] of HOSTILE_STRINGS) {
+      const next = version + 1;
+      const row = makeDispute(`d-${next}`, 'wf-1', { merchantId: value, status: value, plan: value, nextTimer: value });
+      const commit = makeCommit('wf-1', next, { disputes: [row] });
+      if (isStorableId(value)) {
+        await store.commit(commit);
+        version = next;
+        expect(await store.queryDisputes({ merchantId: value, status: [value], plan: [value] }), name).toEqual({ items: [row], nextCursor: null });
+      } else if (!isStorable(value)) {
+        const error = await rejection(store.commit(commit));
+        expect(error, name).toBeInstanceOf(InvalidPayloadError);
+        expect((error as InvalidPayloadError).issues[0]?.path, name).toBe('disputes[0].merchantId');
+      }
+    }
+  });
+
+  test('countDisputes counts per status, and per status the next deadlines due before each given time; per merchant, per customer or all', async (store) => {
+    const rows = [
+      makeDispute('d-1', 'wf-1', { merchantId: 'm-1', customerId: 'c-1', nextDueAt: T0 + HOUR - 1 }),
+      makeDispute('d-2', 'wf-2', { merchantId: 'm-1', customerId: 'c-2', nextDueAt: T0 + HOUR }),
+      makeDispute('d-3', 'wf-3', { merchantId: 'm-1', customerId: 'c-1', nextDueAt: T0 + 30 * HOUR }),
+      makeDispute('d-4', 'wf-4', {
+        merchantId: 'm-2',
+        status: 'awaitingCustomerConfirmation',
+        waitingOn: 'customer',
+        nextDueAt: T0 + 2 * HOUR,
+        nextTimer: 'customerConfirmationWindow',
+      }),
+      makeDispute('d-5', 'wf-5', { merchantId: 'm-1', status: 'resolved', waitingOn: null, nextDueAt: null, nextTimer: null }),
+    ];
+    for (const [index, row] of rows.entries()) await store.commit(makeCommit(`wf-${index + 1}`, 1, { disputes: [row] }));
+    const windows = [T0 + HOUR, T0 + 24 * HOUR];
+
+    expect(await store.countDisputes({}, windows)).toEqual([
+      { status: 'awaitingCustomerConfirmation', count: 1, dueBefore: [0, 1] },
+      { status: 'awaitingMerchantChoice', count: 3, dueBefore: [1, 2] },
+      { status: 'resolved', count: 1, dueBefore: [0, 0] },
+    ]);
+    expect(await store.countDisputes({ merchantId: 'm-1' }, windows)).toEqual([
+      { status: 'awaitingMerchantChoice', count: 3, dueBefore: [1, 2] },
+      { status: 'resolved', count: 1, dueBefore: [0, 0] },
+    ]);
+    expect(await store.countDisputes({ customerId: 'c-1', merchantId: 'm-1' }, [])).toEqual([
+      { status: 'awaitingMerchantChoice', count: 2, dueBefore: [] },
+    ]);
+    expect(await store.countDisputes({ merchantId: 'm-9' }, windows)).toEqual([]);
+    await expect(store.countDisputes({ merchant: 'm-1' } as never, windows)).rejects.toThrow(InvalidQueryError);
+    await expect(store.countDisputes({}, [Number.NaN])).rejects.toThrow(InvalidQueryError);
+    await expect(store.countDisputes({}, Array.from({ length: 11 }, () => T0))).rejects.toThrow(InvalidQueryError);
   });
 }
 

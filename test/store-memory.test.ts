@@ -25,6 +25,8 @@ function throughSyncView(store: MemoryStore): WorkflowStore & BatchCommitStore {
     listOutbox: async (...args) => sync.listOutbox(...args),
     listAudit: async (...args) => sync.listAudit(...args),
     queryCancelOrders: async (...args) => sync.queryCancelOrders(...args),
+    queryDisputes: async (...args) => sync.queryDisputes(...args),
+    countDisputes: async (...args) => sync.countDisputes(...args),
     nextDueAt: async (...args) => sync.nextDueAt(...args),
     highWaterMark: async (...args) => sync.highWaterMark(...args),
   };

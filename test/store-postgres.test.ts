@@ -95,7 +95,14 @@ function postgresOnly(test: DefineTest): void {
       const migrated = await makeStore(schema);
       try {
         await migrated.migrate();
-        const kept = makeCancelOrder('cancel-1', 'wf-1', { status: 'refunded', refundTriggerKind: 'merchantAgreed', updatedAt: T0 + 5 });
+        // Migration 7 fills the customer from the workflow's snapshot (none here) and the refund reason from the trigger.
+        const kept = makeCancelOrder('cancel-1', 'wf-1', {
+          status: 'refunded',
+          refundTriggerKind: 'merchantAgreed',
+          updatedAt: T0 + 5,
+          customerId: '',
+          refundReason: 'changedMind',
+        });
         expect(await migrated.queryCancelOrders({})).toEqual({ items: [kept], nextCursor: null });
         const other = makeCancelOrder('cancel-1', 'wf-2');
         await migrated.commit(makeCommit('wf-2', 1, { cancelOrders: [other] }));

@@ -75,7 +75,7 @@ describe('SQLite store on disk', () => {
     try {
       expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(probe.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
-      expect(SQLITE_MIGRATIONS.length).toBe(6);
+      expect(SQLITE_MIGRATIONS.length).toBe(7);
     } finally {
       probe.close();
     }
@@ -96,7 +96,14 @@ describe('SQLite store on disk', () => {
     v1.close();
 
     const store = await openStore(filename);
-    const kept = makeCancelOrder('cancel-1', 'wf-1', { status: 'refunded', refundTriggerKind: 'merchantAgreed', updatedAt: T0 + 5 });
+    // Migration 7 fills the customer from the workflow's snapshot (none here) and the refund reason from the trigger.
+    const kept = makeCancelOrder('cancel-1', 'wf-1', {
+      status: 'refunded',
+      refundTriggerKind: 'merchantAgreed',
+      updatedAt: T0 + 5,
+      customerId: '',
+      refundReason: 'changedMind',
+    });
     expect(await store.queryCancelOrders({})).toEqual({ items: [kept], nextCursor: null });
 
     // The same cancel-order id in another workflow is a second row now, not an overwrite.

@@ -7,6 +7,8 @@ import type {
   CommandRow,
   Commit,
   DeadlineRow,
+  DisputeRow,
+  DisputeStatusCount,
   OutboxRow,
   Page,
   SyncWorkflowStore,
@@ -24,10 +26,17 @@ import {
   compareDeadlines,
   compareEffects,
   compareText,
+  compareDisputes,
+  disputeKey,
+  disputeSortKey,
   isStorableKey,
+  matchesDisputeQuery,
   parseCancelOrderQuery,
+  parseDisputeCount,
+  parseDisputeQuery,
   previousAuditSeq,
   storableFailure,
+  toDisputePage,
   toPage,
 } from './store-common.js';
 
@@ -84,6 +93,8 @@ export function createMemoryStore(): MemoryStore {
   const deadlinesOf = new Map<string, Set<string>>();
   /** Keyed by (workflowId, cancellationId): two orders may use the same cancel-order id. */
   const cancelOrders = new Map<string, CancelOrderRow>();
+  /** The dispute projection, keyed by (workflowId, disputeId). */
+  const disputes = new Map<string, DisputeRow>();
   /** Keyed by (workflowId, scope, commandId). */
   const commands = new Map<string, CommandRow>();
   let highWater = 0;
@@ -154,6 +165,7 @@ export function createMemoryStore(): MemoryStore {
       outbox.set(row.effectId, { ...row, payload: JSON.parse(json.outbox[i]!), claimedBy: null, claimExpiresAt: null });
     });
     for (const row of commit.cancelOrders) cancelOrders.set(cancelOrderKey(row), { ...row });
+    for (const row of commit.disputes ?? []) disputes.set(disputeKey(row), { ...row });
     if (command && commandAt) commands.set(commandAt, { ...command, result: JSON.parse(json.commandResult!) });
     if (commit.completesEffectId !== null) markDone(commit.completesEffectId);
   }
@@ -247,9 +259,12 @@ export function createMemoryStore(): MemoryStore {
         .filter(
           (row) =>
             (query.merchantId === undefined || row.merchantId === query.merchantId) &&
+            (query.customerId === undefined || row.customerId === query.customerId) &&
             (query.orderId === undefined || row.orderId === query.orderId) &&
             (query.status === undefined || query.status.includes(row.status)) &&
-            (query.reason === undefined || query.reason.includes(row.reason)) &&
+            (query.reason === undefined ||
+              query.reason.includes(row.reason) ||
+              (row.refundReason !== null && query.reason.includes(row.refundReason))) &&
             (query.createdFrom === undefined || row.createdAt >= query.createdFrom) &&
             (query.createdTo === undefined || row.createdAt < query.createdTo) &&
             (after === null || compareCancelOrders(row, after) > 0),
@@ -258,6 +273,32 @@ export function createMemoryStore(): MemoryStore {
         .slice(0, size + 1)
         .map(copy);
       return toPage(rows, size);
+    },
+
+    queryDisputes(raw): Page<DisputeRow> {
+      const { size, ...query } = parseDisputeQuery(raw);
+      const rows = [...disputes.values()]
+        .filter((row) => matchesDisputeQuery(row, { size, ...query }))
+        .sort(compareDisputes)
+        .slice(0, size + 1)
+        .map(copy);
+      return toDisputePage(rows, size);
+    },
+
+    countDisputes(rawFilter, rawDueBefore) {
+      const { filter, dueBefore } = parseDisputeCount(rawFilter, rawDueBefore);
+      const counts = new Map<string, DisputeStatusCount>();
+      for (const row of disputes.values()) {
+        if (filter.merchantId !== undefined && row.merchantId !== filter.merchantId) continue;
+        if (filter.customerId !== undefined && row.customerId !== filter.customerId) continue;
+        let count = counts.get(row.status);
+        if (!count) counts.set(row.status, (count = { status: row.status, count: 0, dueBefore: dueBefore.map(() => 0) }));
+        count.count += 1;
+        dueBefore.forEach((time, i) => {
+          if (disputeSortKey(row) < time) count.dueBefore[i]! += 1;
+        });
+      }
+      return [...counts.values()].sort((a, b) => compareText(a.status, b.status));
     },
 
     nextDueAt() {
@@ -312,6 +353,12 @@ export function createMemoryStore(): MemoryStore {
     },
     async queryCancelOrders(query) {
       return sync.queryCancelOrders(query);
+    },
+    async queryDisputes(query) {
+      return sync.queryDisputes(query);
+    },
+    async countDisputes(filter, dueBefore) {
+      return sync.countDisputes(filter, dueBefore);
     },
     async nextDueAt() {
       return sync.nextDueAt();

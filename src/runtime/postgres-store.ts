@@ -11,11 +11,16 @@ import {
   compareDeadlines,
   compareEffects,
   compareText,
+  disputeSortKey,
   isStorableKey,
   lastByKey,
+  NO_DEADLINE,
   parseCancelOrderQuery,
+  parseDisputeCount,
+  parseDisputeQuery,
   previousAuditSeq,
   storableFailure,
+  toDisputePage,
   toPage,
 } from './store-common.js';
 import type {
@@ -27,6 +32,8 @@ import type {
   CommandScope,
   Commit,
   DeadlineRow,
+  DisputeRow,
+  DisputeStatusCount,
   OutboxKind,
   OutboxRow,
   OutboxStatus,
@@ -206,13 +213,85 @@ export const postgresMigrations = (s: string): readonly string[] => [
     AND NOT EXISTS (SELECT FROM ${s}.commands AS o
                     WHERE o.workflow_id = c.workflow_id AND o.scope = 'runtime' AND o.command_id = 'open');
   `,
+  // 7: the work queues. Cancel orders carry their customer (R1: a customer lists its own) and why they
+  // were refunded (D6/X2); the dispute projection lists every dispute with whose move it is and its next
+  // deadline, indexed so that a party's queue is one index range scan. Both are filled from the stored
+  // workflows (a dispute's deadline from the deadlines table, whose move it is from its status).
+  `
+  ALTER TABLE ${s}.cancel_orders ADD COLUMN customer_id text NOT NULL DEFAULT '', ADD COLUMN refund_reason text;
+  ALTER TABLE ${s}.cancel_orders ALTER COLUMN customer_id DROP DEFAULT;
+  CREATE INDEX cancel_orders_customer ON ${s}.cancel_orders (customer_id, created_at, workflow_id, cancellation_id);
+
+  CREATE TABLE ${s}.disputes (
+    workflow_id text COLLATE "C" NOT NULL REFERENCES ${s}.workflows (workflow_id),
+    dispute_id  text COLLATE "C" NOT NULL,
+    order_id    text NOT NULL,
+    merchant_id text NOT NULL,
+    customer_id text NOT NULL,
+    status      text NOT NULL,
+    plan        text,
+    waiting_on  text,
+    next_due_at bigint,
+    next_timer  text,
+    due_sort    bigint NOT NULL,
+    opened_at   bigint NOT NULL,
+    updated_at  bigint NOT NULL,
+    PRIMARY KEY (workflow_id, dispute_id)
+  );
+  CREATE INDEX disputes_merchant_queue ON ${s}.disputes (merchant_id, waiting_on, due_sort, workflow_id, dispute_id);
+  CREATE INDEX disputes_merchant ON ${s}.disputes (merchant_id, due_sort, workflow_id, dispute_id);
+  CREATE INDEX disputes_customer ON ${s}.disputes (customer_id, due_sort, workflow_id, dispute_id);
+  CREATE INDEX disputes_queue ON ${s}.disputes (waiting_on, due_sort, workflow_id, dispute_id);
+  CREATE INDEX disputes_due ON ${s}.disputes (due_sort, workflow_id, dispute_id);
+  ${postgresProjectionBackfill(s)}
+  `,
 ];
+
+/**
+ * Fills the columns and rows migration 7 adds from the stored workflows (machine version 2 snapshots):
+ * what the unit of work writes for every later commit. Statuses map to whose move it is as the dispute
+ * machine's state tags do.
+ */
+export function postgresProjectionBackfill(s: string): string {
+  return `
+  UPDATE ${s}.cancel_orders AS c SET
+    customer_id = coalesce(w.snapshot #>> '{context,customerId}', ''),
+    refund_reason = CASE WHEN c.refund_trigger_kind IS NULL THEN NULL
+                         WHEN c.refund_trigger_kind = 'platformRuling' THEN 'PLATFORM_RULING_REFUND' ELSE c.reason END
+  FROM ${s}.workflows AS w WHERE w.workflow_id = c.workflow_id;
+  INSERT INTO ${s}.disputes (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
+    next_due_at, next_timer, due_sort, opened_at, updated_at)
+  SELECT w.workflow_id, d.value ->> 'disputeId', w.order_id, w.merchant_id,
+    coalesce(w.snapshot #>> '{context,customerId}', ''), d.value ->> 'status', d.value ->> 'plan', NULL, NULL, NULL,
+    ${NO_DEADLINE}, (d.value ->> 'openedAt')::bigint, w.last_event_at
+  FROM ${s}.workflows AS w, jsonb_array_elements(coalesce(w.snapshot #> '{context,closedDisputes}', '[]')) AS d (value)
+  ON CONFLICT (workflow_id, dispute_id) DO NOTHING;
+  INSERT INTO ${s}.disputes (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
+    next_due_at, next_timer, due_sort, opened_at, updated_at)
+  SELECT w.workflow_id, w.snapshot #>> '{context,dispute,disputeId}', w.order_id, w.merchant_id,
+    coalesce(w.snapshot #>> '{context,customerId}', ''), o.status, w.snapshot #>> '{children,dispute,snapshot,context,plan}',
+    CASE o.status WHEN 'awaitingMerchantChoice' THEN 'merchant' WHEN 'awaitingCustomerConfirmation' THEN 'customer'
+                  WHEN 'awaitingPlatformRuling' THEN 'platform' END,
+    n.due_at, n.timer, coalesce(n.due_at, ${NO_DEADLINE}), (w.snapshot #>> '{context,dispute,openedAt}')::bigint,
+    w.last_event_at
+  FROM ${s}.workflows AS w
+  CROSS JOIN LATERAL (SELECT w.snapshot #>> '{children,dispute,snapshot,value}' AS status) AS o
+  LEFT JOIN LATERAL (SELECT due_at, timer FROM ${s}.deadlines AS d
+                     WHERE d.workflow_id = w.workflow_id AND d.actor_path = 'dispute'
+                     ORDER BY due_at LIMIT 1) AS n ON true
+  WHERE jsonb_typeof(w.snapshot #> '{context,dispute}') = 'object'
+    AND jsonb_typeof(w.snapshot #> '{children,dispute,snapshot,value}') = 'string'
+  ON CONFLICT (workflow_id, dispute_id) DO NOTHING;
+  `;
+}
 
 const DEADLINE_COLUMNS = `deadline_id, workflow_id, actor_path, timer, event_type, due_at`;
 const OUTBOX_COLUMNS = `effect_id, workflow_id, kind, idempotency_key, payload, status, attempts, available_at,
   last_error, created_at`;
-const CANCEL_ORDER_COLUMNS = `cancellation_id, workflow_id, order_id, merchant_id, status, reason, origin,
-  refund_trigger_kind, created_at, updated_at`;
+const CANCEL_ORDER_COLUMNS = `cancellation_id, workflow_id, order_id, merchant_id, customer_id, status, reason,
+  refund_reason, origin, refund_trigger_kind, created_at, updated_at`;
+const DISPUTE_COLUMNS = `dispute_id, workflow_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
+  next_due_at, next_timer, opened_at, updated_at`;
 /** Claimable: no lease, or an expired one (expiry < now). A live lease excludes its holder too. */
 const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < $2)`;
 
@@ -220,7 +299,8 @@ const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < $2)`;
  * Everything of a commit after the workflow row (CTE `w`, one row when written). Parameters: $1..$9 the
  * workflow, $10 the expected version, $11..$15 deadlines, $16..$23 audit, $24..$32 outbox, $33..$41 cancel
  * orders, $42..$45 the command, $46 the effect it completes, $47 machine version, $48 audit seq, $49 the
- * audit seq the stored row must have, $50 the command's scope, $51 observedAt.
+ * audit seq the stored row must have, $50 the command's scope, $51 observedAt, $52..$53 the cancel orders'
+ * customer and refund reason, $54..$65 disputes.
  */
 const commitTail = (s: string) => `,
   -- The complete deadline set: ids not in it are deleted; new ones inserted; changed ones rewritten.
@@ -257,17 +337,33 @@ const commitTail = (s: string) => `,
     ON CONFLICT (effect_id) DO NOTHING),
   cancel_orders AS (
     INSERT INTO ${s}.cancel_orders (${CANCEL_ORDER_COLUMNS})
-    SELECT c.cancellation_id, $1, c.order_id, c.merchant_id, c.status, c.reason, c.origin, c.refund_trigger_kind,
-      c.created_at, c.updated_at
+    SELECT c.cancellation_id, $1, c.order_id, c.merchant_id, c.customer_id, c.status, c.reason, c.refund_reason,
+      c.origin, c.refund_trigger_kind, c.created_at, c.updated_at
     FROM unnest($33::text[], $34::text[], $35::text[], $36::text[], $37::text[], $38::text[], $39::text[],
-      $40::bigint[], $41::bigint[])
+      $40::bigint[], $41::bigint[], $52::text[], $53::text[])
       AS c (cancellation_id, order_id, merchant_id, status, reason, origin, refund_trigger_kind, created_at,
-        updated_at)
+        updated_at, customer_id, refund_reason)
     WHERE EXISTS (SELECT FROM w)
     ON CONFLICT (workflow_id, cancellation_id) DO UPDATE SET order_id = excluded.order_id,
-      merchant_id = excluded.merchant_id, status = excluded.status, reason = excluded.reason,
+      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
+      reason = excluded.reason, refund_reason = excluded.refund_reason,
       origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
       created_at = excluded.created_at, updated_at = excluded.updated_at),
+  disputes AS (
+    INSERT INTO ${s}.disputes (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
+      next_due_at, next_timer, due_sort, opened_at, updated_at)
+    SELECT $1, d.dispute_id, d.order_id, d.merchant_id, d.customer_id, d.status, d.plan, d.waiting_on, d.next_due_at,
+      d.next_timer, d.due_sort, d.opened_at, d.updated_at
+    FROM unnest($54::text[], $55::text[], $56::text[], $57::text[], $58::text[], $59::text[], $60::text[],
+      $61::bigint[], $62::text[], $63::bigint[], $64::bigint[], $65::bigint[])
+      AS d (dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on, next_due_at, next_timer,
+        due_sort, opened_at, updated_at)
+    WHERE EXISTS (SELECT FROM w)
+    ON CONFLICT (workflow_id, dispute_id) DO UPDATE SET order_id = excluded.order_id,
+      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
+      plan = excluded.plan, waiting_on = excluded.waiting_on, next_due_at = excluded.next_due_at,
+      next_timer = excluded.next_timer, due_sort = excluded.due_sort, opened_at = excluded.opened_at,
+      updated_at = excluded.updated_at),
   -- No ON CONFLICT: a known command id is a unique violation (commands_pkey) and fails the statement.
   command AS (
     INSERT INTO ${s}.commands (workflow_id, scope, command_id, payload_hash, result, at)
@@ -447,11 +543,28 @@ const toCancelOrder = (r: Row): CancelOrderRow => ({
   workflowId: text(r.workflow_id),
   orderId: text(r.order_id),
   merchantId: text(r.merchant_id),
+  customerId: text(r.customer_id),
   status: text(r.status),
   reason: text(r.reason),
+  refundReason: textOrNull(r.refund_reason),
   origin: text(r.origin),
   refundTriggerKind: textOrNull(r.refund_trigger_kind),
   createdAt: int(r.created_at),
+  updatedAt: int(r.updated_at),
+});
+
+const toDispute = (r: Row): DisputeRow => ({
+  disputeId: text(r.dispute_id),
+  workflowId: text(r.workflow_id),
+  orderId: text(r.order_id),
+  merchantId: text(r.merchant_id),
+  customerId: text(r.customer_id),
+  status: text(r.status),
+  plan: textOrNull(r.plan),
+  waitingOn: textOrNull(r.waiting_on),
+  nextDueAt: r.next_due_at == null ? null : int(r.next_due_at),
+  nextTimer: textOrNull(r.next_timer),
+  openedAt: int(r.opened_at),
   updatedAt: int(r.updated_at),
 });
 
@@ -614,6 +727,7 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     const audit = commit.audit;
     const effects = commit.outbox;
     const cancelOrders = lastByKey(commit.cancelOrders, (row) => row.cancellationId);
+    const disputes = lastByKey(commit.disputes ?? [], (row) => row.disputeId);
     const values = [
       id,
       workflow.orderId,
@@ -666,6 +780,20 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       previousAuditSeq(commit),
       command?.scope ?? null,
       commit.observedAt,
+      cancelOrders.map((row) => row.customerId),
+      cancelOrders.map((row) => row.refundReason),
+      disputes.map((row) => row.disputeId),
+      disputes.map((row) => row.orderId),
+      disputes.map((row) => row.merchantId),
+      disputes.map((row) => row.customerId),
+      disputes.map((row) => row.status),
+      disputes.map((row) => row.plan),
+      disputes.map((row) => row.waitingOn),
+      disputes.map((row) => row.nextDueAt),
+      disputes.map((row) => row.nextTimer),
+      disputes.map(disputeSortKey),
+      disputes.map((row) => row.openedAt),
+      disputes.map((row) => row.updatedAt),
     ];
     let written: number;
     try {
@@ -843,9 +971,13 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       const where: string[] = [];
       const param = (value: unknown) => `$${values.push(value)}`;
       if (query.merchantId !== undefined) where.push(`merchant_id = ${param(query.merchantId)}`);
+      if (query.customerId !== undefined) where.push(`customer_id = ${param(query.customerId)}`);
       if (query.orderId !== undefined) where.push(`order_id = ${param(query.orderId)}`);
       if (query.status !== undefined) where.push(`status = ANY (${param(query.status)}::text[])`);
-      if (query.reason !== undefined) where.push(`reason = ANY (${param(query.reason)}::text[])`);
+      if (query.reason !== undefined) {
+        const reasons = param(query.reason);
+        where.push(`(reason = ANY (${reasons}::text[]) OR refund_reason = ANY (${reasons}::text[]))`);
+      }
       if (query.createdFrom !== undefined) where.push(`created_at >= ${param(query.createdFrom)}`);
       if (query.createdTo !== undefined) where.push(`created_at < ${param(query.createdTo)}`);
       if (after) {
@@ -858,6 +990,56 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
         ORDER BY created_at, workflow_id, cancellation_id LIMIT ${param(size + 1)}`;
       const rows = await guard('queryCancelOrders', () => run({ text: sql }, values));
       return toPage(rows.map(toCancelOrder), size);
+    },
+
+    async queryDisputes(raw) {
+      const { size, after, ...query } = parseDisputeQuery(raw);
+      const values: unknown[] = [];
+      const where: string[] = [];
+      const param = (value: unknown) => `$${values.push(value)}`;
+      // One value is an equality, so the index keeps its order (a merchant's queue is one range scan).
+      const anyOf = (column: string, list: string[] | undefined) => {
+        if (list === undefined) return;
+        where.push(list.length === 1 ? `${column} = ${param(list[0])}` : `${column} = ANY (${param(list)}::text[])`);
+      };
+      if (query.merchantId !== undefined) where.push(`merchant_id = ${param(query.merchantId)}`);
+      if (query.customerId !== undefined) where.push(`customer_id = ${param(query.customerId)}`);
+      if (query.orderId !== undefined) where.push(`order_id = ${param(query.orderId)}`);
+      anyOf('waiting_on', query.waitingOn);
+      anyOf('status', query.status);
+      anyOf('plan', query.plan);
+      if (query.dueFrom !== undefined) where.push(`due_sort >= ${param(query.dueFrom)}`);
+      if (query.dueBefore !== undefined) where.push(`due_sort < ${param(query.dueBefore)}`);
+      if (after) {
+        where.push(
+          `(due_sort, workflow_id, dispute_id) > (${param(after.dueSort)}, ${param(after.workflowId)}, ${param(after.disputeId)})`,
+        );
+      }
+      const sql = `SELECT ${DISPUTE_COLUMNS} FROM ${s}.disputes
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY due_sort, workflow_id, dispute_id LIMIT ${param(size + 1)}`;
+      const rows = await guard('queryDisputes', () => run({ text: sql }, values));
+      return toDisputePage(rows.map(toDispute), size);
+    },
+
+    async countDisputes(rawFilter, rawDueBefore) {
+      const { filter, dueBefore } = parseDisputeCount(rawFilter, rawDueBefore);
+      const values: unknown[] = [];
+      const where: string[] = [];
+      const param = (value: unknown) => `$${values.push(value)}`;
+      if (filter.merchantId !== undefined) where.push(`merchant_id = ${param(filter.merchantId)}`);
+      if (filter.customerId !== undefined) where.push(`customer_id = ${param(filter.customerId)}`);
+      const due = dueBefore.map((time, i) => `, count(*) FILTER (WHERE due_sort < ${param(time)})::integer AS due${i}`).join('');
+      const sql = `SELECT status, count(*)::integer AS count${due} FROM ${s}.disputes
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY status ORDER BY status COLLATE "C"`;
+      const rows = await guard('countDisputes', () => run({ text: sql }, values));
+      return rows.map(
+        (row): DisputeStatusCount => ({
+          status: text(row.status),
+          count: int(row.count),
+          dueBefore: dueBefore.map((_, i) => int(row[`due${i}`])),
+        }),
+      );
     },
 
     async nextDueAt() {

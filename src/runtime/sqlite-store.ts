@@ -9,10 +9,15 @@ import {
   type CommitJson,
   compareDeadlines,
   compareEffects,
+  disputeSortKey,
   isStorableKey,
+  NO_DEADLINE,
   parseCancelOrderQuery,
+  parseDisputeCount,
+  parseDisputeQuery,
   previousAuditSeq,
   storableFailure,
+  toDisputePage,
   toPage,
 } from './store-common.js';
 import type {
@@ -24,6 +29,8 @@ import type {
   CommandRow,
   Commit,
   DeadlineRow,
+  DisputeRow,
+  DisputeStatusCount,
   OutboxRow,
   WorkflowRecord,
   WorkflowStore,
@@ -65,6 +72,41 @@ export function sqliteStoreError(error: unknown, operation: string): unknown {
   const code = sqliteCode(error);
   return code && UNAVAILABLE.test(code) ? new StoreUnavailableError('sqlite', operation, code, { cause: error }) : error;
 }
+
+/**
+ * Fills the columns and rows migration 7 adds from the stored workflows (machine version 2 snapshots):
+ * what the unit of work writes for every later commit. Statuses map to whose move it is as the dispute
+ * machine's state tags do.
+ */
+export const SQLITE_PROJECTION_BACKFILL = `
+  UPDATE cancel_orders SET
+    customer_id = COALESCE((SELECT json_extract(w.snapshot, '$.context.customerId') FROM workflows AS w
+                            WHERE w.workflow_id = cancel_orders.workflow_id), ''),
+    refund_reason = CASE WHEN refund_trigger_kind IS NULL THEN NULL
+                         WHEN refund_trigger_kind = 'platformRuling' THEN 'PLATFORM_RULING_REFUND' ELSE reason END;
+  INSERT OR REPLACE INTO disputes (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
+    next_due_at, next_timer, due_sort, opened_at, updated_at)
+  SELECT w.workflow_id, json_extract(d.value, '$.disputeId'), w.order_id, w.merchant_id,
+    COALESCE(json_extract(w.snapshot, '$.context.customerId'), ''), json_extract(d.value, '$.status'),
+    json_extract(d.value, '$.plan'), NULL, NULL, NULL, ${NO_DEADLINE}, json_extract(d.value, '$.openedAt'), w.last_event_at
+  FROM workflows AS w, json_each(w.snapshot, '$.context.closedDisputes') AS d;
+  INSERT OR REPLACE INTO disputes (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
+    next_due_at, next_timer, due_sort, opened_at, updated_at)
+  SELECT o.workflow_id, o.dispute_id, o.order_id, o.merchant_id, o.customer_id, o.status, o.plan,
+    CASE o.status WHEN 'awaitingMerchantChoice' THEN 'merchant' WHEN 'awaitingCustomerConfirmation' THEN 'customer'
+                  WHEN 'awaitingPlatformRuling' THEN 'platform' END,
+    n.due_at, n.timer, COALESCE(n.due_at, ${NO_DEADLINE}), o.opened_at, o.updated_at
+  FROM (SELECT w.workflow_id, json_extract(w.snapshot, '$.context.dispute.disputeId') AS dispute_id, w.order_id,
+          w.merchant_id, COALESCE(json_extract(w.snapshot, '$.context.customerId'), '') AS customer_id,
+          json_extract(w.snapshot, '$.children.dispute.snapshot.value') AS status,
+          json_extract(w.snapshot, '$.children.dispute.snapshot.context.plan') AS plan,
+          json_extract(w.snapshot, '$.context.dispute.openedAt') AS opened_at, w.last_event_at AS updated_at
+        FROM workflows AS w
+        WHERE json_type(w.snapshot, '$.context.dispute') = 'object'
+          AND json_type(w.snapshot, '$.children.dispute.snapshot.value') = 'text') AS o
+  LEFT JOIN (SELECT workflow_id, timer, MIN(due_at) AS due_at FROM deadlines WHERE actor_path = 'dispute'
+             GROUP BY workflow_id) AS n ON n.workflow_id = o.workflow_id;
+`;
 
 /** Schema migrations; `PRAGMA user_version` is the number applied. Append only, never edit. */
 export const SQLITE_MIGRATIONS: readonly string[] = [
@@ -222,6 +264,38 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     AND NOT EXISTS (SELECT 1 FROM commands AS c
                     WHERE c.workflow_id = commands.workflow_id AND c.scope = 'runtime' AND c.command_id = 'open');
   `,
+  // 7: the work queues. Cancel orders carry their customer (R1: a customer lists its own) and why they
+  // were refunded (D6/X2); the dispute projection lists every dispute with whose move it is and its next
+  // deadline, indexed so that a party's queue is one index range scan. Both are filled from the stored
+  // workflows (a dispute's deadline from the deadlines table, whose move it is from its status).
+  `
+  ALTER TABLE cancel_orders ADD COLUMN customer_id TEXT NOT NULL DEFAULT '';
+  ALTER TABLE cancel_orders ADD COLUMN refund_reason TEXT;
+  CREATE INDEX cancel_orders_customer ON cancel_orders (customer_id, created_at, workflow_id, cancellation_id);
+
+  CREATE TABLE disputes (
+    workflow_id TEXT NOT NULL REFERENCES workflows (workflow_id),
+    dispute_id  TEXT NOT NULL,
+    order_id    TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    plan        TEXT,
+    waiting_on  TEXT,
+    next_due_at INTEGER,
+    next_timer  TEXT,
+    due_sort    INTEGER NOT NULL,
+    opened_at   INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, dispute_id)
+  ) STRICT;
+  CREATE INDEX disputes_merchant_queue ON disputes (merchant_id, waiting_on, due_sort, workflow_id, dispute_id);
+  CREATE INDEX disputes_merchant ON disputes (merchant_id, due_sort, workflow_id, dispute_id);
+  CREATE INDEX disputes_customer ON disputes (customer_id, due_sort, workflow_id, dispute_id);
+  CREATE INDEX disputes_queue ON disputes (waiting_on, due_sort, workflow_id, dispute_id);
+  CREATE INDEX disputes_due ON disputes (due_sort, workflow_id, dispute_id);
+  ${SQLITE_PROJECTION_BACKFILL}
+  `,
 ];
 
 const WORKFLOW_COLUMNS = `workflow_id AS workflowId, order_id AS orderId, merchant_id AS merchantId, version,
@@ -234,8 +308,12 @@ const OUTBOX_COLUMNS = `effect_id AS effectId, workflow_id AS workflowId, kind, 
 const AUDIT_COLUMNS = `workflow_id AS workflowId, seq, at, role, actor_id AS actorId, event_type AS eventType, event,
   resulting_state AS resultingState, command_id AS commandId`;
 const CANCEL_ORDER_COLUMNS = `cancellation_id AS cancellationId, workflow_id AS workflowId, order_id AS orderId,
-  merchant_id AS merchantId, status, reason, origin, refund_trigger_kind AS refundTriggerKind,
+  merchant_id AS merchantId, customer_id AS customerId, status, reason, refund_reason AS refundReason, origin,
+  refund_trigger_kind AS refundTriggerKind,
   created_at AS createdAt, updated_at AS updatedAt`;
+const DISPUTE_COLUMNS = `dispute_id AS disputeId, workflow_id AS workflowId, order_id AS orderId,
+  merchant_id AS merchantId, customer_id AS customerId, status, plan, waiting_on AS waitingOn, next_due_at AS nextDueAt,
+  next_timer AS nextTimer, opened_at AS openedAt, updated_at AS updatedAt`;
 const COMMAND_COLUMNS = `command_id AS commandId, workflow_id AS workflowId, scope, payload_hash AS payloadHash,
   result, at`;
 
@@ -290,12 +368,13 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT (effect_id) DO NOTHING`,
     ),
     upsertCancelOrder: db.prepare(
-      `INSERT INTO cancel_orders (cancellation_id, workflow_id, order_id, merchant_id, status, reason, origin,
-         refund_trigger_kind, created_at, updated_at)
-       VALUES (@cancellationId, @workflowId, @orderId, @merchantId, @status, @reason, @origin,
-         @refundTriggerKind, @createdAt, @updatedAt)
+      `INSERT INTO cancel_orders (cancellation_id, workflow_id, order_id, merchant_id, customer_id, status, reason,
+         refund_reason, origin, refund_trigger_kind, created_at, updated_at)
+       VALUES (@cancellationId, @workflowId, @orderId, @merchantId, @customerId, @status, @reason, @refundReason,
+         @origin, @refundTriggerKind, @createdAt, @updatedAt)
        ON CONFLICT (workflow_id, cancellation_id) DO UPDATE SET order_id = excluded.order_id,
-         merchant_id = excluded.merchant_id, status = excluded.status, reason = excluded.reason,
+         merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
+         reason = excluded.reason, refund_reason = excluded.refund_reason,
          origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
          created_at = excluded.created_at, updated_at = excluded.updated_at`,
     ),
@@ -304,10 +383,21 @@ function prepareStatements(db: Database.Database) {
     // rewrites their entries even when the values are the same). No row with these identity columns:
     // nothing changes, and the upsert above writes the row.
     updateCancelOrderState: db.prepare(
-      `UPDATE cancel_orders SET status = @status, reason = @reason, refund_trigger_kind = @refundTriggerKind,
-         updated_at = @updatedAt
+      `UPDATE cancel_orders SET status = @status, reason = @reason, refund_reason = @refundReason,
+         refund_trigger_kind = @refundTriggerKind, updated_at = @updatedAt
        WHERE workflow_id = @workflowId AND cancellation_id = @cancellationId AND order_id = @orderId
-         AND merchant_id = @merchantId AND origin = @origin AND created_at = @createdAt`,
+         AND merchant_id = @merchantId AND customer_id = @customerId AND origin = @origin AND created_at = @createdAt`,
+    ),
+    upsertDispute: db.prepare(
+      `INSERT INTO disputes (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
+         next_due_at, next_timer, due_sort, opened_at, updated_at)
+       VALUES (@workflowId, @disputeId, @orderId, @merchantId, @customerId, @status, @plan, @waitingOn,
+         @nextDueAt, @nextTimer, @dueSort, @openedAt, @updatedAt)
+       ON CONFLICT (workflow_id, dispute_id) DO UPDATE SET order_id = excluded.order_id,
+         merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
+         plan = excluded.plan, waiting_on = excluded.waiting_on, next_due_at = excluded.next_due_at,
+         next_timer = excluded.next_timer, due_sort = excluded.due_sort, opened_at = excluded.opened_at,
+         updated_at = excluded.updated_at`,
     ),
     insertCommand: db.prepare(
       `INSERT INTO commands (workflow_id, scope, command_id, payload_hash, result, at)
@@ -429,6 +519,16 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
   let prepared: ReturnType<typeof prepareStatements> | undefined;
   const st = () => (prepared ??= prepareStatements(db));
   const queryCache = new Map<string, Database.Statement<Record<string, unknown>, CancelOrderRow>>();
+  const disputeQueryCache = new Map<string, Database.Statement<Record<string, unknown>, unknown>>();
+  /** Statements of the dispute listing and counts, one per shape of query. */
+  const disputeStatement = <Row>(sql: string) => {
+    let statement = disputeQueryCache.get(sql);
+    if (!statement) {
+      statement = db.prepare<Record<string, unknown>, unknown>(sql);
+      disputeQueryCache.set(sql, statement);
+    }
+    return statement as Database.Statement<Record<string, unknown>, Row>;
+  };
 
   /** Why the workflow row was not written: another version, or audit rows that do not continue the trail. */
   const refusal = (commit: Commit): Error => {
@@ -464,6 +564,7 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
     for (const row of commit.cancelOrders) {
       if (s.updateCancelOrderState.run(row).changes === 0) s.upsertCancelOrder.run(row);
     }
+    for (const row of commit.disputes ?? []) s.upsertDispute.run({ ...row, dueSort: disputeSortKey(row) });
     const { command } = commit;
     if (command && s.insertCommand.run({ ...command, result: texts.commandResult }).changes === 0) {
       throw new DuplicateCommandError(command.commandId);
@@ -496,9 +597,12 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
   function cancelOrderStatement(query: CancelOrderQuery, keyed: boolean) {
     const where: string[] = [];
     if (query.merchantId !== undefined) where.push('merchant_id = @merchantId');
+    if (query.customerId !== undefined) where.push('customer_id = @customerId');
     if (query.orderId !== undefined) where.push('order_id = @orderId');
     if (query.status !== undefined) where.push('status IN (SELECT value FROM json_each(@status))');
-    if (query.reason !== undefined) where.push('reason IN (SELECT value FROM json_each(@reason))');
+    if (query.reason !== undefined) {
+      where.push('(reason IN (SELECT value FROM json_each(@reason)) OR refund_reason IN (SELECT value FROM json_each(@reason)))');
+    }
     if (query.createdFrom !== undefined) where.push('created_at >= @createdFrom');
     if (query.createdTo !== undefined) where.push('created_at < @createdTo');
     if (keyed) where.push('(created_at, workflow_id, cancellation_id) > (@afterCreatedAt, @afterWorkflowId, @afterId)');
@@ -597,6 +701,7 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       const rows = await attempt('queryCancelOrders', () =>
         cancelOrderStatement(query, after !== null).all({
           merchantId: query.merchantId,
+          customerId: query.customerId,
           orderId: query.orderId,
           status: query.status && JSON.stringify(query.status),
           reason: query.reason && JSON.stringify(query.reason),
@@ -609,6 +714,66 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
         }),
       );
       return toPage(rows, size);
+    },
+
+    async queryDisputes(raw) {
+      const { size, after, ...query } = parseDisputeQuery(raw);
+      const where: string[] = [];
+      const params: Record<string, unknown> = { limit: size + 1 };
+      const equal = (column: string, name: string, value: string | undefined) => {
+        if (value === undefined) return;
+        where.push(`${column} = @${name}`);
+        params[name] = value;
+      };
+      // One value is an equality, so the index keeps its order; several go through json_each.
+      const anyOf = (column: string, name: string, values: string[] | undefined) => {
+        if (values === undefined) return;
+        if (values.length === 1) return equal(column, name, values[0]);
+        where.push(`${column} IN (SELECT value FROM json_each(@${name}))`);
+        params[name] = JSON.stringify(values);
+      };
+      equal('merchant_id', 'merchantId', query.merchantId);
+      equal('customer_id', 'customerId', query.customerId);
+      equal('order_id', 'orderId', query.orderId);
+      anyOf('waiting_on', 'waitingOn', query.waitingOn);
+      anyOf('status', 'status', query.status);
+      anyOf('plan', 'plan', query.plan);
+      if (query.dueFrom !== undefined) {
+        where.push('due_sort >= @dueFrom');
+        params.dueFrom = query.dueFrom;
+      }
+      if (query.dueBefore !== undefined) {
+        where.push('due_sort < @dueBefore');
+        params.dueBefore = query.dueBefore;
+      }
+      if (after) {
+        where.push('(due_sort, workflow_id, dispute_id) > (@afterDue, @afterWorkflowId, @afterId)');
+        Object.assign(params, { afterDue: after.dueSort, afterWorkflowId: after.workflowId, afterId: after.disputeId });
+      }
+      const sql = `SELECT ${DISPUTE_COLUMNS} FROM disputes
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY due_sort, workflow_id, dispute_id LIMIT @limit`;
+      const rows = await attempt('queryDisputes', () => disputeStatement<DisputeRow>(sql).all(params));
+      return toDisputePage(rows, size);
+    },
+
+    async countDisputes(rawFilter, rawDueBefore) {
+      const { filter, dueBefore } = parseDisputeCount(rawFilter, rawDueBefore);
+      const where: string[] = [];
+      if (filter.merchantId !== undefined) where.push('merchant_id = @merchantId');
+      if (filter.customerId !== undefined) where.push('customer_id = @customerId');
+      const params: Record<string, unknown> = { merchantId: filter.merchantId, customerId: filter.customerId };
+      dueBefore.forEach((time, i) => (params[`due${i}`] = time));
+      const sql = `SELECT status, count(*) AS count${dueBefore.map((_, i) => `, count(*) FILTER (WHERE due_sort < @due${i}) AS due${i}`).join('')}
+        FROM disputes ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY status ORDER BY status`;
+      const rows = await attempt('countDisputes', () => disputeStatement<Record<string, number | string>>(sql).all(params));
+      return rows.map(
+        (row): DisputeStatusCount => ({
+          status: String(row.status),
+          count: Number(row.count),
+          dueBefore: dueBefore.map((_, i) => Number(row[`due${i}`])),
+        }),
+      );
     },
 
     async nextDueAt() {

@@ -8,6 +8,9 @@ import type {
   CommandScope,
   Commit,
   DeadlineRow,
+  DisputeCountFilter,
+  DisputeQuery,
+  DisputeRow,
   OutboxRow,
   Page,
 } from './store.js';
@@ -45,6 +48,7 @@ export function assertCommitShape(commit: Commit): CommitJson {
     ...commit.deadlines,
     ...commit.outbox,
     ...commit.cancelOrders,
+    ...(commit.disputes ?? []),
     ...(commit.command ? [commit.command] : []),
   ].find((row) => row.workflowId !== workflowId);
   if (foreign) throw invalid(`it carries a row of ${foreign.workflowId}`);
@@ -78,8 +82,12 @@ const OUTBOX_FIELDS = {
   availableAt: 'int', createdAt: 'int', attempts: 'int',
 } as const satisfies Fields;
 const CANCEL_ORDER_FIELDS = {
-  cancellationId: 'key', orderId: 'key', merchantId: 'key', status: 'text', reason: 'text', origin: 'text',
-  refundTriggerKind: 'text?', createdAt: 'int', updatedAt: 'int',
+  cancellationId: 'key', orderId: 'key', merchantId: 'key', customerId: 'key', status: 'text', reason: 'text',
+  refundReason: 'text?', origin: 'text', refundTriggerKind: 'text?', createdAt: 'int', updatedAt: 'int',
+} as const satisfies Fields;
+const DISPUTE_FIELDS = {
+  disputeId: 'key', orderId: 'key', merchantId: 'key', customerId: 'key', status: 'text', plan: 'text?',
+  waitingOn: 'text?', nextDueAt: 'int?', nextTimer: 'text?', openedAt: 'int', updatedAt: 'int',
 } as const satisfies Fields;
 const COMMAND_FIELDS = { commandId: 'key', payloadHash: 'text', result: 'json', at: 'int' } as const satisfies Fields;
 
@@ -168,6 +176,15 @@ function storableJson(commit: Commit): CommitJson {
   commit.deadlines.forEach((row, i) => checkRow(row, DEADLINE_FIELDS, `deadlines[${i}]`, workflowId));
   const outbox = commit.outbox.map((row, i) => checkRow(row, OUTBOX_FIELDS, `outbox[${i}]`, workflowId).payload!);
   commit.cancelOrders.forEach((row, i) => checkRow(row, CANCEL_ORDER_FIELDS, `cancelOrders[${i}]`, workflowId));
+  (commit.disputes ?? []).forEach((row, i) => {
+    checkRow(row, DISPUTE_FIELDS, `disputes[${i}]`, workflowId);
+    if ((row.nextDueAt === null) !== (row.nextTimer === null)) {
+      throw new TypeError(`invalid commit for ${workflowId}: disputes[${i}] has a due time without its timer, or a timer without its due time`);
+    }
+    if (row.nextDueAt !== null && (row.nextDueAt < 0 || row.nextDueAt >= NO_DEADLINE)) {
+      throw new TypeError(`invalid commit for ${workflowId}: disputes[${i}].nextDueAt ${row.nextDueAt}`);
+    }
+  });
   const commandResult = commit.command ? checkRow(commit.command, COMMAND_FIELDS, 'command', workflowId).result! : null;
   if (commit.completesEffectId !== null) {
     checkRow({ completesEffectId: commit.completesEffectId }, { completesEffectId: 'key' }, 'commit', workflowId);
@@ -232,6 +249,7 @@ const QueryTime = z.number().int().min(0).max(8_640_000_000_000_000);
  */
 export const CancelOrderQuerySchema = z.strictObject({
   merchantId: FilterValue.optional(),
+  customerId: FilterValue.optional(),
   orderId: FilterValue.optional(),
   status: FilterValues.optional(),
   reason: FilterValues.optional(),
@@ -338,4 +356,150 @@ export function compareDeadlines(a: DeadlineRow, b: DeadlineRow): number {
 
 export function compareEffects(a: OutboxRow, b: OutboxRow): number {
   return a.availableAt - b.availableAt || a.createdAt - b.createdAt || compareText(a.effectId, b.effectId);
+}
+
+// --- the dispute listing --------------------------------------------------------------------------
+
+/**
+ * The sort key of a dispute without a pending deadline: after every time a deadline can have (the
+ * largest Timestamp), so those disputes come last and the key is never null (one index order, one keyset).
+ */
+export const NO_DEADLINE = 8_640_000_000_000_000;
+
+/** A dispute's place in the listing order: next deadline (NO_DEADLINE when none), workflow, dispute. */
+export const disputeSortKey = (row: Pick<DisputeRow, 'nextDueAt'>): number => row.nextDueAt ?? NO_DEADLINE;
+
+/** The dispute listing query, strict like the X2 one: an unknown filter is an error, never ignored. */
+export const DisputeQuerySchema = z.strictObject({
+  merchantId: FilterValue.optional(),
+  customerId: FilterValue.optional(),
+  orderId: FilterValue.optional(),
+  status: FilterValues.optional(),
+  plan: FilterValues.optional(),
+  waitingOn: FilterValues.optional(),
+  dueFrom: QueryTime.optional(),
+  dueBefore: QueryTime.optional(),
+  limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  cursor: z.string().max(4096).nullable().optional(),
+}) satisfies z.ZodType<DisputeQuery>;
+
+/** Keyset position of a dispute in the listing order. */
+export interface DisputeCursor {
+  dueSort: number;
+  workflowId: string;
+  disputeId: string;
+}
+
+/**
+ * A dispute query every store can run: its filters, the page size, where to continue, and the due
+ * range as sort keys (`dueFrom`..`dueBefore`, with no-deadline rows left out when either is given).
+ */
+export interface ParsedDisputeQuery extends Omit<DisputeQuery, 'limit' | 'cursor' | 'dueFrom' | 'dueBefore'> {
+  size: number;
+  after: DisputeCursor | null;
+  dueFrom: number | undefined;
+  dueBefore: number | undefined;
+}
+
+const invalidQuery = (error: z.ZodError) =>
+  new InvalidQueryError(error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })));
+
+/** Parses a dispute query (from a host: anything) or throws `InvalidQueryError` listing every issue. */
+export function parseDisputeQuery(query: unknown): ParsedDisputeQuery {
+  const parsed = DisputeQuerySchema.safeParse(query);
+  if (!parsed.success) throw invalidQuery(parsed.error);
+  const { limit, cursor, dueFrom, dueBefore, ...filters } = parsed.data;
+  const after = cursor ? decodeDisputeCursor(cursor) : null;
+  if (cursor !== undefined && cursor !== null && after === null) {
+    throw new InvalidQueryError([{ path: 'cursor', message: 'not a cursor this store returned' }]);
+  }
+  const ranged = dueFrom !== undefined || dueBefore !== undefined;
+  return {
+    ...filters,
+    size: limit ?? DEFAULT_PAGE_SIZE,
+    after,
+    dueFrom,
+    dueBefore: ranged ? Math.min(dueBefore ?? NO_DEADLINE, NO_DEADLINE) : undefined,
+  };
+}
+
+export function encodeDisputeCursor(row: DisputeCursor): string {
+  return Buffer.from(JSON.stringify(['dispute', row.dueSort, row.workflowId, row.disputeId])).toString('base64url');
+}
+
+/** Decodes a dispute cursor; anything else (a cancel-order cursor included) is null. */
+export function decodeDisputeCursor(cursor: string): DisputeCursor | null {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (
+    Array.isArray(decoded) &&
+    decoded.length === 4 &&
+    decoded[0] === 'dispute' &&
+    Number.isSafeInteger(decoded[1]) &&
+    isStorableKey(decoded[2]) &&
+    isStorableKey(decoded[3])
+  ) {
+    return { dueSort: decoded[1] as number, workflowId: decoded[2], disputeId: decoded[3] };
+  }
+  return null;
+}
+
+const cursorOfDispute = (row: DisputeRow): DisputeCursor => ({
+  dueSort: disputeSortKey(row),
+  workflowId: row.workflowId,
+  disputeId: row.disputeId,
+});
+
+/** Listing order of disputes in every store. */
+export function compareDisputes(a: DisputeRow, b: DisputeRow): number {
+  return compareDisputeCursors(cursorOfDispute(a), cursorOfDispute(b));
+}
+
+export function compareDisputeCursors(a: DisputeCursor, b: DisputeCursor): number {
+  return a.dueSort - b.dueSort || compareText(a.workflowId, b.workflowId) || compareText(a.disputeId, b.disputeId);
+}
+
+/** The identity of a dispute in its projection. */
+export const disputeKey = (row: { workflowId: string; disputeId: string }): string => JSON.stringify([row.workflowId, row.disputeId]);
+
+/** Builds the page from up to `size + 1` disputes fetched in listing order. */
+export function toDisputePage(rows: DisputeRow[], size: number): Page<DisputeRow> {
+  const items = rows.slice(0, size);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > size && last ? encodeDisputeCursor(cursorOfDispute(last)) : null };
+}
+
+/** Whether a dispute row matches a parsed query (the memory store's filter; the SQL stores say it in SQL). */
+export function matchesDisputeQuery(row: DisputeRow, query: ParsedDisputeQuery): boolean {
+  const due = disputeSortKey(row);
+  return (
+    (query.merchantId === undefined || row.merchantId === query.merchantId) &&
+    (query.customerId === undefined || row.customerId === query.customerId) &&
+    (query.orderId === undefined || row.orderId === query.orderId) &&
+    (query.status === undefined || query.status.includes(row.status)) &&
+    (query.plan === undefined || (row.plan !== null && query.plan.includes(row.plan))) &&
+    (query.waitingOn === undefined || (row.waitingOn !== null && query.waitingOn.includes(row.waitingOn))) &&
+    (query.dueFrom === undefined || due >= query.dueFrom) &&
+    (query.dueBefore === undefined || due < query.dueBefore) &&
+    (query.after === null || compareDisputeCursors(cursorOfDispute(row), query.after) > 0)
+  );
+}
+
+/** Most due times one count may ask about. */
+export const MAX_DUE_TIMES = 10;
+
+const DisputeCountSchema = z.strictObject({
+  filter: z.strictObject({ merchantId: FilterValue.optional(), customerId: FilterValue.optional() }),
+  dueBefore: z.array(QueryTime).max(MAX_DUE_TIMES),
+});
+
+/** Parses a count request or throws `InvalidQueryError`. */
+export function parseDisputeCount(filter: unknown, dueBefore: unknown): { filter: DisputeCountFilter; dueBefore: number[] } {
+  const parsed = DisputeCountSchema.safeParse({ filter, dueBefore });
+  if (!parsed.success) throw invalidQuery(parsed.error);
+  return parsed.data;
 }

@@ -85,11 +85,34 @@ export interface CancelOrderRow {
   workflowId: string;
   orderId: string;
   merchantId: string;
+  /** R1: the customer's listing reads it. */
+  customerId: string;
   status: string;
+  /** Why it was opened. */
   reason: string;
+  /** D6/X2: why it is refunded, once its refund started (平台判责退款 for a ruling's refund); else null. */
+  refundReason: string | null;
   origin: string;
   refundTriggerKind: string | null;
   createdAt: number;
+  updatedAt: number;
+}
+
+/** A dispute as the work queues list it (one row per dispute, open or closed). */
+export interface DisputeRow {
+  disputeId: string;
+  workflowId: string;
+  orderId: string;
+  merchantId: string;
+  customerId: string;
+  status: string;
+  plan: string | null;
+  /** Whose move it is (the state's party tag: merchant, customer, platform); null once closed. */
+  waitingOn: string | null;
+  /** The dispute's pending deadline: its absolute due time and timer; both null when none is pending. */
+  nextDueAt: number | null;
+  nextTimer: string | null;
+  openedAt: number;
   updatedAt: number;
 }
 
@@ -126,6 +149,8 @@ export interface Commit {
   outbox: OutboxRow[];
   /** Upserts of the X2 projection. */
   cancelOrders: CancelOrderRow[];
+  /** Upserts of the dispute projection (the work queues); none when absent. */
+  disputes?: DisputeRow[];
   command: CommandRow | null;
   /** An effect whose result this command records: marked done in the same transaction. */
   completesEffectId: string | null;
@@ -146,8 +171,10 @@ export interface Claim {
 
 export interface CancelOrderQuery {
   merchantId?: string;
+  customerId?: string;
   orderId?: string;
   status?: string[];
+  /** D6/X2: matches the reason a cancel order was opened with or the reason it was refunded for. */
   reason?: string[];
   /** createdAt within [createdFrom, createdTo). */
   createdFrom?: number;
@@ -156,6 +183,41 @@ export interface CancelOrderQuery {
   limit?: number;
   /** Opaque cursor from the previous page. */
   cursor?: string | null;
+}
+
+/**
+ * The dispute listing. Sorted by the next deadline (soonest first; disputes without one last), then
+ * (workflowId, disputeId). Each list matches any of its values (an empty list matches nothing).
+ */
+export interface DisputeQuery {
+  merchantId?: string;
+  customerId?: string;
+  orderId?: string;
+  status?: string[];
+  plan?: string[];
+  /** Whose move it is: `merchant`, `customer`, `platform`. */
+  waitingOn?: string[];
+  /** The next deadline falls within [dueFrom, dueBefore); a dispute without one never matches either. */
+  dueFrom?: number;
+  dueBefore?: number;
+  /** Page size, 1..500 (default 50). */
+  limit?: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string | null;
+}
+
+/** Which disputes a count covers (all when empty). */
+export interface DisputeCountFilter {
+  merchantId?: string;
+  customerId?: string;
+}
+
+/** Disputes in one status, and how many of them have their next deadline before each given time. */
+export interface DisputeStatusCount {
+  status: string;
+  count: number;
+  /** One count per time given to `countDisputes`, in that order. */
+  dueBefore: number[];
 }
 
 export interface Page<T> {
@@ -193,6 +255,10 @@ export interface WorkflowStore {
   listOutbox(workflowId: string): Promise<OutboxRow[]>;
   listAudit(workflowId: string): Promise<AuditRow[]>;
   queryCancelOrders(query: CancelOrderQuery): Promise<Page<CancelOrderRow>>;
+  /** The dispute listing (see DisputeQuery); a malformed query is refused with InvalidQueryError. */
+  queryDisputes(query: DisputeQuery): Promise<Page<DisputeRow>>;
+  /** Disputes per status, with how many fall due before each of `dueBefore`, from the projection alone. */
+  countDisputes(filter: DisputeCountFilter, dueBefore: readonly number[]): Promise<DisputeStatusCount[]>;
   /** Earliest time a deadline claim can succeed (a leased row counts from its lease expiry + 1), for the scheduler's sleep. */
   nextDueAt(): Promise<number | null>;
   /**

@@ -1,16 +1,16 @@
 import type { InspectionEvent } from 'xstate';
-import { ORDER_MACHINE_VERSION, orderMachine, type OrderMachine, type OrderSnapshot } from '../../machines/order.js';
+import { DISPUTE_ACTOR_ID, ORDER_MACHINE_VERSION, orderMachine, type OrderMachine, type OrderSnapshot } from '../../machines/order.js';
 import { TIMER_SENDER } from '../../machines/time.js';
 import { checkEvent } from '../commands.js';
 import { upgradeSnapshot, type WorkflowDefinition } from '../engine/definition.js';
 import { LiveSystem, pendingDeadlines, StepError, type EmittedEffect, type PendingDeadline } from '../engine/step.js';
 import { InvalidTimeError } from '../errors.js';
-import { cancelOrderViews, describeValue } from '../queries.js';
+import { cancelOrderViews, describeValue, disputeViews } from '../queries.js';
 import type { Sender } from '../schemas/common.js';
 import type { WorkflowEffect } from '../schemas/effects.js';
 import type { OrderEvent } from '../schemas/events.js';
 import { outboxKindOf } from './outbox.js';
-import type { AuditRow, CancelOrderRow, Commit, DeadlineRow, OutboxRow, WorkflowRecord } from './store.js';
+import type { AuditRow, CancelOrderRow, Commit, DeadlineRow, DisputeRow, OutboxRow, WorkflowRecord } from './store.js';
 
 /**
  * The unit of work both hosts run, written once: a workflow is loaded (or kept live), its deadlines due
@@ -127,6 +127,7 @@ export class Draft {
   readonly outbox: OutboxRow[] = [];
   readonly fired: string[] = [];
   private readonly projectionBefore: Map<string, CancelOrderRow> | null;
+  private readonly disputesBefore: Map<string, DisputeRow> | null;
 
   constructor(
     readonly base: DraftBase,
@@ -140,6 +141,8 @@ export class Draft {
     this.deadlines = options.deadlines ?? pendingDeadlines(system.actor);
     this.projectionBefore =
       options.projection === false ? null : new Map(this.projection().map((row) => [row.cancellationId, row]));
+    this.disputesBefore =
+      options.projection === false ? null : new Map(this.disputeProjection().map((row) => [row.disputeId, row]));
   }
 
   get workflowId(): string {
@@ -202,13 +205,16 @@ export class Draft {
   /** The X2 rows of the current state. */
   projection(): CancelOrderRow[] {
     const updatedAt = this.lastEventAt;
-    return cancelOrderViews(this.snapshot).map((view) => ({
+    const snapshot = this.snapshot;
+    return cancelOrderViews(snapshot).map((view) => ({
       cancellationId: view.cancellationId,
       workflowId: this.workflowId,
       orderId: view.orderId,
       merchantId: view.merchantId,
+      customerId: snapshot.context.customerId,
       status: view.status,
       reason: view.reason,
+      refundReason: view.refundReason,
       origin: view.origin,
       refundTriggerKind: view.refundTrigger?.kind ?? null,
       createdAt: view.createdAt,
@@ -226,7 +232,54 @@ export class Draft {
         !before ||
         before.status !== row.status ||
         before.reason !== row.reason ||
+        before.refundReason !== row.refundReason ||
         before.refundTriggerKind !== row.refundTriggerKind
+      );
+    });
+  }
+
+  /**
+   * The dispute rows of the current state (the work queues): each dispute's status, plan, whose move it
+   * is, and the dispute's own pending deadline.
+   */
+  disputeProjection(): DisputeRow[] {
+    const snapshot = this.snapshot;
+    const { orderId, merchantId, customerId } = snapshot.context;
+    const next = this.deadlines
+      .filter((deadline) => deadline.actorPath.length === 1 && deadline.actorPath[0] === DISPUTE_ACTOR_ID)
+      .reduce<PendingDeadline | null>((soonest, deadline) => (soonest && soonest.dueAt <= deadline.dueAt ? soonest : deadline), null);
+    return disputeViews(snapshot).map((view) => {
+      const deadline = view.disputeId === snapshot.context.dispute?.disputeId ? next : null;
+      return {
+        disputeId: view.disputeId,
+        workflowId: this.workflowId,
+        orderId,
+        merchantId,
+        customerId,
+        status: view.status,
+        plan: view.plan,
+        waitingOn: view.waitingOn,
+        nextDueAt: deadline?.dueAt ?? null,
+        nextTimer: deadline?.timer ?? null,
+        openedAt: view.openedAt,
+        updatedAt: this.lastEventAt,
+      };
+    });
+  }
+
+  /** Dispute rows that changed since the draft started (upserts). */
+  changedDisputeProjection(): DisputeRow[] {
+    const { disputesBefore } = this;
+    if (!disputesBefore) throw new StepError(`workflow ${this.workflowId}: this draft keeps no projection`);
+    return this.disputeProjection().filter((row) => {
+      const before = disputesBefore.get(row.disputeId);
+      return (
+        !before ||
+        before.status !== row.status ||
+        before.plan !== row.plan ||
+        before.waitingOn !== row.waitingOn ||
+        before.nextDueAt !== row.nextDueAt ||
+        before.nextTimer !== row.nextTimer
       );
     });
   }
@@ -253,6 +306,7 @@ export class Draft {
       deadlines: this.deadlineRows(),
       outbox: this.outbox,
       cancelOrders: this.changedProjection(),
+      disputes: this.changedDisputeProjection(),
       command,
       completesEffectId,
       observedAt: now,
