@@ -117,6 +117,42 @@ export class MissingPeerDependencyError extends WorkflowError {
   }
 }
 
+/** A stored workflow was written by a machine version this release cannot restore (no migration path). */
+export class UnknownMachineVersionError extends WorkflowError {
+  override readonly name = 'UnknownMachineVersionError';
+  readonly code = 'UNKNOWN_MACHINE_VERSION';
+  constructor(
+    readonly workflowId: string,
+    readonly storedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(
+      `workflow ${workflowId} was written by machine version ${storedVersion}; this release runs version ${currentVersion} and has no migration from it`,
+    );
+  }
+}
+
+/** The command's time breaks the runtime's time rules (skew, order, catch-up point). */
+export class InvalidTimeError extends WorkflowError {
+  override readonly name = 'InvalidTimeError';
+  readonly code = 'INVALID_TIME';
+  constructor(
+    readonly at: number,
+    readonly reason: string,
+  ) {
+    super(`at ${at} ${reason}`);
+  }
+}
+
+/** A workflow with this id exists already, opened with another input. */
+export class WorkflowExistsError extends WorkflowError {
+  override readonly name = 'WorkflowExistsError';
+  readonly code = 'WORKFLOW_EXISTS';
+  constructor(readonly workflowId: string) {
+    super(`workflow ${workflowId} exists already with another input`);
+  }
+}
+
 /**
  * The store could not be reached or could not finish in time (connection lost or refused, server
  * shutting down or starting, lock or statement timeout, SQLite busy or full). Retryable: nothing of a
