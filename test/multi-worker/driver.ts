@@ -404,6 +404,7 @@ export async function referenceOutcomes(): Promise<Record<OrderKind, KindOutcome
     payments: createSandboxPayments(),
     logistics: createSandboxLogistics(),
     workerId: 'reference',
+    acceptHistory: true, // the same seed as the workers: history
   });
   const result = {} as Record<OrderKind, KindOutcome>;
   const firstOfKind = new Map<OrderKind, number>();

@@ -128,8 +128,13 @@ describe.skipIf(!pgUrl)('the durable runtime on PostgreSQL', () => {
     const second = await open('process-2');
     expect(await second.runtime.tick()).toMatchObject({ effectsDelivered: 0 }); // still leased by process-1
     clock.advance(30_001);
-    expect(await second.runtime.tick()).toMatchObject({ effectsDelivered: 1 });
-    expect(payments.calls.map((call) => call.result)).toEqual(['crashed', 'deduplicated']);
+    // the refund and the D3 notification, both claimed by the dead process and never completed by it
+    expect(await second.runtime.tick()).toMatchObject({ effectsDelivered: 2, effectsRetrying: 0, errors: 0 });
+    // process-1 could not record the failure, so nothing says the outcome is unknown: delivered again, same key
+    expect(payments.calls.map((call) => [call.request.idempotencyKey, call.result])).toEqual([
+      [DIRECT_KEY, 'crashed'],
+      [DIRECT_KEY, 'deduplicated'],
+    ]);
     expect(payments.executionCount(DIRECT_KEY)).toBe(1);
     const audit = await second.real.listAudit('order-1');
     expect(audit.filter((row) => row.eventType === 'payment.refundSucceeded')).toHaveLength(1);

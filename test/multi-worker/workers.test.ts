@@ -80,9 +80,9 @@ function expectExactOutcome(report: MultiWorkerReport): void {
     rows: ORDERS,
     distinctWorkflows: ORDERS,
     byStatusAndId: {
-      'dispute-1.intercept-48h:refunded': P3a + P3b,
-      'dispute-1.intercept-48h:closedWithoutRefund': P3d,
-      'dispute-1.direct-refund:refunded': P1,
+      'dispute-1:intercept-48h:refunded': P3a + P3b,
+      'dispute-1:intercept-48h:closedWithoutRefund': P3d,
+      'dispute-1:direct-refund:refunded': P1,
     },
   });
 }

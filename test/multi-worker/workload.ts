@@ -4,7 +4,7 @@
  * overlap in one run. The runtime clock of every process is the real clock, which they share.
  *
  * Every order uses the same dispute id, so every 48H cancel order has the same cancel-order id
- * (`dispute-1.intercept-48h`): the X2 projection must keep one row per (workflow, cancel order).
+ * (`dispute-1:intercept-48h`): the X2 projection must keep one row per (workflow, cancel order).
  */
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -108,4 +108,4 @@ export function seedCommands(index: number, now: number): Command[] {
 
 /** The cancel order a plan creates (the same id in every order). */
 export const cancellationIdOf = (kind: OrderKind): string =>
-  kind === 'P1' ? `${DISPUTE_ID}.direct-refund` : `${DISPUTE_ID}.intercept-48h`;
+  kind === 'P1' ? `${DISPUTE_ID}:direct-refund` : `${DISPUTE_ID}:intercept-48h`;
