@@ -19,6 +19,8 @@ import { cancelOrderViews, describeValue, disputeViews, merchantFollowUps } from
 import { CancellationStatus, FINAL_CANCELLATION_STATUSES, type CancellationReason, type Role } from '../schemas/common.js';
 import { strandedParts, type StrandedPart } from '../invariants.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
+import { GroupCommitter } from './group-commit.js';
+import { DEFAULT_LIVE_CACHE, LiveCache, type LiveCacheStats } from './live-cache.js';
 import { DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type DeliveryPolicy, type EffectResultCommand } from './outbox.js';
 import { BackgroundLoop, runDeadlineBatch, type DeadlineOutcome } from './scheduler.js';
 import type {
@@ -139,9 +141,15 @@ class DurableRuntime implements WorkflowRuntime {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;
   private closed = false;
+  /** Live actor systems of hot workflows, used only at the version they committed (live-cache.ts). */
+  private readonly live: LiveCache;
+  /** Commits of commands that arrive together, written in one transaction (group-commit.ts). */
+  private readonly committer: GroupCommitter;
 
   constructor(private readonly options: WorkflowRuntimeOptions) {
     this.store = options.store;
+    this.live = new LiveCache(options.liveCache === false ? { ...DEFAULT_LIVE_CACHE, maxWorkflows: 0 } : { ...DEFAULT_LIVE_CACHE, ...options.liveCache });
+    this.committer = new GroupCommitter(this.store, options.groupCommit ?? true);
     this.clock = options.clock;
     this.definition = options.definition ?? ORDER_WORKFLOW;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -252,8 +260,9 @@ class DurableRuntime implements WorkflowRuntime {
       status = live.status === 'done' ? 'done' : 'active';
       state = describeValue(live);
       snapshot = system.persist();
-    } finally {
+    } catch (error) {
       system.stop();
+      throw error;
     }
     const result: CommandResult = {
       workflowId,
@@ -289,8 +298,10 @@ class DurableRuntime implements WorkflowRuntime {
       observedAt: now,
     } as Commit;
     try {
-      await this.store.commit(commit);
+      await this.committer.commit(commit);
+      this.release(workflowId, 1, system);
     } catch (error) {
+      system.stop();
       // Raced with another open of the same workflow: the winner's input decides.
       if (error instanceof VersionConflictError || error instanceof DuplicateCommandError) {
         const winner = await this.openedWith(workflowId, hash);
@@ -387,9 +398,12 @@ class DurableRuntime implements WorkflowRuntime {
       const prepared = this.prepare(record, upTo, now, command);
       if (!prepared) return { outcome: 'skipped' };
       try {
-        await this.store.commit(prepared.commit);
+        await this.committer.commit(prepared.commit);
+        this.release(workflowId, prepared.commit.workflow.version, prepared.system);
         return { outcome: 'fired', ...(prepared.result ? { result: prepared.result } : {}) };
       } catch (error) {
+        // The draft advanced the system past what the store holds: never reuse it.
+        prepared.system.stop();
         const retry =
           error instanceof VersionConflictError && command?.expectedVersion === undefined && attempt < MAX_CONFLICT_RETRIES;
         if (!retry) throw error;
@@ -397,19 +411,33 @@ class DurableRuntime implements WorkflowRuntime {
     }
   }
 
-  /** The commit of one unit of work on a loaded record, or null when nothing changed. Synchronous. */
+  /**
+   * The commit of one unit of work on a loaded record, or null when nothing changed. Synchronous. The
+   * system comes from the live cache when it holds this workflow at the record's version, else it is
+   * restored; the caller owns the returned system (`release` after its commit, `stop` otherwise).
+   */
   private prepare(
     record: WorkflowRecord,
     upTo: number,
     now: number,
     command?: PendingCommand,
-  ): { commit: Commit; result?: CommandResult } | null {
-    const system = restoreWorkflow(this.definition, record, this.inspectFor(record.workflowId));
+  ): { commit: Commit; result?: CommandResult; system: LiveSystem } | null {
+    const inspect = this.inspectFor(record.workflowId);
+    // An inspected workflow is restored every time, so its inspector sees what it always saw.
+    const cached = inspect ? undefined : this.live.take(record.workflowId, record.version);
+    const system = cached ?? restoreWorkflow(this.definition, record, inspect);
+    let handedOver = false;
     try {
       const draft = new Draft(record, system, this.definition.version);
       if (!command) {
         draft.catchUp(upTo);
-        return draft.changed ? { commit: draft.toCommit(now, null, null) } : null;
+        if (!draft.changed) {
+          handedOver = true;
+          this.release(record.workflowId, record.version, system);
+          return null;
+        }
+        handedOver = true;
+        return { commit: draft.toCommit(now, null, null), system };
       }
       const event = parseEvent(stampEvent(command.raw, now, record.lastEventAt), this.boundary);
       checkTime(event, now, record.lastEventAt, this.timeRules);
@@ -437,10 +465,29 @@ class DurableRuntime implements WorkflowRuntime {
         result,
         at: now,
       };
-      return { commit: draft.toCommit(now, row, command.completesEffectId), result };
+      const commit = draft.toCommit(now, row, command.completesEffectId);
+      handedOver = true;
+      return { commit, result, system };
     } finally {
-      system.stop();
+      // A refused event may follow a catch-up that advanced the system: it is dropped, never kept.
+      if (!handedOver) system.stop();
     }
+  }
+
+  /** A system whose state the store now holds at `version`: kept live for the next command, or stopped. */
+  private release(workflowId: string, version: number, system: LiveSystem): void {
+    // A finished workflow takes no more commands worth a cache slot.
+    if (!this.live.enabled || this.closing || this.closed || this.inspectFor(workflowId) || system.snapshot().status === 'done') {
+      system.stop();
+      return;
+    }
+    system.takeEmitted();
+    this.live.put(workflowId, version, system);
+  }
+
+  /** The live cache's counters and the group committer's (for benchmarks and operators). */
+  liveCacheStats(): LiveCacheStats & { commits: number; commitGroups: number } {
+    return { ...this.live.stats(), commits: this.committer.counts.commits, commitGroups: this.committer.counts.groups };
   }
 
   /**
@@ -452,21 +499,29 @@ class DurableRuntime implements WorkflowRuntime {
     rows: readonly DeadlineRow[],
   ): Promise<Array<DeadlineOutcome | { error: unknown }>> {
     const outcomes: Array<DeadlineOutcome | { error: unknown }> = rows.map(() => 'skipped');
-    const pending: Array<{ index: number; commit: Commit }> = [];
+    const pending: Array<{ index: number; commit: Commit; system: LiveSystem }> = [];
     const now = this.now();
     for (const [index, row] of rows.entries()) {
       try {
         const record = await store.load(row.workflowId);
         if (!record || record.status === 'done') continue;
         const prepared = this.prepare(record, row.dueAt, now);
-        if (prepared) pending.push({ index, commit: prepared.commit });
+        if (prepared) pending.push({ index, commit: prepared.commit, system: prepared.system });
       } catch (error) {
         outcomes[index] = { error };
       }
     }
-    const refusals = await store.commitAll(pending.map(({ commit }) => commit));
-    for (const [position, { index }] of pending.entries()) {
+    let refusals: unknown[];
+    try {
+      refusals = await store.commitAll(pending.map(({ commit }) => commit));
+    } catch (error) {
+      for (const { system } of pending) system.stop();
+      throw error;
+    }
+    for (const [position, { index, commit, system }] of pending.entries()) {
       const refusal = refusals[position];
+      if (refusal === null) this.release(commit.workflow.workflowId, commit.workflow.version, system);
+      else system.stop();
       if (refusal === null) {
         outcomes[index] = 'fired';
       } else if (refusal instanceof VersionConflictError) {
@@ -687,6 +742,7 @@ class DurableRuntime implements WorkflowRuntime {
     await Promise.allSettled([...this.inFlight]);
     await this.stop();
     this.closed = true;
+    this.live.clear();
     await this.store.close();
   }
 

@@ -68,6 +68,18 @@ export interface WorkflowRuntimeOptions extends BoundaryOptions {
   definition?: WorkflowDefinition;
   /** Unexpected errors of background work (default: one line on stderr). */
   onError?: (error: unknown, context: string) => void;
+  /**
+   * Live actor systems kept between commands, so a hot workflow is not restored from the store for each
+   * one (default: 1,000 workflows, evicted after 60 s unused). An entry is used only when its version
+   * equals the loaded record's, so several workers on one store stay correct. `false` turns it off.
+   */
+  liveCache?: { maxWorkflows?: number; idleMs?: number } | false;
+  /**
+   * Group commit (default true): commands whose commits are ready in the same turn of the event loop are
+   * written in one store transaction, each in its own savepoint, and each answered after that commit.
+   * Needs a store with `commitAll`; `false` writes one transaction per command.
+   */
+  groupCommit?: boolean;
 }
 
 /** The input that creates an order workflow; `at` defaults to the clock's time. */
