@@ -47,7 +47,7 @@ export interface Comparison {
   cpuRatioSpread: [number, number];
 }
 
-interface Sample {
+export interface Sample {
   /** Operations per wall-clock second. */
   wall: number;
   /** Operations per CPU second of this process. */
@@ -120,6 +120,34 @@ export async function compareRatesAsync(
     }
   }
   return comparison(a, b);
+}
+
+/**
+ * Several workloads measured in rotation (A B C …, then … C B A, and so on) in one process: every pair
+ * of them can be compared as `compareRatesAsync` would (`comparisonOf`), from samples taken side by side.
+ */
+export async function measureRotation(
+  runs: Record<string, { run: (iterations: number) => Promise<void>; iterations: number }>,
+  rounds: number,
+): Promise<Record<string, Sample[]>> {
+  const names = Object.keys(runs);
+  for (const name of names) await runs[name]!.run(Math.max(1, Math.floor(runs[name]!.iterations / 4)));
+  const samples: Record<string, Sample[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+      const { run, iterations } = runs[name]!;
+      const cpu = process.cpuUsage();
+      const start = process.hrtime.bigint();
+      await run(iterations);
+      samples[name]!.push(rates(iterations, start, cpu));
+    }
+  }
+  return samples;
+}
+
+/** The comparison of two workloads of one rotation (candidate / baseline per round). */
+export function comparisonOf(samples: Record<string, Sample[]>, candidate: string, baseline: string): Comparison {
+  return comparison(samples[candidate]!, samples[baseline]!);
 }
 
 function rates(iterations: number, start: bigint, cpu: NodeJS.CpuUsage): Sample {

@@ -2,11 +2,12 @@
  * Child process of the `memory` suite (needs `--expose-gc`): opens `count` workflows and prints, as one
  * JSON line, the heap and RSS they leave behind once garbage is collected.
  *
- *   node --import tsx --expose-gc bench/metrics/memory-worker.ts runtime <dir> <count>
+ *   node --import tsx --expose-gc bench/metrics/memory-worker.ts runtime <dir> <count> [cache]
  *   node --import tsx --expose-gc bench/metrics/memory-worker.ts host <count>
  *
  * `runtime`: the durable runtime on a SQLite file; each workflow gets three commands (open, dispute,
- * 48H plan) and is left waiting for its deadlines. `host`: the in-memory OrderWorkflow, the same three
+ * 48H plan) and is left waiting for its deadlines; without `cache` the live cache is off, with it the
+ * runtime keeps up to its default number of live systems. `host`: the in-memory OrderWorkflow, the same three
  * steps, every workflow kept (a host that holds open workflows in memory, for comparison).
  */
 import { writeSync } from 'node:fs';
@@ -34,8 +35,8 @@ const events = (id: string) => [
 ];
 const input = (id: string) => ({ orderId: id, merchantId: 'm', customerId: 'c', deliveredBy: 'MERCHANT' as const, at: T0 });
 
-async function runtimeMode(dir: string, count: number) {
-  const store = createSqliteStore({ filename: join(dir, 'memory.db') });
+async function runtimeMode(dir: string, count: number, cache: boolean) {
+  const store = createSqliteStore({ filename: join(dir, cache ? 'memory-cache.db' : 'memory.db') });
   await store.migrate();
   const runtime = createWorkflowRuntime({
     store,
@@ -46,7 +47,9 @@ async function runtimeMode(dir: string, count: number) {
     notifications: { notify: async () => {} },
     workerId: 'memory',
     onError: () => {},
+    liveCache: cache ? {} : false,
   });
+  const cached = () => (runtime as unknown as { liveCacheStats(): { size: number } }).liveCacheStats().size;
   const open = async (from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const id = `wf-${i}`;
@@ -58,12 +61,14 @@ async function runtimeMode(dir: string, count: number) {
   // Warm-up: code, statement caches and SQLite's page cache are not per workflow.
   await open(0, 200);
   const before = settled();
+  const cachedBefore = cached();
   await open(200, 200 + count);
   const after = settled();
+  const cachedAfter = cached();
   // Every workflow is still there, and still answers (restored from the store on demand).
   const view = await runtime.getWorkflow(`wf-${200 + count - 1}`);
   await runtime.close();
-  return { count, before, after, lastVersion: view.version, deadlines: view.deadlines.length };
+  return { count, before, after, lastVersion: view.version, deadlines: view.deadlines.length, cachedWorkflows: cachedAfter - cachedBefore };
 }
 
 /** The host's clock at the events' time, with real timers (a process's default clock). */
@@ -95,7 +100,7 @@ function hostMode(count: number) {
 }
 
 const [mode, ...args] = process.argv.slice(2);
-const result = mode === 'runtime' ? await runtimeMode(args[0]!, Number(args[1])) : hostMode(Number(args[0]));
+const result = mode === 'runtime' ? await runtimeMode(args[0]!, Number(args[1]), args[2] === 'cache') : hostMode(Number(args[0]));
 const perWorkflow = (key: 'heap' | 'rss') => round((result.after[key] - result.before[key]) / result.count, 0);
 writeSync(1, `${JSON.stringify({ ...result, heapBytesPerWorkflow: perWorkflow('heap'), rssBytesPerWorkflow: perWorkflow('rss') })}\n`);
 process.exit(0);

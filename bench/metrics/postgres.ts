@@ -151,7 +151,9 @@ async function reachable(url: string): Promise<boolean> {
 
 const SKIPPED = {
   'durable.postgres1VsRawUpsert': { skipped: 'no PostgreSQL' },
+  'durable.postgres2VsRawUpsert': { skipped: 'no PostgreSQL' },
   'durable.postgres4VsRawUpsert': { skipped: 'no PostgreSQL' },
+  'durable.postgresScaling4': { skipped: 'no PostgreSQL' },
 };
 
 export async function postgresMetrics(ctx: BenchContext): Promise<Record<string, Metric>> {
@@ -191,13 +193,27 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
     // Warm-up: prepared statements, JIT, caches.
     for (const mode of ['durable', 'raw'] as const) await phase(mode, WORKERS, ctx.quick ? 300 : 800);
 
-    const rates = { durable1: [] as number[], raw1: [] as number[], durable4: [] as number[], raw4: [] as number[] };
+    const rates = {
+      durable1: [] as number[],
+      raw1: [] as number[],
+      durable2: [] as number[],
+      raw2: [] as number[],
+      durable4: [] as number[],
+      raw4: [] as number[],
+    };
     for (let sample = 0; sample < samples; sample += 1) {
-      // Interleaved, so drift on a shared machine hits both sides alike.
-      rates.durable1.push(await phase('durable', 1));
-      rates.raw1.push(await phase('raw', 1));
-      rates.durable4.push(await phase('durable', WORKERS));
-      rates.raw4.push(await phase('raw', WORKERS));
+      // Interleaved (the order reversed every other sample), so drift on a shared machine hits every
+      // phase alike; the raw phases write the same rows (same width, 1 insert + 3 updates per key) at
+      // every client count, so raw scaling is measured as carefully as the workers'.
+      const order: Array<[keyof typeof rates, Mode, number]> = [
+        ['durable1', 'durable', 1],
+        ['raw1', 'raw', 1],
+        ['durable2', 'durable', 2],
+        ['raw2', 'raw', 2],
+        ['durable4', 'durable', WORKERS],
+        ['raw4', 'raw', WORKERS],
+      ];
+      for (const [key, mode, count] of sample % 2 === 0 ? order : order.reverse()) rates[key].push(await phase(mode, count));
     }
     const metric = (workers: number, durable: number[], raw: number[]): Metric => {
       const [candidate, baseline] = [median(durable), median(raw)];
@@ -213,10 +229,34 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
       };
     };
     const one = metric(1, rates.durable1, rates.raw1);
+    const two = metric(2, rates.durable2, rates.raw2);
     const four = metric(WORKERS, rates.durable4, rates.raw4);
-    ctx.log(`durable.postgres1VsRawUpsert: ${one.ratio} (${one.value} commands/s vs ${one.baseline} upserts/s)`);
-    ctx.log(`durable.postgres4VsRawUpsert: ${four.ratio} (${four.value} commands/s vs ${four.baseline} upserts/s)`);
-    return { 'durable.postgres1VsRawUpsert': one, 'durable.postgres4VsRawUpsert': four };
+    // Scaling per sample (each sample's phases ran next to each other), then the median.
+    const perSample = rates.durable1.map((_, i) => {
+      const workers = rates.durable4[i]! / rates.durable1[i]!;
+      const raw = rates.raw4[i]! / rates.raw1[i]!;
+      return { workers, raw, ratio: workers / raw };
+    });
+    const scaling: Metric = {
+      ratio: round(median(perSample.map((s) => s.ratio))),
+      value: round(median(perSample.map((s) => s.workers))),
+      baseline: round(median(perSample.map((s) => s.raw))),
+      unit: '4 workers ÷ 1 worker',
+      baselineUnit: 'raw upserts, 4 clients ÷ 1 client',
+      target: 0.9,
+      samples: perSample.map((s) => ({ workers: round(s.workers), raw: round(s.raw) })),
+      workload: '(4 workers\' command rate ÷ 1 worker\'s) ÷ (raw upserts with 4 clients ÷ with 1), per interleaved sample, median',
+    };
+    for (const [name, m] of [['1', one], ['2', two], ['4', four]] as const) {
+      ctx.log(`durable.postgres${name}VsRawUpsert: ${m.ratio} (${m.value} commands/s vs ${m.baseline} upserts/s)`);
+    }
+    ctx.log(`durable.postgresScaling4: ${scaling.ratio} (workers ${scaling.value}×, raw ${scaling.baseline}×)`);
+    return {
+      'durable.postgres1VsRawUpsert': { ...one, target: 0.5 },
+      'durable.postgres2VsRawUpsert': { ...two, target: 0.5 },
+      'durable.postgres4VsRawUpsert': { ...four, target: 0.5 },
+      'durable.postgresScaling4': scaling,
+    };
   } finally {
     for (const worker of workers) worker.child.stdin.end();
     await Promise.all(workers.map((worker) => new Promise((resolve) => worker.child.once('exit', resolve))));
