@@ -60,7 +60,7 @@ async function seed(file: string, count: number): Promise<void> {
   if (deadlines.length !== 1) throw new Error(`the template should wait for one deadline, it waits for ${deadlines.length}`);
   const deadline = deadlines[0]!;
   // Only the seeded rows: the template's own rows go.
-  for (const table of ['audit', 'commands', 'outbox', 'cancel_orders', 'deadlines', 'workflows']) {
+  for (const table of ['audit', 'commands', 'outbox', 'cancel_orders', 'disputes', 'deadlines', 'workflows']) {
     db.prepare(`DELETE FROM ${table} WHERE workflow_id = 'template'`).run();
   }
   // Every column of the template row (machine version, audit sequence, …), under a new id.
