@@ -352,8 +352,12 @@ async function readBack(
   }
 
   const driverCommand = (id: string) => !id.startsWith('effect:');
+  // The runtime records an opening under its own scope as `open` (the driver calls it `open:<workflow>`);
+  // a client's command under the client's scope and its own id.
   const stored = new Set(
-    (await admin.query<{ command_id: string }>(`SELECT command_id FROM ${s}.commands`)).rows.map((row) => row.command_id),
+    (await admin.query<{ workflow_id: string; scope: string; command_id: string }>(`SELECT workflow_id, scope, command_id FROM ${s}.commands`)).rows.map(
+      (row) => (row.scope === 'runtime' && row.command_id === 'open' ? `open:${row.workflow_id}` : row.command_id),
+    ),
   );
   const audited = new Set(
     (

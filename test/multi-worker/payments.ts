@@ -39,18 +39,19 @@ export function createSharedPayments(options: SharedPaymentsOptions): PaymentSer
   return {
     async refund(request): Promise<RefundOutcome> {
       const paymentRef = `shared-pay-${request.idempotencyKey}`;
-      // The insert is the money movement: committed (autocommit) before the answer.
-      const inserted = await options.pool.query(
-        `INSERT INTO ${s}.refund_executions (idempotency_key, order_id, cancellation_id, attempt, payment_ref, worker_id)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
+      // The insert is the money movement, committed (autocommit) before the answer, in the same statement
+      // as the call's row: a worker SIGKILLed while other refund calls of it are in flight (they run
+      // concurrently) leaves no execution without its call.
+      const { rows: called } = await options.pool.query<{ result: 'executed' | 'deduplicated' }>(
+        `WITH executed AS (
+           INSERT INTO ${s}.refund_executions (idempotency_key, order_id, cancellation_id, attempt, payment_ref, worker_id)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1)
+         INSERT INTO ${s}.refund_calls (idempotency_key, worker_id, result)
+         SELECT $1, $6, CASE WHEN EXISTS (SELECT 1 FROM executed) THEN 'executed' ELSE 'deduplicated' END
+         RETURNING result`,
         [request.idempotencyKey, request.orderId, request.cancellationId, request.attempt, paymentRef, options.workerId],
       );
-      const result = inserted.rowCount === 1 ? 'executed' : 'deduplicated';
-      await options.pool.query(`INSERT INTO ${s}.refund_calls (idempotency_key, worker_id, result) VALUES ($1, $2, $3)`, [
-        request.idempotencyKey,
-        options.workerId,
-        result,
-      ]);
+      const result = called[0]!.result;
       if (result === 'executed') {
         executed += 1;
         options.afterExecuting?.(executed);

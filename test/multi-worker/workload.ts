@@ -14,8 +14,8 @@ export const CUSTOMER = { role: 'customer', id: 'customer-1' } as const;
 export const DISPUTE_ID = 'dispute-1';
 
 /**
- * How far back an order starts: its plan is chosen 48 h 1 min ago, so its 48H window (P3) is due when it
- * is seeded, and the customer's 72 h confirmation window (D5) is pending for another day.
+ * How far back an order starts: its 48H plan is chosen 48 h 1 min ago, so its 48H window (P3) is due when
+ * it is seeded, and the customer's 72 h confirmation window (D5) is pending for another day.
  */
 export const ORDER_AGE_MS = 48 * HOUR + 3 * MINUTE;
 /** D7, configured per order (a documented [I] default of 48 h): not due before the plan. */
@@ -100,7 +100,11 @@ export function seedCommands(index: number, now: number): Command[] {
         type: 'merchant.planSubmitted',
         by: MERCHANT,
         plan: kind === 'P1' ? 'DIRECT_REFUND' : 'WAIT_48H_INTERCEPT',
-        at: start + 2 * MINUTE,
+        // A 48H plan is 48 h 1 min old (its window is due). A direct refund is chosen a minute ago: one
+        // requested 48 h back would be past its refundReconcileWindow (INV6, 24 h) before any worker could
+        // deliver it, and whether that timer or the payment's answer comes first is a race between the
+        // deadline and outbox loops that this test does not measure.
+        at: kind === 'P1' ? now - MINUTE : start + 2 * MINUTE,
       },
     },
   ];
