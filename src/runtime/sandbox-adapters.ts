@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type {
   InterceptionOutcome,
@@ -53,6 +54,11 @@ export interface SandboxPaymentsOptions {
   crashWhen?: (execution: RefundExecution) => boolean;
   /** What a crash does; default: throw SimulatedCrashError. A worker process may SIGKILL itself here. */
   onCrash?: (execution: RefundExecution) => void;
+  /**
+   * Answer like a provider that reports by webhook: a refund that moved money answers `accepted`, and its
+   * result waits in `takeWebhooks()` as a body signed with this secret (see `signPaymentWebhook`).
+   */
+  webhookSecret?: string;
 }
 
 export interface SandboxPayments extends Required<PaymentService> {
@@ -71,6 +77,39 @@ export interface SandboxPayments extends Required<PaymentService> {
   readonly calls: RefundCall[];
   /** Keys the runtime asked `status` about (reconciliation after an unknown outcome). */
   readonly statusCalls: string[];
+  /** With `webhookSecret`: the signed webhooks not taken yet, oldest first (taking them empties the list). */
+  takeWebhooks(): PaymentWebhook[];
+}
+
+/** A webhook of the sandbox payment service: the raw JSON body and its signature header's value. */
+export interface PaymentWebhook {
+  body: string;
+  signature: string;
+}
+
+/** What a sandbox payment webhook reports: the refund of this request moved money. */
+export interface PaymentWebhookBody {
+  type: 'refund.succeeded';
+  orderId: string;
+  cancellationId: string;
+  idempotencyKey: string;
+  paymentRef: string;
+}
+
+/** The header the sandbox payment service signs its webhooks in. */
+export const PAYMENT_SIGNATURE_HEADER = 'x-sandbox-signature';
+
+/** The sandbox's signature of a webhook: `v1=` and the hex HMAC-SHA256 of the raw body under the secret. */
+export function signPaymentWebhook(secret: string, rawBody: string): string {
+  return `v1=${createHmac('sha256', secret).update(rawBody, 'utf8').digest('hex')}`;
+}
+
+/** Whether `signature` is the sandbox's signature of exactly this raw body (compared in constant time). */
+export function verifyPaymentWebhook(secret: string, rawBody: string, signature: unknown): boolean {
+  if (typeof signature !== 'string') return false;
+  const expected = Buffer.from(signPaymentWebhook(secret, rawBody));
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 const never = <T>() => new Promise<T>(() => {});
@@ -118,8 +157,10 @@ export function createSandboxPayments(options: SandboxPaymentsOptions = {}): San
     return execution;
   };
 
-  return {
+  const webhooks: PaymentWebhook[] = [];
+  const sandbox: SandboxPayments = {
     calls,
+    takeWebhooks: () => webhooks.splice(0),
     async refund(request): Promise<RefundOutcome> {
       if (failing > 0) {
         failing -= 1;
@@ -184,6 +225,20 @@ export function createSandboxPayments(options: SandboxPaymentsOptions = {}): San
     },
     executions: () => [...order],
     executionCount: (key) => (key === undefined ? order.length : order.filter((e) => e.idempotencyKey === key).length),
+  };
+  const secret = options.webhookSecret;
+  if (secret === undefined) return sandbox;
+  return {
+    ...sandbox,
+    async refund(request, call): Promise<RefundOutcome> {
+      const outcome = await sandbox.refund(request, call);
+      if (outcome.status !== 'succeeded') return outcome;
+      const { orderId, cancellationId, idempotencyKey } = request;
+      const body: PaymentWebhookBody = { type: 'refund.succeeded', orderId, cancellationId, idempotencyKey, paymentRef: outcome.paymentRef };
+      const text = JSON.stringify(body);
+      webhooks.push({ body: text, signature: signPaymentWebhook(secret, text) });
+      return { status: 'accepted' };
+    },
   };
 }
 
