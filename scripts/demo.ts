@@ -40,9 +40,11 @@ async function openRuntime(): Promise<WorkflowRuntime> {
   return createWorkflowRuntime({ store, clock, payments, logistics, notifications });
 }
 
-const customer = { role: 'customer', id: 'customer-1' };
-const merchant = { role: 'merchant', id: 'merchant-1' };
-const platform = { role: 'platform', id: 'cs-7' };
+const customer = { role: 'customer', id: 'customer-1' } as const;
+const merchant = { role: 'merchant', id: 'merchant-1' } as const;
+const platform = { role: 'platform', id: 'cs-7' } as const;
+/** Reads name their caller (R1): the timelines are customer service's view, which sees everything. */
+const reader = platform;
 const order = (orderId: string, deliveredBy: 'JD' | 'MERCHANT', shipped = false) => ({
   orderId,
   merchantId: merchant.id,
@@ -95,7 +97,7 @@ interface ResultingState {
  * history (one dispute and one cancel order at most in flight, so they finish in the order they start).
  */
 async function printTimeline(runtime: WorkflowRuntime, workflowId: string, start: number, disputeId: string) {
-  const { disputes, cancelOrders } = await runtime.getWorkflow(workflowId);
+  const { disputes, cancelOrders } = await runtime.getWorkflow(reader, workflowId);
   const column = (child: unknown, history: Array<{ status: string; id: string }>, labels: Record<string, { 'zh-CN': string }>) => {
     let index = -1;
     let open = false;
@@ -113,7 +115,7 @@ async function printTimeline(runtime: WorkflowRuntime, workflowId: string, start
   const widths = [8, 21, 46, 17, 40];
   const line = (cells: string[]) => say(`  ${cells.map((cell, i) => (i < widths.length ? pad(cell, widths[i]!) : cell)).join('')}`);
   line(['time', 'actor', 'event', 'order regions', 'dispute', 'cancel order']);
-  for (const row of await runtime.getAuditTrail(workflowId)) {
+  for (const row of await runtime.getAuditTrail(reader, workflowId)) {
     const state = row.resultingState as ResultingState;
     line([
       sinceStart(row.at, start),
@@ -168,7 +170,7 @@ await send(runtime, 'order-1002', 'c2', { type: 'dispute.opened', by: customer, 
 clock.time += HOUR;
 await send(runtime, 'order-1002', 'c3', { type: 'merchant.planSubmitted', by: merchant, plan: 'NEGOTIATED_REJECT' });
 await runtime.tick();
-for (const followUp of (await runtime.getWorkflow('order-1002')).followUps) {
+for (const followUp of (await runtime.getWorkflow(merchant, 'order-1002')).followUps) {
   say(`  ➜ P2 follow-up for the merchant: ${followUp.kind} ${followUp.cancellationId} (not rejected automatically)`);
 }
 for (const sent of notifications.sent.filter((n) => n.orderId === 'order-1002')) {
@@ -236,8 +238,7 @@ await printTimeline(runtime, 'order-1005', start, 'dispute-1005');
 
 // X2: the merchant console's cancel-order module, through the store.
 heading('X2: cancel orders created by dispute plans (merchant console query)');
-const page = await runtime.queryCancelOrders({
-  merchantId: merchant.id,
+const page = await runtime.queryCancelOrders(merchant, {
   reason: ['DIRECT_REFUND_DISPUTE_PLAN', 'INTERCEPT_48H_DISPUTE_PLAN', 'PLATFORM_RULING_REFUND'],
 });
 for (const item of page.items) {
@@ -257,7 +258,7 @@ await runtime.close();
 say(`  ${sinceStart(clock.time, start)}  runtime closed and dropped; nothing runs while it is down`);
 clock.time += 30 * HOUR;
 runtime = await openRuntime();
-const [deadline] = (await runtime.getWorkflow('order-1006')).deadlines;
+const [deadline] = (await runtime.getWorkflow(reader, 'order-1006')).deadlines;
 say(`  ${sinceStart(clock.time, start)}  a new runtime opens ${filename}`);
 if (deadline) {
   say(`          pending: ${deadline.timer} due at ${sinceStart(deadline.dueAt, start)}, overdue by ${sinceStart(clock.time, deadline.dueAt).slice(1)}`);
@@ -273,6 +274,19 @@ if (executed !== 1) {
   console.error(`INV1/INV5 broken: expected exactly one refund after the restart, saw ${executed}`);
   process.exitCode = 1;
 }
+
+// The merchant console's dispute queue (京麦), read as the merchant: its own disputes only (R1).
+heading('Merchant queue: the disputes of merchant-1, soonest deadline first (纠纷单列表)');
+clock.time += HOUR;
+await runtime.openOrder({ input: order('order-1007', 'MERCHANT') });
+await send(runtime, 'order-1007', 'c1', { type: 'dispute.opened', by: customer, disputeId: 'dispute-1007' });
+const shanghai = (at: number) => new Date(at + 8 * HOUR).toISOString().slice(0, 16).replace('T', ' ');
+for (const item of (await runtime.queryDisputes(merchant)).items) {
+  const due = item.nextDeadline ? `${item.nextDeadline.label['zh-CN']} ${shanghai(item.nextDeadline.dueAt)} 到期` : '—';
+  say(`  ${pad(item.orderId, 12)}${pad(item.statusLabel['zh-CN'], 16)}${pad(item.planLabel?.['zh-CN'] ?? '—', 30)}${due}`);
+}
+const counts = await runtime.countDisputes(merchant);
+say(`  待商家选择方案 ${counts.byStatus.awaitingMerchantChoice?.count ?? 0} 单, 24 小时内到期 ${counts.total.dueWithinDay} 单, 共 ${counts.total.count} 单`);
 
 heading('Refunds executed by the payment sandbox (INV1: at most one per order)');
 for (const execution of payments.executions()) {

@@ -88,7 +88,7 @@ export async function startLocalView(options: LocalViewOptions = {}): Promise<Lo
     await dispatch({ type: 'dispute.opened', by: CUSTOMER, disputeId: `dispute-${n}` });
     await dispatch({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' });
     await dispatch({ type: 'customer.settlementConfirmed', by: CUSTOMER });
-    while (!stopped && (await runtime.getWorkflow(workflowId)).status !== 'done') await pause(250);
+    while (!stopped && (await runtime.getWorkflow({ role: 'platform', id: 'view-local' }, workflowId)).status !== 'done') await pause(250);
     if (!stopped) log(`${workflowId} done; replay it: ${view.url}replay?workflow=${encodeURIComponent(workflowId)}`);
   };
 

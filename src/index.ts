@@ -124,15 +124,22 @@ export {
 } from './errors.js';
 export type { Issue } from './errors.js';
 export {
+  ACTION_LABELS,
+  actionLabel,
   CANCELLATION_REASON_LABELS,
   CANCELLATION_STATUS_LABELS,
   cancellationReasonLabel,
   cancellationStatusLabel,
   DISPUTE_STATUS_LABELS,
   disputeStatusLabel,
+  FOLLOW_UP_LABELS,
   PLAN_LABELS,
   planLabel,
+  ROLE_LABELS,
   RULING_LABELS,
+  TIMER_LABELS,
+  timerLabel,
+  WORKFLOW_STATUS_LABELS,
 } from './labels.js';
 export type { Label, Locale } from './labels.js';
 export {
@@ -140,12 +147,17 @@ export {
   disputeViews,
   matchesCancelOrderFilter,
   merchantFollowUps,
+  PARTY_TAGS,
   queryCancelOrders,
+  refundReasonOf,
   statusOf,
+  waitingOnOf,
 } from './queries.js';
-export type { CancelOrderFilter, CancelOrderView, DisputeView, MerchantFollowUp } from './queries.js';
+export type { CancelOrderFilter, CancelOrderView, DisputeView, MerchantFollowUp, PartyTag } from './queries.js';
 export { EVENT_ROLES, roleViolation, rolesAllowedFor } from './roles.js';
 export type { OrderParties } from './roles.js';
+export { assertMayReadOrder, parseCaller, redactEvent, scopeListing, VISIBILITY } from './visibility.js';
+export type { Visible, VisibilityRow } from './visibility.js';
 export { createOrderWorkflow, OrderWorkflow } from './workflow.js';
 export type { AuditEntry, OrderWorkflowOptions, WorkflowClock } from './workflow.js';
 export { upgradeSnapshot } from './engine/definition.js';

@@ -20,5 +20,8 @@ describe('npm run demo', () => {
     expect(output).toContain('closed|refunded');
     expect(output).toMatch(/refunds executed for order-1006\/dispute-1006:intercept-48h\/1: 1\n/);
     expect(output).not.toMatch(/INV1\/INV5 broken/);
+    // R1: the merchant's own queue in Chinese, soonest deadline first, the one waiting on it with its timer
+    expect(output).toMatch(/order-1006 +待客户确认 +已协商同意等待48H物流拦截 +客户确认时限 [\d-]+ [\d:]+ 到期\n +order-1007 +待商家选择方案 +— +商家处理时限/);
+    expect(output).toContain('待商家选择方案 1 单, 24 小时内到期 1 单, 共 7 单');
   });
 });

@@ -66,7 +66,7 @@ async function runtimeMode(dir: string, count: number, cache: boolean) {
   const after = settled();
   const cachedAfter = cached();
   // Every workflow is still there, and still answers (restored from the store on demand).
-  const view = await runtime.getWorkflow(`wf-${200 + count - 1}`);
+  const view = await runtime.getWorkflow({ role: 'platform', id: 'bench' }, `wf-${200 + count - 1}`);
   await runtime.close();
   return { count, before, after, lastVersion: view.version, deadlines: view.deadlines.length, cachedWorkflows: cachedAfter - cachedBefore };
 }

@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { InspectionEvent } from 'xstate';
 import type { OrderOutput, OrderSnapshot } from '../../machines/order.js';
-import { allowedActions, type AllowedAction } from '../allowed-actions.js';
 import { parseEvent, parseOrderInput, type BoundaryOptions } from '../commands.js';
 import type { WorkflowDefinition } from '../engine/definition.js';
 import { LiveSystem } from '../engine/step.js';
@@ -14,20 +13,33 @@ import {
   WorkflowExistsError,
   WorkflowNotFoundError,
 } from '../errors.js';
-import { cancellationReasonLabel, cancellationStatusLabel } from '../labels.js';
-import { cancelOrderViews, describeValue, disputeViews, merchantFollowUps } from '../queries.js';
-import { CancellationStatus, FINAL_CANCELLATION_STATUSES, type CancellationReason, type Role } from '../schemas/common.js';
+import { describeValue } from '../queries.js';
+import { CancellationStatus, FINAL_CANCELLATION_STATUSES, type Sender } from '../schemas/common.js';
+import { DEFAULT_EVIDENCE_CATALOGUE } from '../schemas/evidence.js';
+import { assertMayReadOrder, parseCaller, scopeListing } from '../visibility.js';
 import { strandedParts, type StrandedPart } from '../invariants.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
 import { GroupCommitter } from './group-commit.js';
 import { DEFAULT_LIVE_CACHE, LiveCache, type LiveCacheStats } from './live-cache.js';
 import { DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type DeliveryPolicy, type EffectResultCommand } from './outbox.js';
+import {
+  actionViews,
+  auditEntries,
+  cancelOrderListItem,
+  countWindows,
+  disputeCounts,
+  disputeListItem,
+  partiesOf,
+  workflowView,
+} from './reads.js';
 import { BackgroundLoop, runDeadlineBatch, type DeadlineOutcome } from './scheduler.js';
 import type {
   AuditRow,
   BatchCommitStore,
   CancelOrderQuery,
   CommandScope,
+  DisputeCountFilter,
+  DisputeQuery,
   Commit,
   DeadlineRow,
   Page,
@@ -36,7 +48,11 @@ import type {
 } from './store.js';
 import {
   RuntimeClosedError,
+  type AllowedActionView,
+  type AuditEntryView,
   type CancelOrderListItem,
+  type DisputeCounts,
+  type DisputeListItem,
   type CommandResult,
   type DispatchRequest,
   type OpenOrderRequest,
@@ -543,51 +559,48 @@ class DurableRuntime implements WorkflowRuntime {
 
   // --- reads ------------------------------------------------------------------------------------
 
-  async getWorkflow(workflowId: string): Promise<WorkflowView> {
+  async getWorkflow(untrustedCaller: Sender, workflowId: string): Promise<WorkflowView> {
     this.assertOpen();
+    const caller = parseCaller(untrustedCaller, 'getWorkflow');
     const record = await this.store.load(workflowId);
     if (!record) throw new WorkflowNotFoundError(workflowId);
+    assertMayReadOrder(caller, partiesOf(this.definition, record), 'getWorkflow');
+    const [deadlines, audit] = await Promise.all([this.store.listDeadlines(workflowId), this.store.listAudit(workflowId)]);
     const system = restoreWorkflow(this.definition, record);
     try {
       const snapshot = system.snapshot() as OrderSnapshot;
-      return {
-        workflowId,
-        orderId: record.orderId,
-        merchantId: record.merchantId,
-        version: record.version,
-        status: record.status,
-        state: describeValue(snapshot),
-        lastEventAt: record.lastEventAt,
-        createdAt: record.createdAt,
-        updatedAt: record.updatedAt,
-        disputes: disputeViews(snapshot),
-        cancelOrders: cancelOrderViews(snapshot),
-        deadlines: await this.store.listDeadlines(workflowId),
-        followUps: merchantFollowUps(snapshot),
-        output: (snapshot.output as OrderOutput | undefined) ?? null,
-      };
+      // The actions as dispatch would see them now: due deadlines fire first, in memory only.
+      const draft = new Draft(record, system, this.definition.version, { projection: false });
+      const catalogue = this.options.evidenceCatalogue ?? DEFAULT_EVIDENCE_CATALOGUE;
+      const stored = { record, snapshot, deadlines, audit, catalogue };
+      draft.catchUp(Math.max(this.now(), record.lastEventAt));
+      return workflowView(caller, { ...stored, actions: actionViews(draft.snapshot, caller) });
     } finally {
       system.stop();
     }
   }
 
-  async getAuditTrail(workflowId: string): Promise<AuditRow[]> {
+  async getAuditTrail(untrustedCaller: Sender, workflowId: string): Promise<AuditEntryView[]> {
     this.assertOpen();
-    const audit = await this.store.listAudit(workflowId);
-    if (audit.length === 0 && !(await this.store.load(workflowId))) throw new WorkflowNotFoundError(workflowId);
-    return audit;
-  }
-
-  async allowedActions(workflowId: string, role: Role, senderId?: string): Promise<AllowedAction[]> {
-    this.assertOpen();
+    const caller = parseCaller(untrustedCaller, 'getAuditTrail');
     const record = await this.store.load(workflowId);
     if (!record) throw new WorkflowNotFoundError(workflowId);
+    assertMayReadOrder(caller, partiesOf(this.definition, record), 'getAuditTrail');
+    return auditEntries(caller, await this.store.listAudit(workflowId));
+  }
+
+  async allowedActions(untrustedCaller: Sender, workflowId: string): Promise<AllowedActionView[]> {
+    this.assertOpen();
+    const caller = parseCaller(untrustedCaller, 'allowedActions');
+    const record = await this.store.load(workflowId);
+    if (!record) throw new WorkflowNotFoundError(workflowId);
+    assertMayReadOrder(caller, partiesOf(this.definition, record), 'allowedActions');
     // As dispatch would see it now: deadlines already due count as fired (in memory only).
     const system = restoreWorkflow(this.definition, record);
     try {
-      const draft = new Draft(record, system, this.definition.version);
+      const draft = new Draft(record, system, this.definition.version, { projection: false });
       draft.catchUp(Math.max(this.now(), record.lastEventAt));
-      return allowedActions(draft.snapshot, role, senderId);
+      return actionViews(draft.snapshot, caller);
     } finally {
       system.stop();
     }
@@ -630,23 +643,26 @@ class DurableRuntime implements WorkflowRuntime {
     }
   }
 
-  async queryCancelOrders(query: CancelOrderQuery = {}): Promise<Page<CancelOrderListItem>> {
+  async queryCancelOrders(untrustedCaller: Sender, query: CancelOrderQuery = {}): Promise<Page<CancelOrderListItem>> {
     this.assertOpen();
-    const page = await this.store.queryCancelOrders(query);
-    return {
-      nextCursor: page.nextCursor,
-      items: page.items.map((row) => ({
-        ...row,
-        statusLabel: {
-          'zh-CN': cancellationStatusLabel(row.status as CancellationStatus, 'zh-CN'),
-          en: cancellationStatusLabel(row.status as CancellationStatus, 'en'),
-        },
-        reasonLabel: {
-          'zh-CN': cancellationReasonLabel(row.reason as CancellationReason, 'zh-CN'),
-          en: cancellationReasonLabel(row.reason as CancellationReason, 'en'),
-        },
-      })),
-    };
+    const caller = parseCaller(untrustedCaller, 'queryCancelOrders');
+    const page = await this.store.queryCancelOrders(scopeListing(caller, query, 'queryCancelOrders'));
+    return { nextCursor: page.nextCursor, items: page.items.map(cancelOrderListItem) };
+  }
+
+  async queryDisputes(untrustedCaller: Sender, query: DisputeQuery = {}): Promise<Page<DisputeListItem>> {
+    this.assertOpen();
+    const caller = parseCaller(untrustedCaller, 'queryDisputes');
+    const page = await this.store.queryDisputes(scopeListing(caller, query, 'queryDisputes'));
+    return { nextCursor: page.nextCursor, items: page.items.map(disputeListItem) };
+  }
+
+  async countDisputes(untrustedCaller: Sender, filter: DisputeCountFilter = {}): Promise<DisputeCounts> {
+    this.assertOpen();
+    const caller = parseCaller(untrustedCaller, 'countDisputes');
+    const scope = scopeListing(caller, filter, 'countDisputes');
+    const at = this.now();
+    return disputeCounts(await this.store.countDisputes(scope, countWindows(at)), at, scope);
   }
 
   // --- background work ---------------------------------------------------------------------------

@@ -9,12 +9,22 @@ import type { CancelOrderView, DisputeView, MerchantFollowUp } from '../queries.
 
 export type { DisputeView };
 import type { StrandedPart } from '../invariants.js';
-import type { Role } from '../schemas/common.js';
+import type { RefundTriggerKind, Role, Sender } from '../schemas/common.js';
 import type { OrderEvent } from '../schemas/events.js';
 import type { OrderInput } from '../schemas/inputs.js';
 import type { LogisticsService, NotificationService, PaymentService } from './adapters.js';
 import type { DeliveryPolicy } from './outbox.js';
-import type { AuditRow, CancelOrderQuery, CancelOrderRow, DeadlineRow, Page, WorkflowStore } from './store.js';
+import type {
+  AuditRow,
+  CancelOrderQuery,
+  CancelOrderRow,
+  DeadlineRow,
+  DisputeCountFilter,
+  DisputeQuery,
+  DisputeRow,
+  Page,
+  WorkflowStore,
+} from './store.js';
 
 /** The runtime's public types: options, requests, results and views. */
 
@@ -124,29 +134,130 @@ export interface CommandResult {
   effects: string[];
 }
 
+/**
+ * One order's workflow as its caller may see it (R1): every status and action with its zh-CN and en
+ * label; whatever the caller may not see is null.
+ */
 export interface WorkflowView {
   workflowId: string;
   orderId: string;
   merchantId: string;
+  customerId: string;
   version: number;
   status: 'active' | 'done';
+  statusLabel: Label;
   state: Record<string, unknown>;
   lastEventAt: number;
   createdAt: number;
   updatedAt: number;
   disputes: DisputeView[];
-  cancelOrders: CancelOrderView[];
-  /** Pending delayed transitions with their due times. */
-  deadlines: DeadlineRow[];
+  /** D4: the evidence of each evidence plan; proofs and explanation only for the platform and the merchant. */
+  evidence: EvidenceView[];
+  cancelOrders: CancelOrderReadView[];
+  /** Pending delayed transitions with their due times and the timer's label. */
+  deadlines: DeadlineView[];
   /** P2: what the merchant must still do by hand. */
-  followUps: MerchantFollowUp[];
+  followUps: FollowUpView[];
+  /** What the caller may send now (as `allowedActions` answers). */
+  actions: AllowedActionView[];
   output: OrderOutput | null;
+}
+
+/** A sender whose id the caller may not see (R1) has a null id. */
+export interface VisibleSender {
+  role: Role;
+  id: string | null;
+}
+
+/** A cancel order of the workflow view: the trigger's id and the payment reference where R1 shows them. */
+export interface CancelOrderReadView extends Omit<CancelOrderView, 'refundTrigger' | 'paymentRef'> {
+  refundTrigger: { kind: RefundTriggerKind; by: VisibleSender; at: number } | null;
+  /** The payment service's reference: the platform and system only. */
+  paymentRef: string | null;
+}
+
+/** D4: the evidence a merchant gave with the evidence plan. */
+export interface EvidenceView {
+  disputeId: string;
+  /** The catalogue's reason and its label (the reason itself when the catalogue does not know it). */
+  reason: string;
+  reasonLabel: Label;
+  /** File ids and sizes: the platform and the merchant only (null otherwise). */
+  proofs: Array<{ kind: string; fileId: string; sizeBytes: number }> | null;
+  /** The merchant's written explanation: the platform and the merchant only (null otherwise). */
+  explanation: string | null;
+  submittedAt: number;
+}
+
+export interface DeadlineView extends DeadlineRow {
+  label: Label;
+}
+
+export interface FollowUpView extends MerchantFollowUp {
+  label: Label;
+}
+
+/** Something the caller may do now, with its label and the status of what it addresses. */
+export interface AllowedActionView extends AllowedAction {
+  /** 审核通过, 提交方案：直接退款, …; zh-CN and en. */
+  label: Label;
+  /** The dispute or cancel order the action addresses, with its status now; null for one that opens something. */
+  subject: ActionSubject | null;
+}
+
+export interface ActionSubject {
+  kind: 'dispute' | 'cancellation';
+  id: string;
+  status: string;
+  statusLabel: Label;
+}
+
+/** D9: an accepted event as its caller may see it (ids R1 hides are null), with the label of what happened. */
+export interface AuditEntryView extends Omit<AuditRow, 'actorId' | 'commandId'> {
+  actorId: string | null;
+  commandId: string | null;
+  label: Label;
 }
 
 /** X2: a cancel order as the merchant console lists it, with its labels. */
 export interface CancelOrderListItem extends CancelOrderRow {
   statusLabel: Label;
   reasonLabel: Label;
+  /** D6/X2: the label of why it was refunded (平台判责退款 for a ruling's refund). */
+  refundReasonLabel: Label | null;
+}
+
+/** A dispute as the work queues list it, with its labels. */
+export interface DisputeListItem extends DisputeRow {
+  statusLabel: Label;
+  planLabel: Label | null;
+  waitingOnLabel: Label | null;
+  /** The dispute's pending deadline: its absolute due time and timer ("48H 倒计时剩余 …" is the host's text). */
+  nextDeadline: { timer: string; dueAt: number; label: Label } | null;
+}
+
+/** Disputes of one status in a dashboard count. */
+export interface DisputeStatusTally {
+  label: Label;
+  count: number;
+  /** Next deadline already due (the scheduler fires it on its next round). */
+  overdue: number;
+  /** Next deadline before `at` + 1 hour (overdue ones included). */
+  dueWithinHour: number;
+  /** Next deadline before `at` + 24 hours (overdue ones included). */
+  dueWithinDay: number;
+}
+
+/** A dashboard's counts, from the dispute projection alone (no workflow is loaded). */
+export interface DisputeCounts {
+  /** The runtime clock's reading the windows start from. */
+  at: number;
+  /** What was counted: one merchant's, one customer's, or every dispute (null, null). */
+  merchantId: string | null;
+  customerId: string | null;
+  /** Every dispute status of this release (zero when none), and any other status stored. */
+  byStatus: Record<string, DisputeStatusTally>;
+  total: Omit<DisputeStatusTally, 'label'>;
 }
 
 /** INV6: a workflow with an open dispute or cancel order that nothing will move. */
@@ -172,12 +283,20 @@ export interface TickResult {
 export interface WorkflowRuntime {
   openOrder(request: OpenOrderRequest): Promise<CommandResult>;
   dispatch(request: DispatchRequest): Promise<CommandResult>;
-  getWorkflow(workflowId: string): Promise<WorkflowView>;
+  // Reads (R1): each names its caller first and answers only what that party may see; a caller outside
+  // the limits (another party's order, another party's filter, no caller at all) gets WrongRoleError.
+  /** One order's workflow, labelled, as the caller may see it. */
+  getWorkflow(caller: Sender, workflowId: string): Promise<WorkflowView>;
   /** D9: every accepted event of the workflow, oldest first: who, when, what, resulting state. */
-  getAuditTrail(workflowId: string): Promise<AuditRow[]>;
-  /** What `role` may send now (deadlines due by now counted as fired, as `dispatch` would). */
-  allowedActions(workflowId: string, role: Role, senderId?: string): Promise<AllowedAction[]>;
-  queryCancelOrders(query?: CancelOrderQuery): Promise<Page<CancelOrderListItem>>;
+  getAuditTrail(caller: Sender, workflowId: string): Promise<AuditEntryView[]>;
+  /** What the caller may send now (deadlines due by now counted as fired, as `dispatch` would). */
+  allowedActions(caller: Sender, workflowId: string): Promise<AllowedActionView[]>;
+  /** X2: cancel orders, filtered like the merchant console (a merchant's or customer's own only). */
+  queryCancelOrders(caller: Sender, query?: CancelOrderQuery): Promise<Page<CancelOrderListItem>>;
+  /** The work queues: disputes, soonest next deadline first (a merchant's or customer's own only). */
+  queryDisputes(caller: Sender, query?: DisputeQuery): Promise<Page<DisputeListItem>>;
+  /** Dashboard counts per status and of deadlines due within the hour and the day (own only for parties). */
+  countDisputes(caller: Sender, filter?: DisputeCountFilter): Promise<DisputeCounts>;
   /** INV6: workflows with a part nothing will move (an operator's query; expected empty). */
   findStrandedWorkflows(options?: { limit?: number; cursor?: string | null }): Promise<Page<StrandedWorkflow>>;
   /** One deterministic round: due deadlines (one batch), then the outbox until nothing is claimable. */

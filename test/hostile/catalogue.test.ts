@@ -111,17 +111,17 @@ beforeAll(async () => {
     commandId: 'setup-closed-refund',
     event: { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'closed-d:direct-refund', paymentRef: 'pay-1' },
   });
-  expect((await r.getWorkflow('order-closed')).status).toBe('done');
-  const refunding = await r.getWorkflow('order-refunding');
+  expect((await r.getWorkflow(PLATFORM, 'order-closed')).status).toBe('done');
+  const refunding = await r.getWorkflow(PLATFORM, 'order-refunding');
   expect(refunding.state).toMatchObject({ cancellation: { refunding: 'requesting' } });
   expect(refunding.cancelOrders.map((c) => c.cancellationId)).toEqual(['refunding-d:direct-refund']);
-  const rejected = await r.getWorkflow('order-rejected');
+  const rejected = await r.getWorkflow(PLATFORM, 'order-rejected');
   expect(rejected.state).toEqual({ order: { dispute: 'none', cancellation: 'idle' } });
   expect(rejected.cancelOrders.map((c) => [c.cancellationId, c.status])).toEqual([['rej-cancel', 'rejected']]);
-  const resolved = await r.getWorkflow('order-resolved');
+  const resolved = await r.getWorkflow(PLATFORM, 'order-resolved');
   expect(resolved.state).toEqual({ order: { dispute: 'none', cancellation: 'idle' } });
   expect(resolved.disputes.map((d) => [d.disputeId, d.status])).toEqual([['resolved-d', 'resolved']]);
-  expect((await r.getWorkflow('order-ruling')).state).toMatchObject({ dispute: 'awaitingPlatformRuling' });
+  expect((await r.getWorkflow(PLATFORM, 'order-ruling')).state).toMatchObject({ dispute: 'awaitingPlatformRuling' });
 });
 
 afterAll(async () => {

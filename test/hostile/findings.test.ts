@@ -65,7 +65,7 @@ describe('finding 2 (regression): cancel-order ids shared by two orders in the X
         event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' },
       });
     }
-    const listed = (await h.runtime.queryCancelOrders({ merchantId: MERCHANT.id })).items.map((item) => item.orderId);
+    const listed = (await h.runtime.queryCancelOrders(MERCHANT, { merchantId: MERCHANT.id })).items.map((item) => item.orderId);
     expect(listed.sort()).toEqual(['order-1', 'order-2']);
   });
 });

@@ -48,7 +48,7 @@ async function playDurably(runtime: WorkflowRuntime, clock: { time: number }) {
   clock.time += 48 * HOUR;
   // the deadline fires, the refund goes out through the outbox, the sandbox payment service confirms
   await runtime.tick();
-  const view = await runtime.getWorkflow(WORKFLOW);
+  const view = await runtime.getWorkflow({ role: 'platform', id: 'cs-1' }, WORKFLOW);
   await runtime.close();
   return view;
 }

@@ -13,7 +13,7 @@ import {
   type WorkflowStore,
 } from '../../src/runtime/index.js';
 import { createPostgresStore } from '../../src/runtime/postgres.js';
-import { CUSTOMER, dumpWorkflow, host, HOUR, ManualClock, MERCHANT, orderInput, T0, tempDir, type Host } from '../runtime/helpers.js';
+import { CUSTOMER, dumpWorkflow, host, HOUR, ManualClock, MERCHANT, orderInput, PLATFORM, T0, tempDir, type Host } from '../runtime/helpers.js';
 import { PLAN_SCRIPTS, runStep, type Script } from '../runtime/scripts.js';
 import { freshSchema, pgUrl, requirePg } from '../support/postgres.js';
 import { pgHost, truncate } from './support.js';
@@ -69,7 +69,7 @@ describe.skipIf(!pgUrl)('the durable runtime on PostgreSQL', () => {
         seen.push(await runStep(h, script, step));
       }
       const stored = await dumpWorkflow(h.store, script.workflowId);
-      const view = await h.runtime.getWorkflow(script.workflowId);
+      const view = await h.runtime.getWorkflow(PLATFORM, script.workflowId);
       return { seen, stored, view, refunds: h.payments.executions() };
     } finally {
       await h.close();
@@ -138,7 +138,7 @@ describe.skipIf(!pgUrl)('the durable runtime on PostgreSQL', () => {
     expect(payments.executionCount(DIRECT_KEY)).toBe(1);
     const audit = await second.real.listAudit('order-1');
     expect(audit.filter((row) => row.eventType === 'payment.refundSucceeded')).toHaveLength(1);
-    expect((await second.runtime.getWorkflow('order-1')).cancelOrders[0]).toMatchObject({ status: 'refunded' });
+    expect((await second.runtime.getWorkflow(PLATFORM, 'order-1')).cancelOrders[0]).toMatchObject({ status: 'refunded' });
   });
 
   it('INV5/P3a: down from t+30h until t+50h, the background loop fires the 48H at once on start, at t+48h, exactly once', async () => {
@@ -197,7 +197,7 @@ describe.skipIf(!pgUrl)('the durable runtime on PostgreSQL', () => {
 
     expect(fired).toBe(30);
     for (const orderId of orders) {
-      const audit = await a.getAuditTrail(orderId);
+      const audit = await a.getAuditTrail(PLATFORM, orderId);
       expect(audit.filter((row) => row.actorId === 'timer').map((row) => row.eventType)).toEqual([INTERCEPT_WINDOW]);
       expect(audit.filter((row) => row.eventType === 'payment.refundSucceeded')).toHaveLength(1);
     }

@@ -60,6 +60,8 @@ import {
  */
 
 export const WORKFLOW_ID = 'order-1';
+/** R1: the platform reads every part of the workflow. */
+const READER = { role: 'platform', id: 'cs-1' } as const;
 const ORDER_ID = 'order-1';
 
 export interface WorldConfig {
@@ -352,13 +354,13 @@ export class RuntimeWorld implements Driven {
   /** Closes the runtime (and a SQLite connection) and opens a new one on the same store: nothing may change. */
   async restart(): Promise<void> {
     const before = await this.dumpAll();
-    const viewBefore = await this.h.runtime.getWorkflow(WORKFLOW_ID);
+    const viewBefore = await this.h.runtime.getWorkflow(READER, WORKFLOW_ID);
     await this.h.restart();
     this.stats.restarts += 1;
     this.ops.push({ op: 'restart' });
     const after = await this.dumpAll();
     this.expect(json(after) === json(before), 'INV5: a restart changed the stored workflow (state, deadlines, audit or outbox)');
-    this.expect(json(await this.h.runtime.getWorkflow(WORKFLOW_ID)) === json(viewBefore), 'INV5: a restart changed the workflow view');
+    this.expect(json(await this.h.runtime.getWorkflow(READER, WORKFLOW_ID)) === json(viewBefore), 'INV5: a restart changed the workflow view');
     await this.refresh();
     this.checker.check();
     this.checkDurable({ dueBound: null });
@@ -662,7 +664,9 @@ class SendAllowedCommand implements Cmd {
     // Mostly leave payment and logistics answers to the sandboxes (delivered by ticks); sometimes send them.
     const callbacksToo = this.pick.flavour % 4 === 0;
     for (const role of ALL_ROLES) {
-      for (const action of await world.h.runtime.allowedActions(WORKFLOW_ID, role)) {
+      const id = role === 'merchant' ? MERCHANT_ID : role === 'customer' ? CUSTOMER_ID : role;
+      // The events are built from the action itself; its label and subject are for people.
+      for (const { label: _label, subject: _subject, ...action } of await world.h.runtime.allowedActions({ role, id }, WORKFLOW_ID)) {
         if (isDecline(action)) continue;
         if (callbacksToo || !/^(payment|logistics)\./.test(action.type)) actions.push({ role, action });
       }

@@ -9,7 +9,7 @@ import {
   type WorkflowRuntime,
   type WorkflowStore,
 } from '../../src/runtime/index.js';
-import { CUSTOMER, ManualClock, MERCHANT, orderInput, tempDir } from './helpers.js';
+import { CUSTOMER, ManualClock, MERCHANT, orderInput, PLATFORM, tempDir } from './helpers.js';
 
 /**
  * The runtime keeps hot workflows live between commands (src/runtime/live-cache.ts). Two runtimes on
@@ -80,7 +80,7 @@ describe.each(backends)('live cache, two runtimes on one %s', (_name, backend) =
     expect(refunding.event?.type).toBe('merchant.refundForced');
     expect(statsOf(first).stale).toBe(1);
 
-    const audit = await second.getAuditTrail('o1');
+    const audit = await second.getAuditTrail(PLATFORM, 'o1');
     expect(audit.map((row) => row.eventType)).toEqual(['dispute.opened', 'merchant.planSubmitted', 'merchant.refundForced']);
     expect(audit.map((row) => row.seq)).toEqual([1, 2, 3]);
   });
@@ -106,9 +106,9 @@ describe.each(backends)('live cache, two runtimes on one %s', (_name, backend) =
     const result = await first.dispatch({ workflowId: 'o2', commandId: 'c3', event: plan });
     expect(result.version).toBe(4);
 
-    const view = await second.getWorkflow('o2');
+    const view = await second.getWorkflow(PLATFORM, 'o2');
     expect(view.version).toBe(4);
-    const audit = await second.getAuditTrail('o2');
+    const audit = await second.getAuditTrail(PLATFORM, 'o2');
     expect(audit.map((row) => row.eventType)).toEqual(['dispute.opened', 'order.shipped', 'merchant.planSubmitted']);
     // The shipment is in the state the plan was applied to (the retry restored version 3, not the cache).
     const forcedAfter = await first.dispatch({ workflowId: 'o2', commandId: 'c4', event: forced });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidTimeError, WorkflowExistsError } from '../../src/errors.js';
 import { RuntimeClosedError } from '../../src/runtime/index.js';
 import type { PaymentService, RefundOutcome } from '../../src/runtime/adapters.js';
-import { CUSTOMER, HOUR, ManualClock, MERCHANT, MINUTE, T0, host, orderInput, type Host } from './helpers.js';
+import { CUSTOMER, HOUR, ManualClock, MERCHANT, MINUTE, PLATFORM, T0, host, orderInput, type Host } from './helpers.js';
 
 /** Opens order `id` and makes its merchant choose DIRECT_REFUND (one refund request in the outbox). */
 async function directRefund(h: Host, id: string) {
@@ -13,7 +13,7 @@ async function directRefund(h: Host, id: string) {
   return refund!;
 }
 
-const cancelOrderOf = async (h: Host, id: string) => (await h.runtime.getWorkflow(id)).cancelOrders[0];
+const cancelOrderOf = async (h: Host, id: string) => (await h.runtime.getWorkflow(PLATFORM, id)).cancelOrders[0];
 
 /** A payment service that answers whatever the test says, counting calls per key. */
 function scriptedPayments(answer: () => unknown): PaymentService & { calls: string[] } {
@@ -54,7 +54,7 @@ describe('issue 12: the money boundary', () => {
     await directRefund(h, 'o-1');
     await h.runtime.tick();
     expect(await cancelOrderOf(h, 'o-1')).toMatchObject({ status: 'refunded' });
-    const recorded = (await h.runtime.getAuditTrail('o-1')).find((row) => row.eventType === 'payment.refundSucceeded');
+    const recorded = (await h.runtime.getAuditTrail(PLATFORM, 'o-1')).find((row) => row.eventType === 'payment.refundSucceeded');
     expect(recorded?.event).toMatchObject({ referenceMalformed: true });
     expect(((recorded?.event as { paymentRef: string }).paymentRef).length).toBeLessThanOrEqual(128);
     expect((await h.store.listOutbox('o-1')).filter((row) => row.status === 'dead')).toEqual([]);
@@ -94,7 +94,7 @@ describe('issue 12: the money boundary', () => {
     answer = { status: 'failed', error: 'card\0closed' };
     h.clock.advance(MINUTE);
     await h.runtime.tick();
-    const errors = (await h.runtime.getAuditTrail('o-1'))
+    const errors = (await h.runtime.getAuditTrail(PLATFORM, 'o-1'))
       .filter((row) => row.eventType === 'payment.refundFailed')
       .map((row) => (row.event as { error: string }).error);
     expect(errors).toEqual(['declined without a reason', 'card\uFFFDclosed']);
@@ -132,7 +132,7 @@ describe('issue 12: the money boundary', () => {
       });
       const error = await objection.then(() => null, (e: unknown) => e);
       await h.runtime.tick();
-      const view = await h.runtime.getWorkflow('o-1');
+      const view = await h.runtime.getWorkflow(PLATFORM, 'o-1');
       await h.close();
       return { error: (error as { code?: string } | null)?.code, disputes: view.disputes.map((d) => d.status) };
     };
@@ -219,7 +219,7 @@ describe('issue 12: the money boundary', () => {
     // 20 hanging calls share one timeout: the round takes about 250 ms, not 20 × 250 ms.
     expect(Date.now() - started).toBeLessThan(20 * 250);
     expect(result.effectsRetrying).toBe(20);
-    expect((await h.runtime.getWorkflow('w')).disputes[0]?.status).toBe('awaitingPlatformRuling');
+    expect((await h.runtime.getWorkflow(PLATFORM, 'w')).disputes[0]?.status).toBe('awaitingPlatformRuling');
     await h.close();
   });
 

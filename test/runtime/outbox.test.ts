@@ -8,7 +8,7 @@ import {
   createWorkflowRuntime,
   type WorkflowStore,
 } from '../../src/runtime/index.js';
-import { CUSTOMER, host, HOUR, LOGISTICS, ManualClock, MERCHANT, MINUTE, orderInput, T0, tempDir, type Host } from './helpers.js';
+import { CUSTOMER, host, HOUR, LOGISTICS, ManualClock, MERCHANT, MINUTE, orderInput, PLATFORM, T0, tempDir, type Host } from './helpers.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -90,7 +90,7 @@ describe('outbox: delivery retries (the dispatcher)', () => {
     expect(await refunds(h.store)).toEqual([{ key: DIRECT_KEY, attempt: 1, status: 'pending', attempts: 2 }]);
     expect((await h.store.listOutbox('order-1')).find((row) => row.kind === 'refund')?.availableAt).toBe(h.clock.now() + 5 * MINUTE);
     expect(await paymentEvents(h.store)).toEqual([]);
-    expect((await h.runtime.getWorkflow('order-1')).state.cancellation).toEqual({ refunding: 'requesting' });
+    expect((await h.runtime.getWorkflow(PLATFORM, 'order-1')).state.cancellation).toEqual({ refunding: 'requesting' });
     h.clock.advance(5 * MINUTE);
     expect(await h.runtime.tick()).toMatchObject({ effectsGaveUp: 0, effectsRetrying: 1 }); // the third throw
     h.clock.advance(5 * MINUTE);
@@ -164,7 +164,7 @@ describe('outbox: business retries (the machines)', () => {
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c2', event: plan('DIRECT_REFUND') });
     h.payments.declineAttempts(1);
     await h.runtime.tick();
-    expect((await h.runtime.getWorkflow('order-1')).state.cancellation).toBe('refundFailed');
+    expect((await h.runtime.getWorkflow(PLATFORM, 'order-1')).state.cancellation).toBe('refundFailed');
     h.payments.declineAttempts(0);
     await h.runtime.dispatch({
       workflowId: 'order-1',
@@ -176,7 +176,7 @@ describe('outbox: business retries (the machines)', () => {
       [directKey(1), 1, 'done'],
       [directKey(2), 1, 'done'],
     ]);
-    const view = await h.runtime.getWorkflow('order-1');
+    const view = await h.runtime.getWorkflow(PLATFORM, 'order-1');
     expect(view.state.order).toMatchObject({ cancellation: 'refunded' });
     expect(view.cancelOrders).toMatchObject([{ cancellationId: DIRECT, status: 'refunded', refundTrigger: { kind: 'merchant' } }]);
     expect(h.notifications.sent.map((n) => n.kind)).toContain('REFUND_FAILED');
@@ -248,7 +248,7 @@ describe('outbox: crash between the adapter call and the record (INV1)', () => {
     expect(payments.executionCount(DIRECT_KEY)).toBe(1);
     const audit = await second.real.listAudit('order-1');
     expect(audit.filter((row) => row.eventType === 'payment.refundSucceeded')).toHaveLength(1);
-    expect((await second.runtime.getWorkflow('order-1')).cancelOrders[0]).toMatchObject({ status: 'refunded' });
+    expect((await second.runtime.getWorkflow(PLATFORM, 'order-1')).cancelOrders[0]).toMatchObject({ status: 'refunded' });
   });
 });
 
@@ -265,7 +265,7 @@ describe('outbox: interception and notifications', () => {
     h.logistics.setOutcome('accepted');
     await intercept48h(h);
     await h.runtime.tick();
-    expect((await h.runtime.getWorkflow('order-1')).state.cancellation).toBe('intercepting');
+    expect((await h.runtime.getWorkflow(PLATFORM, 'order-1')).state.cancellation).toBe('intercepting');
     h.clock.advance(3 * HOUR);
     await h.runtime.dispatch({
       workflowId: 'order-1',
@@ -273,7 +273,7 @@ describe('outbox: interception and notifications', () => {
       event: { type: 'logistics.interceptSucceeded', by: LOGISTICS, cancellationId: INTERCEPT },
     });
     await h.runtime.tick();
-    expect((await h.runtime.getWorkflow('order-1')).cancelOrders[0]).toMatchObject({
+    expect((await h.runtime.getWorkflow(PLATFORM, 'order-1')).cancelOrders[0]).toMatchObject({
       status: 'refunded',
       refundTrigger: { kind: 'logisticsCallback' },
     });
@@ -284,7 +284,7 @@ describe('outbox: interception and notifications', () => {
     h.logistics.setOutcome('failed');
     await intercept48h(h);
     await h.runtime.tick();
-    expect((await h.runtime.getWorkflow('order-1')).state.cancellation).toBe('interceptFailed');
+    expect((await h.runtime.getWorkflow(PLATFORM, 'order-1')).state.cancellation).toBe('interceptFailed');
     expect(h.payments.calls).toEqual([]);
   });
 
@@ -298,7 +298,7 @@ describe('outbox: interception and notifications', () => {
     expect(await h.runtime.tick()).toMatchObject({ deadlinesFired: 2, effectsGaveUp: 1 });
     const effect = (await h.store.listOutbox('order-1')).find((row) => row.kind === 'interception');
     expect(effect).toMatchObject({ status: 'dead', lastError: expect.stringMatching(/^result refused: NotAllowedInStateError/) });
-    expect((await h.runtime.getWorkflow('order-1')).state.cancellation).toBe('interceptFailed');
+    expect((await h.runtime.getWorkflow(PLATFORM, 'order-1')).state.cancellation).toBe('interceptFailed');
   });
 
   it('P2/D3: notifications are delivered once each and completed without touching the workflow', async () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dumpWorkflow, host, tempDir } from './helpers.js';
+import { dumpWorkflow, host, PLATFORM, tempDir } from './helpers.js';
 import { PLAN_SCRIPTS, runStep, type Script } from './scripts.js';
 
 const tmp = tempDir('runtime-restart-');
@@ -20,7 +20,7 @@ async function play(script: Script, restartBefore: (index: number) => boolean) {
     seen.push(await runStep(h, script, step));
   }
   const stored = await dumpWorkflow(h.store, script.workflowId);
-  const view = await h.runtime.getWorkflow(script.workflowId);
+  const view = await h.runtime.getWorkflow(PLATFORM, script.workflowId);
   await h.close();
   return { seen, stored, view, refunds: h.payments.executions() };
 }

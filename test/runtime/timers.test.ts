@@ -83,7 +83,7 @@ describe('durable timers', () => {
       [INTERCEPT_WINDOW, 48 * HOUR],
       [CONFIRMATION_WINDOW, 72 * HOUR],
     ]);
-    const view = await h.runtime.getWorkflow('order-1');
+    const view = await h.runtime.getWorkflow(PLATFORM, 'order-1');
     expect(view.state).toEqual({ order: { dispute: 'closed', cancellation: 'refunded' } });
     expect(view.disputes.map((d) => [d.disputeId, d.status])).toEqual([['order-1-d', 'resolved']]);
     expect(view.cancelOrders.map((c) => [c.cancellationId, c.status])).toEqual([['order-1-d:intercept-48h', 'refunded']]);

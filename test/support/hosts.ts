@@ -47,7 +47,7 @@ export interface ComparableAuditRow {
   seq: number;
   at: number;
   role: string;
-  actorId: string;
+  actorId: string | null;
   eventType: string;
   event: unknown;
   resultingState: unknown;
@@ -71,7 +71,9 @@ export interface HostUnderTest {
   close(): Promise<void>;
 }
 
-export const comparable = (row: AuditRow): ComparableAuditRow => ({
+const READER = { role: 'platform', id: 'cs-1' } as const;
+
+export const comparable = (row: Omit<AuditRow, 'actorId'> & { actorId: string | null }): ComparableAuditRow => ({
   seq: row.seq,
   at: row.at,
   role: row.role,
@@ -212,11 +214,12 @@ async function durableHost(input: Record<string, unknown>, world: OutsideWorld):
       await settle();
     },
     now: () => clock.time,
-    audit: async () => (await runtime.getAuditTrail(workflowId)).map(comparable),
-    cancelOrders: async () => (await runtime.getWorkflow(workflowId)).cancelOrders,
-    disputes: async () => (await runtime.getWorkflow(workflowId)).disputes,
+    // The platform reads everything (R1), as the in-memory host shows it.
+    audit: async () => (await runtime.getAuditTrail(READER, workflowId)).map(comparable),
+    cancelOrders: async () => (await runtime.getWorkflow(READER, workflowId)).cancelOrders as CancelOrderView[],
+    disputes: async () => (await runtime.getWorkflow(READER, workflowId)).disputes,
     effects: async () => sortedJson((await store.listOutbox(workflowId)).map((row) => row.payload)),
-    status: async () => (await runtime.getWorkflow(workflowId)).status,
+    status: async () => (await runtime.getWorkflow(READER, workflowId)).status,
     refundCalls: () =>
       world.refundAnswers === 'later'
         ? [...laterCalls]

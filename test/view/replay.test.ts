@@ -59,7 +59,7 @@ async function runScenario(filename: string, inspectWorkflow?: RunningStatechart
       await runtime.tick();
       time += 1_000;
     }
-    const view = await runtime.getWorkflow(workflowId);
+    const view = await runtime.getWorkflow({ role: 'platform', id: 'cs-1' }, workflowId);
     expect(view.status).toBe('done');
     return workflowId;
   } finally {

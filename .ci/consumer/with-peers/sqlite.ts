@@ -24,12 +24,13 @@ await runtime.dispatch({
   commandId: 'cmd-2',
   event: { type: 'merchant.planSubmitted', by: { role: 'merchant', id: 'm-1' }, plan: 'WAIT_48H_INTERCEPT' },
 });
-const before = await runtime.getWorkflow('o-1');
+const platform = { role: 'platform', id: 'cs-1' } as const;
+const before = await runtime.getWorkflow(platform, 'o-1');
 await runtime.close();
 
 now = 48 * HOUR; // restarted after the window ended: the stored deadline fires
 runtime = await open();
-assert.deepEqual((await runtime.getWorkflow('o-1')).state, before.state, 'the workflow as it was before the restart');
+assert.deepEqual((await runtime.getWorkflow(platform, 'o-1')).state, before.state, 'the workflow as it was before the restart');
 await runtime.tick();
 assert.equal(payments.executionCount(), 1, 'one refund after the restart');
 await runtime.close();
