@@ -4,13 +4,13 @@
  * with an unreachable state, or a guard that can never hold, falls below 100 %.
  */
 import { readFileSync } from 'node:fs';
-import { createMachine, type AnyStateMachine } from 'xstate';
+import { assign, createMachine, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { cancellationMachine } from '../../machines/cancellation.js';
 import { disputeMachine } from '../../machines/dispute.js';
 import { orderMachine } from '../../machines/order.js';
 import { coverageProblems, replayOptionsOf, replayPath, runCoverage } from '../../src/coverage/index.js';
-import { loadGolden } from '../paths/harness.js';
+import { loadGolden, replayWithOracles } from '../paths/harness.js';
 import { MODELS } from '../paths/models.js';
 
 const pins = JSON.parse(readFileSync(new URL('../path-coverage.pins.json', import.meta.url), 'utf8')) as Record<
@@ -67,12 +67,41 @@ describe('the coverage gate fails for mutated machines', () => {
   });
 
   it('C1: an order that accepts a second cancel order (widened guard) no longer replays', () => {
-    const lenient = orderMachine.provide({ guards: { canSubmitCancellation: () => true } } as never);
+    // The order's paths offer what passes the host boundary; the oracles check that set on the live order.
+    const lenient = orderMachine.provide({ guards: { isCustomerCancellationAllowed: () => true } } as never);
     const failed = loadGolden('order')
-      .map((path) => replayPath(lenient, path, replayOptionsOf(MODELS.order.options as never)))
+      .map((path) => replayWithOracles('order', path, lenient))
       .filter((replay) => replay.mismatches.length);
     expect(failed.length).toBeGreaterThan(0);
     expect(failed[0]!.mismatches[0]!.message).toMatch(/accepts cancellation\.submitted, unlike the graph/);
+  });
+
+  it('C2/P3d: an order that forgets facts reported while a cancel order is in flight no longer replays', () => {
+    // The order forwarded order.shipped/completed to the cancel order without recording them, so a later
+    // cancel order started from stale facts (a completed order refunded at the end of the 48H).
+    const forgetful = mutate(orderMachine, (config) => {
+      const cancellation = config.states.cancellation!;
+      const inFlight = cancellation.states.inFlight;
+      const on = { ...inFlight.on, 'order.shipped': { guard: 'isNotShipped', actions: 'forwardToCancellation' }, 'order.completed': { guard: 'isNotCompleted', actions: 'forwardToCancellation' } };
+      config.states.cancellation = { ...cancellation, states: { ...cancellation.states, inFlight: { ...inFlight, on } } };
+      return config;
+    });
+    const failed = loadGolden('order')
+      .map((path) => replayWithOracles('order', path, forgetful))
+      .filter((replay) => replay.mismatches.length);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]!.mismatches[0]!.message).toMatch(/after "order\.(shipped|completed)"/);
+  });
+
+  it('INV1: a cancel order that reuses a declined refund key fails the oracles', () => {
+    const reusing = cancellationMachine.provide({
+      actions: { countRefundRequest: assign(({ context }: { context: { refundAttempts: number } }) => ({ refundAttempts: context.refundAttempts + 1 })) },
+    } as never);
+    const failed = loadGolden('cancellation')
+      .map((path) => replayWithOracles('cancellation', path, reusing))
+      .filter((replay) => replay.mismatches.length);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]!.mismatches[0]!.message).toMatch(/^INV1: refund request 1 of c1 must be keyed order-1\/c1\/1/);
   });
 
   it('an unreachable state falls below 100 % states and transitions, with the reason', () => {

@@ -1,3 +1,3 @@
 import { describePaths } from './suite.js';
 
-describePaths('cancellation', 257);
+describePaths('cancellation', 380);

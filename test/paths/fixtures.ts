@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { planCancellationId } from '../../machines/order.js';
 import type { Sender } from '../../src/schemas/common.js';
 import { DEFAULT_EVIDENCE_CATALOGUE, Evidence, evidenceIssues } from '../../src/schemas/evidence.js';
-import { OrderEvent, PlanAdopted, RefundOrdered } from '../../src/schemas/events.js';
+import { OrderEvent, PlanAdopted, RefundOrdered, RejectFollowUpRequested } from '../../src/schemas/events.js';
 import { CancellationInput, DisputeInput, OrderInput } from '../../src/schemas/inputs.js';
 import type { EventVariant, EventVariants, InputVariant } from '../../src/coverage/index.js';
 
@@ -98,6 +98,23 @@ function cancellationCommands(cancellationId: string, suffix: string): EventVari
       paymentRef: `pay-${cancellationId}`,
     }),
     'payment.refundFailed': one('payment.refundFailed', { type: 'payment.refundFailed', ...c, by: PAYMENT, error: 'gateway timeout' }),
+    // INV6: the platform settles a refund whose outcome is unknown, either way.
+    'platform.refundOutcomeRecorded': [
+      host(`platform.refundOutcomeRecorded(succeeded)${suffix}`, {
+        type: 'platform.refundOutcomeRecorded',
+        ...c,
+        by: PLATFORM,
+        outcome: 'succeeded',
+        paymentRef: `pay-${cancellationId}`,
+      }),
+      host(`platform.refundOutcomeRecorded(failed)${suffix}`, {
+        type: 'platform.refundOutcomeRecorded',
+        ...c,
+        by: PLATFORM,
+        outcome: 'failed',
+        error: 'refund not found at the provider',
+      }),
+    ],
   };
 }
 
@@ -120,6 +137,14 @@ export const cancellationEvents: EventVariants = {
     }),
   ],
   'order.refundOrdered': [variant(RefundOrdered, 'order.refundOrdered', { type: 'order.refundOrdered', at, by: PLATFORM })],
+  'order.rejectFollowUpRequested': [
+    variant(RejectFollowUpRequested, 'order.rejectFollowUpRequested', {
+      type: 'order.rejectFollowUpRequested',
+      at,
+      by: MERCHANT,
+      disputeId: DISPUTE_ID,
+    }),
+  ],
 };
 
 /** The order's host events; cancel-order commands once per cancel order id the composition can create. */
@@ -140,8 +165,11 @@ export const orderEvents: EventVariants = (() => {
   };
 })();
 
-/** Messages children send their parent: never sent by a host, covered when children report. */
-export const ORDER_INTERNAL_EVENTS = ['cancellation.statusChanged', 'dispute.statusChanged'] as const;
+/**
+ * What the children tell the order (their effects, the dispute's plan and ruling): never sent by a
+ * host, covered when the children announce them.
+ */
+export const ORDER_INTERNAL_EVENTS: ReadonlyArray<string | RegExp> = ['dispute.planAccepted', 'dispute.ruled', /^effect\./];
 
 const base = { orderId: ORDER_ID, merchantId: 'merchant-1', customerId: 'customer-1', at: T0 };
 

@@ -1,18 +1,17 @@
 /**
  * Replay harness for the generated path tests. Each path runs on a real actor with a
  * `SimulatedClock` (src/coverage/replay.ts checks the graph's predictions: key, pending timers with
- * exact due times, transitions). On top, every step is checked against oracles written from the
- * rules in /work/shared/spec/DOMAIN.md — not from the machine code — so a change that keeps the
- * state graph but breaks an effect or a recorded fact still fails.
+ * exact due times, transitions, effects, final outputs). On top, every step is checked against oracles
+ * written from the rules in /work/shared/spec/DOMAIN.md — not from the machine code — so a change that
+ * keeps the state graph but breaks an effect, a key or a recorded fact still fails.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { EventObject } from 'xstate';
+import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import {
   formatMismatches,
   replayOptionsOf,
   replayPath,
-  variantsOf,
   type Effect,
   type EventVariant,
   type GeneratedPath,
@@ -23,10 +22,10 @@ import {
   type ReplayStepContext,
   type TakenTransition,
 } from '../../src/coverage/index.js';
-import { refundIdempotencyKey } from '../../machines/cancellation.js';
+import type { OrderSnapshot } from '../../machines/order.js';
 import { DEFAULT_TIMERS, type TimerSettings } from '../../src/schemas/timers.js';
-import { EVIDENCE } from './fixtures.js';
-import { MODELS, type ModelName } from './models.js';
+import { CUSTOMER_CANCELLATION_ID, DISPUTE_ID, EVIDENCE, MERCHANT, PAYMENT, PLATFORM } from './fixtures.js';
+import { acceptedAtBoundaryNow, MODELS, VARIANTS, type ModelName } from './models.js';
 
 // ---------------------------------------------------------------------------------------------
 // Golden paths
@@ -49,7 +48,7 @@ export interface GoldenPath {
   machineId: string;
   variant: string;
   tags: string[];
-  initial: { expected: Projection; transitions: string[]; effects: string[]; enabled: number[] };
+  initial: { expected: Projection; transitions: string[]; effects: string[]; enabled: number[]; final?: { output: unknown } };
   steps: Array<{
     label: string;
     target: string[];
@@ -58,6 +57,7 @@ export interface GoldenPath {
     transitions: string[];
     effects: string[];
     enabled: number[];
+    final?: { output: unknown };
   }>;
 }
 
@@ -70,7 +70,7 @@ const unpackTransition = (text: string): TakenTransition => {
   return { actorPath: path === '.' ? [] : path.split('/'), machineId, id };
 };
 
-const variantLabels = (name: ModelName) => variantsOf(MODELS[name].options.events).map((variant) => variant.label).sort();
+const variantLabels = (name: ModelName) => VARIANTS[name].map((variant) => variant.label).sort();
 
 export function toGolden(name: ModelName, paths: readonly GeneratedPath[]): GoldenFile {
   const variants = variantLabels(name);
@@ -90,6 +90,7 @@ export function toGolden(name: ModelName, paths: readonly GeneratedPath[]): Gold
         transitions: path.initial.transitions.map(packTransition),
         effects: path.initial.effects,
         enabled: indices(path.initial.enabled),
+        ...(path.initial.final ? { final: path.initial.final } : {}),
       },
       steps: path.steps.map((step) => ({
         label: step.label,
@@ -99,6 +100,7 @@ export function toGolden(name: ModelName, paths: readonly GeneratedPath[]): Gold
         transitions: step.transitions.map(packTransition),
         effects: step.effects,
         enabled: indices(step.enabled),
+        ...(step.final ? { final: step.final } : {}),
       })),
     })),
   };
@@ -114,8 +116,7 @@ export function loadGolden(name: ModelName): GeneratedPath[] {
   const file = JSON.parse(readFileSync(goldenUrl(name), 'utf8')) as GoldenFile;
   const { options } = MODELS[name];
   const inputs = new Map((options.inputs as InputVariant[]).map((variant) => [variant.label, variant.input]));
-  const variants = new Map<string, EventVariant>();
-  for (const list of Object.values(options.events)) for (const variant of list) variants.set(variant.label, variant);
+  const variants = new Map<string, EventVariant>(VARIANTS[name].map((variant) => [variant.label, variant]));
   const labels = (indices: readonly number[]) => indices.map((index) => file.variants[index]!);
   return file.paths.map((path) => {
     if (!inputs.has(path.variant)) throw new Error(`golden ${name}: no input variant ${path.variant} in fixtures.ts`);
@@ -137,8 +138,9 @@ export function testName(path: GeneratedPath, index: number): string {
   return `#${index + 1} [${path.variant}] ${path.name}${path.tags.length ? ` (${path.tags.join(', ')})` : ''}`;
 }
 
-export function replayWithOracles(name: ModelName, path: GeneratedPath): ReplayResult {
-  const { machine, options } = MODELS[name];
+/** Replays a path with the domain oracles; `machine` replaces the model's (mutants). */
+export function replayWithOracles(name: ModelName, path: GeneratedPath, machine: AnyStateMachine = MODELS[name].machine): ReplayResult {
+  const { options } = MODELS[name];
   return replayPath(machine, path, { ...replayOptionsOf(options as never), onStep: domainOracles(name, path) });
 }
 
@@ -152,15 +154,33 @@ export function expectPathHolds(name: ModelName, path: GeneratedPath): ReplayRes
 // ---------------------------------------------------------------------------------------------
 // Domain oracles
 
-type Persisted = { status: string; value: any; context: any; children?: Record<string, { snapshot: Persisted; src: string }> };
+type Persisted = {
+  status: string;
+  value: any;
+  context: any;
+  output?: any;
+  children?: Record<string, { snapshot: Persisted; src: string }>;
+};
 
 interface ActorStep {
   path: string[];
   machineId: string;
+  /** The same actor before the step (null when it is new: a fixed child id may hold a new cancel order). */
   before: Persisted | null;
   after: Persisted;
   taken: TakenTransition[];
-  emitted: EventObject[];
+  /** The effects that belong to this actor: its own emits, or (inside the order) the root's emits it caused. */
+  emitted: any[];
+  /** What the actor itself emitted. */
+  own: EventObject[];
+}
+
+/** What the oracles remember along one path. */
+interface PathMemory {
+  /** Refund requests made so far, per cancel order. */
+  requests: Map<string, number>;
+  /** Every refund idempotency key used so far. */
+  keys: Set<string>;
 }
 
 class OracleError extends Error {
@@ -171,20 +191,59 @@ function expectThat(condition: unknown, rule: string, message: string): asserts 
   if (!condition) throw new OracleError(`${rule}: ${message}`);
 }
 
+const json = (value: unknown) => JSON.stringify(value);
 const top = (value: unknown): string => (typeof value === 'string' ? value : Object.keys(value as object)[0]!);
 const eventOf = (t: TakenTransition) => t.id.split('|')[1]!;
+const idOf = (context: any): string => context.cancellationId ?? context.disputeId;
+/** The dispute or cancel order an effect is about. */
+const ownerOf = (effect: any): string => effect.cancellationId ?? effect.subjectId;
+
+/** Ids the order makes for a dispute's cancel orders (docs/architecture.md: `<disputeId>:<plan>`). */
+const DIRECT_REFUND_ID = `${DISPUTE_ID}:direct-refund`;
+const INTERCEPT_ID = `${DISPUTE_ID}:intercept-48h`;
+const RULING_ID = `${DISPUTE_ID}:ruling-refund`;
+
+/** X2/D6: who creates each cancel order, and the reason it carries. */
+const ORIGIN: Record<string, { origin: string; reason: string }> = {
+  [CUSTOMER_CANCELLATION_ID]: { origin: 'customer', reason: 'CUSTOMER_REQUEST' },
+  [DIRECT_REFUND_ID]: { origin: 'dispute', reason: 'DIRECT_REFUND_DISPUTE_PLAN' },
+  [INTERCEPT_ID]: { origin: 'dispute', reason: 'INTERCEPT_48H_DISPUTE_PLAN' },
+  [RULING_ID]: { origin: 'platform', reason: 'PLATFORM_RULING_REFUND' },
+};
+
+const ADOPTED_REASON: Record<string, string> = {
+  DIRECT_REFUND: 'DIRECT_REFUND_DISPUTE_PLAN',
+  WAIT_48H_INTERCEPT: 'INTERCEPT_48H_DISPUTE_PLAN',
+};
+
+const REFUND_PLANS = ['DIRECT_REFUND', 'WAIT_48H_INTERCEPT'];
+
+/** Host event types addressed to a dispute (D2–D8). */
+const DISPUTE_EVENT_TYPES = new Set([
+  'merchant.planSubmitted',
+  'customer.settlementConfirmed',
+  'customer.settlementObjected',
+  'platform.ruled',
+  'customer.disputeWithdrawn',
+]);
 
 function actorSteps(ctx: ReplayStepContext, rootMachineId: string): ActorStep[] {
   const steps: ActorStep[] = [];
+  const composed = rootMachineId === 'order';
+  const rootEffects = ctx.observed.emitted.filter((e: Effect) => e.actorPath.length === 0).map((e) => e.event);
   const visit = (after: Persisted, before: Persisted | null, path: string[], machineId: string) => {
     const key = path.join('/');
+    const own = ctx.observed.emitted.filter((e: Effect) => e.actorPath.join('/') === key).map((e) => e.event);
+    const same = before !== null && (path.length === 0 || idOf(before.context) === idOf(after.context));
     steps.push({
       path,
       machineId,
-      before,
+      before: same ? before : null,
       after,
       taken: ctx.observed.transitions.filter((t) => t.actorPath.join('/') === key),
-      emitted: ctx.observed.emitted.filter((e: Effect) => e.actorPath.join('/') === key).map((e) => e.event),
+      // Inside the order a child's effects leave at the root; they name the cancel order or dispute.
+      emitted: composed && path.length > 0 ? rootEffects.filter((effect) => ownerOf(effect) === idOf(after.context)) : own,
+      own,
     });
     for (const [id, child] of Object.entries(after.children ?? {})) {
       visit(child.snapshot, before?.children?.[id]?.snapshot ?? null, [...path, id], child.src);
@@ -199,8 +258,8 @@ function timersOf(context: { timers: TimerSettings }): TimerSettings {
   return { ...DEFAULT_TIMERS, ...context.timers };
 }
 
-const count = (events: readonly EventObject[], type: string, extra: (e: any) => boolean = () => true) =>
-  events.filter((e) => e.type === type && extra(e)).length;
+const notices = (events: readonly EventObject[], kind: string) =>
+  events.filter((e: any) => e.type === 'effect.notificationRequested' && e.kind === kind) as any[];
 
 /** INV2: what starts a refund, by the event of the transition into `refunding`. */
 const TRIGGER_BY_EVENT: Record<string, string> = {
@@ -211,6 +270,7 @@ const TRIGGER_BY_EVENT: Record<string, string> = {
   'order.planAdopted': 'disputePlan',
 };
 
+/** INV5: every pending deadline is recorded with the due time XState keeps, and only those. */
 function checkDeadlines(step: ActorStep, ctx: ReplayStepContext, resolution: number) {
   const { after, before } = step;
   if (after.status !== 'active') return;
@@ -223,12 +283,13 @@ function checkDeadlines(step: ActorStep, ctx: ReplayStepContext, resolution: num
     awaitingCustomerConfirmation: 'customerConfirmationWindow',
   };
   const state = top(after.value);
-  const wanted = state === 'refunding' && after.value.refunding === 'backingOff' ? 'refundRetryBackoff' : expected[state];
+  const refunding = state === 'refunding' ? after.value.refunding : null;
+  const wanted = refunding === 'backingOff' ? 'refundRetryBackoff' : refunding === 'requesting' ? 'refundReconcileWindow' : expected[state];
   const names = Object.keys(after.context.deadlines).sort();
   expectThat(
-    JSON.stringify(names) === JSON.stringify(wanted ? [wanted] : []),
+    json(names) === json(wanted ? [wanted] : []),
     'INV5',
-    `${step.path.join('/') || step.machineId} in ${JSON.stringify(after.value)} records deadlines ${names.join(', ') || 'none'}, expected ${wanted ?? 'none'}`,
+    `${step.path.join('/') || step.machineId} in ${json(after.value)} records deadlines ${names.join(', ') || 'none'}, expected ${wanted ?? 'none'}`,
   );
   if (!wanted) return;
   const due = after.context.deadlines[wanted] as number;
@@ -241,8 +302,9 @@ function checkDeadlines(step: ActorStep, ctx: ReplayStepContext, resolution: num
     'INV5',
     `${wanted} recorded due ${due} (in ${due - now} ms) but the pending timer falls due in ${pending.dueIn} ms`,
   );
-  const entered = before === null || JSON.stringify(before.value) !== JSON.stringify(after.value) || before.context.deadlines[wanted] !== due;
+  const entered = before === null || json(before.value) !== json(after.value) || before.context.deadlines[wanted] !== due;
   if (entered) {
+    // C4: the backoff is 1 min, doubling after each failed attempt.
     const duration =
       wanted === 'refundRetryBackoff'
         ? timers.refundRetryBackoff * 2 ** Math.max(0, after.context.refundAttempts - 1)
@@ -251,82 +313,177 @@ function checkDeadlines(step: ActorStep, ctx: ReplayStepContext, resolution: num
   }
 }
 
-function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: EventObject | undefined) {
+/**
+ * INV6: a dispute or cancel order that is not final always has something that moves it: the roles its
+ * state names (tags: whose move it is) each have an event they may send now, or (the system) a timer.
+ * `accepted` are the host events the workflow takes now (through the boundary, inside the order).
+ */
+function checkNotStranded(step: ActorStep, ctx: ReplayStepContext, accepted: readonly EventVariant[]) {
+  if (step.after.status !== 'active') return;
+  const live = ctx.actorAt(step.path)?.getSnapshot() as AnyMachineSnapshot | undefined;
+  expectThat(live, 'INV6', `no live actor at ${step.path.join('/') || 'root'}`);
+  const id = idOf(step.after.context);
+  const mine = accepted.filter((variant) => {
+    const event = variant.event as any;
+    return step.machineId === 'dispute' ? DISPUTE_EVENT_TYPES.has(event.type) : event.type !== 'cancellation.submitted' && event.cancellationId === id;
+  });
+  const timer = ctx.observed.projection.timers.some((t) => t.target === step.path.join('/'));
+  const tags = [...live.tags];
+  expectThat(tags.length > 0, 'INV6', `${step.machineId} ${id} in ${json(step.after.value)} names nobody whose move it is`);
+  for (const role of tags) {
+    expectThat(
+      mine.some((variant) => (variant.event as any).by?.role === role) || (role === 'system' && timer),
+      'INV6',
+      `${step.machineId} ${id} in ${json(step.after.value)} waits for the ${role}, who can do nothing now (accepted: ${mine.map((v) => v.label).join(', ') || 'none'})`,
+    );
+  }
+}
+
+function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, memory: PathMemory) {
   const { after, before, emitted, taken } = step;
   const c = after.context;
   const state = top(after.value);
   const prev = before ? top(before.value) : 'created';
   const id = c.cancellationId as string;
-  expectThat(c.status === state, 'C1', `cancel order ${id} status ${c.status} but state ${state}`);
+  const now = ctx.clock.now();
+  const events = taken.map(eventOf);
+  const max = timersOf(c).refundMaxAttempts;
 
   // INV3: a final cancel order never changes.
   if (before && before.status === 'done') {
-    expectThat(JSON.stringify(before) === JSON.stringify(after), 'INV3', `final cancel order ${id} changed`);
+    expectThat(json(before) === json(after), 'INV3', `final cancel order ${id} changed`);
     expectThat(emitted.length === 0 && taken.length === 0, 'INV3', `final cancel order ${id} acted`);
     return;
   }
 
-  // C4/INV1: one refund request per entry into `requesting`, with the cancel order as idempotency key.
-  const enteredRequesting =
-    after.value?.refunding === 'requesting' &&
-    (before?.value?.refunding !== 'requesting' || c.refundAttempts !== before?.context.refundAttempts || prev !== 'refunding');
-  const refundRequests = emitted.filter((e) => e.type === 'effect.refundRequested') as any[];
-  if (enteredRequesting) {
-    expectThat(refundRequests.length === 1, 'C4', `entering refunding.requesting must request one refund, got ${refundRequests.length}`);
-    const request = refundRequests[0];
-    expectThat(request.attempt === c.refundAttempts, 'C4', `refund attempt ${request.attempt} but ${c.refundAttempts} attempts recorded`);
-    // INV1: the payment service deduplicates per cancel order: one key for every attempt of this cancel order.
+  // C4/INV1: one refund request per entry into refunding.requesting, under a key used for nothing else:
+  // `<orderId>/<cancellationId>/<n>` for the cancel order's n-th request, so a declined key is never reused.
+  const requesting = (s: Persisted | null) => s?.value?.refunding === 'requesting';
+  const requests = emitted.filter((e) => e.type === 'effect.refundRequested');
+  if (requesting(after) && !requesting(before)) {
+    expectThat(requests.length === 1, 'C4', `entering refunding.requesting must request one refund, got ${requests.length}`);
+    const request = requests[0];
+    const n = (memory.requests.get(id) ?? 0) + 1;
+    memory.requests.set(id, n);
     expectThat(
-      request.idempotencyKey === refundIdempotencyKey(c) && request.idempotencyKey.includes(id) && request.cancellationId === id && request.orderId === c.orderId,
+      request.idempotencyKey === `${c.orderId}/${id}/${n}` && request.cancellationId === id && request.orderId === c.orderId,
       'INV1',
-      `refund request keys ${JSON.stringify(request)}`,
+      `refund request ${n} of ${id} must be keyed ${c.orderId}/${id}/${n}: ${json(request)}`,
+    );
+    expectThat(!memory.keys.has(request.idempotencyKey), 'INV1', `refund key ${request.idempotencyKey} used twice`);
+    memory.keys.add(request.idempotencyKey);
+    expectThat(
+      request.attempt === c.refundAttempts && request.attempt >= 1 && request.attempt <= max,
+      'C4',
+      `refund attempt ${request.attempt}, ${c.refundAttempts} recorded, at most ${max}`,
     );
     expectThat(request.reason === c.reason, 'INV2', `refund request reason ${request.reason} but cancel order reason ${c.reason}`);
-    expectThat(request.at === ctx.clock.now(), 'C4', `refund requested at ${request.at}, clock ${ctx.clock.now()}`);
-    expectThat(c.refundTrigger && request.trigger.kind === c.refundTrigger.kind, 'INV2', `refund trigger ${JSON.stringify(request.trigger)} vs ${JSON.stringify(c.refundTrigger)}`);
+    expectThat(request.at === now, 'C4', `refund requested at ${request.at}, clock ${now}`);
+    expectThat(c.refundTrigger && request.trigger.kind === c.refundTrigger.kind, 'INV2', `refund trigger ${json(request.trigger)} vs ${json(c.refundTrigger)}`);
   } else {
-    expectThat(refundRequests.length === 0, 'C4', `no refund may be requested outside an entry into requesting, got ${refundRequests.length}`);
+    expectThat(requests.length === 0, 'C4', `no refund may be requested outside an entry into requesting, got ${requests.length}`);
   }
-  if (state === 'refunding' && prev !== 'refunding') {
-    // INV2: the trigger names what started the refund.
+
+  const underWay = (s: string) => s === 'refunding' || s === 'refundOutcomeUnknown';
+  if (state === 'refunding' && !underWay(prev)) {
+    // INV2: a new refund names what started it.
     const into = [...taken].reverse().find((t) => !t.id.startsWith('cancellation.refunding'));
     const event = into ? eventOf(into) : 'always';
     const expected =
-      event === 'always' ? (c.start.state === 'refunding' ? c.start.trigger.kind : undefined) : event.startsWith('xstate.after.interceptWindow') ? 'timer' : TRIGGER_BY_EVENT[event];
+      event === 'always'
+        ? c.start.state === 'refunding'
+          ? c.start.trigger.kind
+          : undefined
+        : event.startsWith('xstate.after.interceptWindow')
+          ? 'timer'
+          : TRIGGER_BY_EVENT[event];
     expectThat(c.refundTrigger?.kind === expected, 'INV2', `refund started by ${event} must record trigger ${expected}, got ${c.refundTrigger?.kind}`);
-    expectThat(c.refundAttempts === 1 && c.lastRefundError === null, 'C4', `a new refund starts at attempt 1 with no error`);
+    expectThat(c.refundAttempts === 1 && c.lastRefundError === null, 'C4', 'a new refund starts at attempt 1 with no error');
     if (host && 'by' in host && event !== 'always' && !event.startsWith('xstate.after')) {
-      expectThat(JSON.stringify(c.refundTrigger.by) === JSON.stringify((host as any).by), 'INV2', `refund trigger by ${JSON.stringify(c.refundTrigger.by)} but sent by ${JSON.stringify((host as any).by)}`);
+      expectThat(json(c.refundTrigger.by) === json(host.by), 'INV2', `refund trigger by ${json(c.refundTrigger.by)} but sent by ${json(host.by)}`);
     }
     if (event.startsWith('xstate.after')) expectThat(c.refundTrigger.by.role === 'system', 'INV2', 'a timer refund is triggered by the system');
   }
+  if (underWay(state) && before && underWay(prev)) {
+    expectThat(json(c.refundTrigger) === json(before.context.refundTrigger), 'INV2', 'a refund under way keeps its trigger');
+  }
+  if (state === 'refunding' && prev === 'refundOutcomeUnknown') {
+    expectThat(
+      events.includes('payment.refundFailed') && after.value.refunding === 'backingOff' && c.refundAttempts === before!.context.refundAttempts,
+      'INV6',
+      `a late decline of a refund whose outcome was unknown retries it: ${json(after.value)} after ${events.join(', ')}`,
+    );
+  }
 
-  // P3b/C2: interception requested exactly on entry.
-  const interceptions = emitted.filter((e) => e.type === 'effect.interceptionRequested') as any[];
+  // INV6: no answer within the reconcile window: the outcome is unknown, the platform is told once.
+  const unknown = notices(emitted, 'REFUND_OUTCOME_UNKNOWN');
+  if (state === 'refundOutcomeUnknown' && prev !== state) {
+    expectThat(
+      requesting(before) && events.some((e) => e.startsWith('xstate.after.refundReconcileWindow')),
+      'INV6',
+      `the outcome becomes unknown only when refundReconcileWindow passes in requesting, not after ${events.join(', ')} from ${json(before?.value)}`,
+    );
+    expectThat(unknown.length === 1 && unknown[0].recipient === 'platform' && unknown[0].subjectId === id && unknown[0].at === now, 'INV6', `the platform must be told once: ${json(unknown)}`);
+    expectThat(c.refundAttempts === before!.context.refundAttempts, 'INV6', 'an unknown outcome is not a failed attempt');
+  } else {
+    expectThat(unknown.length === 0, 'INV6', 'REFUND_OUTCOME_UNKNOWN outside an entry into refundOutcomeUnknown');
+  }
+  if (state === 'refundOutcomeUnknown') {
+    // INV1: nobody starts another refund meanwhile; INV6: the payment answer or the platform settles it.
+    const live = ctx.actorAt(step.path)!.getSnapshot() as AnyMachineSnapshot;
+    const base = { at: now, cancellationId: id };
+    const may = (event: object) => live.can(event as never);
+    expectThat(
+      !may({ type: 'merchant.refundForced', ...base, by: MERCHANT }) && !may({ type: 'order.refundOrdered', at: now, by: PLATFORM }),
+      'INV1',
+      'a second refund can start while the outcome of the first is unknown',
+    );
+    expectThat(
+      may({ type: 'payment.refundSucceeded', ...base, by: PAYMENT, paymentRef: `pay-${id}` }) &&
+        may({ type: 'payment.refundFailed', ...base, by: PAYMENT, error: 'late decline' }) &&
+        may({ type: 'platform.refundOutcomeRecorded', ...base, by: PLATFORM, outcome: 'succeeded', paymentRef: `pay-${id}` }) &&
+        may({ type: 'platform.refundOutcomeRecorded', ...base, by: PLATFORM, outcome: 'failed', error: 'not found' }),
+      'INV6',
+      'an unknown outcome must be settled by the payment answer or by the platform',
+    );
+  }
+
+  // P3b/C2: interception requested exactly on entry, keyed by the order and the cancel order.
+  const interceptions = emitted.filter((e) => e.type === 'effect.interceptionRequested');
   if (state === 'intercepting' && prev !== 'intercepting') {
-    expectThat(interceptions.length === 1 && interceptions[0].idempotencyKey === `${id}:intercept`, 'P3b', `entering intercepting must request one interception keyed ${id}:intercept`);
+    expectThat(
+      interceptions.length === 1 && interceptions[0].idempotencyKey === `${c.orderId}/${id}:intercept` && interceptions[0].at === now,
+      'P3b',
+      `entering intercepting must request one interception keyed ${c.orderId}/${id}:intercept: ${json(interceptions)}`,
+    );
     expectThat(c.facts.deliveredBy === 'JD', 'P3b', 'only JD-delivered orders are intercepted');
   } else {
     expectThat(interceptions.length === 0, 'P3b', 'interception requested outside an entry into intercepting');
   }
-  // C4: the failure is reported once, to the merchant.
-  const failures = count(emitted, 'effect.notificationRequested', (e) => e.kind === 'REFUND_FAILED');
+  // C4: the failure is reported once, to the merchant; INV6: or the platform recorded that the refund did not happen.
+  const failures = notices(emitted, 'REFUND_FAILED');
   if (state === 'refundFailed' && prev !== 'refundFailed') {
-    expectThat(failures === 1, 'C4', 'refundFailed must notify the merchant once');
-    const notice = emitted.find((e: any) => e.kind === 'REFUND_FAILED') as any;
-    expectThat(notice.recipient === 'merchant' && notice.subjectId === id, 'C4', `refund failure notice ${JSON.stringify(notice)}`);
-    expectThat(c.refundAttempts === timersOf(c).refundMaxAttempts, 'C4', `gave up after ${c.refundAttempts} of ${timersOf(c).refundMaxAttempts} attempts`);
-    expectThat(c.lastRefundError === 'gateway timeout', 'C4', `last refund error ${c.lastRefundError}`);
+    expectThat(failures.length === 1 && failures[0].recipient === 'merchant' && failures[0].subjectId === id, 'C4', `refundFailed must notify the merchant once: ${json(failures)}`);
+    if (events.includes('platform.refundOutcomeRecorded')) {
+      expectThat(prev === 'refundOutcomeUnknown' && host?.outcome === 'failed' && c.lastRefundError === host.error, 'INV6', `the platform's failed outcome is recorded: ${c.lastRefundError}`);
+    } else {
+      expectThat(c.refundAttempts === max, 'C4', `gave up after ${c.refundAttempts} of ${max} attempts`);
+      expectThat(c.lastRefundError === 'gateway timeout', 'C4', `last refund error ${c.lastRefundError}`);
+    }
   } else {
-    expectThat(failures === 0, 'C4', 'refund failure notified outside an entry into refundFailed');
+    expectThat(failures.length === 0, 'C4', 'refund failure notified outside an entry into refundFailed');
   }
   if (after.value?.refunding === 'backingOff') {
-    expectThat(c.refundAttempts < timersOf(c).refundMaxAttempts, 'C4', 'backing off only with attempts left');
+    expectThat(c.refundAttempts < max, 'C4', 'backing off only with attempts left');
     expectThat(c.lastRefundError === 'gateway timeout', 'C4', `refund error recorded: ${c.lastRefundError}`);
   }
-  // C4: refunded only on the payment service's confirmation.
+  // C4/INV6: refunded only on the payment service's confirmation, or the platform's record of it.
   if (state === 'refunded' && prev !== 'refunded') {
-    expectThat(taken.some((t) => eventOf(t) === 'payment.refundSucceeded'), 'C4', 'refunded without payment.refundSucceeded');
+    expectThat(
+      events.includes('payment.refundSucceeded') || (events.includes('platform.refundOutcomeRecorded') && prev === 'refundOutcomeUnknown' && host?.outcome === 'succeeded'),
+      'C4',
+      `refunded after ${events.join(', ')}`,
+    );
     expectThat(c.paymentRef === `pay-${id}`, 'C4', `payment reference ${c.paymentRef}`);
     expectThat(c.refundTrigger !== null, 'INV2', 'a refunded cancel order names its trigger');
   }
@@ -334,32 +491,43 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: EventO
   if (['rejected', 'withdrawn', 'closedWithoutRefund'].includes(state) && prev !== state) {
     const closing = taken.find((t) => ['merchant.cancellationRejected', 'customer.cancellationWithdrawn', 'merchant.closedWithoutRefund'].includes(eventOf(t)));
     if (closing) {
-      expectThat(JSON.stringify(c.closedBy) === JSON.stringify((host as any)?.by), 'C3', `closedBy ${JSON.stringify(c.closedBy)} but sent by ${JSON.stringify((host as any)?.by)}`);
+      expectThat(json(c.closedBy) === json(host?.by), 'C3', `closedBy ${json(c.closedBy)} but sent by ${json(host?.by)}`);
     } else {
-      expectThat(state === 'closedWithoutRefund' && c.facts.completed, 'P3d', `closed without refund by the 48H timer only when the order completed`);
+      expectThat(state === 'closedWithoutRefund' && c.facts.completed, 'P3d', 'closed without refund by the 48H timer only when the order completed');
     }
   }
-  if (state === 'closedWithoutRefund' && prev === 'logisticsFollowUp') expectThat(c.facts.completed, 'P3d', 'P3d applies to completed orders only');
   if (prev === 'logisticsFollowUp' && taken.some((t) => eventOf(t).startsWith('xstate.after.interceptWindow'))) {
     const expected = c.facts.completed ? 'closedWithoutRefund' : c.facts.deliveredBy === 'JD' ? 'intercepting' : 'refunding';
     expectThat(state === expected, c.facts.completed ? 'P3d' : c.facts.deliveredBy === 'JD' ? 'P3b' : 'P3a', `at the end of the 48H a ${c.facts.deliveredBy}${c.facts.completed ? ' completed' : ''} order goes to ${expected}, not ${state}`);
   }
   // X1 adopt: the plan's reason replaces the customer's.
-  const adopted = taken.find((t) => eventOf(t) === 'order.planAdopted');
-  if (adopted) {
-    expectThat(c.adoptedFrom === 'CUSTOMER_REQUEST', 'X1', `adopted cancel order remembers ${c.adoptedFrom}`);
+  if (events.includes('order.planAdopted')) {
+    expectThat(prev === 'pendingReview' && c.adoptedFrom === 'CUSTOMER_REQUEST', 'X1', `adopted cancel order remembers ${c.adoptedFrom}`);
     expectThat(
       (state === 'refunding' && c.reason === 'DIRECT_REFUND_DISPUTE_PLAN') || (state === 'logisticsFollowUp' && c.reason === 'INTERCEPT_48H_DISPUTE_PLAN'),
       'X1',
       `adopted plan puts reason ${c.reason} in ${state}`,
     );
   }
+  // P2: the pending cancel order is not rejected; the merchant is told to reject it, and it remembers why.
+  const rejects = notices(emitted, 'REJECT_PENDING_CANCELLATION');
+  if (events.includes('order.rejectFollowUpRequested')) {
+    expectThat(prev === 'pendingReview' && state === 'pendingReview', 'P2', `a negotiated reject leaves the cancel order pending, not ${state}`);
+    expectThat(
+      rejects.length === 1 && rejects[0].recipient === 'merchant' && rejects[0].subjectId === id && rejects[0].plan === 'NEGOTIATED_REJECT' && rejects[0].at === now,
+      'P2',
+      `the merchant must be told once to reject ${id}: ${json(rejects)}`,
+    );
+    expectThat(json(c.rejectFollowUp) === json({ disputeId: DISPUTE_ID, at: now }), 'P2', `follow-up ${json(c.rejectFollowUp)}`);
+  } else {
+    expectThat(rejects.length === 0, 'P2', 'REJECT_PENDING_CANCELLATION outside P2');
+    expectThat(json(c.rejectFollowUp) === json(before ? before.context.rejectFollowUp : null), 'P2', 'a follow-up comes from P2 only');
+  }
   // Facts arrive as events.
-  if (taken.some((t) => eventOf(t) === 'order.shipped')) expectThat(c.facts.shipped, 'C2', 'order.shipped records the fact');
-  if (taken.some((t) => eventOf(t) === 'order.completed')) expectThat(c.facts.completed, 'P3d', 'order.completed records the fact');
+  if (events.includes('order.shipped')) expectThat(c.facts.shipped, 'C2', 'order.shipped records the fact');
+  if (events.includes('order.completed')) expectThat(c.facts.completed, 'P3d', 'order.completed records the fact');
   if (after.status === 'done') {
     expectThat(['refunded', 'rejected', 'withdrawn', 'closedWithoutRefund'].includes(state), 'C3', `done in ${state}`);
-    const output = (after as { output?: any }).output;
     const expected = {
       cancellationId: id,
       orderId: c.orderId,
@@ -369,33 +537,32 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: EventO
       refundTrigger: state === 'refunded' ? c.refundTrigger : null,
       paymentRef: c.paymentRef,
     };
-    expectThat(JSON.stringify(output) === JSON.stringify(expected), 'C3', `output ${JSON.stringify(output)}, expected ${JSON.stringify(expected)}`);
+    expectThat(json(after.output) === json(expected), 'C3', `output ${json(after.output)}, expected ${json(expected)}`);
   }
   // Machines never read a clock: what they record comes from the events (and the due times).
-  if (state !== prev) expectThat(c.now === ctx.clock.now(), 'INV5', `cancel order ${id} entered ${state} at ${ctx.clock.now()} but records now ${c.now}`);
+  if (state !== prev) expectThat(c.now === now, 'INV5', `cancel order ${id} entered ${state} at ${now} but records now ${c.now}`);
   if (!before) {
-    expectThat(c.createdAt === ctx.clock.now() && c.refundAttempts <= 1, 'C1', `cancel order ${id} created at ${c.createdAt}, clock ${ctx.clock.now()}`);
-    if (host && 'by' in host) expectThat(JSON.stringify(c.createdBy) === JSON.stringify((host as any).by), 'C1', `created by ${JSON.stringify(c.createdBy)}`);
+    expectThat(c.createdAt === now && c.refundAttempts <= 1 && c.adoptedFrom === null && c.rejectFollowUp === null, 'C1', `cancel order ${id} created at ${c.createdAt}, clock ${now}`);
+    if (host && 'by' in host) expectThat(json(c.createdBy) === json(host.by), 'C1', `created by ${json(c.createdBy)}`);
   } else {
     expectThat(c.createdAt === before.context.createdAt && c.cancellationId === before.context.cancellationId, 'C1', 'creation facts never change');
   }
 }
 
-function checkDispute(step: ActorStep, host: EventObject | undefined, now: number) {
-  const { after, before, emitted, taken } = step;
+function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standalone: boolean) {
+  const { after, before, emitted, taken, own } = step;
   const c = after.context;
   const state = top(after.value);
   const prev = before ? top(before.value) : null;
-  expectThat(c.status === state, 'D1', `dispute status ${c.status} but state ${state}`);
+  const now = ctx.clock.now();
   if (before && before.status === 'done') {
-    expectThat(JSON.stringify(before) === JSON.stringify(after) && emitted.length === 0, 'INV3', 'a final dispute changed');
+    expectThat(json(before) === json(after) && own.length === 0, 'INV3', 'a final dispute changed');
     return;
   }
-  const notices = emitted.filter((e: any) => e.type === 'effect.notificationRequested') as any[];
   const expectNotice = (entered: string, kind: string, recipient: string, rule: string) => {
-    const mine = notices.filter((n) => n.kind === kind);
+    const mine = notices(emitted, kind);
     if (state === entered && prev !== entered) {
-      expectThat(mine.length === 1 && mine[0].recipient === recipient && mine[0].subjectId === c.disputeId, rule, `entering ${entered} must notify the ${recipient} once`);
+      expectThat(mine.length === 1 && mine[0].recipient === recipient && mine[0].subjectId === c.disputeId && mine[0].at === now, rule, `entering ${entered} must notify the ${recipient} once`);
       if (c.plan) expectThat(mine[0].plan === c.plan, rule, `notice names plan ${mine[0].plan}, dispute has ${c.plan}`);
     } else {
       expectThat(mine.length === 0, rule, `${kind} outside an entry into ${entered}`);
@@ -404,19 +571,29 @@ function checkDispute(step: ActorStep, host: EventObject | undefined, now: numbe
   expectNotice('awaitingCustomerConfirmation', 'CUSTOMER_CONFIRMATION_REQUESTED', 'customer', 'D3');
   expectNotice('awaitingPlatformRuling', 'PLATFORM_RULING_REQUESTED', 'platform', 'D4');
   const events = taken.map(eventOf);
-  const sent = host as any;
-  if (events.includes('merchant.planSubmitted')) {
+  const sent = host;
+  const planTaken = events.includes('merchant.planSubmitted');
+  const ruled = events.includes('platform.ruled');
+  // D2/D6: a dispute on its own announces the plan it took and the ruling at its root; inside the order
+  // the announcements go to the order (they are not effects).
+  const announced = own.filter((e) => e.type === 'dispute.planAccepted' || e.type === 'dispute.ruled') as any[];
+  const expectedAnnouncements = standalone
+    ? [
+        ...(planTaken ? [{ type: 'dispute.planAccepted', at: now, by: sent.by, disputeId: c.disputeId, plan: sent.plan }] : []),
+        ...(ruled ? [{ type: 'dispute.ruled', at: now, by: sent.by, disputeId: c.disputeId, ruling: sent.ruling }] : []),
+      ]
+    : [];
+  expectThat(json(announced) === json(expectedAnnouncements), planTaken ? 'D2' : 'D6', `announcements ${json(announced)}, expected ${json(expectedAnnouncements)}`);
+  if (planTaken) {
     expectThat(c.plan === sent.plan, 'D2', `plan ${c.plan} recorded, ${sent.plan} submitted`);
     if (sent.plan === 'PLATFORM_RULING') {
-      expectThat(JSON.stringify(c.evidence) === JSON.stringify(EVIDENCE) && c.escalatedBecause === 'EVIDENCE_PLAN', 'D4', 'the evidence plan keeps its evidence and escalates');
+      expectThat(json(c.evidence) === json(EVIDENCE) && c.escalatedBecause === 'EVIDENCE_PLAN', 'D4', 'the evidence plan keeps its evidence and escalates');
       expectThat(state === 'awaitingPlatformRuling', 'D4', `evidence plan leads to ${state}`);
     } else {
       expectThat(state === 'awaitingCustomerConfirmation' && c.evidence === null, 'D3', `settlement plan leads to ${state}`);
     }
   }
-  if (prev === 'awaitingMerchantChoice' && state !== 'awaitingMerchantChoice') {
-    expectThat(c.plan !== null || state !== 'awaitingCustomerConfirmation', 'D2', 'a plan is recorded when leaving awaitingMerchantChoice for confirmation');
-  }
+  if (before && json(before.context.plan) !== json(c.plan)) expectThat(planTaken && prev === 'awaitingMerchantChoice', 'D2', 'a plan is chosen once, in awaitingMerchantChoice');
   if (prev === 'awaitingMerchantChoice' && events.some((e) => e.startsWith('xstate.after.merchantResponseWindow'))) {
     expectThat(state === 'awaitingPlatformRuling' && c.escalatedBecause === 'MERCHANT_TIMEOUT' && c.plan === null, 'D7', `merchant timeout leads to ${state}/${c.escalatedBecause}`);
   }
@@ -428,28 +605,27 @@ function checkDispute(step: ActorStep, host: EventObject | undefined, now: numbe
   }
   if (events.some((e) => e.startsWith('xstate.after.customerConfirmationWindow'))) {
     expectThat(
-      state === 'resolved' && c.resolution === 'CONFIRMED_BY_TIMEOUT' && JSON.stringify(c.closedBy) === JSON.stringify({ role: 'system', id: 'timer' }),
+      state === 'resolved' && c.resolution === 'CONFIRMED_BY_TIMEOUT' && json(c.closedBy) === json({ role: 'system', id: 'timer' }),
       'D5',
-      `silence leads to ${state}/${c.resolution}/${JSON.stringify(c.closedBy)}`,
+      `silence leads to ${state}/${c.resolution}/${json(c.closedBy)}`,
     );
   }
-  if (events.includes('platform.ruled')) {
+  if (ruled) {
     expectThat(state === 'resolved' && c.resolution === 'RULED' && c.ruling === sent.ruling, 'D6', `ruling ${sent.ruling} leads to ${state}/${c.resolution}/${c.ruling}`);
-    expectThat(JSON.stringify(c.closedBy) === JSON.stringify(sent.by), 'D6', 'the ruling names who ruled');
+    expectThat(json(c.closedBy) === json(sent.by), 'D6', 'the ruling names who ruled');
   }
   if (events.includes('customer.disputeWithdrawn')) {
-    expectThat(state === 'withdrawn' && JSON.stringify(c.closedBy) === JSON.stringify(sent.by), 'D8', `withdrawal leads to ${state}`);
+    expectThat(state === 'withdrawn' && json(c.closedBy) === json(sent.by), 'D8', `withdrawal leads to ${state}`);
   }
   if (state === 'resolved' || state === 'withdrawn') {
     expectThat(after.status === 'done', 'D6', `${state} is final`);
-    const output = (after as { output?: any }).output;
     const expected = { disputeId: c.disputeId, orderId: c.orderId, status: state, plan: c.plan, resolution: c.resolution, ruling: c.ruling };
-    expectThat(JSON.stringify(output) === JSON.stringify(expected), 'D6', `output ${JSON.stringify(output)}, expected ${JSON.stringify(expected)}`);
+    expectThat(json(after.output) === json(expected), 'D6', `output ${json(after.output)}, expected ${json(expected)}`);
   }
   if (state !== prev) expectThat(c.now === now, 'INV5', `dispute entered ${state} at ${now} but records now ${c.now}`);
   if (!before) {
     expectThat(c.openedAt === now && c.plan === null && c.ruling === null && c.resolution === null, 'D1', 'a dispute opens empty, now');
-    if (host && 'by' in host) expectThat(JSON.stringify(c.openedBy) === JSON.stringify((host as any).by), 'D1', `opened by ${JSON.stringify(c.openedBy)}`);
+    if (host && 'by' in host) expectThat(json(c.openedBy) === json(host.by), 'D1', `opened by ${json(c.openedBy)}`);
   }
   if (state === 'awaitingPlatformRuling' && prev !== state) {
     expectThat(c.escalatedBecause !== null, 'D4', 'an escalation names its cause');
@@ -457,165 +633,281 @@ function checkDispute(step: ActorStep, host: EventObject | undefined, now: numbe
   if (state === 'awaitingMerchantChoice') expectThat(c.plan === null && c.escalatedBecause === null, 'D2', 'no plan while the merchant chooses');
 }
 
-const REFUND_PLANS = ['DIRECT_REFUND', 'WAIT_48H_INTERCEPT'];
+/** The status a finished cancel order must report, from the event that ended it (C3). */
+function cancelOrderEnd(events: readonly string[], sent: any): { status: string; from: string[]; rule: string } | null {
+  if (events.includes('payment.refundSucceeded')) return { status: 'refunded', from: ['refunding', 'refundOutcomeUnknown'], rule: 'C4' };
+  if (events.includes('platform.refundOutcomeRecorded') && sent?.outcome === 'succeeded') return { status: 'refunded', from: ['refundOutcomeUnknown'], rule: 'INV6' };
+  if (events.includes('merchant.cancellationRejected')) return { status: 'rejected', from: ['pendingReview'], rule: 'C2' };
+  if (events.includes('customer.cancellationWithdrawn')) return { status: 'withdrawn', from: ['pendingReview'], rule: 'C5' };
+  if (events.includes('merchant.closedWithoutRefund')) return { status: 'closedWithoutRefund', from: ['interceptFailed'], rule: 'P3e' };
+  if (events.some((e) => e.startsWith('xstate.after.interceptWindow'))) return { status: 'closedWithoutRefund', from: ['logisticsFollowUp'], rule: 'P3d' };
+  return null;
+}
 
-function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: EventObject | undefined) {
+/** The outcome a finished dispute must report, from the event that ended it (D5, D6, D8). */
+function disputeEnd(events: readonly string[], sent: any): { status: string; resolution: string | null; ruling: string | null; rule: string } | null {
+  if (events.includes('customer.disputeWithdrawn')) return { status: 'withdrawn', resolution: null, ruling: null, rule: 'D8' };
+  if (events.includes('customer.settlementConfirmed')) return { status: 'resolved', resolution: 'CONFIRMED_BY_CUSTOMER', ruling: null, rule: 'D5' };
+  if (events.some((e) => e.startsWith('xstate.after.customerConfirmationWindow'))) return { status: 'resolved', resolution: 'CONFIRMED_BY_TIMEOUT', ruling: null, rule: 'D5' };
+  if (events.includes('platform.ruled')) return { status: 'resolved', resolution: 'RULED', ruling: sent.ruling, rule: 'D6' };
+  return null;
+}
+
+function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accepted: readonly EventVariant[]) {
   const root = steps.find((s) => s.path.length === 0)!;
   const o = root.after.context;
-  const before = root.before?.context;
-  const children = steps.filter((s) => s.path.length === 1);
-  const child = (id: string) => children.find((s) => s.path[0] === id);
-  const final = (s: ActorStep) => s.after.status === 'done';
+  const b = root.before?.context ?? null;
+  const region = root.after.value as { dispute: string; cancellation: string };
+  const dispute = steps.find((s) => s.path.join('/') === 'dispute');
+  const cancel = steps.find((s) => s.path.join('/') === 'cancellation');
+  const disputeBefore: Persisted | undefined = root.before?.children?.dispute?.snapshot;
+  const cancelBefore: Persisted | undefined = root.before?.children?.cancellation?.snapshot;
+  const now = ctx.clock.now();
+  const sent = host;
+  const childEvents = (id: string) => ctx.observed.transitions.filter((t) => t.actorPath.join('/') === id).map(eventOf);
 
-  // Mirrors: the order's view of every child equals the child.
-  for (const [id, entry] of Object.entries(o.cancelOrders) as Array<[string, any]>) {
-    const c = child(id);
-    expectThat(c, 'X2', `cancel order ${id} has no actor`);
-    expectThat(entry.status === c.after.context.status && entry.reason === c.after.context.reason, 'X2', `order mirrors ${id} as ${entry.status}/${entry.reason}, child is ${c.after.context.status}/${c.after.context.reason}`);
-    expectThat(JSON.stringify(entry.refundTrigger) === JSON.stringify(c.after.context.refundTrigger), 'INV2', `order mirrors the refund trigger of ${id}`);
+  // Effects leave at the root, each about the dispute or a cancel order of this order, stamped now.
+  for (const step of steps) if (step.path.length) expectThat(step.own.length === 0, 'INV2', `${step.path.join('/')} emitted ${json(step.own)}: effects leave at the root`);
+  const owners = new Set([b?.dispute?.disputeId, b?.cancellation?.cancellationId, o.dispute?.disputeId, o.cancellation?.cancellationId].filter(Boolean));
+  for (const effect of root.own as any[]) {
+    expectThat(effect.type.startsWith('effect.') && effect.orderId === o.orderId && effect.at === now, 'INV2', `the order emitted ${json(effect)}`);
+    expectThat(owners.has(ownerOf(effect)), 'INV2', `effect ${effect.type} about ${ownerOf(effect)}, which is neither the dispute nor the cancel order in flight`);
   }
-  for (const [id, entry] of Object.entries(o.disputes) as Array<[string, any]>) {
-    const d = child(id);
-    expectThat(d && entry.status === d.after.context.status && entry.plan === d.after.context.plan, 'D1', `order mirrors dispute ${id} as ${entry.status}`);
+
+  // D1: the dispute region is open exactly while a dispute child runs; C1/INV1: the cancellation region
+  // is in flight exactly while a cancel order child runs, and at most one does.
+  expectThat(
+    (region.dispute === 'open') === (dispute !== undefined) && (dispute !== undefined) === (o.dispute !== null),
+    'D1',
+    `dispute region ${region.dispute}, child ${dispute ? idOf(dispute.after.context) : 'none'}, open ${json(o.dispute)}`,
+  );
+  if (dispute) expectThat(dispute.after.context.disputeId === o.dispute.disputeId && dispute.after.status === 'active', 'D1', 'the open dispute is the running child');
+  expectThat(
+    (region.cancellation === 'inFlight') === (cancel !== undefined) && (cancel !== undefined) === (o.cancellation !== null),
+    'C1',
+    `cancellation region ${region.cancellation}, child ${cancel ? idOf(cancel.after.context) : 'none'}, in flight ${json(o.cancellation)}`,
+  );
+  if (cancel) {
+    const c = cancel.after.context;
+    const known = ORIGIN[c.cancellationId];
+    expectThat(known && c.cancellationId === o.cancellation.cancellationId && o.cancellation.origin === known.origin, 'X2', `cancel order ${c.cancellationId} in flight as ${json(o.cancellation)}`);
+    const adopted = known.origin === 'customer' && c.adoptedFrom === 'CUSTOMER_REQUEST' && Object.values(ADOPTED_REASON).includes(c.reason);
+    expectThat(c.reason === known.reason || adopted, 'X2', `cancel order ${c.cancellationId} carries reason ${c.reason}`);
+    expectThat(json(c.facts) === json(o.facts), 'C2', `cancel order ${c.cancellationId} decides on facts ${json(c.facts)}, the order's are ${json(o.facts)}`);
   }
-  // INV1: at most one refund; `refundedBy` is it and never changes; at most one cancel order in flight.
-  const refunded = children.filter((s) => s.machineId === 'cancellation' && s.after.context.status === 'refunded');
-  expectThat(refunded.length <= 1, 'INV1', `${refunded.length} cancel orders refunded`);
-  expectThat((refunded[0]?.path[0] ?? null) === o.refundedBy, 'INV1', `refundedBy ${o.refundedBy} but refunded: ${refunded.map((s) => s.path[0]).join(', ')}`);
-  if (before?.refundedBy) expectThat(o.refundedBy === before.refundedBy, 'INV1', 'refundedBy changed');
-  const inFlight = children.filter((s) => s.machineId === 'cancellation' && !final(s)).map((s) => s.path[0]);
-  expectThat(JSON.stringify(inFlight) === JSON.stringify(o.activeCancellationId ? [o.activeCancellationId] : []), 'INV1', `cancel orders in flight ${inFlight.join(', ')} but active ${o.activeCancellationId}`);
-  const open = children.filter((s) => s.machineId === 'dispute' && !final(s)).map((s) => s.path[0]);
-  expectThat(JSON.stringify(open) === JSON.stringify(o.openDisputeId ? [o.openDisputeId] : []), 'D1', `open disputes ${open.join(', ')} but openDisputeId ${o.openDisputeId}`);
-  const closed = root.after.value === 'closed';
-  expectThat(closed === (o.refundedBy !== null && o.activeCancellationId === null && o.openDisputeId === null), 'INV1', `order ${root.after.value} with refundedBy ${o.refundedBy}, active ${o.activeCancellationId}, open ${o.openDisputeId}`);
-  const ORIGIN: Record<string, string> = { c1: 'customer', 'd1.direct-refund': 'dispute', 'd1.intercept-48h': 'dispute', 'd1.ruling-refund': 'platform' };
-  for (const [id, entry] of Object.entries(o.cancelOrders) as Array<[string, any]>) {
-    expectThat(entry.origin === ORIGIN[id] && entry.cancellationId === id, 'X2', `cancel order ${id} has origin ${entry.origin}`);
-    const c = child(id)!.after.context;
-    expectThat(entry.createdAt === c.createdAt && entry.updatedAt >= entry.createdAt && entry.updatedAt <= ctx.clock.now(), 'X2', `cancel order ${id} times`);
-    if (!before?.cancelOrders[id] || before.cancelOrders[id].status !== entry.status) {
-      expectThat(entry.updatedAt === ctx.clock.now(), 'X2', `cancel order ${id} changed to ${entry.status} at ${ctx.clock.now()} but says ${entry.updatedAt}`);
-    }
+
+  // INV1: refunded at most once; the cancellation region ends refunded exactly then; history only grows.
+  const refunds = o.closedCancelOrders.filter((entry: any) => entry.refunded);
+  expectThat(refunds.length <= 1, 'INV1', `${refunds.length} cancel orders refunded`);
+  expectThat((region.cancellation === 'refunded') === (refunds.length === 1), 'INV1', `cancellation region ${region.cancellation} with ${refunds.length} refund(s)`);
+  expectThat((region.dispute === 'closed') === (refunds.length === 1 && o.dispute === null), 'INV1', `dispute region ${region.dispute}: closed once refunded with no dispute open`);
+  expectThat((root.after.status === 'done') === (region.dispute === 'closed' && region.cancellation === 'refunded'), 'INV1', `order ${root.after.status} in ${json(region)}`);
+  if (b) {
+    expectThat(
+      json(o.closedCancelOrders.slice(0, b.closedCancelOrders.length)) === json(b.closedCancelOrders) &&
+        json(o.closedDisputes.slice(0, b.closedDisputes.length)) === json(b.closedDisputes),
+      'INV3',
+      'the history of finished cancel orders and disputes never changes',
+    );
+    expectThat(o.createdAt === b.createdAt && o.now >= b.now, 'INV5', 'order times');
   }
-  for (const [id, entry] of Object.entries(o.disputes) as Array<[string, any]>) {
-    const d = child(id)!.after.context;
-    expectThat(entry.disputeId === id && entry.openedAt === d.openedAt && entry.updatedAt <= ctx.clock.now(), 'D1', `dispute ${id} entry`);
+  expectThat(o.now <= now, 'INV5', `the order records now ${o.now} after the clock ${now}`);
+  if (root.taken.some((t) => !t.id.includes('|always|') && !eventOf(t).startsWith('dispute.') && !eventOf(t).startsWith('effect.') && !eventOf(t).startsWith('xstate.'))) {
+    expectThat(o.now === now, 'INV5', `the order took a host event at ${now} but records now ${o.now}`);
   }
   if (root.after.status === 'done') {
-    const output = (root.after as { output?: any }).output;
+    const refund = refunds[0];
     const expected = {
       orderId: o.orderId,
-      refunded: o.refundedBy !== null,
-      refundedBy: o.refundedBy,
-      refundReason: o.refundedBy === null ? null : o.cancelOrders[o.refundedBy].reason,
-      disputes: Object.values(o.disputes).map((d: any) => ({ disputeId: d.disputeId, status: d.status, plan: d.plan })),
+      refunded: true,
+      refundedBy: refund.cancellationId,
+      refundReason: refund.reason,
+      disputes: o.closedDisputes.map((d: any) => ({ disputeId: d.disputeId, status: d.status, plan: d.plan })),
     };
-    expectThat(JSON.stringify(output) === JSON.stringify(expected), 'INV1', `order output ${JSON.stringify(output)}`);
+    expectThat(json(root.after.output) === json(expected), 'INV1', `order output ${json(root.after.output)}, expected ${json(expected)}`);
   }
-  if (ctx.observed.transitions.some((t) => t.actorPath.length === 0 && t.machineId === 'order' && !t.id.includes('|always|'))) {
-    expectThat(o.now === ctx.clock.now(), 'INV5', `the order took an event at ${ctx.clock.now()} but records now ${o.now}`);
-  }
-  expectThat(o.createdAt === (root.before?.context.createdAt ?? o.createdAt) && o.now <= ctx.clock.now(), 'INV5', 'order times');
-  // Every cancel order carries the order's facts it was created with.
-  for (const c of children.filter((s) => s.machineId === 'cancellation' && !s.before)) {
-    expectThat(JSON.stringify(c.after.context.facts) === JSON.stringify(o.facts), 'C1', `new cancel order ${c.path[0]} facts ${JSON.stringify(c.after.context.facts)} vs order ${JSON.stringify(o.facts)}`);
-  }
-  if (!host || !before) return;
-  const sent = host as any;
-  const newChildren = children.filter((s) => !s.before).map((s) => s.path[0]!);
-  const notices = root.emitted as any[];
-  const conflicts = notices.filter((n) => n.kind === 'PLAN_EXECUTION_FAILED');
-  const rejections = notices.filter((n) => n.kind === 'REJECT_PENDING_CANCELLATION');
-  const disputeBefore = before.openDisputeId ? root.before?.children?.[before.openDisputeId]?.snapshot : undefined;
-  const planAccepted = sent.type === 'merchant.planSubmitted' && disputeBefore?.value === 'awaitingMerchantChoice' && (sent.plan !== 'PLATFORM_RULING' || sent.evidence);
-  const active = before.activeCancellationId ? root.before?.children?.[before.activeCancellationId]?.snapshot : undefined;
-  const conflicting = planAccepted && REFUND_PLANS.includes(sent.plan) && (before.activeCancellationId !== null || before.refundedBy !== null);
-  const adoptable = conflicting && o.conflictPolicy === 'adopt' && before.refundedBy === null && before.activeCancellationId === 'c1' && active?.value === 'pendingReview';
 
-  if (conflicting && !adoptable) {
-    expectThat(conflicts.length === 1 && conflicts[0].plan === sent.plan && conflicts[0].recipient === 'merchant', 'X1', `a conflicting ${sent.plan} must fail with one PLAN_EXECUTION_FAILED`);
-    expectThat(
-      conflicts[0].subjectId === (before.activeCancellationId ?? before.refundedBy) && conflicts[0].at === ctx.clock.now() && conflicts[0].orderId === o.orderId,
-      'X1',
-      `the failure names the cancel order in the way: ${JSON.stringify(conflicts[0])}`,
-    );
-    expectThat(child(before.openDisputeId)!.after.value === 'awaitingMerchantChoice' && newChildren.length === 0, 'X1', 'a failed plan leaves the dispute waiting and creates nothing');
-  } else {
-    expectThat(conflicts.length === 0, 'X1', 'PLAN_EXECUTION_FAILED without a conflict');
+  // C3: a finished cancel order stays in the history with its own outcome.
+  const finished = o.closedCancelOrders.slice(b?.closedCancelOrders.length ?? 0);
+  expectThat(finished.length <= 1, 'C1', `${finished.length} cancel orders finished in one step`);
+  if (finished.length === 1) {
+    const entry = finished[0];
+    const was = b?.cancellation;
+    const child = cancelBefore!.context;
+    const end = cancelOrderEnd(childEvents('cancellation'), sent);
+    expectThat(was && child && entry.cancellationId === was.cancellationId && child.cancellationId === was.cancellationId, 'C3', `finished ${entry.cancellationId} was not in flight`);
+    expectThat(end && end.from.includes(top(cancelBefore!.value)), 'C3', `cancel order ${entry.cancellationId} finished from ${json(cancelBefore!.value)} after ${childEvents('cancellation').join(', ')}`);
+    const refunded = end.status === 'refunded';
+    const expected = {
+      cancellationId: was.cancellationId,
+      orderId: o.orderId,
+      status: end.status,
+      reason: child.reason,
+      refunded,
+      refundTrigger: refunded ? child.refundTrigger : null,
+      paymentRef: refunded ? `pay-${was.cancellationId}` : null,
+      origin: was.origin,
+      createdAt: was.createdAt,
+    };
+    expectThat(json(entry) === json(expected), end.rule, `history entry ${json(entry)}, expected ${json(expected)}`);
+    expectThat(!cancel || idOf(cancel.after.context) !== entry.cancellationId, 'INV3', `finished cancel order ${entry.cancellationId} still runs`);
   }
-  if (adoptable) {
-    const c1 = child('c1')!.after;
-    expectThat(newChildren.length === 0 && c1.context.adoptedFrom === 'CUSTOMER_REQUEST', 'X1', `adopt runs ${sent.plan} on c1, new: ${newChildren.join(', ')}`);
-    expectThat(child(before.openDisputeId)!.after.value === 'awaitingCustomerConfirmation', 'X1', 'an adopted plan goes to the customer');
+  const closedDisputes = o.closedDisputes.slice(b?.closedDisputes.length ?? 0);
+  expectThat(closedDisputes.length <= 1, 'D1', `${closedDisputes.length} disputes closed in one step`);
+  if (closedDisputes.length === 1) {
+    const entry = closedDisputes[0];
+    const child = disputeBefore!.context;
+    const end = disputeEnd(childEvents('dispute'), sent);
+    expectThat(end && b?.dispute?.disputeId === entry.disputeId, 'D1', `dispute ${entry.disputeId} closed after ${childEvents('dispute').join(', ')}`);
+    const expected = {
+      disputeId: entry.disputeId,
+      orderId: o.orderId,
+      status: end.status,
+      plan: child.plan,
+      resolution: end.resolution,
+      ruling: end.ruling,
+      openedAt: b.dispute.openedAt,
+    };
+    expectThat(json(entry) === json(expected), end.rule, `history entry ${json(entry)}, expected ${json(expected)}`);
   }
-  if (planAccepted && !conflicting) {
-    const expectedNew = sent.plan === 'DIRECT_REFUND' ? ['d1.direct-refund'] : sent.plan === 'WAIT_48H_INTERCEPT' ? ['d1.intercept-48h'] : [];
-    expectThat(JSON.stringify(newChildren) === JSON.stringify(expectedNew), sent.plan === 'DIRECT_REFUND' ? 'P1' : 'P3', `plan ${sent.plan} creates ${newChildren.join(', ') || 'nothing'}`);
-    if (sent.plan === 'DIRECT_REFUND') {
-      const c = child('d1.direct-refund')!.after.context;
-      expectThat(c.reason === 'DIRECT_REFUND_DISPUTE_PLAN' && c.status === 'refunding' && c.refundTrigger.kind === 'disputePlan', 'P1', `direct refund cancel order ${c.reason}/${c.status}/${c.refundTrigger?.kind}`);
-    }
-    if (sent.plan === 'WAIT_48H_INTERCEPT') {
-      const c = child('d1.intercept-48h')!.after.context;
-      expectThat(c.reason === 'INTERCEPT_48H_DISPUTE_PLAN' && c.status === 'logisticsFollowUp', 'P3', `48H cancel order ${c.reason}/${c.status}`);
-    }
-    const pendingCustomer = active?.value === 'pendingReview' && before.activeCancellationId === 'c1';
-    if (sent.plan === 'NEGOTIATED_REJECT' && pendingCustomer) {
-      expectThat(rejections.length === 1 && rejections[0].subjectId === 'c1' && o.followUps.some((f: any) => f.cancellationId === 'c1'), 'P2', 'negotiated reject surfaces the pending cancel order to the merchant');
-      expectThat(child('c1')!.after.value === 'pendingReview', 'P2', 'the pending cancel order is not rejected automatically');
-    }
+
+  // A new cancel order: who may create it, and how it starts (C1, P1, P3, D6).
+  const created = cancel && !cancel.before ? cancel.after.context : null;
+  if (created) {
+    const id = created.cancellationId;
+    expectThat(o.cancellation.createdAt === now && json(o.cancellation.createdBy) === json(sent?.by) && json(created.facts) === json(o.facts), 'C1', `cancel order ${id} created ${json(o.cancellation)}`);
+    const state = top(cancel!.after.value);
+    if (id === CUSTOMER_CANCELLATION_ID) expectThat(sent?.type === 'cancellation.submitted' && state === 'pendingReview', 'C1', `${id} made by ${sent?.type} in ${state}`);
+    else if (id === DIRECT_REFUND_ID) expectThat(sent?.plan === 'DIRECT_REFUND' && state === 'refunding' && created.refundTrigger?.kind === 'disputePlan', 'P1', `${id} made by ${sent?.type} in ${state}`);
+    else if (id === INTERCEPT_ID) expectThat(sent?.plan === 'WAIT_48H_INTERCEPT' && state === 'logisticsFollowUp', 'P3', `${id} made by ${sent?.type} in ${state}`);
+    else if (id === RULING_ID) expectThat(sent?.ruling === 'MERCHANT_LIABLE' && state === 'refunding' && created.refundTrigger?.kind === 'platformRuling', 'D6', `${id} made by ${sent?.type} in ${state}`);
+    else expectThat(false, 'X2', `unknown cancel order ${id}`);
+    expectThat(!o.closedCancelOrders.some((entry: any) => entry.cancellationId === id), 'C1', `cancel order id ${id} reused`);
   }
-  if (!(planAccepted && !conflicting && sent.plan === 'NEGOTIATED_REJECT' && active?.value === 'pendingReview')) {
-    expectThat(rejections.length === 0, 'P2', 'REJECT_PENDING_CANCELLATION outside P2');
-  }
-  if (sent.type === 'platform.ruled' && disputeBefore?.value === 'awaitingPlatformRuling') {
-    if (sent.ruling === 'MERCHANT_NOT_LIABLE' || before.refundedBy !== null) {
-      expectThat(newChildren.length === 0, 'D6', 'no refund is ordered');
-    } else if (before.activeCancellationId === null) {
-      const c = child('d1.ruling-refund')?.after.context;
-      expectThat(c && c.reason === 'PLATFORM_RULING_REFUND' && c.refundTrigger.kind === 'platformRuling', 'D6', 'a liable ruling without a cancel order creates one with PLATFORM_RULING_REFUND');
+
+  // X1/P1/P2/P3: what a plan the dispute takes does to the cancel orders.
+  const refundedBefore = b ? b.closedCancelOrders.some((entry: any) => entry.refunded) : false;
+  const pendingCustomer = b?.cancellation?.origin === 'customer' && cancelBefore !== undefined && top(cancelBefore.value) === 'pendingReview';
+  const planTaken = sent?.type === 'merchant.planSubmitted' && disputeBefore?.value === 'awaitingMerchantChoice' && dispute?.after.value !== 'awaitingMerchantChoice';
+  if (sent?.type === 'merchant.planSubmitted') expectThat(planTaken, 'D2', 'a plan that passes the boundary is taken by the dispute');
+  const adopted = planTaken && REFUND_PLANS.includes(sent.plan) && b?.cancellation !== null;
+  if (planTaken && REFUND_PLANS.includes(sent.plan)) {
+    if (b?.cancellation === null && !refundedBefore) {
+      expectThat(created?.cancellationId === (sent.plan === 'DIRECT_REFUND' ? DIRECT_REFUND_ID : INTERCEPT_ID), sent.plan === 'DIRECT_REFUND' ? 'P1' : 'P3', `plan ${sent.plan} creates ${created?.cancellationId ?? 'nothing'}`);
+      if (sent.plan === 'DIRECT_REFUND') expectThat(cancel!.emitted.some((e) => e.type === 'effect.refundRequested'), 'P1', 'the direct-refund plan refunds at once');
     } else {
-      const c = child(before.activeCancellationId)!.after.context;
-      const couldRefund = ['pendingReview', 'logisticsFollowUp', 'intercepting', 'interceptFailed', 'refundFailed'].includes(top(active!.value));
-      if (couldRefund) expectThat(c.status === 'refunding' && c.refundTrigger.kind === 'platformRuling', 'D6', `a liable ruling refunds the active cancel order (${c.status})`);
-      expectThat(newChildren.length === 0, 'INV1', 'a liable ruling creates no second cancel order');
+      expectThat(o.conflictPolicy === 'adopt' && pendingCustomer && !refundedBefore, 'X1', `a ${sent.plan} plan was taken with cancel order ${b?.cancellation?.cancellationId} in flight (${json(cancelBefore?.value)}) under ${o.conflictPolicy}, refunded: ${refundedBefore}`);
+      expectThat(!created && cancel?.after.context.cancellationId === CUSTOMER_CANCELLATION_ID && childEvents('cancellation').includes('order.planAdopted'), 'X1', "adopt runs the plan on the customer's cancel order");
+      expectThat(cancel!.after.context.reason === ADOPTED_REASON[sent.plan], 'X1', `adopted reason ${cancel!.after.context.reason}`);
     }
   }
-  // Messages the order sends its children, only where the rules say so.
-  const childEvents = ctx.observed.transitions.filter((t) => t.actorPath.length === 1).map((t) => t.id.split('|')[1]);
-  const liable = sent.type === 'platform.ruled' && sent.ruling === 'MERCHANT_LIABLE' && disputeBefore?.value === 'awaitingPlatformRuling' && before.refundedBy === null;
-  expectThat(!childEvents.includes('order.refundOrdered') || liable, 'D6', 'a refund is ordered only by a liable ruling on an unrefunded order');
-  expectThat(!childEvents.includes('order.planAdopted') || adoptable, 'X1', 'a plan is adopted only under the adopt policy, on a pending customer cancel order');
-  // P2: a follow-up stays while its cancel order is pending review.
-  for (const followUp of o.followUps) {
+  if (planTaken && !REFUND_PLANS.includes(sent.plan)) expectThat(!created, 'P2', `plan ${sent.plan} creates no cancel order`);
+  const followUp = planTaken && sent.plan === 'NEGOTIATED_REJECT' && pendingCustomer;
+  if (followUp) {
+    expectThat(top(cancel!.after.value) === 'pendingReview' && json(cancel!.after.context.rejectFollowUp) === json({ disputeId: DISPUTE_ID, at: now }), 'P2', 'negotiated reject leaves the customer cancel order pending and surfaces it to the merchant');
+  }
+  const rejects = notices(root.own, 'REJECT_PENDING_CANCELLATION');
+  expectThat(rejects.length === (followUp ? 1 : 0), 'P2', `${rejects.length} REJECT_PENDING_CANCELLATION notices`);
+
+  // D6: a ruling against the merchant refunds once, through the cancel order in flight or a new one.
+  const ruled = sent?.type === 'platform.ruled' && disputeBefore?.value === 'awaitingPlatformRuling';
+  const liable = ruled && sent.ruling === 'MERCHANT_LIABLE' && !refundedBefore;
+  if (ruled && !liable) expectThat(!created, 'D6', 'a ruling for the merchant, or on a refunded order, orders no refund');
+  if (liable && b?.cancellation === null) expectThat(created?.cancellationId === RULING_ID, 'D6', `a liable ruling without a cancel order creates ${RULING_ID}, not ${created?.cancellationId}`);
+  if (liable && b?.cancellation) {
+    const was = top(cancelBefore!.value);
+    const c = cancel!.after.context;
+    expectThat(!created && c.cancellationId === b.cancellation.cancellationId, 'INV1', 'a liable ruling creates no second cancel order');
+    if (['refunding', 'refundOutcomeUnknown'].includes(was)) {
+      expectThat(top(cancel!.after.value) === was && json(c.refundTrigger) === json(cancelBefore!.context.refundTrigger), 'INV1', `the refund under way goes on (${json(cancel!.after.value)})`);
+    } else {
+      expectThat(top(cancel!.after.value) === 'refunding' && c.refundTrigger.kind === 'platformRuling', 'D6', `a liable ruling refunds the cancel order in flight (${was} → ${json(cancel!.after.value)})`);
+    }
+  }
+  // The order tells a cancel order what the rules say, nothing more.
+  const told = childEvents('cancellation');
+  expectThat(!told.includes('order.refundOrdered') || (liable && b?.cancellation), 'D6', 'a refund is ordered only by a liable ruling on an unrefunded order');
+  expectThat(!told.includes('order.planAdopted') || adopted, 'X1', 'a plan is adopted only under the adopt policy, by a pending customer cancel order');
+  expectThat(!told.includes('order.rejectFollowUpRequested') || followUp, 'P2', 'a follow-up only for a negotiated reject');
+  if (sent?.type === 'order.shipped') expectThat(o.facts.shipped, 'C2', 'order.shipped is recorded');
+  if (sent?.type === 'order.completed') expectThat(o.facts.completed, 'P3d', 'order.completed is recorded');
+
+  // What the boundary lets through now (D1, C1, X1, INV1).
+  const takes = new Set(accepted.map((variant) => variant.label));
+  const refunded = region.cancellation === 'refunded';
+  const used = (id: string) =>
+    [...o.closedCancelOrders.map((e: any) => e.cancellationId), ...o.closedDisputes.map((d: any) => d.disputeId), o.cancellation?.cancellationId, o.dispute?.disputeId].includes(id);
+  if (root.after.status === 'active') {
+    expectThat(takes.has('dispute.opened') === (region.dispute === 'none' && !refunded && !used(DISPUTE_ID)), 'D1', `dispute.opened ${takes.has('dispute.opened') ? 'taken' : 'refused'} in ${json(region)}`);
     expectThat(
-      followUp.kind === 'REJECT_PENDING_CANCELLATION' && followUp.cancellationId === 'c1' && followUp.disputeId === 'd1' && child('c1')?.after.context.status === 'pendingReview',
-      'P2',
-      `follow-up ${JSON.stringify(followUp)} with c1 ${child('c1')?.after.context.status}`,
+      takes.has('cancellation.submitted') === (o.cancellation === null && !refunded && !o.facts.completed && !used(CUSTOMER_CANCELLATION_ID)),
+      'C1',
+      `cancellation.submitted ${takes.has('cancellation.submitted') ? 'taken' : 'refused'} in ${json(region)}, completed ${o.facts.completed}`,
     );
   }
-  if (o.followUps.length > before.followUps.length) expectThat(rejections.length === 1 && sent.plan === 'NEGOTIATED_REJECT', 'P2', 'follow-ups come from P2 only');
-  if (sent.type === 'order.shipped') expectThat(o.facts.shipped, 'C2', 'order.shipped is recorded');
-  if (sent.type === 'order.completed') expectThat(o.facts.completed, 'P3d', 'order.completed is recorded');
-  if (sent.type === 'cancellation.submitted') {
-    const accepted = before.activeCancellationId === null && before.refundedBy === null && !before.facts.completed && !('c1' in before.cancelOrders);
-    expectThat(accepted === newChildren.includes('c1'), 'C1', `cancellation.submitted ${accepted ? 'must' : 'must not'} create c1`);
+  if (dispute?.after.value === 'awaitingMerchantChoice') {
+    const adoptable = o.conflictPolicy === 'adopt' && o.cancellation?.origin === 'customer' && top(cancel!.after.value) === 'pendingReview';
+    for (const plan of REFUND_PLANS) {
+      const allowed = (o.cancellation === null && !refunded) || adoptable;
+      expectThat(takes.has(`merchant.planSubmitted(${plan})`) === allowed, 'X1', `${plan} ${allowed ? 'refused' : 'taken'} with ${json(o.cancellation)} in flight, refunded ${refunded}, ${o.conflictPolicy}`);
+    }
+    expectThat(
+      takes.has('merchant.planSubmitted(NEGOTIATED_REJECT)') && takes.has('merchant.planSubmitted(PLATFORM_RULING+evidence)') && !takes.has('merchant.planSubmitted(PLATFORM_RULING, no evidence)'),
+      'D4',
+      'the merchant may always negotiate a reject or ask for a ruling with evidence, never without',
+    );
   }
+  for (const variant of accepted) {
+    const target = (variant.event as { cancellationId?: string }).cancellationId;
+    if (target !== undefined && variant.event.type !== 'cancellation.submitted') expectThat(target === o.cancellation?.cancellationId, 'C1', `${variant.label} reaches a cancel order that is not in flight`);
+  }
+}
+
+/** The host events the order takes now: through the boundary, and by the machine. */
+function acceptedByOrder(ctx: ReplayStepContext): EventVariant[] {
+  const snapshot = ctx.actor.getSnapshot() as OrderSnapshot;
+  if (snapshot.status !== 'active') return [];
+  return acceptedAtBoundaryNow(snapshot, ctx.clock.now());
+}
+
+/** The host events a machine on its own takes now. */
+function acceptedByMachine(name: ModelName, ctx: ReplayStepContext): EventVariant[] {
+  const snapshot = ctx.actor.getSnapshot() as AnyMachineSnapshot;
+  if (snapshot.status !== 'active') return [];
+  const now = ctx.clock.now();
+  return VARIANTS[name].filter((variant) => !variant.event.type.startsWith('order.') || ['order.shipped', 'order.completed'].includes(variant.event.type)).filter((variant) => snapshot.can({ ...variant.event, at: now } as never));
 }
 
 /** The step's checks for one model. */
-export function domainOracles(name: ModelName, _path: GeneratedPath) {
+export function domainOracles(name: ModelName, path: GeneratedPath) {
   const { machine, options } = MODELS[name];
   const resolution = (options as { timeResolution?: number }).timeResolution ?? 1;
+  const memory: PathMemory = { requests: new Map(), keys: new Set() };
   return (ctx: ReplayStepContext) => {
-    const host = ctx.step && ctx.step.timers.length === 0 ? ctx.sent[0] : undefined;
+    const host = ctx.step && ctx.step.timers.length === 0 ? (ctx.sent[0] as any) : undefined;
     const steps = actorSteps(ctx, machine.id);
-    for (const step of steps) {
-      if (step.machineId === 'cancellation') checkCancellation(step, ctx, host);
-      if (step.machineId === 'dispute') checkDispute(step, host, ctx.clock.now());
-      if (step.machineId === 'cancellation' || step.machineId === 'dispute') checkDeadlines(step, ctx, resolution);
+    const accepted = name === 'order' ? acceptedByOrder(ctx) : acceptedByMachine(name, ctx);
+    if (name === 'order') {
+      // The order's paths offer what passes the boundary: the live order must take exactly those.
+      const expected = [...(ctx.step ? ctx.step.enabled : path.initial.enabled)].sort();
+      const got = accepted.map((variant) => variant.label).sort();
+      const extra = got.filter((label) => !expected.includes(label));
+      const missing = expected.filter((label) => !got.includes(label));
+      expectThat(
+        !extra.length && !missing.length,
+        'INV4',
+        `after "${ctx.step?.label ?? 'start'}" the order ${extra.length ? `accepts ${extra.join(', ')}` : ''}${extra.length && missing.length ? ' and ' : ''}${missing.length ? `refuses ${missing.join(', ')}` : ''}, unlike the graph`,
+      );
     }
-    if (machine.id === 'order') checkOrder(steps, ctx, host);
+    for (const step of steps) {
+      if (step.machineId === 'cancellation') checkCancellation(step, ctx, host, memory);
+      if (step.machineId === 'dispute') checkDispute(step, ctx, host, name === 'dispute');
+      if (step.machineId === 'cancellation' || step.machineId === 'dispute') {
+        checkDeadlines(step, ctx, resolution);
+        checkNotStranded(step, ctx, accepted);
+      }
+    }
+    if (name === 'order') checkOrder(steps, ctx, host, accepted);
   };
 }
+

@@ -1,4 +1,4 @@
 import { describePaths } from './suite.js';
 
-// The composition: order, dispute and cancel orders as one actor system (src/engine/step.ts).
-describePaths('order', 193);
+// The composition: the order and the dispute and cancel orders it invokes, run as one actor system.
+describePaths('order', 182);
