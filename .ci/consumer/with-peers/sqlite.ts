@@ -30,7 +30,8 @@ await runtime.close();
 
 now = 48 * HOUR; // restarted after the window ended: the stored deadline fires
 runtime = await open();
-assert.deepEqual((await runtime.getWorkflow(platform, 'o-1')).state, before.state, 'the workflow as it was before the restart');
+// The view counts due deadlines as fired; the stored version shows that nothing ran while it was down.
+assert.equal((await runtime.getWorkflow(platform, 'o-1')).version, before.version, 'the stored workflow as before the restart');
 await runtime.tick();
 assert.equal(payments.executionCount(), 1, 'one refund after the restart');
 await runtime.close();
