@@ -182,6 +182,26 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'P3d/C1: the order completes while a customer cancel order is in flight: the order itself knows it, so a later 48H plan closes without refund and no new customer cancel order is taken',
+    steps: [
+      submitted('c'),
+      send({ type: 'order.completed', by: SYSTEM }),
+      send({ type: 'order.completed', by: SYSTEM }, 'NotAllowedInStateError'),
+      merchant('cancellationRejected', 'c'),
+      submitted('c2', 'NotAllowedInStateError'),
+      opened(),
+      plan('WAIT_48H_INTERCEPT'),
+      advance(48 * HOUR),
+    ],
+    then: (run) => {
+      expect(orders(run)).toEqual([
+        ['c', 'rejected', 'CUSTOMER_REQUEST', null],
+        ['d:intercept-48h', 'closedWithoutRefund', 'INTERCEPT_48H_DISPUTE_PLAN', null],
+      ]);
+      expect(run.refundCalls).toEqual([]);
+    },
+  },
+  {
     name: 'P3e: the interception fails: nothing is refunded automatically; the merchant closes without refund',
     input: { deliveredBy: 'JD', shipped: true },
     world: { interception: 'failed' },
