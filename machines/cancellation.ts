@@ -1,4 +1,4 @@
-import { assertEvent, assign, emit, setup } from 'xstate';
+import { and, assertEvent, assign, emit, setup } from 'xstate';
 import type { CancellationReason, RefundTrigger, RefundTriggerKind, Sender } from '../src/schemas/common.js';
 import type { InterceptionRequested, NotificationRequested, RefundRequested } from '../src/schemas/effects.js';
 import type { CancellationEvent } from '../src/schemas/events.js';
@@ -82,6 +82,10 @@ export const cancellationMachine = setup({
     hasRefundAttemptsLeft: ({ context }) => context.refundAttempts < context.timers.refundMaxAttempts,
     isDirectRefundAdoption: ({ event }) => event.type === 'order.planAdopted' && event.plan === 'DIRECT_REFUND',
     isInterceptAdoption: ({ event }) => event.type === 'order.planAdopted' && event.plan === 'WAIT_48H_INTERCEPT',
+    /** INV1: a decline counts only for the request in flight (an answer without a key is taken for it). */
+    isAnswerToCurrentRequest: ({ context, event }) =>
+      event.type === 'payment.refundFailed' &&
+      (event.idempotencyKey === undefined || event.idempotencyKey === refundIdempotencyKey(context)),
     isRecordedSuccess: ({ event }) => event.type === 'platform.refundOutcomeRecorded' && event.outcome === 'succeeded',
   },
   actions: {
@@ -365,8 +369,12 @@ export const cancellationMachine = setup({
           },
           on: {
             'payment.refundFailed': [
-              { guard: 'hasRefundAttemptsLeft', target: 'backingOff', actions: 'recordRefundError' },
-              { target: '#cancellation.refundFailed', actions: 'recordRefundError' },
+              {
+                guard: and(['isAnswerToCurrentRequest', 'hasRefundAttemptsLeft']),
+                target: 'backingOff',
+                actions: 'recordRefundError',
+              },
+              { guard: 'isAnswerToCurrentRequest', target: '#cancellation.refundFailed', actions: 'recordRefundError' },
             ],
           },
         },
@@ -396,8 +404,12 @@ export const cancellationMachine = setup({
       on: {
         'payment.refundSucceeded': { target: 'refunded', actions: 'recordPaymentRef' },
         'payment.refundFailed': [
-          { guard: 'hasRefundAttemptsLeft', target: 'refunding.backingOff', actions: 'recordRefundError' },
-          { target: 'refundFailed', actions: 'recordRefundError' },
+          {
+            guard: and(['isAnswerToCurrentRequest', 'hasRefundAttemptsLeft']),
+            target: 'refunding.backingOff',
+            actions: 'recordRefundError',
+          },
+          { guard: 'isAnswerToCurrentRequest', target: 'refundFailed', actions: 'recordRefundError' },
         ],
         'platform.refundOutcomeRecorded': [
           {

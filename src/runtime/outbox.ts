@@ -163,7 +163,7 @@ export class OutboxDispatcher {
   }
 
   private refundResult(effect: RefundRequested, answer: RefundAnswer): Delivered {
-    const base = { by: PAYMENTS_SENDER, cancellationId: effect.cancellationId };
+    const base = { by: PAYMENTS_SENDER, cancellationId: effect.cancellationId, idempotencyKey: effect.idempotencyKey };
     switch (answer.kind) {
       case 'succeeded':
         return {

@@ -96,6 +96,8 @@ export const RefundSucceeded = z.strictObject({
    * reconciliation.
    */
   referenceMalformed: z.literal(true).optional(),
+  /** The request this success answers (money moved under this key). */
+  idempotencyKey: Text.min(1).max(400).optional(),
 });
 export type RefundSucceeded = z.infer<typeof RefundSucceeded>;
 
@@ -103,6 +105,11 @@ export const RefundFailed = z.strictObject({
   type: z.literal('payment.refundFailed'),
   ...cancellation,
   error: Text.min(1).max(500),
+  /**
+   * INV1: the request this decline answers (the runtime always names it; a webhook should). A decline
+   * of an earlier request, delivered again, is then refused instead of counting for the current one.
+   */
+  idempotencyKey: Text.min(1).max(400).optional(),
 });
 export type RefundFailed = z.infer<typeof RefundFailed>;
 

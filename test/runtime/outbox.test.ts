@@ -329,13 +329,11 @@ describe('outbox: interception and notifications', () => {
   });
 });
 
-describe('outbox: answers are not tied to the request they answer (known bug, see the report of issue 11)', () => {
-  // The payment answers (`payment.refundFailed`) carry no idempotency key, so a decline of request n
-  // that arrives again (a provider's webhook is delivered at least once) while request n + 1 is in
-  // flight is taken as request n + 1's decline: the cancel order backs off and makes request n + 2
-  // under a new key, while request n + 1 has moved the money. Two refunds (INV1). With one key per
-  // cancel order the provider deduplicated them; with one key per request the answer must name it.
-  it.fails('INV1/C4: a repeated decline of request 1 while request 2 is in flight does not lead to a second refund', async () => {
+describe('outbox: answers name the request they answer', () => {
+  // A decline of request n that arrives again (a provider's webhook is delivered at least once) while
+  // request n + 1 is in flight must not count as request n + 1's decline, or the cancel order would make
+  // request n + 2 under a new key while n + 1 has moved the money (INV1). Answers name their key.
+  it('INV1/C4: a repeated decline of request 1 while request 2 is in flight is refused and leads to no second refund', async () => {
     const h = await memoryHost();
     await directRefund(h);
     h.payments.declineAttempts(1);
@@ -345,11 +343,19 @@ describe('outbox: answers are not tied to the request they answer (known bug, se
     await h.runtime.tick(); // request 2 (key /2) moves the money; the answer is lost, so it is redelivered later
     expect(h.payments.executionCount(directKey(2))).toBe(1);
     // the provider's webhook for request 1's decline, delivered again
-    await h.runtime.dispatch({
-      workflowId: 'order-1',
-      commandId: 'webhook-decline-1-again',
-      event: { type: 'payment.refundFailed', by: { role: 'system', id: 'payments' }, cancellationId: DIRECT, error: 'sandbox declined attempt 1' },
-    });
+    await expect(
+      h.runtime.dispatch({
+        workflowId: 'order-1',
+        commandId: 'webhook-decline-1-again',
+        event: {
+          type: 'payment.refundFailed',
+          by: { role: 'system', id: 'payments' },
+          cancellationId: DIRECT,
+          error: 'sandbox declined attempt 1',
+          idempotencyKey: directKey(1),
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'NOT_ALLOWED_IN_STATE' });
     h.clock.advance(2 * MINUTE);
     await h.runtime.tick();
     expect(h.payments.executions().map((execution) => execution.idempotencyKey)).toEqual([directKey(2)]);

@@ -114,7 +114,8 @@ function memoryHost(input: Record<string, unknown>, world: OutsideWorld): HostUn
       }
       const declined = effect.attempt <= (world.declines?.[effect.cancellationId] ?? 0);
       calls.push({ key: effect.idempotencyKey, result: declined ? 'declined' : 'executed' });
-      const base = { by: PAYMENTS_SENDER, cancellationId: effect.cancellationId };
+      // As the durable runtime's outbox does, the answer names the request it answers.
+      const base = { by: PAYMENTS_SENDER, cancellationId: effect.cancellationId, idempotencyKey: effect.idempotencyKey };
       send(
         declined
           ? { type: 'payment.refundFailed', ...base, error: `sandbox declined attempt ${effect.attempt}` }
