@@ -13,6 +13,7 @@ const suites: Array<[name: string, load: () => Promise<Suite>]> = [
   ['memory', async () => (await import('./metrics/memory.js')).memoryMetrics],
   ['paths', async () => (await import('./metrics/paths.js')).pathMetrics],
   ['postgres', async () => (await import('./metrics/postgres.js')).postgresMetrics],
+  ['queues', async () => (await import('./metrics/queues.js')).queueMetrics],
 ];
 
 async function main(): Promise<void> {

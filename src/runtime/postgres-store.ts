@@ -18,6 +18,7 @@ import {
   parseCancelOrderQuery,
   parseDisputeCount,
   parseDisputeQuery,
+  type ParsedDisputeQuery,
   previousAuditSeq,
   storableFailure,
   toDisputePage,
@@ -294,6 +295,37 @@ const DISPUTE_COLUMNS = `dispute_id, workflow_id, order_id, merchant_id, custome
   next_due_at, next_timer, opened_at, updated_at`;
 /** Claimable: no lease, or an expired one (expiry < now). A live lease excludes its holder too. */
 const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < $2)`;
+
+/**
+ * The select of a dispute listing page, with its values. A list of one value is an equality, so an
+ * index keeps its order: `{ merchantId, waitingOn: ['merchant'] }` reads one range of
+ * disputes_merchant_queue (docs/performance.md shows the plans).
+ */
+export function postgresDisputeSelect(s: string, query: ParsedDisputeQuery): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const where: string[] = [];
+  const param = (value: unknown) => `$${values.push(value)}`;
+  const anyOf = (column: string, list: string[] | undefined) => {
+    if (list === undefined) return;
+    where.push(list.length === 1 ? `${column} = ${param(list[0])}` : `${column} = ANY (${param(list)}::text[])`);
+  };
+  if (query.merchantId !== undefined) where.push(`merchant_id = ${param(query.merchantId)}`);
+  if (query.customerId !== undefined) where.push(`customer_id = ${param(query.customerId)}`);
+  if (query.orderId !== undefined) where.push(`order_id = ${param(query.orderId)}`);
+  anyOf('waiting_on', query.waitingOn);
+  anyOf('status', query.status);
+  anyOf('plan', query.plan);
+  if (query.dueFrom !== undefined) where.push(`due_sort >= ${param(query.dueFrom)}`);
+  if (query.dueBefore !== undefined) where.push(`due_sort < ${param(query.dueBefore)}`);
+  const { after } = query;
+  if (after) {
+    where.push(`(due_sort, workflow_id, dispute_id) > (${param(after.dueSort)}, ${param(after.workflowId)}, ${param(after.disputeId)})`);
+  }
+  const text = `SELECT ${DISPUTE_COLUMNS} FROM ${s}.disputes
+    ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY due_sort, workflow_id, dispute_id LIMIT ${param(query.size + 1)}`;
+  return { text, values };
+}
 
 /**
  * Everything of a commit after the workflow row (CTE `w`, one row when written). Parameters: $1..$9 the
@@ -813,6 +845,12 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     return null;
   }
 
+  /** A statement per shape of query, named so that each connection parses and plans it once. */
+  const shaped = (text: string): QueryConfig => ({
+    name: `jd_q_${createHash('sha256').update(schemaName).update(text).digest('hex').slice(0, 40)}`,
+    text,
+  });
+
   const claimValues = (claim: Claim) => [claim.workerId, claim.now, claim.now + claim.leaseMs, claim.limit];
 
   return {
@@ -993,33 +1031,10 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     },
 
     async queryDisputes(raw) {
-      const { size, after, ...query } = parseDisputeQuery(raw);
-      const values: unknown[] = [];
-      const where: string[] = [];
-      const param = (value: unknown) => `$${values.push(value)}`;
-      // One value is an equality, so the index keeps its order (a merchant's queue is one range scan).
-      const anyOf = (column: string, list: string[] | undefined) => {
-        if (list === undefined) return;
-        where.push(list.length === 1 ? `${column} = ${param(list[0])}` : `${column} = ANY (${param(list)}::text[])`);
-      };
-      if (query.merchantId !== undefined) where.push(`merchant_id = ${param(query.merchantId)}`);
-      if (query.customerId !== undefined) where.push(`customer_id = ${param(query.customerId)}`);
-      if (query.orderId !== undefined) where.push(`order_id = ${param(query.orderId)}`);
-      anyOf('waiting_on', query.waitingOn);
-      anyOf('status', query.status);
-      anyOf('plan', query.plan);
-      if (query.dueFrom !== undefined) where.push(`due_sort >= ${param(query.dueFrom)}`);
-      if (query.dueBefore !== undefined) where.push(`due_sort < ${param(query.dueBefore)}`);
-      if (after) {
-        where.push(
-          `(due_sort, workflow_id, dispute_id) > (${param(after.dueSort)}, ${param(after.workflowId)}, ${param(after.disputeId)})`,
-        );
-      }
-      const sql = `SELECT ${DISPUTE_COLUMNS} FROM ${s}.disputes
-        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY due_sort, workflow_id, dispute_id LIMIT ${param(size + 1)}`;
-      const rows = await guard('queryDisputes', () => run({ text: sql }, values));
-      return toDisputePage(rows.map(toDispute), size);
+      const query = parseDisputeQuery(raw);
+      const select = postgresDisputeSelect(s, query);
+      const rows = await guard('queryDisputes', () => run(shaped(select.text), select.values));
+      return toDisputePage(rows.map(toDispute), query.size);
     },
 
     async countDisputes(rawFilter, rawDueBefore) {
@@ -1032,7 +1047,7 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       const due = dueBefore.map((time, i) => `, count(*) FILTER (WHERE due_sort < ${param(time)})::integer AS due${i}`).join('');
       const sql = `SELECT status, count(*)::integer AS count${due} FROM ${s}.disputes
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY status ORDER BY status COLLATE "C"`;
-      const rows = await guard('countDisputes', () => run({ text: sql }, values));
+      const rows = await guard('countDisputes', () => run(shaped(sql), values));
       return rows.map(
         (row): DisputeStatusCount => ({
           status: text(row.status),

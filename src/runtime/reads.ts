@@ -104,10 +104,15 @@ export function auditEntries(caller: Sender, rows: readonly AuditRow[]): AuditEn
   return rows.map((row) => {
     const actor = { role: row.role, id: row.actorId };
     return {
-      ...row,
+      workflowId: row.workflowId,
+      seq: row.seq,
+      at: row.at,
+      role: row.role,
       actorId: maySeeActorId(caller, actor) ? row.actorId : null,
-      commandId: row.commandId !== null && maySeeCommandId(caller, actor) ? row.commandId : null,
+      eventType: row.eventType,
       event: redactEvent(caller, row.event),
+      resultingState: row.resultingState,
+      commandId: row.commandId !== null && maySeeCommandId(caller, actor) ? row.commandId : null,
       label: auditLabel(row),
     };
   });
@@ -186,10 +191,24 @@ export function workflowView(caller: Sender, parts: WorkflowViewParts): Workflow
 const reasonLabel = (reason: string | null): Label | null =>
   reason === null ? null : labelOr(CANCELLATION_REASON_LABELS, reason as CancellationReason);
 
+// Listed rows are built field by field: V8 builds `{ ...row, label }` some 100 times slower (a queue of
+// 50 spent most of its time there), and the shape of an answer stays what the type says.
+
 /** X2: a listed cancel order with its labels. */
 export function cancelOrderListItem(row: CancelOrderRow): CancelOrderListItem {
   return {
-    ...row,
+    cancellationId: row.cancellationId,
+    workflowId: row.workflowId,
+    orderId: row.orderId,
+    merchantId: row.merchantId,
+    customerId: row.customerId,
+    status: row.status,
+    reason: row.reason,
+    refundReason: row.refundReason,
+    origin: row.origin,
+    refundTriggerKind: row.refundTriggerKind,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
     statusLabel: labelOr(CANCELLATION_STATUS_LABELS, row.status as CancellationStatus),
     reasonLabel: labelOr(CANCELLATION_REASON_LABELS, row.reason),
     refundReasonLabel: reasonLabel(row.refundReason),
@@ -199,7 +218,18 @@ export function cancelOrderListItem(row: CancelOrderRow): CancelOrderListItem {
 /** A listed dispute with its labels and its pending deadline. */
 export function disputeListItem(row: DisputeRow): DisputeListItem {
   return {
-    ...row,
+    disputeId: row.disputeId,
+    workflowId: row.workflowId,
+    orderId: row.orderId,
+    merchantId: row.merchantId,
+    customerId: row.customerId,
+    status: row.status,
+    plan: row.plan,
+    waitingOn: row.waitingOn,
+    nextDueAt: row.nextDueAt,
+    nextTimer: row.nextTimer,
+    openedAt: row.openedAt,
+    updatedAt: row.updatedAt,
     statusLabel: labelOr(DISPUTE_STATUS_LABELS, row.status as DisputeStatus),
     planLabel: row.plan === null ? null : labelOr(PLAN_LABELS, row.plan),
     waitingOnLabel: row.waitingOn === null ? null : labelOr(ROLE_LABELS, row.waitingOn as Role),

@@ -15,6 +15,7 @@ import {
   parseCancelOrderQuery,
   parseDisputeCount,
   parseDisputeQuery,
+  type ParsedDisputeQuery,
   previousAuditSeq,
   storableFailure,
   toDisputePage,
@@ -319,6 +320,50 @@ const COMMAND_COLUMNS = `command_id AS commandId, workflow_id AS workflowId, sco
 
 /** Claimable: no lease, or an expired one (expiry < now). A live lease excludes its holder too. */
 const LEASE_FREE = `(claimed_by IS NULL OR claim_expires_at < @now)`;
+
+/**
+ * The select of a dispute listing page, with its parameters. A list of one value is an equality, so an
+ * index keeps its order: `{ merchantId, waitingOn: ['merchant'] }` reads one range of
+ * disputes_merchant_queue, in listing order, and stops after the page.
+ */
+export function sqliteDisputeSelect(query: ParsedDisputeQuery): { sql: string; params: Record<string, unknown> } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: query.size + 1 };
+  const equal = (column: string, name: string, value: string | undefined) => {
+    if (value === undefined) return;
+    where.push(`${column} = @${name}`);
+    params[name] = value;
+  };
+  const anyOf = (column: string, name: string, values: string[] | undefined) => {
+    if (values === undefined) return;
+    if (values.length === 1) return equal(column, name, values[0]);
+    where.push(`${column} IN (SELECT value FROM json_each(@${name}))`);
+    params[name] = JSON.stringify(values);
+  };
+  equal('merchant_id', 'merchantId', query.merchantId);
+  equal('customer_id', 'customerId', query.customerId);
+  equal('order_id', 'orderId', query.orderId);
+  anyOf('waiting_on', 'waitingOn', query.waitingOn);
+  anyOf('status', 'status', query.status);
+  anyOf('plan', 'plan', query.plan);
+  if (query.dueFrom !== undefined) {
+    where.push('due_sort >= @dueFrom');
+    params.dueFrom = query.dueFrom;
+  }
+  if (query.dueBefore !== undefined) {
+    where.push('due_sort < @dueBefore');
+    params.dueBefore = query.dueBefore;
+  }
+  const { after } = query;
+  if (after) {
+    where.push('(due_sort, workflow_id, dispute_id) > (@afterDue, @afterWorkflowId, @afterId)');
+    Object.assign(params, { afterDue: after.dueSort, afterWorkflowId: after.workflowId, afterId: after.disputeId });
+  }
+  const sql = `SELECT ${DISPUTE_COLUMNS} FROM disputes
+    ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY due_sort, workflow_id, dispute_id LIMIT @limit`;
+  return { sql, params };
+}
 
 type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
@@ -717,44 +762,10 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
     },
 
     async queryDisputes(raw) {
-      const { size, after, ...query } = parseDisputeQuery(raw);
-      const where: string[] = [];
-      const params: Record<string, unknown> = { limit: size + 1 };
-      const equal = (column: string, name: string, value: string | undefined) => {
-        if (value === undefined) return;
-        where.push(`${column} = @${name}`);
-        params[name] = value;
-      };
-      // One value is an equality, so the index keeps its order; several go through json_each.
-      const anyOf = (column: string, name: string, values: string[] | undefined) => {
-        if (values === undefined) return;
-        if (values.length === 1) return equal(column, name, values[0]);
-        where.push(`${column} IN (SELECT value FROM json_each(@${name}))`);
-        params[name] = JSON.stringify(values);
-      };
-      equal('merchant_id', 'merchantId', query.merchantId);
-      equal('customer_id', 'customerId', query.customerId);
-      equal('order_id', 'orderId', query.orderId);
-      anyOf('waiting_on', 'waitingOn', query.waitingOn);
-      anyOf('status', 'status', query.status);
-      anyOf('plan', 'plan', query.plan);
-      if (query.dueFrom !== undefined) {
-        where.push('due_sort >= @dueFrom');
-        params.dueFrom = query.dueFrom;
-      }
-      if (query.dueBefore !== undefined) {
-        where.push('due_sort < @dueBefore');
-        params.dueBefore = query.dueBefore;
-      }
-      if (after) {
-        where.push('(due_sort, workflow_id, dispute_id) > (@afterDue, @afterWorkflowId, @afterId)');
-        Object.assign(params, { afterDue: after.dueSort, afterWorkflowId: after.workflowId, afterId: after.disputeId });
-      }
-      const sql = `SELECT ${DISPUTE_COLUMNS} FROM disputes
-        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY due_sort, workflow_id, dispute_id LIMIT @limit`;
+      const query = parseDisputeQuery(raw);
+      const { sql, params } = sqliteDisputeSelect(query);
       const rows = await attempt('queryDisputes', () => disputeStatement<DisputeRow>(sql).all(params));
-      return toDisputePage(rows, size);
+      return toDisputePage(rows, query.size);
     },
 
     async countDisputes(rawFilter, rawDueBefore) {
