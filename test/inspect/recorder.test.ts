@@ -59,7 +59,10 @@ describe('stableSessions on the durable runtime, recorded with the offline creat
     const view = await playDurably(runtime, clock);
     expect(view.status).toBe('done');
 
-    await eventually(() => expect(recorded.some((e) => e.type === '@xstate.snapshot' && e.snapshot.status === 'done')).toBe(true));
+    // The adapter delivers later (setTimeout 0): wait for the order's own final snapshot, not a child's.
+    await eventually(() =>
+      expect(recorded.some((e) => e.type === '@xstate.snapshot' && e.sessionId === WORKFLOW && e.snapshot.status === 'done')).toBe(true),
+    );
     const sessions = [WORKFLOW, `${WORKFLOW}/dispute`, `${WORKFLOW}/cancellation`];
 
     // Without the wrapper, every restore is a new XState session.
