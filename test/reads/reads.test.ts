@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import type { OrderSnapshot } from '../../machines/order.js';
 import { WorkflowNotFoundError, WrongRoleError } from '../../src/errors.js';
@@ -358,5 +358,24 @@ describe('work queues and labels', () => {
     ]);
     const audit = await runtime.getAuditTrail(C1, 'o-4');
     expect(audit.map((row) => row.label['zh-CN'])).toEqual(['发起纠纷单', '提交方案：已协商同意等待48H物流拦截']);
+  });
+});
+
+describe('type-level read API', () => {
+  it('R1: every read takes its caller first; the old signatures do not compile', () => {
+    expectTypeOf<WorkflowRuntime['getWorkflow']>().parameters.toEqualTypeOf<[caller: Sender, workflowId: string]>();
+    expectTypeOf<WorkflowRuntime['allowedActions']>().parameters.toEqualTypeOf<[caller: Sender, workflowId: string]>();
+    expectTypeOf<WorkflowRuntime['queryDisputes']>().parameter(0).toEqualTypeOf<Sender>();
+    expectTypeOf<WorkflowRuntime['countDisputes']>().parameter(0).toEqualTypeOf<Sender>();
+    const compileOnly = (r: WorkflowRuntime) => {
+      // @ts-expect-error: a read names its caller
+      void r.getWorkflow('o-1');
+      // @ts-expect-error: allowedActions is (caller, workflowId), no longer (workflowId, role, senderId)
+      void r.allowedActions('o-1', 'merchant', 'm-1');
+      // @ts-expect-error: a listing's caller comes first
+      void r.queryCancelOrders({ merchantId: 'm-1' });
+    };
+    expect(typeof compileOnly).toBe('function');
+    expectTypeOf<Awaited<ReturnType<WorkflowRuntime['getAuditTrail']>>[number]['actorId']>().toEqualTypeOf<string | null>();
   });
 });
