@@ -568,13 +568,13 @@ class DurableRuntime implements WorkflowRuntime {
     const [deadlines, audit] = await Promise.all([this.store.listDeadlines(workflowId), this.store.listAudit(workflowId)]);
     const system = restoreWorkflow(this.definition, record);
     try {
-      const snapshot = system.snapshot() as OrderSnapshot;
-      // The actions as dispatch would see them now: due deadlines fire first, in memory only.
-      const draft = new Draft(record, system, this.definition.version, { projection: false });
+      // The view is the stored workflow, read in full before anything moves (children are live refs).
       const catalogue = this.options.evidenceCatalogue ?? DEFAULT_EVIDENCE_CATALOGUE;
-      const stored = { record, snapshot, deadlines, audit, catalogue };
+      const view = workflowView(caller, { record, snapshot: system.snapshot() as OrderSnapshot, deadlines, audit, catalogue, actions: [] });
+      // Its actions are what dispatch would accept now: due deadlines fire first, in memory only.
+      const draft = new Draft(record, system, this.definition.version, { projection: false });
       draft.catchUp(Math.max(this.now(), record.lastEventAt));
-      return workflowView(caller, { ...stored, actions: actionViews(draft.snapshot, caller) });
+      return { ...view, actions: actionViews(draft.snapshot, caller) };
     } finally {
       system.stop();
     }

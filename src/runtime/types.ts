@@ -158,7 +158,10 @@ export interface WorkflowView {
   deadlines: DeadlineView[];
   /** P2: what the merchant must still do by hand. */
   followUps: FollowUpView[];
-  /** What the caller may send now (as `allowedActions` answers). */
+  /**
+   * What the caller may send now, as `allowedActions` answers: deadlines due by now count as fired. The
+   * rest of the view is the workflow as stored (a due deadline shows until the scheduler fires it).
+   */
   actions: AllowedActionView[];
   output: OrderOutput | null;
 }

@@ -361,6 +361,27 @@ describe('work queues and labels', () => {
   });
 });
 
+describe('the workflow view after a deadline fell due', () => {
+  it('shows the workflow as stored while its actions count the due deadline as fired (P3a: after 48H the merchant may no longer approve)', async () => {
+    const before = await runtime.getWorkflow(M1, 'o-4');
+    const dueAt = before.deadlines.find((row) => row.timer === 'interceptWindow')!.dueAt;
+    const now = clock.time;
+    clock.time = dueAt;
+    try {
+      const view = await runtime.getWorkflow(M1, 'o-4');
+      expect(view.state).toEqual(before.state);
+      expect(view.cancelOrders).toEqual(before.cancelOrders);
+      expect(view.disputes).toEqual(before.disputes);
+      expect(view.state).toMatchObject({ cancellation: 'logisticsFollowUp' });
+      expect(before.actions.map((action) => action.type)).toEqual(['merchant.cancellationApproved', 'merchant.refundForced']);
+      expect(view.actions).toEqual([]);
+      expect(view.actions).toEqual(await runtime.allowedActions(M1, 'o-4'));
+    } finally {
+      clock.time = now;
+    }
+  });
+});
+
 describe('type-level read API', () => {
   it('R1: every read takes its caller first; the old signatures do not compile', () => {
     expectTypeOf<WorkflowRuntime['getWorkflow']>().parameters.toEqualTypeOf<[caller: Sender, workflowId: string]>();
