@@ -295,14 +295,18 @@ export function encodeCancelOrderCursor(row: CancelOrderCursor): string {
   return Buffer.from(JSON.stringify([row.createdAt, row.workflowId, row.cancellationId])).toString('base64url');
 }
 
+/** An opaque cursor's JSON value, or undefined when it is not one. */
+function readCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Decodes a cursor of this version; anything else (a cursor of an older version included) is null. */
 export function decodeCancelOrderCursor(cursor: string): CancelOrderCursor | null {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
+  const decoded = readCursor(cursor);
   if (
     Array.isArray(decoded) &&
     decoded.length === 3 &&
@@ -429,12 +433,7 @@ export function encodeDisputeCursor(row: DisputeCursor): string {
 
 /** Decodes a dispute cursor; anything else (a cancel-order cursor included) is null. */
 export function decodeDisputeCursor(cursor: string): DisputeCursor | null {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
+  const decoded = readCursor(cursor);
   if (
     Array.isArray(decoded) &&
     decoded.length === 4 &&
