@@ -4,6 +4,7 @@ import type { InterceptionRequested, NotificationRequested, RefundRequested } fr
 import type { CancellationEvent } from '../src/schemas/events.js';
 import type { CancellationInput, OrderFacts } from '../src/schemas/inputs.js';
 import { refundBackoffMs, resolveTimers, type TimerName, type TimerSettings } from '../src/schemas/timers.js';
+import { resolvePolicy, type PolicySettings } from '../src/schemas/policy.js';
 import { TIMER_SENDER, timeOf, type Clocked } from './time.js';
 
 export interface CancellationContext extends Clocked {
@@ -16,6 +17,7 @@ export interface CancellationContext extends Clocked {
   adoptedFrom: CancellationReason | null;
   facts: OrderFacts;
   timers: TimerSettings;
+  policy: PolicySettings;
   start: CancellationInput['start'];
   createdBy: Sender;
   createdAt: number;
@@ -154,6 +156,7 @@ export const cancellationMachine = setup({
     adoptedFrom: null,
     facts: input.facts,
     timers: resolveTimers(input.timers),
+    policy: resolvePolicy(input.policy),
     start: input.start,
     createdBy: input.createdBy,
     createdAt: input.at,

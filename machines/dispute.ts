@@ -5,6 +5,7 @@ import type { Evidence } from '../src/schemas/evidence.js';
 import type { DisputeAnnouncement, DisputeEvent } from '../src/schemas/events.js';
 import type { DisputeInput } from '../src/schemas/inputs.js';
 import { resolveTimers, type TimerName, type TimerSettings } from '../src/schemas/timers.js';
+import { resolvePolicy, type PolicySettings } from '../src/schemas/policy.js';
 import { timeOf, type Clocked } from './time.js';
 
 export type DisputeResolution = 'CONFIRMED_BY_CUSTOMER' | 'CONFIRMED_BY_TIMEOUT' | 'RULED';
@@ -18,6 +19,7 @@ export interface DisputeContext extends Clocked {
   openedBy: Sender;
   openedAt: number;
   timers: TimerSettings;
+  policy: PolicySettings;
   plan: Plan | null;
   evidence: Evidence | null;
   escalatedBecause: EscalationCause | null;
@@ -95,6 +97,7 @@ export const disputeMachine = setup({
     now: input.at,
     deadlines: {},
     timers: resolveTimers(input.timers),
+    policy: resolvePolicy(input.policy),
     plan: null,
     evidence: null,
     escalatedBecause: null,

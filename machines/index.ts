@@ -38,5 +38,6 @@ export type {
   OrderSnapshot,
   PlanConflict,
 } from './order.js';
+export { ORDER_SNAPSHOT_MIGRATIONS } from './migrations.js';
 export { delayNameOf, timeOf } from './time.js';
 export type { Clocked, Deadlines } from './time.js';

@@ -11,6 +11,8 @@ import type {
 } from '../src/schemas/events.js';
 import type { CancellationInput, OrderFacts, OrderInput } from '../src/schemas/inputs.js';
 import { OrderInput as OrderInputSchema } from '../src/schemas/inputs.js';
+import type { PolicySettings } from '../src/schemas/policy.js';
+import { resolvePolicy } from '../src/schemas/policy.js';
 import type { TimerSettings } from '../src/schemas/timers.js';
 import { cancellationMachine, type CancellationOutput } from './cancellation.js';
 import { disputeMachine, type DisputeOutput } from './dispute.js';
@@ -20,7 +22,7 @@ import { disputeMachine, type DisputeOutput } from './dispute.js';
  * persisted snapshot means (a renamed state, a new context field) and add a migration (see
  * docs/versioning.md); stored workflows record the version they were written with.
  */
-export const ORDER_MACHINE_VERSION = 2;
+export const ORDER_MACHINE_VERSION = 3;
 
 /** The fixed ids under which the order invokes its children. */
 export const DISPUTE_ACTOR_ID = 'dispute';
@@ -63,6 +65,8 @@ export interface OrderContext {
   facts: OrderFacts;
   conflictPolicy: ConflictPolicy;
   timers: Partial<TimerSettings>;
+  /** The [I] rules' settings, resolved over the defaults when the order opened. */
+  policy: PolicySettings;
   createdAt: number;
   /** Time of the last event the order took. */
   now: number;
@@ -289,6 +293,7 @@ export const orderMachine = setup({
       facts: { deliveredBy: resolved.deliveredBy, shipped: resolved.shipped, completed: resolved.completed },
       conflictPolicy: resolved.conflictPolicy,
       timers: resolved.timers,
+      policy: resolvePolicy(resolved.policy),
       createdAt: resolved.at,
       now: resolved.at,
       dispute: null,
@@ -339,6 +344,7 @@ export const orderMachine = setup({
               openedBy: context.dispute!.openedBy,
               at: context.dispute!.openedAt,
               timers: context.timers,
+              policy: context.policy,
             }),
             onDone: { target: 'none', actions: 'closeDispute' },
           },
@@ -407,6 +413,7 @@ export const orderMachine = setup({
               createdBy: context.cancellation!.createdBy,
               at: context.cancellation!.createdAt,
               timers: context.timers,
+              policy: context.policy,
             }),
             onDone: [
               { guard: 'isRefundedOutput', target: 'refunded', actions: 'closeCancelOrder', description: 'INV1' },

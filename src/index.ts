@@ -71,6 +71,20 @@ export {
   TimerName,
   TimerSettings,
 } from './schemas/timers.js';
+export {
+  Appeals,
+  CancelOrderWithdrawal,
+  DEFAULT_POLICY,
+  DisputesPerOrder,
+  DisputeWithdrawal,
+  POLICY_RULES,
+  PolicySettings,
+  RefusalLog,
+  resolvePolicy,
+  RulingRefundRoute,
+  ShippedJdApproval,
+} from './schemas/policy.js';
+export type { PolicyName } from './schemas/policy.js';
 
 // Machines
 export {

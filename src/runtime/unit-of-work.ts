@@ -1,5 +1,6 @@
 import type { InspectionEvent } from 'xstate';
 import { DISPUTE_ACTOR_ID, ORDER_MACHINE_VERSION, orderMachine, type OrderMachine, type OrderSnapshot } from '../../machines/order.js';
+import { ORDER_SNAPSHOT_MIGRATIONS } from '../../machines/migrations.js';
 import { TIMER_SENDER } from '../../machines/time.js';
 import { checkEvent } from '../commands.js';
 import { upgradeSnapshot, type WorkflowDefinition } from '../engine/definition.js';
@@ -24,7 +25,7 @@ import type { AuditRow, CancelOrderRow, Commit, DeadlineRow, DisputeRow, OutboxR
 export const ORDER_WORKFLOW: WorkflowDefinition<OrderMachine> = {
   machine: orderMachine,
   version: ORDER_MACHINE_VERSION,
-  migrations: {},
+  migrations: ORDER_SNAPSHOT_MIGRATIONS,
 };
 
 /** Catch-up bound per command: far above any real chain of timers (a loop would be a machine bug). */

@@ -9,6 +9,7 @@ import {
   Sender,
   Timestamp,
 } from './common.js';
+import { PolicySettings } from './policy.js';
 import { TimerSettings } from './timers.js';
 
 /** Facts about the order that the cancel-order rules depend on (C2, P3a, P3b, P3d). */
@@ -29,6 +30,8 @@ export const OrderInput = z.strictObject({
   at: Timestamp,
   conflictPolicy: ConflictPolicy.default('fail'),
   timers: TimerSettings.partial().default({}),
+  /** The [I] rules' settings (src/schemas/policy.ts); every one defaults to today's behaviour. */
+  policy: PolicySettings.partial().default({}),
 });
 export type OrderInput = z.input<typeof OrderInput>;
 export type ResolvedOrderInput = z.output<typeof OrderInput>;
@@ -52,6 +55,7 @@ export const CancellationInput = z.strictObject({
   createdBy: Sender,
   at: Timestamp,
   timers: TimerSettings.partial().default({}),
+  policy: PolicySettings.partial().default({}),
 });
 export type CancellationInput = z.input<typeof CancellationInput>;
 
@@ -63,5 +67,6 @@ export const DisputeInput = z.strictObject({
   openedBy: Sender,
   at: Timestamp,
   timers: TimerSettings.partial().default({}),
+  policy: PolicySettings.partial().default({}),
 });
 export type DisputeInput = z.input<typeof DisputeInput>;

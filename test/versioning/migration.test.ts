@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMachine, type AnyStateMachine } from 'xstate';
+import { ORDER_SNAPSHOT_MIGRATIONS } from '../../machines/migrations.js';
 import { ORDER_MACHINE_VERSION, orderMachine } from '../../machines/order.js';
+import { DEFAULT_POLICY } from '../../src/schemas/policy.js';
 import { upgradeSnapshot, type WorkflowDefinition } from '../../src/engine/definition.js';
 import { LiveSystem } from '../../src/engine/step.js';
 import { UnknownMachineVersionError } from '../../src/errors.js';
@@ -54,6 +56,7 @@ const nextRelease: WorkflowDefinition = {
   machine: renamedMachine,
   version: ORDER_MACHINE_VERSION + 1,
   migrations: {
+    ...ORDER_SNAPSHOT_MIGRATIONS,
     [ORDER_MACHINE_VERSION]: (persisted) => {
       const snapshot = persisted as { value: { cancellation: string } };
       if (snapshot.value.cancellation === 'inFlight') snapshot.value.cancellation = 'cancelOrderInFlight';
@@ -216,5 +219,64 @@ describe('versioned snapshots (INV5 across releases)', () => {
     } finally {
       await runtime.close();
     }
+  });
+});
+
+describe('the previous release\'s workflows (v2 fixtures) under this release (INV5 across releases)', () => {
+  const previous = loadFixtures(2);
+
+  it('INV5: the v2 fixtures are all there (they are never regenerated)', () => {
+    expect(previous.map((fixture) => fixture.name).sort()).toEqual([
+      'awaiting-customer-confirmation',
+      'awaiting-merchant-choice',
+      'awaiting-platform-ruling',
+      'intercept-window',
+      'intercepting',
+      'refund-backing-off',
+    ]);
+    expect(previous.every((fixture) => fixture.record.machineVersion === 2)).toBe(true);
+  });
+
+  it.each(previous.map((fixture) => [fixture.name, fixture] as const))(
+    'INV5: %s, stored by v2, migrates to the default policy and runs to completion with one refund',
+    async (_name, fixture) => {
+      const store = createSqliteStore({ filename: ':memory:' });
+      await store.migrate();
+      await storeFixture(store, fixture);
+      const clock = { time: fixture.record.updatedAt };
+      const payments = createSandboxPayments();
+      const runtime = createWorkflowRuntime({
+        store,
+        clock: { now: () => clock.time },
+        payments,
+        logistics: createSandboxLogistics({ outcome: 'accepted' }),
+      });
+      try {
+        await runToCompletion(runtime, clock, fixture.record.workflowId);
+        const view = await runtime.getWorkflow(PLATFORM, fixture.record.workflowId);
+        expect(view.status).toBe('done');
+        expect(view.output).toMatchObject({ refunded: true });
+        expect(payments.executions()).toHaveLength(1);
+        const record = await store.load(fixture.record.workflowId);
+        expect(record?.machineVersion).toBe(ORDER_MACHINE_VERSION);
+        const context = (record?.snapshot as { context: { policy: unknown } }).context;
+        expect(context.policy).toEqual(DEFAULT_POLICY);
+      } finally {
+        await runtime.close();
+      }
+    },
+  );
+
+  it('INV5: the v2 → v3 step gives the order and every child the default policy and changes nothing else', () => {
+    const fixture = previous.find((candidate) => candidate.name === 'intercepting')!;
+    const original = structuredClone(fixture.record.snapshot) as {
+      context: Record<string, unknown>;
+      children: Record<string, { snapshot: { context: Record<string, unknown> } }>;
+    };
+    const migrated = ORDER_SNAPSHOT_MIGRATIONS[2]!(structuredClone(original)) as typeof original;
+    expect(migrated.context.policy).toEqual(DEFAULT_POLICY);
+    for (const child of Object.values(migrated.children)) expect(child.snapshot.context.policy).toEqual(DEFAULT_POLICY);
+    const { policy: _policy, ...rest } = migrated.context;
+    expect(rest).toEqual(original.context);
   });
 });
