@@ -5,6 +5,7 @@ import type { CancellationEvent } from '../src/schemas/events.js';
 import type { CancellationInput, OrderFacts } from '../src/schemas/inputs.js';
 import { refundBackoffMs, resolveTimers, type TimerName, type TimerSettings } from '../src/schemas/timers.js';
 import { resolvePolicy, type PolicySettings } from '../src/schemas/policy.js';
+import { policyIs } from './policy.js';
 import { TIMER_SENDER, timeOf, type Clocked } from './time.js';
 
 export interface CancellationContext extends Clocked {
@@ -57,6 +58,10 @@ export type FinalCancellationStatus = CancellationOutput['status'];
 export const refundIdempotencyKey = (context: { orderId: string; cancellationId: string; refundRequests: number }) =>
   `${context.orderId}/${context.cancellationId}/${context.refundRequests}`;
 
+/** D6 ownCancelOrder: why a cancel order without a refund under way closes when a ruling orders a refund. */
+const CLOSED_FOR_RULING =
+  'D6 (rulingRefundRoute ownCancelOrder): no refund is under way here, so this cancel order closes without refund (关闭未退款, a C3 final state) and the ruling refunds through its own 平台判责退款 cancel order.';
+
 const senderOf = (event: { type: string }): Sender =>
   (event as { by?: Sender }).by ?? TIMER_SENDER;
 
@@ -89,6 +94,8 @@ export const cancellationMachine = setup({
       event.type === 'payment.refundFailed' &&
       (event.idempotencyKey === undefined || event.idempotencyKey === refundIdempotencyKey(context)),
     isRecordedSuccess: ({ event }) => event.type === 'platform.refundOutcomeRecorded' && event.outcome === 'succeeded',
+    /** C2, C5, D6: the settings of the `policy` input. */
+    policyIs,
   },
   actions: {
     /** Effects leave through `announce`: emitted here, relayed to the parent by the order machine. */
@@ -190,18 +197,24 @@ export const cancellationMachine = setup({
       on: {
         'merchant.cancellationApproved': [
           {
-            guard: 'isJdDeliveredAndShipped',
+            guard: and(['isJdDeliveredAndShipped', { type: 'policyIs', params: { shippedJdApproval: 'intercept' as const } }]),
             target: 'intercepting',
-            description: 'C2: a shipped JD-delivered order is intercepted first.',
+            description: 'C2 (shippedJdApproval intercept, the default): a shipped JD-delivered order is intercepted first.',
           },
           {
             target: 'refunding',
             actions: { type: 'beginRefund', params: { trigger: 'merchant' } },
-            description: 'C2: approval refunds an unshipped or merchant-delivered order.',
+            description:
+              'C2: approval refunds an unshipped or merchant-delivered order; under shippedJdApproval refundAtOnce a shipped JD-delivered one too, without interception.',
           },
         ],
         'merchant.cancellationRejected': { target: 'rejected', actions: 'recordCloser' },
-        'customer.cancellationWithdrawn': { target: 'withdrawn', actions: 'recordCloser', description: 'C5' },
+        'customer.cancellationWithdrawn': {
+          guard: { type: 'policyIs', params: { cancelOrderWithdrawal: 'whilePendingReview' } },
+          target: 'withdrawn',
+          actions: 'recordCloser',
+          description: 'C5 (cancelOrderWithdrawal whilePendingReview, the default): the customer withdraws while pending review; under never no withdrawal is taken.',
+        },
         'order.planAdopted': [
           {
             guard: 'isDirectRefundAdoption',
@@ -219,11 +232,19 @@ export const cancellationMachine = setup({
             description: "X1 adopt: the 48H plan runs on the customer's cancel order.",
           },
         ],
-        'order.refundOrdered': {
-          target: 'refunding',
-          actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
-          description: 'D6: a ruling against the merchant refunds the pending cancel order.',
-        },
+        'order.refundOrdered': [
+          {
+            guard: { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' } },
+            target: 'closedWithoutRefund',
+            actions: 'recordCloser',
+            description: CLOSED_FOR_RULING,
+          },
+          {
+            target: 'refunding',
+            actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
+            description: 'D6 (rulingRefundRoute cancelOrderInFlight, the default): a ruling against the merchant refunds the pending cancel order.',
+          },
+        ],
         'order.rejectFollowUpRequested': {
           actions: [
             'recordRejectFollowUp',
@@ -279,10 +300,19 @@ export const cancellationMachine = setup({
           actions: { type: 'beginRefund', params: { trigger: 'merchant' } },
           description: 'P3c: the merchant forces a refund within the 48H.',
         },
-        'order.refundOrdered': {
-          target: 'refunding',
-          actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
-        },
+        'order.refundOrdered': [
+          {
+            guard: { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' } },
+            target: 'closedWithoutRefund',
+            actions: 'recordCloser',
+            description: CLOSED_FOR_RULING,
+          },
+          {
+            target: 'refunding',
+            actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
+            description: 'D6 (cancelOrderInFlight): the ruling refunds through this cancel order.',
+          },
+        ],
       },
     },
     intercepting: {
@@ -315,10 +345,19 @@ export const cancellationMachine = setup({
           description: 'P3b: interception succeeded, refund automatically.',
         },
         'logistics.interceptFailed': { target: 'interceptFailed', description: 'P3e' },
-        'order.refundOrdered': {
-          target: 'refunding',
-          actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
-        },
+        'order.refundOrdered': [
+          {
+            guard: { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' } },
+            target: 'closedWithoutRefund',
+            actions: 'recordCloser',
+            description: CLOSED_FOR_RULING,
+          },
+          {
+            target: 'refunding',
+            actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
+            description: 'D6 (cancelOrderInFlight): the ruling refunds through this cancel order.',
+          },
+        ],
       },
     },
     interceptFailed: {
@@ -330,10 +369,19 @@ export const cancellationMachine = setup({
           actions: { type: 'beginRefund', params: { trigger: 'merchant' } },
         },
         'merchant.closedWithoutRefund': { target: 'closedWithoutRefund', actions: 'recordCloser' },
-        'order.refundOrdered': {
-          target: 'refunding',
-          actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
-        },
+        'order.refundOrdered': [
+          {
+            guard: { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' } },
+            target: 'closedWithoutRefund',
+            actions: 'recordCloser',
+            description: CLOSED_FOR_RULING,
+          },
+          {
+            target: 'refunding',
+            actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
+            description: 'D6 (cancelOrderInFlight): the ruling refunds through this cancel order.',
+          },
+        ],
       },
     },
     refunding: {
@@ -451,6 +499,8 @@ export const cancellationMachine = setup({
         'order.refundOrdered': {
           target: 'refunding',
           actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
+          description:
+            'D6: a ruling against the merchant starts the refund again on this cancel order, whatever the route: its refund was started already, so this cancel order carries the ruling (INV1: a late success of its earlier request still lands here).',
         },
       },
     },

@@ -24,6 +24,9 @@ export const ORDER_SNAPSHOT_MIGRATIONS: Readonly<Record<number, (persisted: unkn
     eachContext(persisted as PersistedActor, (context) => {
       if (context.policy === undefined) context.policy = { ...DEFAULT_POLICY };
     });
+    // D6 ownCancelOrder: the order remembers a ruling waiting for its own cancel order (none before v3)
+    const order = (persisted as PersistedActor).context;
+    if (order && order.pendingRulingRefund === undefined) order.pendingRulingRefund = null;
     return persisted;
   },
 });

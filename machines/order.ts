@@ -1,7 +1,9 @@
-import { assertEvent, assign, emit, sendParent, sendTo, setup, stateIn, type SnapshotFrom } from 'xstate';
+import { and, assertEvent, assign, emit, sendParent, sendTo, setup, stateIn, type SnapshotFrom } from 'xstate';
 import type { CancellationReason, ConflictPolicy, Plan, Sender } from '../src/schemas/common.js';
 import type { WorkflowEffect } from '../src/schemas/effects.js';
 import type {
+  AppealOverturnedForwarded,
+  CustomerRefundStanding,
   DisputeRuled,
   OrderEvent,
   PlanAccepted,
@@ -16,6 +18,7 @@ import { resolvePolicy } from '../src/schemas/policy.js';
 import type { TimerSettings } from '../src/schemas/timers.js';
 import { cancellationMachine, type CancellationOutput } from './cancellation.js';
 import { disputeMachine, type DisputeOutput } from './dispute.js';
+import { policyIs } from './policy.js';
 
 /**
  * The version of the order system's persisted snapshots. Bump it with every change that alters what a
@@ -47,6 +50,13 @@ export interface OpenDispute {
   openedAt: number;
 }
 
+/** D6 ownCancelOrder: a ruling against the merchant waiting for the cancel order in flight to close. */
+export interface PendingRulingRefund {
+  disputeId: string;
+  by: Sender;
+  at: number;
+}
+
 /** History: a finished cancel order, from the child's output. */
 export interface ClosedCancelOrder extends CancellationOutput {
   origin: CancellationOrigin;
@@ -72,6 +82,11 @@ export interface OrderContext {
   now: number;
   dispute: OpenDispute | null;
   cancellation: CurrentCancelOrder | null;
+  /**
+   * D6 (rulingRefundRoute ownCancelOrder): the ruling whose own 平台判责退款 cancel order starts once the
+   * cancel order in flight, closed for it, has finished; null otherwise.
+   */
+  pendingRulingRefund: PendingRulingRefund | null;
   closedDisputes: ClosedDispute[];
   closedCancelOrders: ClosedCancelOrder[];
 }
@@ -141,6 +156,16 @@ export function planConflict(context: OrderContext, plan: Plan): PlanConflict | 
   return null;
 }
 
+/**
+ * A3/A4: where the customer's refund stands, as the order forwards an overturn to its dispute: the order
+ * is refunded, a cancel order is in flight (its refund not settled), or neither.
+ */
+export function customerRefundOf(snapshot: { matches(value: Record<string, string>): boolean }): CustomerRefundStanding {
+  if (snapshot.matches({ cancellation: 'refunded' })) return 'refunded';
+  if (snapshot.matches({ cancellation: 'inFlight' })) return 'inFlight';
+  return 'none';
+}
+
 /** X1 adopt: under the `adopt` policy a refund plan runs on the customer's cancel order in flight. */
 export const isAdoptable = (context: OrderContext, plan: Plan): boolean =>
   context.conflictPolicy === 'adopt' && isRefundPlan(plan) && context.cancellation?.origin === 'customer';
@@ -191,6 +216,10 @@ export const orderMachine = setup({
     isRefundedOutput: ({ event }) => (event as ChildDone<CancellationOutput>).output.refunded,
     isNotShipped: ({ context }) => !context.facts.shipped,
     isNotCompleted: ({ context }) => !context.facts.completed,
+    /** D6 ownCancelOrder: the cancel order in flight closed for a ruling, whose own cancel order is next. */
+    hasPendingRulingRefund: ({ context }) => context.pendingRulingRefund !== null,
+    /** D1, D6: the settings of the `policy` input. */
+    policyIs,
   },
   actions: {
     stampTime: assign(({ context, event }) => ('at' in event ? { now: Math.max(context.now, event.at) } : {})),
@@ -207,6 +236,14 @@ export const orderMachine = setup({
       ],
     })),
     forwardToDispute: sendTo(DISPUTE_ACTOR_ID, ({ event }) => event),
+    /** A3/A4: the overturn reaches the dispute with where the customer's refund stands. */
+    forwardOverturn: sendTo(
+      DISPUTE_ACTOR_ID,
+      ({ event }, params: { customerRefund: CustomerRefundStanding; refundedBy?: string | null }): AppealOverturnedForwarded => {
+        assertEvent(event, 'platform.appealOverturned');
+        return { ...event, ...params };
+      },
+    ),
     forwardToCancellation: sendTo(CANCELLATION_ACTOR_ID, ({ event }) => event),
     /** C1: a customer's cancel order. */
     startCustomerCancelOrder: assign(({ event }) => {
@@ -254,6 +291,27 @@ export const orderMachine = setup({
         } satisfies CurrentCancelOrder,
       };
     }),
+    /** D6 ownCancelOrder: remember the ruling until the cancel order in flight has closed for it. */
+    recordPendingRulingRefund: assign(({ event }) => {
+      assertEvent(event, 'dispute.ruled');
+      return { pendingRulingRefund: { disputeId: event.disputeId, by: event.by, at: event.at } };
+    }),
+    /** D6 ownCancelOrder: the ruling's own cancel order, once the one it closed has finished. */
+    startPendingRulingCancelOrder: assign(({ context }) => {
+      const ruling = context.pendingRulingRefund!;
+      return {
+        pendingRulingRefund: null,
+        cancellation: {
+          cancellationId: planCancellationId(ruling.disputeId, 'PLATFORM_RULING_REFUND'),
+          origin: 'platform',
+          reason: 'PLATFORM_RULING_REFUND',
+          start: { state: 'refunding', trigger: { kind: 'platformRuling', by: ruling.by, at: ruling.at } },
+          createdBy: ruling.by,
+          createdAt: Math.max(ruling.at, context.now),
+        } satisfies CurrentCancelOrder,
+      };
+    }),
+    forgetPendingRulingRefund: assign({ pendingRulingRefund: null }),
     closeCancelOrder: assign(({ context, event }) => {
       const output = (event as ChildDone<CancellationOutput>).output;
       const current = context.cancellation;
@@ -298,6 +356,7 @@ export const orderMachine = setup({
       now: resolved.at,
       dispute: null,
       cancellation: null,
+      pendingRulingRefund: null,
       closedDisputes: [],
       closedCancelOrders: [],
     };
@@ -359,6 +418,33 @@ export const orderMachine = setup({
             'customer.settlementObjected': { actions: ['stampTime', 'forwardToDispute'] },
             'customer.disputeWithdrawn': { actions: ['stampTime', 'forwardToDispute'] },
             'platform.ruled': { actions: ['stampTime', 'forwardToDispute'] },
+            'merchant.rulingAppealed': { actions: ['stampTime', 'forwardToDispute'] },
+            'customer.rulingAppealed': { actions: ['stampTime', 'forwardToDispute'] },
+            'platform.appealUpheld': { actions: ['stampTime', 'forwardToDispute'] },
+            'platform.appealOverturned': [
+              {
+                guard: stateIn('#order.cancellation.refunded'),
+                actions: [
+                  'stampTime',
+                  {
+                    type: 'forwardOverturn',
+                    params: ({ context }) => ({ customerRefund: 'refunded' as const, refundedBy: refundedBy(context)?.cancellationId ?? null }),
+                  },
+                ],
+                description: 'A4: the customer is refunded: an overturn in the merchant\'s favour compensates the merchant.',
+              },
+              {
+                guard: stateIn('#order.cancellation.inFlight'),
+                actions: ['stampTime', { type: 'forwardOverturn', params: { customerRefund: 'inFlight' } }],
+                description: "A4/INV1: a cancel order is in flight: the merchant's win waits until its refund is settled.",
+              },
+              {
+                actions: ['stampTime', { type: 'forwardOverturn', params: { customerRefund: 'none' } }],
+                description: 'A3/A4: no refund and none in flight.',
+              },
+            ],
+            'payment.compensationSucceeded': { actions: ['stampTime', 'forwardToDispute'] },
+            'payment.compensationFailed': { actions: ['stampTime', 'forwardToDispute'] },
           },
         },
         closed: { type: 'final', description: 'The order is refunded and its disputes are closed.' },
@@ -416,7 +502,20 @@ export const orderMachine = setup({
               policy: context.policy,
             }),
             onDone: [
-              { guard: 'isRefundedOutput', target: 'refunded', actions: 'closeCancelOrder', description: 'INV1' },
+              {
+                guard: 'isRefundedOutput',
+                target: 'refunded',
+                actions: ['closeCancelOrder', 'forgetPendingRulingRefund'],
+                description: 'INV1 (and D6 ownCancelOrder: a refund that was under way carried the ruling)',
+              },
+              {
+                guard: 'hasPendingRulingRefund',
+                target: 'inFlight',
+                reenter: true,
+                actions: ['closeCancelOrder', 'startPendingRulingCancelOrder'],
+                description:
+                  'D6 (rulingRefundRoute ownCancelOrder): the cancel order closed for the ruling; the ruling refunds through its own 平台判责退款 cancel order.',
+              },
               { target: 'idle', actions: 'closeCancelOrder' },
             ],
           },
@@ -433,11 +532,19 @@ export const orderMachine = setup({
                 description: 'P2: the pending cancel order is not rejected automatically; the merchant is told to.',
               },
             ],
-            'dispute.ruled': {
-              guard: 'isMerchantLiable',
-              actions: 'orderRefund',
-              description: 'D6: the ruling refunds through the cancel order in flight.',
-            },
+            'dispute.ruled': [
+              {
+                guard: and(['isMerchantLiable', { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' as const } }]),
+                actions: ['recordPendingRulingRefund', 'orderRefund'],
+                description:
+                  'D6 (rulingRefundRoute ownCancelOrder): the cancel order in flight closes unless its refund is under way (then that refund carries the ruling, INV1); the ruling then refunds through its own cancel order.',
+              },
+              {
+                guard: 'isMerchantLiable',
+                actions: 'orderRefund',
+                description: 'D6 (rulingRefundRoute cancelOrderInFlight, the default): the ruling refunds through the cancel order in flight.',
+              },
+            ],
             'merchant.cancellationApproved': forwardIfCurrent(),
             'merchant.cancellationRejected': forwardIfCurrent(),
             'merchant.refundForced': forwardIfCurrent(),

@@ -276,7 +276,9 @@ describe('the previous release\'s workflows (v2 fixtures) under this release (IN
     const migrated = ORDER_SNAPSHOT_MIGRATIONS[2]!(structuredClone(original)) as typeof original;
     expect(migrated.context.policy).toEqual(DEFAULT_POLICY);
     for (const child of Object.values(migrated.children)) expect(child.snapshot.context.policy).toEqual(DEFAULT_POLICY);
-    const { policy: _policy, ...rest } = migrated.context;
+    // D6 ownCancelOrder: the order's new field, empty (no ruling waits for its own cancel order)
+    const { policy: _policy, pendingRulingRefund, ...rest } = migrated.context;
+    expect(pendingRulingRefund).toBeNull();
     expect(rest).toEqual(original.context);
   });
 });
