@@ -7,6 +7,7 @@ import { DuplicateCommandError, InvalidPayloadError, InvalidQueryError, VersionC
 import { sanitizeText } from '../src/schemas/text.js';
 import type {
   AuditRow,
+  BatchEffectStore,
   CancelOrderQuery,
   CancelOrderRow,
   Claim,
@@ -520,6 +521,25 @@ function contract(test: DefineTest): void {
 
     expect(await store.listOutbox('wf-1')).toEqual([{ ...effect, status: 'done' }]);
     expect(await store.claimOutbox(claimAt('worker-b', T0 + 10 * LEASE_MS))).toEqual([]);
+  });
+
+  test('completeEffects (where the store has it) marks each effect done as completeEffect does, unknown ids changing nothing', async (store) => {
+    const batch = (store as Partial<BatchEffectStore>).completeEffects;
+    if (typeof batch !== 'function') return;
+    const first = makeEffect('wf-1', 'notify-1', { kind: 'notification' });
+    const second = makeEffect('wf-2', 'notify-2', { kind: 'notification' });
+    const untouched = makeEffect('wf-2', 'notify-3', { kind: 'notification' });
+    await store.commit(makeCommit('wf-1', 1, { outbox: [first] }));
+    await store.commit(makeCommit('wf-2', 1, { outbox: [second, untouched] }));
+    await store.claimOutbox(claimAt('worker-a', T0));
+
+    await batch.call(store, [first.effectId, second.effectId, 'no-such-effect']);
+    await batch.call(store, []);
+
+    expect(await store.listOutbox('wf-1')).toEqual([{ ...first, status: 'done' }]);
+    expect(await store.listOutbox('wf-2')).toEqual([{ ...second, status: 'done' }, untouched]);
+    const claimable = await store.claimOutbox(claimAt('worker-b', T0 + 10 * LEASE_MS));
+    expect(claimable.map((row) => row.effectId)).toEqual([untouched.effectId]);
   });
 
   test('a failure reported for a done effect, or for an unknown effect, changes nothing', async (store) => {

@@ -1,4 +1,4 @@
-import type { BatchCommitStore, Commit, WorkflowStore } from './store.js';
+import type { BatchCommitStore, BatchEffectStore, Commit, WorkflowStore } from './store.js';
 
 /**
  * Group commit: commits handed over during one turn of the event loop are written together, in one
@@ -63,4 +63,99 @@ export class GroupCommitter {
       }
     }
   }
+}
+
+/**
+ * The effects of one outbox pass completed together. The runtime delivers a pass (the rows it claimed at
+ * once) through `pass`; a delivery that ends in `completeEffect` (a notification sent, a request the
+ * service accepted) waits until every other delivery of the pass has either asked for its completion or
+ * finished, and the pass's completions are written in one transaction through the store's
+ * `completeEffects`. A slow sibling holds the others' completions at most `maxWaitMs`. If that
+ * transaction fails, every caller of the group gets the error and its effect stays under its lease
+ * (delivered again when the lease expires, as after any failed completion). Without `completeEffects`,
+ * or outside a pass, each effect is completed on its own, as before.
+ */
+export class EffectCompleter {
+  private readonly passes = new Map<string, Pass>();
+  /** Effects completed, and transactions used for them. */
+  readonly counts = { effects: 0, groups: 0 };
+
+  constructor(
+    private readonly store: WorkflowStore,
+    private readonly maxWaitMs = 50,
+  ) {}
+
+  /** Runs `deliver` for every row of one pass at once; resolves when all of them have settled. */
+  async pass<Row extends { effectId: string }>(rows: readonly Row[], deliver: (row: Row) => Promise<void>): Promise<void> {
+    if (typeof (this.store as Partial<BatchEffectStore>).completeEffects !== 'function' || rows.length < 2) {
+      await Promise.all(rows.map(deliver));
+      return;
+    }
+    const pass: Pass = { waiting: rows.length, queue: [], asked: new Set(), timer: undefined };
+    for (const row of rows) this.passes.set(row.effectId, pass);
+    try {
+      await Promise.all(
+        rows.map((row) =>
+          deliver(row).finally(() => {
+            this.passes.delete(row.effectId);
+            if (pass.asked.has(row.effectId)) return;
+            pass.waiting -= 1;
+            this.maybeFlush(pass);
+          }),
+        ),
+      );
+    } finally {
+      for (const row of rows) this.passes.delete(row.effectId);
+    }
+  }
+
+  /** `completeEffect` as the dispatcher calls it: grouped with its pass, or on its own. */
+  complete(effectId: string): Promise<void> {
+    const pass = this.passes.get(effectId);
+    if (!pass || pass.asked.has(effectId)) {
+      this.counts.effects += 1;
+      this.counts.groups += 1;
+      return this.store.completeEffect(effectId);
+    }
+    return new Promise<void>((resolve, reject) => {
+      pass.asked.add(effectId);
+      pass.waiting -= 1;
+      pass.queue.push({ effectId, resolve, reject });
+      if (pass.timer === undefined && pass.waiting > 0) {
+        pass.timer = setTimeout(() => this.flush(pass), this.maxWaitMs);
+        pass.timer.unref();
+      }
+      this.maybeFlush(pass);
+    });
+  }
+
+  private maybeFlush(pass: Pass): void {
+    if (pass.waiting <= 0 && pass.queue.length > 0) this.flush(pass);
+  }
+
+  private flush(pass: Pass): void {
+    if (pass.timer !== undefined) clearTimeout(pass.timer);
+    pass.timer = undefined;
+    const group = pass.queue;
+    pass.queue = [];
+    if (group.length === 0) return;
+    this.counts.effects += group.length;
+    this.counts.groups += 1;
+    const written =
+      group.length === 1
+        ? this.store.completeEffect(group[0]!.effectId)
+        : (this.store as WorkflowStore & BatchEffectStore).completeEffects(group.map((item) => item.effectId));
+    written.then(
+      () => group.forEach((item) => item.resolve()),
+      (error: unknown) => group.forEach((item) => item.reject(error)),
+    );
+  }
+}
+
+interface Pass {
+  /** Deliveries of the pass that have neither asked for completion nor finished. */
+  waiting: number;
+  queue: Array<{ effectId: string; resolve: () => void; reject: (error: unknown) => void }>;
+  asked: Set<string>;
+  timer: NodeJS.Timeout | undefined;
 }

@@ -2,6 +2,7 @@ import { DuplicateCommandError, VersionConflictError } from '../errors.js';
 import type {
   AuditRow,
   BatchCommitStore,
+  BatchEffectStore,
   CancelOrderRow,
   Claim,
   CommandRow,
@@ -79,7 +80,7 @@ function withoutLease<T extends object>(row: T & Lease): T {
  * host whose `send` returns synchronously runs the same durable pipeline on it. The async methods wrap
  * the synchronous ones: both views share one state.
  */
-export interface MemoryStore extends WorkflowStore, BatchCommitStore {
+export interface MemoryStore extends WorkflowStore, BatchCommitStore, BatchEffectStore {
   readonly sync: SyncWorkflowStore;
 }
 
@@ -341,6 +342,9 @@ export function createMemoryStore(): MemoryStore {
     },
     async completeEffect(effectId) {
       sync.completeEffect(effectId);
+    },
+    async completeEffects(effectIds) {
+      for (const effectId of effectIds) sync.completeEffect(effectId);
     },
     async listDeadlines(workflowId) {
       return sync.listDeadlines(workflowId);

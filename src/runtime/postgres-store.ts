@@ -27,6 +27,7 @@ import {
 import type {
   AuditRow,
   BatchCommitStore,
+  BatchEffectStore,
   CancelOrderRow,
   Claim,
   CommandRow,
@@ -454,6 +455,10 @@ function statements(schemaName: string, s: string) {
       'completeEffect',
       `UPDATE ${s}.outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL WHERE effect_id = $1`,
     ),
+    completeEffects: named(
+      'completeEffects',
+      `UPDATE ${s}.outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL WHERE effect_id = ANY($1::text[])`,
+    ),
     // SKIP LOCKED: concurrent claimers pass over each other's rows instead of waiting; a row whose lease was
     // taken meanwhile fails the re-checked WHERE. The claim is one statement, hence one transaction.
     claimDeadlines: named(
@@ -658,7 +663,7 @@ const isUniqueViolation = (error: unknown, constraint: string): boolean =>
  * WorkflowStore on PostgreSQL (node-postgres). Safe for many workers on one database: optimistic
  * concurrency on `version`, claims leased with `FOR UPDATE SKIP LOCKED`. Call `migrate()` on start.
  */
-export function createPostgresStore(options: PostgresStoreOptions): WorkflowStore & BatchCommitStore {
+export function createPostgresStore(options: PostgresStoreOptions): WorkflowStore & BatchCommitStore & BatchEffectStore {
   const schemaName = options.schema ?? 'jd_dispute';
   if (!SCHEMA_NAME.test(schemaName)) throw new RangeError(`invalid schema name ${JSON.stringify(schemaName)}`);
   const s = `"${schemaName}"`;
@@ -986,6 +991,12 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
 
     async completeEffect(effectId) {
       if (isStorableKey(effectId)) await guard('completeEffect', () => run(q.completeEffect, [effectId]));
+    },
+
+    async completeEffects(effectIds) {
+      const storable = effectIds.filter(isStorableKey);
+      // One statement: all of them or none.
+      if (storable.length > 0) await guard('completeEffects', () => run(q.completeEffects, [storable]));
     },
 
     async listDeadlines(workflowId) {

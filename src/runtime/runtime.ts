@@ -19,7 +19,7 @@ import { DEFAULT_EVIDENCE_CATALOGUE } from '../schemas/evidence.js';
 import { assertMayReadOrder, parseCaller, scopeListing } from '../visibility.js';
 import { strandedParts, type StrandedPart } from '../invariants.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
-import { GroupCommitter } from './group-commit.js';
+import { EffectCompleter, GroupCommitter } from './group-commit.js';
 import { DEFAULT_LIVE_CACHE, LiveCache, type LiveCacheStats } from './live-cache.js';
 import { DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type DeliveryPolicy, type EffectResultCommand } from './outbox.js';
 import {
@@ -161,11 +161,14 @@ class DurableRuntime implements WorkflowRuntime {
   private readonly live: LiveCache;
   /** Commits of commands that arrive together, written in one transaction (group-commit.ts). */
   private readonly committer: GroupCommitter;
+  /** Effects of one outbox pass completed in one transaction (group-commit.ts). */
+  private readonly completer: EffectCompleter;
 
   constructor(private readonly options: WorkflowRuntimeOptions) {
     this.store = options.store;
     this.live = new LiveCache(options.liveCache === false ? { ...DEFAULT_LIVE_CACHE, maxWorkflows: 0 } : { ...DEFAULT_LIVE_CACHE, ...options.liveCache });
     this.committer = new GroupCommitter(this.store, options.groupCommit ?? true);
+    this.completer = new EffectCompleter(this.store);
     this.clock = options.clock;
     this.definition = options.definition ?? ORDER_WORKFLOW;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -180,7 +183,7 @@ class DurableRuntime implements WorkflowRuntime {
     const policy = { ...DEFAULT_DELIVERY_POLICY, ...options.delivery };
     checkOptions({ leaseMs: this.leaseMs, batchSize: this.batchSize, effectConcurrency: this.effectConcurrency, policy });
     this.dispatcher = new OutboxDispatcher({
-      store: this.store,
+      store: withGroupedCompletion(this.store, (effectId) => this.completer.complete(effectId)),
       now: () => this.now(),
       payments: options.payments,
       logistics: options.logistics,
@@ -502,8 +505,14 @@ class DurableRuntime implements WorkflowRuntime {
   }
 
   /** The live cache's counters and the group committer's (for benchmarks and operators). */
-  liveCacheStats(): LiveCacheStats & { commits: number; commitGroups: number } {
-    return { ...this.live.stats(), commits: this.committer.counts.commits, commitGroups: this.committer.counts.groups };
+  liveCacheStats(): LiveCacheStats & { commits: number; commitGroups: number; effectsCompleted: number; completionGroups: number } {
+    return {
+      ...this.live.stats(),
+      commits: this.committer.counts.commits,
+      commitGroups: this.committer.counts.groups,
+      effectsCompleted: this.completer.counts.effects,
+      completionGroups: this.completer.counts.groups,
+    };
   }
 
   /**
@@ -718,20 +727,18 @@ class DurableRuntime implements WorkflowRuntime {
     for (let pass = 0; pass < MAX_OUTBOX_PASSES; pass += 1) {
       const rows = await this.store.claimOutbox(this.claimAt(this.now(), this.effectConcurrency));
       if (rows.length === 0) break;
-      await Promise.all(
-        rows.map(async (row) => {
-          try {
-            const outcome = await this.dispatcher.deliver(row);
-            if (outcome === 'retrying') result.effectsRetrying += 1;
-            else if (outcome === 'gaveUp') result.effectsGaveUp += 1;
-            else if (outcome !== 'lost') result.effectsDelivered += 1;
-          } catch (error) {
-            // Left under its lease: delivered again when the lease expires.
-            result.errors += 1;
-            this.onError(error, `effect ${row.effectId}`);
-          }
-        }),
-      );
+      await this.completer.pass(rows, async (row) => {
+        try {
+          const outcome = await this.dispatcher.deliver(row);
+          if (outcome === 'retrying') result.effectsRetrying += 1;
+          else if (outcome === 'gaveUp') result.effectsGaveUp += 1;
+          else if (outcome !== 'lost') result.effectsDelivered += 1;
+        } catch (error) {
+          // Left under its lease: delivered again when the lease expires.
+          result.errors += 1;
+          this.onError(error, `effect ${row.effectId}`);
+        }
+      });
     }
     return result;
   }
@@ -765,6 +772,21 @@ class DurableRuntime implements WorkflowRuntime {
   private assertOpen(): void {
     if (this.closed || this.closing) throw new RuntimeClosedError();
   }
+}
+
+/**
+ * The store as the outbox dispatcher sees it: the same store, except that `completeEffect` goes through
+ * the completer (the effects of one pass in one transaction). Every other method is the store's own,
+ * called on the store itself.
+ */
+function withGroupedCompletion(store: WorkflowStore, complete: (effectId: string) => Promise<void>): WorkflowStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'completeEffect') return complete;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 const emptyTick = (): TickResult => ({

@@ -24,6 +24,7 @@ import {
 import type {
   AuditRow,
   BatchCommitStore,
+  BatchEffectStore,
   CancelOrderQuery,
   CancelOrderRow,
   Claim,
@@ -529,7 +530,7 @@ const parseEffect = (row: Json<OutboxRow, 'payload'>): OutboxRow => ({
  * WorkflowStore on better-sqlite3. One connection, synchronous calls wrapped in promises; several
  * processes may share the file (WAL, busy timeout). Call `migrate()` before anything else.
  */
-export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & BatchCommitStore {
+export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & BatchCommitStore & BatchEffectStore {
   const db = new (loadBetterSqlite3())(options.filename, { timeout: options.busyTimeoutMs ?? 5000 });
   const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_STORE_DEFAULTS.busyTimeoutMs;
   const busySliceMs = Math.min(options.busySliceMs ?? SQLITE_STORE_DEFAULTS.busySliceMs, busyTimeoutMs);
@@ -630,6 +631,11 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
     }),
   );
 
+  const completeEffects = db.transaction((effectIds: readonly string[]) => {
+    const s = st();
+    for (const effectId of effectIds) s.completeEffect.run(effectId);
+  });
+
   const migrateSchema = db.transaction(() => {
     const applied = db.pragma('user_version', { simple: true }) as number;
     if (applied > SQLITE_MIGRATIONS.length) {
@@ -721,6 +727,11 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
 
     async completeEffect(effectId) {
       if (isStorableKey(effectId)) await attempt('completeEffect', () => st().completeEffect.run(effectId));
+    },
+
+    async completeEffects(effectIds) {
+      const storable = effectIds.filter(isStorableKey);
+      if (storable.length > 0) await attempt('completeEffects', () => completeEffects.immediate(storable));
     },
 
     async listDeadlines(workflowId) {

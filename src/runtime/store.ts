@@ -275,6 +275,14 @@ export interface BatchCommitStore {
   commitAll(commits: readonly Commit[]): Promise<unknown[]>;
 }
 
+/**
+ * Optional capability: several effects marked done in one transaction (the notifications delivered in
+ * one outbox pass), each exactly as `completeEffect` marks it. A failure writes none of them.
+ */
+export interface BatchEffectStore {
+  completeEffects(effectIds: readonly string[]): Promise<void>;
+}
+
 type Synchronous<F> = F extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
 
 /**
