@@ -4,10 +4,12 @@
  *
  *   node --import tsx bench/metrics/timers-worker.ts seed  <file> <count>
  *   node --import tsx --expose-gc bench/metrics/timers-worker.ts sweep <file> <budgetMs>
+ *   node --import tsx bench/metrics/timers-worker.ts scaling <file> <rounds>
  *
  * Both print one JSON line on stdout.
  */
 import { writeSync } from 'node:fs';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { orderMachine } from '../../machines/order.js';
 import { stepSystem } from '../../src/engine/step.js';
@@ -196,12 +198,149 @@ async function sweep(file: string, budgetMs: number): Promise<void> {
   });
 }
 
+/**
+ * One sweeper thread of `scaling`: its own connection to the file and its own runtime (its own worker
+ * id, so leases split the backlog by workflow between the threads, as between processes), and the
+ * engine alone on the template. The coordinator asks for one window at a time.
+ */
+async function sweeperThread(file: string, index: number): Promise<void> {
+  const port = parentPort!;
+  const db = new Database(file, { readonly: true });
+  const template = db.prepare<[], string>(`SELECT snapshot FROM workflows LIMIT 1`).pluck().get();
+  const deadline = db.prepare<[], { actor_path: string; event_type: string }>(`SELECT actor_path, event_type FROM deadlines LIMIT 1`).get();
+  db.close();
+  if (!template || !deadline) throw new Error('nothing seeded');
+  const store = createSqliteStore({ filename: file });
+  await store.migrate();
+  const runtime = createWorkflowRuntime({
+    store,
+    clock: { now: () => SWEEP_AT },
+    payments: createSandboxPayments(),
+    logistics: createSandboxLogistics(),
+    notifications: silentNotifications,
+    workerId: `sweeper-${index}`,
+    onError: () => {},
+  });
+  const persisted = JSON.parse(template) as unknown;
+  const delivery = { event: { type: deadline.event_type }, target: deadline.actor_path === '' ? [] : deadline.actor_path.split('/') };
+  for (let i = 0; i < 200; i++) stepSystem(orderMachine, persisted, delivery);
+  port.on('message', (window: { kind: 'sweep' | 'engine' | 'close'; ms: number }) => {
+    void (async () => {
+      if (window.kind === 'close') {
+        await runtime.close();
+        port.postMessage({ closed: true });
+        return;
+      }
+      const started = process.hrtime.bigint();
+      let steps = 0;
+      if (window.kind === 'sweep') {
+        runtime.start();
+        await new Promise((resolve) => setTimeout(resolve, window.ms));
+        await runtime.stop();
+      } else {
+        while (seconds(started) * 1000 < window.ms) {
+          for (let i = 0; i < 20; i++, steps++) stepSystem(orderMachine, persisted, delivery);
+        }
+      }
+      port.postMessage({ steps, seconds: seconds(started) });
+    })();
+  });
+  port.postMessage({ ready: true });
+}
+
+/**
+ * `timers.sweepScaling2`: the sweep with two sweeper threads on one store against one, and the engine
+ * alone with two threads against one, in the same process and run. Each round takes the four windows
+ * (sweep ×1, sweep ×2, engine ×1, engine ×2) in ABBA order; a round's ratio is
+ * (sweep ×2 ÷ ×1) ÷ (engine ×2 ÷ ×1), the metric is their median. Sweep rates count fired deadlines
+ * (their audit rows); the 1-thread windows use thread 0, the 2-thread windows both.
+ */
+async function scaling(file: string, rounds: number): Promise<void> {
+  // A worker thread does not inherit `--import tsx` on Node 20: it registers tsx, then loads this file.
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const threads = [0, 1].map((index) => new Worker(boot, { eval: true, workerData: { file, index } }));
+  const next = (worker: Worker) =>
+    new Promise<{ steps: number; seconds: number }>((resolve, reject) => {
+      const fail = (error: Error) => reject(error);
+      worker.once('error', fail);
+      worker.once('message', (answer: { steps: number; seconds: number }) => {
+        worker.off('error', fail);
+        resolve(answer);
+      });
+    });
+  await Promise.all(threads.map(next));
+  const db = new Database(file, { readonly: true });
+  const audited = db.prepare<[], number>(`SELECT COUNT(*) FROM audit WHERE actor_id = 'timer'`).pluck();
+  const dueLeft = db.prepare<[number], number>(`SELECT COUNT(*) FROM deadlines WHERE due_at <= ?`).pluck();
+  const dueBefore = dueLeft.get(SWEEP_AT) ?? 0;
+  const window = async (kind: 'sweep' | 'engine', count: 1 | 2, ms: number): Promise<number> => {
+    const before = audited.get() ?? 0;
+    const started = process.hrtime.bigint();
+    const answers = await Promise.all(
+      threads.slice(0, count).map((worker) => {
+        const answer = next(worker);
+        worker.postMessage({ kind, ms });
+        return answer;
+      }),
+    );
+    const elapsed = seconds(started);
+    return kind === 'sweep' ? ((audited.get() ?? 0) - before) / elapsed : answers.reduce((sum, { steps }) => sum + steps / elapsed, 0);
+  };
+  const rates = { sweep1: [] as number[], sweep2: [] as number[], engine1: [] as number[], engine2: [] as number[] };
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const order: Array<[keyof typeof rates, 'sweep' | 'engine', 1 | 2, number]> = [
+      ['sweep1', 'sweep', 1, 1000],
+      ['sweep2', 'sweep', 2, 1000],
+      ['engine1', 'engine', 1, 300],
+      ['engine2', 'engine', 2, 300],
+    ];
+    if (r % 2 === 1) order.reverse();
+    const got: Partial<Record<keyof typeof rates, number>> = {};
+    for (const [name, kind, count, ms] of order) {
+      got[name] = await window(kind, count, ms);
+      rates[name].push(got[name]);
+    }
+    ratios.push(got.sweep2! / got.sweep1! / (got.engine2! / got.engine1!));
+  }
+  const dueAfter = dueLeft.get(SWEEP_AT) ?? 0;
+  db.close();
+  await Promise.all(
+    threads.map((worker) => {
+      const closed = next(worker);
+      worker.postMessage({ kind: 'close', ms: 0 });
+      return closed;
+    }),
+  );
+  await Promise.all(threads.map((worker) => worker.terminate()));
+  const med = (values: number[]) => round(median(values), 0);
+  print({
+    ratio: round(median(ratios)),
+    ratioSpread: [round(quantile(ratios, 0.25)), round(quantile(ratios, 0.75))],
+    rounds,
+    sweep1PerSecond: med(rates.sweep1),
+    sweep2PerSecond: med(rates.sweep2),
+    engine1PerSecond: med(rates.engine1),
+    engine2PerSecond: med(rates.engine2),
+    sweepScaling: round(median(rates.sweep2.map((rate, i) => rate / rates.sweep1[i]!))),
+    engineScaling: round(median(rates.engine2.map((rate, i) => rate / rates.engine1[i]!))),
+    dueBefore,
+    dueAfter,
+  });
+}
+
 function print(value: unknown): void {
   writeSync(1, `${JSON.stringify(value)}\n`);
 }
 
-const [command, file, arg] = process.argv.slice(2);
-if (command === 'seed' && file) await seed(file, Number(arg));
-else if (command === 'sweep' && file) await sweep(file, Number(arg));
-else throw new Error('usage: timers-worker.ts seed|sweep <file> <count|budgetMs>');
-process.exit(0);
+if (!isMainThread) {
+  const { file, index } = workerData as { file: string; index: number };
+  await sweeperThread(file, index);
+} else {
+  const [command, file, arg] = process.argv.slice(2);
+  if (command === 'seed' && file) await seed(file, Number(arg));
+  else if (command === 'sweep' && file) await sweep(file, Number(arg));
+  else if (command === 'scaling' && file) await scaling(file, Number(arg));
+  else throw new Error('usage: timers-worker.ts seed|sweep|scaling <file> <count|budgetMs|rounds>');
+  process.exit(0);
+}

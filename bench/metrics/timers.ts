@@ -30,16 +30,34 @@ interface Swept {
   maxRssMiB: number;
 }
 
+interface Scaled {
+  ratio: number;
+  ratioSpread: [number, number];
+  rounds: number;
+  sweep1PerSecond: number;
+  sweep2PerSecond: number;
+  engine1PerSecond: number;
+  engine2PerSecond: number;
+  sweepScaling: number;
+  engineScaling: number;
+  dueBefore: number;
+  dueAfter: number;
+}
+
 /**
  * D7 merchant-response windows, all overdue when the runtime starts: N workflows seeded from one real
  * template (one prepared statement per table, in large transactions), then the real scheduler
  * (`runtime.start()`, batch 100, one store transaction per batch) for a fixed budget, in a fresh
  * process. Run for two backlogs to show that memory does not grow with the number of due deadlines.
+ * Then `timers.sweepScaling2` on what is left of the large backlog: two sweeper threads (each its own
+ * connection and runtime, leases splitting the backlog by workflow) against one, divided by how the
+ * engine alone scales from one thread to two in the same process and run.
  */
 export async function timerMetrics(ctx: BenchContext): Promise<Record<string, Metric>> {
   const [small, large] = ctx.quick ? [10_000, 100_000] : [100_000, 1_000_000];
   const budgetMs = ctx.quick ? 5_000 : 20_000;
   const runs: Array<{ seeded: Seeded; swept: Swept }> = [];
+  let scaled: Scaled | undefined;
   for (const count of [small, large]) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-timers-'));
     try {
@@ -51,11 +69,20 @@ export async function timerMetrics(ctx: BenchContext): Promise<Record<string, Me
           `${swept.ratio} of the engine alone (${swept.engineStepsPerSecond}/s), peak RSS ${swept.peakRssMiB} MiB (max ${swept.maxRssMiB})`,
       );
       runs.push({ seeded, swept });
+      // Both cores: two sweeper threads on what is left of the large backlog (still overdue).
+      if (count === large) {
+        scaled = runWorker<Scaled>(WORKER, ['scaling', file, ctx.quick ? 3 : 6]);
+        ctx.log(
+          `timers: sweep with 2 threads ${scaled.sweepScaling}x of 1 (${scaled.sweep1PerSecond} -> ${scaled.sweep2PerSecond}/s), ` +
+            `engine alone ${scaled.engineScaling}x (${scaled.engine1PerSecond} -> ${scaled.engine2PerSecond}/s): ratio ${scaled.ratio}`,
+        );
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
   const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  const scaling = scaled!;
   return {
     'timers.overdueSweep': {
       ratio: b.swept.ratio,
@@ -75,6 +102,20 @@ export async function timerMetrics(ctx: BenchContext): Promise<Record<string, Me
       seedSeconds: { [small]: a.seeded.seconds, [large]: b.seeded.seconds },
       snapshotBytes: b.seeded.snapshotBytes,
       deadline: b.seeded.eventType,
+    },
+    'timers.sweepScaling2': {
+      ratio: scaling.ratio,
+      ratioSpread: scaling.ratioSpread,
+      value: scaling.sweepScaling,
+      baseline: scaling.engineScaling,
+      unit: 'x (2 threads / 1)',
+      target: 0.8,
+      baselineIs:
+        'the engine alone (restore, deliver, persist of the same deadline, no store) with 2 threads / with 1, in windows alternating with the sweep (ABBA), same process; ratio is the median per round of (sweep x2 / x1) / (engine x2 / x1)',
+      rounds: scaling.rounds,
+      sweepPerSecond: { threads1: scaling.sweep1PerSecond, threads2: scaling.sweep2PerSecond },
+      enginePerSecond: { threads1: scaling.engine1PerSecond, threads2: scaling.engine2PerSecond },
+      due: { before: scaling.dueBefore, after: scaling.dueAfter },
     },
     'timers.peakRss': {
       ratio: round(b.swept.peakRssMiB / a.swept.peakRssMiB),
