@@ -6,6 +6,7 @@ import type { DisputeAnnouncement, DisputeEvent } from '../src/schemas/events.js
 import type { DisputeInput } from '../src/schemas/inputs.js';
 import { resolveTimers, type TimerName, type TimerSettings } from '../src/schemas/timers.js';
 import { resolvePolicy, type PolicySettings } from '../src/schemas/policy.js';
+import { policyIs } from './policy.js';
 import { timeOf, type Clocked } from './time.js';
 
 export type DisputeResolution = 'CONFIRMED_BY_CUSTOMER' | 'CONFIRMED_BY_TIMEOUT' | 'RULED';
@@ -57,6 +58,8 @@ export const disputeMachine = setup({
     isSettlementPlan: ({ event }) => event.type === 'merchant.planSubmitted' && event.plan !== 'PLATFORM_RULING',
     isEvidencePlanWithEvidence: ({ event }) =>
       event.type === 'merchant.planSubmitted' && event.plan === 'PLATFORM_RULING' && event.evidence !== undefined,
+    /** D8: the settings of the `policy` input. */
+    policyIs,
   },
   actions: {
     /** What the dispute tells its host leaves through `announce`: emitted here, relayed by the order. */
@@ -107,7 +110,12 @@ export const disputeMachine = setup({
   }),
   initial: 'awaitingMerchantChoice',
   on: {
-    'customer.disputeWithdrawn': { target: '.withdrawn', actions: 'recordWithdrawal', description: 'D8' },
+    'customer.disputeWithdrawn': {
+      guard: { type: 'policyIs', params: { disputeWithdrawal: 'untilResolved' } },
+      target: '.withdrawn',
+      actions: 'recordWithdrawal',
+      description: 'D8 (disputeWithdrawal untilResolved, the default): the customer withdraws until the dispute is resolved',
+    },
   },
   states: {
     awaitingMerchantChoice: {
@@ -123,6 +131,13 @@ export const disputeMachine = setup({
         },
       },
       on: {
+        'customer.disputeWithdrawn': {
+          guard: { type: 'policyIs', params: { disputeWithdrawal: 'untilPlanAccepted' } },
+          target: '#dispute.withdrawn',
+          actions: 'recordWithdrawal',
+          description:
+            'D8 (disputeWithdrawal untilPlanAccepted): the customer withdraws only while the merchant has not chosen a plan. Under never, no withdrawal is taken anywhere.',
+        },
         'merchant.planSubmitted': [
           {
             guard: 'isSettlementPlan',

@@ -51,6 +51,11 @@ export interface MachineCoverage {
   /** Ids, for diagrams and reports. */
   coveredStates: string[];
   coveredTransitions: string[];
+  /**
+   * Items left out of the totals by `excludeFromCoverage` (for instance what only another setting of the
+   * machine's input can reach), each with the reason. Absent when nothing was excluded.
+   */
+  excluded?: UncoveredItem[];
 }
 
 const percent = (counter: Counter) => (counter.total === 0 ? 100 : (100 * counter.covered) / counter.total);
@@ -241,6 +246,51 @@ function transitionReason(t: TransitionInfo, model: MachineModel, active: Set<st
   const event = t.kind === 'always' ? 'the eventless check' : t.kind === 'after' ? `the timer ${t.delay}` : `event ${t.eventType}`;
   if (t.guard) return `guard ${t.guard} never held when ${event} reached ${t.source} (no fixture variant or state satisfied it)`;
   return `${event} never reached ${t.source} while it was active (no fixture variant sends it there, or an earlier candidate always wins)`;
+}
+
+/** `kind machineId id`: how an uncovered item is named in pins and exclusion lists. */
+export const uncoveredKey = (item: Pick<UncoveredItem, 'kind' | 'machineId' | 'id'>): string => `${item.kind} ${item.machineId} ${item.id}`;
+
+/** Kinds `excludeFromCoverage` can take out of the totals. */
+const EXCLUDABLE = new Set<UncoveredItem['kind']>(['state', 'transition', 'history']);
+
+/**
+ * The same coverage with some uncovered states, transitions or history states taken out of the totals
+ * (moved to `excluded`, with `reason(item)`): what a variant of the input cannot reach by design, when
+ * another variant covers it. Only items that are uncovered here and of those kinds are excluded; the
+ * others are returned in `unknown` (an exclusion list that names a covered item is stale).
+ */
+export function excludeFromCoverage(
+  coverage: MachineCoverage,
+  keys: Iterable<string>,
+  reason: (item: UncoveredItem) => string,
+): { coverage: MachineCoverage; unknown: string[] } {
+  const wanted = new Set(keys);
+  const excluded: UncoveredItem[] = [];
+  const uncovered: UncoveredItem[] = [];
+  for (const item of coverage.uncovered) {
+    if (EXCLUDABLE.has(item.kind) && wanted.delete(uncoveredKey(item))) excluded.push({ ...item, reason: reason(item) });
+    else uncovered.push(item);
+  }
+  const less = (counter: Counter, n: number): Counter => ({ covered: counter.covered, total: counter.total - n });
+  const count = (kind: UncoveredItem['kind'], machineId?: string) =>
+    excluded.filter((item) => item.kind === kind && (machineId === undefined || item.machineId === machineId)).length;
+  const byMachine: MachineCoverage['byMachine'] = {};
+  for (const [id, counts] of Object.entries(coverage.byMachine)) {
+    byMachine[id] = { states: less(counts.states, count('state', id)), transitions: less(counts.transitions, count('transition', id)) };
+  }
+  return {
+    coverage: {
+      ...coverage,
+      states: less(coverage.states, count('state')),
+      transitions: less(coverage.transitions, count('transition')),
+      history: less(coverage.history, count('history')),
+      byMachine,
+      uncovered,
+      excluded: [...(coverage.excluded ?? []), ...excluded],
+    },
+    unknown: [...wanted],
+  };
 }
 
 export interface GateOptions {

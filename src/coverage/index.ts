@@ -54,7 +54,7 @@ export type {
 } from './paths.js';
 export { replayPath, formatMismatches } from './replay.js';
 export type { HistoryEntry, Mismatch, ObservedStep, ReplayOptions, ReplayResult, ReplayStepContext } from './replay.js';
-export { computeCoverage, coverageProblems, formatFailure } from './coverage.js';
+export { computeCoverage, coverageProblems, excludeFromCoverage, formatFailure, uncoveredKey } from './coverage.js';
 export type { Counter, GateOptions, MachineCoverage, RegionCoverage, UncoveredItem } from './coverage.js';
 export { toMermaid, renderCoverageMarkdown } from './render.js';
 export type { MarkdownOptions, MermaidOptions, ReportEntry } from './render.js';

@@ -252,6 +252,11 @@ export function renderCoverageMarkdown(entries: readonly ReportEntry[], options:
       out.push(`- ${pairs.length} feasible transition pair(s) never consecutive on a generated path:`);
       for (const item of pairs) out.push(`  - \`${item.id}\``);
     }
+    const excluded = coverage.excluded ?? [];
+    if (excluded.length) {
+      out.push('', `### Excluded from the totals (${excluded.length})`, '');
+      for (const item of excluded) out.push(`- ${item.kind} \`${item.machineId}\` \`${item.id}\`: ${item.reason}`);
+    }
     out.push('', `### Paths (${pathSet.paths.length})`, '');
     for (const path of pathSet.paths) {
       out.push(`1. \`${path.variant}\` ${fullName(path)}${path.tags.length ? ` — ${path.tags.join(', ')}` : ''}`);

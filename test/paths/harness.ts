@@ -25,7 +25,8 @@ import {
 import type { OrderSnapshot } from '../../machines/order.js';
 import { DEFAULT_TIMERS, type TimerSettings } from '../../src/schemas/timers.js';
 import { CUSTOMER_CANCELLATION_ID, DISPUTE_ID, EVIDENCE, MERCHANT, PAYMENT, PLATFORM } from './fixtures.js';
-import { acceptedAtBoundaryNow, MODELS, VARIANTS, type ModelName } from './models.js';
+import { acceptedAtBoundaryNow, modelFor, MODELS, VARIANTS, type ModelName } from './models.js';
+import { DEFAULT_VARIANT, type PolicyVariant } from './policy-variants.js';
 
 // ---------------------------------------------------------------------------------------------
 // Golden paths
@@ -61,8 +62,10 @@ export interface GoldenPath {
   }>;
 }
 
-export const goldenUrl = (name: ModelName) => new URL(`./golden/${name}.json`, import.meta.url);
-export const goldenPath = (name: ModelName) => fileURLToPath(goldenUrl(name));
+/** The default policy's paths are golden/<name>.json; a policy variant's are golden/<name>.<setting>-<value>.json. */
+export const goldenUrl = (name: ModelName, variant: PolicyVariant = DEFAULT_VARIANT) =>
+  new URL(`./golden/${name}${variant.setting ? `.${variant.slug}` : ''}.json`, import.meta.url);
+export const goldenPath = (name: ModelName, variant: PolicyVariant = DEFAULT_VARIANT) => fileURLToPath(goldenUrl(name, variant));
 
 const packTransition = (t: TakenTransition) => `${t.actorPath.join('/') || '.'} ${t.machineId} ${t.id}`;
 const unpackTransition = (text: string): TakenTransition => {
@@ -112,9 +115,9 @@ export function serializeGolden(file: GoldenFile): string {
   return `${head.slice(0, -1)},"paths":[\n${file.paths.map((path) => JSON.stringify(path)).join(',\n')}\n]}\n`;
 }
 
-export function loadGolden(name: ModelName): GeneratedPath[] {
-  const file = JSON.parse(readFileSync(goldenUrl(name), 'utf8')) as GoldenFile;
-  const { options } = MODELS[name];
+export function loadGolden(name: ModelName, variant: PolicyVariant = DEFAULT_VARIANT): GeneratedPath[] {
+  const file = JSON.parse(readFileSync(goldenUrl(name, variant), 'utf8')) as GoldenFile;
+  const { options } = modelFor(name, variant.policy);
   const inputs = new Map((options.inputs as InputVariant[]).map((variant) => [variant.label, variant.input]));
   const variants = new Map<string, EventVariant>(VARIANTS[name].map((variant) => [variant.label, variant]));
   const labels = (indices: readonly number[]) => indices.map((index) => file.variants[index]!);

@@ -4,8 +4,9 @@ import { cancellationMachine } from '../../machines/cancellation.js';
 import { disputeMachine } from '../../machines/dispute.js';
 import { orderMachine, usedIds, type OrderContext, type OrderSnapshot } from '../../machines/order.js';
 import { checkEvent, parseEvent } from '../../src/commands.js';
-import { variantsOf, type EventVariant, type GenerateOptions, type KeySource } from '../../src/coverage/index.js';
+import { variantsOf, type EventVariant, type GenerateOptions, type InputVariant, type KeySource } from '../../src/coverage/index.js';
 import { WorkflowError } from '../../src/errors.js';
+import type { PolicySettings } from '../../src/schemas/policy.js';
 import {
   cancellationEvents,
   cancellationInputs,
@@ -232,3 +233,26 @@ export const MODELS = {
 
 export type ModelName = keyof typeof MODELS;
 export const MODEL_NAMES = Object.keys(MODELS) as ModelName[];
+
+const withPolicy = new Map<string, PathModel>();
+
+/**
+ * A model under a policy (test/paths/policy-variants.ts): the same machine and options, each input variant
+ * with `policy` set (the order's input; a standalone dispute's or cancel order's own input). Same labels,
+ * so golden files name inputs the same way under every policy.
+ */
+export function modelFor(name: ModelName, policy: Partial<PolicySettings>): PathModel {
+  if (Object.keys(policy).length === 0) return MODELS[name];
+  const key = `${name} ${JSON.stringify(policy)}`;
+  let model = withPolicy.get(key);
+  if (!model) {
+    const { machine, options } = MODELS[name];
+    const inputs = (options.inputs as InputVariant[]).map(({ label, input }) => {
+      const own = (input as { policy?: Partial<PolicySettings> }).policy;
+      return { label, input: { ...(input as object), policy: { ...own, ...policy } } };
+    });
+    model = { machine, options: { ...options, inputs } as GenerateOptions };
+    withPolicy.set(key, model);
+  }
+  return model;
+}
