@@ -104,7 +104,30 @@ function checkCancellationCommand(snapshot: OrderSnapshot, event: CancellationCo
 
 /** The error `checkEvent` throws when the order system does not take the event in this snapshot. */
 export function notAllowedError(snapshot: OrderSnapshot, event: OrderEvent): NotAllowedInStateError {
-  return new NotAllowedInStateError(event.type, describeValue(snapshot));
+  const detail = policyRefusal(snapshot, event);
+  return detail === null
+    ? new NotAllowedInStateError(event.type, describeValue(snapshot))
+    : new NotAllowedInStateError(event.type, describeValue(snapshot), detail);
+}
+
+/**
+ * INV4: the order's `policy` setting that refuses this event (C5, D8), spelled out for the caller; null
+ * when no setting is why. The machines' guards decide; this only names the setting in the error.
+ */
+export function policyRefusal(snapshot: OrderSnapshot, event: OrderEvent): string | null {
+  const { policy } = snapshot.context;
+  if (event.type === 'customer.cancellationWithdrawn' && policy.cancelOrderWithdrawal === 'never') {
+    return "C5: this order's policy (cancelOrderWithdrawal 'never') does not let the customer withdraw a cancel order";
+  }
+  if (event.type !== 'customer.disputeWithdrawn') return null;
+  if (policy.disputeWithdrawal === 'never') {
+    return "D8: this order's policy (disputeWithdrawal 'never') does not let the customer withdraw a dispute";
+  }
+  const dispute = disputeChild(snapshot);
+  if (policy.disputeWithdrawal === 'untilPlanAccepted' && dispute && statusOf(dispute) !== 'awaitingMerchantChoice') {
+    return "D8: this order's policy (disputeWithdrawal 'untilPlanAccepted') lets the customer withdraw a dispute only until the merchant's plan is accepted";
+  }
+  return null;
 }
 
 const DISPUTE_EVENT_TYPES = new Set<string>(DisputeEvent.options.map((option) => option.shape.type.value));
