@@ -14,6 +14,7 @@ const suites: Array<[name: string, load: () => Promise<Suite>]> = [
   ['paths', async () => (await import('./metrics/paths.js')).pathMetrics],
   ['postgres', async () => (await import('./metrics/postgres.js')).postgresMetrics],
   ['queues', async () => (await import('./metrics/queues.js')).queueMetrics],
+  ['jobqueue', async () => (await import('./metrics/jobqueue.js')).jobQueueMetrics],
 ];
 
 async function main(): Promise<void> {
