@@ -111,7 +111,7 @@ const TRAILING_IDS = new RegExp(String.raw`\((${RULE_ID}(?:\s*(?:[/,–-]|and)\s
 export function expandIds(list: string): string[] {
   const ids: string[] = [];
   for (const part of list.split(/\s*(?:[/,]|and)\s*/)) {
-    const range = new RegExp(String.raw`^([A-Z]+)(\d+)\s*[–-]\s*([A-Z]+)(\d+)$`).exec(part);
+    const range = /^([A-Z]+)(\d+)\s*[–-]\s*([A-Z]+)(\d+)$/.exec(part);
     if (range && range[1] === range[3]) {
       for (let n = Number(range[2]); n <= Number(range[4]); n += 1) ids.push(`${range[1]}${n}`);
     } else if (part) ids.push(part);
@@ -371,7 +371,7 @@ export function renderMachine(page: MachinePage, diagram: string | undefined): s
   if (children.length) out.push(`Child machines: ${children.map((child) => `[${child}](${child}.md)`).join(', ')}.`, '');
 
   out.push('## Diagram', '');
-  out.push(diagram ?? '_The diagram appears here once `scripts/docs-diagrams.ts` has written `docs/diagrams/' + id + '.md`._', '');
+  out.push(diagram ?? `_The diagram appears here once \`scripts/docs-diagrams.ts\` has written \`docs/diagrams/${id}.md\`._`, '');
 
   out.push('## States', '');
   out.push(

@@ -8,7 +8,7 @@ import {
   WrongRoleError,
   type Issue,
 } from './errors.js';
-import { EVENT_ROLES, roleViolation } from './roles.js';
+import { roleViolation } from './roles.js';
 import { DEFAULT_EVIDENCE_CATALOGUE, evidenceIssues, type EvidenceCatalogue } from './schemas/evidence.js';
 import { CancellationCommandEvent, DisputeEvent, OrderEvent } from './schemas/events.js';
 import { cancellationChild, describeValue, disputeChild, statusOf } from './queries.js';

@@ -1,4 +1,4 @@
-import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode } from 'xstate';
+import type { AnyMachineSnapshot, AnyStateNode } from 'xstate';
 import { prepareMachine } from './actors.js';
 import { activeStateIds, describeMachine, enterableStates, invokeIdOf, type MachineModel, type TransitionInfo } from './model.js';
 import { feasiblePairs, machinesOf, pairsOf, qualified, type MachineFailure, type PathSet } from './paths.js';

@@ -274,7 +274,7 @@ function completionEvents(snapshot: AnyMachineSnapshot, actorPath: ActorPath, id
 
 /** `can`, where a guard that throws counts as accepting: the step then reports the failure. */
 function accepts(snapshot: AnyMachineSnapshot | undefined, event: EventObject): boolean {
-  if (!snapshot || snapshot.status !== 'active' || typeof snapshot.can !== 'function') return false;
+  if (snapshot?.status !== 'active' || typeof snapshot.can !== 'function') return false;
   try {
     return snapshot.can(event as never);
   } catch {

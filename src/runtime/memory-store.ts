@@ -211,7 +211,7 @@ export function createMemoryStore(): MemoryStore {
 
     extendEffectLease(effectId, workerId, expiresAt) {
       const effect = isStorableKey(effectId) ? outbox.get(effectId) : undefined;
-      if (!effect || effect.status !== 'pending' || effect.claimedBy !== workerId) return false;
+      if (effect?.status !== 'pending' || effect.claimedBy !== workerId) return false;
       effect.claimExpiresAt = expiresAt;
       return true;
     },
@@ -219,7 +219,7 @@ export function createMemoryStore(): MemoryStore {
     recordEffectFailure(effectId, reported) {
       const failure = storableFailure(reported);
       const effect = isStorableKey(effectId) ? outbox.get(effectId) : undefined;
-      if (!effect || effect.status !== 'pending') return;
+      if (effect?.status !== 'pending') return;
       Object.assign(effect, {
         attempts: effect.attempts + 1,
         lastError: failure.error,

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { InspectionEvent } from 'xstate';
-import type { OrderOutput, OrderSnapshot } from '../../machines/order.js';
+import type { OrderSnapshot } from '../../machines/order.js';
 import { parseEvent, parseOrderInput, type BoundaryOptions } from '../commands.js';
 import type { WorkflowDefinition } from '../engine/definition.js';
 import { LiveSystem } from '../engine/step.js';
@@ -34,7 +34,6 @@ import {
 } from './reads.js';
 import { BackgroundLoop, runDeadlineBatch, type DeadlineOutcome } from './scheduler.js';
 import type {
-  AuditRow,
   BatchCommitStore,
   CancelOrderQuery,
   CommandScope,

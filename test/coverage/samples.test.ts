@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import {
   CoverageError,
   coverageProblems,
-  done,
   fail,
   feasiblePairs,
   generatePaths,
@@ -182,7 +181,7 @@ describe('parallel workflow with final regions', () => {
   it('draws the regions as sections separated by --', () => {
     const diagram = toMermaid(checkoutMachine);
     const block = diagram.slice(diagram.indexOf('state processing {'));
-    expect(block).toMatch(/state processing__payment \{[\s\S]*\n    }\n    --\n    state "shipping" as processing__shipping/);
+    expect(block).toMatch(/state processing__payment \{[\s\S]*\n {4}}\n {4}--\n {4}state "shipping" as processing__shipping/);
     expect(diagram.split('\n')).toContain('  processing --> complete : onDone');
   });
 });
@@ -311,7 +310,7 @@ describe('history directly under a parallel state', () => {
 
   it('draws the history state in the first section of the parallel state', () => {
     const diagram = toMermaid(editorMachine);
-    expect(diagram).toMatch(/state editing \{\n    state "H\*" as editing__hist\n    state "bold" as editing__bold/);
+    expect(diagram).toMatch(/state editing \{\n {4}state "H\*" as editing__hist\n {4}state "bold" as editing__bold/);
     expect(diagram).toContain('      nothing recorded → every region at its initial state');
     expect(diagram).toContain('  previewing --> editing__hist : preview.close');
   });

@@ -2,7 +2,7 @@
  * Payload variants and machine inputs for the generated path tests. Every fixture is parsed with the
  * package's zod schemas when this module loads, so a schema change breaks here, not in a path.
  */
-import * as z from 'zod';
+import type * as z from 'zod';
 import { planCancellationId } from '../../machines/order.js';
 import type { Sender } from '../../src/schemas/common.js';
 import { DEFAULT_EVIDENCE_CATALOGUE, Evidence, evidenceIssues } from '../../src/schemas/evidence.js';

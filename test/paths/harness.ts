@@ -739,6 +739,7 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
     const child = cancelBefore!.context;
     const end = cancelOrderEnd(childEvents('cancellation'), sent);
     expectThat(was && child && entry.cancellationId === was.cancellationId && child.cancellationId === was.cancellationId, 'C3', `finished ${entry.cancellationId} was not in flight`);
+    // biome-ignore lint/complexity/useOptionalChain: `end && …` narrows `end` for the lines below through expectThat; `end?.…` does not
     expectThat(end && end.from.includes(top(cancelBefore!.value)), 'C3', `cancel order ${entry.cancellationId} finished from ${json(cancelBefore!.value)} after ${childEvents('cancellation').join(', ')}`);
     const refunded = end.status === 'refunded';
     const expected = {

@@ -38,7 +38,7 @@ export const toyMachine = setup({
         hist: { type: 'history', history: 'deep' },
       },
     },
-    paused: { after: { 60_000: 'idle' }, on: { resume: '#toy.working.hist' } },
+    paused: { after: { 60000: 'idle' }, on: { resume: '#toy.working.hist' } },
     finished: { type: 'final' },
   },
 });
