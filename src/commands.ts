@@ -61,8 +61,14 @@ export function checkEvent(snapshot: OrderSnapshot, event: OrderEvent): void {
   if (event.at < context.now) {
     throw new InvalidPayloadError([{ path: 'at', message: `is before the last accepted event (${context.now})` }]);
   }
-  if (isDisputeEvent(event)) return checkDisputeEvent(snapshot, event);
-  if (isCancellationCommand(event)) return checkCancellationCommand(snapshot, event);
+  if (isDisputeEvent(event)) {
+    checkDisputeEvent(snapshot, event);
+    return;
+  }
+  if (isCancellationCommand(event)) {
+    checkCancellationCommand(snapshot, event);
+    return;
+  }
   if (!snapshot.can(event)) throw notAllowedError(snapshot, event);
 }
 

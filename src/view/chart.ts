@@ -104,17 +104,17 @@ const delayCache = new WeakMap<AnyStateMachine, Array<string | number>>();
 
 /** The state value a machine starts in, read from its definition alone (initial children; every region of a parallel node). */
 export function initialValueOf(machine: AnyStateMachine): unknown {
-  const valueOf = (node: AnyStateNode): unknown => {
+  const stateValueOf = (node: AnyStateNode): unknown => {
     const children = Object.values(node.states) as AnyStateNode[];
     if (node.type === 'parallel') {
-      return Object.fromEntries(children.filter((c) => c.type !== 'history').map((child) => [child.key, valueOf(child)]));
+      return Object.fromEntries(children.filter((c) => c.type !== 'history').map((child) => [child.key, stateValueOf(child)]));
     }
     const initial = (node.initial?.target?.[0] as AnyStateNode | undefined) ?? children.find((child) => child.type !== 'history');
     if (!initial) return {};
-    const below = Object.values(initial.states).length ? valueOf(initial) : null;
+    const below = Object.values(initial.states).length ? stateValueOf(initial) : null;
     return below === null ? initial.key : { [initial.key]: below };
   };
-  return valueOf(machine.root as AnyStateNode);
+  return stateValueOf(machine.root as AnyStateNode);
 }
 
 /** Active state node ids of a state value (root first), like `snapshot._nodes` without restoring. */

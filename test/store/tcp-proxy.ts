@@ -98,7 +98,10 @@ export async function startFaultProxy(target: { host: string; port: number }, da
       return;
     }
     const verdict = decide?.(message) ?? 'forward';
-    if (verdict === 'reset') return destroy(link);
+    if (verdict === 'reset') {
+      destroy(link);
+      return;
+    }
     if (verdict === 'hold') {
       link.heldMessages.push({ message, bytes });
       return;
