@@ -63,7 +63,7 @@ async function propertySoak(): Promise<void> {
   // Measured on the 2-core machine: ~30–50 ms a runtime sequence (memory), ~80 ms on SQLite, ~4 ms in memory.
   const weights = { runtime: runtimeRuns * 45, sqlite: sqliteRuns * 90, host: hostRuns * 4 };
   const totalWeight = weights.runtime + weights.sqlite + weights.host || 1;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each phase has its own value type
+  // biome-ignore lint/suspicious/noExplicitAny: each phase has its own value type
   const phases: Array<{ name: string; numRuns: number; weight: number; run: (limit: number) => Promise<fc.RunDetails<any>> }> = [
     {
       name: 'durable runtime, memory store',

@@ -1003,7 +1003,7 @@ function contract(test: DefineTest): void {
   });
 
   test('INV6: an effect failure text is stored made storable (NUL and unpaired surrogates become U+FFFD), the same on every store', async (store) => {
-    const effects = HOSTILE_STRINGS.map(([, value], i) => makeEffect('wf-1', `key-${i}`, { effectId: `effect-${i}` }));
+    const effects = HOSTILE_STRINGS.map((_, i) => makeEffect('wf-1', `key-${i}`, { effectId: `effect-${i}` }));
     await store.commit(makeCommit('wf-1', 1, { outbox: effects }));
 
     for (const [i, [, value]] of HOSTILE_STRINGS.entries()) {

@@ -65,7 +65,10 @@ function postgresOnly(test: DefineTest): void {
   });
 
   test('4 workers migrating a new schema at once all succeed (advisory lock)', async () => {
-    const { schema } = await freshSchema().then((fresh) => (drops.push(fresh.drop), fresh));
+    const { schema } = await freshSchema().then((fresh) => {
+      drops.push(fresh.drop);
+      return fresh;
+    });
     const workers = await Promise.all(Array.from({ length: 4 }, () => makeStore(schema)));
     try {
       await Promise.all(workers.map((worker) => worker.migrate()));
@@ -77,7 +80,10 @@ function postgresOnly(test: DefineTest): void {
   });
 
   test('X2: migration 2 re-keys cancel_orders by (workflow_id, cancellation_id) and keeps every row of a version 1 schema', async () => {
-    const { schema } = await freshSchema().then((fresh) => (drops.push(fresh.drop), fresh));
+    const { schema } = await freshSchema().then((fresh) => {
+      drops.push(fresh.drop);
+      return fresh;
+    });
     const client = new pg.Client({ connectionString: pgUrl });
     await client.connect();
     try {
@@ -126,7 +132,10 @@ function postgresOnly(test: DefineTest): void {
   });
 
   test('INV5: migration 3 gives every workflow of a version 2 schema machineVersion 1 and the seq of its last audit row', async () => {
-    const { schema } = await freshSchema().then((fresh) => (drops.push(fresh.drop), fresh));
+    const { schema } = await freshSchema().then((fresh) => {
+      drops.push(fresh.drop);
+      return fresh;
+    });
     const s = `"${schema}"`;
     const client = new pg.Client({ connectionString: pgUrl });
     await client.connect();
@@ -157,7 +166,10 @@ function postgresOnly(test: DefineTest): void {
   });
 
   test('INV6: migrations 4 and 6 file the earlier records of the runtime (open:<own id> as open, effect:<own id>|…) under the runtime scope, every other id under client', async () => {
-    const { schema } = await freshSchema().then((fresh) => (drops.push(fresh.drop), fresh));
+    const { schema } = await freshSchema().then((fresh) => {
+      drops.push(fresh.drop);
+      return fresh;
+    });
     const s = `"${schema}"`;
     const rows = [
       ['open:wf-1', 'wf-1', 'runtime'],
@@ -199,7 +211,10 @@ function postgresOnly(test: DefineTest): void {
   });
 
   test('INV5: migration 5 starts the clock high-water mark at the latest updatedAt of a version 4 schema; every worker on the schema reads it', async () => {
-    const { schema } = await freshSchema().then((fresh) => (drops.push(fresh.drop), fresh));
+    const { schema } = await freshSchema().then((fresh) => {
+      drops.push(fresh.drop);
+      return fresh;
+    });
     const s = `"${schema}"`;
     const client = new pg.Client({ connectionString: pgUrl });
     await client.connect();

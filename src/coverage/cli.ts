@@ -16,7 +16,7 @@ import type { AnyStateMachine } from 'xstate';
 import { coverageProblems } from './coverage.js';
 import type { GenerateOptions } from './paths.js';
 import { renderCoverageMarkdown } from './render.js';
-import { runCoverage } from './run.js';
+import { runCoverage, type CoverageRun } from './run.js';
 
 export interface CliResult {
   exitCode: number;
@@ -61,7 +61,7 @@ export async function runCli(argv: readonly string[], log: (line: string) => voi
     ...(args.system === true ? { system: true } : {}),
     ...(typeof args.limit === 'string' ? { limit: Number(args.limit) } : {}),
   };
-  let run;
+  let run: CoverageRun;
   try {
     run = runCoverage(machine, options);
   } catch (error) {

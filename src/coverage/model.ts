@@ -141,9 +141,13 @@ export function describeMachine(machine: AnyStateMachine): MachineModel {
       description: typeof description === 'string' ? description : null,
     });
     for (const list of node.transitions.values()) {
-      list.forEach((t, index) => transitions.push(describeTransition(machineId, node, t, index)));
+      list.forEach((t, index) => {
+        transitions.push(describeTransition(machineId, node, t, index));
+      });
     }
-    (node.always ?? []).forEach((t, index) => transitions.push(describeTransition(machineId, node, t, index)));
+    (node.always ?? []).forEach((t, index) => {
+      transitions.push(describeTransition(machineId, node, t, index));
+    });
     for (const child of Object.values(node.states) as AnyStateNode[]) visit(child, node.id);
   };
   visit(machine.root as AnyStateNode, null);

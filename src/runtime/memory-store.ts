@@ -159,7 +159,9 @@ export function createMemoryStore(): MemoryStore {
     }
     deadlinesOf.set(workflowId, kept);
 
-    commit.audit.forEach((row, i) => seqs.set(row.seq, { ...row, ...json.audit[i]! }));
+    commit.audit.forEach((row, i) => {
+      seqs.set(row.seq, { ...row, ...json.audit[i]! });
+    });
     audit.set(workflowId, seqs);
     commit.outbox.forEach((row, i) => {
       if (outbox.has(row.effectId)) return;

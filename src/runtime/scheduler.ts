@@ -69,7 +69,9 @@ export async function runDeadlineBatch(deps: SchedulerDeps, now: number): Promis
     } catch (error) {
       outcomes = first.map(() => ({ error }));
     }
-    first.forEach((row, index) => count(row, outcomes[index] ?? { error: new Error('no outcome') }));
+    first.forEach((row, index) => {
+      count(row, outcomes[index] ?? { error: new Error('no outcome') });
+    });
   }
   for (const row of rest) {
     try {

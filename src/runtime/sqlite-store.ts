@@ -605,8 +605,12 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       stored.delete(row.deadlineId);
     }
     for (const id of stored.keys()) s.deleteDeadline.run(workflow.workflowId, id);
-    commit.audit.forEach((row, i) => s.insertAudit.run({ ...row, ...texts.audit[i] }));
-    commit.outbox.forEach((row, i) => s.insertEffect.run({ ...row, payload: texts.outbox[i] }));
+    commit.audit.forEach((row, i) => {
+      s.insertAudit.run({ ...row, ...texts.audit[i] });
+    });
+    commit.outbox.forEach((row, i) => {
+      s.insertEffect.run({ ...row, payload: texts.outbox[i] });
+    });
     for (const row of commit.cancelOrders) {
       if (s.updateCancelOrderState.run(row).changes === 0) s.upsertCancelOrder.run(row);
     }
@@ -785,7 +789,9 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       if (filter.merchantId !== undefined) where.push('merchant_id = @merchantId');
       if (filter.customerId !== undefined) where.push('customer_id = @customerId');
       const params: Record<string, unknown> = { merchantId: filter.merchantId, customerId: filter.customerId };
-      dueBefore.forEach((time, i) => (params[`due${i}`] = time));
+      dueBefore.forEach((time, i) => {
+        params[`due${i}`] = time;
+      });
       const sql = `SELECT status, count(*) AS count${dueBefore.map((_, i) => `, count(*) FILTER (WHERE due_sort < @due${i}) AS due${i}`).join('')}
         FROM disputes ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY status ORDER BY status`;
       const rows = await attempt('countDisputes', () => disputeStatement<Record<string, number | string>>(sql).all(params));

@@ -173,9 +173,13 @@ function storableJson(commit: Commit): CommitJson {
     const texts = checkRow(row, AUDIT_FIELDS, `audit[${i}]`, workflowId);
     return { event: texts.event!, resultingState: texts.resultingState! };
   });
-  commit.deadlines.forEach((row, i) => checkRow(row, DEADLINE_FIELDS, `deadlines[${i}]`, workflowId));
+  commit.deadlines.forEach((row, i) => {
+    checkRow(row, DEADLINE_FIELDS, `deadlines[${i}]`, workflowId);
+  });
   const outbox = commit.outbox.map((row, i) => checkRow(row, OUTBOX_FIELDS, `outbox[${i}]`, workflowId).payload!);
-  commit.cancelOrders.forEach((row, i) => checkRow(row, CANCEL_ORDER_FIELDS, `cancelOrders[${i}]`, workflowId));
+  commit.cancelOrders.forEach((row, i) => {
+    checkRow(row, CANCEL_ORDER_FIELDS, `cancelOrders[${i}]`, workflowId);
+  });
   (commit.disputes ?? []).forEach((row, i) => {
     checkRow(row, DISPUTE_FIELDS, `disputes[${i}]`, workflowId);
     if ((row.nextDueAt === null) !== (row.nextTimer === null)) {

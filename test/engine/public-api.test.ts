@@ -19,7 +19,7 @@ const withoutComments = (source: string) => source.replace(/\/\*[\s\S]*?\*\//g, 
 const withoutStrings = (code: string) => code.replace(/'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, "''");
 
 /** Private members read in the code, sorted (comments and the text of messages do not count). */
-export function privateXStateReads(source: string): string[] {
+function privateXStateReads(source: string): string[] {
   const code = withoutComments(source);
   const reads = [...code.matchAll(BRACKET_ACCESS), ...withoutStrings(code).matchAll(DOT_ACCESS)];
   return reads.map((match) => match[1]!).sort();

@@ -60,7 +60,7 @@ describe.skipIf(!pgUrl)('the durable runtime on PostgreSQL', () => {
     const h =
       on === 'sqlite'
         ? await host({ filename: join(tmp.dir, `${script.workflowId}-${Math.random().toString(36).slice(2)}.db`) })
-        : (await truncate(schema), await pgHost({ schema }));
+        : await truncate(schema).then(() => pgHost({ schema }));
     try {
       script.world?.(h);
       const seen: unknown[] = [];

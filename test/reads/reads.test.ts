@@ -289,7 +289,10 @@ describe('work queues and labels', () => {
   it('countDisputes: per status and the deadlines due within the hour and the day, per merchant and overall, without loading a workflow', async () => {
     const loads: string[] = [];
     const counting = createWorkflowRuntime({
-      store: { ...store, load: (id) => (loads.push(id), store.load(id)) },
+      store: { ...store, load: (id) => {
+          loads.push(id);
+          return store.load(id);
+        } },
       clock,
       payments: createSandboxPayments(),
       logistics: createSandboxLogistics(),

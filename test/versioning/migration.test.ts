@@ -259,7 +259,7 @@ describe('the previous release\'s workflows (v2 fixtures) under this release (IN
         expect(payments.executions()).toHaveLength(1);
         const record = await store.load(fixture.record.workflowId);
         expect(record?.machineVersion).toBe(ORDER_MACHINE_VERSION);
-        const context = (record?.snapshot as { context: { policy: unknown } }).context;
+        const context = (record!.snapshot as { context: { policy: unknown } }).context;
         expect(context.policy).toEqual(DEFAULT_POLICY);
       } finally {
         await runtime.close();
