@@ -19,6 +19,7 @@ import { CANCELLATION_STATUS_LABELS, DISPUTE_STATUS_LABELS, type Label } from '.
 import { EVENT_ROLES } from '../src/roles.js';
 import * as eventSchemas from '../src/schemas/events.js';
 import { DEFAULT_EVIDENCE_CATALOGUE } from '../src/schemas/evidence.js';
+import { DEFAULT_POLICY, POLICY_RULES, POLICY_VALUES, PolicySettings, type PolicyName } from '../src/schemas/policy.js';
 import { DEFAULT_TIMERS, type TimerSettings } from '../src/schemas/timers.js';
 import { delayLabel } from './docs-diagrams.js';
 
@@ -61,6 +62,10 @@ const SETTINGS: Record<string, string> = {
   P3e: '[`timers.interceptResultWait`](configuration.md#timers)',
   C4: '[`timers.refundRetryBackoff`, `timers.refundMaxAttempts`](configuration.md#timers)',
   X1: '[`conflictPolicy`](configuration.md#conflict-policy-x1)',
+  // D1, C2, C5, D8, D6, D9, A1: the settings of the `policy` input
+  ...Object.fromEntries(
+    (Object.keys(POLICY_RULES) as PolicyName[]).map((name) => [POLICY_RULES[name], `[\`policy.${name}\`](configuration.md#policy)`]),
+  ),
 };
 
 // --- searching the repository -------------------------------------------------------------------------
@@ -503,6 +508,25 @@ export function renderEvidenceTable(): string {
   ].join('\n');
 }
 
+/** The `policy` input: every setting, its rule, each value with its meaning, the default first (src/schemas/policy.ts). */
+export function renderPolicyTable(): string {
+  const rows: string[][] = [];
+  for (const name of Object.keys(PolicySettings.shape) as PolicyName[]) {
+    const values = PolicySettings.shape[name].options as readonly string[];
+    const meanings = POLICY_VALUES[name] as Readonly<Record<string, string>>;
+    values.forEach((value, index) => {
+      const isDefault = value === DEFAULT_POLICY[name];
+      rows.push([
+        index === 0 ? code(`policy.${name}`) : '',
+        index === 0 ? POLICY_RULES[name] : '',
+        `${code(`'${value}'`)}${isDefault ? ' (default)' : ''}`,
+        meanings[value]!,
+      ]);
+    });
+  }
+  return table(['Setting', 'Rule', 'Value', 'What it does'], rows);
+}
+
 /** The order system as a generated diagram: the parallel order with its invoked children. */
 export function renderCompositionDiagram(): string {
   return ['```mermaid', coverage.toMermaid(orderMachine, { delayLabel }), '```'].join('\n');
@@ -511,6 +535,7 @@ export function renderCompositionDiagram(): string {
 export const REGIONS: Record<string, () => string> = {
   timers: renderTimersTable,
   evidence: renderEvidenceTable,
+  policy: renderPolicyTable,
   'order-diagram': renderCompositionDiagram,
 };
 
@@ -532,7 +557,7 @@ export const PAGES: Array<{ path: string; title: string; what: string }> = [
   { path: 'machines/dispute.md', title: 'The dispute machine', what: 'the dispute (纠纷单) and its windows' },
   { path: 'machines/cancellation.md', title: 'The cancel-order machine', what: 'one cancel order (取消订单), the 48H countdown, interception and refunds' },
   { path: 'rules.md', title: 'Rules → code → tests', what: 'every rule of the policy, where it is implemented and which test proves it' },
-  { path: 'configuration.md', title: 'Configuration', what: 'timers, conflict policy, evidence catalogue: every [I] default and how to change it' },
+  { path: 'configuration.md', title: 'Configuration', what: 'timers, conflict policy, evidence catalogue, the policy settings: every [I] default and how to change it' },
   { path: 'persistence.md', title: 'Persistence and restarts', what: 'stores, durable deadlines, catch-up, the outbox, idempotent commands' },
   { path: 'postgresql.md', title: 'PostgreSQL and many workers', what: 'the one-line switch from SQLite, several workers on one database, leases and takeover' },
   { path: 'performance.md', title: 'Performance', what: 'benchmarks as ratios against baselines measured in the same run' },

@@ -6,8 +6,15 @@ import * as z from 'zod';
  * invariants, C3 and C4 are not settings.
  */
 
-/** D1 [I]: how many disputes may be open on one order at a time. */
-export const DisputesPerOrder = z.enum(['one', 'several']);
+/**
+ * D1 [I]: how many disputes may be open on one order at a time. Only `one` in this version: `several`
+ * needs the order to host more than one dispute child (today its `dispute` region invokes exactly one,
+ * under the fixed id `dispute`), an optional `disputeId` on every dispute-addressed event (required when
+ * more than one is open), routing and allowed actions per dispute at the boundary, and the disputes
+ * projection of both SQL stores (they read `context.dispute`) listing every open one. It is left out
+ * rather than shipped half done; adding the value is what a version that does all of that will do.
+ */
+export const DisputesPerOrder = z.enum(['one']);
 /** C2 [I]: what the merchant's approval of a shipped, JD-delivered order does. */
 export const ShippedJdApproval = z.enum(['intercept', 'refundAtOnce']);
 /** C5 [I]: until when the customer may withdraw a cancel order. */
@@ -53,6 +60,47 @@ export const POLICY_RULES: Readonly<Record<PolicyName, string>> = Object.freeze(
   rulingRefundRoute: 'D6',
   refusalLog: 'D9',
   appeals: 'A1',
+});
+
+/**
+ * What each value of each setting does, one line each (docs/configuration.md's Policy table is generated
+ * from this record, the default first).
+ */
+export const POLICY_VALUES: { readonly [Name in PolicyName]: Readonly<Record<PolicySettings[Name], string>> } = Object.freeze({
+  disputesPerOrder: {
+    one: 'At most one open dispute per order; another may be opened once it is closed (a second one meanwhile is refused with NotAllowedInStateError).',
+  },
+  shippedJdApproval: {
+    intercept:
+      'Approving a pending cancel order of a shipped JD-delivered order intercepts the parcel first (通过并拦截); a successful interception refunds it, a failed one refunds nothing (P3e).',
+    refundAtOnce:
+      'Approving a pending cancel order of a shipped JD-delivered order refunds at once (trigger merchant), with no interception; unshipped and merchant-delivered orders refund at once under both values.',
+  },
+  cancelOrderWithdrawal: {
+    whilePendingReview: 'The customer may withdraw a cancel order while it is pending review (用户撤销); it closes without refund.',
+    never: "The customer may not withdraw a cancel order: customer.cancellationWithdrawn is refused (NotAllowedInStateError naming the setting) and changes nothing; the merchant approves or rejects it.",
+  },
+  disputeWithdrawal: {
+    untilResolved: 'The customer may withdraw a dispute until it is resolved (not once it is ruled on).',
+    untilPlanAccepted:
+      "The customer may withdraw a dispute only while the merchant has not chosen a plan (awaitingMerchantChoice); later it is refused (NotAllowedInStateError naming the setting).",
+    never: 'The customer may not withdraw a dispute; customer.disputeWithdrawn is always refused (NotAllowedInStateError naming the setting).',
+  },
+  rulingRefundRoute: {
+    cancelOrderInFlight:
+      'A MERCHANT_LIABLE ruling refunds through the cancel order in flight when there is one (it keeps its reason and is listed under 平台判责退款 by its refund reason), otherwise through its own cancel order with reason PLATFORM_RULING_REFUND.',
+    ownCancelOrder:
+      'A MERCHANT_LIABLE ruling always refunds through its own cancel order with reason PLATFORM_RULING_REFUND: a cancel order in flight with no refund started (pending review, 48H follow-up, intercepting, interception failed) is closed first as closedWithoutRefund (关闭未退款); one whose refund was started (refunding, outcome unknown, refund failed) carries the ruling instead, never a second refund (INV1).',
+  },
+  refusalLog: {
+    none: 'Refused attempts are not kept (the audit trail holds accepted events only).',
+    separate:
+      'Refused attempts are kept in a separate, capped log of refusals that never touches the audit trail, the version or the sequence (INV4 holds).',
+  },
+  appeals: {
+    off: "A ruling is final (the notice's behaviour).",
+    on: 'A ruling opens an appeal window (timers.appealWindow); the side ruled against may appeal once with new evidence, and the platform upholds or overturns (A1–A4).',
+  },
 });
 
 /** Per-workflow overrides merged over the defaults. */

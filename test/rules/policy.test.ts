@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { NotAllowedInStateError } from '../../src/errors.js';
+import { InvalidPayloadError, NotAllowedInStateError } from '../../src/errors.js';
 import { DEFAULT_POLICY, POLICY_RULES, PolicySettings } from '../../src/schemas/policy.js';
 import { HOST_NAMES, play, type HostName, type Outcome, type OutsideWorld, type Run, type Step } from '../support/hosts.js';
 import { CUSTOMER, HOUR, MERCHANT, PAYMENTS, PLATFORM, SYSTEM, VALID_EVIDENCE, world } from '../support/world.js';
@@ -356,6 +356,11 @@ describe('policy at the boundary', () => {
     expect(own.cancelOrderIds()).toEqual(['c', 'd:ruling-refund']);
     expect(own.closedCancelOrder('c')).toMatchObject({ status: 'closedWithoutRefund', refunded: false });
     expect(inFlight.cancelOrderIds()).toEqual(['c']);
+  });
+
+  it('D1 one: the only value of disputesPerOrder in this version; several (not implemented) is an InvalidPayloadError at the input', () => {
+    expect(PolicySettings.shape.disputesPerOrder.options).toEqual(['one']);
+    expect(() => world({ policy: { disputesPerOrder: 'several' } as never })).toThrow(InvalidPayloadError);
   });
 
   it('D1/C2/C5/D6/D8: the default policy is today\'s behaviour, stored in the order and every child', () => {
