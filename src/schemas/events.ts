@@ -15,9 +15,11 @@ const base = { at: Timestamp, by: Sender };
 const Note = Text.max(500);
 
 // Dispute lifecycle (D1–D8)
+/** D1: the customer opens a dispute about the order. */
 export const DisputeOpened = z.strictObject({ type: z.literal('dispute.opened'), ...base, disputeId: ClientId });
 export type DisputeOpened = z.infer<typeof DisputeOpened>;
 
+/** D2: the merchant chooses a plan (with evidence for a platform ruling, D4). */
 export const PlanSubmitted = z.strictObject({
   type: z.literal('merchant.planSubmitted'),
   ...base,
@@ -26,9 +28,11 @@ export const PlanSubmitted = z.strictObject({
 });
 export type PlanSubmitted = z.infer<typeof PlanSubmitted>;
 
+/** D5: the customer accepts the merchant's settlement plan. */
 export const SettlementConfirmed = z.strictObject({ type: z.literal('customer.settlementConfirmed'), ...base });
 export type SettlementConfirmed = z.infer<typeof SettlementConfirmed>;
 
+/** D5: the customer objects to the settlement plan; the dispute goes to the platform. */
 export const SettlementObjected = z.strictObject({
   type: z.literal('customer.settlementObjected'),
   ...base,
@@ -36,6 +40,7 @@ export const SettlementObjected = z.strictObject({
 });
 export type SettlementObjected = z.infer<typeof SettlementObjected>;
 
+/** D6: the platform rules on the dispute. */
 export const PlatformRuled = z.strictObject({
   type: z.literal('platform.ruled'),
   ...base,
@@ -44,12 +49,14 @@ export const PlatformRuled = z.strictObject({
 });
 export type PlatformRuled = z.infer<typeof PlatformRuled>;
 
+/** D8: the customer withdraws the dispute. */
 export const DisputeWithdrawn = z.strictObject({ type: z.literal('customer.disputeWithdrawn'), ...base });
 export type DisputeWithdrawn = z.infer<typeof DisputeWithdrawn>;
 
 // Cancel order lifecycle (C1–C5, P3)
 const cancellation = { ...base, cancellationId: CancellationId };
 
+/** C1: the customer submits a cancel order of their own. */
 export const CancellationSubmitted = z.strictObject({
   type: z.literal('cancellation.submitted'),
   ...base,
@@ -57,9 +64,11 @@ export const CancellationSubmitted = z.strictObject({
 });
 export type CancellationSubmitted = z.infer<typeof CancellationSubmitted>;
 
+/** C2/P3c: the merchant approves a cancel order. */
 export const CancellationApproved = z.strictObject({ type: z.literal('merchant.cancellationApproved'), ...cancellation });
 export type CancellationApproved = z.infer<typeof CancellationApproved>;
 
+/** C2: the merchant rejects a pending cancel order. */
 export const CancellationRejected = z.strictObject({
   type: z.literal('merchant.cancellationRejected'),
   ...cancellation,
@@ -67,18 +76,23 @@ export const CancellationRejected = z.strictObject({
 });
 export type CancellationRejected = z.infer<typeof CancellationRejected>;
 
+/** P3c: the merchant refunds within the 48H interception window. */
 export const RefundForced = z.strictObject({ type: z.literal('merchant.refundForced'), ...cancellation });
 export type RefundForced = z.infer<typeof RefundForced>;
 
+/** P3e: the merchant closes a cancel order whose interception failed, without refund. */
 export const ClosedWithoutRefund = z.strictObject({ type: z.literal('merchant.closedWithoutRefund'), ...cancellation });
 export type ClosedWithoutRefund = z.infer<typeof ClosedWithoutRefund>;
 
+/** C5: the customer withdraws a cancel order still pending review. */
 export const CancellationWithdrawn = z.strictObject({ type: z.literal('customer.cancellationWithdrawn'), ...cancellation });
 export type CancellationWithdrawn = z.infer<typeof CancellationWithdrawn>;
 
+/** P3b: JD logistics reports that the parcel was intercepted. */
 export const InterceptSucceeded = z.strictObject({ type: z.literal('logistics.interceptSucceeded'), ...cancellation });
 export type InterceptSucceeded = z.infer<typeof InterceptSucceeded>;
 
+/** P3e: JD logistics reports that the interception failed. */
 export const InterceptFailed = z.strictObject({
   type: z.literal('logistics.interceptFailed'),
   ...cancellation,
@@ -86,6 +100,7 @@ export const InterceptFailed = z.strictObject({
 });
 export type InterceptFailed = z.infer<typeof InterceptFailed>;
 
+/** C4: the payment service reports a refund done (names the request it answers, INV1). */
 export const RefundSucceeded = z.strictObject({
   type: z.literal('payment.refundSucceeded'),
   ...cancellation,
@@ -101,6 +116,7 @@ export const RefundSucceeded = z.strictObject({
 });
 export type RefundSucceeded = z.infer<typeof RefundSucceeded>;
 
+/** C4: the payment service reports a refund declined or failed. */
 export const RefundFailed = z.strictObject({
   type: z.literal('payment.refundFailed'),
   ...cancellation,
@@ -132,9 +148,11 @@ export const RefundOutcomeRecorded = z
 export type RefundOutcomeRecorded = z.infer<typeof RefundOutcomeRecorded>;
 
 // Order facts reported by the host's order system
+/** The order was shipped (a fact of the order that plans depend on). */
 export const OrderShipped = z.strictObject({ type: z.literal('order.shipped'), ...base });
 export type OrderShipped = z.infer<typeof OrderShipped>;
 
+/** The order was completed (received), which P3d checks at the end of the 48H. */
 export const OrderCompleted = z.strictObject({ type: z.literal('order.completed'), ...base });
 export type OrderCompleted = z.infer<typeof OrderCompleted>;
 
@@ -173,8 +191,10 @@ export const OrderEvent = z.discriminatedUnion('type', [
   ...CancellationCommandEvent.options,
 ]);
 export type OrderEvent = z.infer<typeof OrderEvent>;
+/** The `type` of every event the order accepts. */
 export type OrderEventType = OrderEvent['type'];
 
+/** Every event type the order accepts, in schema order. */
 export const ORDER_EVENT_TYPES = OrderEvent.options.map((option) => option.shape.type.value) as OrderEventType[];
 
 // Messages between the order machine and its children (sent by the machines, never by a host)
@@ -217,6 +237,7 @@ export type DisputeRuled = z.infer<typeof DisputeRuled>;
 /** What a dispute announces to its host besides effects. */
 export type DisputeAnnouncement = PlanAccepted | DisputeRuled;
 
+/** Every event a cancel order handles: client commands and the order's own (plan adoption, refund orders, follow-ups). */
 export type CancellationEvent =
   | CancellationCommandEvent
   | OrderShipped
