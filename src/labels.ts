@@ -2,7 +2,9 @@ import type { CancellationReason, CancellationStatus, DisputeStatus, Plan, Role,
 import type { OrderEventType } from './schemas/events.js';
 import type { TimerName } from './schemas/timers.js';
 
+/** The languages labels come in. */
 export type Locale = 'zh-CN' | 'en';
+/** A name shown to people, in Chinese (JD's terms) and English. */
 export interface Label {
   'zh-CN': string;
   en: string;
@@ -23,6 +25,7 @@ export const CANCELLATION_STATUS_LABELS: Record<CancellationStatus, Label> = {
   closedWithoutRefund: { 'zh-CN': '关闭未退款', en: 'Closed without refund' },
 };
 
+/** The label of every cancel-order reason. */
 export const CANCELLATION_REASON_LABELS: Record<CancellationReason, Label> = {
   CUSTOMER_REQUEST: { 'zh-CN': '用户申请取消', en: "Customer's cancellation request" },
   DIRECT_REFUND_DISPUTE_PLAN: { 'zh-CN': '直接退款纠纷方案', en: 'Direct-refund dispute plan' },
@@ -30,6 +33,7 @@ export const CANCELLATION_REASON_LABELS: Record<CancellationReason, Label> = {
   PLATFORM_RULING_REFUND: { 'zh-CN': '平台判责退款', en: 'Refund ordered by a platform ruling' },
 };
 
+/** The label of every dispute status. */
 export const DISPUTE_STATUS_LABELS: Record<DisputeStatus, Label> = {
   awaitingMerchantChoice: { 'zh-CN': '待商家选择方案', en: "Awaiting the merchant's plan" },
   awaitingCustomerConfirmation: { 'zh-CN': '待客户确认', en: 'Awaiting customer confirmation' },
@@ -38,6 +42,7 @@ export const DISPUTE_STATUS_LABELS: Record<DisputeStatus, Label> = {
   withdrawn: { 'zh-CN': '用户撤销', en: 'Withdrawn by the customer' },
 };
 
+/** The label of every plan. */
 export const PLAN_LABELS: Record<Plan, Label> = {
   DIRECT_REFUND: { 'zh-CN': '直接退款', en: 'Direct refund' },
   NEGOTIATED_REJECT: { 'zh-CN': '已协商驳回取消', en: 'Negotiated: reject the cancellation' },
@@ -45,6 +50,7 @@ export const PLAN_LABELS: Record<Plan, Label> = {
   PLATFORM_RULING: { 'zh-CN': '无法自主处理,需平台介入判责', en: 'Cannot settle: the platform rules on liability' },
 };
 
+/** The label of every ruling. */
 export const RULING_LABELS: Record<Ruling, Label> = {
   MERCHANT_LIABLE: { 'zh-CN': '商家有责', en: 'Merchant liable' },
   MERCHANT_NOT_LIABLE: { 'zh-CN': '商家无责', en: 'Merchant not liable' },
@@ -91,6 +97,7 @@ export const ROLE_LABELS: Record<Role, Label> = {
   system: { 'zh-CN': '系统', en: 'System' },
 };
 
+/** The label of a workflow's status: open or finished. */
 export const WORKFLOW_STATUS_LABELS: Record<'active' | 'done', Label> = {
   active: { 'zh-CN': '处理中', en: 'In progress' },
   done: { 'zh-CN': '已完结', en: 'Done' },
@@ -113,18 +120,22 @@ export function timerLabel(timer: string): Label {
   return TIMER_LABELS[timer as TimerName] ?? { 'zh-CN': timer, en: timer };
 }
 
+/** A cancel-order status in one locale (Chinese by default). */
 export function cancellationStatusLabel(status: CancellationStatus, locale: Locale = 'zh-CN'): string {
   return CANCELLATION_STATUS_LABELS[status][locale];
 }
 
+/** A cancel-order reason in one locale (Chinese by default). */
 export function cancellationReasonLabel(reason: CancellationReason, locale: Locale = 'zh-CN'): string {
   return CANCELLATION_REASON_LABELS[reason][locale];
 }
 
+/** A dispute status in one locale (Chinese by default). */
 export function disputeStatusLabel(status: DisputeStatus, locale: Locale = 'zh-CN'): string {
   return DISPUTE_STATUS_LABELS[status][locale];
 }
 
+/** A plan in one locale (Chinese by default). */
 export function planLabel(plan: Plan, locale: Locale = 'zh-CN'): string {
   return PLAN_LABELS[plan][locale];
 }

@@ -23,6 +23,7 @@ export interface AdapterCall {
  */
 export type RefundRequest = Omit<RefundRequested, 'type'>;
 
+/** What the payment service answers to a refund request (C4). */
 export type RefundOutcome =
   /** The money moved (now, or on an earlier call with the same key: answer the original result). */
   | { status: 'succeeded'; paymentRef: string }
@@ -39,6 +40,7 @@ export type RefundOutcome =
  * into a decline.
  */
 export interface PaymentService {
+  /** Executes the refund at most once per `request.idempotencyKey` (INV1) and answers its outcome. */
   refund(request: RefundRequest, call: AdapterCall): Promise<RefundOutcome>;
   /**
    * Optional reconciliation (INV6): what became of the request with this key. The runtime asks before it
@@ -51,13 +53,16 @@ export interface PaymentService {
 /** P3b: ask JD logistics to intercept the parcel. */
 export type InterceptionRequest = Omit<InterceptionRequested, 'type'>;
 
+/** What JD logistics answers to an interception request (P3b/P3e). */
 export type InterceptionOutcome =
   | { status: 'succeeded' }
   | { status: 'failed'; note?: string }
   /** The result arrives later as a `logistics.interceptSucceeded` / `logistics.interceptFailed` command. */
   | { status: 'accepted' };
 
+/** The host's JD logistics service: intercepts a parcel for a 48H cancel order (P3). */
 export interface LogisticsService {
+  /** Asks logistics to intercept the parcel; idempotent per `request.idempotencyKey`. */
   intercept(request: InterceptionRequest, call: AdapterCall): Promise<InterceptionOutcome>;
   /** Optional reconciliation, as `PaymentService.status`. */
   status?(idempotencyKey: string, call: AdapterCall): Promise<InterceptionOutcome | { status: 'notFound' }>;
@@ -66,10 +71,13 @@ export interface LogisticsService {
 /** A message to a party (P2 follow-up, X1 failure, D3/D4 requests, C4 refund failure). */
 export type Notification = Omit<NotificationRequested, 'type'> & { idempotencyKey: string };
 
+/** The host's notification service (messages to the customer or merchant). */
 export interface NotificationService {
+  /** Delivers one notification; idempotent per `notification.idempotencyKey`. */
   notify(notification: Notification, call: AdapterCall): Promise<void>;
 }
 
 /** Who the results of effects come from, in the audit trail. */
 export const PAYMENTS_SENDER = { role: 'system', id: 'payments' } as const;
+/** The sender the runtime stamps on events that come from JD logistics' answers. */
 export const LOGISTICS_SENDER = { role: 'system', id: 'jd-logistics' } as const;

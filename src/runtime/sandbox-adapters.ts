@@ -36,12 +36,14 @@ export interface RefundExecution {
   paymentRef: string;
 }
 
+/** One call the sandbox payment service received, and what it did with it. */
 export interface RefundCall {
   request: RefundRequest;
   /** What the call did: executed a refund, answered from an earlier execution, declined, threw, hung. */
   result: 'executed' | 'deduplicated' | 'declined' | 'replayedDecline' | 'threw' | 'hung' | 'crashed';
 }
 
+/** Options of {@link createSandboxPayments}. */
 export interface SandboxPaymentsOptions {
   /**
    * Keep executed refunds in this file (JSON lines), so a restarted process sees what an earlier one
@@ -114,6 +116,7 @@ export function verifyPaymentWebhook(secret: string, rawBody: string, signature:
 
 const never = <T>() => new Promise<T>(() => {});
 
+/** Creates the sandbox payment service, optionally remembering its executions in a file across restarts. */
 export function createSandboxPayments(options: SandboxPaymentsOptions = {}): SandboxPayments {
   const ledger = new Map<string, RefundExecution>();
   const order: RefundExecution[] = [];
@@ -242,11 +245,13 @@ export function createSandboxPayments(options: SandboxPaymentsOptions = {}): San
   };
 }
 
+/** One call the sandbox logistics service received, and what it answered. */
 export interface InterceptionCall {
   request: InterceptionRequest;
   result: InterceptionOutcome['status'] | 'threw' | 'hung';
 }
 
+/** Options of {@link createSandboxLogistics}. */
 export interface SandboxLogisticsOptions {
   /** How JD logistics answers (default: `succeeded` at once). */
   outcome?: InterceptionOutcome['status'];
@@ -255,11 +260,14 @@ export interface SandboxLogisticsOptions {
 export interface SandboxLogistics extends LogisticsService {
   /** How interceptions of this cancel order (or of every one) end. */
   setOutcome(outcome: InterceptionOutcome['status'], cancellationId?: string): void;
+  /** The next `n` calls throw. */
   failNextCalls(n: number, message?: string): void;
+  /** The next `n` calls never answer. */
   hangNextCalls(n: number): void;
   readonly calls: InterceptionCall[];
 }
 
+/** Creates the sandbox logistics service. */
 export function createSandboxLogistics(options: SandboxLogisticsOptions = {}): SandboxLogistics {
   const calls: InterceptionCall[] = [];
   let defaultOutcome = options.outcome ?? 'succeeded';
@@ -298,12 +306,15 @@ export function createSandboxLogistics(options: SandboxLogisticsOptions = {}): S
   };
 }
 
+/** An in-process notification service that records what it delivered. */
 export interface SandboxNotifications extends NotificationService {
   /** Delivered notifications; a repeated idempotency key is delivered once. */
   readonly sent: Notification[];
+  /** The next `n` calls throw. */
   failNextCalls(n: number): void;
 }
 
+/** Creates the sandbox notification service. */
 export function createSandboxNotifications(): SandboxNotifications {
   const sent: Notification[] = [];
   const keys = new Set<string>();

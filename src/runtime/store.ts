@@ -43,7 +43,9 @@ export interface DeadlineRow {
   dueAt: number;
 }
 
+/** The kinds of effect the outbox delivers to the host's adapters. */
 export type OutboxKind = 'refund' | 'interception' | 'notification';
+/** An outbox row is pending until delivered (`done`) or given up (`dead`, after the delivery policy's attempts). */
 export type OutboxStatus = 'pending' | 'done' | 'dead';
 
 /** An effect to perform at least once through a host adapter. */
@@ -64,6 +66,7 @@ export interface OutboxRow {
   createdAt: number;
 }
 
+/** One accepted event in a workflow's audit trail (D9): who, when, what, and the resulting state. */
 export interface AuditRow {
   workflowId: string;
   /** 1, 2, 3 … per workflow. */
@@ -161,6 +164,7 @@ export interface Commit {
   observedAt: number;
 }
 
+/** A worker's claim on due rows (deadlines or outbox effects), held for a lease. */
 export interface Claim {
   workerId: string;
   now: number;
@@ -169,6 +173,7 @@ export interface Claim {
   limit: number;
 }
 
+/** A filter over the cancel-order projection (X2), one page at a time. */
 export interface CancelOrderQuery {
   merchantId?: string;
   customerId?: string;
@@ -220,14 +225,17 @@ export interface DisputeStatusCount {
   dueBefore: number[];
 }
 
+/** One page of a listing; pass `nextCursor` back for the next page (null: the last page). */
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
+/** Where the durable runtime keeps workflows, deadlines, the outbox, the audit trail and the projections; one transaction per commit. */
 export interface WorkflowStore {
   /** Creates or migrates the schema (append-only migrations); safe to call on every start. */
   migrate(): Promise<void>;
+  /** The stored workflow, or undefined when there is none. */
   load(workflowId: string): Promise<WorkflowRecord | undefined>;
   /**
    * Writes a commit atomically. Throws `VersionConflictError` when the stored version differs from
@@ -251,9 +259,13 @@ export interface WorkflowStore {
   recordEffectFailure(effectId: string, failure: { error: string; availableAt: number; dead: boolean }): Promise<void>;
   /** Marks an effect done when no workflow command records its result (notifications). */
   completeEffect(effectId: string): Promise<void>;
+  /** The workflow's pending deadlines, in due order. */
   listDeadlines(workflowId: string): Promise<DeadlineRow[]>;
+  /** The workflow's outbox rows, in the order they were written. */
   listOutbox(workflowId: string): Promise<OutboxRow[]>;
+  /** The workflow's audit trail, oldest first (D9). */
   listAudit(workflowId: string): Promise<AuditRow[]>;
+  /** One page of the cancel-order projection matching the query (X2). */
   queryCancelOrders(query: CancelOrderQuery): Promise<Page<CancelOrderRow>>;
   /** The dispute listing (see DisputeQuery); a malformed query is refused with InvalidQueryError. */
   queryDisputes(query: DisputeQuery): Promise<Page<DisputeRow>>;
@@ -266,6 +278,7 @@ export interface WorkflowStore {
    * clock set back never stamps earlier than a time it already used. Refused commits do not count.
    */
   highWaterMark(): Promise<number>;
+  /** Releases the store's connections; the store is unusable afterwards. */
   close(): Promise<void>;
 }
 
