@@ -108,6 +108,13 @@ export function actorAt(root: AnyActorRef, path: ActorPath): AnyActorRef | undef
 }
 
 /**
+ * The JSON text of each object `persist` returned, so a store that writes the snapshot as JSON does not
+ * serialise it a second time. Valid only while the object is unchanged: `persist` returns a new object
+ * each time, and the hosts never change one.
+ */
+export const persistedText = new WeakMap<object, string>();
+
+/**
  * A running actor system with an inert clock: restored (or started) once, then given any number of
  * deliveries. A host that keeps it between commands pays no restore; one that stores the persisted
  * snapshot restores a new one per command. Effects emitted at the root collect until `takeEmitted`.
@@ -120,10 +127,16 @@ export class LiveSystem {
   private failure: unknown;
   private open = true;
 
-  constructor(machine: AnyStateMachine, start: { input?: unknown; snapshot?: unknown }, options: StepOptions = {}) {
+  /**
+   * `owned`: the snapshot is the caller's own fresh object (just parsed from the store) and is not used
+   * again, so XState may revive it in place; otherwise the system is restored from a copy.
+   */
+  constructor(machine: AnyStateMachine, start: { input?: unknown; snapshot?: unknown; owned?: boolean }, options: StepOptions = {}) {
     this.actor = createActor(machine, {
-      // XState revives actor refs inside the snapshot it is given: restore from a copy
-      ...(start.snapshot === undefined ? { input: start.input } : { snapshot: structuredClone(start.snapshot) as never }),
+      // XState revives actor refs inside the snapshot it is given: restore from a copy unless it is ours
+      ...(start.snapshot === undefined
+        ? { input: start.input }
+        : { snapshot: (start.owned ? start.snapshot : structuredClone(start.snapshot)) as never }),
       clock: inertClock,
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
@@ -160,7 +173,10 @@ export class LiveSystem {
   }
 
   persist(): unknown {
-    return JSON.parse(JSON.stringify(this.actor.getPersistedSnapshot()));
+    const text = JSON.stringify(this.actor.getPersistedSnapshot());
+    const persisted = JSON.parse(text) as unknown;
+    if (persisted !== null && typeof persisted === 'object') persistedText.set(persisted, text);
+    return persisted;
   }
 
   /** The whole result of what happened since the last `takeEmitted`. */

@@ -443,7 +443,8 @@ class DurableRuntime implements WorkflowRuntime {
     const inspect = this.inspectFor(record.workflowId);
     // An inspected workflow is restored every time, so its inspector sees what it always saw.
     const cached = inspect ? undefined : this.live.take(record.workflowId, record.version);
-    const system = cached ?? restoreWorkflow(this.definition, record, inspect);
+    // The record was loaded for this unit of work and only its fields are read after this: restored in place.
+    const system = cached ?? restoreWorkflow(this.definition, record, inspect, true);
     let handedOver = false;
     try {
       const draft = new Draft(record, system, this.definition.version);

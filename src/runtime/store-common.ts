@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { persistedText } from '../engine/step.js';
 import { InvalidPayloadError, InvalidQueryError } from '../errors.js';
 import { isStorableText, sanitizeText, Text, TEXT_RULE_MESSAGE } from '../schemas/text.js';
 import type {
@@ -119,7 +120,9 @@ const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{
 
 /** The JSON text of a value, or InvalidPayloadError naming the first string that breaks the string rule. */
 export function jsonText(value: unknown, path: string): string {
-  const text = JSON.stringify(value ?? null);
+  // A snapshot straight from LiveSystem.persist: its text is known.
+  const known = value !== null && typeof value === 'object' ? persistedText.get(value) : undefined;
+  const text = known ?? JSON.stringify(value ?? null);
   if (text.includes('\\u') && UNSTORABLE_ESCAPE.test(text)) {
     throw new InvalidPayloadError([{ path: unstorableIn(value, path) ?? path, message: TEXT_RULE_MESSAGE }]);
   }

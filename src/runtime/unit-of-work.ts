@@ -79,14 +79,19 @@ export function readClock(raw: number, highWater: number, toleranceMs: number): 
   return { now: highWater, clamped: true };
 }
 
-/** Restores a stored workflow (migrating its snapshot to this release's machine version). */
+/**
+ * Restores a stored workflow (migrating its snapshot to this release's machine version). `owned`: the
+ * record was just loaded and its snapshot is not read again, so it is restored in place, not from a copy
+ * (a store's `load` returns new objects, as the store contract checks).
+ */
 export function restoreWorkflow(
   definition: WorkflowDefinition,
   record: Pick<WorkflowRecord, 'workflowId' | 'snapshot' | 'machineVersion'>,
   inspect?: (event: InspectionEvent) => void,
+  owned = false,
 ): LiveSystem {
   const snapshot = upgradeSnapshot(definition, record.workflowId, record.snapshot, record.machineVersion);
-  return new LiveSystem(definition.machine, { snapshot }, inspect ? { inspect } : {});
+  return new LiveSystem(definition.machine, { snapshot, owned }, inspect ? { inspect } : {});
 }
 
 interface AuditInput {
