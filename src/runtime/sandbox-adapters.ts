@@ -63,6 +63,7 @@ export interface SandboxPaymentsOptions {
   webhookSecret?: string;
 }
 
+/** An in-process payment service for tests and demos: keeps INV1's contract (one refund per idempotency key) and can fail, hang, decline or crash on demand. */
 export interface SandboxPayments extends Required<PaymentService> {
   /** The next `n` calls throw without doing anything (delivery failure). */
   failNextCalls(n: number, message?: string): void;
@@ -257,6 +258,7 @@ export interface SandboxLogisticsOptions {
   outcome?: InterceptionOutcome['status'];
 }
 
+/** An in-process JD logistics service for tests and demos: answers interceptions as configured and records every call. */
 export interface SandboxLogistics extends LogisticsService {
   /** How interceptions of this cancel order (or of every one) end. */
   setOutcome(outcome: InterceptionOutcome['status'], cancellationId?: string): void;

@@ -44,7 +44,7 @@ export interface DeadlineRow {
 }
 
 /** The kinds of effect the outbox delivers to the host's adapters. */
-export type OutboxKind = 'refund' | 'interception' | 'notification';
+export type OutboxKind = 'refund' | 'interception' | 'notification' | 'compensation';
 /** An outbox row is pending until delivered (`done`) or given up (`dead`, after the delivery policy's attempts). */
 export type OutboxStatus = 'pending' | 'done' | 'dead';
 
