@@ -8,6 +8,7 @@ import { resolvePolicy, type PolicySettings } from '../src/schemas/policy.js';
 import { policyIs } from './policy.js';
 import { TIMER_SENDER, timeOf, type Clocked } from './time.js';
 
+/** The cancel order's context: reason, origin, refund trigger, attempts and deadlines. */
 export interface CancellationContext extends Clocked {
   cancellationId: string;
   orderId: string;
@@ -35,6 +36,7 @@ export interface CancellationContext extends Clocked {
   closedBy: Sender | null;
 }
 
+/** What a finished cancel order reports: its final status, reason and refund trigger (INV2). */
 export interface CancellationOutput {
   cancellationId: string;
   orderId: string;
@@ -65,6 +67,7 @@ const CLOSED_FOR_RULING =
 const senderOf = (event: { type: string }): Sender =>
   (event as { by?: Sender }).by ?? TIMER_SENDER;
 
+/** The cancel order (C1–C5, P3): review, interception, refund with retries, and its final states. */
 export const cancellationMachine = setup({
   types: {
     context: {} as CancellationContext,

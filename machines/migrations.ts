@@ -1,4 +1,5 @@
 import { DEFAULT_POLICY } from '../src/schemas/policy.js';
+import { APPEAL_WINDOW_MS } from '../src/schemas/timers.js';
 
 /** A persisted actor snapshot as XState writes it: context, and the snapshots of its children. */
 interface PersistedActor {
@@ -23,6 +24,17 @@ export const ORDER_SNAPSHOT_MIGRATIONS: Readonly<Record<number, (persisted: unkn
   2: (persisted: unknown) => {
     eachContext(persisted as PersistedActor, (context) => {
       if (context.policy === undefined) context.policy = { ...DEFAULT_POLICY };
+      // A1: the appeal window joined the resolved timers of the children (the order keeps overrides only).
+      const timers = context.timers as Record<string, unknown> | undefined;
+      const isChild = 'disputeId' in context || 'cancellationId' in context;
+      if (isChild && timers && timers.appealWindow === undefined) {
+        timers.appealWindow = APPEAL_WINDOW_MS;
+      }
+      // A1–A4: a dispute keeps its appeal and the merchant's compensation (none before appeals existed).
+      if ('escalatedBecause' in context) {
+        if (context.appeal === undefined) context.appeal = null;
+        if (context.compensation === undefined) context.compensation = null;
+      }
     });
     // D6 ownCancelOrder: the order remembers a ruling waiting for its own cancel order (none before v3)
     const order = (persisted as PersistedActor).context;

@@ -29,8 +29,10 @@ export const ORDER_MACHINE_VERSION = 3;
 
 /** The fixed ids under which the order invokes its children. */
 export const DISPUTE_ACTOR_ID = 'dispute';
+/** The id of the order's invoked cancel order actor. */
 export const CANCELLATION_ACTOR_ID = 'cancellation';
 
+/** Who started a cancel order: the customer (C1), a dispute plan (P1, P3) or a platform ruling (D6). */
 export type CancellationOrigin = 'customer' | 'dispute' | 'platform';
 
 /** What the order created the cancel order in flight with; its state lives in the invoked child. */
@@ -68,6 +70,7 @@ export interface ClosedDispute extends DisputeOutput {
   openedAt: number;
 }
 
+/** The order's context: its facts, the open dispute and cancel order, and the closed ones. */
 export interface OrderContext {
   orderId: string;
   merchantId: string;
@@ -91,6 +94,7 @@ export interface OrderContext {
   closedCancelOrders: ClosedCancelOrder[];
 }
 
+/** What a finished order reports: its disputes and cancel orders, and whether and how it was refunded. */
 export interface OrderOutput {
   orderId: string;
   refunded: boolean;
@@ -146,6 +150,7 @@ export type PlanConflict =
   | { kind: 'refunded'; cancellationId: string }
   | { kind: 'inFlight'; cancellationId: string; origin: CancellationOrigin };
 
+/** X1: whether a refund plan collides with a cancel order in flight or an earlier refund (null: no conflict). */
 export function planConflict(context: OrderContext, plan: Plan): PlanConflict | null {
   if (!isRefundPlan(plan)) return null;
   const refund = refundedBy(context);
@@ -173,6 +178,7 @@ export const isAdoptable = (context: OrderContext, plan: Plan): boolean =>
 /** Children forward their announcements to the order, which emits effects at the root. */
 const relayToParent = sendParent((_, announcement: ChildAnnouncement) => announcement);
 
+/** The order: a parallel machine that invokes its dispute and its cancel order and keeps INV1 across them. */
 export const orderMachine = setup({
   types: {
     context: {} as OrderContext,
@@ -580,4 +586,5 @@ function forwardIfCurrent() {
 }
 
 export type OrderMachine = typeof orderMachine;
+/** A snapshot of the order machine. */
 export type OrderSnapshot = SnapshotFrom<OrderMachine>;

@@ -306,6 +306,7 @@ export const TIMER_INFO: Record<keyof TimerSettings, { rule: string; onExpiry: s
     rule: 'INV6',
     onExpiry: 'a refund request still unanswered: 退款结果待确认 (refundOutcomeUnknown), the platform confirms the outcome',
   },
+  appealWindow: { rule: 'A1', onExpiry: "A2: no appeal within it: the ruling stands and the dispute closes (only with policy.appeals 'on')" },
 };
 
 const INTERNAL_SENDERS: Record<string, string> = {

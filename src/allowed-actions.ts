@@ -14,6 +14,8 @@ export interface AllowedAction {
 
 const PLACEHOLDER_ID = 'new';
 const SAMPLE_EVIDENCE = { reason: 'SAMPLE', proofs: [], explanation: '' };
+/** A1: an appeal's sample brings a proof never given before (the boundary asks for new evidence). */
+const SAMPLE_APPEAL_EVIDENCE = { reason: 'SAMPLE', proofs: [{ kind: 'PHOTO' as const, fileId: 'sample:new', sizeBytes: 1 }], explanation: '' };
 
 /**
  * What `role` may send to this order now. Each candidate goes through the same checks as a real
@@ -61,6 +63,9 @@ function candidates(
       }));
     case 'platform.ruled':
       return [{ event: { type, ...base, ruling: 'MERCHANT_NOT_LIABLE' }, action: { type } }];
+    case 'merchant.rulingAppealed':
+    case 'customer.rulingAppealed':
+      return [{ event: { type, ...base, evidence: SAMPLE_APPEAL_EVIDENCE }, action: { type } }];
     case 'payment.refundSucceeded':
       return cancellationIds.map((cancellationId) => ({
         event: { type, ...base, cancellationId, paymentRef: 'sample' },

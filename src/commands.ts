@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { isAdoptable, planConflict, type OrderSnapshot } from '../machines/order.js';
+import { customerRefundOf, isAdoptable, planConflict, refundedBy, type OrderSnapshot } from '../machines/order.js';
 import {
   ConflictingCancellationError,
   FinalStateError,
@@ -36,6 +36,11 @@ export function parseEvent(raw: unknown, options: BoundaryOptions = {}): OrderEv
     } else if (event.evidence) {
       throw new InvalidPayloadError([{ path: 'evidence', message: 'evidence belongs to the PLATFORM_RULING plan only' }]);
     }
+  }
+  if (event.type === 'merchant.rulingAppealed' || event.type === 'customer.rulingAppealed') {
+    // A1: an appeal's evidence comes from the same catalogue, among the reasons its party may give.
+    const issues = evidenceIssues(event.evidence, options.evidenceCatalogue ?? DEFAULT_EVIDENCE_CATALOGUE, event.by.role === 'customer' ? 'customer' : 'merchant');
+    if (issues.length) throw new InvalidPayloadError(issues.map((message) => ({ path: 'evidence', message })));
   }
   return event;
 }
@@ -80,7 +85,9 @@ function checkDisputeEvent(snapshot: OrderSnapshot, event: DisputeEvent): void {
     if (last) throw new FinalStateError(event.type, `dispute ${last.disputeId}`, last.status);
     throw new NotAllowedInStateError(event.type, describeValue(snapshot), 'no dispute is open');
   }
-  if (!dispute.can(event)) throw notAllowedError(snapshot, event);
+  if (event.type === 'platform.appealOverturned') return checkOverturn(snapshot, event, dispute);
+  if (!dispute.can(event)) throw disputeRefusal(snapshot, event, dispute);
+  if (event.type === 'merchant.rulingAppealed') checkNewEvidence(event, dispute.context.evidence);
   if (event.type !== 'merchant.planSubmitted') return;
   const conflict = planConflict(context, event.plan);
   if (!conflict) return;
@@ -94,6 +101,45 @@ function checkDisputeEvent(snapshot: OrderSnapshot, event: DisputeEvent): void {
     ? `X1: the customer's cancel order ${conflict.cancellationId} is pending; approve it directly to refund`
     : `INV1: cancel order ${conflict.cancellationId} is already in progress`;
   throw new ConflictingCancellationError(event.plan, conflict.cancellationId, hint);
+}
+
+type DisputeSnapshot = NonNullable<ReturnType<typeof disputeChild>>;
+
+/** INV4: why the dispute refuses an event, with the appeal rules spelled out (A1). */
+function disputeRefusal(snapshot: OrderSnapshot, event: DisputeEvent, dispute: DisputeSnapshot): NotAllowedInStateError {
+  if (event.type === 'merchant.rulingAppealed' || event.type === 'customer.rulingAppealed') {
+    const { appeal, ruling } = dispute.context;
+    if (appeal) return new NotAllowedInStateError(event.type, describeValue(snapshot), 'A1: a ruling is appealed once');
+    if (ruling && dispute.matches('ruled')) {
+      const against = ruling === 'MERCHANT_LIABLE' ? 'merchant' : 'customer';
+      return new NotAllowedInStateError(event.type, describeValue(snapshot), `A1: only the side ruled against (the ${against}) may appeal`);
+    }
+  }
+  return notAllowedError(snapshot, event);
+}
+
+/** A1: an appeal brings new evidence: the merchant's names at least one proof its evidence plan did not. */
+function checkNewEvidence(event: { evidence: { proofs: ReadonlyArray<{ fileId: string }> } }, earlier: { proofs: ReadonlyArray<{ fileId: string }> } | null): void {
+  const given = new Set((earlier?.proofs ?? []).map((proof) => proof.fileId));
+  if (earlier && event.evidence.proofs.every((proof) => given.has(proof.fileId))) {
+    throw new InvalidPayloadError([{ path: 'evidence', message: 'A1: an appeal brings new evidence: at least one proof not given before' }]);
+  }
+}
+
+/** A3/A4: the overturn as the order forwards it (with where the customer's refund stands). */
+function checkOverturn(snapshot: OrderSnapshot, event: Extract<DisputeEvent, { type: 'platform.appealOverturned' }>, dispute: DisputeSnapshot): void {
+  const customerRefund = customerRefundOf(snapshot);
+  const forwarded = { ...event, customerRefund, refundedBy: refundedBy(snapshot.context)?.cancellationId ?? null };
+  if (dispute.can(forwarded)) return;
+  if (customerRefund === 'inFlight' && dispute.matches('underAppeal')) {
+    const cancellationId = snapshot.context.cancellation?.cancellationId;
+    throw new NotAllowedInStateError(
+      event.type,
+      describeValue(snapshot),
+      `A4/INV1: the customer's refund (cancel order ${cancellationId}) is not settled yet; overturn in the merchant's favour once it is refunded or closed`,
+    );
+  }
+  throw notAllowedError(snapshot, event);
 }
 
 function checkCancellationCommand(snapshot: OrderSnapshot, event: CancellationCommandEvent): void {

@@ -16,7 +16,10 @@ export interface StrandedPart {
 export interface PendingWork {
   /** Actor paths (joined with '/') that have a pending deadline: `cancellation`, `dispute`. */
   deadlines: readonly string[];
-  /** Cancel order ids with an effect still to deliver (a refund or an interception in the outbox). */
+  /**
+   * Cancel order ids with an effect still to deliver (a refund or an interception in the outbox), and
+   * dispute ids with one (A4: a compensation).
+   */
   effects: readonly string[];
 }
 
@@ -35,7 +38,9 @@ export function strandedParts(snapshot: OrderSnapshot, pending: PendingWork): St
   const dispute = disputeChild(snapshot);
   if (dispute?.status === 'active' && snapshot.context.dispute) {
     const moves =
-      pending.deadlines.includes(DISPUTE_ACTOR_ID) || actions.some((action) => DISPUTE_EVENT_TYPES.has(action.type));
+      pending.deadlines.includes(DISPUTE_ACTOR_ID) ||
+      pending.effects.includes(snapshot.context.dispute.disputeId) ||
+      actions.some((action) => DISPUTE_EVENT_TYPES.has(action.type));
     if (!moves) stranded.push({ actor: DISPUTE_ACTOR_ID, id: snapshot.context.dispute.disputeId, status: statusOf(dispute) });
   }
   const cancellation = cancellationChild(snapshot);

@@ -1,4 +1,5 @@
 import type { CancellationReason, CancellationStatus, DisputeStatus, Plan, Role, Ruling } from './schemas/common.js';
+import type { WorkflowEffect } from './schemas/effects.js';
 import type { OrderEventType } from './schemas/events.js';
 import type { TimerName } from './schemas/timers.js';
 
@@ -38,6 +39,9 @@ export const DISPUTE_STATUS_LABELS: Record<DisputeStatus, Label> = {
   awaitingMerchantChoice: { 'zh-CN': '待商家选择方案', en: "Awaiting the merchant's plan" },
   awaitingCustomerConfirmation: { 'zh-CN': '待客户确认', en: 'Awaiting customer confirmation' },
   awaitingPlatformRuling: { 'zh-CN': '待平台判责', en: 'Awaiting platform ruling' },
+  ruled: { 'zh-CN': '已判责，申诉期内', en: 'Ruled, appeal window open' },
+  underAppeal: { 'zh-CN': '申诉中', en: 'Under appeal' },
+  compensating: { 'zh-CN': '平台补偿商家中', en: 'Platform compensating the merchant' },
   resolved: { 'zh-CN': '已解决', en: 'Resolved' },
   withdrawn: { 'zh-CN': '用户撤销', en: 'Withdrawn by the customer' },
 };
@@ -77,6 +81,12 @@ export const ACTION_LABELS: Record<OrderEventType, Label> = {
   'payment.refundSucceeded': { 'zh-CN': '退款成功', en: 'Refund succeeded' },
   'payment.refundFailed': { 'zh-CN': '退款失败', en: 'Refund failed' },
   'platform.refundOutcomeRecorded': { 'zh-CN': '确认退款结果', en: 'Record the refund outcome' },
+  'merchant.rulingAppealed': { 'zh-CN': '商家申诉', en: 'Appeal the ruling (merchant)' },
+  'customer.rulingAppealed': { 'zh-CN': '用户申诉', en: 'Appeal the ruling (customer)' },
+  'platform.appealUpheld': { 'zh-CN': '申诉驳回，维持原判', en: 'Uphold the ruling' },
+  'platform.appealOverturned': { 'zh-CN': '申诉成立，改判', en: 'Overturn the ruling' },
+  'payment.compensationSucceeded': { 'zh-CN': '补偿成功', en: 'Compensation succeeded' },
+  'payment.compensationFailed': { 'zh-CN': '补偿失败', en: 'Compensation failed' },
 };
 
 /** The timers a deadline runs on: the host writes "48H 倒计时剩余 …" from the label and the absolute dueAt. */
@@ -87,6 +97,7 @@ export const TIMER_LABELS: Record<TimerName, Label> = {
   interceptResultWait: { 'zh-CN': '拦截结果等待', en: 'Interception result wait' },
   refundRetryBackoff: { 'zh-CN': '退款重试等待', en: 'Refund retry backoff' },
   refundReconcileWindow: { 'zh-CN': '退款结果核对时限', en: 'Refund reconcile window' },
+  appealWindow: { 'zh-CN': '申诉期', en: 'Appeal window' },
 };
 
 /** Whose move it is, and who sent an event. */
@@ -101,6 +112,14 @@ export const ROLE_LABELS: Record<Role, Label> = {
 export const WORKFLOW_STATUS_LABELS: Record<'active' | 'done', Label> = {
   active: { 'zh-CN': '处理中', en: 'In progress' },
   done: { 'zh-CN': '已完结', en: 'Done' },
+};
+
+/** What each effect asks of the host's services (A4's compensation included), as an outbox row shows it. */
+export const EFFECT_LABELS: Record<WorkflowEffect['type'], Label> = {
+  'effect.refundRequested': { 'zh-CN': '申请退款', en: 'Refund requested' },
+  'effect.interceptionRequested': { 'zh-CN': '申请物流拦截', en: 'Interception requested' },
+  'effect.notificationRequested': { 'zh-CN': '发送通知', en: 'Notification requested' },
+  'effect.compensationRequested': { 'zh-CN': '申请平台补偿商家', en: 'Merchant compensation requested' },
 };
 
 /** P2: what the merchant must still do by hand. */

@@ -22,6 +22,12 @@ export const EVENT_ROLES: Record<OrderEventType, readonly Role[]> = {
   'payment.refundSucceeded': ['system'],
   'payment.refundFailed': ['system'],
   'platform.refundOutcomeRecorded': ['platform'],
+  'merchant.rulingAppealed': ['merchant'],
+  'customer.rulingAppealed': ['customer'],
+  'platform.appealUpheld': ['platform'],
+  'platform.appealOverturned': ['platform'],
+  'payment.compensationSucceeded': ['system'],
+  'payment.compensationFailed': ['system'],
 };
 
 export interface OrderParties {

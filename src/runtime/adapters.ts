@@ -1,4 +1,4 @@
-import type { InterceptionRequested, NotificationRequested, RefundRequested } from '../schemas/effects.js';
+import type { CompensationRequested, InterceptionRequested, NotificationRequested, RefundRequested } from '../schemas/effects.js';
 
 /**
  * The services a host application plugs into the durable runtime. The outbox dispatcher calls them
@@ -48,7 +48,19 @@ export interface PaymentService {
    * `notFound` means the request never arrived, so it is sent again under the same key.
    */
   status?(idempotencyKey: string, call: AdapterCall): Promise<RefundOutcome | { status: 'notFound' }>;
+  /**
+   * A4 (only with `policy.appeals: 'on'`): the platform compensates the merchant for a refund that stands
+   * after an appeal was overturned in the merchant's favour. Same contract as `refund`: at most one
+   * payment per idempotency key (`<orderId>/<disputeId>/compensation`), a repeated key answered with the
+   * original result, `accepted` when the answer comes later as a `payment.compensationSucceeded` /
+   * `payment.compensationFailed` command. `status(key)` is asked about compensation keys too. Without this
+   * method a compensation stays in the outbox (unknown outcome, retried), never dropped.
+   */
+  compensate?(request: CompensationRequest, call: AdapterCall): Promise<RefundOutcome>;
 }
+
+/** A4: one compensation of the merchant (no amounts in the model: the request names the case). */
+export type CompensationRequest = Omit<CompensationRequested, 'type'>;
 
 /** P3b: ask JD logistics to intercept the parcel. */
 export type InterceptionRequest = Omit<InterceptionRequested, 'type'>;

@@ -1,5 +1,5 @@
 import { isWorkflowError } from '../errors.js';
-import type { InterceptionRequested, RefundRequested, WorkflowEffect } from '../schemas/effects.js';
+import type { CompensationRequested, InterceptionRequested, RefundRequested, WorkflowEffect } from '../schemas/effects.js';
 import { sanitizeText } from '../schemas/text.js';
 import {
   LOGISTICS_SENDER,
@@ -98,6 +98,8 @@ export function outboxKindOf(effect: WorkflowEffect): OutboxKind {
       return 'interception';
     case 'effect.notificationRequested':
       return 'notification';
+    case 'effect.compensationRequested':
+      return 'compensation';
   }
 }
 
@@ -149,7 +151,25 @@ export class OutboxDispatcher {
         await this.deps.notifications?.notify({ ...notification, idempotencyKey: row.idempotencyKey }, call);
         return { kind: 'complete' };
       }
+      case 'effect.compensationRequested':
+        return this.compensate(row, effect, call);
     }
+  }
+
+  /**
+   * A4: the merchant's compensation, delivered like a refund: one key per dispute, the answer read at
+   * the boundary (the payment answer's shape), `status(key)` asked first after an unknown outcome, and a
+   * service without `compensate` is an unknown outcome too (kept, retried, its reason on the row).
+   */
+  private async compensate(row: OutboxRow, effect: CompensationRequested, call: AdapterCall): Promise<Delivered> {
+    const { payments } = this.deps;
+    if (!payments.compensate) throw new UnknownOutcomeError('the payment service has no compensate(): the compensation waits for one');
+    if (row.attempts > 0 && payments.status) {
+      const known = readRefundAnswer(await payments.status(effect.idempotencyKey, call), true);
+      if (known.kind !== 'notFound') return compensationResult(effect, known.kind === 'accepted' ? pending() : known);
+    }
+    const { type: _type, ...request } = effect;
+    return compensationResult(effect, readRefundAnswer(await payments.compensate(request, call)));
   }
 
   private async refund(row: OutboxRow, effect: RefundRequested, call: AdapterCall): Promise<Delivered> {
@@ -283,6 +303,29 @@ export class OutboxDispatcher {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** A4: a payment answer to a compensation, as the result event the dispute records. */
+function compensationResult(effect: CompensationRequested, answer: RefundAnswer): Delivered {
+  const base = { by: PAYMENTS_SENDER, disputeId: effect.disputeId, idempotencyKey: effect.idempotencyKey };
+  switch (answer.kind) {
+    case 'succeeded':
+      return {
+        kind: 'record',
+        event: {
+          type: 'payment.compensationSucceeded',
+          ...base,
+          paymentRef: answer.paymentRef,
+          ...(answer.referenceMalformed ? { referenceMalformed: true } : {}),
+        },
+      };
+    case 'failed':
+      return { kind: 'record', event: { type: 'payment.compensationFailed', ...base, error: answer.error } };
+    case 'accepted':
+      return { kind: 'complete' };
+    case 'unknown':
+      return answer;
   }
 }
 

@@ -247,6 +247,12 @@ export const postgresMigrations = (s: string): readonly string[] => [
   CREATE INDEX disputes_due ON ${s}.disputes (due_sort, workflow_id, dispute_id);
   ${postgresProjectionBackfill(s)}
   `,
+  // 8: A4's compensation of the merchant is an outbox effect of its own kind.
+  `
+  ALTER TABLE ${s}.outbox DROP CONSTRAINT IF EXISTS outbox_kind_check;
+  ALTER TABLE ${s}.outbox ADD CONSTRAINT outbox_kind_check
+    CHECK (kind IN ('refund', 'interception', 'notification', 'compensation'));
+  `,
 ];
 
 /**

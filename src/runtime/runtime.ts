@@ -640,7 +640,9 @@ class DurableRuntime implements WorkflowRuntime {
     if (!record || record.status === 'done') return [];
     const effects = (await this.store.listOutbox(workflowId))
       .filter((row) => row.status === 'pending')
-      .map((row) => (row.payload as { cancellationId?: string }).cancellationId)
+      // A refund or interception names its cancel order; A4's compensation its dispute.
+      .map((row) => (row.payload as { cancellationId?: string; disputeId?: string }))
+      .map((payload) => (payload.cancellationId ?? payload.disputeId))
       .filter((id): id is string => typeof id === 'string');
     // What will move it is what the store holds: its deadline rows (due ones fire at the next round).
     const deadlines = (await this.store.listDeadlines(workflowId)).map((row) => row.actorPath);

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type {
+  CompensationRequest,
   InterceptionOutcome,
   InterceptionRequest,
   LogisticsService,
@@ -34,6 +35,20 @@ export interface RefundExecution {
   cancellationId: string;
   attempt: number;
   paymentRef: string;
+}
+
+/** A4: one compensation of a merchant that moved money. */
+export interface CompensationExecution {
+  idempotencyKey: string;
+  orderId: string;
+  disputeId: string;
+  merchantId: string;
+  paymentRef: string;
+}
+
+export interface CompensationCall {
+  request: CompensationRequest;
+  result: 'executed' | 'deduplicated' | 'declined' | 'replayedDecline' | 'threw' | 'hung';
 }
 
 /** One call the sandbox payment service received, and what it did with it. */
@@ -82,6 +97,13 @@ export interface SandboxPayments extends Required<PaymentService> {
   readonly statusCalls: string[];
   /** With `webhookSecret`: the signed webhooks not taken yet, oldest first (taking them empties the list). */
   takeWebhooks(): PaymentWebhook[];
+  /** A4: the next `n` compensations are declined (`failed`); a declined key stays declined. */
+  declineNextCompensations(n: number): void;
+  /** A4: every compensation that moved money, oldest first (kept in memory, not in `ledgerFile`). */
+  compensations(): CompensationExecution[];
+  /** A4: how many compensations moved money for this key (or in total). */
+  compensationCount(idempotencyKey?: string): number;
+  readonly compensationCalls: CompensationCall[];
 }
 
 /** A webhook of the sandbox payment service: the raw JSON body and its signature header's value. */
@@ -161,9 +183,63 @@ export function createSandboxPayments(options: SandboxPaymentsOptions = {}): San
     return execution;
   };
 
+  const compensationLedger = new Map<string, CompensationExecution>();
+  const compensationOrder: CompensationExecution[] = [];
+  const compensationCalls: CompensationCall[] = [];
+  const declinedCompensations = new Map<string, string>();
+  let decliningCompensations = 0;
+
   const webhooks: PaymentWebhook[] = [];
   const sandbox: SandboxPayments = {
     calls,
+    compensationCalls,
+    async compensate(request): Promise<RefundOutcome> {
+      // Delivery failures are shared with refunds: `failNextCalls` / `hangNextCalls` count every call.
+      if (failing > 0) {
+        failing -= 1;
+        compensationCalls.push({ request, result: 'threw' });
+        throw new SandboxUnavailableError(failMessage);
+      }
+      if (hanging > 0) {
+        hanging -= 1;
+        compensationCalls.push({ request, result: 'hung' });
+        return never();
+      }
+      const earlier = compensationLedger.get(request.idempotencyKey);
+      if (earlier) {
+        compensationCalls.push({ request, result: 'deduplicated' });
+        return { status: 'succeeded', paymentRef: earlier.paymentRef };
+      }
+      const replayed = declinedCompensations.get(request.idempotencyKey);
+      if (replayed !== undefined) {
+        compensationCalls.push({ request, result: 'replayedDecline' });
+        return { status: 'failed', error: replayed };
+      }
+      if (decliningCompensations > 0) {
+        decliningCompensations -= 1;
+        const error = 'sandbox declined the compensation';
+        declinedCompensations.set(request.idempotencyKey, error);
+        compensationCalls.push({ request, result: 'declined' });
+        return { status: 'failed', error };
+      }
+      const execution: CompensationExecution = {
+        idempotencyKey: request.idempotencyKey,
+        orderId: request.orderId,
+        disputeId: request.disputeId,
+        merchantId: request.merchantId,
+        paymentRef: `sandbox-comp-${request.idempotencyKey}`,
+      };
+      compensationLedger.set(execution.idempotencyKey, execution);
+      compensationOrder.push(execution);
+      compensationCalls.push({ request, result: 'executed' });
+      return { status: 'succeeded', paymentRef: execution.paymentRef };
+    },
+    declineNextCompensations(n) {
+      decliningCompensations = n;
+    },
+    compensations: () => [...compensationOrder],
+    compensationCount: (key) =>
+      key === undefined ? compensationOrder.length : compensationOrder.filter((e) => e.idempotencyKey === key).length,
     takeWebhooks: () => webhooks.splice(0),
     async refund(request): Promise<RefundOutcome> {
       if (failing > 0) {
@@ -206,9 +282,9 @@ export function createSandboxPayments(options: SandboxPaymentsOptions = {}): San
     },
     async status(idempotencyKey): Promise<RefundOutcome | { status: 'notFound' }> {
       statusCalls.push(idempotencyKey);
-      const executed = ledger.get(idempotencyKey);
+      const executed = ledger.get(idempotencyKey) ?? compensationLedger.get(idempotencyKey);
       if (executed) return { status: 'succeeded', paymentRef: executed.paymentRef };
-      const declined = declinedKeys.get(idempotencyKey);
+      const declined = declinedKeys.get(idempotencyKey) ?? declinedCompensations.get(idempotencyKey);
       if (declined !== undefined) return { status: 'failed', error: declined };
       return { status: 'notFound' };
     },

@@ -298,6 +298,30 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX disputes_due ON disputes (due_sort, workflow_id, dispute_id);
   ${SQLITE_PROJECTION_BACKFILL}
   `,
+  // 8: A4's compensation of the merchant is an outbox effect of its own kind. SQLite cannot change a
+  // CHECK in place: the table is rebuilt with its rows and indexes.
+  `
+  CREATE TABLE outbox_v8 (
+    effect_id        TEXT PRIMARY KEY,
+    workflow_id      TEXT NOT NULL REFERENCES workflows (workflow_id),
+    kind             TEXT NOT NULL CHECK (kind IN ('refund', 'interception', 'notification', 'compensation')),
+    idempotency_key  TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'done', 'dead')),
+    attempts         INTEGER NOT NULL,
+    available_at     INTEGER NOT NULL,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL,
+    claimed_by       TEXT,
+    claim_expires_at INTEGER
+  ) STRICT;
+  INSERT INTO outbox_v8 SELECT effect_id, workflow_id, kind, idempotency_key, payload, status, attempts, available_at,
+    last_error, created_at, claimed_by, claim_expires_at FROM outbox;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_v8 RENAME TO outbox;
+  CREATE INDEX outbox_pending ON outbox (available_at, created_at, effect_id) WHERE status = 'pending';
+  CREATE INDEX outbox_workflow ON outbox (workflow_id, created_at, effect_id);
+  `,
 ];
 
 const WORKFLOW_COLUMNS = `workflow_id AS workflowId, order_id AS orderId, merchant_id AS merchantId, version,

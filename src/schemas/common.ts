@@ -85,6 +85,12 @@ export const DisputeStatus = z.enum([
   'awaitingMerchantChoice',
   'awaitingCustomerConfirmation',
   'awaitingPlatformRuling',
+  /** A1: ruled, the appeal window runs (appeals on). */
+  'ruled',
+  /** A1/A2: 申诉中, the platform upholds or overturns. */
+  'underAppeal',
+  /** A4: the platform compensates the merchant; waits for the payment service's answer. */
+  'compensating',
   'resolved',
   'withdrawn',
 ]);

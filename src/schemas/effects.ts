@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { Text } from './text.js';
-import { CancellationId, CancellationReason, EntityId, Plan, RefundTrigger, Timestamp } from './common.js';
+import { CancellationId, CancellationReason, ClientId, EntityId, Plan, RefundTrigger, Timestamp } from './common.js';
 
 /** Effects the machines request; the host performs them and reports back with events. */
 export const RefundRequested = z.strictObject({
@@ -40,6 +40,10 @@ export const NotificationKind = z.enum([
   'REFUND_FAILED',
   /** INV6: no answer for a refund request within refundReconcileWindow; the platform must confirm its outcome. */
   'REFUND_OUTCOME_UNKNOWN',
+  /** A1/A2: a ruling was appealed; the platform must uphold or overturn it. */
+  'APPEAL_DECISION_REQUESTED',
+  /** A4: the payment service declined the merchant's compensation; the platform settles it outside the workflow. */
+  'COMPENSATION_FAILED',
 ]);
 export type NotificationKind = z.infer<typeof NotificationKind>;
 
@@ -54,5 +58,28 @@ export const NotificationRequested = z.strictObject({
 });
 export type NotificationRequested = z.infer<typeof NotificationRequested>;
 
-export const WorkflowEffect = z.discriminatedUnion('type', [RefundRequested, InterceptionRequested, NotificationRequested]);
+/**
+ * A4: the platform compensates the merchant for a refund that stands after an appeal overturned the
+ * ruling in the merchant's favour. There are no amounts in the model: the request names the case (order,
+ * dispute, merchant, and the cancel order whose refund stands); the payment service knows the sums.
+ */
+export const CompensationRequested = z.strictObject({
+  type: z.literal('effect.compensationRequested'),
+  at: Timestamp,
+  orderId: EntityId,
+  disputeId: ClientId,
+  merchantId: EntityId,
+  /** The cancel order whose refund stands (INV2: every refund belongs to one). */
+  refundedBy: CancellationId.nullable(),
+  /** INV1-like: one compensation per dispute: `<orderId>/<disputeId>/compensation`, kept on every delivery. */
+  idempotencyKey: Text,
+});
+export type CompensationRequested = z.infer<typeof CompensationRequested>;
+
+export const WorkflowEffect = z.discriminatedUnion('type', [
+  RefundRequested,
+  InterceptionRequested,
+  NotificationRequested,
+  CompensationRequested,
+]);
 export type WorkflowEffect = z.infer<typeof WorkflowEffect>;

@@ -53,6 +53,43 @@ export type PlatformRuled = z.infer<typeof PlatformRuled>;
 export const DisputeWithdrawn = z.strictObject({ type: z.literal('customer.disputeWithdrawn'), ...base });
 export type DisputeWithdrawn = z.infer<typeof DisputeWithdrawn>;
 
+// Appeals (A1–A4, with `policy.appeals: 'on'`)
+/** A1: the merchant appeals a MERCHANT_LIABLE ruling within the appeal window, with new evidence. */
+export const MerchantAppealed = z.strictObject({ type: z.literal('merchant.rulingAppealed'), ...base, evidence: Evidence });
+export type MerchantAppealed = z.infer<typeof MerchantAppealed>;
+
+/** A1: the customer appeals a MERCHANT_NOT_LIABLE ruling within the appeal window, with new evidence. */
+export const CustomerAppealed = z.strictObject({ type: z.literal('customer.rulingAppealed'), ...base, evidence: Evidence });
+export type CustomerAppealed = z.infer<typeof CustomerAppealed>;
+
+/** A2: the platform upholds the ruling under appeal; it stands. */
+export const AppealUpheld = z.strictObject({ type: z.literal('platform.appealUpheld'), ...base, note: Note.optional() });
+export type AppealUpheld = z.infer<typeof AppealUpheld>;
+
+/** A3/A4: the platform overturns the ruling under appeal in the appellant's favour. */
+export const AppealOverturned = z.strictObject({ type: z.literal('platform.appealOverturned'), ...base, note: Note.optional() });
+export type AppealOverturned = z.infer<typeof AppealOverturned>;
+
+const compensation = { ...base, disputeId: ClientId, idempotencyKey: Text.min(1).max(400) };
+
+/** A4: the payment service compensated the merchant under this key (money moved). */
+export const CompensationSucceeded = z.strictObject({
+  type: z.literal('payment.compensationSucceeded'),
+  ...compensation,
+  paymentRef: Text.min(1).max(128),
+  /** As for refunds: money moved but the reference was unreadable; kept truncated and flagged. */
+  referenceMalformed: z.literal(true).optional(),
+});
+export type CompensationSucceeded = z.infer<typeof CompensationSucceeded>;
+
+/** A4: the payment service declined the compensation under this key. */
+export const CompensationFailed = z.strictObject({
+  type: z.literal('payment.compensationFailed'),
+  ...compensation,
+  error: Text.min(1).max(500),
+});
+export type CompensationFailed = z.infer<typeof CompensationFailed>;
+
 // Cancel order lifecycle (C1–C5, P3)
 const cancellation = { ...base, cancellationId: CancellationId };
 
@@ -163,8 +200,28 @@ export const DisputeEvent = z.discriminatedUnion('type', [
   SettlementObjected,
   PlatformRuled,
   DisputeWithdrawn,
+  MerchantAppealed,
+  CustomerAppealed,
+  AppealUpheld,
+  AppealOverturned,
+  CompensationSucceeded,
+  CompensationFailed,
 ]);
 export type DisputeEvent = z.infer<typeof DisputeEvent>;
+
+/**
+ * A4: where the customer's refund stands when an appeal is overturned, as the order tells its dispute
+ * (it forwards `platform.appealOverturned` with it): `refunded` (by `refundedBy`), a refund `inFlight`
+ * (a cancel order is open), or `none`.
+ */
+export type CustomerRefundStanding = 'none' | 'inFlight' | 'refunded';
+export type AppealOverturnedForwarded = AppealOverturned & {
+  customerRefund?: CustomerRefundStanding;
+  refundedBy?: string | null;
+};
+
+/** What the dispute machine receives: its events, the overturn as the order forwards it. */
+export type DisputeMachineEvent = Exclude<DisputeEvent, AppealOverturned> | AppealOverturnedForwarded;
 
 /** Events a host sends to one cancel order. */
 export const CancellationCommandEvent = z.discriminatedUnion('type', [
@@ -193,6 +250,20 @@ export const OrderEvent = z.discriminatedUnion('type', [
 export type OrderEvent = z.infer<typeof OrderEvent>;
 /** The `type` of every event the order accepts. */
 export type OrderEventType = OrderEvent['type'];
+
+/**
+ * What a caller hands to `send`/`dispatch`: an event as its schema reads it, `at` optional (the host
+ * stamps it from its clock; a caller's `at` is held to the time rules). Input of unknown shape (JSON
+ * from a network) goes to `sendRaw`/`dispatchRaw`, which validate the same way.
+ */
+export type OrderEventInput = WithOptionalAt<z.input<typeof OrderEvent>>;
+type WithOptionalAt<E> = E extends unknown ? Omit<ReadonlyArrays<E>, 'at'> & { at?: Timestamp } : never;
+/** Arrays may be readonly: an `as const` literal is accepted (the host never changes what it is given). */
+type ReadonlyArrays<T> = T extends readonly (infer U)[]
+  ? readonly ReadonlyArrays<U>[]
+  : T extends object
+    ? { [K in keyof T]: ReadonlyArrays<T[K]> }
+    : T;
 
 /** Every event type the order accepts, in schema order. */
 export const ORDER_EVENT_TYPES = OrderEvent.options.map((option) => option.shape.type.value) as OrderEventType[];

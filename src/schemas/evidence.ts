@@ -19,10 +19,19 @@ export const EvidenceLimits = z.strictObject({
 });
 export type EvidenceLimits = z.infer<typeof EvidenceLimits>;
 
+/** Who may give evidence: the merchant (D4's evidence plan, A1 appeal) or the customer (A1 appeal). */
+export const EvidenceParty = z.enum(['merchant', 'customer']);
+export type EvidenceParty = z.infer<typeof EvidenceParty>;
+
 export const EvidenceReasonSpec = z.strictObject({
   labelZh: Text.min(1),
   labelEn: Text.min(1),
   requiredProofs: z.array(ProofKind).min(1),
+  /**
+   * A1 [I]: who may give this reason; absent means the merchant only (the no-fault reasons of D4). A
+   * customer appealing a MERCHANT_NOT_LIABLE ruling gives one of the reasons listed for `customer`.
+   */
+  givenBy: z.array(EvidenceParty).min(1).optional(),
 });
 export type EvidenceReasonSpec = z.infer<typeof EvidenceReasonSpec>;
 
@@ -54,6 +63,19 @@ export const DEFAULT_EVIDENCE_CATALOGUE: EvidenceCatalogue = EvidenceCatalogue.p
       labelEn: 'Custom-made goods cannot be cancelled',
       requiredProofs: ['PRODUCT_PAGE_NOTICE', 'CHAT_RECORD'],
     },
+    // A1 [I]: the customer's side, for an appeal of a MERCHANT_NOT_LIABLE ruling.
+    MERCHANT_AGREED_TO_CANCEL: {
+      labelZh: '商家已同意取消',
+      labelEn: 'The merchant agreed to cancel',
+      requiredProofs: ['CHAT_RECORD'],
+      givenBy: ['customer'],
+    },
+    CANCELLED_BEFORE_SHIPMENT: {
+      labelZh: '发货前已申请取消',
+      labelEn: 'Cancellation requested before shipment',
+      requiredProofs: ['PHOTO'],
+      givenBy: ['customer'],
+    },
   },
   limits: { maxProofs: 9, maxProofBytes: 10 * 1024 * 1024, minExplanationLength: 10, maxExplanationLength: 500 },
 });
@@ -73,12 +95,17 @@ export const Evidence = z.strictObject({
 });
 export type Evidence = z.infer<typeof Evidence>;
 
-/** D4: what is wrong with this evidence under this catalogue (empty when it is complete). */
-export function evidenceIssues(evidence: Evidence, catalogue: EvidenceCatalogue): string[] {
+/**
+ * D4/A1: what is wrong with this evidence under this catalogue, given by this party (empty when it is
+ * complete). The merchant gives the reasons without `givenBy` and those listing it; the customer only
+ * those listing `customer`.
+ */
+export function evidenceIssues(evidence: Evidence, catalogue: EvidenceCatalogue, party: EvidenceParty = 'merchant'): string[] {
   const issues: string[] = [];
   const spec = catalogue.reasons[evidence.reason];
   const { limits } = catalogue;
   if (!spec) issues.push(`evidence reason ${evidence.reason} is not in the catalogue`);
+  else if (!(spec.givenBy ?? ['merchant']).includes(party)) issues.push(`evidence reason ${evidence.reason} is not one the ${party} may give`);
   if (evidence.proofs.length > limits.maxProofs) issues.push(`at most ${limits.maxProofs} proofs`);
   for (const proof of evidence.proofs) {
     if (proof.sizeBytes > limits.maxProofBytes) issues.push(`proof ${proof.fileId} exceeds ${limits.maxProofBytes} bytes`);

@@ -16,6 +16,8 @@ export const REFUND_RETRY_BACKOFF_MS = 60_000;
 export const REFUND_MAX_ATTEMPTS = 6;
 /** INV6 [I]: how long a refund request may stay without an answer before its outcome counts as unknown. */
 export const REFUND_RECONCILE_WINDOW_MS = 24 * HOUR;
+/** A1 [I]: how long the side ruled against may appeal a ruling (only with `policy.appeals: 'on'`). */
+export const APPEAL_WINDOW_MS = 7 * 24 * HOUR;
 
 export const TimerName = z.enum([
   'interceptWindow',
@@ -24,6 +26,7 @@ export const TimerName = z.enum([
   'interceptResultWait',
   'refundRetryBackoff',
   'refundReconcileWindow',
+  'appealWindow',
 ]);
 export type TimerName = z.infer<typeof TimerName>;
 
@@ -37,6 +40,7 @@ export const TimerSettings = z.strictObject({
   refundRetryBackoff: Duration,
   refundMaxAttempts: z.number().int().min(1).max(20),
   refundReconcileWindow: Duration,
+  appealWindow: Duration,
 });
 export type TimerSettings = z.infer<typeof TimerSettings>;
 
@@ -48,6 +52,7 @@ export const DEFAULT_TIMERS: TimerSettings = Object.freeze({
   refundRetryBackoff: REFUND_RETRY_BACKOFF_MS,
   refundMaxAttempts: REFUND_MAX_ATTEMPTS,
   refundReconcileWindow: REFUND_RECONCILE_WINDOW_MS,
+  appealWindow: APPEAL_WINDOW_MS,
 });
 
 /** Per-deployment overrides merged over the defaults. */

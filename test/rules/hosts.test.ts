@@ -327,6 +327,44 @@ const SCENARIOS: Scenario[] = [
       expect(orders(run)).toEqual([['c', 'refunded', 'CUSTOMER_REQUEST', 'platformRuling']]);
     },
   },
+  // Issue 15, the policy input: one scenario per non-default value (all values: test/rules/policy.test.ts)
+  {
+    name: 'C2 refundAtOnce (policy): approving a shipped JD order refunds at once, no interception',
+    input: { deliveredBy: 'JD', shipped: true, policy: { shippedJdApproval: 'refundAtOnce' } },
+    steps: [submitted('c'), merchant('cancellationApproved', 'c')],
+    then: (run) => {
+      expect(orders(run)).toEqual([['c', 'refunded', 'CUSTOMER_REQUEST', 'merchant']]);
+      expect(run.effects.map((effect) => JSON.parse(effect).type)).not.toContain('effect.interceptionRequested');
+    },
+  },
+  {
+    name: 'C5 never (policy): the customer cannot withdraw a pending cancel order; the merchant rejects it',
+    input: { policy: { cancelOrderWithdrawal: 'never' } },
+    steps: [submitted('c'), send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId: 'c' }, 'NotAllowedInStateError'), merchant('cancellationRejected', 'c')],
+    then: (run) => {
+      expect(orders(run)).toEqual([['c', 'rejected', 'CUSTOMER_REQUEST', null]]);
+    },
+  },
+  {
+    name: 'D8 untilPlanAccepted (policy): withdrawal refused once a plan is accepted',
+    input: { policy: { disputeWithdrawal: 'untilPlanAccepted' } },
+    steps: [opened(), plan('NEGOTIATED_REJECT'), send({ type: 'customer.disputeWithdrawn', by: CUSTOMER }, 'NotAllowedInStateError'), confirmed()],
+    then: (run) => {
+      expect(disputes(run)).toEqual([['d', 'resolved', 'NEGOTIATED_REJECT']]);
+    },
+  },
+  {
+    name: 'D6 ownCancelOrder (policy): the pending customer cancel order closes, the ruling refunds through its own cancel order',
+    input: { policy: { rulingRefundRoute: 'ownCancelOrder' } },
+    steps: [submitted('c'), opened(), evidencePlan(), advance(HOUR), ruled('MERCHANT_LIABLE')],
+    then: (run) => {
+      expect(orders(run)).toEqual([
+        ['c', 'closedWithoutRefund', 'CUSTOMER_REQUEST', null],
+        ['d:ruling-refund', 'refunded', 'PLATFORM_RULING_REFUND', 'platformRuling'],
+      ]);
+      expect(run.refundCalls).toHaveLength(1);
+    },
+  },
 ];
 
 describe.each(SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s', (_name, scenario) => {
