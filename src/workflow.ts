@@ -40,11 +40,15 @@ export type AuditEntry = AuditRow;
  * (a real clock, or XState's `SimulatedClock`) the workflow also fires its deadlines on its own.
  */
 export interface WorkflowClock {
+  /** The current time in epoch milliseconds. */
   now(): number;
+  /** Schedules `fn` after `timeout` ms; with `clearTimeout`, lets the workflow fire its own deadlines. */
   setTimeout?(fn: () => void, timeout: number): unknown;
+  /** Cancels a timer that `setTimeout` returned. */
   clearTimeout?(id: unknown): void;
 }
 
+/** Options of {@link createOrderWorkflow}: the clock, boundary checks, timers, policy and effect handler. */
 export interface OrderWorkflowOptions extends BoundaryOptions {
   /** Default: the system clock with real timers. Tests and demos pass `new SimulatedClock()`. */
   clock?: WorkflowClock;
@@ -156,6 +160,7 @@ export class OrderWorkflow {
     return this.getSnapshot();
   }
 
+  /** The order's current snapshot (the children are live refs). */
   getSnapshot(): OrderSnapshot {
     return this.system.snapshot() as OrderSnapshot;
   }
@@ -178,14 +183,17 @@ export class OrderWorkflow {
     return deadlineRowsOf(this.workflowId, this.pending);
   }
 
+  /** What this role (and sender) may do now, each with its label (R1). */
   allowedActions(role: Role, senderId?: string): AllowedAction[] {
     return allowedActions(this.getSnapshot(), role, senderId);
   }
 
+  /** Every cancel order of the order, current and closed. */
   cancelOrders(): CancelOrderView[] {
     return cancelOrderViews(this.getSnapshot());
   }
 
+  /** Every dispute of the order, open and closed. */
   disputes(): DisputeView[] {
     return disputeViews(this.getSnapshot());
   }
@@ -200,6 +208,7 @@ export class OrderWorkflow {
     return { machineVersion: ORDER_WORKFLOW.version, snapshot: this.system.persist() };
   }
 
+  /** Stops the actor system and its timers; the workflow accepts nothing afterwards. */
   stop(): void {
     this.stopped = true;
     this.clearTimer();
@@ -267,6 +276,7 @@ export function restoreOrderWorkflowSystem(persisted: { machineVersion: number; 
   return restoreWorkflow(ORDER_WORKFLOW, { workflowId, ...persisted });
 }
 
+/** Starts one order's workflow in memory (the in-memory host); for durable hosting use `createWorkflowRuntime`. */
 export function createOrderWorkflow(input: OrderWorkflowInput, options: OrderWorkflowOptions = {}): OrderWorkflow {
   return new OrderWorkflow(input, options);
 }

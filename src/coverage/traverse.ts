@@ -44,6 +44,7 @@ export interface TakenTransition {
   actorPath: ActorPath;
 }
 
+/** An event an actor emitted (or sent to its parent) during a step. */
 export interface Effect {
   actorPath: ActorPath;
   event: EventObject;
@@ -123,11 +124,13 @@ export interface KeySource {
   history: History;
 }
 
+/** Maps an actor's state to the key that identifies a vertex: states with equal keys are one vertex. */
 export type KeyFunction = (state: KeySource) => unknown;
 
 /** The part of an actor's context that decides its future (what guards, delays and outputs read). */
 export type ContextProjection = (context: any, actor: { path: ActorPath; machineId: string }) => unknown;
 
+/** How the traversal sends events, stamps time, keys vertices and projects context. */
 export interface LogicOptions {
   /** Event variants per type (or a function of the vertex's state). */
   events?: EventVariants | ((state: KeySource) => readonly EventVariant[]);
@@ -178,19 +181,25 @@ export interface CoverageLogic {
   /** The machine actually run: invoked actors replaced by stand-ins. */
   prepared: AnyStateMachine;
   input: unknown;
+  /** The vertex of the freshly started actor. */
   initial(): Vertex;
+  /** The events the vertex accepts (variants included). */
   enabled(vertex: Vertex): GraphEvent[];
+  /** The vertex after sending the event (on a restored copy: vertices are never mutated). */
   step(vertex: Vertex, event: GraphEvent): Vertex;
+  /** What a replay compares at the vertex: states, context projection, timers, effects. */
   project(vertex: Vertex): Projection;
   /** A key source for the vertex (for `key` and for event variant functions). */
   view(vertex: Vertex): KeySource;
 }
 
+/** Thrown when paths cannot be generated or replayed as asked (a traversal limit, a bad option). */
 export class CoverageError extends Error {
   override readonly name = 'CoverageError';
   readonly code = 'COVERAGE_FAILED';
 }
 
+/** Stamps the event's `at` with the simulated time, when the event carries one. */
 export const defaultStamp = (event: EventObject, now: number): EventObject =>
   typeof (event as { at?: unknown }).at === 'number' ? ({ ...event, at: now } as EventObject) : event;
 
@@ -233,6 +242,7 @@ function hostVariants(snapshot: AnyMachineSnapshot, view: KeySource, options: Lo
     .flatMap((type) => variants[type] ?? [{ label: type, event: { type } }]);
 }
 
+/** Timers in firing order: due time, then the order they were started. */
 export function sortTimers(timers: readonly PendingTimer[]): PendingTimer[] {
   return [...timers].sort((a, b) => a.dueAt - b.dueAt || a.seq - b.seq);
 }
@@ -249,6 +259,7 @@ function nextTimers(vertex: Vertex): GraphEvent[] {
   return [{ type: label, label, event: { type: tied[0]!.eventType }, target: tied[0]!.target, timers: tied }];
 }
 
+/** A timer as a path step label: `after <delay>[<actor path>]`. */
 export function timerLabel(timer: Pick<PendingTimer, 'delay' | 'target'>): string {
   return `after ${timer.delay}${timer.target.length ? `[${timer.target.join('/')}]` : ''}`;
 }
