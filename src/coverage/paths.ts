@@ -16,13 +16,16 @@ import {
   type Vertex,
 } from './traverse.js';
 
+/** What a path set must cover: every state, transition, graph edge, or feasible transition pair. */
 export type Criterion = 'states' | 'transitions' | 'edges' | 'pairs';
 
+/** One machine input to explore from, with a label for path names. */
 export interface InputVariant {
   label: string;
   input: unknown;
 }
 
+/** Options of {@link generatePaths}: the logic options, input variants, system mode and the coverage criterion. */
 export interface GenerateOptions extends LogicOptions {
   /** Machine input variants: one traversal each (default: one traversal without input). */
   inputs?: readonly InputVariant[];
@@ -42,6 +45,7 @@ export interface GenerateOptions extends LogicOptions {
   tagPattern?: RegExp;
 }
 
+/** One step of a generated path: an event sent (or timers fired) and what the machine should then show. */
 export interface PathStep {
   label: string;
   event: EventObject;
@@ -74,6 +78,7 @@ export interface MachineFailure {
   message: string;
 }
 
+/** A path from the initial state, with the expected projection after every step; replay it with `replayPath`. */
 export interface GeneratedPath {
   /** `${machineId}/${variant}#${n}`. */
   id: string;
@@ -94,6 +99,7 @@ export interface GeneratedPath {
   tags: string[];
 }
 
+/** An edge of the explored graph: an event that takes at least one transition from one vertex to another. */
 export interface Edge {
   from: string;
   to: string;
@@ -102,6 +108,7 @@ export interface Edge {
   vertex: Vertex;
 }
 
+/** The explored graph of one input variant: vertices, edges, shortest prefixes and failures. */
 export interface Exploration {
   variant: InputVariant;
   logic: CoverageLogic;
@@ -116,6 +123,7 @@ export interface Exploration {
   failures: MachineFailure[];
 }
 
+/** What {@link generatePaths} returns: the explorations and the paths that cover them. */
 export interface PathSet {
   machineId: string;
   kind: 'machine' | 'system';
@@ -131,6 +139,7 @@ const ALL_CRITERIA: readonly Criterion[] = ['states', 'transitions', 'edges', 'p
 /** A transition qualified by its machine: pairs and sets across machines. */
 export const qualified = (t: { machineId: string; id: string }) => `${t.machineId} ${t.id}`;
 
+/** The traversal logic for a machine: one machine alone, or its whole actor system with `system: true`. */
 export function createLogic(machine: AnyStateMachine, input: unknown, options: GenerateOptions): CoverageLogic {
   return options.system ? systemLogic(machine, input, options) : machineLogic(machine, input, options);
 }
@@ -248,6 +257,7 @@ function sequenceOf(initial: Vertex, edges: readonly Edge[]): TakenTransition[] 
   return [...initial.taken, ...edges.flatMap((edge) => edge.vertex.taken)];
 }
 
+/** The transition pairs (one transition, then the next) a sequence of taken transitions contains. */
 export function pairsOf(sequence: readonly TakenTransition[]): string[] {
   const pairs: string[] = [];
   for (let i = 1; i < sequence.length; i++) pairs.push(`${qualified(sequence[i - 1]!)} -> ${qualified(sequence[i]!)}`);
@@ -331,6 +341,7 @@ function defaultDescribeState(state: KeySource): string {
   return children.length ? `${value}{${children.join(', ')}}` : value;
 }
 
+/** A state value or payload as one short line for path names and messages. */
 export function formatValue(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object') {
