@@ -14,6 +14,7 @@ import { CancellationCommandEvent, DisputeEvent, OrderEvent } from './schemas/ev
 import { cancellationChild, describeValue, disputeChild, statusOf } from './queries.js';
 import { OrderInput, type ResolvedOrderInput } from './schemas/inputs.js';
 
+/** What the boundary checks events against: the evidence catalogue (D4) and the allowed clock skew. */
 export interface BoundaryOptions {
   /** D4: the evidence catalogue the evidence plan is checked against. */
   evidenceCatalogue?: EvidenceCatalogue;

@@ -3,6 +3,7 @@ export abstract class WorkflowError extends Error {
   abstract readonly code: string;
 }
 
+/** One problem found in an input: where (a dotted path) and what. */
 export interface Issue {
   path: string;
   message: string;
@@ -101,6 +102,7 @@ export class WorkflowNotFoundError extends WorkflowError {
   }
 }
 
+/** Whether the error is one of this package's typed errors (with a stable `code`). */
 export const isWorkflowError = (error: unknown): error is WorkflowError => error instanceof WorkflowError;
 
 /** An optional peer dependency that a feature needs is not installed (better-sqlite3 for the SQLite store). */

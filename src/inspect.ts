@@ -207,8 +207,10 @@ const isActorRef = (value: unknown): value is AnyActorRef =>
 // ---------------------------------------------------------------------------------------------------
 // A local inspector server and its WebSocket client (they load `@statelyai/inspect` when called)
 
+/** The inspector server binds loopback only. */
 export const INSPECTOR_HOST = '127.0.0.1';
 
+/** Options of the local inspector relay server. */
 export interface InspectorServerOptions {
   /** 1–65535, or 0 for a free port. Default 8080. */
   port?: number;
@@ -216,6 +218,7 @@ export interface InspectorServerOptions {
   inspectorUrl?: string;
 }
 
+/** A running local inspector relay: where it listens, and how to stop it. */
 export interface InspectorServer {
   readonly host: typeof INSPECTOR_HOST;
   readonly port: number;
@@ -327,6 +330,7 @@ export interface LiveInspector {
   close(): Promise<void>;
 }
 
+/** Options for connecting to a running inspector server. */
 export interface ConnectOptions {
   /** How long to wait for the connection. Default 5000 ms. */
   timeoutMs?: number;

@@ -46,6 +46,7 @@ export interface CancelOrderView {
   createdAt: number;
 }
 
+/** A dispute as the in-memory host shows it: status, plan, ruling, whose move it is. */
 export interface DisputeView {
   disputeId: string;
   status: DisputeStatus;
@@ -59,6 +60,7 @@ export interface DisputeView {
 
 /** The parties whose move a state can be (the machines' state tags). */
 export type PartyTag = Extract<Role, 'merchant' | 'customer' | 'platform'>;
+/** The party tags a dispute state carries to say whose move it is. */
 export const PARTY_TAGS: readonly PartyTag[] = ['merchant', 'customer', 'platform'];
 
 /** P2: something the merchant must do by hand. */
@@ -69,6 +71,7 @@ export interface MerchantFollowUp {
   at: number;
 }
 
+/** A filter over an order's cancel orders (X2): by party, order, status or reason. */
 export interface CancelOrderFilter {
   merchantId?: string;
   orderId?: string;
@@ -234,6 +237,7 @@ export function describeValue(snapshot: OrderSnapshot): Record<string, unknown> 
   return described;
 }
 
+/** Whether a cancel order passes the filter (every given field equal). */
 export function matchesCancelOrderFilter(view: CancelOrderView, filter: CancelOrderFilter): boolean {
   return (
     (filter.merchantId === undefined || view.merchantId === filter.merchantId) &&

@@ -30,6 +30,7 @@ export const EVENT_ROLES: Record<OrderEventType, readonly Role[]> = {
   'payment.compensationFailed': ['system'],
 };
 
+/** The merchant and customer of an order: only they may act on it in their role. */
 export interface OrderParties {
   merchantId: string;
   customerId: string;
@@ -45,6 +46,7 @@ export function roleViolation(eventType: OrderEventType, sender: Sender, parties
   return null;
 }
 
+/** The roles that may send this event type (INV4: any other role is refused). */
 export function rolesAllowedFor(eventType: OrderEventType): readonly Role[] {
   return EVENT_ROLES[eventType];
 }

@@ -6,11 +6,13 @@ import type { ReplayResult } from './replay.js';
 import { walkPersisted } from './snapshots.js';
 import type { Vertex } from './traverse.js';
 
+/** How many of something are covered, out of how many. */
 export interface Counter {
   covered: number;
   total: number;
 }
 
+/** A state, transition, pair or history restore no replayed path covers, or a replay that failed. */
 export interface UncoveredItem {
   /** `history`: a history state that never restored a recorded configuration on a replayed path. */
   kind: 'state' | 'transition' | 'transitionPair' | 'history' | 'replay';
@@ -30,6 +32,7 @@ export interface RegionCoverage {
   transitions: Counter;
 }
 
+/** Coverage of one machine (or system) by its replayed paths: states, transitions, pairs, history restores, and what is uncovered. */
 export interface MachineCoverage {
   /** The traversed machine (the root of a system). */
   machineId: string;
@@ -293,6 +296,7 @@ export function excludeFromCoverage(
   };
 }
 
+/** Pinned minimums for {@link coverageProblems}: a coverage gate fails below them. */
 export interface GateOptions {
   /** Minimum covered transition pairs (a pinned figure). */
   transitionPairs?: number;

@@ -12,6 +12,7 @@ export interface StateInfo {
   description: string | null;
 }
 
+/** How a transition is taken: by an event, eventlessly, by a delay, by a child's done event, or on invoke. */
 export type TransitionKind = 'event' | 'always' | 'after' | 'done' | 'invoke';
 
 /**
@@ -35,6 +36,7 @@ export interface TransitionInfo {
   description: string | null;
 }
 
+/** A machine definition described for coverage: every state and transition, with ids. */
 export interface MachineModel {
   machineId: string;
   states: StateInfo[];
@@ -45,6 +47,7 @@ export const ALWAYS = 'always';
 
 const AFTER_PREFIX = 'xstate.after.';
 
+/** A transition's id within its machine: `source|event|index`. */
 export function transitionKey(source: string, eventType: string, index: number): string {
   return `${source}|${eventType === '' ? ALWAYS : eventType}|${index}`;
 }

@@ -3,6 +3,7 @@ import { formatFailure, type MachineCoverage } from './coverage.js';
 import { describeMachine, enterableStates, historyDefaultTargets, invokeIdOf, type TransitionInfo } from './model.js';
 import { machinesOf, type GeneratedPath, type PathSet } from './paths.js';
 
+/** Options of {@link toMermaid}: what to mark as uncovered and how to label delays. */
 export interface MermaidOptions {
   /** Transition ids (`source|event|index`) drawn as uncovered. */
   uncovered?: Iterable<string>;
@@ -179,6 +180,7 @@ export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}
   return lines.join('\n');
 }
 
+/** One machine of a coverage report: its coverage and the paths behind it. */
 export interface ReportEntry {
   coverage: MachineCoverage;
   pathSet: PathSet;
@@ -186,6 +188,7 @@ export interface ReportEntry {
   pinnedPairs?: number;
 }
 
+/** Options of {@link renderCoverageMarkdown}. */
 export interface MarkdownOptions extends Pick<MermaidOptions, 'delayLabel'> {
   title?: string;
 }

@@ -34,6 +34,7 @@ import {
   type TakenTransition,
 } from './traverse.js';
 
+/** Options of {@link replayPath}: the same keying and time options the paths were generated with. */
 export interface ReplayOptions extends Pick<LogicOptions, 'stamp' | 'timeResolution' | 'startTime' | 'ignoreEvents' | 'projectOutput'> {
   /** The key function the paths were generated with (default `{ value, context }`, children included in a system). */
   key?: KeyFunction;
@@ -72,6 +73,7 @@ export interface ObservedStep {
   now: number;
 }
 
+/** What a replay hook sees at a step: the index, the actor, the snapshot. */
 export interface ReplayStepContext {
   /** -1 for the start. */
   index: number;
@@ -89,6 +91,7 @@ export interface ReplayStepContext {
   actorAt: (path: ActorPath) => AnyActorRef | undefined;
 }
 
+/** Where a replay differed from the path's expectation: the step, the field, expected and actual. */
 export interface Mismatch {
   /** -1 for the start. */
   step: number;
@@ -96,6 +99,7 @@ export interface Mismatch {
   message: string;
 }
 
+/** What {@link replayPath} observed at every step, and its mismatches (none: the path passed). */
 export interface ReplayResult {
   path: GeneratedPath;
   /** [start, step 1, …]. */

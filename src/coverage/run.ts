@@ -9,6 +9,7 @@ export interface RunOptions extends GenerateOptions {
   onStep?: ReplayOptions['onStep'];
 }
 
+/** What {@link runCoverage} returns: the paths, their replays and the coverage they reach. */
 export interface CoverageRun {
   pathSet: PathSet;
   replays: ReplayResult[];

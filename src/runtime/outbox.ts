@@ -41,6 +41,7 @@ export interface DeliveryPolicy {
   maxBackoffMs: number;
 }
 
+/** Default outbox delivery: 10 s per call, up to 8 attempts with exponential backoff. */
 export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = Object.freeze({
   timeoutMs: 10_000,
   maxAttempts: 8,
@@ -80,6 +81,7 @@ export interface OutboxDeps {
 /** `lost`: the row's lease went to another worker during the call; that worker delivers it (same key). */
 export type DeliveryOutcome = 'recorded' | 'completed' | 'retrying' | 'gaveUp' | 'lost';
 
+/** An adapter call did not answer within the delivery policy's timeout (an unknown outcome, delivered again). */
 export class DeliveryTimeoutError extends Error {
   override readonly name = 'DeliveryTimeoutError';
 }

@@ -43,6 +43,7 @@ import type {
   WorkflowStore,
 } from './store.js';
 
+/** Options of `createPostgresStore`: a connection string or a pool, and the schema. */
 export interface PostgresStoreOptions {
   /** Used to create a pool owned (and ended by `close()`) by the store. */
   connectionString?: string;

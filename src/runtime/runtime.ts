@@ -94,6 +94,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** SHA-256 of a payload in canonical JSON: a repeated command id with another payload is refused. */
 export function payloadHash(payload: unknown): string {
   return createHash('sha256').update(canonical(payload)).digest('hex');
 }

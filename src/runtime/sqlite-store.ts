@@ -38,6 +38,7 @@ import type {
   WorkflowStore,
 } from './store.js';
 
+/** Options of {@link createSqliteStore}: the database file and its pragmas. */
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
   filename: string;

@@ -33,6 +33,7 @@ export interface RuntimeClock {
   now(): number;
 }
 
+/** Options of {@link createWorkflowRuntime}: the store, the clock, the adapters, timers and policy. */
 export interface WorkflowRuntimeOptions extends BoundaryOptions {
   store: WorkflowStore;
   clock: RuntimeClock;
@@ -95,6 +96,7 @@ export interface WorkflowRuntimeOptions extends BoundaryOptions {
 /** The input that creates an order workflow; `at` defaults to the clock's time. */
 export type OpenOrderInput = Omit<OrderInput, 'at'> & { at?: number };
 
+/** A request to open an order's workflow. */
 export interface OpenOrderRequest {
   /** Defaults to the order id. */
   workflowId?: string;
@@ -106,6 +108,7 @@ export interface OpenOrderRequest {
   input: OpenOrderInput;
 }
 
+/** One command for the runtime: the workflow, a client command id (idempotency) and the event. */
 export interface DispatchRequest {
   workflowId: string;
   /**
@@ -119,6 +122,7 @@ export interface DispatchRequest {
   event: unknown;
 }
 
+/** The outcome of a dispatched command: the workflow, the command id, and whether it was a replay. */
 export interface CommandResult {
   workflowId: string;
   commandId: string;
@@ -208,6 +212,7 @@ export interface AllowedActionView extends AllowedAction {
   subject: ActionSubject | null;
 }
 
+/** What an allowed action addresses: a dispute or a cancel order, by id. */
 export interface ActionSubject {
   kind: 'dispute' | 'cancellation';
   id: string;
@@ -269,6 +274,7 @@ export interface StrandedWorkflow {
   parts: StrandedPart[];
 }
 
+/** What one scheduler round did: deadlines fired and effects delivered. */
 export interface TickResult {
   deadlinesFired: number;
   /** Claimed deadlines that were no longer pending (left early or fired elsewhere). */
@@ -283,6 +289,7 @@ export interface TickResult {
   errors: number;
 }
 
+/** The durable runtime: many orders' workflows on a store, with durable deadlines and an outbox. */
 export interface WorkflowRuntime {
   openOrder(request: OpenOrderRequest): Promise<CommandResult>;
   dispatch(request: DispatchRequest): Promise<CommandResult>;

@@ -31,6 +31,7 @@ export const ORDER_WORKFLOW: WorkflowDefinition<OrderMachine> = {
 /** Catch-up bound per command: far above any real chain of timers (a loop would be a machine bug). */
 const MAX_CATCH_UP_STEPS = 1_000;
 
+/** A deadline's stable id: workflow, actor path, event type and due time. */
 export function deadlineIdOf(workflowId: string, deadline: PendingDeadline): string {
   return `${workflowId}|${deadline.actorPath.join('/')}|${deadline.eventType}|${deadline.dueAt}`;
 }

@@ -20,6 +20,7 @@ export const RefundRequested = z.strictObject({
 });
 export type RefundRequested = z.infer<typeof RefundRequested>;
 
+/** P3: the cancel order asks JD logistics to intercept the parcel. */
 export const InterceptionRequested = z.strictObject({
   type: z.literal('effect.interceptionRequested'),
   at: Timestamp,
@@ -29,6 +30,7 @@ export const InterceptionRequested = z.strictObject({
 });
 export type InterceptionRequested = z.infer<typeof InterceptionRequested>;
 
+/** What a notification tells the customer or merchant. */
 export const NotificationKind = z.enum([
   /** P2: a customer cancel order stays pending; the merchant must reject it by hand. */
   'REJECT_PENDING_CANCELLATION',
@@ -47,6 +49,7 @@ export const NotificationKind = z.enum([
 ]);
 export type NotificationKind = z.infer<typeof NotificationKind>;
 
+/** A notification for the customer or merchant, delivered by the host's notification service. */
 export const NotificationRequested = z.strictObject({
   type: z.literal('effect.notificationRequested'),
   at: Timestamp,
@@ -76,6 +79,7 @@ export const CompensationRequested = z.strictObject({
 });
 export type CompensationRequested = z.infer<typeof CompensationRequested>;
 
+/** Every effect the workflow emits for the host to carry out (through the outbox in the durable runtime). */
 export const WorkflowEffect = z.discriminatedUnion('type', [
   RefundRequested,
   InterceptionRequested,

@@ -35,12 +35,14 @@ export const EvidenceReasonSpec = z.strictObject({
 });
 export type EvidenceReasonSpec = z.infer<typeof EvidenceReasonSpec>;
 
+/** D4: the evidence reasons a merchant may choose, the proofs each needs, and the limits. */
 export const EvidenceCatalogue = z.strictObject({
   reasons: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), EvidenceReasonSpec),
   limits: EvidenceLimits,
 });
 export type EvidenceCatalogue = z.infer<typeof EvidenceCatalogue>;
 
+/** The evidence catalogue used when the host supplies none (D4). */
 export const DEFAULT_EVIDENCE_CATALOGUE: EvidenceCatalogue = EvidenceCatalogue.parse({
   reasons: {
     GOODS_ALREADY_SHIPPED: {
@@ -80,6 +82,7 @@ export const DEFAULT_EVIDENCE_CATALOGUE: EvidenceCatalogue = EvidenceCatalogue.p
   limits: { maxProofs: 9, maxProofBytes: 10 * 1024 * 1024, minExplanationLength: 10, maxExplanationLength: 500 },
 });
 
+/** One proof attached to evidence: its kind and the id of the uploaded file. */
 export const Proof = z.strictObject({
   kind: ProofKind,
   fileId: Text.min(1).max(128),

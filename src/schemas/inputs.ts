@@ -20,6 +20,7 @@ export const OrderFacts = z.strictObject({
 });
 export type OrderFacts = z.infer<typeof OrderFacts>;
 
+/** The facts an order's workflow starts from: ids, delivery, shipping state, timers and policy. */
 export const OrderInput = z.strictObject({
   orderId: EntityId,
   merchantId: EntityId,
@@ -34,6 +35,7 @@ export const OrderInput = z.strictObject({
   policy: PolicySettings.partial().default({}),
 });
 export type OrderInput = z.input<typeof OrderInput>;
+/** An order input after parsing, with timers and policy resolved over the defaults. */
 export type ResolvedOrderInput = z.output<typeof OrderInput>;
 
 /** C1: where a cancel order starts. */
@@ -44,6 +46,7 @@ export const CancellationStart = z.discriminatedUnion('state', [
 ]);
 export type CancellationStart = z.infer<typeof CancellationStart>;
 
+/** What a cancel order starts from (C1): its id, order, parties, reason and origin. */
 export const CancellationInput = z.strictObject({
   cancellationId: CancellationId,
   orderId: EntityId,
@@ -59,6 +62,7 @@ export const CancellationInput = z.strictObject({
 });
 export type CancellationInput = z.input<typeof CancellationInput>;
 
+/** What a dispute starts from (D1): its id, order and parties. */
 export const DisputeInput = z.strictObject({
   disputeId: EntityId,
   orderId: EntityId,

@@ -19,6 +19,7 @@ export const REFUND_RECONCILE_WINDOW_MS = 24 * HOUR;
 /** A1 [I]: how long the side ruled against may appeal a ruling (only with `policy.appeals: 'on'`). */
 export const APPEAL_WINDOW_MS = 7 * 24 * HOUR;
 
+/** The named delays of the machines, each backed by one constant. */
 export const TimerName = z.enum([
   'interceptWindow',
   'merchantResponseWindow',
@@ -32,6 +33,7 @@ export type TimerName = z.infer<typeof TimerName>;
 
 const Duration = z.number().int().positive().max(365 * 24 * HOUR);
 
+/** A duration (ms) for every named delay; a deployment may override them. */
 export const TimerSettings = z.strictObject({
   interceptWindow: Duration,
   merchantResponseWindow: Duration,
@@ -44,6 +46,7 @@ export const TimerSettings = z.strictObject({
 });
 export type TimerSettings = z.infer<typeof TimerSettings>;
 
+/** The durations of JD's policy: 48H interception, 48H merchant response, and the others. */
 export const DEFAULT_TIMERS: TimerSettings = Object.freeze({
   interceptWindow: INTERCEPT_WINDOW_MS,
   merchantResponseWindow: MERCHANT_RESPONSE_WINDOW_MS,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/** The statechart view's page assets: script and style. */
 export interface ViewAssets {
   /** The page's script: the client and the layout library (elkjs), one ES module. */
   script: string;

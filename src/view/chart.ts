@@ -12,6 +12,7 @@ export type StateLabeler = (machineId: string, stateKey: string) => Label | unde
  */
 export type DelayDurations = (delay: string, context: unknown) => number | undefined;
 
+/** Options of {@link chartOf}: state labels and delay durations. */
 export interface ChartOptions {
   labels?: StateLabeler;
   durations?: DelayDurations;

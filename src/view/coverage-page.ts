@@ -6,6 +6,7 @@ import { defaultDurations, defaultStateLabels } from './labels.js';
 import type { CoverageEntryData, CoveragePageData } from './protocol.js';
 import { escapeHtml } from './server.js';
 
+/** Options of the coverage page: title and state labels. */
 export interface CoveragePageOptions {
   title?: string;
   labels?: StateLabeler;

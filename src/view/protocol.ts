@@ -9,6 +9,7 @@ export interface Label {
   en: string;
 }
 
+/** A state of a chart as the view draws it. */
 export interface ChartState {
   id: string;
   key: string;
@@ -24,6 +25,7 @@ export interface ChartState {
   label?: Label;
 }
 
+/** A transition of a chart as the view draws it. */
 export interface ChartTransition {
   /** The coverage engine's id: `${source}|${eventType or 'always'}|${index}`. */
   id: string;
@@ -42,6 +44,7 @@ export interface ChartTransition {
   description: string | null;
 }
 
+/** A machine as the view draws it: states, transitions, description. */
 export interface ChartDefinition {
   machineId: string;
   description: string | null;
@@ -63,6 +66,7 @@ export interface DeadlineView {
   firedAt?: number;
 }
 
+/** A message from the view's server to the page (live updates, replay frames, coverage). */
 export type ViewMessage =
   | { type: 'hello'; mode: 'live' | 'replay'; title: string; now: number; workflowId?: string }
   | { type: 'machine'; machineKey: string; chart: ChartDefinition }

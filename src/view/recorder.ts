@@ -2,6 +2,7 @@ import type { AnyActorRef, AnyStateMachine, AnyStateNode, InspectionEvent } from
 import { chartOf, delaysOf, isStateMachine, resolveDelay, type DelayDurations, type StateLabeler } from './chart.js';
 import type { ChartDefinition, DeadlineView, ViewMessage, ViewMessageOf } from './protocol.js';
 
+/** Options of {@link createViewRecorder}. */
 export interface RecorderOptions {
   /** The host's clock (epoch ms): a `SimulatedClock`'s time plus its start, the durable runtime's clock. Default `Date.now`. */
   now?: () => number;
@@ -11,6 +12,7 @@ export interface RecorderOptions {
   maxMessages?: number;
 }
 
+/** Records XState's inspection stream for the statechart view. */
 export interface ViewRecorder {
   /** An XState `inspect` option: `createActor(machine, { inspect })`, `createOrderWorkflow(input, { inspect })`. */
   readonly inspect: (event: InspectionEvent) => void;
@@ -20,6 +22,7 @@ export interface ViewRecorder {
   subscribe(listener: (message: ViewMessage) => void): () => void;
   /** Sends the clock when it moved (call it on a timer, or after advancing a simulated clock). */
   tickClock(): void;
+  /** The recorder's clock (epoch ms). */
   now(): number;
 }
 

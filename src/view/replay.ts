@@ -6,6 +6,7 @@ import type { AuditRow, DeadlineRow, WorkflowStore } from '../runtime/store.js';
 import { activeIdsOf, chartOf, delaysOf, initialValueOf, isStateMachine, resolveDelay, type DelayDurations, type StateLabeler } from './chart.js';
 import type { DeadlineView, ViewMessage } from './protocol.js';
 
+/** Options of {@link replayWorkflow}. */
 export interface ReplayOptions {
   /** The workflow's root machine. Default: this package's order machine. */
   machine?: AnyStateMachine;

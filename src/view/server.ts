@@ -9,6 +9,7 @@ import type { ViewMessage } from './protocol.js';
 import { createViewRecorder, type ViewRecorder } from './recorder.js';
 import { replayWorkflow, type ReplayStore } from './replay.js';
 
+/** Options of {@link createStatechartView}. */
 export interface StatechartViewOptions {
   /** Where the view lives in the host's URL space. Default '/'. */
   basePath?: string;
@@ -33,6 +34,7 @@ export interface StatechartViewOptions {
   allowedHosts?: readonly string[] | 'any';
 }
 
+/** The statechart view as a request handler for the host's HTTP server, with its `inspect` option. */
 export interface StatechartView {
   /** Pass as `inspect` to `createActor`, `createOrderWorkflow` or `createWorkflowRuntime`. */
   readonly inspect: (event: InspectionEvent) => void;
@@ -182,6 +184,7 @@ export function createStatechartView(options: StatechartViewOptions = {}): State
   };
 }
 
+/** Options of {@link startStatechartView}. */
 export interface StartViewOptions extends StatechartViewOptions {
   /** 0 (default) for a free port. */
   port?: number;
@@ -190,6 +193,7 @@ export interface StartViewOptions extends StatechartViewOptions {
   exposeBeyondLoopback?: boolean;
 }
 
+/** A statechart view listening on its own loopback server. */
 export interface RunningStatechartView extends StatechartView {
   readonly url: string;
   readonly port: number;
