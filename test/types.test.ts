@@ -26,7 +26,7 @@ describe('type-level API', () => {
     expectTypeOf<OrderOutput['refundedBy']>().toEqualTypeOf<string | null>();
     expectTypeOf<CancellationOutput['status']>().toEqualTypeOf<'refunded' | 'rejected' | 'withdrawn' | 'closedWithoutRefund'>();
     expectTypeOf<WorkflowEffect['type']>().toEqualTypeOf<
-      'effect.refundRequested' | 'effect.interceptionRequested' | 'effect.notificationRequested'
+      'effect.refundRequested' | 'effect.interceptionRequested' | 'effect.notificationRequested' | 'effect.compensationRequested'
     >();
   });
 

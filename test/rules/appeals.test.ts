@@ -36,6 +36,9 @@ const CUSTOMER_APPEAL_EVIDENCE = {
   explanation: 'The shop agreed in chat to cancel the order before it was shipped.',
 } as const;
 
+/** Sends what the types would refuse (a hostile or malformed payload) through the same validation. */
+const raw = (w: World, event: Record<string, unknown>) => (w.send as (event: unknown) => unknown)(event);
+
 const appealsOn = (input: Record<string, unknown> = {}) => world({ policy: { appeals: 'on' }, ...input });
 
 function ruled(w: World, ruling: 'MERCHANT_LIABLE' | 'MERCHANT_NOT_LIABLE') {
@@ -46,9 +49,9 @@ function ruled(w: World, ruling: 'MERCHANT_LIABLE' | 'MERCHANT_NOT_LIABLE') {
 }
 
 const merchantAppeals = (w: World, evidence: unknown = MERCHANT_APPEAL_EVIDENCE) =>
-  w.sendRaw({ type: 'merchant.rulingAppealed', by: MERCHANT, evidence });
+  raw(w, { type: 'merchant.rulingAppealed', by: MERCHANT, evidence });
 const customerAppeals = (w: World, evidence: unknown = CUSTOMER_APPEAL_EVIDENCE) =>
-  w.sendRaw({ type: 'customer.rulingAppealed', by: CUSTOMER, evidence });
+  raw(w, { type: 'customer.rulingAppealed', by: CUSTOMER, evidence });
 const upheld = (w: World) => w.send({ type: 'platform.appealUpheld', by: PLATFORM });
 const overturned = (w: World) => w.send({ type: 'platform.appealOverturned', by: PLATFORM });
 const compensated = (w: World, idempotencyKey = KEY) =>
@@ -117,7 +120,7 @@ describe('A1: the appeal window', () => {
     const w2 = appealsOn();
     ruled(w2, 'MERCHANT_NOT_LIABLE');
     expect(refused(() => merchantAppeals(w2)).message).toContain('(the customer) may appeal');
-    expect(refused(() => w2.sendRaw({ type: 'merchant.rulingAppealed', by: CUSTOMER, evidence: CUSTOMER_APPEAL_EVIDENCE })).name).toBe('WrongRoleError');
+    expect(refused(() => raw(w2, { type: 'merchant.rulingAppealed', by: CUSTOMER, evidence: CUSTOMER_APPEAL_EVIDENCE })).name).toBe('WrongRoleError');
   });
 
   it('A1/INV4: a ruling is appealed once', () => {
@@ -143,7 +146,7 @@ describe('A1: the appeal window', () => {
     expect(refused(() => merchantAppeals(w, VALID_EVIDENCE)).message).toContain('A1: an appeal brings new evidence');
     expect(refused(() => merchantAppeals(w, { ...MERCHANT_APPEAL_EVIDENCE, proofs: [] })).name).toBe('InvalidPayloadError');
     expect(refused(() => merchantAppeals(w, CUSTOMER_APPEAL_EVIDENCE)).message).toContain('is not one the merchant may give');
-    expect(refused(() => w.sendRaw({ type: 'merchant.rulingAppealed', by: MERCHANT })).name).toBe('InvalidPayloadError');
+    expect(refused(() => raw(w, { type: 'merchant.rulingAppealed', by: MERCHANT })).name).toBe('InvalidPayloadError');
     const w2 = appealsOn();
     ruled(w2, 'MERCHANT_NOT_LIABLE');
     expect(refused(() => customerAppeals(w2, VALID_EVIDENCE)).message).toContain('is not one the customer may give');

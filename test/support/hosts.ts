@@ -68,6 +68,8 @@ export interface HostUnderTest {
   status(): Promise<'active' | 'done'>;
   /** Refund requests the outside world received, in order: key and what came of it. */
   refundCalls(): Array<{ key: string; result: string }>;
+  /** A4: compensation requests the payment service received, in order: key and what came of it. */
+  compensationCalls(): Array<{ key: string; result: string }>;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function openHost(name: HostName, input: Record<string, unknown>, w
 function memoryHost(input: Record<string, unknown>, world: OutsideWorld): HostUnderTest {
   const clock = new SimulatedClock();
   const calls: Array<{ key: string; result: string }> = [];
+  const compensationCalls: Array<{ key: string; result: string }> = [];
   const send = (event: Record<string, unknown>): Outcome => {
     try {
       workflow.send(event);
@@ -126,6 +129,11 @@ function memoryHost(input: Record<string, unknown>, world: OutsideWorld): HostUn
       const base = { by: LOGISTICS_SENDER, cancellationId: effect.cancellationId };
       if (outcome === 'succeeded') send({ type: 'logistics.interceptSucceeded', ...base });
       if (outcome === 'failed') send({ type: 'logistics.interceptFailed', ...base, note: 'sandbox: the parcel could not be intercepted' });
+    } else if (effect.type === 'effect.compensationRequested') {
+      // A4: the sandbox's words: executed once, answered with its reference and the key.
+      compensationCalls.push({ key: effect.idempotencyKey, result: 'executed' });
+      const { disputeId, idempotencyKey } = effect;
+      send({ type: 'payment.compensationSucceeded', by: PAYMENTS_SENDER, disputeId, idempotencyKey, paymentRef: `sandbox-comp-${idempotencyKey}` });
     } else {
       const command = world.onNotification?.(effect);
       if (command) send(command);
@@ -146,6 +154,7 @@ function memoryHost(input: Record<string, unknown>, world: OutsideWorld): HostUn
     effects: async () => sortedJson(workflow.effects),
     status: async () => (workflow.getSnapshot().status === 'done' ? 'done' : 'active'),
     refundCalls: () => [...calls],
+    compensationCalls: () => [...compensationCalls],
     close: async () => workflow.stop(),
   };
 }
@@ -225,6 +234,7 @@ async function durableHost(input: Record<string, unknown>, world: OutsideWorld):
       world.refundAnswers === 'later'
         ? [...laterCalls]
         : payments.calls.map((call) => ({ key: call.request.idempotencyKey, result: call.result === 'replayedDecline' ? 'declined' : call.result })),
+    compensationCalls: () => payments.compensationCalls.map((call) => ({ key: call.request.idempotencyKey, result: call.result })),
     close: () => runtime.close(),
   };
 }
@@ -243,6 +253,7 @@ export interface Run {
   disputes: DisputeView[];
   status: 'active' | 'done';
   refundCalls: Array<{ key: string; result: string }>;
+  compensationCalls: Array<{ key: string; result: string }>;
 }
 
 export const ORDER_INPUT = { orderId: 'order-1', merchantId: 'merchant-1', customerId: 'customer-1', deliveredBy: 'MERCHANT' };
@@ -274,6 +285,7 @@ export async function play(
       disputes: await host.disputes(),
       status: await host.status(),
       refundCalls: host.refundCalls(),
+      compensationCalls: host.compensationCalls(),
     };
   } finally {
     await host.close();
