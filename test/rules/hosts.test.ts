@@ -41,6 +41,39 @@ const timers = (run: Run) => run.audit.filter((row) => row.actorId === 'timer').
 const refused = (run: Run) => run.outcomes.filter((outcome): outcome is Extract<Outcome, { ok: false }> => !outcome.ok).map((o) => o.error);
 const key = (cancellationId: string, n: number) => `order-1/${cancellationId}/${n}`;
 
+// Appeals (A1–A4): only with policy.appeals 'on'
+const APPEALS = { policy: { appeals: 'on' } };
+const DAY = 24 * HOUR;
+const COMPENSATION_KEY = 'order-1/d/compensation';
+const merchantAppealed = (refused?: string) =>
+  send(
+    {
+      type: 'merchant.rulingAppealed',
+      by: MERCHANT,
+      evidence: {
+        reason: 'GOODS_ALREADY_DELIVERED',
+        proofs: [{ kind: 'SIGNED_DELIVERY', fileId: 'signed-1.jpg', sizeBytes: 90_000 }],
+        explanation: 'The customer signed for the parcel the day before the cancellation.',
+      },
+    },
+    refused,
+  );
+const customerAppealed = (refused?: string) =>
+  send(
+    {
+      type: 'customer.rulingAppealed',
+      by: CUSTOMER,
+      evidence: {
+        reason: 'MERCHANT_AGREED_TO_CANCEL',
+        proofs: [{ kind: 'CHAT_RECORD', fileId: 'chat-7.png', sizeBytes: 40_000 }],
+        explanation: 'The shop agreed in chat to cancel the order before it was shipped.',
+      },
+    },
+    refused,
+  );
+const appealDecided = (decision: 'Upheld' | 'Overturned', refused?: string) => send({ type: `platform.appeal${decision}`, by: PLATFORM }, refused);
+const effectTypes = (run: Run) => run.effects.map((effect) => JSON.parse(effect).type as string);
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'D1/D2/D3/D5: a settlement plan goes to the customer, who confirms; a second dispute, a second plan and a wrong role are refused',
@@ -365,6 +398,84 @@ const SCENARIOS: Scenario[] = [
       expect(run.refundCalls).toHaveLength(1);
     },
   },
+  {
+    name: 'A1/A4/INV1: the merchant appeals MERCHANT_LIABLE and wins: exactly one compensation under one key, the customer\'s refund untouched',
+    input: APPEALS,
+    steps: [
+      opened(),
+      evidencePlan(),
+      advance(HOUR),
+      ruled('MERCHANT_LIABLE'),
+      customerAppealed('NotAllowedInStateError'),
+      advance(DAY),
+      merchantAppealed(),
+      merchantAppealed('NotAllowedInStateError'),
+      advance(DAY),
+      appealDecided('Overturned'),
+      appealDecided('Overturned', 'FinalStateError'),
+    ],
+    then: (run) => {
+      expect(run.compensationCalls).toEqual([{ key: COMPENSATION_KEY, result: 'executed' }]);
+      expect(run.refundCalls).toEqual([{ key: key('d:ruling-refund', 1), result: 'executed' }]);
+      expect(orders(run)).toEqual([['d:ruling-refund', 'refunded', 'PLATFORM_RULING_REFUND', 'platformRuling']]);
+      expect(disputes(run)).toEqual([['d', 'resolved', 'PLATFORM_RULING']]);
+      expect(run.audit.map((row) => row.eventType).slice(-2)).toEqual(['platform.appealOverturned', 'payment.compensationSucceeded']);
+      expect(effectTypes(run).filter((type) => type === 'effect.compensationRequested')).toHaveLength(1);
+      expect(run.status).toBe('done');
+    },
+  },
+  {
+    name: 'A1/A3/INV1: the customer appeals MERCHANT_NOT_LIABLE and wins: exactly one refund, through a 平台判责退款 cancel order',
+    input: APPEALS,
+    steps: [
+      opened(),
+      evidencePlan(),
+      advance(HOUR),
+      ruled('MERCHANT_NOT_LIABLE'),
+      merchantAppealed('NotAllowedInStateError'),
+      advance(6 * DAY),
+      customerAppealed(),
+      advance(3 * DAY),
+      appealDecided('Overturned'),
+    ],
+    then: (run) => {
+      expect(run.refundCalls).toEqual([{ key: key('d:ruling-refund', 1), result: 'executed' }]);
+      expect(orders(run)).toEqual([['d:ruling-refund', 'refunded', 'PLATFORM_RULING_REFUND', 'platformRuling']]);
+      expect(run.compensationCalls).toEqual([]);
+      expect(timers(run)).toEqual([]);
+      expect(run.status).toBe('done');
+    },
+  },
+  {
+    name: 'A1/A2/INV3: no appeal: the window closes the dispute with the ruling at 7 days, not a millisecond before; a late appeal is refused',
+    input: APPEALS,
+    steps: [opened(), evidencePlan(), advance(HOUR), ruled('MERCHANT_NOT_LIABLE'), advance(7 * DAY - 1), advance(1), customerAppealed('FinalStateError')],
+    then: (run) => {
+      expect(timers(run)).toEqual([['appealWindow', HOUR + 7 * DAY]]);
+      expect(disputes(run)).toEqual([['d', 'resolved', 'PLATFORM_RULING']]);
+      expect(run.cancelOrders).toEqual([]);
+      expect(run.refundCalls).toEqual([]);
+    },
+  },
+  {
+    name: 'A2: the platform upholds the appeal: the ruling and its refund stand, nothing is compensated',
+    input: APPEALS,
+    steps: [opened(), evidencePlan(), ruled('MERCHANT_LIABLE'), merchantAppealed(), advance(DAY), appealDecided('Upheld'), advance(7 * DAY)],
+    then: (run) => {
+      expect(run.compensationCalls).toEqual([]);
+      expect(orders(run)).toEqual([['d:ruling-refund', 'refunded', 'PLATFORM_RULING_REFUND', 'platformRuling']]);
+      expect(effectTypes(run)).not.toContain('effect.compensationRequested');
+      expect(run.status).toBe('done');
+    },
+  },
+  {
+    name: 'A1: appeals off (the default): the ruling is final and no appeal is taken',
+    steps: [opened(), evidencePlan(), ruled('MERCHANT_NOT_LIABLE'), customerAppealed('FinalStateError'), advance(8 * DAY)],
+    then: (run) => {
+      expect(timers(run)).toEqual([]);
+      expect(disputes(run)).toEqual([['d', 'resolved', 'PLATFORM_RULING']]);
+    },
+  },
 ];
 
 describe.each(SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s', (_name, scenario) => {
@@ -386,13 +497,14 @@ describe.each(SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('
     expect(sqlite!.disputes).toEqual(memory!.disputes);
     expect(sqlite!.status).toBe(memory!.status);
     expect(sqlite!.refundCalls).toEqual(memory!.refundCalls);
+    expect(sqlite!.compensationCalls).toEqual(memory!.compensationCalls);
   });
 });
 
 afterAll(() => {
   // every rule the brief lists is covered by a scenario's name
   const names = SCENARIOS.map((scenario) => scenario.name).join(' ');
-  for (const rule of ['D1', 'D2', 'D3', 'D4', 'D5', 'D6', 'D7', 'D8', 'P1', 'P2', 'P3a', 'P3b', 'P3c', 'P3d', 'P3e', 'C1', 'C2', 'C3', 'C4', 'C5', 'X1 fail', 'X1 adopt']) {
+  for (const rule of ['D1', 'D2', 'D3', 'D4', 'D5', 'D6', 'D7', 'D8', 'P1', 'P2', 'P3a', 'P3b', 'P3c', 'P3d', 'P3e', 'C1', 'C2', 'C3', 'C4', 'C5', 'X1 fail', 'X1 adopt', 'A1', 'A2', 'A3', 'A4']) {
     expect(names, rule).toContain(rule);
   }
 });
