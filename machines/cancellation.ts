@@ -495,6 +495,12 @@ export const cancellationMachine = setup({
         }),
       },
       on: {
+        'payment.refundSucceeded': {
+          target: 'refunded',
+          actions: 'recordPaymentRef',
+          description:
+            'INV1/INV6: a late success of a request whose failure was recorded: the money moved after all, so the cancel order is refunded (never a second refund, never a lost success).',
+        },
         'merchant.refundForced': {
           target: 'refunding',
           actions: { type: 'beginRefund', params: { trigger: 'merchant' } },

@@ -1,3 +1,4 @@
+import { InvalidPayloadError } from '../errors.js';
 import { sanitizeText } from '../schemas/text.js';
 
 /**
@@ -100,4 +101,24 @@ export function readInterceptionAnswer(raw: unknown, allowNotFound = false): Int
       break;
   }
   return { kind: 'unknown', reason: `unreadable logistics answer: ${describe(raw)}` };
+}
+
+/**
+ * INV1: a payment decline that comes from outside the runtime (a provider's webhook, an operator's
+ * script) must name the request it declines. A keyless decline would be taken for the request in flight
+ * while that request may have moved the money, and the cancel order would make a new request under a
+ * new key: two refunds. The runtime's own outbox always names the key; a client's decline without one is
+ * refused here (InvalidPayloadError, nothing written).
+ *
+ * A keyless *success* is accepted on purpose: it can only end a refund (it never starts one, so it cannot
+ * cause a second), and refusing it could lose the record of money that moved (INV6).
+ */
+export function requireDeclineKey(raw: unknown): void {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
+  const event = raw as Record<string, unknown>;
+  if (event.type === 'payment.refundFailed' && event.idempotencyKey === undefined) {
+    throw new InvalidPayloadError([
+      { path: 'idempotencyKey', message: 'a payment decline names the request it declines (its idempotencyKey)' },
+    ]);
+  }
 }

@@ -1,4 +1,7 @@
+import type { OrderSnapshot } from '../../machines/order.js';
+import { refundIdempotencyKey } from '../../machines/cancellation.js';
 import { isWorkflowError } from '../errors.js';
+import { cancellationChild } from '../queries.js';
 import type { CompensationRequested, InterceptionRequested, RefundRequested, WorkflowEffect } from '../schemas/effects.js';
 import { sanitizeText } from '../schemas/text.js';
 import {
@@ -89,6 +92,24 @@ export class DeliveryTimeoutError extends Error {
 /** The adapter answered, but not with a definite outcome (INV6: retried under the same key). */
 export class UnknownOutcomeError extends Error {
   override readonly name = 'UnknownOutcomeError';
+}
+
+/**
+ * INV1: the refund request the cancel order in flight waits for: its outbox row is the only refund row
+ * of the workflow that may still be delivered. A cancel order waits for its current request while it is
+ * `refunding.requesting` or `refundOutcomeUnknown`; in any other state it waits for none. When a step
+ * ends the wait for a request (the platform recorded the outcome, an answer came by webhook, a late
+ * success of an earlier request settled the cancel order), the runtime retires that request's row in
+ * the same commit, so the request is never delivered again after a new request with a new key exists.
+ */
+export function awaitedRefundEffectId(workflowId: string, snapshot: OrderSnapshot): string | null {
+  const child = cancellationChild(snapshot);
+  if (!child || child.status !== 'active') return null;
+  const { value } = child;
+  const waiting =
+    value === 'refundOutcomeUnknown' ||
+    (typeof value === 'object' && value !== null && (value as Record<string, unknown>).refunding === 'requesting');
+  return waiting ? `${workflowId}|refund|${refundIdempotencyKey(child.context)}` : null;
 }
 
 /** Maps an outbox row's effect to an outbox kind (the `kind` column). */

@@ -21,7 +21,8 @@ import { strandedParts, type StrandedPart } from '../invariants.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
 import { EffectCompleter, GroupCommitter } from './group-commit.js';
 import { DEFAULT_LIVE_CACHE, LiveCache, type LiveCacheStats } from './live-cache.js';
-import { DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type DeliveryPolicy, type EffectResultCommand } from './outbox.js';
+import { requireDeclineKey } from './answers.js';
+import { awaitedRefundEffectId, DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type DeliveryPolicy, type EffectResultCommand } from './outbox.js';
 import {
   actionViews,
   auditEntries,
@@ -348,6 +349,7 @@ class DurableRuntime implements WorkflowRuntime {
 
   private async dispatchNow(untrusted: DispatchRequest): Promise<CommandResult> {
     const request = parseEnvelope(DispatchEnvelope, untrusted);
+    requireDeclineKey(request.event);
     const hash = hashRawPayload(payloadHash, { workflowId: request.workflowId, event: request.event });
     return this.runCommand(request.workflowId, {
       scope: 'client',
@@ -403,7 +405,11 @@ class DurableRuntime implements WorkflowRuntime {
   ): Promise<{ outcome: DeadlineOutcome; result?: CommandResult }> {
     for (let attempt = 0; ; attempt += 1) {
       const seen = command && (await this.seenCommand(workflowId, command));
-      if (seen) return { outcome: 'fired', result: seen };
+      if (seen) {
+        // A result recorded before (by another worker, or before a retirement): its row is settled too.
+        if (command.completesEffectId !== null) await this.store.completeEffect(command.completesEffectId);
+        return { outcome: 'fired', result: seen };
+      }
       const record = await this.store.load(workflowId);
       if (!record) {
         if (command) throw new WorkflowNotFoundError(workflowId);
@@ -459,6 +465,7 @@ class DurableRuntime implements WorkflowRuntime {
         handedOver = true;
         return { commit: draft.toCommit(now, null, null), system };
       }
+      const awaitedBefore = awaitedRefundEffectId(record.workflowId, draft.snapshot);
       const event = parseEvent(stampEvent(command.raw, now, record.lastEventAt), this.boundary);
       checkTime(event, now, record.lastEventAt, this.timeRules);
       draft.catchUp(Math.max(upTo, catchUpPoint(event, now, this.timeRules)));
@@ -485,7 +492,8 @@ class DurableRuntime implements WorkflowRuntime {
         result,
         at: now,
       };
-      const commit = draft.toCommit(now, row, command.completesEffectId);
+      const awaitedAfter = awaitedRefundEffectId(record.workflowId, draft.snapshot);
+      const commit = draft.toCommit(now, row, settledEffect(command.completesEffectId, awaitedBefore, awaitedAfter));
       handedOver = true;
       return { commit, result, system };
     } finally {
@@ -790,6 +798,18 @@ function withGroupedCompletion(store: WorkflowStore, complete: (effectId: string
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/**
+ * INV1: the outbox row this command settles. A result of an effect settles its own row; a step that ends
+ * the wait for a refund request (see awaitedRefundEffectId) retires that request's row in the same commit
+ * (marked done: nothing delivers it again). When a result of an earlier, already retired request ends the
+ * wait for the current one (a late success), the current request's row is the one to retire: the
+ * earlier row is already settled.
+ */
+function settledEffect(completes: string | null, awaitedBefore: string | null, awaitedAfter: string | null): string | null {
+  const retired = awaitedBefore !== null && awaitedBefore !== awaitedAfter ? awaitedBefore : null;
+  return retired ?? completes;
 }
 
 const emptyTick = (): TickResult => ({

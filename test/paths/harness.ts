@@ -638,7 +638,8 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
 
 /** The status a finished cancel order must report, from the event that ended it (C3). */
 function cancelOrderEnd(events: readonly string[], sent: any): { status: string; from: string[]; rule: string } | null {
-  if (events.includes('payment.refundSucceeded')) return { status: 'refunded', from: ['refunding', 'refundOutcomeUnknown'], rule: 'C4' };
+  // INV1/INV6: a late success of a request whose failure was recorded still ends in refunded.
+  if (events.includes('payment.refundSucceeded')) return { status: 'refunded', from: ['refunding', 'refundOutcomeUnknown', 'refundFailed'], rule: 'C4' };
   if (events.includes('platform.refundOutcomeRecorded') && sent?.outcome === 'succeeded') return { status: 'refunded', from: ['refundOutcomeUnknown'], rule: 'INV6' };
   if (events.includes('merchant.cancellationRejected')) return { status: 'rejected', from: ['pendingReview'], rule: 'C2' };
   if (events.includes('customer.cancellationWithdrawn')) return { status: 'withdrawn', from: ['pendingReview'], rule: 'C5' };
