@@ -648,11 +648,14 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
   });
 
   // Several commits in one transaction, each in its own savepoint (a nested better-sqlite3 transaction):
-  // a refused commit rolls back alone. One WAL commit for the lot instead of one per commit.
-  const writeCommits = db.transaction((commits: readonly Commit[]): unknown[] =>
-    commits.map((commit) => {
+  // a refused commit rolls back alone. One WAL commit for the lot instead of one per commit. Each commit
+  // is checked and serialised before the transaction begins, so the write lock (which other processes
+  // and threads on the file wait for) is held only for the writes.
+  const writeCommits = db.transaction((checked: ReadonlyArray<{ commit: Commit; texts: CommitJson } | { error: unknown }>): unknown[] =>
+    checked.map((item) => {
+      if ('error' in item) return item.error;
       try {
-        writeCommit(commit, assertCommitShape(commit));
+        writeCommit(item.commit, item.texts);
         return null;
       } catch (error) {
         return sqliteStoreError(error, 'commitAll');
@@ -714,7 +717,15 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
     },
 
     async commitAll(commits) {
-      return commits.length === 0 ? [] : attempt('commitAll', () => writeCommits.immediate(commits));
+      if (commits.length === 0) return [];
+      const checked = commits.map((commit) => {
+        try {
+          return { commit, texts: assertCommitShape(commit) };
+        } catch (error) {
+          return { error: sqliteStoreError(error, 'commitAll') };
+        }
+      });
+      return attempt('commitAll', () => writeCommits.immediate(checked));
     },
 
     async getCommand(workflowId, scope, commandId) {
