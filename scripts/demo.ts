@@ -19,6 +19,7 @@ import {
   createWorkflowRuntime,
   type WorkflowRuntime,
 } from '../src/runtime/index.js';
+import type { OrderEventInput } from '../src/schemas/events.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -129,7 +130,7 @@ async function printTimeline(runtime: WorkflowRuntime, workflowId: string, start
 }
 
 /** Sends one command; a refusal is printed, not thrown (it changed nothing: INV4). */
-async function send(runtime: WorkflowRuntime, workflowId: string, commandId: string, event: Record<string, unknown>) {
+async function send(runtime: WorkflowRuntime, workflowId: string, commandId: string, event: OrderEventInput) {
   try {
     // Command ids are idempotency keys per workflow: `c1` of one order is not `c1` of another.
     await runtime.dispatch({ workflowId, commandId, event });

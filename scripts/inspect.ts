@@ -16,6 +16,7 @@ import type { DeliveredBy, Sender } from '../src/schemas/common.js';
 import type { WorkflowEffect } from '../src/schemas/effects.js';
 import type { TimerSettings } from '../src/schemas/timers.js';
 import { createOrderWorkflow, type OrderWorkflow } from '../src/workflow.js';
+import type { OrderEventInput } from '../src/schemas/events.js';
 
 /** The accelerated clock: every deadline of the policy, shortened to seconds. */
 export const LIVE_TIMERS: Partial<TimerSettings> = {
@@ -105,7 +106,7 @@ export function startLiveScenario(options: LiveScenarioOptions): { stop(): void 
       },
     );
     workflows.add(workflow);
-    const send = (event: Record<string, unknown>) => {
+    const send = (event: OrderEventInput) => {
       try {
         workflow.send({ at: Date.now(), ...event });
       } catch (error) {

@@ -15,6 +15,7 @@ import {
 } from '../src/runtime/index.js';
 import type { TimerSettings } from '../src/schemas/timers.js';
 import { startStatechartView, type RunningStatechartView } from '../src/view/index.js';
+import type { OrderEventInput } from '../src/schemas/events.js';
 
 /** Every deadline of the policy, shortened to seconds. */
 export const LOCAL_TIMERS: Partial<TimerSettings> = {
@@ -81,7 +82,7 @@ export async function startLocalView(options: LocalViewOptions = {}): Promise<Lo
     });
     log(`${workflowId}: ${jd ? 'JD-delivered, shipped' : 'merchant-delivered'}; the 48H window is ${LOCAL_TIMERS.interceptWindow} ms here`);
     let command = 0;
-    const dispatch = async (event: Record<string, unknown>) => {
+    const dispatch = async (event: OrderEventInput) => {
       await pause(1_000);
       if (!stopped) await runtime.dispatch({ workflowId, commandId: `${workflowId}:${(command += 1)}`, event });
     };

@@ -19,6 +19,7 @@ import {
 import { renderCoverageHtml, startStatechartView } from '../src/view/index.js';
 import { createOrderWorkflow } from '../src/workflow.js';
 import { MODELS } from '../test/paths/models.js';
+import type { OrderEventInput } from '../src/schemas/events.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const IMAGES = `${root}docs/images/`;
@@ -73,7 +74,7 @@ try {
     { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-7' },
     { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' },
     { type: 'customer.settlementConfirmed', by: CUSTOMER },
-  ]) {
+  ] satisfies OrderEventInput[]) {
     await runtime.dispatch({ workflowId, commandId: `c${(n += 1)}`, event });
     time += 60_000;
   }

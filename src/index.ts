@@ -40,7 +40,7 @@ export {
   SettlementConfirmed,
   SettlementObjected,
 } from './schemas/events.js';
-export type { CancellationEvent, OrderEventType } from './schemas/events.js';
+export type { CancellationEvent, OrderEventInput, OrderEventType } from './schemas/events.js';
 export {
   InterceptionRequested,
   NotificationKind,
@@ -173,7 +173,7 @@ export type { OrderParties } from './roles.js';
 export { assertMayReadOrder, parseCaller, redactEvent, scopeListing, VISIBILITY } from './visibility.js';
 export type { Visible, VisibilityRow } from './visibility.js';
 export { createOrderWorkflow, OrderWorkflow } from './workflow.js';
-export type { AuditEntry, OrderWorkflowOptions, WorkflowClock } from './workflow.js';
+export type { AuditEntry, OrderWorkflowInput, OrderWorkflowOptions, WorkflowClock } from './workflow.js';
 export { upgradeSnapshot } from './engine/definition.js';
 export type { SnapshotMigration, WorkflowDefinition } from './engine/definition.js';
 

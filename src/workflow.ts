@@ -14,7 +14,7 @@ import {
 } from './queries.js';
 import type { Role } from './schemas/common.js';
 import type { WorkflowEffect } from './schemas/effects.js';
-import type { OrderEvent } from './schemas/events.js';
+import type { OrderEvent, OrderEventInput } from './schemas/events.js';
 import type { OrderInput } from './schemas/inputs.js';
 import type { AuditRow, DeadlineRow } from './runtime/store.js';
 import {
@@ -127,8 +127,19 @@ export class OrderWorkflow {
     };
   }
 
-  /** Validates and applies one event; throws a typed error and changes nothing when it is refused (INV4). */
-  send(raw: unknown): OrderSnapshot {
+  /**
+   * Validates and applies one event; throws a typed error and changes nothing when it is refused (INV4).
+   * Typed with the events' schemas, so a wrong payload does not compile; it is checked again here all the same.
+   */
+  send(event: OrderEventInput): OrderSnapshot {
+    return this.sendRaw(event);
+  }
+
+  /**
+   * `send` for input nobody has typed (JSON from a network or a queue): the same validation, the same
+   * typed errors (`InvalidPayloadError` for a payload the schemas refuse), the same unit of work.
+   */
+  sendRaw(raw: unknown): OrderSnapshot {
     const now = Math.floor(this.clock.now());
     const event = parseEvent(stampEvent(raw, now, this.base.lastEventAt), this.boundary);
     checkTime(event, now, this.base.lastEventAt, this.timeRules);
@@ -281,4 +292,4 @@ export function createOrderWorkflow(input: OrderWorkflowInput, options: OrderWor
   return new OrderWorkflow(input, options);
 }
 
-export type { OrderEvent };
+export type { OrderEvent, OrderEventInput };

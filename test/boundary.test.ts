@@ -20,11 +20,18 @@ import {
   world,
   type World,
 } from './support/world.js';
+import type { OrderEventInput } from '../src/schemas/events.js';
+
+interface Raw {
+  raw: Record<string, unknown>;
+}
+const raw = (event: Record<string, unknown>): Raw => ({ raw: event });
 
 type Case = [
   name: string,
   arrange: (w: World) => void,
-  event: Record<string, unknown>,
+  /** A typed event goes to `send`; one the types refuse (`raw(...)`) to `sendRaw`, as JSON from a client would. */
+  event: OrderEventInput | Raw,
   error: new (...args: never[]) => WorkflowError,
 ];
 
@@ -42,10 +49,10 @@ const cases: Case[] = [
   ['wrong role: a merchant reports a payment', disputed, { type: 'payment.refundSucceeded', by: MERCHANT, cancellationId: 'x', paymentRef: 'p' }, WrongRoleError],
   ["another merchant's order", disputed, { type: 'merchant.planSubmitted', by: { role: 'merchant', id: 'merchant-2' }, plan: 'DIRECT_REFUND' }, WrongRoleError],
   ["another customer's order", disputed, { type: 'customer.disputeWithdrawn', by: { role: 'customer', id: 'customer-2' } }, WrongRoleError],
-  ['unknown event type', disputed, { type: 'merchant.bribed', by: MERCHANT }, InvalidPayloadError],
-  ['missing field', disputed, { type: 'merchant.planSubmitted', by: MERCHANT }, InvalidPayloadError],
-  ['extra field', disputed, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND', amount: 1 }, InvalidPayloadError],
-  ['wrong type', disputed, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 42 }, InvalidPayloadError],
+  ['unknown event type', disputed, raw({ type: 'merchant.bribed', by: MERCHANT }), InvalidPayloadError],
+  ['missing field', disputed, raw({ type: 'merchant.planSubmitted', by: MERCHANT }), InvalidPayloadError],
+  ['extra field', disputed, raw({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND', amount: 1 }), InvalidPayloadError],
+  ['wrong type', disputed, raw({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 42 }), InvalidPayloadError],
   ['evidence reason not in the catalogue', disputed, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: { ...VALID_EVIDENCE, reason: 'BAD_WEATHER' } }, InvalidPayloadError],
   ['evidence plan without evidence', disputed, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING' }, InvalidPayloadError],
   ['explanation too long', disputed, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: { ...VALID_EVIDENCE, explanation: 'x'.repeat(501) } }, InvalidPayloadError],
@@ -64,7 +71,8 @@ describe('INV4: hostile input at the boundary', () => {
     const audit = w.workflow.audit.length;
     let thrown: unknown;
     try {
-      w.send(event);
+      if ('raw' in event) w.sendRaw(event.raw);
+      else w.send(event);
     } catch (caught) {
       thrown = caught;
     }

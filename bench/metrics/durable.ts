@@ -23,6 +23,7 @@ import {
   type Comparison,
   type Metric,
 } from '../harness.js';
+import type { OrderEvent } from '../../src/schemas/events.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const merchant = { role: 'merchant', id: 'm' } as const;
@@ -30,7 +31,7 @@ const customer = { role: 'customer', id: 'c' } as const;
 const payments = { role: 'system', id: 'payments' } as const;
 
 /** One order's durable life after it is opened: 48H plan, forced refund, the payment's answer, confirmation. */
-export function orderCommands(orderId: string): Array<Record<string, unknown>> {
+export function orderCommands(orderId: string): OrderEvent[] {
   const disputeId = `${orderId}-d`;
   const cancellationId = `${disputeId}:intercept-48h`;
   return [

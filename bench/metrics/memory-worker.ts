@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createSandboxLogistics, createSandboxPayments, createSqliteStore, createWorkflowRuntime } from '../../src/runtime/index.js';
 import { createOrderWorkflow, type OrderWorkflow } from '../../src/workflow.js';
 import { round } from '../harness.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const customer = { role: 'customer', id: 'c' } as const;
@@ -32,7 +33,7 @@ function settled(): { heap: number; rss: number } {
 const events = (id: string) => [
   { type: 'dispute.opened', at: T0, by: customer, disputeId: `${id}-d` },
   { type: 'merchant.planSubmitted', at: T0 + 1, by: merchant, plan: 'WAIT_48H_INTERCEPT' },
-];
+] satisfies OrderEventInput[];
 const input = (id: string) => ({ orderId: id, merchantId: 'm', customerId: 'c', deliveredBy: 'MERCHANT' as const, at: T0 });
 
 async function runtimeMode(dir: string, count: number, cache: boolean) {

@@ -36,8 +36,8 @@ interface Phase {
   tag: string;
 }
 
-const MERCHANT = { role: 'merchant', id: 'merchant-1' };
-const CUSTOMER = { role: 'customer', id: 'customer-1' };
+const MERCHANT = { role: 'merchant', id: 'merchant-1' } as const;
+const CUSTOMER = { role: 'customer', id: 'customer-1' } as const;
 
 /** One order's commands: open, dispute, the 48H plan, a forced refund within the window (P3c). */
 function orderCommands(workflowId: string) {

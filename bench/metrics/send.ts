@@ -1,9 +1,10 @@
-import { createActor, type EventFromLogic } from 'xstate';
+import { createActor } from 'xstate';
 import { cancellationMachine } from '../../machines/cancellation.js';
 import { orderMachine } from '../../machines/order.js';
 import type { CancellationInput } from '../../src/schemas/inputs.js';
 import { createOrderWorkflow } from '../../src/workflow.js';
 import { compareRates, round, roundSpread, type BenchContext, type Metric } from '../harness.js';
+import type { OrderEvent } from '../../src/schemas/events.js';
 
 const merchant = { role: 'merchant', id: 'm' } as const;
 const customer = { role: 'customer', id: 'c' } as const;
@@ -11,7 +12,7 @@ const payments = { role: 'system', id: 'payments' } as const;
 const orderInput = { orderId: 'o', merchantId: 'm', customerId: 'c', deliveredBy: 'MERCHANT', at: 0 } as const;
 
 /** One order's life: the 48H plan, the merchant refunds within the window, the customer confirms. */
-const ORDER_EVENTS: Array<EventFromLogic<typeof orderMachine>> = [
+const ORDER_EVENTS: OrderEvent[] = [
   { type: 'dispute.opened', at: 0, by: customer, disputeId: 'd' },
   { type: 'merchant.planSubmitted', at: 1, by: merchant, plan: 'WAIT_48H_INTERCEPT' },
   { type: 'merchant.refundForced', at: 2, by: merchant, cancellationId: 'd:intercept-48h' },

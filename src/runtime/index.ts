@@ -24,6 +24,8 @@ export type {
   WorkflowRuntimeOptions,
   WorkflowView,
 } from './runtime.js';
+// The events `dispatch` takes, `at` optional (the type of DispatchRequest's `event`).
+export type { OrderEventInput } from '../schemas/events.js';
 export { DEFAULT_DELIVERY_POLICY, deliveryBackoffMs, DeliveryTimeoutError } from './outbox.js';
 export type { DeliveryPolicy } from './outbox.js';
 

@@ -249,11 +249,15 @@ class DurableRuntime implements WorkflowRuntime {
 
   // --- commands ---------------------------------------------------------------------------------
 
-  openOrder(untrusted: OpenOrderRequest): Promise<CommandResult> {
+  openOrder(request: OpenOrderRequest): Promise<CommandResult> {
+    return this.openOrderRaw(request);
+  }
+
+  openOrderRaw(untrusted: unknown): Promise<CommandResult> {
     return this.track(() => this.open(untrusted));
   }
 
-  private async open(untrusted: OpenOrderRequest): Promise<CommandResult> {
+  private async open(untrusted: unknown): Promise<CommandResult> {
     const request = parseEnvelope(OpenEnvelope, untrusted);
     const raw = request.input as unknown;
     if (!isRecord(raw)) throw new InvalidPayloadError([{ path: '', message: 'the order input must be an object' }]);
@@ -343,11 +347,15 @@ class DurableRuntime implements WorkflowRuntime {
     return null;
   }
 
-  dispatch(untrusted: DispatchRequest): Promise<CommandResult> {
+  dispatch(request: DispatchRequest): Promise<CommandResult> {
+    return this.dispatchRaw(request);
+  }
+
+  dispatchRaw(untrusted: unknown): Promise<CommandResult> {
     return this.track(() => this.dispatchNow(untrusted));
   }
 
-  private async dispatchNow(untrusted: DispatchRequest): Promise<CommandResult> {
+  private async dispatchNow(untrusted: unknown): Promise<CommandResult> {
     const request = parseEnvelope(DispatchEnvelope, untrusted);
     requireDeclineKey(request.event);
     const hash = hashRawPayload(payloadHash, { workflowId: request.workflowId, event: request.event });

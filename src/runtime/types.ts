@@ -10,7 +10,7 @@ import type { CancelOrderView, DisputeView, MerchantFollowUp } from '../queries.
 export type { DisputeView };
 import type { StrandedPart } from '../invariants.js';
 import type { RefundTriggerKind, Role, Sender } from '../schemas/common.js';
-import type { OrderEvent } from '../schemas/events.js';
+import type { OrderEvent, OrderEventInput } from '../schemas/events.js';
 import type { OrderInput } from '../schemas/inputs.js';
 import type { LogisticsService, NotificationService, PaymentService } from './adapters.js';
 import type { DeliveryPolicy } from './outbox.js';
@@ -118,8 +118,11 @@ export interface DispatchRequest {
   commandId: string;
   /** Optimistic concurrency: refuse with VersionConflictError unless the workflow is at this version. */
   expectedVersion?: number;
-  /** Raw JSON event; `at` is stamped from the clock when absent. */
-  event: unknown;
+  /**
+   * The event, typed with its schema; `at` is stamped from the clock when absent. For JSON nobody has
+   * typed, use `dispatchRaw`, which validates the same way.
+   */
+  event: OrderEventInput;
 }
 
 /** The outcome of a dispatched command: the workflow, the command id, and whether it was a replay. */
@@ -291,8 +294,17 @@ export interface TickResult {
 
 /** The durable runtime: many orders' workflows on a store, with durable deadlines and an outbox. */
 export interface WorkflowRuntime {
+  /** Opens an order's workflow (idempotent per workflow). */
   openOrder(request: OpenOrderRequest): Promise<CommandResult>;
+  /** `openOrder` for a request nobody has typed (JSON from a network): validated the same way, same errors. */
+  openOrderRaw(request: unknown): Promise<CommandResult>;
+  /** Applies one event (INV4: refused with a typed error, nothing written). Typed: a wrong payload does not compile. */
   dispatch(request: DispatchRequest): Promise<CommandResult>;
+  /**
+   * `dispatch` for a request nobody has typed (JSON from a network or a queue): the same validation of the
+   * request and its event, the same typed errors (`InvalidPayloadError`, ...), the same unit of work.
+   */
+  dispatchRaw(request: unknown): Promise<CommandResult>;
   // Reads (R1): each names its caller first and answers only what that party may see; a caller outside
   // the limits (another party's order, another party's filter, no caller at all) gets WrongRoleError.
   /** One order's workflow, labelled, as the caller may see it. */
@@ -327,4 +339,3 @@ export class RuntimeClosedError extends WorkflowError {
     super('the workflow runtime is closed');
   }
 }
-

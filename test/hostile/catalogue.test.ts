@@ -13,13 +13,14 @@ import {
   WorkflowNotFoundError,
   WrongRoleError,
 } from '../../src/errors.js';
-import type { DispatchRequest, OpenOrderRequest } from '../../src/runtime/index.js';
+import type { OrderEventInput } from '../../src/runtime/index.js';
 import { CUSTOMER, dumpSqlite, host, HOUR, MERCHANT, MINUTE, orderInput, PLATFORM, T0, tempDir, VALID_EVIDENCE, type Host } from '../runtime/helpers.js';
 
 /**
  * Hostile input catalogue (issue 6) against the durable runtime on a SQLite file. Each case names the
  * rule it proves and expects: the typed error class and its `code`, every row of every table unchanged,
- * no outbox row added (INV4: refused input changes nothing and says why).
+ * no outbox row added (INV4: refused input changes nothing and says why). Requests go in as a network
+ * client's JSON would, through `dispatchRaw` and `openOrderRaw`: most of them do not type-check.
  *
  * Fixture workflows (built once, never changed by a case):
  *   order-1        merchant-delivered; customer cancel order `cancel-1` pending; dispute `dispute-1` awaiting the merchant
@@ -45,9 +46,9 @@ interface Case {
   name: string;
   expected: ErrorClass;
   code: string;
-  /** A dispatch request, or an openOrder request. */
-  dispatch?: DispatchRequest;
-  open?: OpenOrderRequest;
+  /** A dispatch request, or an openOrder request, of any shape. */
+  dispatch?: Record<string, unknown>;
+  open?: Record<string, unknown>;
 }
 
 const tmp = tempDir('hostile-');
@@ -58,7 +59,7 @@ let commandCounter = 0;
 const plan = (p: string, extra: Record<string, unknown> = {}) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p, ...extra });
 const evidencePlan = (evidence: unknown) => plan('PLATFORM_RULING', { evidence });
 const approve = (cancellationId: string, by: unknown = MERCHANT) => ({ type: 'merchant.cancellationApproved', by, cancellationId });
-const send = (workflowId: string, event: unknown, extra: Partial<DispatchRequest> = {}): DispatchRequest => ({
+const send = (workflowId: string, event: unknown, extra: { expectedVersion?: number } = {}): Record<string, unknown> => ({
   workflowId,
   commandId: `hostile-${(commandCounter += 1)}`,
   event,
@@ -70,7 +71,7 @@ beforeAll(async () => {
   h = await host({ filename, allowedSkewMs: MINUTE });
   const r = h.runtime;
   let n = 0;
-  const setup = (workflowId: string, event: Record<string, unknown>) =>
+  const setup = (workflowId: string, event: OrderEventInput) =>
     r.dispatch({ workflowId, commandId: `setup-${workflowId}-${(n += 1)}`, event });
 
   await r.openOrder({ input: orderInput('order-1') });
@@ -84,7 +85,7 @@ beforeAll(async () => {
 
   await r.openOrder({ input: orderInput('order-ruling') });
   await setup('order-ruling', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'ruling-d' });
-  await setup('order-ruling', evidencePlan(VALID_EVIDENCE));
+  await setup('order-ruling', { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE });
 
   await r.openOrder({ input: orderInput('order-rejected') });
   await setup('order-rejected', { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'rej-cancel' });
@@ -92,18 +93,18 @@ beforeAll(async () => {
 
   await r.openOrder({ input: orderInput('order-refunding') });
   await setup('order-refunding', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'refunding-d' });
-  await setup('order-refunding', plan('DIRECT_REFUND'));
+  await setup('order-refunding', { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND' });
 
   await r.openOrder({ input: orderInput('order-resolved') });
   await setup('order-resolved', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'resolved-d' });
-  await setup('order-resolved', plan('NEGOTIATED_REJECT'));
+  await setup('order-resolved', { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'NEGOTIATED_REJECT' });
   await setup('order-resolved', { type: 'customer.settlementConfirmed', by: CUSTOMER });
 
   await r.openOrder({ input: orderInput('order-closed') });
   await setup('order-closed', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'closed-d' });
   h.clock.advance(HOUR);
   // No tick runs in this file: refunds stay requested until a payment callback answers them.
-  await setup('order-closed', plan('DIRECT_REFUND'));
+  await setup('order-closed', { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND' });
   h.clock.advance(MINUTE);
   await setup('order-closed', { type: 'customer.settlementConfirmed', by: CUSTOMER });
   await r.dispatch({
@@ -264,14 +265,14 @@ const CASES: Case[] = [
   { name: 'D1: a dispute id with ‘:’', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', dispatch: send('order-2', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'a:b' }) },
 
   // --- INV4: opening a workflow ---------------------------------------------------------------------
-  { name: 'INV4: order input null', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: null as never } },
-  { name: 'INV4: order input an array', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: [] as never } },
-  { name: 'INV4/C2: unknown delivery party', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { deliveredBy: 'UPS' }) as never } },
-  { name: 'INV4/P3: a negative interception window', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { timers: { interceptWindow: -1 } }) as never } },
-  { name: 'INV4/C4: refund attempts beyond the limit', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { timers: { refundMaxAttempts: 1000 } }) as never } },
-  { name: 'INV4/X1: unknown conflict policy', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { conflictPolicy: 'ignore' }) as never } },
+  { name: 'INV4: order input null', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: null } },
+  { name: 'INV4: order input an array', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: [] } },
+  { name: 'INV4/C2: unknown delivery party', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { deliveredBy: 'UPS' }) } },
+  { name: 'INV4/P3: a negative interception window', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { timers: { interceptWindow: -1 } }) } },
+  { name: 'INV4/C4: refund attempts beyond the limit', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { timers: { refundMaxAttempts: 1000 } }) } },
+  { name: 'INV4/X1: unknown conflict policy', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { conflictPolicy: 'ignore' }) } },
   { name: 'INV4: control character in the order id', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order\u0007new') } },
-  { name: 'INV4: extra field in the order input', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { price: 10 }) as never } },
+  { name: 'INV4: extra field in the order input', expected: InvalidPayloadError, code: 'INVALID_PAYLOAD', open: { input: orderInput('order-new', { price: 10 }) } },
   { name: 'INV4: order created in the future', expected: InvalidTimeError, code: 'INVALID_TIME', open: { input: { ...orderInput('order-new'), at: T0 + 365 * 24 * HOUR } } },
 
   // BUG (see report): the payload is hashed (recursively) before it is validated.
@@ -289,7 +290,7 @@ describe('hostile input catalogue: refused with a typed error, nothing written (
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const before = dumpSqlite(filename);
-    const attempt = c.open ? h.runtime.openOrder(c.open) : h.runtime.dispatch(c.dispatch!);
+    const attempt = c.open ? h.runtime.openOrderRaw(c.open) : h.runtime.dispatchRaw(c.dispatch);
     const error = await attempt.then(
       (result) => ({ accepted: result }),
       (thrown: unknown) => thrown,

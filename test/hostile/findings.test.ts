@@ -79,18 +79,19 @@ describe('finding 3 (fixed): request-level ids and non-JSON payloads are validat
     const shipped = { type: 'order.shipped', by: { role: 'system', id: 'order-system' } };
     const cyclic: Record<string, unknown> = { ...shipped };
     cyclic.self = cyclic;
+    // JSON nobody typed, as a network client sends it: dispatchRaw/openOrderRaw (most of these do not type-check).
     const attempts: Array<() => Promise<unknown>> = [
-      () => h.runtime.dispatch({ workflowId: 'order-1', commandId: {} as never, event: shipped }),
-      () => h.runtime.dispatch({ workflowId: 'order-1', commandId: '', event: shipped }),
-      () => h.runtime.dispatch({ workflowId: 'order-1', commandId: 'a\u0000b\n', event: shipped }),
-      () => h.runtime.dispatch({ workflowId: 'order-1', commandId: 42 as never, event: shipped }),
-      () => h.runtime.dispatch({ workflowId: {} as never, commandId: 'w1', event: shipped }),
-      () => h.runtime.openOrder({ workflowId: 'x\u0007', input: orderInput('order-9') }),
-      () => h.runtime.openOrder({ workflowId: {} as never, input: orderInput('order-8') }),
-      () => h.runtime.dispatch(null as never),
-      () => h.runtime.openOrder(null as never),
-      () => h.runtime.dispatch({ workflowId: 'order-1', commandId: 'big', event: { ...shipped, at: 10n } }),
-      () => h.runtime.dispatch({ workflowId: 'order-1', commandId: 'cyc', event: cyclic }),
+      () => h.runtime.dispatchRaw({ workflowId: 'order-1', commandId: {}, event: shipped }),
+      () => h.runtime.dispatchRaw({ workflowId: 'order-1', commandId: '', event: shipped }),
+      () => h.runtime.dispatchRaw({ workflowId: 'order-1', commandId: 'a\u0000b\n', event: shipped }),
+      () => h.runtime.dispatchRaw({ workflowId: 'order-1', commandId: 42, event: shipped }),
+      () => h.runtime.dispatchRaw({ workflowId: {}, commandId: 'w1', event: shipped }),
+      () => h.runtime.openOrderRaw({ workflowId: 'x\u0007', input: orderInput('order-9') }),
+      () => h.runtime.openOrderRaw({ workflowId: {}, input: orderInput('order-8') }),
+      () => h.runtime.dispatchRaw(null),
+      () => h.runtime.openOrderRaw(null),
+      () => h.runtime.dispatchRaw({ workflowId: 'order-1', commandId: 'big', event: { ...shipped, at: 10n } }),
+      () => h.runtime.dispatchRaw({ workflowId: 'order-1', commandId: 'cyc', event: cyclic }),
     ];
     const before = dumpSqlite(h.filename);
     for (const attempt of attempts) {

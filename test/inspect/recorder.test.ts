@@ -10,6 +10,7 @@ import {
   type WorkflowRuntime,
 } from '../../src/runtime/index.js';
 import { CANCEL_ORDER_ID, CUSTOMER, eventually, HOUR, MERCHANT } from './support.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const WORKFLOW = 'order-1';
@@ -41,7 +42,7 @@ async function playDurably(runtime: WorkflowRuntime, clock: { time: number }) {
     workflowId: WORKFLOW,
     input: { orderId: WORKFLOW, merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy: 'MERCHANT' },
   });
-  const send = (commandId: string, event: Record<string, unknown>) => runtime.dispatch({ workflowId: WORKFLOW, commandId, event });
+  const send = (commandId: string, event: OrderEventInput) => runtime.dispatch({ workflowId: WORKFLOW, commandId, event });
   await send('c1', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' });
   await send('c2', { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' });
   await send('c3', { type: 'customer.settlementConfirmed', by: CUSTOMER });

@@ -416,9 +416,9 @@ export async function referenceOutcomes(): Promise<Record<OrderKind, KindOutcome
   for (const index of firstOfKind.values()) {
     for (const command of seedCommands(index, now)) {
       if (command.kind === 'open') {
-        await runtime.openOrder({ workflowId: command.workflowId, commandId: command.commandId, input: command.input as never });
+        await runtime.openOrderRaw({ workflowId: command.workflowId, commandId: command.commandId, input: command.input });
       } else {
-        await runtime.dispatch({ workflowId: command.workflowId, commandId: command.commandId, event: command.event });
+        await runtime.dispatchRaw({ workflowId: command.workflowId, commandId: command.commandId, event: command.event });
       }
     }
   }

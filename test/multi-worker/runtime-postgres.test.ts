@@ -17,6 +17,7 @@ import { CUSTOMER, dumpWorkflow, host, HOUR, ManualClock, MERCHANT, orderInput, 
 import { PLAN_SCRIPTS, runStep, type Script } from '../runtime/scripts.js';
 import { freshSchema, pgUrl, requirePg } from '../support/postgres.js';
 import { pgHost, truncate } from './support.js';
+import type { OrderEventInput, Plan } from '../../src/index.js';
 
 const TESTS = PLAN_SCRIPTS.length + 3;
 if (!pgUrl && !requirePg) {
@@ -28,8 +29,8 @@ if (!pgUrl && requirePg) {
   });
 }
 
-const opened = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' };
-const plan = (p: string) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p });
+const opened = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' } satisfies OrderEventInput;
+const plan = (p: Plan) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p }) satisfies OrderEventInput;
 const DIRECT_KEY = 'order-1/dispute-1:direct-refund/1'; // the cancel order's first refund request
 const INTERCEPT_WINDOW = 'xstate.after.interceptWindow.cancellation.logisticsFollowUp';
 

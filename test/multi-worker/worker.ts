@@ -84,9 +84,9 @@ runtime.start();
 
 async function run(command: Command): Promise<void> {
   if (command.kind === 'open') {
-    await runtime.openOrder({ workflowId: command.workflowId, commandId: command.commandId, input: command.input as never });
+    await runtime.openOrderRaw({ workflowId: command.workflowId, commandId: command.commandId, input: command.input });
   } else {
-    await runtime.dispatch({ workflowId: command.workflowId, commandId: command.commandId, event: command.event });
+    await runtime.dispatchRaw({ workflowId: command.workflowId, commandId: command.commandId, event: command.event });
   }
 }
 

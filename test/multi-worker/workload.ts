@@ -49,7 +49,7 @@ export function kindOf(index: number): OrderKind {
 export const REFUNDED_KINDS: readonly OrderKind[] = ['P3a', 'P3b', 'P1'];
 
 export interface Command {
-  /** 'open' opens the workflow; anything else is dispatched. */
+  /** 'open' opens the workflow; anything else is dispatched. Commands reach workers as JSON: `openOrderRaw`, `dispatchRaw`. */
   kind: 'open' | 'send';
   commandId: string;
   workflowId: string;

@@ -372,7 +372,8 @@ function driveMemory(w: World): Driven {
     effects: () => w.workflow.effects,
     accepted: () => w.workflow.audit.map(acceptedEvent),
     now: () => w.clock.now(),
-    send: (event) => w.send(event),
+    // The model's events are valid and malformed alike: the untyped entry, which validates as `send` does.
+    send: (event) => w.sendRaw(event),
     advanceTo: (time) => w.advance(Math.max(0, time - w.clock.now())),
   };
 }

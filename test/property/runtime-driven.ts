@@ -13,7 +13,6 @@ import {
   PAYMENTS_SENDER,
   type AuditRow,
   type DeadlineRow,
-  type DispatchRequest,
   type OutboxRow,
   type TickResult,
   type WorkflowRecord,
@@ -109,9 +108,20 @@ export const moodArbitrary: fc.Arbitrary<Mood> = fc.oneof(
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: string; code: string };
 
+/**
+ * A request as the property test makes it: events come from the model's arbitraries, valid and
+ * malformed alike, so every request goes through `dispatchRaw` (the same validation as `dispatch`).
+ */
+interface RawDispatchRequest {
+  workflowId: string;
+  commandId: string;
+  expectedVersion?: number;
+  event: Record<string, unknown>;
+}
+
 /** Everything that reached the runtime, to play again without restarts (INV5). */
 type Op =
-  | { op: 'dispatch'; request: DispatchRequest; outcome: Outcome }
+  | { op: 'dispatch'; request: RawDispatchRequest; outcome: Outcome }
   | { op: 'tick'; result: TickResult }
   | { op: 'clock'; time: number }
   | { op: 'mood'; mood: Mood }
@@ -182,14 +192,14 @@ export class RuntimeWorld implements Driven {
   readonly checker: InvariantChecker;
   readonly ops: Op[] = [];
   /** Every command this world sent (for replays with the same command id). */
-  readonly history: Array<{ request: DispatchRequest; outcome: Outcome }> = [];
+  readonly history: Array<{ request: RawDispatchRequest; outcome: Outcome }> = [];
   private view!: View;
   private nextCommand = 0;
   private readonly background: Array<{ error: unknown; context: string }> = [];
   private readonly firedTimers = new Set<string>();
   private knownDeadlines = new Set<string>();
   private auditJson: string[] = [];
-  private pendingRequest: Partial<Pick<DispatchRequest, 'commandId' | 'expectedVersion'>> = {};
+  private pendingRequest: Partial<Pick<RawDispatchRequest, 'commandId' | 'expectedVersion'>> = {};
   private ownChecks = 0;
   private closed = false;
 
@@ -274,10 +284,10 @@ export class RuntimeWorld implements Driven {
   // --- operations ----------------------------------------------------------------------------
 
   /** Dispatches and records the outcome; rethrows a refusal. */
-  async dispatch(request: DispatchRequest): Promise<unknown> {
+  async dispatch(request: RawDispatchRequest): Promise<unknown> {
     this.stats.commands += 1;
     try {
-      const result = await this.h.runtime.dispatch(request);
+      const result = await this.h.runtime.dispatchRaw(request);
       this.record(request, { ok: true, result });
       this.stats.accepted += 1;
       return result;
@@ -291,7 +301,7 @@ export class RuntimeWorld implements Driven {
     }
   }
 
-  private record(request: DispatchRequest, outcome: Outcome): void {
+  private record(request: RawDispatchRequest, outcome: Outcome): void {
     this.history.push({ request, outcome });
     this.ops.push({ op: 'dispatch', request, outcome });
   }
@@ -495,7 +505,7 @@ export class RuntimeWorld implements Driven {
     if (this.history.length === 0) return;
     const original = this.history[index % this.history.length]!;
     this.stats.replays += 1;
-    const event = original.request.event as Record<string, unknown>;
+    const event = original.request.event;
     const replayed = changePayload ? { ...event, at: (typeof event.at === 'number' ? event.at : 0) + 1 } : event;
     const before = json(await this.dumpAll());
     this.pendingRequest = {
@@ -591,7 +601,7 @@ export class RuntimeWorld implements Driven {
         } else {
           let outcome: Outcome;
           try {
-            outcome = { ok: true, result: await twin.h.runtime.dispatch(op.request) };
+            outcome = { ok: true, result: await twin.h.runtime.dispatchRaw(op.request) };
           } catch (error) {
             outcome = isWorkflowError(error) ? { ok: false, error: error.name, code: error.code } : { ok: false, error: String(error), code: '?' };
           }
@@ -858,4 +868,3 @@ export function runtimeProperty(options: PropertyOptions) {
     }
   });
 }
-

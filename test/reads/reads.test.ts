@@ -7,6 +7,7 @@ import type { WorkflowStore } from '../../src/runtime/index.js';
 import { createMemoryStore, createSandboxLogistics, createSandboxPayments, createWorkflowRuntime, type WorkflowRuntime } from '../../src/runtime/index.js';
 import type { Sender } from '../../src/schemas/common.js';
 import { createOrderWorkflow } from '../../src/workflow.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 
 /**
  * The runtime's reads (issue 17): scoped to their caller (R1), labelled in zh-CN and en, and the work
@@ -30,13 +31,13 @@ const EVIDENCE = {
   reason: 'GOODS_ALREADY_SHIPPED',
   proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'receipt-3.jpg', sizeBytes: 120_000 }],
   explanation: 'The parcel left our warehouse before the cancellation request.',
-};
+} as const;
 
 let runtime: WorkflowRuntime;
 let store: WorkflowStore;
 const clock = { time: T0, now: () => clock.time };
 
-async function play(orderId: string, parties: { merchant: Sender; customer: Sender }, events: Array<Record<string, unknown>>) {
+async function play(orderId: string, parties: { merchant: Sender; customer: Sender }, events: OrderEventInput[]) {
   await runtime.openOrder({ input: { orderId, merchantId: parties.merchant.id, customerId: parties.customer.id, deliveredBy: 'MERCHANT' } });
   for (const [index, event] of events.entries()) {
     clock.time += 10 * 60_000;

@@ -92,7 +92,7 @@ describe('cancel order lifecycle', () => {
     arrange(w);
     expect(w.cancellation('cancel-1')).toBe(status);
     const before = w.workflow.getSnapshot();
-    for (const type of ['merchant.cancellationApproved', 'merchant.refundForced', 'customer.cancellationWithdrawn']) {
+    for (const type of ['merchant.cancellationApproved', 'merchant.refundForced', 'customer.cancellationWithdrawn'] as const) {
       expect(() => w.send({ type, by: type.startsWith('customer') ? CUSTOMER : MERCHANT, cancellationId: 'cancel-1' })).toThrow(
         FinalStateError,
       );

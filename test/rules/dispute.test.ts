@@ -34,7 +34,7 @@ describe('dispute lifecycle', () => {
     expect(w.openDisputeId()).toBe('dispute-2');
   });
 
-  it.each(['DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT'])(
+  it.each(['DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT'] as const)(
     'D2/D3: the settlement plan %s moves the dispute to awaitingCustomerConfirmation',
     (plan) => {
       const w = world();

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { strandedParts } from '../../src/invariants.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 import {
   CUSTOMER,
   DIRECT_REFUND_ID,
@@ -24,12 +25,12 @@ const IDS = ['cancel-1', 'dispute-1:direct-refund', 'dispute-1:intercept-48h', '
 const command = fc.oneof(
   fc.constant({ type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' }),
   fc.constant({ type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' }),
-  fc.constantFrom('DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT').map((plan) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan })),
+  fc.constantFrom('DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT').map((plan): OrderEventInput => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan })),
   fc.constant({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE }),
   fc.constant({ type: 'customer.settlementConfirmed', by: CUSTOMER }),
   fc.constant({ type: 'customer.settlementObjected', by: CUSTOMER }),
   fc.constant({ type: 'customer.disputeWithdrawn', by: CUSTOMER }),
-  fc.constantFrom('MERCHANT_LIABLE', 'MERCHANT_NOT_LIABLE').map((ruling) => ({ type: 'platform.ruled', by: PLATFORM, ruling })),
+  fc.constantFrom('MERCHANT_LIABLE', 'MERCHANT_NOT_LIABLE').map((ruling): OrderEventInput => ({ type: 'platform.ruled', by: PLATFORM, ruling })),
   fc.constant({ type: 'order.shipped', by: SYSTEM }),
   fc.constant({ type: 'order.completed', by: SYSTEM }),
   fc.tuple(
@@ -43,10 +44,10 @@ const command = fc.oneof(
       ['logistics.interceptFailed', LOGISTICS],
     ),
     fc.constantFrom(...IDS),
-  ).map(([[type, by], cancellationId]) => ({ type, by, cancellationId })),
-  fc.constantFrom(...IDS).map((cancellationId) => ({ type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId, paymentRef: 'pay-1' })),
-  fc.constantFrom(...IDS).map((cancellationId) => ({ type: 'payment.refundFailed', by: PAYMENTS, cancellationId, error: 'declined' })),
-  fc.constantFrom(...IDS).map((cancellationId) => ({ type: 'platform.refundOutcomeRecorded', by: PLATFORM, cancellationId, outcome: 'failed', error: 'none' })),
+  ).map(([[type, by], cancellationId]): OrderEventInput => ({ type, by, cancellationId })),
+  fc.constantFrom(...IDS).map((cancellationId): OrderEventInput => ({ type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId, paymentRef: 'pay-1' })),
+  fc.constantFrom(...IDS).map((cancellationId): OrderEventInput => ({ type: 'payment.refundFailed', by: PAYMENTS, cancellationId, error: 'declined' })),
+  fc.constantFrom(...IDS).map((cancellationId): OrderEventInput => ({ type: 'platform.refundOutcomeRecorded', by: PLATFORM, cancellationId, outcome: 'failed', error: 'none' })),
   fc.constantFrom(1, 24, 48, 73).map((hours) => ({ advance: hours * HOUR })),
 );
 

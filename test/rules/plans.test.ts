@@ -122,7 +122,7 @@ describe('plans as executed', () => {
   it.each([
     ['approves', 'merchant.cancellationApproved'],
     ['forces a refund', 'merchant.refundForced'],
-  ])('P3c: within the 48H the merchant %s: refunded, and the countdown ends', (_label, type) => {
+  ] as const)('P3c: within the 48H the merchant %s: refunded, and the countdown ends', (_label, type) => {
     const w = world({ deliveredBy: 'JD', shipped: true });
     openDispute(w);
     submitPlan(w, 'WAIT_48H_INTERCEPT');

@@ -10,6 +10,7 @@ import {
   type WorkflowStore,
 } from '../../src/runtime/index.js';
 import { CUSTOMER, ManualClock, MERCHANT, orderInput, PLATFORM, tempDir } from './helpers.js';
+import type { OrderEventInput } from '../../src/index.js';
 
 /**
  * The runtime keeps hot workflows live between commands (src/runtime/live-cache.ts). Two runtimes on
@@ -20,10 +21,10 @@ import { CUSTOMER, ManualClock, MERCHANT, orderInput, PLATFORM, tempDir } from '
 type Stats = { hits: number; misses: number; stale: number; size: number };
 const statsOf = (runtime: WorkflowRuntime): Stats => (runtime as unknown as { liveCacheStats(): Stats }).liveCacheStats();
 
-const dispute = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd1' };
-const plan = { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' };
-const forced = { type: 'merchant.refundForced', by: MERCHANT, cancellationId: 'd1:intercept-48h' };
-const shipped = { type: 'order.shipped', by: { role: 'system', id: 'oms' } };
+const dispute = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd1' } satisfies OrderEventInput;
+const plan = { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' } satisfies OrderEventInput;
+const forced = { type: 'merchant.refundForced', by: MERCHANT, cancellationId: 'd1:intercept-48h' } satisfies OrderEventInput;
+const shipped = { type: 'order.shipped', by: { role: 'system', id: 'oms' } } satisfies OrderEventInput;
 
 const backends: Array<[string, (dir: string) => () => WorkflowStore]> = [
   ['memory store', () => {

@@ -175,7 +175,7 @@ describe('issue 11 (c): client ids and the ids the order makes never meet', () =
   it.each([
     ['C1: a customer cancel order', { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'd:direct-refund' }, 'cancellationId'],
     ['D1: a dispute', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd:direct-refund' }, 'disputeId'],
-  ])('%s id with ‘:’ is refused with a typed error on both hosts, nothing written', async (_name, event, path) => {
+  ] as const)('%s id with ‘:’ is refused with a typed error on both hosts, nothing written', async (_name, event, path) => {
     const run = await playBoth({ steps: [{ send: event, refused: 'InvalidPayloadError' }] });
     expect(run.outcomes).toEqual([{ ok: false, error: 'InvalidPayloadError', code: 'INVALID_PAYLOAD' }]);
     expect(run.audit).toEqual([]);

@@ -9,6 +9,7 @@ import {
   type WorkflowStore,
 } from '../../src/runtime/index.js';
 import { CUSTOMER, host, HOUR, LOGISTICS, ManualClock, MERCHANT, MINUTE, orderInput, PLATFORM, T0, tempDir, type Host } from './helpers.js';
+import type { OrderEventInput, Plan } from '../../src/index.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -22,8 +23,8 @@ async function memoryHost(extra: Parameters<typeof host>[0] = {}): Promise<Host>
   return h;
 }
 
-const opened = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' };
-const plan = (p: string) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p });
+const opened = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' } satisfies OrderEventInput;
+const plan = (p: Plan) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p }) satisfies OrderEventInput;
 const DIRECT = 'dispute-1:direct-refund';
 /** The key of the cancel order's n-th refund request: the cancel order, scoped by its order, and n. */
 const directKey = (n: number) => `order-1/${DIRECT}/${n}`;

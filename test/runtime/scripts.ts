@@ -1,9 +1,11 @@
 import { CUSTOMER, HOUR, MERCHANT, MINUTE, orderInput, PLATFORM, VALID_EVIDENCE, type Host } from './helpers.js';
+import type { Plan } from '../../src/schemas/common.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 
 /** One step of a scripted run; a restart may happen between any two. */
 export type Step =
   | { op: 'open'; input: Record<string, unknown> }
-  | { op: 'send'; id: string; event: Record<string, unknown>; refusedWith?: string }
+  | { op: 'send'; id: string; event: OrderEventInput; refusedWith?: string }
   | { op: 'advance'; ms: number }
   | { op: 'tick' };
 
@@ -15,7 +17,7 @@ export interface Script {
   steps: Step[];
 }
 
-const send = (id: string, event: Record<string, unknown>, refusedWith?: string): Step => ({
+const send = (id: string, event: OrderEventInput, refusedWith?: string): Step => ({
   op: 'send',
   id,
   event,
@@ -23,8 +25,9 @@ const send = (id: string, event: Record<string, unknown>, refusedWith?: string):
 });
 const advance = (ms: number): Step => ({ op: 'advance', ms });
 const tick: Step = { op: 'tick' };
-const opened = (disputeId: string) => ({ type: 'dispute.opened', by: CUSTOMER, disputeId });
-const plan = (p: string, extra: Record<string, unknown> = {}) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p, ...extra });
+const opened = (disputeId: string) => ({ type: 'dispute.opened', by: CUSTOMER, disputeId }) satisfies OrderEventInput;
+const plan = (p: Plan, extra: Pick<Extract<OrderEventInput, { type: 'merchant.planSubmitted' }>, 'evidence'> = {}) =>
+  ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p, ...extra }) satisfies OrderEventInput;
 
 /** The four plans, plus X1, each as an uninterrupted script with its timers and effects. */
 export const PLAN_SCRIPTS: Script[] = [

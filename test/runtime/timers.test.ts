@@ -8,6 +8,7 @@ import {
   type WorkflowStore,
 } from '../../src/runtime/index.js';
 import { CUSTOMER, host, HOUR, ManualClock, MERCHANT, orderInput, PLATFORM, T0, tempDir, type Host } from './helpers.js';
+import type { OrderEventInput, Plan } from '../../src/index.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -22,8 +23,8 @@ async function sqliteHost(): Promise<Host> {
   return h;
 }
 
-const opened = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' };
-const plan = (p: string) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p });
+const opened = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' } satisfies OrderEventInput;
+const plan = (p: Plan) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p }) satisfies OrderEventInput;
 const ID = 'dispute-1:intercept-48h';
 const INTERCEPT_WINDOW = 'xstate.after.interceptWindow.cancellation.logisticsFollowUp';
 

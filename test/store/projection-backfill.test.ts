@@ -9,6 +9,7 @@ import { createSandboxLogistics, createSandboxPayments, createWorkflowRuntime } 
 import { createSqliteStore, SQLITE_PROJECTION_BACKFILL } from '../../src/runtime/sqlite-store.js';
 import type { WorkflowStore } from '../../src/runtime/store.js';
 import { freshSchema, pgUrl, requirePg } from '../support/postgres.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 
 /**
  * Migration 7 fills the dispute projection and the cancel orders' new columns from the stored workflows.
@@ -23,7 +24,7 @@ const EVIDENCE = {
   reason: 'GOODS_ALREADY_SHIPPED',
   proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'file-1', sizeBytes: 1000 }],
   explanation: 'shipped before the customer asked to cancel',
-};
+} as const;
 
 async function writeWorkflows(store: WorkflowStore): Promise<void> {
   let now = 1_000;
@@ -35,14 +36,14 @@ async function writeWorkflows(store: WorkflowStore): Promise<void> {
     onError: () => {},
   });
   let n = 0;
-  const play = async (orderId: string, events: Array<Record<string, unknown>>) => {
+  const play = async (orderId: string, events: OrderEventInput[]) => {
     await runtime.openOrder({ input: { orderId, merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy: 'MERCHANT' } });
     for (const event of events) {
       now += 1_000;
       await runtime.dispatch({ workflowId: orderId, commandId: `k${(n += 1)}`, event });
     }
   };
-  const opened = (disputeId = 'd-1') => ({ type: 'dispute.opened', by: CUSTOMER, disputeId });
+  const opened = (disputeId = 'd-1') => ({ type: 'dispute.opened', by: CUSTOMER, disputeId }) satisfies OrderEventInput;
   await play('o-merchant', [opened()]);
   await play('o-customer', [opened(), { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' }]);
   await play('o-ruling', [

@@ -55,7 +55,10 @@ export interface ComparableAuditRow {
 
 export interface HostUnderTest {
   readonly name: HostName;
-  /** Sends one event (stamped from the host's clock unless it has `at`). */
+  /**
+   * Sends one event (stamped from the host's clock unless it has `at`). Scripts are data, some of it
+   * deliberately malformed: both hosts take it through their untyped entry (`sendRaw`, `dispatchRaw`).
+   */
   send(event: Record<string, unknown>): Promise<Outcome>;
   /** Moves the clock; deadlines fall due and effects are answered. */
   advance(ms: number): Promise<void>;
@@ -102,7 +105,7 @@ function memoryHost(input: Record<string, unknown>, world: OutsideWorld): HostUn
   const compensationCalls: Array<{ key: string; result: string }> = [];
   const send = (event: Record<string, unknown>): Outcome => {
     try {
-      workflow.send(event);
+      workflow.sendRaw(event);
       return { ok: true };
     } catch (error) {
       return outcomeOf(error);
@@ -196,7 +199,7 @@ async function durableHost(input: Record<string, unknown>, world: OutsideWorld):
   });
   const dispatch = async (event: Record<string, unknown>): Promise<Outcome> => {
     try {
-      await runtime.dispatch({ workflowId, commandId: `c${(commands += 1)}`, event });
+      await runtime.dispatchRaw({ workflowId, commandId: `c${(commands += 1)}`, event });
       return { ok: true };
     } catch (error) {
       return outcomeOf(error);
@@ -211,7 +214,7 @@ async function durableHost(input: Record<string, unknown>, world: OutsideWorld):
     }
     throw new Error('the runtime did not settle in 20 rounds');
   };
-  await runtime.openOrder({ workflowId, input: input as never });
+  await runtime.openOrderRaw({ workflowId, input });
   return {
     name: 'sqlite',
     send: async (event) => {

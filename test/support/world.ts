@@ -1,5 +1,6 @@
 import { SimulatedClock } from 'xstate';
-import type { CancellationStatus, Sender } from '../../src/schemas/common.js';
+import type { CancellationStatus, Plan, Sender } from '../../src/schemas/common.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 import type { OrderInput } from '../../src/schemas/inputs.js';
 import type { CancellationContext } from '../../machines/cancellation.js';
 import type { DisputeContext } from '../../machines/dispute.js';
@@ -26,7 +27,9 @@ export const VALID_EVIDENCE = {
 export interface World {
   workflow: OrderWorkflow;
   clock: SimulatedClock;
-  send(event: Record<string, unknown>): ReturnType<OrderWorkflow['send']>;
+  send(event: OrderEventInput): ReturnType<OrderWorkflow['send']>;
+  /** `send` through `sendRaw`: for events the types refuse (hostile or malformed input). */
+  sendRaw(event: Record<string, unknown>): ReturnType<OrderWorkflow['send']>;
   advance(ms: number): void;
   /** Status of a cancel order by id. */
   cancellation(id: string): CancellationStatus | undefined;
@@ -55,6 +58,7 @@ export function world(input: Partial<OrderInput> = {}): World {
     workflow,
     clock,
     send: (event) => workflow.send({ at: clock.now(), ...event }),
+    sendRaw: (event) => workflow.sendRaw({ at: clock.now(), ...event }),
     advance: (ms) => clock.increment(ms),
     cancellation: (id) => workflow.cancelOrders().find((order) => order.cancellationId === id)?.status,
     disputeState: () => {
@@ -79,7 +83,7 @@ export function world(input: Partial<OrderInput> = {}): World {
 export const openDispute = (w: World, disputeId = 'dispute-1') =>
   w.send({ type: 'dispute.opened', by: CUSTOMER, disputeId });
 
-export const submitPlan = (w: World, plan: string, extra: Record<string, unknown> = {}) =>
+export const submitPlan = (w: World, plan: Plan, extra: Pick<Extract<OrderEventInput, { type: 'merchant.planSubmitted' }>, 'evidence'> = {}) =>
   w.send({ type: 'merchant.planSubmitted', by: MERCHANT, plan, ...extra });
 
 export const refundSucceeded = (w: World, cancellationId: string, paymentRef = 'pay-1') =>

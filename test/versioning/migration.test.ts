@@ -17,6 +17,7 @@ import {
 } from '../../src/runtime/index.js';
 import type { Commit, WorkflowStore } from '../../src/runtime/store.js';
 import { captureFixtures, CUSTOMER, EVIDENCE, HOUR, MERCHANT, PLATFORM, type WorkflowFixture } from './scenarios.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/snapshots');
 
@@ -88,8 +89,8 @@ async function storeFixture(store: WorkflowStore, fixture: WorkflowFixture): Pro
 async function runToCompletion(runtime: WorkflowRuntime, clock: { time: number }, workflowId: string): Promise<string[]> {
   const sent: string[] = [];
   let command = 0;
-  const send = async (event: Record<string, unknown>) => {
-    sent.push(event.type as string);
+  const send = async (event: OrderEventInput) => {
+    sent.push(event.type);
     await runtime.dispatch({ workflowId, commandId: `finish-${(command += 1)}`, event });
   };
   for (let round = 0; round < 40; round += 1) {

@@ -6,6 +6,8 @@ import {
   type WorkflowRuntime,
 } from '../../src/runtime/index.js';
 import type { AuditRow, DeadlineRow, OutboxRow, WorkflowRecord, WorkflowStore } from '../../src/runtime/store.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
+import type { Plan } from '../../src/schemas/common.js';
 
 /**
  * Orders stopped half-way, the way a release leaves them in flight: each scenario drives a workflow
@@ -38,7 +40,7 @@ export interface WorkflowFixture {
 interface Driver {
   runtime: WorkflowRuntime;
   clock: { time: number };
-  send(workflowId: string, event: Record<string, unknown>): Promise<unknown>;
+  send(workflowId: string, event: OrderEventInput): Promise<unknown>;
 }
 
 interface Scenario {
@@ -53,7 +55,7 @@ interface Scenario {
 }
 
 const openDispute = (d: Driver, id: string) => d.send(id, { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' });
-const plan = (d: Driver, id: string, name: string, extra: Record<string, unknown> = {}) =>
+const plan = (d: Driver, id: string, name: Plan, extra: Pick<Extract<OrderEventInput, { type: 'merchant.planSubmitted' }>, 'evidence'> = {}) =>
   d.send(id, { type: 'merchant.planSubmitted', by: MERCHANT, plan: name, ...extra });
 
 export const SCENARIOS: Scenario[] = [

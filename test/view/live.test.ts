@@ -12,6 +12,7 @@ import { startStatechartView, type RunningStatechartView } from '../../src/view/
 import { createOrderWorkflow, type OrderWorkflow } from '../../src/workflow.js';
 import { chromiumPath, collectErrors, guardLoopback, launch } from './browser.js';
 import { installTrails, readTrails, waitForStatus } from './page-trails.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -55,7 +56,7 @@ describe.skipIf(!chromiumPath)('live statechart view (Chromium)', () => {
     await page.waitForSelector('article[data-machine-id="order"] svg.chart');
     await installTrails(page, 'interceptWindow');
 
-    const send = (event: Record<string, unknown>) => workflow!.send({ at: now(), ...event });
+    const send = (event: OrderEventInput) => workflow!.send({ at: now(), ...event });
     send({ type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' });
     send({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' });
     send({ type: 'customer.settlementConfirmed', by: CUSTOMER });

@@ -18,6 +18,7 @@ import {
 import { replayWorkflow, startStatechartView, type RunningStatechartView } from '../../src/view/index.js';
 import { chromiumPath, collectErrors, guardLoopback, launch } from './browser.js';
 import { installTrails, readTrails, waitForStatus } from './page-trails.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -46,7 +47,7 @@ async function runScenario(filename: string, inspectWorkflow?: RunningStatechart
       input: { orderId: 'order-7', merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy: 'JD', shipped: true },
     });
     let n = 0;
-    const dispatch = (event: Record<string, unknown>) => runtime.dispatch({ workflowId, commandId: `c${(n += 1)}`, event });
+    const dispatch = (event: OrderEventInput) => runtime.dispatch({ workflowId, commandId: `c${(n += 1)}`, event });
     await dispatch({ type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-7' });
     time += 60_000;
     await dispatch({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' });

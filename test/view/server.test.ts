@@ -13,6 +13,7 @@ import {
 } from '../../src/runtime/index.js';
 import { createStatechartView, replayWorkflow, startStatechartView, type ViewMessage } from '../../src/view/index.js';
 import { freshSchema, pgUrl, requirePg } from '../support/postgres.js';
+import type { OrderEventInput } from '../../src/schemas/events.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -92,7 +93,7 @@ async function replayOfThePlan(store: WorkflowStore): Promise<void> {
     for (const event of [
       { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-9' },
       { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' },
-    ]) {
+    ] satisfies OrderEventInput[]) {
       await runtime.dispatch({ workflowId, commandId: `c${(n += 1)}`, event });
       time += 60_000;
     }

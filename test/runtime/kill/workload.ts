@@ -4,7 +4,8 @@ import type { WorkflowRuntime } from '../../../src/runtime/index.js';
 /**
  * The kill test's workload: many orders through every plan, with refund declines (C4), interceptions
  * and crash-after-execute refunds, played as a flat list of operations each carrying the time it
- * happens at. A worker process and the in-process reference run the same list with `applyOp`.
+ * happens at. A worker process and the in-process reference run the same list with `applyOp`; the
+ * worker gets it as JSON, so operations go through `openOrderRaw` and `dispatchRaw`.
  */
 
 export type Op =
@@ -148,12 +149,12 @@ export async function applyOp(runtime: WorkflowRuntime, clock: { time: number },
   try {
     switch (op.op) {
       case 'open':
-        return { seq: op.seq, ok: true, result: await runtime.openOrder({ workflowId: op.workflowId, input: op.input as never }) };
+        return { seq: op.seq, ok: true, result: await runtime.openOrderRaw({ workflowId: op.workflowId, input: op.input }) };
       case 'send':
         return {
           seq: op.seq,
           ok: true,
-          result: await runtime.dispatch({ workflowId: op.workflowId, commandId: op.commandId, event: op.event }),
+          result: await runtime.dispatchRaw({ workflowId: op.workflowId, commandId: op.commandId, event: op.event }),
         };
       case 'tick':
         // Counts may differ after a crash (part of the round was done before it); state may not.
