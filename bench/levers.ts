@@ -70,9 +70,33 @@ const restoreOwned = compareRates(
 
 const commitWith = (snapshot: unknown): Commit =>
   ({
-    workflow: { workflowId: 'o', orderId: 'o', merchantId: 'm', version: 3, machineVersion: ORDER_WORKFLOW.version, auditSeq: 2, snapshot, status: 'active', lastEventAt: T0, createdAt: T0, updatedAt: T0 },
+    workflow: {
+      workflowId: 'o',
+      orderId: 'o',
+      merchantId: 'm',
+      version: 3,
+      machineVersion: ORDER_WORKFLOW.version,
+      auditSeq: 2,
+      snapshot,
+      status: 'active',
+      lastEventAt: T0,
+      createdAt: T0,
+      updatedAt: T0,
+    },
     expectedVersion: 2,
-    audit: [{ workflowId: 'o', seq: 2, at: T0, role: 'merchant', actorId: 'm', eventType: 'merchant.planSubmitted', event: { type: 'merchant.planSubmitted' }, resultingState: { order: 'x' }, commandId: 'c' }],
+    audit: [
+      {
+        workflowId: 'o',
+        seq: 2,
+        at: T0,
+        role: 'merchant',
+        actorId: 'm',
+        eventType: 'merchant.planSubmitted',
+        event: { type: 'merchant.planSubmitted' },
+        resultingState: { order: 'x' },
+        commandId: 'c',
+      },
+    ],
     deadlines: [],
     outbox: [],
     cancelOrders: [],
@@ -115,7 +139,19 @@ const effects: OutboxRow[] = Array.from({ length: PASS * 16 }, (_, i) => ({
 }));
 for (const [i, effect] of effects.entries()) {
   await store.commit({
-    workflow: { workflowId: effect.workflowId, orderId: effect.workflowId, merchantId: 'm', version: 1, machineVersion: 1, auditSeq: 0, snapshot: {}, status: 'active', lastEventAt: T0, createdAt: T0, updatedAt: T0 },
+    workflow: {
+      workflowId: effect.workflowId,
+      orderId: effect.workflowId,
+      merchantId: 'm',
+      version: 1,
+      machineVersion: 1,
+      auditSeq: 0,
+      snapshot: {},
+      status: 'active',
+      lastEventAt: T0,
+      createdAt: T0,
+      updatedAt: T0,
+    },
     expectedVersion: null,
     audit: [],
     deadlines: [],
@@ -128,7 +164,9 @@ for (const [i, effect] of effects.entries()) {
 }
 const raw = new Database(file);
 const reset = raw.prepare(`UPDATE outbox SET status = 'pending' WHERE effect_id = ?`);
-const resetPass = raw.transaction((ids: string[]) => ids.forEach((id) => reset.run(id)));
+const resetPass = raw.transaction((ids: string[]) => {
+  for (const id of ids) reset.run(id);
+});
 let pass = 0;
 const nextPass = () => effects.slice((pass++ % 16) * PASS, (pass % 16 || 16) * PASS).map((effect) => effect.effectId);
 const completions = await compareRatesAsync(

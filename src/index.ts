@@ -172,6 +172,7 @@ export { EVENT_ROLES, roleViolation, rolesAllowedFor } from './roles.js';
 export type { OrderParties } from './roles.js';
 export { assertMayReadOrder, parseCaller, redactEvent, scopeListing, VISIBILITY } from './visibility.js';
 export type { Visible, VisibilityRow } from './visibility.js';
+export type { Refusal } from './refusals.js';
 export { createOrderWorkflow, OrderWorkflow } from './workflow.js';
 export type { AuditEntry, OrderWorkflowInput, OrderWorkflowOptions, WorkflowClock } from './workflow.js';
 export { upgradeSnapshot } from './engine/definition.js';

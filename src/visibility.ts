@@ -9,6 +9,9 @@ import { Sender, type Role } from './schemas/common.js';
  * - Orders: a merchant its own, a customer its own, the platform and `system` all.
  * - Evidence proofs (file ids, sizes) and the explanation: the platform and the merchant who submitted
  *   them; the customer (and `system`) see the evidence reason and that evidence was given.
+ * - D9's refusal log (refusalLog 'separate'): the platform and `system` every refused attempt on the
+ *   order; its merchant and its customer only the attempts made in their own name (the sender role and id
+ *   the attempt carried), never another party's.
  * - Another party's internal ids: the platform only. Each id belongs to a party: payment references,
  *   worker, adapter and runtime command ids to `system`; the ids of platform staff (who ruled, who
  *   opened a dispute) to the platform; a client's command ids to the sender. The order's own parties
@@ -24,6 +27,7 @@ export const VISIBILITY: Readonly<Record<VisibilityRow, Readonly<Record<Role, Vi
   platformIds: { customer: 'no', merchant: 'no', platform: 'yes', system: 'no' },
   systemIds: { customer: 'no', merchant: 'no', platform: 'yes', system: 'yes' },
   clientCommandIds: { customer: 'own', merchant: 'own', platform: 'yes', system: 'no' },
+  refusals: { customer: 'own', merchant: 'own', platform: 'all', system: 'all' },
 };
 
 /** The rows of the R1 table (docs/hosting.md shows it). */
@@ -34,7 +38,8 @@ export type VisibilityRow =
   | 'partyIds'
   | 'platformIds'
   | 'systemIds'
-  | 'clientCommandIds';
+  | 'clientCommandIds'
+  | 'refusals';
 
 /** `own`: only what belongs to the caller (its orders, its own commands). */
 export type Visible = 'yes' | 'no' | 'own' | 'all';
@@ -125,4 +130,15 @@ export function redactEvent(caller: Sender, event: unknown): unknown {
   }
   if ('paymentRef' in event && !maySeeSystemIds(caller)) visible.paymentRef = null;
   return visible;
+}
+
+/**
+ * D9: the refusals of an order (`Refusal` rows, oldest first) the caller may see: all for the platform and
+ * `system`, a merchant's or customer's own attempts for them (the caller may read the order: checked
+ * before). Sender ids follow the rows above (a platform agent's id only for the platform).
+ */
+export function visibleRefusals<Row extends { role: string | null; actorId: string | null }>(caller: Sender, rows: readonly Row[]): Row[] {
+  const mine = (row: Row) => row.role === caller.role && row.actorId === caller.id;
+  const visible = VISIBILITY.refusals[caller.role] === 'all' ? rows : rows.filter(mine);
+  return visible.map((row) => (row.role !== null && row.actorId !== null && !maySeeActorId(caller, { role: row.role }) ? { ...row, actorId: null } : { ...row }));
 }

@@ -4,6 +4,7 @@ import { allowedActions, type AllowedAction } from './allowed-actions.js';
 import { parseEvent, parseOrderInput, type BoundaryOptions } from './commands.js';
 import { LiveSystem, pendingDeadlines, type PendingDeadline } from './engine/step.js';
 import { InvalidTimeError } from './errors.js';
+import { assertMayReadOrder, parseCaller, visibleRefusals } from './visibility.js';
 import {
   cancelOrderViews,
   disputeViews,
@@ -12,7 +13,8 @@ import {
   type DisputeView,
   type MerchantFollowUp,
 } from './queries.js';
-import type { Role } from './schemas/common.js';
+import { capRefusals, isRefusal, refusalCap, refusalOf, storableRefusal, type Refusal } from './refusals.js';
+import type { Role, Sender } from './schemas/common.js';
 import type { WorkflowEffect } from './schemas/effects.js';
 import type { OrderEvent, OrderEventInput } from './schemas/events.js';
 import type { OrderInput } from './schemas/inputs.js';
@@ -63,6 +65,8 @@ export interface OrderWorkflowOptions extends BoundaryOptions {
    * command that requested it is complete. A `send` made from here runs after that command, in order.
    */
   onEffect?: (effect: WorkflowEffect) => void;
+  /** D9: refusals kept when the order's policy has `refusalLog: 'separate'` (default 100, the newest). */
+  refusalLogCap?: number;
 }
 
 const SYSTEM_CLOCK: WorkflowClock = {
@@ -97,6 +101,9 @@ export class OrderWorkflow {
   /** What the live system waits for, as the last draft left it (a new draft need not read it again). */
   private pending: PendingDeadline[];
   private readonly undelivered: WorkflowEffect[] = [];
+  /** D9: refused attempts kept apart, oldest first, capped. */
+  private readonly refusals: Refusal[] = [];
+  private readonly refusalLogCap: number;
   private delivering = false;
   private timer: unknown;
   private stopped = false;
@@ -105,6 +112,7 @@ export class OrderWorkflow {
     input: OrderWorkflowInput,
     private readonly options: OrderWorkflowOptions = {},
   ) {
+    this.refusalLogCap = refusalCap(options.refusalLogCap);
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.timeRules = { allowedSkewMs: options.allowedSkewMs ?? 60_000, acceptHistory: options.acceptHistory ?? false };
     this.boundary = options.evidenceCatalogue ? { evidenceCatalogue: options.evidenceCatalogue } : {};
@@ -141,21 +149,45 @@ export class OrderWorkflow {
    */
   sendRaw(raw: unknown): OrderSnapshot {
     const now = Math.floor(this.clock.now());
-    const event = parseEvent(stampEvent(raw, now, this.base.lastEventAt), this.boundary);
-    checkTime(event, now, this.base.lastEventAt, this.timeRules);
-    const draft = this.draft();
+    let draft: Draft | undefined;
     try {
+      const event = parseEvent(stampEvent(raw, now, this.base.lastEventAt), this.boundary);
+      checkTime(event, now, this.base.lastEventAt, this.timeRules);
+      draft = this.draft();
       // Deadlines due by then happened whatever becomes of this event: they stay even if it is refused.
       draft.catchUp(catchUpPoint(event, now, this.timeRules));
       if (event.at < draft.lastEventAt) {
         throw new InvalidTimeError(event.at, `is before a deadline that fell due first (${draft.lastEventAt})`);
       }
       draft.apply(event, null);
+    } catch (error) {
+      this.keepRefusal(raw, error, now);
+      throw error;
     } finally {
-      this.commit(draft, now);
+      if (draft) this.commit(draft, now);
     }
     this.deliverEffects();
     return this.getSnapshot();
+  }
+
+  /**
+   * D9 with `refusalLog: 'separate'`: the refused attempts, oldest first (the newest `refusalLogCap`),
+   * apart from the audit trail, as the durable runtime's `getRefusals` shows them (R1: the platform and
+   * `system` all, the order's merchant or customer its own attempts; anyone else is refused).
+   */
+  getRefusals(untrustedCaller: Sender): Refusal[] {
+    const caller = parseCaller(untrustedCaller, 'getRefusals');
+    const { merchantId, customerId } = this.getSnapshot().context;
+    assertMayReadOrder(caller, { merchantId, customerId }, 'getRefusals');
+    return visibleRefusals(caller, this.refusals);
+  }
+
+  /** D9: a refused attempt kept apart (never in the audit trail, the version or the sequence: INV4). */
+  private keepRefusal(raw: unknown, error: unknown, now: number): void {
+    if (!isRefusal(error) || this.getSnapshot().context.policy?.refusalLog !== 'separate') return;
+    const { workflowId: _workflowId, ...refusal } = storableRefusal({ workflowId: this.workflowId, ...refusalOf(raw, error, now) });
+    this.refusals.push(refusal);
+    capRefusals(this.refusals, this.refusalLogCap);
   }
 
   /** Fires every deadline due by the clock's time (what the clock's timers do on their own). */

@@ -146,8 +146,12 @@ export class EffectCompleter {
         ? this.store.completeEffect(group[0]!.effectId)
         : (this.store as WorkflowStore & BatchEffectStore).completeEffects(group.map((item) => item.effectId));
     written.then(
-      () => group.forEach((item) => item.resolve()),
-      (error: unknown) => group.forEach((item) => item.reject(error)),
+      () => {
+        for (const item of group) item.resolve();
+      },
+      (error: unknown) => {
+        for (const item of group) item.reject(error);
+      },
     );
   }
 }

@@ -70,6 +70,9 @@ export { createMemoryStore } from './memory-store.js';
 export { createSqliteStore } from './sqlite-store.js';
 export { MissingPeerDependencyError } from '../errors.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
+export type { MemoryStoreOptions } from './memory-store.js';
+export type { Refusal, RefusalRow } from '../refusals.js';
+export type { RefusalStore } from './store.js';
 export { VersionConflictError } from './store.js';
 export type {
   AuditRow,

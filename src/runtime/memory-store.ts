@@ -1,4 +1,5 @@
 import { DuplicateCommandError, VersionConflictError } from '../errors.js';
+import { capRefusals, refusalCap, storableRefusal } from '../refusals.js';
 import type {
   AuditRow,
   BatchCommitStore,
@@ -12,6 +13,8 @@ import type {
   DisputeStatusCount,
   OutboxRow,
   Page,
+  RefusalRow,
+  RefusalStore,
   SyncWorkflowStore,
   WorkflowRecord,
   WorkflowStore,
@@ -80,12 +83,21 @@ function withoutLease<T extends object>(row: T & Lease): T {
  * host whose `send` returns synchronously runs the same durable pipeline on it. The async methods wrap
  * the synchronous ones: both views share one state.
  */
-export interface MemoryStore extends WorkflowStore, BatchCommitStore, BatchEffectStore {
+export interface MemoryStore extends WorkflowStore, BatchCommitStore, BatchEffectStore, RefusalStore {
   readonly sync: SyncWorkflowStore;
 }
 
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /** D9: refusals kept per workflow, the newest (default REFUSAL_LOG_DEFAULT_CAP, 100). */
+  refusalLogCap?: number;
+}
+
 /** Same semantics as the SQL stores. Every method runs synchronously to completion. */
-export function createMemoryStore(): MemoryStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const refusalLogCap = refusalCap(options.refusalLogCap);
+  /** D9: each workflow's refusals as JSON text, oldest first; nothing a commit reads or writes. */
+  const refusals = new Map<string, string[]>();
   const workflows = new Map<string, StoredWorkflow>();
   const deadlines = new Map<string, DeadlineRow & Lease>();
   const outbox = new Map<string, OutboxRow & Lease>();
@@ -371,6 +383,16 @@ export function createMemoryStore(): MemoryStore {
     },
     async highWaterMark() {
       return sync.highWaterMark();
+    },
+    async recordRefusal(row) {
+      const text = JSON.stringify(storableRefusal(row));
+      let list = refusals.get(row.workflowId);
+      if (!list) refusals.set(row.workflowId, (list = []));
+      list.push(text);
+      capRefusals(list, refusalLogCap);
+    },
+    async listRefusals(workflowId) {
+      return (refusals.get(workflowId) ?? []).map((text) => JSON.parse(text) as RefusalRow);
     },
     async close() {},
   };

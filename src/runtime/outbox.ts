@@ -20,6 +20,7 @@ import type { OutboxKind, OutboxRow, WorkflowStore } from './store.js';
  * the host adapters.
  *
  * Two kinds of retry, deliberately kept apart:
+ *
  * - **Delivery retries (here).** The adapter threw or did not answer in time: we do not know whether the
  *   effect happened, so the *same* effect (same idempotency key) is offered again after a backoff. The
  *   workflow does not see these. A refund whose outcome is unknown never gives up: it is offered again,
@@ -34,6 +35,7 @@ import type { OutboxKind, OutboxRow, WorkflowStore } from './store.js';
  * and the adapter's deduplication answers with the original result.
  */
 
+/** How the outbox delivers effects: per-call timeout, attempts, and the backoff between them. */
 export interface DeliveryPolicy {
   /** How long to wait for an adapter before counting the call as failed. */
   timeoutMs: number;

@@ -39,9 +39,11 @@ import type {
   OutboxKind,
   OutboxRow,
   OutboxStatus,
+  RefusalStore,
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
+import { refusalCap, storableRefusal } from '../refusals.js';
 
 /** Options of `createPostgresStore`: a connection string or a pool, and the schema. */
 export interface PostgresStoreOptions {
@@ -69,6 +71,8 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** `application_name` of the store's own connections (default 'jd-dispute-statecharts'). */
   applicationName?: string;
+  /** D9: refusals kept per workflow, the newest (default REFUSAL_LOG_DEFAULT_CAP, 100). */
+  refusalLogCap?: number;
 }
 
 export const POSTGRES_STORE_DEFAULTS = {
@@ -253,6 +257,21 @@ export const postgresMigrations = (s: string): readonly string[] => [
   ALTER TABLE ${s}.outbox DROP CONSTRAINT IF EXISTS outbox_kind_check;
   ALTER TABLE ${s}.outbox ADD CONSTRAINT outbox_kind_check
     CHECK (kind IN ('refund', 'interception', 'notification', 'compensation'));
+  `,
+  // 9: D9's separate log of refused attempts (refusalLog 'separate'), capped per workflow. Apart from the
+  // workflow's rows: nothing a commit writes refers to it (INV4).
+  `
+  CREATE TABLE ${s}.refusals (
+    refusal_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    workflow_id text COLLATE "C" NOT NULL,
+    at          bigint NOT NULL,
+    role        text,
+    actor_id    text,
+    event_type  text,
+    code        text NOT NULL,
+    message     text NOT NULL
+  );
+  CREATE INDEX refusals_workflow ON ${s}.refusals (workflow_id, refusal_id);
   `,
 ];
 
@@ -670,7 +689,8 @@ const isUniqueViolation = (error: unknown, constraint: string): boolean =>
  * WorkflowStore on PostgreSQL (node-postgres). Safe for many workers on one database: optimistic
  * concurrency on `version`, claims leased with `FOR UPDATE SKIP LOCKED`. Call `migrate()` on start.
  */
-export function createPostgresStore(options: PostgresStoreOptions): WorkflowStore & BatchCommitStore & BatchEffectStore {
+export function createPostgresStore(options: PostgresStoreOptions): WorkflowStore & BatchCommitStore & BatchEffectStore & RefusalStore {
+  const refusalLogCap = refusalCap(options.refusalLogCap);
   const schemaName = options.schema ?? 'jd_dispute';
   if (!SCHEMA_NAME.test(schemaName)) throw new RangeError(`invalid schema name ${JSON.stringify(schemaName)}`);
   const s = `"${schemaName}"`;
@@ -897,6 +917,46 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
           );
         }),
       );
+    },
+
+    async recordRefusal(row) {
+      const r = storableRefusal(row);
+      // One statement, so one transaction: the insert, and the trim of the workflow's log to the cap (the
+      // DELETE does not see the new row: it keeps the newest cap - 1 of the others).
+      await guard('recordRefusal', () =>
+        run(
+          {
+            text: `WITH added AS (
+                     INSERT INTO ${s}.refusals (workflow_id, at, role, actor_id, event_type, code, message)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING refusal_id)
+                   DELETE FROM ${s}.refusals WHERE workflow_id = $1 AND refusal_id <=
+                     (SELECT refusal_id FROM ${s}.refusals WHERE workflow_id = $1 ORDER BY refusal_id DESC LIMIT 1 OFFSET $8)`,
+          },
+          [r.workflowId, r.at, r.role, r.actorId, r.eventType, r.code, r.message, refusalLogCap - 1],
+        ),
+      );
+    },
+
+    async listRefusals(workflowId) {
+      if (!isStorableKey(workflowId)) return [];
+      const rows = await guard('listRefusals', () =>
+        run(
+          {
+            text: `SELECT workflow_id, at, role, actor_id, event_type, code, message
+                   FROM ${s}.refusals WHERE workflow_id = $1 ORDER BY refusal_id`,
+          },
+          [workflowId],
+        ),
+      );
+      return rows.map((row) => ({
+        workflowId: String(row.workflow_id),
+        at: Number(row.at),
+        role: (row.role as string | null) ?? null,
+        actorId: (row.actor_id as string | null) ?? null,
+        eventType: (row.event_type as string | null) ?? null,
+        code: String(row.code),
+        message: String(row.message),
+      }));
     },
 
     async load(workflowId) {

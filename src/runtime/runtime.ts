@@ -16,7 +16,8 @@ import {
 import { describeValue } from '../queries.js';
 import { CancellationStatus, FINAL_CANCELLATION_STATUSES, type Sender } from '../schemas/common.js';
 import { DEFAULT_EVIDENCE_CATALOGUE } from '../schemas/evidence.js';
-import { assertMayReadOrder, parseCaller, scopeListing } from '../visibility.js';
+import { assertMayReadOrder, parseCaller, scopeListing, visibleRefusals } from '../visibility.js';
+import { isRefusal, refusalLogOf, refusalOf, type Refusal } from '../refusals.js';
 import { strandedParts, type StrandedPart } from '../invariants.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
 import { EffectCompleter, GroupCommitter } from './group-commit.js';
@@ -43,6 +44,7 @@ import type {
   Commit,
   DeadlineRow,
   Page,
+  RefusalStore,
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
@@ -99,6 +101,10 @@ function canonical(value: unknown): string {
 export function payloadHash(payload: unknown): string {
   return createHash('sha256').update(canonical(payload)).digest('hex');
 }
+
+/** D9: a store that keeps the separate refusal log (memory, SQLite and PostgreSQL do). */
+const isRefusalStore = (store: WorkflowStore): store is WorkflowStore & RefusalStore =>
+  typeof (store as Partial<RefusalStore>).recordRefusal === 'function' && typeof (store as Partial<RefusalStore>).listRefusals === 'function';
 
 const isBatchCommitStore = (store: WorkflowStore): store is WorkflowStore & BatchCommitStore =>
   typeof (store as Partial<BatchCommitStore>).commitAll === 'function';
@@ -357,7 +363,12 @@ class DurableRuntime implements WorkflowRuntime {
 
   private async dispatchNow(untrusted: unknown): Promise<CommandResult> {
     const request = parseEnvelope(DispatchEnvelope, untrusted);
-    requireDeclineKey(request.event);
+    try {
+      requireDeclineKey(request.event);
+    } catch (error) {
+      await this.keepRefusal(request.workflowId, request.event, error);
+      throw error;
+    }
     const hash = hashRawPayload(payloadHash, { workflowId: request.workflowId, event: request.event });
     return this.runCommand(request.workflowId, {
       scope: 'client',
@@ -385,11 +396,17 @@ class DurableRuntime implements WorkflowRuntime {
       return outcome.result!;
     } catch (error) {
       // The same command id committed concurrently: answer as the winner did.
+      let refusal = error;
       if (error instanceof DuplicateCommandError) {
-        const winner = await this.seenCommand(workflowId, command);
-        if (winner) return winner;
+        try {
+          const winner = await this.seenCommand(workflowId, command);
+          if (winner) return winner;
+        } catch (again) {
+          refusal = again;
+        }
       }
-      throw error;
+      await this.keepRefusal(workflowId, command.raw, refusal);
+      throw refusal;
     }
   }
 
@@ -613,6 +630,33 @@ class DurableRuntime implements WorkflowRuntime {
     if (!record) throw new WorkflowNotFoundError(workflowId);
     assertMayReadOrder(caller, partiesOf(this.definition, record), 'getAuditTrail');
     return auditEntries(caller, await this.store.listAudit(workflowId));
+  }
+
+  async getRefusals(untrustedCaller: Sender, workflowId: string): Promise<Refusal[]> {
+    this.assertOpen();
+    const caller = parseCaller(untrustedCaller, 'getRefusals');
+    const record = await this.store.load(workflowId);
+    if (!record) throw new WorkflowNotFoundError(workflowId);
+    assertMayReadOrder(caller, partiesOf(this.definition, record), 'getRefusals');
+    if (!isRefusalStore(this.store)) return [];
+    const rows = await this.store.listRefusals(workflowId);
+    return visibleRefusals(caller, rows.map(({ workflowId: _workflowId, ...refusal }) => refusal));
+  }
+
+  /**
+   * D9 `refusalLog: 'separate'`: keeps a refused attempt on a known workflow in its refusal log, after the
+   * refusal and apart from any commit (INV4). Never throws: a failure is reported through onError and the
+   * caller gets the refusal it was going to get.
+   */
+  private async keepRefusal(workflowId: string, raw: unknown, error: unknown): Promise<void> {
+    if (!isRefusal(error) || !isRefusalStore(this.store)) return;
+    try {
+      const record = await this.store.load(workflowId);
+      if (!record || refusalLogOf(record.snapshot) !== 'separate') return;
+      await this.store.recordRefusal({ workflowId, ...refusalOf(raw, error, this.now()) });
+    } catch (failure) {
+      this.onError(failure, `refusal log of ${workflowId}`);
+    }
   }
 
   async allowedActions(untrustedCaller: Sender, workflowId: string): Promise<AllowedActionView[]> {

@@ -34,9 +34,12 @@ import type {
   DisputeRow,
   DisputeStatusCount,
   OutboxRow,
+  RefusalRow,
+  RefusalStore,
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
+import { refusalCap, storableRefusal } from '../refusals.js';
 
 /** Options of {@link createSqliteStore}: the database file and its pragmas. */
 export interface SqliteStoreOptions {
@@ -54,6 +57,8 @@ export interface SqliteStoreOptions {
    * createSqliteStore) may still wait up to busyTimeoutMs.
    */
   busySliceMs?: number;
+  /** D9: refusals kept per workflow, the newest (default REFUSAL_LOG_DEFAULT_CAP, 100). */
+  refusalLogCap?: number;
 }
 
 export const SQLITE_STORE_DEFAULTS = { busyTimeoutMs: 5_000, busySliceMs: 10 } as const;
@@ -323,6 +328,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_pending ON outbox (available_at, created_at, effect_id) WHERE status = 'pending';
   CREATE INDEX outbox_workflow ON outbox (workflow_id, created_at, effect_id);
   `,
+  // 9: D9's separate log of refused attempts (refusalLog 'separate'), capped per workflow. Apart from the
+  // workflow's rows: nothing a commit writes refers to it (INV4).
+  `
+  CREATE TABLE refusals (
+    refusal_id  INTEGER PRIMARY KEY AUTOINCREMENT,
+    workflow_id TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    role        TEXT,
+    actor_id    TEXT,
+    event_type  TEXT,
+    code        TEXT NOT NULL,
+    message     TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX refusals_workflow ON refusals (workflow_id, refusal_id);
+  `,
 ];
 
 const WORKFLOW_COLUMNS = `workflow_id AS workflowId, order_id AS orderId, merchant_id AS merchantId, version,
@@ -555,7 +575,7 @@ const parseEffect = (row: Json<OutboxRow, 'payload'>): OutboxRow => ({
  * WorkflowStore on better-sqlite3. One connection, synchronous calls wrapped in promises; several
  * processes may share the file (WAL, busy timeout). Call `migrate()` before anything else.
  */
-export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & BatchCommitStore & BatchEffectStore {
+export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & BatchCommitStore & BatchEffectStore & RefusalStore {
   const db = new (loadBetterSqlite3())(options.filename, { timeout: options.busyTimeoutMs ?? 5000 });
   const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_STORE_DEFAULTS.busyTimeoutMs;
   const busySliceMs = Math.min(options.busySliceMs ?? SQLITE_STORE_DEFAULTS.busySliceMs, busyTimeoutMs);
@@ -662,6 +682,30 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       }
     }),
   );
+
+  // D9: a refusal and the trim of its workflow's log to the cap, one small transaction of its own.
+  const refusalLogCap = refusalCap(options.refusalLogCap);
+  let refusalStatements: { insert: Database.Statement; trim: Database.Statement; list: Database.Statement } | undefined;
+  const refusalSql = () =>
+    (refusalStatements ??= {
+      insert: db.prepare(
+        `INSERT INTO refusals (workflow_id, at, role, actor_id, event_type, code, message)
+         VALUES (@workflowId, @at, @role, @actorId, @eventType, @code, @message)`,
+      ),
+      trim: db.prepare(
+        `DELETE FROM refusals WHERE workflow_id = @workflowId AND refusal_id <=
+           (SELECT refusal_id FROM refusals WHERE workflow_id = @workflowId ORDER BY refusal_id DESC LIMIT 1 OFFSET @cap)`,
+      ),
+      list: db.prepare(
+        `SELECT workflow_id AS workflowId, at, role, actor_id AS actorId, event_type AS eventType, code, message
+         FROM refusals WHERE workflow_id = ? ORDER BY refusal_id`,
+      ),
+    });
+  const writeRefusal = db.transaction((row: RefusalRow) => {
+    const sql = refusalSql();
+    sql.insert.run(row);
+    sql.trim.run({ workflowId: row.workflowId, cap: refusalLogCap });
+  });
 
   const completeEffects = db.transaction((effectIds: readonly string[]) => {
     const s = st();
@@ -772,6 +816,16 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
     async completeEffects(effectIds) {
       const storable = effectIds.filter(isStorableKey);
       if (storable.length > 0) await attempt('completeEffects', () => completeEffects.immediate(storable));
+    },
+
+    async recordRefusal(row) {
+      const storable = storableRefusal(row);
+      await attempt('recordRefusal', () => writeRefusal.immediate(storable));
+    },
+
+    async listRefusals(workflowId) {
+      if (!isStorableKey(workflowId)) return [];
+      return attempt('listRefusals', () => refusalSql().list.all(workflowId) as RefusalRow[]);
     },
 
     async listDeadlines(workflowId) {

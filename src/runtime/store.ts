@@ -1,4 +1,5 @@
 export { VersionConflictError } from '../errors.js';
+import type { RefusalRow } from '../refusals.js';
 
 /**
  * The durable store behind the workflow runtime. Small on purpose: memory, SQLite and PostgreSQL
@@ -295,6 +296,22 @@ export interface BatchCommitStore {
 export interface BatchEffectStore {
   completeEffects(effectIds: readonly string[]): Promise<void>;
 }
+
+/**
+ * D9 `refusalLog: 'separate'`: the separate log of refused attempts, capped per workflow (the store's
+ * `refusalLogCap` option, default REFUSAL_LOG_DEFAULT_CAP: the newest are kept). Apart from everything a
+ * commit writes: recording a refusal changes no workflow row, version, audit row or sequence, deadline,
+ * outbox row or projection (INV4), and is its own small transaction. Memory, SQLite and PostgreSQL
+ * implement it; the runtime keeps no refusals on a store without it.
+ */
+export interface RefusalStore {
+  /** Appends one refusal of a workflow and drops that workflow's oldest beyond the cap, in one transaction. */
+  recordRefusal(row: RefusalRow): Promise<void>;
+  /** The workflow's kept refusals, oldest first. */
+  listRefusals(workflowId: string): Promise<RefusalRow[]>;
+}
+
+export type { RefusalRow };
 
 type Synchronous<F> = F extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
 

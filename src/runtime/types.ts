@@ -12,6 +12,7 @@ import type { StrandedPart } from '../invariants.js';
 import type { RefundTriggerKind, Role, Sender } from '../schemas/common.js';
 import type { OrderEvent, OrderEventInput } from '../schemas/events.js';
 import type { OrderInput } from '../schemas/inputs.js';
+import type { Refusal } from '../refusals.js';
 import type { LogisticsService, NotificationService, PaymentService } from './adapters.js';
 import type { DeliveryPolicy } from './outbox.js';
 import type {
@@ -311,6 +312,12 @@ export interface WorkflowRuntime {
   getWorkflow(caller: Sender, workflowId: string): Promise<WorkflowView>;
   /** D9: every accepted event of the workflow, oldest first: who, when, what, resulting state. */
   getAuditTrail(caller: Sender, workflowId: string): Promise<AuditEntryView[]>;
+  /**
+   * D9 with `refusalLog: 'separate'`: the workflow's refused attempts, oldest first (the newest the store's
+   * cap keeps), apart from the audit trail. The platform and `system` see all, a merchant or customer its
+   * own attempts only. Empty when the workflow's policy keeps none.
+   */
+  getRefusals(caller: Sender, workflowId: string): Promise<Refusal[]>;
   /** What the caller may send now (deadlines due by now counted as fired, as `dispatch` would). */
   allowedActions(caller: Sender, workflowId: string): Promise<AllowedActionView[]>;
   /** X2: cancel orders, filtered like the merchant console (a merchant's or customer's own only). */

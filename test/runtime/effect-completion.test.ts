@@ -76,8 +76,16 @@ describe.each(backends)('effects of one outbox pass completed together, %s', (_n
     });
     for (const orderId of ORDERS) {
       await runtime.openOrder({ input: orderInput(orderId) });
-      await runtime.dispatch({ workflowId: orderId, commandId: `${orderId}:d`, event: { type: 'dispute.opened', by: CUSTOMER, disputeId: `${orderId}-d` } satisfies OrderEventInput });
-      await runtime.dispatch({ workflowId: orderId, commandId: `${orderId}:p`, event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' } satisfies OrderEventInput });
+      await runtime.dispatch({
+        workflowId: orderId,
+        commandId: `${orderId}:d`,
+        event: { type: 'dispute.opened', by: CUSTOMER, disputeId: `${orderId}-d` } satisfies OrderEventInput,
+      });
+      await runtime.dispatch({
+        workflowId: orderId,
+        commandId: `${orderId}:p`,
+        event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' } satisfies OrderEventInput,
+      });
     }
     const pending = await Promise.all(ORDERS.map((orderId) => store.listOutbox(orderId)));
     const effects = pending.flat().filter((row) => row.kind === 'notification' && row.status === 'pending');
@@ -99,7 +107,7 @@ describe.each(backends)('effects of one outbox pass completed together, %s', (_n
     expect((await runtime.tick()).effectsDelivered).toBe(0);
   });
 
-  it('a failed completion leaves the pass\'s effects pending under their lease; they are delivered again after it (same keys) and then done', async () => {
+  it("a failed completion leaves the pass's effects pending under their lease; they are delivered again after it (same keys) and then done", async () => {
     const { store, clock, notifications, runtime, effects } = await threeNotifications();
     store.failNext = 1;
 
