@@ -45,6 +45,8 @@ console.log(
     `operations                ${report.ops} (${report.orders} orders, ${report.acceptedCommands} accepted commands)`,
     `deadlines fired           ${report.timersFired}`,
     `refunds executed          ${report.refundsExecuted}`,
+    `second refunds, new key   ${report.secondRefunds}`,
+    `stranded workflows        ${report.strandedWorkflows}`,
     `time                      ${(report.durationMs / 1000).toFixed(1)} s`,
     '',
   ].join('\n'),

@@ -2,18 +2,25 @@
  * Soak of the invariants (issue 6).
  *
  *   npm run soak [-- --runs 10000] [--seconds 540] [--seed 42] [--runtime-share 0.4] [--sqlite-share 0.03]
- *   npm run soak -- --crash [--kills 100] [--seed 7] [--orders 16] [--keep]
+ *   npm run soak -- --crash [--kills 100] [--seed 7] [--orders 16] [--kill-after-execute 0.5] [--keep]
  *
  * Default: the model-based property tests (test/property) for `--runs` sequences within `--seconds`:
  * a share on the durable runtime over the memory store (restarts, callbacks, replays, adapter failures,
  * INV1–INV5 after every step, runs with restarts replayed without them), a small share on SQLite files,
- * the rest on the in-memory host (INV1–INV4, P2, P3d, C4). Prints sequences, steps, invariant checks,
- * violations and the seed; a violation prints the shrunk sequence with its seed and path, exit code 1.
+ * the rest on the in-memory host (INV1–INV4, P2, P3d, C4). The durable runtime's sequences include issue
+ * 12's adversarial participants (adapters that hang, are slow past the lease while a second worker takes
+ * over, answer malformed or twice, throw after executing; clients that reuse ids across workflows and
+ * send back-dated or future `at`) and check INV1–INV6 after every step. Prints sequences, steps,
+ * invariant checks, violations and the seed; a violation prints the shrunk sequence with its seed and
+ * path, exit code 1.
  *
  * `--crash`: the SIGKILL crash soak (test/runtime/kill/harness.ts): a worker process runs the runtime on
  * a SQLite file and is killed at random points while the driver replays a workload; afterwards the
- * result is compared with an uninterrupted run. Prints lost commands, lost or duplicated deadlines and
- * double refunds (all 0 expected), counted from the harness's findings and recounted from the files.
+ * result is compared with an uninterrupted run. Besides the driver's kills, a share of all refunds
+ * (`--kill-after-execute`, default 0.5) kills the worker between the payment executing (the ledger write)
+ * and the runtime recording its result. Prints lost commands, lost or duplicated deadlines, double
+ * refunds, second refunds of an order under a different key and stranded workflows after recovery (all 0
+ * expected; exit code 1 otherwise), counted from the harness's findings and recounted from the files.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +42,7 @@ const { values } = parseArgs({
     crash: { type: 'boolean', default: false },
     kills: { type: 'string', default: '100' },
     orders: { type: 'string', default: '16' },
+    'kill-after-execute': { type: 'string', default: '0.5' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -95,6 +103,13 @@ async function propertySoak(): Promise<void> {
     },
   ];
 
+  // On a loaded machine a run takes long: the counters so far, every minute (the final figures come at the end).
+  const progress = setInterval(() => {
+    const done = runtimeStats.sequences + sqliteStats.sequences + hostStats.sequences;
+    const checks = runtimeStats.checks + sqliteStats.checks + hostStats.checks;
+    console.log(`  … ${seconds()} s: ${done} sequences, ${checks} checks (runtime ${runtimeStats.sequences}, SQLite ${sqliteStats.sequences}, host ${hostStats.sequences})`);
+  }, 60_000);
+  progress.unref();
   let violations = 0;
   let interrupted = false;
   const failures: string[] = [];
@@ -117,6 +132,7 @@ async function propertySoak(): Promise<void> {
       }
     }
   } finally {
+    clearInterval(progress);
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -133,6 +149,8 @@ async function propertySoak(): Promise<void> {
       `durable runtime      ${both('sequences')} sequences, ${both('commands')} commands (${both('accepted')} accepted, ${both('refused')} refused), ` +
         `${both('restarts')} restarts, ${both('ticks')} ticks, ${both('deadlinesFired')} deadlines fired, ${both('refundsExecuted')} refunds executed, ` +
         `${both('replays')} replayed commands, ${both('differentialReplays')} runs replayed without their restarts`,
+      `adversarial          ${both('adversarialCalls')} adversarial adapter moods (hang, slow past the lease with a second worker, malformed, unreadable, twice), ` +
+        `${both('reusedIds')} command ids reused on another workflow, ${both('strandedChecks')} INV6 checks`,
       `time                 ${seconds()} s`,
       '',
     ].join('\n'),
@@ -149,13 +167,15 @@ async function propertySoak(): Promise<void> {
 
 async function crashSoak(): Promise<void> {
   const kills = Number(values.kills);
+  const killAfterExecuteRate = Number(values['kill-after-execute']);
   const dir = mkdtempSync(join(tmpdir(), 'crash-soak-'));
-  console.log(`crash soak: ${kills} SIGKILLs, seed ${seed}, files in ${dir}`);
+  console.log(`crash soak: ${kills} SIGKILLs, ${killAfterExecuteRate} of refunds killed after executing, seed ${seed}, files in ${dir}`);
   const report = await runKillSoak({
     kills,
     seed,
     dir,
     ordersPerRound: Number(values.orders),
+    killAfterExecuteRate,
     log: (line) => console.log(`  ${line}`),
   });
 
@@ -169,7 +189,7 @@ async function crashSoak(): Promise<void> {
     const match = /INV1: order .* refunded (\d+) times/.exec(problem);
     if (match) doubleRefunds += Number(match[1]) - 1;
   }
-  const known = lostCommands + lostDeadlines + duplicatedDeadlines + count(/INV1: order/);
+  const known = lostCommands + lostDeadlines + duplicatedDeadlines + count(/INV1: order/) + count(/INV6: .* is stranded/);
   const other = report.problems.length - known;
 
   // Recounted from the files the run left: the payment ledger and the SQLite file.
@@ -187,6 +207,8 @@ async function crashSoak(): Promise<void> {
       `lost deadlines           ${lostDeadlines} (recount: ${recount.lostDeadlines} pending deadlines due before their workflow's last event)`,
       `duplicated deadlines     ${duplicatedDeadlines} (recount: ${recount.duplicatedDeadlines} timer audit rows fired twice)`,
       `double refunds           ${doubleRefunds} (recount: ${recount.doubleRefunds} extra executions in the payment ledger)`,
+      `second refunds, new key  ${report.secondRefunds} (recount: ${recount.secondRefunds} orders' executions under a second key)`,
+      `stranded workflows       ${report.strandedWorkflows} (findStrandedWorkflows after recovery)`,
       `other differences        ${other} (vs the uninterrupted run)`,
       `seed                     ${seed}`,
       `time                     ${seconds()} s`,
@@ -194,30 +216,40 @@ async function crashSoak(): Promise<void> {
     ].join('\n'),
   );
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
-  const bad = report.problems.length + recount.lostDeadlines + recount.duplicatedDeadlines + recount.doubleRefunds;
+  const bad =
+    report.problems.length +
+    recount.lostDeadlines +
+    recount.duplicatedDeadlines +
+    recount.doubleRefunds +
+    report.secondRefunds +
+    recount.secondRefunds +
+    report.strandedWorkflows;
   if (bad > 0) {
     console.log(`${report.problems.length} problem(s) reported by the harness:`);
     for (const problem of report.problems) console.log(`  - ${problem}`);
     process.exit(1);
   }
-  console.log('no problem: every accepted command kept, every deadline fired once, at most one refund per order');
+  console.log('no problem: every accepted command kept, every deadline fired once, at most one refund per order (no second key), no stranded workflow');
 }
 
 function recountFiles(dir: string) {
   const ledgerFile = join(dir, 'ledger.jsonl');
   const perOrder = new Map<string, number>();
+  const keysPerOrder = new Map<string, Set<string>>();
   if (existsSync(ledgerFile)) {
     for (const line of readFileSync(ledgerFile, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       try {
-        const { orderId } = JSON.parse(line) as { orderId: string };
+        const { orderId, idempotencyKey } = JSON.parse(line) as { orderId: string; idempotencyKey: string };
         perOrder.set(orderId, (perOrder.get(orderId) ?? 0) + 1);
+        keysPerOrder.set(orderId, (keysPerOrder.get(orderId) ?? new Set()).add(idempotencyKey));
       } catch {
         // a torn last line executed nothing (see the sandbox)
       }
     }
   }
   const doubleRefunds = [...perOrder.values()].reduce((extra, n) => extra + Math.max(0, n - 1), 0);
+  const secondRefunds = [...keysPerOrder.values()].reduce((extra, keys) => extra + Math.max(0, keys.size - 1), 0);
   const db = new Database(join(dir, 'soak.db'), { readonly: true });
   try {
     const duplicatedDeadlines = db
@@ -231,7 +263,7 @@ function recountFiles(dir: string) {
         `SELECT COUNT(*) AS n FROM deadlines d JOIN workflows w ON w.workflow_id = d.workflow_id WHERE d.due_at <= w.last_event_at`,
       )
       .get()!.n;
-    return { doubleRefunds, duplicatedDeadlines, lostDeadlines };
+    return { doubleRefunds, secondRefunds, duplicatedDeadlines, lostDeadlines };
   } finally {
     db.close();
   }

@@ -6,14 +6,22 @@ import type { OrderSnapshot } from '../../machines/order.js';
 import { orderMachine } from '../../machines/order.js';
 import { pendingDeadlines, restoreSystem } from '../../src/engine/step.js';
 import { isWorkflowError } from '../../src/errors.js';
+import { strandedParts } from '../../src/invariants.js';
 import { cancelOrderViews } from '../../src/queries.js';
 import {
+  createWorkflowRuntime,
   deadlineIdOf,
   LOGISTICS_SENDER,
   PAYMENTS_SENDER,
   type AuditRow,
   type DeadlineRow,
+  type InterceptionOutcome,
+  type InterceptionRequest,
+  type LogisticsService,
   type OutboxRow,
+  type PaymentService,
+  type RefundOutcome,
+  type RefundRequest,
   type TickResult,
   type WorkflowRecord,
 } from '../../src/runtime/index.js';
@@ -53,12 +61,25 @@ import {
  *   (rounds until quiet) none due stays unfired;
  * - D9: the audit is append-only, numbered 1..n, in time order;
  * - X2: the cancel-order projection equals the workflow's cancel orders;
- * - INV1/INV2 at the payment service: at most one executed refund per order, each for a cancel order of
- *   the order;
+ * - INV1/INV2 at the payment service: at most one executed refund per order (money moved, counted in
+ *   the sandbox's ledger by order, across keys), each for a cancel order of the order;
+ * - INV6 after every step: no open dispute or cancel order without a pending deadline, a pending effect
+ *   or an action some party may take (`strandedParts` on the stored rows, and the operator's query
+ *   `findStrandedWorkflows` over the whole store);
  * - no background error except a refused effect result (a typed WorkflowError).
+ *
+ * Adversarial participants (issue 12): adapters that hang until the delivery timeout, that are slow past
+ * the lease while a second worker takes the row over, that answer malformed or unreadable after the
+ * money moved, that answer twice (the call's answer and a webhook), that throw after executing; clients
+ * that reuse command ids on another workflow and send back-dated or future `at`.
  */
 
 export const WORKFLOW_ID = 'order-1';
+/** A second order in the same store, for clients that reuse command ids across workflows. */
+export const OTHER_ID = 'order-2';
+/** The world's lease (runtime clock ms) and delivery timeout (real ms: a hanging adapter costs this much). */
+const LEASE_MS = 30_000;
+const DELIVERY_TIMEOUT_MS = 100;
 /** R1: the platform reads every part of the workflow. */
 const READER = { role: 'platform', id: 'cs-1' } as const;
 const ORDER_ID = 'order-1';
@@ -89,9 +110,29 @@ export type Mood =
   | { service: 'payments'; does: 'decline'; n: number }
   | { service: 'payments'; does: 'throw'; n: number }
   | { service: 'payments'; does: 'crashAfterExecuting' }
+  | { service: 'payments'; does: 'hang'; n: number }
+  | { service: 'payments'; does: 'trick'; trick: PaymentTrick }
   | { service: 'logistics'; does: 'outcome'; outcome: 'succeeded' | 'failed' | 'accepted' }
   | { service: 'logistics'; does: 'throw'; n: number }
+  | { service: 'logistics'; does: 'hang'; n: number }
+  | { service: 'logistics'; does: 'trick'; trick: LogisticsTrick }
   | { service: 'notifications'; does: 'throw'; n: number };
+
+/**
+ * What an adversarial payment service does on its next refund call, after the sandbox did what it does
+ * (execute, deduplicate, decline, or throw/hang before reaching this):
+ * - `malformedReference`: answers `succeeded` with an empty, 200-character or numeric reference;
+ * - `unreadable`: the money moved, the answer is unreadable (undefined, null, a string, an unknown status);
+ * - `answerTwice`: answers, and also sends the same answer as a webhook (a client command) during the call;
+ * - `slowPastLease`: takes longer than the lease (the runtime clock moves past it) while a second worker
+ *   claims the row and delivers it again (same key), then answers.
+ */
+export type PaymentTrick = 'malformedReference' | 'unreadable' | 'answerTwice' | 'slowPastLease';
+/** The same for JD logistics (no ledger: an unreadable answer, or an answer and a webhook). */
+export type LogisticsTrick = 'unreadable' | 'answerTwice';
+
+const MALFORMED_REFERENCES: unknown[] = ['', 'r'.repeat(200), 42];
+const UNREADABLE_ANSWERS: unknown[] = [undefined, null, 'ok', { status: 'maybe' }];
 
 export const moodArbitrary: fc.Arbitrary<Mood> = fc.oneof(
   fc.record({ service: fc.constant('payments' as const), does: fc.constant('decline' as const), n: fc.integer({ min: 0, max: 4 }) }),
@@ -105,6 +146,77 @@ export const moodArbitrary: fc.Arbitrary<Mood> = fc.oneof(
   fc.record({ service: fc.constant('logistics' as const), does: fc.constant('throw' as const), n: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ service: fc.constant('notifications' as const), does: fc.constant('throw' as const), n: fc.integer({ min: 1, max: 2 }) }),
 );
+
+/** Issue 12: the adversarial adapters' moods. */
+export const adversarialMoodArbitrary: fc.Arbitrary<Mood> = fc.oneof(
+  fc.record({ service: fc.constant('payments' as const), does: fc.constant('hang' as const), n: fc.constant(1) }),
+  fc.record({
+    service: fc.constant('payments' as const),
+    does: fc.constant('trick' as const),
+    trick: fc.constantFrom<PaymentTrick>('malformedReference', 'unreadable', 'answerTwice', 'slowPastLease'),
+  }),
+  fc.record({ service: fc.constant('logistics' as const), does: fc.constant('hang' as const), n: fc.constant(1) }),
+  fc.record({
+    service: fc.constant('logistics' as const),
+    does: fc.constant('trick' as const),
+    trick: fc.constantFrom<LogisticsTrick>('unreadable', 'answerTwice'),
+  }),
+);
+
+/**
+ * The payment service the runtime talks to: the sandbox (the ledger of money moved, `h.payments`) behind
+ * a layer that plays the tricks set by moods, one per refund call, in order.
+ */
+class AdversarialPayments implements PaymentService {
+  readonly tricks: PaymentTrick[] = [];
+  private turn = 0;
+  constructor(private readonly world: () => RuntimeWorld) {}
+
+  async refund(request: RefundRequest, call: { signal: AbortSignal }): Promise<RefundOutcome> {
+    const trick = this.tricks.shift();
+    const outcome = await this.world().h.payments.refund(request, call);
+    this.turn += 1;
+    switch (trick) {
+      case undefined:
+        return outcome;
+      case 'malformedReference':
+        return outcome.status === 'succeeded'
+          ? ({ status: 'succeeded', paymentRef: MALFORMED_REFERENCES[this.turn % MALFORMED_REFERENCES.length] } as RefundOutcome)
+          : outcome;
+      case 'unreadable':
+        return UNREADABLE_ANSWERS[this.turn % UNREADABLE_ANSWERS.length] as RefundOutcome;
+      case 'answerTwice': {
+        const base = { by: PAYMENTS_SENDER, cancellationId: request.cancellationId, idempotencyKey: request.idempotencyKey };
+        if (outcome.status === 'succeeded') await this.world().webhook(request.orderId, { type: 'payment.refundSucceeded', ...base, paymentRef: outcome.paymentRef });
+        if (outcome.status === 'failed') await this.world().webhook(request.orderId, { type: 'payment.refundFailed', ...base, error: outcome.error });
+        return outcome;
+      }
+      case 'slowPastLease':
+        await this.world().slowPastLease();
+        return outcome;
+    }
+  }
+
+  status(idempotencyKey: string, call: { signal: AbortSignal }) {
+    return this.world().h.payments.status(idempotencyKey, call);
+  }
+}
+
+class AdversarialLogistics implements LogisticsService {
+  readonly tricks: LogisticsTrick[] = [];
+  constructor(private readonly world: () => RuntimeWorld) {}
+
+  async intercept(request: InterceptionRequest, call: { signal: AbortSignal }): Promise<InterceptionOutcome> {
+    const trick = this.tricks.shift();
+    const outcome = await this.world().h.logistics.intercept(request, call);
+    if (trick === 'unreadable') return { status: 'maybe' } as unknown as InterceptionOutcome;
+    if (trick === 'answerTwice' && outcome.status !== 'accepted') {
+      const type = outcome.status === 'succeeded' ? 'logistics.interceptSucceeded' : 'logistics.interceptFailed';
+      await this.world().webhook(request.orderId, { type, by: LOGISTICS_SENDER, cancellationId: request.cancellationId });
+    }
+    return outcome;
+  }
+}
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: string; code: string };
 
@@ -125,6 +237,7 @@ type Op =
   | { op: 'tick'; result: TickResult }
   | { op: 'clock'; time: number }
   | { op: 'mood'; mood: Mood }
+  | { op: 'openOther' }
   | { op: 'restart' };
 
 interface View {
@@ -148,6 +261,11 @@ export interface WorldStats {
   deadlinesFired: number;
   refundsExecuted: number;
   differentialReplays: number;
+  /** Issue 12: adversarial adapter calls played (tricks and hangs) and commands sent under another workflow's ids. */
+  adversarialCalls: number;
+  reusedIds: number;
+  /** INV6 checks (strandedParts after every step, findStrandedWorkflows after every command and tick). */
+  strandedChecks: number;
 }
 
 export const emptyStats = (): WorldStats => ({
@@ -163,6 +281,9 @@ export const emptyStats = (): WorldStats => ({
   deadlinesFired: 0,
   refundsExecuted: 0,
   differentialReplays: 0,
+  adversarialCalls: 0,
+  reusedIds: 0,
+  strandedChecks: 0,
 });
 
 /** A failed expectation of this model (a real bug, or a model bug): the message names the rule. */
@@ -170,8 +291,8 @@ export class InvariantViolation extends Error {
   override readonly name = 'InvariantViolation';
 }
 
-const orderInput = (config: WorldConfig) => ({
-  orderId: ORDER_ID,
+const orderInput = (config: WorldConfig, orderId = ORDER_ID) => ({
+  orderId,
   merchantId: MERCHANT_ID,
   customerId: CUSTOMER_ID,
   deliveredBy: config.deliveredBy,
@@ -202,6 +323,17 @@ export class RuntimeWorld implements Driven {
   private pendingRequest: Partial<Pick<RawDispatchRequest, 'commandId' | 'expectedVersion'>> = {};
   private ownChecks = 0;
   private closed = false;
+  /** The adversarial adapters in front of the sandboxes (set by `open`). */
+  adversary!: { payments: AdversarialPayments; logistics: AdversarialLogistics };
+  /** A second workflow is open (clients reuse ids on it). */
+  private otherOpen = false;
+  /** A run whose outcome may depend on real time (a second worker inside a call): not replayed differentially. */
+  timingDependent = false;
+  /**
+   * The delivery timeout's timer is unref'd (a runtime never holds a process open): while a hanging
+   * adapter is all that is left, this keeps a script's event loop alive until the timeout fires.
+   */
+  private readonly keepAlive = setInterval(() => {}, 60_000);
 
   private constructor(
     readonly h: Host,
@@ -217,13 +349,19 @@ export class RuntimeWorld implements Driven {
   static async open(config: WorldConfig, options: { dir?: string; stats?: WorldStats } = {}): Promise<RuntimeWorld> {
     const filename = config.store === 'sqlite' ? join(options.dir ?? '.', `world-${process.pid}-${(worldCounter += 1)}.db`) : undefined;
     const background: Array<{ error: unknown; context: string }> = [];
+    let self: RuntimeWorld | undefined;
+    const adversary = { payments: new AdversarialPayments(() => self!), logistics: new AdversarialLogistics(() => self!) };
     const h = await host({
       ...(filename ? { filename } : {}),
-      delivery: { maxAttempts: config.deliveryAttempts },
+      delivery: { maxAttempts: config.deliveryAttempts, timeoutMs: DELIVERY_TIMEOUT_MS },
+      leaseMs: LEASE_MS,
       ...(config.inspected ? { inspect: () => {} } : {}),
       onError: (error, context) => background.push({ error, context }),
+      ...({ payments: adversary.payments, logistics: adversary.logistics } as object),
     });
     const world = new RuntimeWorld(h, config, filename, background, options.stats ?? emptyStats());
+    world.adversary = adversary;
+    self = world;
     await h.runtime.openOrder({ workflowId: WORKFLOW_ID, input: orderInput(config) });
     await world.refresh();
     world.checkDurable({ dueBound: null });
@@ -353,12 +491,95 @@ export class RuntimeWorld implements Driven {
     if (mood.service === 'payments') {
       if (mood.does === 'decline') payments.declineAttempts(mood.n);
       else if (mood.does === 'throw') payments.failNextCalls(mood.n);
+      else if (mood.does === 'hang') payments.hangNextCalls(mood.n);
+      else if (mood.does === 'trick') this.adversary.payments.tricks.push(mood.trick);
       else payments.crashAfterExecuting(1);
     } else if (mood.service === 'logistics') {
       if (mood.does === 'outcome') logistics.setOutcome(mood.outcome);
+      else if (mood.does === 'hang') logistics.hangNextCalls(mood.n);
+      else if (mood.does === 'trick') this.adversary.logistics.tricks.push(mood.trick);
       else logistics.failNextCalls(mood.n);
     } else notifications.failNextCalls(mood.n);
+    if (mood.does === 'hang' || mood.does === 'trick') this.stats.adversarialCalls += 1;
+    if (mood.does === 'trick' && (mood.trick === 'slowPastLease' || mood.trick === 'answerTwice')) this.timingDependent = true;
     this.ops.push({ op: 'mood', mood });
+  }
+
+  /**
+   * An adapter's second answer, as a webhook during its call: a client command under the webhook's own
+   * id. A refusal is a typed error (the first answer may have settled it); anything else is a violation.
+   */
+  async webhook(workflowId: string, event: Record<string, unknown>): Promise<void> {
+    try {
+      await this.h.runtime.dispatchRaw({ workflowId, commandId: `webhook:${json(event).length}:${String(event.idempotencyKey ?? event.cancellationId)}:${String(event.type)}`, event });
+    } catch (error) {
+      if (!isWorkflowError(error)) this.background.push({ error, context: `webhook ${json(event)}` });
+    }
+  }
+
+  /**
+   * A call slower than the lease: the runtime clock moves past it while the call runs, and a second
+   * worker on the same store claims what it may (this row among them) and delivers it (same key).
+   */
+  async slowPastLease(): Promise<void> {
+    this.h.clock.time += LEASE_MS + 1;
+    const other = createWorkflowRuntime({
+      store: this.h.store,
+      clock: this.h.clock,
+      payments: this.adversary.payments,
+      logistics: this.adversary.logistics,
+      notifications: this.h.notifications,
+      workerId: 'second-worker',
+      leaseMs: LEASE_MS,
+      delivery: { maxAttempts: this.config.deliveryAttempts, timeoutMs: DELIVERY_TIMEOUT_MS },
+      onError: (error, context) => this.background.push({ error, context }),
+    });
+    try {
+      const result = await other.tick();
+      this.expect(result.errors === 0, `the second worker's tick reported ${result.errors} error(s): ${this.describeBackground()}`);
+    } finally {
+      await other.stop();
+    }
+  }
+
+  /** Opens the second workflow (once), as the same order system would. */
+  async openOther(): Promise<void> {
+    if (this.otherOpen) return;
+    this.otherOpen = true;
+    await this.h.runtime.openOrder({ workflowId: OTHER_ID, input: orderInput(this.config, OTHER_ID) });
+    this.ops.push({ op: 'openOther' });
+  }
+
+  /**
+   * A client reuses a command id of this workflow on the other one (the same event, stamped now): it is
+   * judged there as a new command of that workflow, never answered from this one's record, and this
+   * workflow's rows do not change. A refusal changes nothing on the other workflow either.
+   */
+  async reuseIdOnOther(index: number): Promise<void> {
+    const accepted = this.history.filter((entry) => entry.request.workflowId === WORKFLOW_ID);
+    if (accepted.length === 0) return;
+    const original = accepted[index % accepted.length]!;
+    await this.openOther();
+    this.stats.reusedIds += 1;
+    const { at: _at, ...event } = original.request.event;
+    const request: RawDispatchRequest = { workflowId: OTHER_ID, commandId: original.request.commandId, event };
+    const [mine, theirs] = [json(await dumpWorkflow(this.h.store, WORKFLOW_ID)), json(await dumpWorkflow(this.h.store, OTHER_ID))];
+    let outcome: Outcome;
+    try {
+      const result = await this.h.runtime.dispatchRaw(request);
+      outcome = { ok: true, result };
+      this.expect((result as { workflowId: string }).workflowId === OTHER_ID, `a command id reused on ${OTHER_ID} was answered for ${(result as { workflowId: string }).workflowId}`);
+    } catch (error) {
+      if (!isWorkflowError(error)) throw new InvariantViolation(`INV4: ${json(request)} threw an untyped error: ${String(error)}`, { cause: error });
+      outcome = { ok: false, error: error.name, code: error.code };
+      this.expect(json(await dumpWorkflow(this.h.store, OTHER_ID)) === theirs, `INV4: refused ${json(request)} changed ${OTHER_ID}`);
+    }
+    this.ops.push({ op: 'dispatch', request, outcome });
+    this.expect(json(await dumpWorkflow(this.h.store, WORKFLOW_ID)) === mine, `a command id reused on ${OTHER_ID} changed ${WORKFLOW_ID}`);
+    await this.refresh();
+    this.checker.check();
+    this.checkDurable({ dueBound: null });
+    await this.checkProjection();
   }
 
   /** Closes the runtime (and a SQLite connection) and opens a new one on the same store: nothing may change. */
@@ -450,18 +671,33 @@ export class RuntimeWorld implements Driven {
     // X2: the cancel-order projection is the workflow's cancel orders.
     // (checked in checkProjection, which is async)
 
-    // INV1/INV2 at the payment service.
+    // INV1/INV2 at the payment service: money moved, by order, across keys.
     const executions = this.h.payments.executions();
     const cancelOrderIds = new Set(cancelOrderViews(snapshot).map((view) => view.cancellationId));
-    const perOrder = new Map<string, number>();
+    const perOrder = new Map<string, string[]>();
     for (const execution of executions) {
-      perOrder.set(execution.orderId, (perOrder.get(execution.orderId) ?? 0) + 1);
+      perOrder.set(execution.orderId, [...(perOrder.get(execution.orderId) ?? []), execution.idempotencyKey]);
+      if (execution.orderId !== ORDER_ID) continue;
       this.expect(
         cancelOrderIds.has(execution.cancellationId),
         `INV2: refund ${execution.idempotencyKey} executed for no cancel order of the order`,
       );
     }
-    for (const [orderId, count] of perOrder) this.expect(count <= 1, `INV1: order ${orderId} refunded ${count} times by the payment service`);
+    for (const [orderId, keys] of perOrder) {
+      this.expect(keys.length <= 1, `INV1: order ${orderId} refunded ${keys.length} times by the payment service (keys ${keys.join(', ')})`);
+    }
+
+    // INV6: every open dispute and cancel order can move (a stored deadline, a pending effect, a party's action).
+    const pending = {
+      deadlines: deadlines.map((row) => row.actorPath),
+      effects: this.view.outbox
+        .filter((row) => row.status === 'pending')
+        .map((row) => (row.payload as { cancellationId?: string }).cancellationId)
+        .filter((id): id is string => typeof id === 'string'),
+    };
+    const stranded = strandedParts(snapshot, pending);
+    this.stats.strandedChecks += 1;
+    this.expect(stranded.length === 0, `INV6: stranded ${json(stranded)} (deadlines ${json(pending.deadlines)}, effects ${json(pending.effects)})`);
 
     // Background work fails only on results the workflow refuses (typed), never with anything else.
     for (const { error, context } of this.background) {
@@ -482,6 +718,10 @@ export class RuntimeWorld implements Driven {
       .map((view) => [view.cancellationId, view.status, view.reason, view.origin, view.refundTrigger?.kind ?? null, view.createdAt])
       .sort();
     this.expect(json(stored) === json(views), `X2: projection ${json(stored)} differs from the workflow's cancel orders ${json(views)}`);
+    // INV6, as an operator asks it: no workflow in the store (the other one too) is stranded.
+    const strandedPage = await this.h.runtime.findStrandedWorkflows({ limit: 500 });
+    this.stats.strandedChecks += 1;
+    this.expect(strandedPage.items.length === 0, `INV6: findStrandedWorkflows lists ${json(strandedPage.items)}`);
   }
 
   /** Sends through the checker (INV1–INV4 …) and checks the store too: a refusal writes nothing. */
@@ -579,6 +819,7 @@ export class RuntimeWorld implements Driven {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.keepAlive);
     this.view?.actor.stop();
     await this.h.close();
     if (this.filename) for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.filename}${suffix}`, { force: true });
@@ -593,7 +834,8 @@ export class RuntimeWorld implements Driven {
     try {
       for (const [index, op] of this.ops.entries()) {
         if (op.op === 'restart') continue;
-        if (op.op === 'clock') twin.h.clock.time = op.time;
+        if (op.op === 'openOther') await twin.openOther();
+        else if (op.op === 'clock') twin.h.clock.time = op.time;
         else if (op.op === 'mood') twin.setMood(op.mood);
         else if (op.op === 'tick') {
           const result = await twin.h.runtime.tick();
@@ -624,11 +866,9 @@ export class RuntimeWorld implements Driven {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Declines come only from the payment sandbox here, never from a client. Refund requests have one key
- * each, and a `payment.refundFailed` names no key: a decline the sandbox never gave (or gave for an
- * earlier request, delivered again) is taken as the current request's, and the cancel order makes a
- * new request while the current one may have moved the money: two refunds. That is a known bug (the
- * `it.fails` repro in test/runtime/outbox.test.ts); the in-memory property still sends declines freely.
+ * A client's decline must name its request (idempotencyKey), or the runtime refuses it (INV1): random
+ * declines here name none and are refused. Declines that name a request come from the payment sandbox
+ * (and its webhooks, `answerTwice`), which knows whether the money moved; the model does not invent them.
  */
 const isDecline = (event: { type?: unknown }) => event.type === 'payment.refundFailed';
 
@@ -638,7 +878,9 @@ const step = (world: RuntimeWorld) => {
   world.stats.steps += 1;
 };
 
-type SendVariant = 'asIs' | 'staleVersion' | 'beforeLastEvent' | 'withinSkew' | 'farFuture';
+/** Hostile times: before the last event, before the runtime's clock (a millisecond, a day), a little or far ahead. */
+type SendVariant = 'asIs' | 'staleVersion' | 'beforeLastEvent' | 'beforeClock' | 'dayBefore' | 'withinSkew' | 'farFuture';
+const REFUSED_VARIANTS: ReadonlySet<SendVariant> = new Set(['staleVersion', 'beforeLastEvent', 'beforeClock', 'dayBefore', 'farFuture']);
 
 /** Any event from any role (valid or not), sometimes with a stale version or a hostile time. */
 class SendCommand implements Cmd {
@@ -649,17 +891,20 @@ class SendCommand implements Cmd {
   check = () => true;
   async run(_m: object, world: RuntimeWorld): Promise<void> {
     step(world);
-    if (isDecline(this.event)) return;
     let event = this.event;
     const now = world.now();
     if (this.variant === 'staleVersion') world.expectVersion(world.version - 1);
     if (this.variant === 'beforeLastEvent' && world.lastEventAt > 0) event = { ...event, at: world.lastEventAt - 1 };
+    // Without acceptHistory, a time before the runtime's clock is refused (INV5: no answer depends on the scheduler).
+    if (this.variant === 'beforeClock') event = { ...event, at: world.h.clock.now() - 1 };
+    if (this.variant === 'dayBefore') event = { ...event, at: world.h.clock.now() - 24 * HOUR };
     if (this.variant === 'withinSkew') event = { ...event, at: now + 30_000 };
     if (this.variant === 'farFuture') event = { ...event, at: now + 2 * HOUR };
     const outcome = await world.sendChecked(event);
-    if (this.variant === 'staleVersion' || this.variant === 'beforeLastEvent' || this.variant === 'farFuture') {
+    if (REFUSED_VARIANTS.has(this.variant)) {
       world.expect(outcome === 'refused', `INV4: ${this.variant} ${JSON.stringify(event)} was accepted`);
     }
+    if (isDecline(this.event)) world.expect(outcome === 'refused', `INV1: a decline naming no request was accepted: ${JSON.stringify(event)}`);
   }
   toString = () => `send(${JSON.stringify(this.event)}${this.variant === 'asIs' ? '' : `, ${this.variant}`})`;
 }
@@ -684,12 +929,10 @@ class SendAllowedCommand implements Cmd {
     const event = eventForAllowedAction(world.snapshot(), actions, this.pick);
     if (!event) return;
     if (event.type === 'platform.refundOutcomeRecorded') {
-      // INV6: the platform records what it found at the payment service (the sandbox), not a guess. It
-      // does not record a failure while the host still delivers a request of this cancel order: that
-      // request could move the money after a new one was made (a hazard reported on issue 11).
+      // INV6: the platform records what it found at the payment service (the sandbox), not a guess, even
+      // while the outbox still delivers the request: recording a failure retires that request (INV1), so a
+      // refund forced afterwards is the only one that can move money.
       const executed = world.h.payments.executions().find((execution) => execution.cancellationId === event.cancellationId);
-      const stillDelivered = world.pendingRefunds(event.cancellationId as string) > 0;
-      if (!executed && stillDelivered) return;
       delete event.paymentRef;
       delete event.error;
       Object.assign(event, executed ? { outcome: 'succeeded', paymentRef: executed.paymentRef } : { outcome: 'failed', error: 'no refund at the provider' });
@@ -715,7 +958,9 @@ class CallbackCommand implements Cmd {
     const event: Record<string, unknown> = { type: this.kind, by: payment ? PAYMENTS_SENDER : LOGISTICS_SENDER, cancellationId };
     if (this.kind === 'payment.refundSucceeded') event.paymentRef = `dup-${this.target % 3}`;
     if (this.kind === 'payment.refundFailed') event.error = 'declined again';
-    await world.sendChecked(event);
+    const outcome = await world.sendChecked(event);
+    // A decline from outside that names no request is refused at the boundary (INV1), whatever the state.
+    if (this.kind === 'payment.refundFailed') world.expect(outcome === 'refused', `INV1: a keyless decline was accepted: ${JSON.stringify(event)}`);
   }
   toString = () => `callback(${this.kind}, #${this.target})`;
 }
@@ -795,6 +1040,37 @@ class RuntimeIdCommand implements Cmd {
   toString = () => `sendUnderRuntimeId(#${this.index})`;
 }
 
+/**
+ * The payment provider is down (its next calls throw before executing) until a refund request's
+ * refundReconcileWindow has passed: the runtime ticks, the outcome counts as unknown, and the platform
+ * may record it while the outbox still delivers the request (issue 12: the recorded failure must retire
+ * the request, or a forced refund and the old request both move money).
+ */
+class ProviderOutageCommand implements Cmd {
+  constructor(readonly calls: number) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    const window = world.deadlines.find((row) => row.timer === 'refundReconcileWindow');
+    if (!window) return;
+    world.setMood({ service: 'payments', does: 'throw', n: this.calls });
+    world.advanceTo(window.dueAt);
+    await world.tickUntilQuiet();
+  }
+  toString = () => `providerOutage(${this.calls} calls)`;
+}
+
+/** A client reuses one of this workflow's command ids on another workflow (issue 12). */
+class ReuseIdCommand implements Cmd {
+  constructor(readonly index: number) {}
+  check = () => true;
+  async run(_m: object, world: RuntimeWorld): Promise<void> {
+    step(world);
+    await world.reuseIdOnOther(this.index);
+  }
+  toString = () => `reuseIdOnOtherWorkflow(#${this.index})`;
+}
+
 class MoodCommand implements Cmd {
   constructor(readonly mood: Mood) {}
   check = () => true;
@@ -805,12 +1081,16 @@ class MoodCommand implements Cmd {
   toString = () => `world(${JSON.stringify(this.mood)})`;
 }
 
-const sendVariant = fc.constantFrom<SendVariant>('asIs', 'asIs', 'asIs', 'asIs', 'asIs', 'asIs', 'staleVersion', 'beforeLastEvent', 'withinSkew', 'farFuture');
+const sendVariant = fc.constantFrom<SendVariant>(
+  'asIs', 'asIs', 'asIs', 'asIs', 'asIs', 'asIs', 'staleVersion', 'beforeLastEvent', 'beforeClock', 'dayBefore', 'withinSkew', 'farFuture',
+);
 
 export interface CommandsOptions {
   maxCommands: number;
   /** Weight of restarts among the commands (0: none). */
   restartWeight?: number;
+  /** Weight of the adversarial adapters' moods (issue 12; default 2). */
+  adversarialWeight?: number;
 }
 
 /** Every kind of step, weighted so that sequences reach deep states. */
@@ -822,7 +1102,10 @@ export function runtimeCommands(options: CommandsOptions): fc.Arbitrary<Iterable
     {
       weight: 2,
       arbitrary: fc
-        .tuple(fc.constantFrom('payment.refundSucceeded' as const, 'logistics.interceptSucceeded' as const, 'logistics.interceptFailed' as const), fc.nat())
+        .tuple(
+          fc.constantFrom('payment.refundSucceeded' as const, 'payment.refundFailed' as const, 'logistics.interceptSucceeded' as const, 'logistics.interceptFailed' as const),
+          fc.nat(),
+        )
         .map(([kind, target]) => new CallbackCommand(kind, target)),
     },
     { weight: 4, arbitrary: fc.tuple(advanceArbitrary, fc.boolean()).map(([move, tick]) => new AdvanceCommand(move, tick)) },
@@ -830,6 +1113,9 @@ export function runtimeCommands(options: CommandsOptions): fc.Arbitrary<Iterable
     { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.boolean()).map(([index, change]) => new ReplayCommand(index, change)) },
     { weight: 1, arbitrary: fc.nat().map((index) => new RuntimeIdCommand(index)) },
     { weight: 2, arbitrary: moodArbitrary.map((mood) => new MoodCommand(mood)) },
+    { weight: options.adversarialWeight ?? 2, arbitrary: adversarialMoodArbitrary.map((mood) => new MoodCommand(mood)) },
+    { weight: 1, arbitrary: fc.nat().map((index) => new ReuseIdCommand(index)) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }).map((calls) => new ProviderOutageCommand(calls)) },
   ];
   if (restartWeight > 0) {
     weighted.push({
@@ -859,7 +1145,8 @@ export function runtimeProperty(options: PropertyOptions) {
       world.advanceTo(world.h.clock.now() + 400 * HOUR);
       await world.tickUntilQuiet();
       await world.checkProjection();
-      if (options.differential && world.ops.some((op) => op.op === 'restart')) await world.replayWithoutRestarts(options.dir);
+      // A run where a second worker acted inside a call may time out differently when played again.
+      if (options.differential && !world.timingDependent && world.ops.some((op) => op.op === 'restart')) await world.replayWithoutRestarts(options.dir);
       options.stats.sequences += 1;
     } finally {
       options.stats.checks += world.checks;
@@ -868,3 +1155,4 @@ export function runtimeProperty(options: PropertyOptions) {
     }
   });
 }
+

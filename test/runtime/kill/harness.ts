@@ -34,6 +34,8 @@ export interface SoakOptions {
   /** Working directory for the SQLite file and the ledger (must exist). */
   dir: string;
   ordersPerRound?: number;
+  /** Issue 12: share of refund keys (0..1) whose execution kills the worker before the result is recorded. */
+  killAfterExecuteRate?: number;
   log?: (line: string) => void;
 }
 
@@ -47,6 +49,10 @@ export interface SoakReport {
   acceptedCommands: number;
   refundsExecuted: number;
   timersFired: number;
+  /** INV1: refunds executed for an order that another key had already refunded (from the ledger). */
+  secondRefunds: number;
+  /** INV6: workflows the recovered runtime's findStrandedWorkflows lists after the drain. */
+  strandedWorkflows: number;
   durationMs: number;
   problems: string[];
 }
@@ -64,7 +70,11 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
   const filename = join(options.dir, 'soak.db');
   const ledgerFile = join(options.dir, 'ledger.jsonl');
   const worldFile = join(options.dir, 'world.json');
-  const world: World = { declines: {}, crashKeys: [] };
+  const world: World = {
+    declines: {},
+    crashKeys: [],
+    ...(options.killAfterExecuteRate ? { killAfterExecuteRate: options.killAfterExecuteRate, killSeed: options.seed ?? 0 } : {}),
+  };
   const ops: Op[] = [];
   let rounds = 0;
   const addRound = () => {
@@ -214,6 +224,15 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
     const deadlines = await store.listDeadlines(workflowId);
     if (deadlines.some((row) => row.dueAt <= drainAt)) problems.push(`${workflowId}: a due deadline never fired`);
   }
+  // INV6: after recovery no workflow is stranded (the operator's query, every page).
+  let strandedWorkflows = 0;
+  for (let cursor: string | null = null; ; ) {
+    const page = await recovery.findStrandedWorkflows({ limit: 100, cursor });
+    for (const item of page.items) problems.push(`INV6: ${item.workflowId} is stranded: ${JSON.stringify(item.parts)}`);
+    strandedWorkflows += page.items.length;
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
   await recovery.close();
 
   // INV1: the payment service executed at most one refund per order, and the same ones as without kills.
@@ -221,6 +240,10 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
   const perOrder = new Map<string, number>();
   for (const execution of executions) perOrder.set(execution.orderId, (perOrder.get(execution.orderId) ?? 0) + 1);
   for (const [orderId, count] of perOrder) if (count > 1) problems.push(`INV1: order ${orderId} refunded ${count} times`);
+  // A second refund under a different key: the same order refunded again by another request.
+  const keysPerOrder = new Map<string, Set<string>>();
+  for (const execution of executions) keysPerOrder.set(execution.orderId, (keysPerOrder.get(execution.orderId) ?? new Set()).add(execution.idempotencyKey));
+  const secondRefunds = [...keysPerOrder.values()].reduce((extra, keys) => extra + Math.max(0, keys.size - 1), 0);
   const keys = (list: RefundExecution[]) => list.map((e) => e.idempotencyKey).sort();
   if (JSON.stringify(keys(executions)) !== JSON.stringify(keys(reference.executions))) {
     problems.push('the executed refunds differ from the uninterrupted run');
@@ -235,6 +258,8 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
     acceptedCommands,
     refundsExecuted: executions.length,
     timersFired,
+    secondRefunds,
+    strandedWorkflows,
     durationMs: Date.now() - started,
     problems,
   };

@@ -13,12 +13,11 @@ import {
   createSqliteStore,
   createWorkflowRuntime,
 } from '../../../src/runtime/index.js';
-import { applyOp, LEASE_MS, type Op, type World } from './workload.js';
+import { applyOp, killsAfterExecuting, LEASE_MS, type Op, type World } from './workload.js';
 
 const [filename, ledgerFile, worldFile] = process.argv.slice(2);
 if (!filename || !ledgerFile || !worldFile) throw new Error('usage: worker.ts <db> <ledger> <world>');
 const world = JSON.parse(readFileSync(worldFile, 'utf8')) as World;
-const crashKeys = new Set(world.crashKeys);
 
 const clock = { time: 0 };
 const store = createSqliteStore({ filename });
@@ -26,7 +25,7 @@ await store.migrate();
 const payments = createSandboxPayments({
   ledgerFile,
   // The money moved and is in the ledger; the process dies before anyone records the answer.
-  crashWhen: (execution) => crashKeys.has(execution.idempotencyKey),
+  crashWhen: (execution) => killsAfterExecuting(world, execution.idempotencyKey),
   onCrash: () => {
     process.kill(process.pid, 'SIGKILL');
     // SIGKILL may land on another thread a moment later: write nothing more meanwhile.

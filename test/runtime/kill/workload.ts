@@ -21,6 +21,22 @@ export interface World {
   declines: Record<string, number>;
   /** Refund keys whose first execution kills the worker right after the money moved. */
   crashKeys: string[];
+  /**
+   * Issue 12: besides `crashKeys`, this share (0..1) of all refund keys, picked by a hash of the key and
+   * `killSeed`, kills the worker between the payment executing and the runtime recording its result.
+   */
+  killAfterExecuteRate?: number;
+  killSeed?: number;
+}
+
+/** Whether the worker dies right after executing the refund with this key (deterministic per key and seed). */
+export function killsAfterExecuting(world: World, idempotencyKey: string): boolean {
+  if (world.crashKeys.includes(idempotencyKey)) return true;
+  const rate = world.killAfterExecuteRate ?? 0;
+  if (rate <= 0) return false;
+  let hash = 2_166_136_261 ^ (world.killSeed ?? 0);
+  for (const char of idempotencyKey) hash = Math.imul(hash ^ char.charCodeAt(0), 16_777_619);
+  return (hash >>> 0) / 4_294_967_296 < rate;
 }
 
 export const MINUTE = 60_000;
