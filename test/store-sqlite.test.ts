@@ -75,7 +75,7 @@ describe('SQLite store on disk', () => {
     try {
       expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(probe.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
-      expect(SQLITE_MIGRATIONS.length).toBe(8);
+      expect(SQLITE_MIGRATIONS.length).toBe(9);
     } finally {
       probe.close();
     }
