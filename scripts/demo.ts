@@ -1,7 +1,7 @@
 /**
  * A tour of the durable runtime: `npm run demo`.
  *
- * Five orders go through the JD cancel-order dispute policy on the embedded SQLite store (a temp file)
+ * Five orders (and a sixth with appeals on, section 7) go through the JD cancel-order dispute policy on the embedded SQLite store (a temp file)
  * with a manual clock and in-process payment and logistics services. Each order's timeline is read back
  * from its audit trail. Then the runtime is dropped in the middle of a 48H window, a new one opens the
  * same file after the 48H have passed, and a single tick refunds the order, exactly once.
@@ -288,6 +288,54 @@ for (const item of (await runtime.queryDisputes(merchant)).items) {
 }
 const counts = await runtime.countDisputes(merchant);
 say(`  待商家选择方案 ${counts.byStatus.awaitingMerchantChoice?.count ?? 0} 单, 24 小时内到期 ${counts.total.dueWithinDay} 单, 共 ${counts.total.count} 单`);
+
+// 7. A1–A4: with appeals on, the merchant appeals a ruling against it and wins; the refund stands and
+// the platform compensates the merchant through the outbox, once.
+heading('7. Appeal (申诉, policy.appeals on): the merchant appeals MERCHANT_LIABLE and wins');
+clock.time += 24 * HOUR;
+start = clock.time;
+await runtime.openOrder({ input: { ...order('order-1008', 'MERCHANT'), policy: { appeals: 'on' } } });
+await send(runtime, 'order-1008', 'c1', { type: 'dispute.opened', by: customer, disputeId: 'dispute-1008' });
+clock.time += HOUR;
+await send(runtime, 'order-1008', 'c2', {
+  type: 'merchant.planSubmitted',
+  by: merchant,
+  plan: 'PLATFORM_RULING',
+  evidence: {
+    reason: 'GOODS_ALREADY_SHIPPED',
+    proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'receipt-1008.jpg', sizeBytes: 150_000 }],
+    explanation: 'The parcel left our warehouse before the cancellation request.',
+  },
+});
+clock.time += 3 * HOUR;
+await send(runtime, 'order-1008', 'c3', { type: 'platform.ruled', by: platform, ruling: 'MERCHANT_LIABLE' });
+await runtime.tick(); // A1: the ruling's refund is ordered at once; the 7-day appeal window runs
+const [appealWindow] = (await runtime.getWorkflow(reader, 'order-1008')).deadlines;
+if (appealWindow) say(`  pending: ${appealWindow.timer} (${appealWindow.label['zh-CN']}) due at ${sinceStart(appealWindow.dueAt, start)}`);
+clock.time += 2 * 24 * HOUR;
+const customerAppeal = {
+  reason: 'MERCHANT_AGREED_TO_CANCEL',
+  proofs: [{ kind: 'CHAT_RECORD' as const, fileId: 'chat-1008.png', sizeBytes: 60_000 }],
+  explanation: 'The shop agreed in chat to cancel the order.',
+};
+await send(runtime, 'order-1008', 'c4', { type: 'customer.rulingAppealed', by: customer, evidence: customerAppeal });
+await send(runtime, 'order-1008', 'c5', {
+  type: 'merchant.rulingAppealed',
+  by: merchant,
+  evidence: {
+    reason: 'GOODS_ALREADY_DELIVERED',
+    proofs: [{ kind: 'SIGNED_DELIVERY', fileId: 'signed-1008.jpg', sizeBytes: 95_000 }],
+    explanation: 'The customer signed for the parcel before asking to cancel.',
+  },
+});
+await runtime.tick();
+clock.time += 24 * HOUR;
+await send(runtime, 'order-1008', 'c6', { type: 'platform.appealOverturned', by: platform });
+await runtime.tick(); // A4: the outbox asks the payment service to compensate the merchant
+await printTimeline(runtime, 'order-1008', start, 'dispute-1008');
+const compensationKey = 'order-1008/dispute-1008/compensation';
+say(`  payment sandbox: compensations executed for ${compensationKey}: ${payments.compensationCount(compensationKey)}`);
+say(`  payment sandbox: refunds executed for order-1008: ${payments.executions().filter((e) => e.orderId === 'order-1008').length} (the customer's refund stands)`);
 
 heading('Refunds executed by the payment sandbox (INV1: at most one per order)');
 for (const execution of payments.executions()) {
