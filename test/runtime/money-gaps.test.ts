@@ -146,3 +146,38 @@ describe('issue 12: a decline from outside names its request (INV1)', () => {
     await h.close();
   });
 });
+
+describe('issue 12: the reconcile window and requests from the past (known gap b, not fixed)', () => {
+  // refundReconcileWindow counts from the request's time as the machine sees it, so a refund requested
+  // more than 24 h in the past is marked outcome-unknown (and the platform notified) in the same round,
+  // before any delivery could answer. Intended: the window starts at the first delivery without a definite
+  // answer (docs/persistence.md, "The money boundary"). These repros pass once that is built.
+  const unknownMarks = async (h: Host, id: string) => ({
+    windowFired: (await h.store.listAudit(id)).some((row) => row.eventType.startsWith('xstate.after.refundReconcileWindow')),
+    notified: h.notifications.sent.some((n) => n.kind === 'REFUND_OUTCOME_UNKNOWN'),
+  });
+
+  it.fails('INV6: catch-up after an outage: a refund requested by a deadline 32 h ago is delivered before its outcome counts as unknown', async () => {
+    const h = await host();
+    await h.runtime.openOrder({ input: orderInput('o-1') });
+    await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
+    await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' } });
+    h.clock.advance(80 * HOUR); // down from before the 48H until 32 h after it
+    await h.runtime.tick();
+    expect(await statusOf(h, 'o-1')).toBe('refunded');
+    expect(await unknownMarks(h, 'o-1')).toEqual({ windowFired: false, notified: false });
+    await h.close();
+  });
+
+  it.fails('INV6: imported history (acceptHistory): a refund requested 30 h ago is delivered before its outcome counts as unknown', async () => {
+    const h = await host({ acceptHistory: true });
+    const past = h.clock.now() - 30 * HOUR;
+    await h.runtime.openOrder({ input: { ...orderInput('o-1'), at: past } });
+    await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd', at: past } });
+    await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND', at: past } });
+    await h.runtime.tick();
+    expect(await statusOf(h, 'o-1')).toBe('refunded');
+    expect(await unknownMarks(h, 'o-1')).toEqual({ windowFired: false, notified: false });
+    await h.close();
+  });
+});
