@@ -60,7 +60,8 @@ export interface SoakReport {
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const WINDOW = 6;
-const LIFE_TIMEOUT_MS = 30_000;
+// A guard against a hung worker, not a speed limit: on a loaded 2-core machine a life (tsx start-up included) took over 30 s.
+const LIFE_TIMEOUT_MS = 120_000;
 
 export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
