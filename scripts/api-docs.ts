@@ -76,7 +76,12 @@ export async function renderApiDocs({ overrides = {}, config = join(ROOT, 'typed
   if (!project) return logger.problems.length ? logger.problems : ['TypeDoc could not convert the project'];
   app.validate(project);
   if (logger.problems.length) return logger.problems;
-  await app.generateDocs(project, out);
+  await app.generateOutputs(project);
+  // The plugin leaves a trailing space after some wrapped type arguments (MD009): pages are written without.
+  for (const file of filesUnder(out).filter((name) => name.endsWith('.md'))) {
+    const page = join(out, file);
+    writeFileSync(page, readFileSync(page, 'utf8').replace(/[ \t]+$/gm, ''));
+  }
   writeFileSync(join(out, '.markdownlint.jsonc'), MARKDOWNLINT_CONFIG);
   return logger.problems;
 }
