@@ -17,17 +17,23 @@ export {
   Timestamp,
 } from './schemas/common.js';
 export {
+  AppealOverturned,
+  AppealUpheld,
   CancellationApproved,
   CancellationCommandEvent,
   CancellationRejected,
   CancellationSubmitted,
   CancellationWithdrawn,
   ClosedWithoutRefund,
+  CompensationFailed,
+  CompensationSucceeded,
+  CustomerAppealed,
   DisputeEvent,
   DisputeOpened,
   DisputeWithdrawn,
   InterceptFailed,
   InterceptSucceeded,
+  MerchantAppealed,
   ORDER_EVENT_TYPES,
   OrderCompleted,
   OrderEvent,
@@ -42,6 +48,7 @@ export {
 } from './schemas/events.js';
 export type { CancellationEvent, OrderEventInput, OrderEventType } from './schemas/events.js';
 export {
+  CompensationRequested,
   InterceptionRequested,
   NotificationKind,
   NotificationRequested,
@@ -53,6 +60,7 @@ export {
   Evidence,
   EvidenceCatalogue,
   evidenceIssues,
+  EvidenceParty,
   Proof,
   ProofKind,
 } from './schemas/evidence.js';
@@ -146,6 +154,7 @@ export {
   cancellationStatusLabel,
   DISPUTE_STATUS_LABELS,
   disputeStatusLabel,
+  EFFECT_LABELS,
   FOLLOW_UP_LABELS,
   PLAN_LABELS,
   planLabel,

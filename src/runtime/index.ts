@@ -33,6 +33,7 @@ export type { DeliveryPolicy } from './outbox.js';
 export { LOGISTICS_SENDER, PAYMENTS_SENDER } from './adapters.js';
 export type {
   AdapterCall,
+  CompensationRequest,
   InterceptionOutcome,
   InterceptionRequest,
   LogisticsService,
@@ -53,6 +54,8 @@ export {
   verifyPaymentWebhook,
 } from './sandbox-adapters.js';
 export type {
+  CompensationCall,
+  CompensationExecution,
   InterceptionCall,
   PaymentWebhook,
   PaymentWebhookBody,
