@@ -28,6 +28,7 @@ export const RefusalLog = z.enum(['none', 'separate']);
 /** A1–A4 [I]: appeals of a ruling; off keeps the notice's behaviour (a ruling is final). */
 export const Appeals = z.enum(['off', 'on']);
 
+/** One setting per [I] rule that changes a transition; each defaults to today's behaviour. */
 export const PolicySettings = z.strictObject({
   disputesPerOrder: DisputesPerOrder,
   shippedJdApproval: ShippedJdApproval,
@@ -38,6 +39,7 @@ export const PolicySettings = z.strictObject({
   appeals: Appeals,
 });
 export type PolicySettings = z.infer<typeof PolicySettings>;
+/** The name of a policy setting. */
 export type PolicyName = keyof PolicySettings;
 
 /** Today's behaviour: every setting at its first value. */
