@@ -46,6 +46,7 @@ export interface CompensationExecution {
   paymentRef: string;
 }
 
+/** A4: one compensation call the sandbox payment service received, and what it did with it. */
 export interface CompensationCall {
   request: CompensationRequest;
   result: 'executed' | 'deduplicated' | 'declined' | 'replayedDecline' | 'threw' | 'hung';
