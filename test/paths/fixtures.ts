@@ -77,7 +77,57 @@ export const disputeEvents: EventVariants = {
     host('platform.ruled(MERCHANT_NOT_LIABLE)', { type: 'platform.ruled', at, by: PLATFORM, ruling: 'MERCHANT_NOT_LIABLE' }),
   ],
   'customer.disputeWithdrawn': [host('customer.disputeWithdrawn', { type: 'customer.disputeWithdrawn', at, by: CUSTOMER })],
+  ...appealEvents(),
+  // A4: standalone, the dispute gets the overturn as the order forwards it once the customer is refunded.
+  'platform.appealOverturned': [
+    host('platform.appealOverturned', { type: 'platform.appealOverturned', at, by: PLATFORM }),
+    {
+      label: 'platform.appealOverturned(customer refunded)',
+      event: { ...OrderEvent.parse({ type: 'platform.appealOverturned', at, by: PLATFORM }), customerRefund: 'refunded', refundedBy: `${DISPUTE_ID}:ruling-refund` } as unknown as EventVariant['event'],
+    },
+  ],
 };
+
+/**
+ * A1–A4 (policy.appeals 'on'): an appeal by each side with new evidence from the catalogue, the
+ * platform's two decisions, and the payment service's two answers under the dispute's compensation key.
+ */
+function appealEvents(): EventVariants {
+  const idempotencyKey = `${ORDER_ID}/${DISPUTE_ID}/compensation`;
+  return {
+    'merchant.rulingAppealed': [
+      host('merchant.rulingAppealed', {
+        type: 'merchant.rulingAppealed',
+        at,
+        by: MERCHANT,
+        evidence: {
+          reason: 'GOODS_ALREADY_DELIVERED',
+          proofs: [{ kind: 'SIGNED_DELIVERY', fileId: 'signed-1', sizeBytes: 52_100 }],
+          explanation: 'The customer signed for the parcel before asking to cancel.',
+        },
+      }),
+    ],
+    'customer.rulingAppealed': [
+      host('customer.rulingAppealed', {
+        type: 'customer.rulingAppealed',
+        at,
+        by: CUSTOMER,
+        evidence: {
+          reason: 'MERCHANT_AGREED_TO_CANCEL',
+          proofs: [{ kind: 'CHAT_RECORD', fileId: 'chat-1', sizeBytes: 20_480 }],
+          explanation: 'The shop agreed in chat to cancel the order.',
+        },
+      }),
+    ],
+    'platform.appealUpheld': [host('platform.appealUpheld', { type: 'platform.appealUpheld', at, by: PLATFORM })],
+    'payment.compensationSucceeded': [
+      host('payment.compensationSucceeded', { type: 'payment.compensationSucceeded', at, by: PAYMENT, disputeId: DISPUTE_ID, idempotencyKey, paymentRef: 'comp-1' }),
+    ],
+    'payment.compensationFailed': [
+      host('payment.compensationFailed', { type: 'payment.compensationFailed', at, by: PAYMENT, disputeId: DISPUTE_ID, idempotencyKey, error: 'payout declined' }),
+    ],
+  };
+}
 
 /** Commands to one cancel order, each from the role that sends it. */
 function cancellationCommands(cancellationId: string, suffix: string): EventVariants {
@@ -161,6 +211,8 @@ export const orderEvents: EventVariants = (() => {
     ],
     ...orderFacts,
     ...disputeEvents,
+    // A3/A4: the host sends the overturn as it is; the order adds where the customer's refund stands.
+    'platform.appealOverturned': [host('platform.appealOverturned', { type: 'platform.appealOverturned', at, by: PLATFORM })],
     ...commands,
   };
 })();

@@ -199,7 +199,7 @@ const top = (value: unknown): string => (typeof value === 'string' ? value : Obj
 const eventOf = (t: TakenTransition) => t.id.split('|')[1]!;
 const idOf = (context: any): string => context.cancellationId ?? context.disputeId;
 /** The dispute or cancel order an effect is about. */
-const ownerOf = (effect: any): string => effect.cancellationId ?? effect.subjectId;
+const ownerOf = (effect: any): string => effect.cancellationId ?? effect.subjectId ?? effect.disputeId;
 
 /** Ids the order makes for a dispute's cancel orders (docs/architecture.md: `<disputeId>:<plan>`). */
 const DIRECT_REFUND_ID = `${DISPUTE_ID}:direct-refund`;
@@ -228,6 +228,13 @@ const DISPUTE_EVENT_TYPES = new Set([
   'customer.settlementObjected',
   'platform.ruled',
   'customer.disputeWithdrawn',
+  // A1–A4
+  'merchant.rulingAppealed',
+  'customer.rulingAppealed',
+  'platform.appealUpheld',
+  'platform.appealOverturned',
+  'payment.compensationSucceeded',
+  'payment.compensationFailed',
 ]);
 
 function actorSteps(ctx: ReplayStepContext, rootMachineId: string): ActorStep[] {
@@ -284,6 +291,7 @@ function checkDeadlines(step: ActorStep, ctx: ReplayStepContext, resolution: num
     intercepting: 'interceptResultWait',
     awaitingMerchantChoice: 'merchantResponseWindow',
     awaitingCustomerConfirmation: 'customerConfirmationWindow',
+    ruled: 'appealWindow',
   };
   const state = top(after.value);
   const refunding = state === 'refunding' ? after.value.refunding : null;
@@ -573,10 +581,13 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
   };
   expectNotice('awaitingCustomerConfirmation', 'CUSTOMER_CONFIRMATION_REQUESTED', 'customer', 'D3');
   expectNotice('awaitingPlatformRuling', 'PLATFORM_RULING_REQUESTED', 'platform', 'D4');
+  expectNotice('underAppeal', 'APPEAL_DECISION_REQUESTED', 'platform', 'A2');
   const events = taken.map(eventOf);
   const sent = host;
   const planTaken = events.includes('merchant.planSubmitted');
   const ruled = events.includes('platform.ruled');
+  const overturned = events.includes('platform.appealOverturned');
+  const overturnedForCustomer = overturned && before?.context.ruling === 'MERCHANT_NOT_LIABLE';
   // D2/D6: a dispute on its own announces the plan it took and the ruling at its root; inside the order
   // the announcements go to the order (they are not effects).
   const announced = own.filter((e) => e.type === 'dispute.planAccepted' || e.type === 'dispute.ruled') as any[];
@@ -584,9 +595,11 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
     ? [
         ...(planTaken ? [{ type: 'dispute.planAccepted', at: now, by: sent.by, disputeId: c.disputeId, plan: sent.plan }] : []),
         ...(ruled ? [{ type: 'dispute.ruled', at: now, by: sent.by, disputeId: c.disputeId, ruling: sent.ruling }] : []),
+        // A3: an overturn in the customer's favour reaches the order as a ruling against the merchant
+        ...(overturnedForCustomer ? [{ type: 'dispute.ruled', at: now, by: sent.by, disputeId: c.disputeId, ruling: 'MERCHANT_LIABLE' }] : []),
       ]
     : [];
-  expectThat(json(announced) === json(expectedAnnouncements), planTaken ? 'D2' : 'D6', `announcements ${json(announced)}, expected ${json(expectedAnnouncements)}`);
+  expectThat(json(announced) === json(expectedAnnouncements), planTaken ? 'D2' : overturned ? 'A3' : 'D6', `announcements ${json(announced)}, expected ${json(expectedAnnouncements)}`);
   if (planTaken) {
     expectThat(c.plan === sent.plan, 'D2', `plan ${c.plan} recorded, ${sent.plan} submitted`);
     if (sent.plan === 'PLATFORM_RULING') {
@@ -614,15 +627,68 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
     );
   }
   if (ruled) {
-    expectThat(state === 'resolved' && c.resolution === 'RULED' && c.ruling === sent.ruling, 'D6', `ruling ${sent.ruling} leads to ${state}/${c.resolution}/${c.ruling}`);
+    // A1: with appeals on, a ruling opens the window for the side ruled against instead of resolving
+    const appealsOn = c.policy.appeals === 'on';
+    expectThat(state === (appealsOn ? 'ruled' : 'resolved') && c.resolution === 'RULED' && c.ruling === sent.ruling, appealsOn ? 'A1' : 'D6', `ruling ${sent.ruling} leads to ${state}/${c.resolution}/${c.ruling}`);
     expectThat(json(c.closedBy) === json(sent.by), 'D6', 'the ruling names who ruled');
+    if (appealsOn) {
+      const side = sent.ruling === 'MERCHANT_LIABLE' ? 'merchantMayAppeal' : 'customerMayAppeal';
+      expectThat(json(after.value) === json({ ruled: side }) && c.deadlines.appealWindow === now + c.timers.appealWindow, 'A1', `ruled ${sent.ruling}: ${json(after.value)}, window ${c.deadlines.appealWindow}`);
+    }
+  }
+  // A1–A4: one appeal by the side ruled against, the platform's decision, the merchant's compensation.
+  const appealed = events.includes('merchant.rulingAppealed') || events.includes('customer.rulingAppealed');
+  if (appealed) {
+    const against = before?.context.ruling === 'MERCHANT_LIABLE' ? 'merchant' : 'customer';
+    const expected = { by: sent.by, at: now, evidence: sent.evidence, ruling: before?.context.ruling, decision: null, decidedBy: null, decidedAt: null };
+    expectThat(state === 'underAppeal' && sent.by.role === against && json(c.appeal) === json(expected), 'A1', `an appeal by the ${sent.by.role} of ${before?.context.ruling} leads to ${state} with ${json(c.appeal)}`);
+  }
+  if (before?.context.appeal && !appealed) {
+    expectThat(c.appeal?.at === before.context.appeal.at && json(c.appeal?.by) === json(before.context.appeal.by), 'A1', 'a ruling is appealed once');
+  }
+  if (events.some((e) => e.startsWith('xstate.after.appealWindow'))) {
+    expectThat(state === 'resolved' && c.ruling === before?.context.ruling && c.appeal === null, 'A2', `the window closes ${state} with ${c.ruling}`);
+  }
+  if (events.includes('platform.appealUpheld')) {
+    expectThat(state === 'resolved' && c.ruling === before?.context.ruling && c.appeal?.decision === 'UPHELD' && json(c.appeal?.decidedBy) === json(sent.by), 'A2', `upheld leads to ${state}/${c.ruling}`);
+  }
+  if (overturned) {
+    const flipped = before?.context.ruling === 'MERCHANT_LIABLE' ? 'MERCHANT_NOT_LIABLE' : 'MERCHANT_LIABLE';
+    expectThat(
+      c.ruling === flipped && c.appeal?.decision === 'OVERTURNED' && c.appeal?.ruling === before?.context.ruling && state === (overturnedForCustomer ? 'resolved' : 'compensating'),
+      overturnedForCustomer ? 'A3' : 'A4',
+      `overturning ${before?.context.ruling} leads to ${state}/${c.ruling}`,
+    );
+  }
+  const compensations = emitted.filter((e: any) => e.type === 'effect.compensationRequested') as any[];
+  if (state === 'compensating' && prev !== 'compensating') {
+    expectThat(
+      compensations.length === 1 && compensations[0].idempotencyKey === `${c.orderId}/${c.disputeId}/compensation` && compensations[0].at === now && c.compensation?.status === 'requested',
+      'A4',
+      `entering compensating requests one compensation: ${json(compensations)}`,
+    );
+  } else {
+    expectThat(compensations.length === 0, 'A4', 'a compensation outside the entry into compensating');
+  }
+  if (events.includes('payment.compensationSucceeded')) expectThat(state === 'resolved' && c.compensation?.status === 'succeeded', 'A4', `compensated: ${state}`);
+  if (events.includes('payment.compensationFailed')) {
+    expectThat(state === 'resolved' && c.compensation?.status === 'failed' && notices(emitted, 'COMPENSATION_FAILED').length === 1, 'A4', `compensation declined: ${state}, the platform told`);
   }
   if (events.includes('customer.disputeWithdrawn')) {
     expectThat(state === 'withdrawn' && json(c.closedBy) === json(sent.by), 'D8', `withdrawal leads to ${state}`);
   }
   if (state === 'resolved' || state === 'withdrawn') {
     expectThat(after.status === 'done', 'D6', `${state} is final`);
-    const expected = { disputeId: c.disputeId, orderId: c.orderId, status: state, plan: c.plan, resolution: c.resolution, ruling: c.ruling };
+    const expected = {
+      disputeId: c.disputeId,
+      orderId: c.orderId,
+      status: state,
+      plan: c.plan,
+      resolution: c.resolution,
+      ruling: c.ruling,
+      ...(c.appeal ? { appeal: c.appeal } : {}),
+      ...(c.compensation ? { compensation: c.compensation } : {}),
+    };
     expectThat(json(after.output) === json(expected), 'D6', `output ${json(after.output)}, expected ${json(expected)}`);
   }
   if (state !== prev) expectThat(c.now === now, 'INV5', `dispute entered ${state} at ${now} but records now ${c.now}`);
@@ -649,7 +715,11 @@ function cancelOrderEnd(events: readonly string[], sent: any): { status: string;
 }
 
 /** The outcome a finished dispute must report, from the event that ended it (D5, D6, D8). */
-function disputeEnd(events: readonly string[], sent: any): { status: string; resolution: string | null; ruling: string | null; rule: string } | null {
+function disputeEnd(events: readonly string[], sent: any, child?: any): { status: string; resolution: string | null; ruling: string | null; rule: string } | null {
+  // A2–A4: the window, the decision and the compensation answer close a ruled dispute
+  if (events.some((e) => e.startsWith('xstate.after.appealWindow')) || events.includes('platform.appealUpheld')) return { status: 'resolved', resolution: 'RULED', ruling: child?.ruling, rule: 'A2' };
+  if (events.includes('platform.appealOverturned')) return { status: 'resolved', resolution: 'RULED', ruling: 'MERCHANT_LIABLE', rule: 'A3' };
+  if (events.includes('payment.compensationSucceeded') || events.includes('payment.compensationFailed')) return { status: 'resolved', resolution: 'RULED', ruling: child?.ruling, rule: 'A4' };
   if (events.includes('customer.disputeWithdrawn')) return { status: 'withdrawn', resolution: null, ruling: null, rule: 'D8' };
   if (events.includes('customer.settlementConfirmed')) return { status: 'resolved', resolution: 'CONFIRMED_BY_CUSTOMER', ruling: null, rule: 'D5' };
   if (events.some((e) => e.startsWith('xstate.after.customerConfirmationWindow'))) return { status: 'resolved', resolution: 'CONFIRMED_BY_TIMEOUT', ruling: null, rule: 'D5' };
@@ -762,7 +832,7 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   if (closedDisputes.length === 1) {
     const entry = closedDisputes[0];
     const child = disputeBefore!.context;
-    const end = disputeEnd(childEvents('dispute'), sent);
+    const end = disputeEnd(childEvents('dispute'), sent, child);
     expectThat(end && b?.dispute?.disputeId === entry.disputeId, 'D1', `dispute ${entry.disputeId} closed after ${childEvents('dispute').join(', ')}`);
     const expected = {
       disputeId: entry.disputeId,
@@ -773,7 +843,10 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
       ruling: end.ruling,
       openedAt: b.dispute.openedAt,
     };
-    expectThat(json(entry) === json(expected), end.rule, `history entry ${json(entry)}, expected ${json(expected)}`);
+    // A1–A4: the appeal and the compensation are the dispute's own record (its oracles check them)
+    const { appeal: _appeal, compensation: _compensation, ...core } = entry;
+    expectThat(json(core) === json(expected), end.rule, `history entry ${json(entry)}, expected ${json(expected)}`);
+    expectThat(json(_appeal ?? null) !== 'null' || child.appeal === null, 'A1', 'an appeal stays in the history');
   }
 
   // A new cancel order: who may create it, and how it starts (C1, P1, P3, D6).
@@ -785,7 +858,7 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
     if (id === CUSTOMER_CANCELLATION_ID) expectThat(sent?.type === 'cancellation.submitted' && state === 'pendingReview', 'C1', `${id} made by ${sent?.type} in ${state}`);
     else if (id === DIRECT_REFUND_ID) expectThat(sent?.plan === 'DIRECT_REFUND' && state === 'refunding' && created.refundTrigger?.kind === 'disputePlan', 'P1', `${id} made by ${sent?.type} in ${state}`);
     else if (id === INTERCEPT_ID) expectThat(sent?.plan === 'WAIT_48H_INTERCEPT' && state === 'logisticsFollowUp', 'P3', `${id} made by ${sent?.type} in ${state}`);
-    else if (id === RULING_ID) expectThat(sent?.ruling === 'MERCHANT_LIABLE' && state === 'refunding' && created.refundTrigger?.kind === 'platformRuling', 'D6', `${id} made by ${sent?.type} in ${state}`);
+    else if (id === RULING_ID) expectThat((sent?.ruling === 'MERCHANT_LIABLE' || sent?.type === 'platform.appealOverturned') && state === 'refunding' && created.refundTrigger?.kind === 'platformRuling', 'D6', `${id} made by ${sent?.type} in ${state}`);
     else expectThat(false, 'X2', `unknown cancel order ${id}`);
     expectThat(!o.closedCancelOrders.some((entry: any) => entry.cancellationId === id), 'C1', `cancel order id ${id} reused`);
   }
@@ -816,7 +889,9 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
 
   // D6: a ruling against the merchant refunds once, through the cancel order in flight or a new one.
   const ruled = sent?.type === 'platform.ruled' && disputeBefore?.value === 'awaitingPlatformRuling';
-  const liable = ruled && sent.ruling === 'MERCHANT_LIABLE' && !refundedBefore;
+  // A3: an overturn in the customer's favour refunds as a liable ruling does
+  const overturnedLiable = sent?.type === 'platform.appealOverturned' && disputeBefore?.value === 'underAppeal' && disputeBefore.context.ruling === 'MERCHANT_NOT_LIABLE';
+  const liable = ((ruled && sent.ruling === 'MERCHANT_LIABLE') || overturnedLiable) && !refundedBefore;
   if (ruled && !liable) expectThat(!created, 'D6', 'a ruling for the merchant, or on a refunded order, orders no refund');
   if (liable && b?.cancellation === null) expectThat(created?.cancellationId === RULING_ID, 'D6', `a liable ruling without a cancel order creates ${RULING_ID}, not ${created?.cancellationId}`);
   if (liable && b?.cancellation) {

@@ -22,16 +22,21 @@ export interface PathModel {
   options: GenerateOptions;
 }
 
-/** Guards of the dispute read only the event: its state value is the whole key. */
-const disputeKey = (state: KeySource) => ({ value: state.value });
+/**
+ * Guards of the dispute read the event, and under appeal the ruling appealed against (A3 or A4): its
+ * state value is the whole key, with the ruling while under appeal.
+ */
+const disputeKey = (state: KeySource) =>
+  state.value === 'underAppeal' ? { value: state.value, ruling: (state.context as { ruling: unknown }).ruling } : { value: state.value };
 
 /**
  * The paths predict a dispute's outcome, not which plan led there: the key merges the plans (no guard
  * reads them), so the plan is left out of the predicted output; the oracles check it (D2).
  */
 const disputeOutput = (output: unknown) => {
-  const { plan: _plan, ...rest } = output as Record<string, unknown>;
-  return rest;
+  const { plan: _plan, appeal, compensation, ...rest } = output as Record<string, any>;
+  // A1–A4: the paths predict the decision and the compensation's outcome; the oracles check the records.
+  return { ...rest, ...(appeal ? { appeal: appeal.decision } : {}), ...(compensation ? { compensation: compensation.status } : {}) };
 };
 
 const topState = (value: unknown) => (typeof value === 'string' ? value : Object.keys(value as object)[0]);
