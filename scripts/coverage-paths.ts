@@ -80,7 +80,7 @@ const reportSuffix = (variant: PolicyVariant) => (variant.setting ? `.${variant.
  * The exclusions a variant's report shows: its pins under --check, else what it leaves uncovered (under
  * --update the parent checks each against the sibling variants before pinning it).
  */
-function exclusionsFor(variant: PolicyVariant, coverage: MachineCoverage, pin: Pin | undefined): Pin | undefined {
+function exclusionsFor(_variant: PolicyVariant, coverage: MachineCoverage, pin: Pin | undefined): Pin | undefined {
   if (!update) return pin;
   return { transitionPairs: coverage.transitionPairs.covered, paths: coverage.paths, excluded: coverage.uncovered.filter(excludable).map(uncoveredKey) };
 }
@@ -131,6 +131,9 @@ async function runVariant(variant: PolicyVariant, pins: VariantPins): Promise<Mo
   return results;
 }
 
+/** Variants whose child process failed (reported as problems). */
+const crashed: string[] = [];
+
 /** Runs the variants, in this process or in `jobs` child processes of this script. */
 async function runAll(selected: readonly PolicyVariant[], pins: Record<string, VariantPins>, jobs: number): Promise<ModelResult[]> {
   if (jobs <= 1) {
@@ -155,17 +158,18 @@ async function runAll(selected: readonly PolicyVariant[], pins: Record<string, V
         child.on('error', reject);
         child.on('exit', resolve);
       });
-      if (code !== 0 || !existsSync(out)) throw new Error(`the ${variant.name} variant's process failed (exit ${code})`);
+      if (code !== 0 || !existsSync(out)) {
+        // The others go on: every variant is reported, this one as a failure.
+        crashed.push(`[${variant.name}] its process failed (exit ${code}): see its error above`);
+        continue;
+      }
       const mine = JSON.parse(readFileSync(out, 'utf8')) as ModelResult[];
       for (const result of mine) console.log(`  … ${result.variant} ${result.model} ${result.seconds.toFixed(1)} s`);
       results.push(mine);
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.min(jobs, selected.length) }, worker));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await Promise.all(Array.from({ length: Math.min(jobs, selected.length) }, worker));
+  rmSync(dir, { recursive: true, force: true });
   const order = (result: ModelResult) => selected.findIndex((v) => v.name === result.variant) * 10 + MODEL_NAMES.indexOf(result.model);
   return results.flat().sort((a, b) => order(a) - order(b));
 }
@@ -184,7 +188,7 @@ if (childResult) {
 
   /** What each variant left uncovered, per model: the evidence for the siblings' exclusions. */
   const uncoveredBy = new Map(results.map((r) => [`${r.variant} ${r.model}`, new Set(r.coverage.uncovered.map(uncoveredKey))]));
-  const problems: string[] = [];
+  const problems: string[] = [...crashed];
   const json: { machines: Record<string, unknown>; variants: Record<string, { policy: unknown; machines: Record<string, unknown> }> } = {
     machines: {},
     variants: {},
@@ -246,7 +250,7 @@ if (childResult) {
   if (update) savePins(pins);
   console.log(`${variants.length} policy variant(s), ${results.length} model runs, ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  if (problems.length && (check || update)) {
+  if (problems.length && (check || update || crashed.length)) {
     for (const problem of problems) console.error(`✗ ${problem}`);
     process.exitCode = 1;
   }

@@ -86,7 +86,10 @@ function checkDisputeEvent(snapshot: OrderSnapshot, event: DisputeEvent): void {
     if (last) throw new FinalStateError(event.type, `dispute ${last.disputeId}`, last.status);
     throw new NotAllowedInStateError(event.type, describeValue(snapshot), 'no dispute is open');
   }
-  if (event.type === 'platform.appealOverturned') return checkOverturn(snapshot, event, dispute);
+  if (event.type === 'platform.appealOverturned') {
+    checkOverturn(snapshot, event, dispute);
+    return;
+  }
   if (!dispute.can(event)) throw disputeRefusal(snapshot, event, dispute);
   if (event.type === 'merchant.rulingAppealed') checkNewEvidence(event, dispute.context.evidence);
   if (event.type !== 'merchant.planSubmitted') return;

@@ -106,7 +106,7 @@ export class UnknownOutcomeError extends Error {
  */
 export function awaitedRefundEffectId(workflowId: string, snapshot: OrderSnapshot): string | null {
   const child = cancellationChild(snapshot);
-  if (!child || child.status !== 'active') return null;
+  if (child?.status !== 'active') return null;
   const { value } = child;
   const waiting =
     value === 'refundOutcomeUnknown' ||

@@ -25,7 +25,6 @@ async function sqliteHost(): Promise<Host> {
 
 const opened = { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' } satisfies OrderEventInput;
 const plan = (p: Plan) => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p }) satisfies OrderEventInput;
-const ID = 'dispute-1:intercept-48h';
 const INTERCEPT_WINDOW = 'xstate.after.interceptWindow.cancellation.logisticsFollowUp';
 
 /** Opens a merchant-delivered order and chooses the 48H plan at T0 (the countdown starts at T0). */
