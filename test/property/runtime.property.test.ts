@@ -14,8 +14,9 @@ import { emptyStats, runtimeProperty, type WorldStats } from './runtime-driven.j
  * call); clients that reuse command ids on another workflow and send back-dated or future `at`.
  * INV1–INV6 and the rule-level checks run after every step (see runtime-driven.ts).
  *
- * The default run is short (the gate for `npm test`); `npm run soak` runs the same property for 10,000
- * sequences.
+ * The default run is short (the gate for `npm test`: 30 + 10 sequences, about 0.3–1 s each on the
+ * 2-core machine, more under load; the timeouts are guards, not speed limits); `npm run soak` runs the
+ * same property for 10,000 sequences.
  *
  * A failure is shrunk to a minimal sequence; fast-check prints it with `seed` and `path`. To replay:
  *   FC_SEED=<seed> FC_PATH=<path> npx vitest run test/property/runtime.property.test.ts
@@ -53,27 +54,27 @@ describe('model-based properties (durable runtime)', () => {
     const stats = emptyStats();
     const started = Date.now();
     await fc.assert(runtimeProperty({ store: 'memory', maxCommands: 30, stats, differential: true }), {
-      numRuns: runs(60),
+      numRuns: runs(30),
       verbose,
       ...replay,
     });
     report('runtime/memory', stats, Date.now() - started);
     expect(stats.restarts).toBeGreaterThan(0);
     expect(stats.deadlinesFired).toBeGreaterThan(0);
-    expect(stats.checks).toBeGreaterThan(5_000);
+    expect(stats.checks).toBeGreaterThan(2_000);
     expect(stats.adversarialCalls).toBeGreaterThan(0);
     expect(stats.strandedChecks).toBeGreaterThan(0);
-  }, 120_000);
+  }, 600_000);
 
   it('INV1–INV6 hold on a SQLite file closed and reopened at random points', async () => {
     const stats = emptyStats();
     const started = Date.now();
     await fc.assert(
       runtimeProperty({ store: 'sqlite', dir: tmp.dir, maxCommands: 25, restartWeight: 4, stats, differential: true }),
-      { numRuns: runs(20), verbose, ...replay },
+      { numRuns: runs(10), verbose, ...replay },
     );
     report('runtime/sqlite', stats, Date.now() - started);
     expect(stats.restarts).toBeGreaterThan(0);
     expect(stats.differentialReplays).toBeGreaterThan(0);
-  }, 120_000);
+  }, 600_000);
 });
