@@ -1,3 +1,8 @@
+/**
+ * The main entry: the schemas, the three machines, boundary checks, labels and queries, and the in-memory host (`createOrderWorkflow`).
+ *
+ * @module jd-dispute-statecharts
+ */
 // Schemas: everything that crosses the boundary
 export {
   CancellationReason,

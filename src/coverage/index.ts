@@ -5,6 +5,8 @@
  * `replayPath` runs a path on a real actor with a `SimulatedClock`; `computeCoverage` counts states,
  * transitions, transition pairs and history restores against the definitions; `renderCoverageMarkdown`
  * and `toMermaid` write the report.
+ *
+ * @module jd-dispute-statecharts/coverage
  */
 export { done, fail, prepareMachine, stubLogic, SETTLE_EVENT } from './actors.js';
 export type { InvokeOutcome, InvokeOutcomes, StubMode } from './actors.js';

@@ -1,3 +1,8 @@
+/**
+ * The durable runtime (package subpath `./runtime`): many orders' workflows on a WorkflowStore, with durable timers, an outbox, host adapters and their sandboxes, and the in-memory and SQLite stores.
+ *
+ * @module jd-dispute-statecharts/runtime
+ */
 // The durable runtime: many orders' workflows on a WorkflowStore, with durable timers and an outbox.
 export { createWorkflowRuntime, deadlineIdOf, payloadHash, RuntimeClosedError } from './runtime.js';
 export type {

@@ -5,6 +5,8 @@
  *
  *   import { createPostgresStore } from 'jd-dispute-statecharts/postgres';
  *   const store = createPostgresStore({ connectionString: process.env.DATABASE_URL });
+ *
+ * @module jd-dispute-statecharts/postgres
  */
 export { createPostgresStore } from './postgres-store.js';
 export type { PostgresStoreOptions } from './postgres-store.js';

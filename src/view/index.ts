@@ -3,6 +3,8 @@
  * stream, a replay page for a stored workflow's audit trail, and the coverage report as a page. The
  * page's script and style ship in the package (built by `npm run build:view`); nothing is loaded from
  * elsewhere and the server binds 127.0.0.1 unless told otherwise.
+ *
+ * @module jd-dispute-statecharts/view
  */
 export { createStatechartView, startStatechartView, VIEW_HOST } from './server.js';
 export type { RunningStatechartView, StartViewOptions, StatechartView, StatechartViewOptions } from './server.js';
