@@ -52,6 +52,7 @@ export interface StatechartView {
   close(): void;
 }
 
+/** The view's server binds loopback only, unless a host is given. */
 export const VIEW_HOST = '127.0.0.1';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
