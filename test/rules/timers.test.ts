@@ -74,7 +74,7 @@ describe('timer boundaries: 1 ms before the deadline nothing moves, at the deadl
     expect(w.cancellation(INTERCEPT_ID)).toBe('refunding');
   });
 
-  it('the defaults are the table of DOMAIN.md (plus the INV6 reconcile window) and overrides are validated', () => {
+  it('A1: the defaults are the table of DOMAIN.md (plus the INV6 reconcile window, and the appeal window) and overrides are validated', () => {
     expect(DEFAULT_TIMERS).toEqual({
       interceptWindow: 48 * HOUR,
       merchantResponseWindow: 48 * HOUR,
@@ -83,6 +83,8 @@ describe('timer boundaries: 1 ms before the deadline nothing moves, at the deadl
       refundRetryBackoff: 60_000,
       refundMaxAttempts: 6,
       refundReconcileWindow: 24 * HOUR,
+      // A1: the appeal window, 7 days (DOMAIN.md's Timers table)
+      appealWindow: 7 * 24 * HOUR,
     });
     expect(() => resolveTimers({ interceptWindow: -1 })).toThrow();
   });
