@@ -503,6 +503,10 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, m
     const closing = taken.find((t) => ['merchant.cancellationRejected', 'customer.cancellationWithdrawn', 'merchant.closedWithoutRefund'].includes(eventOf(t)));
     if (closing) {
       expectThat(json(c.closedBy) === json(host?.by), 'C3', `closedBy ${json(c.closedBy)} but sent by ${json(host?.by)}`);
+    } else if (events.includes('order.refundOrdered')) {
+      // D6 ownCancelOrder: a ruling closes a cancel order whose refund was not started, then refunds through its own
+      expectThat(state === 'closedWithoutRefund' && c.policy.rulingRefundRoute === 'ownCancelOrder', 'D6', `closed as ${state} by a ruling under rulingRefundRoute ${c.policy.rulingRefundRoute}`);
+      expectThat(json(c.closedBy) === json(host?.by), 'D6', `closedBy ${json(c.closedBy)} but the ruling was by ${json(host?.by)}`);
     } else {
       expectThat(state === 'closedWithoutRefund' && c.facts.completed, 'P3d', 'closed without refund by the 48H timer only when the order completed');
     }
@@ -711,6 +715,10 @@ function cancelOrderEnd(events: readonly string[], sent: any): { status: string;
   if (events.includes('customer.cancellationWithdrawn')) return { status: 'withdrawn', from: ['pendingReview'], rule: 'C5' };
   if (events.includes('merchant.closedWithoutRefund')) return { status: 'closedWithoutRefund', from: ['interceptFailed'], rule: 'P3e' };
   if (events.some((e) => e.startsWith('xstate.after.interceptWindow'))) return { status: 'closedWithoutRefund', from: ['logisticsFollowUp'], rule: 'P3d' };
+  // D6 ownCancelOrder: the ruling closes a cancel order whose refund was not started (under the default it refunds it instead)
+  if (events.includes('order.refundOrdered')) {
+    return { status: 'closedWithoutRefund', from: ['pendingReview', 'logisticsFollowUp', 'intercepting', 'interceptFailed'], rule: 'D6' };
+  }
   return null;
 }
 
@@ -894,7 +902,15 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   const liable = ((ruled && sent.ruling === 'MERCHANT_LIABLE') || overturnedLiable) && !refundedBefore;
   if (ruled && !liable) expectThat(!created, 'D6', 'a ruling for the merchant, or on a refunded order, orders no refund');
   if (liable && b?.cancellation === null) expectThat(created?.cancellationId === RULING_ID, 'D6', `a liable ruling without a cancel order creates ${RULING_ID}, not ${created?.cancellationId}`);
-  if (liable && b?.cancellation) {
+  const refundStarted = (value: unknown) => ['refunding', 'refundOutcomeUnknown', 'refundFailed'].includes(top(value));
+  if (liable && b?.cancellation && o.policy.rulingRefundRoute === 'ownCancelOrder' && !refundStarted(cancelBefore!.value)) {
+    // D6 ownCancelOrder: the cancel order in flight, no refund started on it, closes (关闭未退款); the ruling refunds through its own
+    const closed = o.closedCancelOrders.at(-1);
+    const c = cancel!.after.context;
+    expectThat(closed?.cancellationId === b.cancellation.cancellationId && closed.status === 'closedWithoutRefund' && !closed.refunded, 'D6', `ownCancelOrder: ${b.cancellation.cancellationId} closed as ${closed?.status}`);
+    expectThat(c.cancellationId === RULING_ID && o.cancellation?.origin === 'platform' && top(cancel!.after.value) === 'refunding' && c.refundTrigger?.kind === 'platformRuling', 'D6', `ownCancelOrder: the ruling refunds through ${RULING_ID}, not ${c.cancellationId} (${json(cancel!.after.value)})`);
+    expectThat(o.pendingRulingRefund === null, 'D6', 'no ruling waits once its own cancel order started');
+  } else if (liable && b?.cancellation) {
     const was = top(cancelBefore!.value);
     const c = cancel!.after.context;
     expectThat(!created && c.cancellationId === b.cancellation.cancellationId, 'INV1', 'a liable ruling creates no second cancel order');
