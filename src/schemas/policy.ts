@@ -80,12 +80,13 @@ export const POLICY_VALUES: { readonly [Name in PolicyName]: Readonly<Record<Pol
   },
   cancelOrderWithdrawal: {
     whilePendingReview: 'The customer may withdraw a cancel order while it is pending review (用户撤销); it closes without refund.',
-    never: "The customer may not withdraw a cancel order: customer.cancellationWithdrawn is refused (NotAllowedInStateError naming the setting) and changes nothing; the merchant approves or rejects it.",
+    never:
+      'The customer may not withdraw a cancel order: customer.cancellationWithdrawn is refused (NotAllowedInStateError naming the setting) and changes nothing; the merchant approves or rejects it.',
   },
   disputeWithdrawal: {
     untilResolved: 'The customer may withdraw a dispute until it is resolved (not once it is ruled on).',
     untilPlanAccepted:
-      "The customer may withdraw a dispute only while the merchant has not chosen a plan (awaitingMerchantChoice); later it is refused (NotAllowedInStateError naming the setting).",
+      'The customer may withdraw a dispute only while the merchant has not chosen a plan (awaitingMerchantChoice); later it is refused (NotAllowedInStateError naming the setting).',
     never: 'The customer may not withdraw a dispute; customer.disputeWithdrawn is always refused (NotAllowedInStateError naming the setting).',
   },
   rulingRefundRoute: {

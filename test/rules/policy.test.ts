@@ -30,15 +30,23 @@ const plan = (p: string, refused?: string, extra: Record<string, unknown> = {}) 
   send({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p, ...extra }, refused);
 const evidencePlan = () => plan('PLATFORM_RULING', undefined, { evidence: VALID_EVIDENCE });
 const submitted = (cancellationId: string, refused?: string) => send({ type: 'cancellation.submitted', by: CUSTOMER, cancellationId }, refused);
-const merchant = (type: string, cancellationId: string, refused?: string) => send({ type: `merchant.${type}`, by: MERCHANT, cancellationId }, refused);
+const merchant = (type: string, cancellationId: string, refused?: string) =>
+  send({ type: `merchant.${type}`, by: MERCHANT, cancellationId }, refused);
 const withdrawCancelOrder = (cancellationId: string, refused?: string) =>
   send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId }, refused);
 const withdrawDispute = (refused?: string) => send({ type: 'customer.disputeWithdrawn', by: CUSTOMER }, refused);
 const confirmed = () => send({ type: 'customer.settlementConfirmed', by: CUSTOMER });
 const objected = () => send({ type: 'customer.settlementObjected', by: CUSTOMER });
-const ruled = (ruling: 'MERCHANT_LIABLE' | 'MERCHANT_NOT_LIABLE', refused?: string) => send({ type: 'platform.ruled', by: PLATFORM, ruling }, refused);
+const ruled = (ruling: 'MERCHANT_LIABLE' | 'MERCHANT_NOT_LIABLE', refused?: string) =>
+  send({ type: 'platform.ruled', by: PLATFORM, ruling }, refused);
 const paid = (cancellationId: string, n: number) =>
-  send({ type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId, paymentRef: `pay-${cancellationId}`, idempotencyKey: `order-1/${cancellationId}/${n}` });
+  send({
+    type: 'payment.refundSucceeded',
+    by: PAYMENTS,
+    cancellationId,
+    paymentRef: `pay-${cancellationId}`,
+    idempotencyKey: `order-1/${cancellationId}/${n}`,
+  });
 
 const orders = (run: Run) => run.cancelOrders.map((o) => [o.cancellationId, o.status, o.reason, o.refundTrigger?.kind ?? null]);
 const disputes = (run: Run) => run.disputes.map((d) => [d.disputeId, d.status, d.plan]);
@@ -64,7 +72,11 @@ const SCENARIOS: Scenario[] = [
     input: { deliveredBy: 'JD', shipped: true },
     // the interception would fail: refundAtOnce never asks for one
     world: { interception: 'failed' },
-    steps: [submitted('c'), merchant('cancellationApproved', 'c'), send({ type: 'logistics.interceptSucceeded', by: SYSTEM, cancellationId: 'c' }, 'FinalStateError')],
+    steps: [
+      submitted('c'),
+      merchant('cancellationApproved', 'c'),
+      send({ type: 'logistics.interceptSucceeded', by: SYSTEM, cancellationId: 'c' }, 'FinalStateError'),
+    ],
     then: (run) => {
       expect(effectTypes(run)).not.toContain('effect.interceptionRequested');
       expect(orders(run)).toEqual([['c', 'refunded', 'CUSTOMER_REQUEST', 'merchant']]);
@@ -106,7 +118,16 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'D8 untilResolved: the customer withdraws a dispute after the plan was accepted, until it is resolved',
     policy: { disputeWithdrawal: 'untilResolved' },
-    steps: [opened('d'), plan('NEGOTIATED_REJECT'), advance(HOUR), withdrawDispute(), opened('d2'), plan('NEGOTIATED_REJECT'), confirmed(), withdrawDispute('FinalStateError')],
+    steps: [
+      opened('d'),
+      plan('NEGOTIATED_REJECT'),
+      advance(HOUR),
+      withdrawDispute(),
+      opened('d2'),
+      plan('NEGOTIATED_REJECT'),
+      confirmed(),
+      withdrawDispute('FinalStateError'),
+    ],
     then: (run) => {
       expect(disputes(run)).toEqual([
         ['d', 'withdrawn', 'NEGOTIATED_REJECT'],
@@ -139,7 +160,14 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'D8 never: the customer cannot withdraw a dispute at all, even before the merchant chooses',
     policy: { disputeWithdrawal: 'never' },
-    steps: [opened('d'), withdrawDispute('NotAllowedInStateError'), evidencePlan(), withdrawDispute('NotAllowedInStateError'), advance(HOUR), ruled('MERCHANT_NOT_LIABLE')],
+    steps: [
+      opened('d'),
+      withdrawDispute('NotAllowedInStateError'),
+      evidencePlan(),
+      withdrawDispute('NotAllowedInStateError'),
+      advance(HOUR),
+      ruled('MERCHANT_NOT_LIABLE'),
+    ],
     then: (run) => {
       expect(refused(run)).toEqual(['NotAllowedInStateError', 'NotAllowedInStateError']);
       expect(disputes(run)).toEqual([['d', 'resolved', 'PLATFORM_RULING']]);
@@ -206,7 +234,15 @@ const SCENARIOS: Scenario[] = [
     name: 'D6 ownCancelOrder: a refund already under way carries the ruling, no second cancel order or refund (INV1)',
     policy: { rulingRefundRoute: 'ownCancelOrder' },
     world: { refundAnswers: 'later' },
-    steps: [submitted('c'), merchant('cancellationApproved', 'c'), opened('d'), evidencePlan(), advance(HOUR), ruled('MERCHANT_LIABLE'), paid('c', 1)],
+    steps: [
+      submitted('c'),
+      merchant('cancellationApproved', 'c'),
+      opened('d'),
+      evidencePlan(),
+      advance(HOUR),
+      ruled('MERCHANT_LIABLE'),
+      paid('c', 1),
+    ],
     then: (run) => {
       expect(orders(run)).toEqual([['c', 'refunded', 'CUSTOMER_REQUEST', 'merchant']]);
       expect(disputes(run)).toEqual([['d', 'resolved', 'PLATFORM_RULING']]);
@@ -274,7 +310,10 @@ afterAll(() => {
   const names = SCENARIOS.map((scenario) => scenario.name);
   for (const setting of ['shippedJdApproval', 'cancelOrderWithdrawal', 'disputeWithdrawal', 'rulingRefundRoute', 'disputesPerOrder'] as const) {
     for (const value of PolicySettings.shape[setting].options) {
-      expect(names.some((name) => name.startsWith(`${POLICY_RULES[setting]} ${value}:`)), `${POLICY_RULES[setting]} ${value}`).toBe(true);
+      expect(
+        names.some((name) => name.startsWith(`${POLICY_RULES[setting]} ${value}:`)),
+        `${POLICY_RULES[setting]} ${value}`,
+      ).toBe(true);
     }
   }
 });
@@ -363,7 +402,7 @@ describe('policy at the boundary', () => {
     expect(() => world({ policy: { disputesPerOrder: 'several' } as never })).toThrow(InvalidPayloadError);
   });
 
-  it('D1/C2/C5/D6/D8: the default policy is today\'s behaviour, stored in the order and every child', () => {
+  it("D1/C2/C5/D6/D8: the default policy is today's behaviour, stored in the order and every child", () => {
     const w = world({ deliveredBy: 'JD', shipped: true });
     w.send({ type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'c' });
     w.send({ type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' });
@@ -396,7 +435,8 @@ describe('policy refusals on the durable runtime (INV4: the SQLite file is uncha
     await h.runtime.openOrder({ input: orderInput('o-d8-never', { policy: { disputeWithdrawal: 'never' } }) });
     await h.runtime.openOrder({ input: orderInput('o-d8-plan', { policy: { disputeWithdrawal: 'untilPlanAccepted' } }) });
     let n = 0;
-    const dispatch = (workflowId: string, event: Record<string, unknown>) => h.runtime.dispatchRaw({ workflowId, commandId: `c${(n += 1)}`, event });
+    const dispatch = (workflowId: string, event: Record<string, unknown>) =>
+      h.runtime.dispatchRaw({ workflowId, commandId: `c${(n += 1)}`, event });
     await dispatch('o-c5', { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'c' });
     await dispatch('o-d8-never', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' });
     await dispatch('o-d8-plan', { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' });
