@@ -78,6 +78,68 @@ describe('INV6: no stranded workflow', () => {
     );
   });
 
+  it('INV6/A1–A4: with appeals on, the appeal window, the appeal and the compensation always have a way out', () => {
+    const KEY = 'order-1/dispute-1/compensation';
+    const appealCommand = fc.oneof(
+      command,
+      fc.constant({
+        type: 'merchant.rulingAppealed',
+        by: MERCHANT,
+        evidence: {
+          reason: 'GOODS_ALREADY_DELIVERED',
+          proofs: [{ kind: 'SIGNED_DELIVERY', fileId: 'signed-1.jpg', sizeBytes: 90_000 }],
+          explanation: 'The customer signed for the parcel the day before.',
+        },
+      }),
+      fc.constant({
+        type: 'customer.rulingAppealed',
+        by: CUSTOMER,
+        evidence: {
+          reason: 'MERCHANT_AGREED_TO_CANCEL',
+          proofs: [{ kind: 'CHAT_RECORD', fileId: 'chat-7.png', sizeBytes: 40_000 }],
+          explanation: 'The shop agreed in chat to cancel the order.',
+        },
+      }),
+      fc.constantFrom('platform.appealUpheld', 'platform.appealOverturned').map((type) => ({ type, by: PLATFORM })),
+      fc.constant({ type: 'payment.compensationSucceeded', by: PAYMENTS, disputeId: 'dispute-1', idempotencyKey: KEY, paymentRef: 'comp-1' }),
+      fc.constant({ type: 'payment.compensationFailed', by: PAYMENTS, disputeId: 'dispute-1', idempotencyKey: KEY, error: 'declined' }),
+      fc.constant({ advance: 7 * 24 * HOUR }),
+    );
+    // The in-memory host has no outbox: a compensation requested and not answered yet is the pending effect.
+    const pendingWithCompensation = (w: World) => {
+      const answered = new Set(
+        w.workflow.audit.filter((row) => row.eventType.startsWith('payment.compensation')).map((row) => (row.event as { disputeId: string }).disputeId),
+      );
+      const requested = w.workflow.effects.flatMap((effect) => (effect.type === 'effect.compensationRequested' ? [effect.disputeId] : []));
+      return { ...pendingOf(w), effects: requested.filter((id) => !answered.has(id)) };
+    };
+    fc.assert(
+      fc.property(fc.constantFrom('MERCHANT_LIABLE', 'MERCHANT_NOT_LIABLE', null), fc.array(appealCommand, { maxLength: 30 }), (ruling, commands) => {
+        const w = world({ policy: { appeals: 'on' } });
+        // Most runs start ruled, so that the appeal states are reached often.
+        const ruled = ruling
+          ? [
+              { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' },
+              { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE },
+              { type: 'platform.ruled', by: PLATFORM, ruling },
+            ]
+          : [];
+        for (const next of [...ruled, ...commands]) {
+          if ('advance' in next) w.advance(next.advance as number);
+          else {
+            try {
+              w.send(next as never);
+            } catch {
+              // refused: INV4 keeps it from changing anything
+            }
+          }
+          expect(strandedParts(w.workflow.getSnapshot(), pendingWithCompensation(w))).toEqual([]);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('INV6: the check finds a refund nothing will move (no deadline, no effect, no party may act): it can fail', () => {
     const w = world();
     openDispute(w);
