@@ -11,6 +11,8 @@ import {
   type WorkflowRuntime,
   type WorkflowStore,
 } from '../../src/runtime/index.js';
+import { createPostgresStore } from '../../src/runtime/postgres.js';
+import { freshSchema, pgUrl, requirePg } from '../support/postgres.js';
 import { CUSTOMER, HOUR, MERCHANT, ManualClock, PLATFORM, VALID_EVIDENCE, host, orderInput, tempDir, type Host } from './helpers.js';
 
 /**
@@ -245,5 +247,34 @@ describe('A4: the compensation through the outbox', () => {
     expect(row).toMatchObject({ status: 'pending', lastError: expect.stringContaining('no compensate()') });
     expect(row!.attempts).toBeGreaterThanOrEqual(8);
     expect(await disputeOf(runtime)).toMatchObject({ status: 'compensating' });
+  });
+});
+
+describe.skipIf(!pgUrl && !requirePg)('A4 on PostgreSQL (migration 8 widens the outbox kinds)', () => {
+  it('A4/INV1: the compensation row is stored, delivered once and done on PostgreSQL', async () => {
+    const { schema, drop } = await freshSchema();
+    const store = createPostgresStore({ connectionString: pgUrl!, schema });
+    await store.migrate();
+    const payments = createSandboxPayments();
+    const runtime = createWorkflowRuntime({
+      store,
+      clock: new ManualClock(),
+      payments,
+      logistics: createSandboxLogistics(),
+      notifications: createSandboxNotifications(),
+      workerId: 'appeals-pg',
+      onError: () => {},
+    });
+    try {
+      await merchantWins(runtime);
+      expect(await compensationRows(store)).toEqual([expect.objectContaining({ kind: 'compensation', idempotencyKey: KEY, status: 'pending' })]);
+      await runtime.tick();
+      expect(payments.compensationCount(KEY)).toBe(1);
+      expect(await compensationRows(store)).toEqual([expect.objectContaining({ status: 'done' })]);
+      expect((await runtime.getWorkflow(PLATFORM_READER, 'o-1')).status).toBe('done');
+    } finally {
+      await runtime.close();
+      await drop();
+    }
   });
 });
