@@ -501,8 +501,15 @@ export function renderEvidenceTable(): string {
   const { reasons, limits } = DEFAULT_EVIDENCE_CATALOGUE;
   return [
     table(
-      ['Reason', '中文', 'English', 'Proofs it needs'],
-      Object.entries(reasons).map(([reason, spec]) => [code(reason), spec.labelZh, spec.labelEn, spec.requiredProofs.map(code).join(', ')]),
+      ['Reason', '中文', 'English', 'Proofs it needs', 'Given by'],
+      Object.entries(reasons).map(([reason, spec]) => [
+        code(reason),
+        spec.labelZh,
+        spec.labelEn,
+        spec.requiredProofs.map(code).join(', '),
+        // A1: the customer gives its own reasons when it appeals a MERCHANT_NOT_LIABLE ruling
+        (spec.givenBy ?? ['merchant']).join(', '),
+      ]),
     ),
     '',
     `Limits: at most ${limits.maxProofs} proofs of at most ${limits.maxProofBytes / 1024 / 1024} MiB each; an explanation of ${limits.minExplanationLength}–${limits.maxExplanationLength} characters.`,
