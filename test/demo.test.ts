@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
+/** The demo runs once; each test reads its part of the output. */
+let demoOutput: string | undefined;
+const runDemo = (): string =>
+  (demoOutput ??= execFileSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { encoding: 'utf8', timeout: 60_000 }));
+
 describe('npm run demo', () => {
   it('INV5: plays the four plans and the X1 conflict, then refunds exactly once after a restart', () => {
-    const output = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const output = runDemo();
     for (const heading of ['1. DIRECT_REFUND', '2. NEGOTIATED_REJECT', '3. WAIT_48H_INTERCEPT', '4. PLATFORM_RULING', '5. X1 conflict', '6. Restart']) {
       expect(output).toContain(heading);
     }
@@ -26,7 +28,7 @@ describe('npm run demo', () => {
   });
 
   it('A1–A4: the appeal scenario, in Chinese labels: the window, the wrong side refused, 申诉中, one compensation, the refund stands', () => {
-    const output = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { encoding: 'utf8', timeout: 60_000 });
+    const output = runDemo();
     const appeal = output.slice(output.indexOf('7. Appeal'));
     expect(appeal).toContain('pending: appealWindow (申诉期) due at +172:00');
     expect(appeal).toMatch(/✗ refused, nothing written \(NotAllowedInStateError\).*A1: only the side ruled against \(the merchant\) may appeal/);
