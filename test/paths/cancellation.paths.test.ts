@@ -1,3 +1,3 @@
 import { describePaths } from './suite.js';
 
-describePaths('cancellation', 380);
+describePaths('cancellation', 390);

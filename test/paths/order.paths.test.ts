@@ -1,4 +1,4 @@
 import { describePaths } from './suite.js';
 
 // The composition: the order and the dispute and cancel orders it invokes, run as one actor system.
-describePaths('order', 182);
+describePaths('order', 183);
