@@ -200,8 +200,12 @@ if (childResult) {
     const pinned = variantPins[raw.machineId];
     const mine = [...result.golden];
     const uncoveredHere = raw.uncovered.filter(excludable).map(uncoveredKey).sort();
-    // Every exclusion must be covered by a variant that differs from this one in a single setting.
-    const siblings = siblingsOf(variant).filter((sibling) => uncoveredBy.has(`${sibling.name} ${result.model}`));
+    // Every exclusion must be covered under another variant: one that differs from this one in a single
+    // setting (the default, another value of the setting), or, for what the default does not reach either,
+    // the variant of the setting that reaches it.
+    const siblings = [...siblingsOf(variant), ...(variant.setting ? siblingsOf(variantNamed('default')) : [])]
+      .filter((sibling, index, all) => sibling !== variant && all.indexOf(sibling) === index)
+      .filter((sibling) => uncoveredBy.has(`${sibling.name} ${result.model}`));
     const coveredBySibling = (key: string) => siblings.find((sibling) => !uncoveredBy.get(`${sibling.name} ${result.model}`)!.has(key));
     let pin: Pin | undefined = pinned;
     if (update) {
@@ -219,7 +223,7 @@ if (childResult) {
     for (const key of pin?.excluded ?? []) {
       if (!siblings.length) continue; // no sibling ran (--variants): the pin was checked when it was written
       if (!coveredBySibling(key)) {
-        mine.push(`${key} is uncovered here and under every variant that differs in one setting (${siblings.map((s) => s.name).join(', ')}): not a policy exclusion`);
+        mine.push(`${key} is uncovered here and under every other variant (${siblings.map((s) => s.name).join(', ')}): not a policy exclusion`);
       }
     }
     const { coverage } = pinnedCoverage(variant, raw, pin);
