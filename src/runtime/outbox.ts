@@ -138,29 +138,32 @@ export class OutboxDispatcher {
   constructor(private readonly deps: OutboxDeps) {}
 
   /**
-   * Delivers one claimed effect and records what came of it. While the adapter works, a heartbeat keeps
-   * the row's lease with this worker; if the lease is lost anyway, nothing is recorded here.
+   * Delivers one claimed effect and records what came of it. From the claim until its result is recorded,
+   * a heartbeat keeps the row's lease with this worker (a slow record must not let another worker deliver
+   * the same key); if the lease is lost anyway, nothing is recorded here.
    */
   async deliver(row: OutboxRow): Promise<DeliveryOutcome> {
     const effect = row.payload as WorkflowEffect;
     const lease = this.holdLease(row);
-    let delivered: Delivered;
     try {
-      delivered = await this.withTimeout((call) => this.perform(row, effect, call));
-    } catch (error) {
-      delivered = { kind: 'unknown', reason: messageOf(error) };
+      let delivered: Delivered;
+      try {
+        delivered = await this.withTimeout((call) => this.perform(row, effect, call));
+      } catch (error) {
+        delivered = { kind: 'unknown', reason: messageOf(error) };
+      }
+      if (!(await lease.stillHeld())) return 'lost';
+      switch (delivered.kind) {
+        case 'complete':
+          await this.deps.store.completeEffect(row.effectId);
+          return 'completed';
+        case 'record':
+          return await this.recordResult(row, delivered.event);
+        case 'unknown':
+          return await this.unknownOutcome(row, effect, delivered.reason);
+      }
     } finally {
       lease.release();
-    }
-    if (!(await lease.stillHeld())) return 'lost';
-    switch (delivered.kind) {
-      case 'complete':
-        await this.deps.store.completeEffect(row.effectId);
-        return 'completed';
-      case 'record':
-        return this.recordResult(row, delivered.event);
-      case 'unknown':
-        return this.unknownOutcome(row, effect, delivered.reason);
     }
   }
 

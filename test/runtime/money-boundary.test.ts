@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidTimeError, WorkflowExistsError } from '../../src/errors.js';
-import { RuntimeClosedError } from '../../src/runtime/index.js';
+import { createMemoryStore, createSandboxLogistics, createWorkflowRuntime, RuntimeClosedError } from '../../src/runtime/index.js';
+import type { Commit } from '../../src/runtime/store.js';
 import type { PaymentService, RefundOutcome } from '../../src/runtime/adapters.js';
 import { CUSTOMER, HOUR, ManualClock, MERCHANT, MINUTE, PLATFORM, T0, host, orderInput, type Host } from './helpers.js';
 
@@ -249,6 +250,58 @@ describe('issue 12: the money boundary', () => {
     expect(calls).toHaveLength(1);
     expect(await cancelOrderOf(h, 'o-1')).toMatchObject({ status: 'refunded' });
     await h.close();
+  });
+
+  it('INV1 leases: the heartbeat holds the row until the result is recorded: a record slower than the lease lets no other worker deliver the key', async () => {
+    const calls: string[] = [];
+    const payments: PaymentService = {
+      async refund(request) {
+        calls.push(request.idempotencyKey);
+        return { status: 'succeeded', paymentRef: 'pay-1' };
+      },
+    };
+    const memory = createMemoryStore();
+    await memory.migrate();
+    let recording!: () => void;
+    const recordStarted = new Promise<void>((resolve) => (recording = resolve));
+    let finishRecord!: () => void;
+    const recordGate = new Promise<void>((resolve) => (finishRecord = resolve));
+    // The result's commit (it completes the effect row) stalls as a slow database would.
+    const store = new Proxy(memory, {
+      get(target, name, receiver) {
+        if (name !== 'commit') return Reflect.get(target, name, receiver);
+        return async (commit: Commit) => {
+          if (commit.completesEffectId?.includes('|refund|')) {
+            recording();
+            await recordGate;
+          }
+          return target.commit(commit);
+        };
+      },
+    });
+    const runtime = createWorkflowRuntime({
+      store,
+      clock: { now: () => Date.now() },
+      payments,
+      logistics: createSandboxLogistics(),
+      workerId: 'slow-recorder',
+      leaseMs: 300,
+      onError: () => {},
+    });
+    await runtime.openOrder({ input: orderInput('o-1') });
+    await runtime.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
+    await runtime.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND' } });
+    const delivering = runtime.tick();
+    await recordStarted;
+    // Well past the lease the claim was made with: without the heartbeat the row would be free again.
+    await new Promise((resolve) => setTimeout(resolve, 750));
+    const stolen = await memory.claimOutbox({ workerId: 'other', now: Date.now(), leaseMs: 300, limit: 10 });
+    expect(stolen.filter((row) => row.kind === 'refund')).toEqual([]);
+    finishRecord();
+    await delivering;
+    expect(calls).toHaveLength(1);
+    expect((await runtime.getWorkflow(PLATFORM, 'o-1')).cancelOrders[0]).toMatchObject({ status: 'refunded' });
+    await runtime.close();
   });
 
   it('start-up refuses option combinations that cannot keep the lease rule', async () => {
