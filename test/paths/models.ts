@@ -2,7 +2,7 @@
 import { matchesState, type AnyStateMachine, type StateValue } from 'xstate';
 import { cancellationMachine } from '../../machines/cancellation.js';
 import { disputeMachine } from '../../machines/dispute.js';
-import { orderMachine, usedIds, type OrderContext, type OrderSnapshot } from '../../machines/order.js';
+import { orderMachine, refundedBy, usedIds, type OrderContext, type OrderSnapshot } from '../../machines/order.js';
 import { checkEvent, parseEvent } from '../../src/commands.js';
 import { variantsOf, type EventVariant, type GenerateOptions, type InputVariant, type KeySource } from '../../src/coverage/index.js';
 import { WorkflowError } from '../../src/errors.js';
@@ -112,6 +112,9 @@ const orderKey = (state: KeySource) => {
     completed: ctx.facts.completed,
     cancellation: ctx.cancellation?.cancellationId ?? null,
     used: clientIdsInUse(state),
+    // A4: with appeals on, an overturn is forwarded with the cancel order that refunded the customer (and
+    // the order stays open through the appeal window), so that cancel order is part of the vertex.
+    ...(ctx.policy?.appeals === 'on' ? { refundedBy: refundedBy(ctx)?.cancellationId ?? null } : {}),
     children,
   };
 };

@@ -43,7 +43,7 @@ export const pinsFileOf = (variant: PolicyVariant) => (variant.setting ? 'test/p
 export const excludable = (item: UncoveredItem) => item.kind === 'state' || item.kind === 'transition' || item.kind === 'history';
 
 export const excludedReason = (variant: PolicyVariant) => (item: UncoveredItem) =>
-  `not reachable under ${variant.name} (another value of ${variant.setting ?? 'a setting'} reaches it; pinned in ${pinsFileOf(variant)}): ${item.reason}`;
+  `not reachable under ${variant.name} (another policy variant reaches it; pinned in ${pinsFileOf(variant)}): ${item.reason}`;
 
 /** A variant's coverage with its pinned exclusions taken out of the totals. */
 export function pinnedCoverage(variant: PolicyVariant, coverage: MachineCoverage, pin: Pin | undefined): { coverage: MachineCoverage; unknown: string[] } {
