@@ -20,7 +20,11 @@ export function runWorker<T>(script: string, args: Array<string | number>, optio
 }
 
 /** Wall-clock seconds and exit status of a command (for suites timed from outside). */
-export function timeCommand(command: string, args: string[], timeoutMs = 600_000): { seconds: number; status: number | null; stdout: string; stderr: string } {
+export function timeCommand(
+  command: string,
+  args: string[],
+  timeoutMs = 600_000,
+): { seconds: number; status: number | null; stdout: string; stderr: string } {
   const started = process.hrtime.bigint();
   const child = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
   return {

@@ -197,10 +197,7 @@ export function quantile(values: number[], q: number): number {
 export const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
 /** A spread rounded for the report. */
-export const roundSpread = (spread: [number, number], digits = 3): [number, number] => [
-  round(spread[0], digits),
-  round(spread[1], digits),
-];
+export const roundSpread = (spread: [number, number], digits = 3): [number, number] => [round(spread[0], digits), round(spread[1], digits)];
 
 export const MiB = 2 ** 20;
 

@@ -20,7 +20,10 @@ const suites: Array<[name: string, load: () => Promise<Suite>]> = [
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
-  const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+  const only = args
+    .find((arg) => arg.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',');
   const ctx: BenchContext = { quick, log: (line) => console.log(`  ${line}`) };
   const machine = machineInfo();
   const started = Date.now();
@@ -66,7 +69,9 @@ async function main(): Promise<void> {
       ]),
     ),
   );
-  console.log(`wrote reports/bench.json in ${report.seconds}s (load average ${machine.loadAverage} → ${report.loadAverageAtEnd} on ${machine.cores} cores)`);
+  console.log(
+    `wrote reports/bench.json in ${report.seconds}s (load average ${machine.loadAverage} → ${report.loadAverageAtEnd} on ${machine.cores} cores)`,
+  );
 }
 
 await main();

@@ -64,8 +64,7 @@ export const refundIdempotencyKey = (context: { orderId: string; cancellationId:
 const CLOSED_FOR_RULING =
   'D6 (rulingRefundRoute ownCancelOrder): no refund is under way here, so this cancel order closes without refund (关闭未退款, a C3 final state) and the ruling refunds through its own 平台判责退款 cancel order.';
 
-const senderOf = (event: { type: string }): Sender =>
-  (event as { by?: Sender }).by ?? TIMER_SENDER;
+const senderOf = (event: { type: string }): Sender => (event as { by?: Sender }).by ?? TIMER_SENDER;
 
 /** The cancel order (C1–C5, P3): review, interception, refund with retries, and its final states. */
 export const cancellationMachine = setup({
@@ -94,8 +93,7 @@ export const cancellationMachine = setup({
     isInterceptAdoption: ({ event }) => event.type === 'order.planAdopted' && event.plan === 'WAIT_48H_INTERCEPT',
     /** INV1: a decline counts only for the request in flight (an answer without a key is taken for it). */
     isAnswerToCurrentRequest: ({ context, event }) =>
-      event.type === 'payment.refundFailed' &&
-      (event.idempotencyKey === undefined || event.idempotencyKey === refundIdempotencyKey(context)),
+      event.type === 'payment.refundFailed' && (event.idempotencyKey === undefined || event.idempotencyKey === refundIdempotencyKey(context)),
     isRecordedSuccess: ({ event }) => event.type === 'platform.refundOutcomeRecorded' && event.outcome === 'succeeded',
     /** C2, C5, D6: the settings of the `policy` input. */
     policyIs,
@@ -106,9 +104,7 @@ export const cancellationMachine = setup({
     startDeadline: assign(({ context, event }, params: { timer: TimerName }) => {
       const now = timeOf(context, event);
       const delay =
-        params.timer === 'refundRetryBackoff'
-          ? refundBackoffMs(context.timers, context.refundAttempts)
-          : context.timers[params.timer];
+        params.timer === 'refundRetryBackoff' ? refundBackoffMs(context.timers, context.refundAttempts) : context.timers[params.timer];
       return { now, deadlines: { ...context.deadlines, [params.timer]: now + delay } };
     }),
     clearDeadline: assign(({ context, event }, params: { timer: TimerName }) => {
@@ -216,7 +212,8 @@ export const cancellationMachine = setup({
           guard: { type: 'policyIs', params: { cancelOrderWithdrawal: 'whilePendingReview' } },
           target: 'withdrawn',
           actions: 'recordCloser',
-          description: 'C5 (cancelOrderWithdrawal whilePendingReview, the default): the customer withdraws while pending review; under never no withdrawal is taken.',
+          description:
+            'C5 (cancelOrderWithdrawal whilePendingReview, the default): the customer withdraws while pending review; under never no withdrawal is taken.',
         },
         'order.planAdopted': [
           {
@@ -245,7 +242,8 @@ export const cancellationMachine = setup({
           {
             target: 'refunding',
             actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
-            description: 'D6 (rulingRefundRoute cancelOrderInFlight, the default): a ruling against the merchant refunds the pending cancel order.',
+            description:
+              'D6 (rulingRefundRoute cancelOrderInFlight, the default): a ruling against the merchant refunds the pending cancel order.',
           },
         ],
         'order.rejectFollowUpRequested': {

@@ -142,8 +142,7 @@ export const usedIds = (context: OrderContext): Set<string> =>
   ]);
 
 /** The cancel order that refunded the order (INV1: at most one). */
-export const refundedBy = (context: OrderContext): ClosedCancelOrder | undefined =>
-  context.closedCancelOrders.find((order) => order.refunded);
+export const refundedBy = (context: OrderContext): ClosedCancelOrder | undefined => context.closedCancelOrders.find((order) => order.refunded);
 
 /** Why a plan cannot run now (X1/INV1), or null: the order is refunded, or a cancel order is in flight. */
 export type PlanConflict =
@@ -213,8 +212,7 @@ export const orderMachine = setup({
       assertEvent(event, 'dispute.planAccepted');
       return event.plan === params.plan;
     },
-    isForCurrentCancellation: ({ context, event }) =>
-      'cancellationId' in event && event.cancellationId === context.cancellation?.cancellationId,
+    isForCurrentCancellation: ({ context, event }) => 'cancellationId' in event && event.cancellationId === context.cancellation?.cancellationId,
     isMerchantLiable: ({ event }) => {
       assertEvent(event, 'dispute.ruled');
       return event.ruling === 'MERCHANT_LIABLE';
@@ -346,8 +344,7 @@ export const orderMachine = setup({
   },
 }).createMachine({
   id: 'order',
-  description:
-    'One order: its dispute and its cancel order in flight, each an invoked child, and the rules across them (P1, P2, X1, D6, INV1).',
+  description: 'One order: its dispute and its cancel order in flight, each an invoked child, and the rules across them (P1, P2, X1, D6, INV1).',
   context: ({ input }) => {
     const resolved = OrderInputSchema.parse(input);
     return {
@@ -437,7 +434,7 @@ export const orderMachine = setup({
                     params: ({ context }) => ({ customerRefund: 'refunded' as const, refundedBy: refundedBy(context)?.cancellationId ?? null }),
                   },
                 ],
-                description: 'A4: the customer is refunded: an overturn in the merchant\'s favour compensates the merchant.',
+                description: "A4: the customer is refunded: an overturn in the merchant's favour compensates the merchant.",
               },
               {
                 guard: stateIn('#order.cancellation.inFlight'),

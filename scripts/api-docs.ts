@@ -67,7 +67,12 @@ export interface ApiDocsOptions {
  * Converts, validates and (only when nothing was reported) writes the API reference. Returns every
  * warning and error TypeDoc reported; an undocumented export is one of them.
  */
-export async function renderApiDocs({ overrides = {}, config = join(ROOT, 'typedoc.json'), out, quiet = false }: ApiDocsOptions): Promise<string[]> {
+export async function renderApiDocs({
+  overrides = {},
+  config = join(ROOT, 'typedoc.json'),
+  out,
+  quiet = false,
+}: ApiDocsOptions): Promise<string[]> {
   const app = await Application.bootstrapWithPlugins({ options: config, ...overrides, out }, [new TypeDocReader(), new TSConfigReader()]);
   const logger = new CollectingLogger(quiet);
   logger.level = LogLevel.Warn;

@@ -82,7 +82,11 @@ const reportSuffix = (variant: PolicyVariant) => (variant.setting ? `.${variant.
  */
 function exclusionsFor(_variant: PolicyVariant, coverage: MachineCoverage, pin: Pin | undefined): Pin | undefined {
   if (!update) return pin;
-  return { transitionPairs: coverage.transitionPairs.covered, paths: coverage.paths, excluded: coverage.uncovered.filter(excludable).map(uncoveredKey) };
+  return {
+    transitionPairs: coverage.transitionPairs.covered,
+    paths: coverage.paths,
+    excluded: coverage.uncovered.filter(excludable).map(uncoveredKey),
+  };
 }
 
 /** Generates, replays, checks or rewrites the goldens, and writes the reports of one variant. */

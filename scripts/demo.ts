@@ -66,7 +66,11 @@ const sinceStart = (at: number, start: number) => {
 
 /** Terminal columns a string takes: CJK characters and emoji take two. */
 const widthOf = (text: string): number =>
-  [...text].reduce((width, char) => width + (/[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFF00-\uFF60\u23F0\u{1F300}-\u{1FAFF}]/u.test(char) ? 2 : 1), 0);
+  [...text].reduce(
+    (width, char) =>
+      width + (/[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFF00-\uFF60\u23F0\u{1F300}-\u{1FAFF}]/u.test(char) ? 2 : 1),
+    0,
+  );
 /** `padEnd` by terminal columns, so that columns holding Chinese labels line up. */
 const pad = (text: string, columns: number): string => text + ' '.repeat(Math.max(1, columns - widthOf(text)));
 
@@ -111,8 +115,16 @@ async function printTimeline(runtime: WorkflowRuntime, workflowId: string, start
       return `${entry.id === child ? '' : `${entry.id.replace(`${disputeId}:`, '…:')} `}${labelled(status, labels)}`;
     };
   };
-  const disputeColumn = column(disputeId, disputes.map((d) => ({ status: d.status, id: d.disputeId })), DISPUTE_STATUS_LABELS);
-  const cancelColumn = column(null, cancelOrders.map((c) => ({ status: c.status, id: c.cancellationId })), CANCELLATION_STATUS_LABELS);
+  const disputeColumn = column(
+    disputeId,
+    disputes.map((d) => ({ status: d.status, id: d.disputeId })),
+    DISPUTE_STATUS_LABELS,
+  );
+  const cancelColumn = column(
+    null,
+    cancelOrders.map((c) => ({ status: c.status, id: c.cancellationId })),
+    CANCELLATION_STATUS_LABELS,
+  );
   const widths = [8, 21, 46, 17, 40];
   const line = (cells: string[]) => say(`  ${cells.map((cell, i) => (i < widths.length ? pad(cell, widths[i]!) : cell)).join('')}`);
   line(['time', 'actor', 'event', 'order regions', 'dispute', 'cancel order']);
@@ -262,7 +274,9 @@ runtime = await openRuntime();
 const [deadline] = (await runtime.getWorkflow(reader, 'order-1006')).deadlines;
 say(`  ${sinceStart(clock.time, start)}  a new runtime opens ${filename}`);
 if (deadline) {
-  say(`          pending: ${deadline.timer} due at ${sinceStart(deadline.dueAt, start)}, overdue by ${sinceStart(clock.time, deadline.dueAt).slice(1)}`);
+  say(
+    `          pending: ${deadline.timer} due at ${sinceStart(deadline.dueAt, start)}, overdue by ${sinceStart(clock.time, deadline.dueAt).slice(1)}`,
+  );
 }
 const round = await runtime.tick();
 say(`          one tick: ${round.deadlinesFired} deadline fired, ${round.effectsDelivered} effect(s) delivered`);
@@ -287,7 +301,9 @@ for (const item of (await runtime.queryDisputes(merchant)).items) {
   say(`  ${pad(item.orderId, 12)}${pad(item.statusLabel['zh-CN'], 16)}${pad(item.planLabel?.['zh-CN'] ?? '—', 30)}${due}`);
 }
 const counts = await runtime.countDisputes(merchant);
-say(`  待商家选择方案 ${counts.byStatus.awaitingMerchantChoice?.count ?? 0} 单, 24 小时内到期 ${counts.total.dueWithinDay} 单, 共 ${counts.total.count} 单`);
+say(
+  `  待商家选择方案 ${counts.byStatus.awaitingMerchantChoice?.count ?? 0} 单, 24 小时内到期 ${counts.total.dueWithinDay} 单, 共 ${counts.total.count} 单`,
+);
 
 // 7. A1–A4: with appeals on, the merchant appeals a ruling against it and wins; the refund stands and
 // the platform compensates the merchant through the outbox, once.
@@ -335,7 +351,9 @@ await runtime.tick(); // A4: the outbox asks the payment service to compensate t
 await printTimeline(runtime, 'order-1008', start, 'dispute-1008');
 const compensationKey = 'order-1008/dispute-1008/compensation';
 say(`  payment sandbox: compensations executed for ${compensationKey}: ${payments.compensationCount(compensationKey)}`);
-say(`  payment sandbox: refunds executed for order-1008: ${payments.executions().filter((e) => e.orderId === 'order-1008').length} (the customer's refund stands)`);
+say(
+  `  payment sandbox: refunds executed for order-1008: ${payments.executions().filter((e) => e.orderId === 'order-1008').length} (the customer's refund stands)`,
+);
 
 heading('Refunds executed by the payment sandbox (INV1: at most one per order)');
 for (const execution of payments.executions()) {

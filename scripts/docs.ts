@@ -156,7 +156,9 @@ export function testProofs(root: string): Proof[] {
 const cell = (value: string) => value.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (value: string) => `\`${value}\``;
 function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join(
+    '\n',
+  );
 }
 /**
  * Repository paths the package ships (`files` of package.json, plus what npm always packs). Docs travel in
@@ -168,8 +170,7 @@ export function shippedPaths(root = ROOT): string[] {
   return ['package.json', 'README.md', 'LICENSE', ...listed];
 }
 
-export const isShipped = (file: string, root = ROOT): boolean =>
-  shippedPaths(root).some((path) => file === path || file.startsWith(`${path}/`));
+export const isShipped = (file: string, root = ROOT): boolean => shippedPaths(root).some((path) => file === path || file.startsWith(`${path}/`));
 
 /**
  * A link from a page in `fromDir` (repository-relative) to a repository file, with a line anchor; for a
@@ -207,7 +208,7 @@ export function renderRules(root = ROOT): string {
     `> ${GENERATED_NOTE} The rule list is [rules.json](rules.json).`,
     '',
     'Every rule of the cancel-order dispute policy, where the code names it and which tests prove it.',
-    '**[N]** rules come from JD\'s merchant notice of 2022-12-06; **[I]** rules are our interpretation where',
+    "**[N]** rules come from JD's merchant notice of 2022-12-06; **[I]** rules are our interpretation where",
     'the notice is silent: each is a documented default, and the last column says how to change it',
     '(“fixed” where this version offers no setting). Links point at the exact line; `npm test` fails when one goes stale.',
     'Tests are not part of the installed package: they are named by their path and line in the repository.',
@@ -387,7 +388,10 @@ export function renderMachine(page: MachinePage, diagram: string | undefined): s
         .filter((node) => node !== machine.root)
         .map((node) => {
           const label = node.parent === machine.root ? page.labels[node.key] : undefined;
-          const kind = [node.parent?.config.initial === node.key ? 'initial' : '', node.type === 'final' ? 'final' : node.type === 'compound' ? 'compound' : '']
+          const kind = [
+            node.parent?.config.initial === node.key ? 'initial' : '',
+            node.type === 'final' ? 'final' : node.type === 'compound' ? 'compound' : '',
+          ]
             .filter(Boolean)
             .join(', ');
           return [code(nameOf(id, node.id)), label?.['zh-CN'] ?? '', label?.en ?? '', kind, node.description ?? ''];
@@ -430,7 +434,13 @@ export function renderMachine(page: MachinePage, diagram: string | undefined): s
     out.push(
       table(
         ['In state', 'Guard', 'Target', 'Actions', 'Description'],
-        always.map(({ node, transition }) => [code(nameOf(id, node.id)), guard(transition), target(transition), actions(transition), transition.description ?? '']),
+        always.map(({ node, transition }) => [
+          code(nameOf(id, node.id)),
+          guard(transition),
+          target(transition),
+          actions(transition),
+          transition.description ?? '',
+        ]),
       ),
       '',
     );
@@ -455,7 +465,15 @@ export function renderMachine(page: MachinePage, diagram: string | undefined): s
               : fallback === undefined
                 ? '?'
                 : formatDuration(fallback);
-          return [code(`timers.${timer}`), defaultText, TIMER_INFO[timer]?.rule ?? '', code(nameOf(id, node.id)), guard(transition), target(transition), transition.description ?? ''];
+          return [
+            code(`timers.${timer}`),
+            defaultText,
+            TIMER_INFO[timer]?.rule ?? '',
+            code(nameOf(id, node.id)),
+            guard(transition),
+            target(transition),
+            transition.description ?? '',
+          ];
         }),
       ),
       '',
@@ -549,27 +567,54 @@ export const REGIONS: Record<string, () => string> = {
 
 /** Rewrites every `<!-- generated:NAME -->…<!-- /generated:NAME -->` region of a page. */
 export function fillRegions(page: string, regions: Record<string, () => string> = REGIONS): string {
-  return page.replace(/(<!-- generated:([a-z-]+) -->\n)[\s\S]*?(<!-- \/generated:\2 -->)/g, (whole, open: string, name: string, close: string) => {
-    const render = regions[name];
-    return render ? `${open}${render()}\n${close}` : whole;
-  });
+  return page.replace(
+    /(<!-- generated:([a-z-]+) -->\n)[\s\S]*?(<!-- \/generated:\2 -->)/g,
+    (whole, open: string, name: string, close: string) => {
+      const render = regions[name];
+      return render ? `${open}${render()}\n${close}` : whole;
+    },
+  );
 }
 
 // --- README -----------------------------------------------------------------------------------------------
 
 export const PAGES: Array<{ path: string; title: string; what: string }> = [
-  { path: 'architecture.md', title: 'Architecture', what: 'schemas → machines → engine → runtime → tooling, the composition and the one unit of work' },
+  {
+    path: 'architecture.md',
+    title: 'Architecture',
+    what: 'schemas → machines → engine → runtime → tooling, the composition and the one unit of work',
+  },
   { path: 'versioning.md', title: 'Shipping machine changes', what: 'machine versions, snapshot migrations and orders in flight' },
-  { path: 'hosting.md', title: 'Hosting it in your service', what: 'a complete example: the durable runtime, your payment and logistics services, an HTTP handler' },
+  {
+    path: 'hosting.md',
+    title: 'Hosting it in your service',
+    what: 'a complete example: the durable runtime, your payment and logistics services, an HTTP handler',
+  },
   { path: 'machines/order.md', title: 'The order machine', what: 'states, events, guards and targets of the root machine' },
   { path: 'machines/dispute.md', title: 'The dispute machine', what: 'the dispute (纠纷单) and its windows' },
-  { path: 'machines/cancellation.md', title: 'The cancel-order machine', what: 'one cancel order (取消订单), the 48H countdown, interception and refunds' },
+  {
+    path: 'machines/cancellation.md',
+    title: 'The cancel-order machine',
+    what: 'one cancel order (取消订单), the 48H countdown, interception and refunds',
+  },
   { path: 'rules.md', title: 'Rules → code → tests', what: 'every rule of the policy, where it is implemented and which test proves it' },
-  { path: 'configuration.md', title: 'Configuration', what: 'timers, conflict policy, evidence catalogue, the policy settings: every [I] default and how to change it' },
+  {
+    path: 'configuration.md',
+    title: 'Configuration',
+    what: 'timers, conflict policy, evidence catalogue, the policy settings: every [I] default and how to change it',
+  },
   { path: 'persistence.md', title: 'Persistence and restarts', what: 'stores, durable deadlines, catch-up, the outbox, idempotent commands' },
-  { path: 'postgresql.md', title: 'PostgreSQL and many workers', what: 'the one-line switch from SQLite, several workers on one database, leases and takeover' },
+  {
+    path: 'postgresql.md',
+    title: 'PostgreSQL and many workers',
+    what: 'the one-line switch from SQLite, several workers on one database, leases and takeover',
+  },
   { path: 'performance.md', title: 'Performance', what: 'benchmarks as ratios against baselines measured in the same run' },
-  { path: 'inspector.md', title: 'Live view in the Stately inspector', what: '`npm run inspect`, and attaching an inspector to your own workflows' },
+  {
+    path: 'inspector.md',
+    title: 'Live view in the Stately inspector',
+    what: '`npm run inspect`, and attaching an inspector to your own workflows',
+  },
   { path: 'coverage.md', title: 'Path coverage', what: 'the generated path tests and the coverage report' },
 ];
 

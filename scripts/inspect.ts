@@ -78,9 +78,7 @@ export function startLiveScenario(options: LiveScenarioOptions): { stop(): void 
     const onEffect = (effect: WorkflowEffect) => {
       if (effect.type === 'effect.interceptionRequested') {
         log(`  JD logistics intercepts ${effect.cancellationId}`);
-        later(1_500, () =>
-          send({ type: 'logistics.interceptSucceeded', by: LOGISTICS, cancellationId: effect.cancellationId }),
-        );
+        later(1_500, () => send({ type: 'logistics.interceptSucceeded', by: LOGISTICS, cancellationId: effect.cancellationId }));
       }
       if (effect.type === 'effect.refundRequested') {
         log(`  payment service refunds ${effect.cancellationId} (trigger: ${effect.trigger.kind})`);
@@ -90,15 +88,26 @@ export function startLiveScenario(options: LiveScenarioOptions): { stop(): void 
       }
     };
     const workflow = createOrderWorkflow(
-      { orderId, merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy, shipped: deliveredBy === 'JD', at: Date.now(), timers: options.timers ?? LIVE_TIMERS },
+      {
+        orderId,
+        merchantId: MERCHANT.id,
+        customerId: CUSTOMER.id,
+        deliveredBy,
+        shipped: deliveredBy === 'JD',
+        at: Date.now(),
+        timers: options.timers ?? LIVE_TIMERS,
+      },
       {
         inspect: (event) => {
           options.inspect.next?.(event);
           if (event.type !== '@xstate.snapshot') return;
           if (event.event.type.startsWith('xstate.after.')) {
             // the children run under fixed ids (`dispute`, `cancellation`): name the dispute or cancel order itself
-            const { cancellationId, disputeId } = (event.snapshot as { context?: { cancellationId?: string; disputeId?: string } }).context ?? {};
-            log(`  deadline ${event.event.type.split('.')[2]} fired for ${cancellationId ?? disputeId ?? String(Reflect.get(event.actorRef, 'id'))}`);
+            const { cancellationId, disputeId } =
+              (event.snapshot as { context?: { cancellationId?: string; disputeId?: string } }).context ?? {};
+            log(
+              `  deadline ${event.event.type.split('.')[2]} fired for ${cancellationId ?? disputeId ?? String(Reflect.get(event.actorRef, 'id'))}`,
+            );
           }
           later(0, () => report(workflow));
         },

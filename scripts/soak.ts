@@ -63,7 +63,9 @@ async function propertySoak(): Promise<void> {
   const sqliteRuns = Math.round(runs * Number(values['sqlite-share']));
   const hostRuns = Math.max(0, runs - runtimeRuns - sqliteRuns);
   const dir = mkdtempSync(join(tmpdir(), 'soak-'));
-  console.log(`soak: ${runs} sequences (${runtimeRuns} durable runtime/memory store, ${sqliteRuns} durable runtime/SQLite, ${hostRuns} in-memory host), budget ${values.seconds} s, seed ${seed}`);
+  console.log(
+    `soak: ${runs} sequences (${runtimeRuns} durable runtime/memory store, ${sqliteRuns} durable runtime/SQLite, ${hostRuns} in-memory host), budget ${values.seconds} s, seed ${seed}`,
+  );
 
   const runtimeStats = emptyStats();
   const sqliteStats = emptyStats();
@@ -99,7 +101,8 @@ async function propertySoak(): Promise<void> {
       name: 'in-memory host',
       numRuns: hostRuns,
       weight: weights.host,
-      run: (limit) => Promise.resolve(fc.check(memoryProperty(hostStats), { numRuns: hostRuns, seed: seed + 2, interruptAfterTimeLimit: limit })),
+      run: (limit) =>
+        Promise.resolve(fc.check(memoryProperty(hostStats), { numRuns: hostRuns, seed: seed + 2, interruptAfterTimeLimit: limit })),
     },
   ];
 
@@ -107,7 +110,9 @@ async function propertySoak(): Promise<void> {
   const progress = setInterval(() => {
     const done = runtimeStats.sequences + sqliteStats.sequences + hostStats.sequences;
     const checks = runtimeStats.checks + sqliteStats.checks + hostStats.checks;
-    console.log(`  … ${seconds()} s: ${done} sequences, ${checks} checks (runtime ${runtimeStats.sequences}, SQLite ${sqliteStats.sequences}, host ${hostStats.sequences})`);
+    console.log(
+      `  … ${seconds()} s: ${done} sequences, ${checks} checks (runtime ${runtimeStats.sequences}, SQLite ${sqliteStats.sequences}, host ${hostStats.sequences})`,
+    );
   }, 60_000);
   progress.unref();
   let violations = 0;
@@ -124,7 +129,9 @@ async function propertySoak(): Promise<void> {
       spentWeight += phase.weight;
       const phaseStart = Date.now();
       const details = await phase.run(limit);
-      console.log(`  ${phase.name}: ${details.numRuns} sequences in ${((Date.now() - phaseStart) / 1000).toFixed(1)} s${details.interrupted ? ' (time budget reached)' : ''}`);
+      console.log(
+        `  ${phase.name}: ${details.numRuns} sequences in ${((Date.now() - phaseStart) / 1000).toFixed(1)} s${details.interrupted ? ' (time budget reached)' : ''}`,
+      );
       if (details.interrupted) interrupted = true;
       if (details.failed) {
         violations += 1;
@@ -229,7 +236,9 @@ async function crashSoak(): Promise<void> {
     for (const problem of report.problems) console.log(`  - ${problem}`);
     process.exit(1);
   }
-  console.log('no problem: every accepted command kept, every deadline fired once, at most one refund per order (no second key), no stranded workflow');
+  console.log(
+    'no problem: every accepted command kept, every deadline fired once, at most one refund per order (no second key), no stranded workflow',
+  );
 }
 
 function recountFiles(dir: string) {

@@ -13,9 +13,7 @@ const descriptionIgnorer = {
     const key = parent.node.key;
     const name = key.type === 'Identifier' ? key.name : key.type === 'StringLiteral' ? key.value : undefined;
     if (name !== 'description') return undefined;
-    return path.isStringLiteral() || path.isTemplateLiteral()
-      ? 'machine descriptions are documentation, never read at run time'
-      : undefined;
+    return path.isStringLiteral() || path.isTemplateLiteral() ? 'machine descriptions are documentation, never read at run time' : undefined;
   },
 };
 

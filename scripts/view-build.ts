@@ -12,4 +12,6 @@ const assets = await bundleViewAssets({ minify: true });
 mkdirSync(out, { recursive: true });
 writeFileSync(`${out}${VIEW_SCRIPT}`, assets.script);
 writeFileSync(`${out}${VIEW_STYLE}`, assets.style);
-console.log(`dist/view/${VIEW_SCRIPT} ${(assets.script.length / 1024).toFixed(0)} KiB, dist/view/${VIEW_STYLE} ${(assets.style.length / 1024).toFixed(0)} KiB`);
+console.log(
+  `dist/view/${VIEW_SCRIPT} ${(assets.script.length / 1024).toFixed(0)} KiB, dist/view/${VIEW_STYLE} ${(assets.style.length / 1024).toFixed(0)} KiB`,
+);

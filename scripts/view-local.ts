@@ -78,7 +78,14 @@ export async function startLocalView(options: LocalViewOptions = {}): Promise<Lo
     const jd = n % 2 === 1;
     const { workflowId } = await runtime.openOrder({
       workflowId: `order-${n}-${Date.now().toString(36)}`,
-      input: { orderId: `order-${n}`, merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy: jd ? 'JD' : 'MERCHANT', shipped: jd, timers: LOCAL_TIMERS },
+      input: {
+        orderId: `order-${n}`,
+        merchantId: MERCHANT.id,
+        customerId: CUSTOMER.id,
+        deliveredBy: jd ? 'JD' : 'MERCHANT',
+        shipped: jd,
+        timers: LOCAL_TIMERS,
+      },
     });
     log(`${workflowId}: ${jd ? 'JD-delivered, shipped' : 'merchant-delivered'}; the 48H window is ${LOCAL_TIMERS.interceptWindow} ms here`);
     let command = 0;

@@ -10,12 +10,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { SimulatedClock } from 'xstate';
 import { computeCoverage, generatePaths, replayOptionsOf, replayPath } from '../src/coverage/index.js';
-import {
-  createSandboxLogistics,
-  createSandboxPayments,
-  createSqliteStore,
-  createWorkflowRuntime,
-} from '../src/runtime/index.js';
+import { createSandboxLogistics, createSandboxPayments, createSqliteStore, createWorkflowRuntime } from '../src/runtime/index.js';
 import { renderCoverageHtml, startStatechartView } from '../src/view/index.js';
 import { createOrderWorkflow } from '../src/workflow.js';
 import { MODELS } from '../test/paths/models.js';
@@ -65,7 +60,12 @@ try {
   let time = T0;
   const store = createSqliteStore({ filename });
   await store.migrate();
-  const runtime = createWorkflowRuntime({ store, clock: { now: () => time }, payments: createSandboxPayments(), logistics: createSandboxLogistics() });
+  const runtime = createWorkflowRuntime({
+    store,
+    clock: { now: () => time },
+    payments: createSandboxPayments(),
+    logistics: createSandboxLogistics(),
+  });
   const { workflowId } = await runtime.openOrder({
     input: { orderId: 'order-7', merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy: 'JD', shipped: true },
   });
@@ -95,7 +95,9 @@ try {
     await page.click('#step-next');
     if (await page.locator('#deadlines tr.fired').count()) break;
   }
-  await page.waitForFunction(() => document.querySelectorAll('article.actor svg.chart').length === document.querySelectorAll('article.actor').length);
+  await page.waitForFunction(
+    () => document.querySelectorAll('article.actor svg.chart').length === document.querySelectorAll('article.actor').length,
+  );
   await page.evaluate(() => {
     document.body.classList.add('fit-charts');
     document.querySelector('article[data-machine-id="cancellation"]')?.scrollIntoView();
@@ -109,7 +111,10 @@ try {
   const pathSet = generatePaths(machine, options as never);
   const replays = pathSet.paths.map((path) => replayPath(machine, path, replayOptionsOf(options as never)));
   const html = join(scratch, 'coverage.html');
-  writeFileSync(html, await renderCoverageHtml([{ coverage: computeCoverage(pathSet, replays), pathSet }], { title: 'Path coverage · dispute' }));
+  writeFileSync(
+    html,
+    await renderCoverageHtml([{ coverage: computeCoverage(pathSet, replays), pathSet }], { title: 'Path coverage · dispute' }),
+  );
   await page.goto(`file://${html}`);
   await page.waitForSelector('body[data-ready="true"]');
   await page.locator('g.transition.kind-after').first().click();

@@ -40,7 +40,11 @@ export function parseEvent(raw: unknown, options: BoundaryOptions = {}): OrderEv
   }
   if (event.type === 'merchant.rulingAppealed' || event.type === 'customer.rulingAppealed') {
     // A1: an appeal's evidence comes from the same catalogue, among the reasons its party may give.
-    const issues = evidenceIssues(event.evidence, options.evidenceCatalogue ?? DEFAULT_EVIDENCE_CATALOGUE, event.by.role === 'customer' ? 'customer' : 'merchant');
+    const issues = evidenceIssues(
+      event.evidence,
+      options.evidenceCatalogue ?? DEFAULT_EVIDENCE_CATALOGUE,
+      event.by.role === 'customer' ? 'customer' : 'merchant',
+    );
     if (issues.length) throw new InvalidPayloadError(issues.map((message) => ({ path: 'evidence', message })));
   }
   return event;
@@ -96,7 +100,11 @@ function checkDisputeEvent(snapshot: OrderSnapshot, event: DisputeEvent): void {
   const conflict = planConflict(context, event.plan);
   if (!conflict) return;
   if (conflict.kind === 'refunded') {
-    throw new ConflictingCancellationError(event.plan, conflict.cancellationId, `INV1: the order is already refunded by ${conflict.cancellationId}`);
+    throw new ConflictingCancellationError(
+      event.plan,
+      conflict.cancellationId,
+      `INV1: the order is already refunded by ${conflict.cancellationId}`,
+    );
   }
   const cancellation = cancellationChild(snapshot);
   const pendingCustomerOrder = conflict.origin === 'customer' && cancellation !== undefined && statusOf(cancellation) === 'pendingReview';
@@ -123,7 +131,10 @@ function disputeRefusal(snapshot: OrderSnapshot, event: DisputeEvent, dispute: D
 }
 
 /** A1: an appeal brings new evidence: the merchant's names at least one proof its evidence plan did not. */
-function checkNewEvidence(event: { evidence: { proofs: ReadonlyArray<{ fileId: string }> } }, earlier: { proofs: ReadonlyArray<{ fileId: string }> } | null): void {
+function checkNewEvidence(
+  event: { evidence: { proofs: ReadonlyArray<{ fileId: string }> } },
+  earlier: { proofs: ReadonlyArray<{ fileId: string }> } | null,
+): void {
   const given = new Set((earlier?.proofs ?? []).map((proof) => proof.fileId));
   if (earlier && event.evidence.proofs.every((proof) => given.has(proof.fileId))) {
     throw new InvalidPayloadError([{ path: 'evidence', message: 'A1: an appeal brings new evidence: at least one proof not given before' }]);
@@ -131,7 +142,11 @@ function checkNewEvidence(event: { evidence: { proofs: ReadonlyArray<{ fileId: s
 }
 
 /** A3/A4: the overturn as the order forwards it (with where the customer's refund stands). */
-function checkOverturn(snapshot: OrderSnapshot, event: Extract<DisputeEvent, { type: 'platform.appealOverturned' }>, dispute: DisputeSnapshot): void {
+function checkOverturn(
+  snapshot: OrderSnapshot,
+  event: Extract<DisputeEvent, { type: 'platform.appealOverturned' }>,
+  dispute: DisputeSnapshot,
+): void {
   const customerRefund = customerRefundOf(snapshot);
   const forwarded = { ...event, customerRefund, refundedBy: refundedBy(snapshot.context)?.cancellationId ?? null };
   if (dispute.can(forwarded)) return;
@@ -187,11 +202,8 @@ export function policyRefusal(snapshot: OrderSnapshot, event: OrderEvent): strin
 }
 
 const DISPUTE_EVENT_TYPES = new Set<string>(DisputeEvent.options.map((option) => option.shape.type.value));
-const CANCELLATION_COMMAND_TYPES = new Set<string>(
-  CancellationCommandEvent.options.map((option) => option.shape.type.value),
-);
+const CANCELLATION_COMMAND_TYPES = new Set<string>(CancellationCommandEvent.options.map((option) => option.shape.type.value));
 const isDisputeEvent = (event: OrderEvent): event is DisputeEvent => DISPUTE_EVENT_TYPES.has(event.type);
-const isCancellationCommand = (event: OrderEvent): event is CancellationCommandEvent =>
-  CANCELLATION_COMMAND_TYPES.has(event.type);
+const isCancellationCommand = (event: OrderEvent): event is CancellationCommandEvent => CANCELLATION_COMMAND_TYPES.has(event.type);
 
 export { describeValue };

@@ -115,7 +115,10 @@ export class MissingPeerDependencyError extends WorkflowError {
     options: { cause?: unknown; version?: string } = {},
   ) {
     const spec = options.version ? `${packageName}@${options.version}` : packageName;
-    super(`${feature} needs the optional peer dependency ${packageName}: npm install ${spec}`, 'cause' in options ? { cause: options.cause } : undefined);
+    super(
+      `${feature} needs the optional peer dependency ${packageName}: npm install ${spec}`,
+      'cause' in options ? { cause: options.cause } : undefined,
+    );
   }
 }
 

@@ -258,7 +258,10 @@ export async function startInspectorServer(options: InspectorServerOptions = {})
     const pinned: import('node:http').RequestListener = (request, response) => {
       const end = response.end.bind(response) as (...rest: unknown[]) => typeof response;
       response.end = ((chunk?: unknown, ...rest: unknown[]) =>
-        end(typeof chunk === 'string' ? chunk.replaceAll(`ws://localhost:${port}`, `ws://${INSPECTOR_HOST}:${port}`) : chunk, ...rest)) as typeof response.end;
+        end(
+          typeof chunk === 'string' ? chunk.replaceAll(`ws://localhost:${port}`, `ws://${INSPECTOR_HOST}:${port}`) : chunk,
+          ...rest,
+        )) as typeof response.end;
       listener?.(request, response);
     };
     const server = createServer(...(args.map((arg) => (arg === listener ? pinned : arg)) as Parameters<typeof createServer>));

@@ -1,21 +1,9 @@
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
 import type { CancellationContext } from '../machines/cancellation.js';
 import type { DisputeContext } from '../machines/dispute.js';
-import {
-  CANCELLATION_ACTOR_ID,
-  DISPUTE_ACTOR_ID,
-  type CancellationOrigin,
-  type OrderSnapshot,
-} from '../machines/order.js';
+import { CANCELLATION_ACTOR_ID, DISPUTE_ACTOR_ID, type CancellationOrigin, type OrderSnapshot } from '../machines/order.js';
 import { cancellationReasonLabel, cancellationStatusLabel, disputeStatusLabel, PLAN_LABELS, type Label } from './labels.js';
-import type {
-  CancellationReason,
-  CancellationStatus,
-  DisputeStatus,
-  Plan,
-  RefundTrigger,
-  Role,
-} from './schemas/common.js';
+import type { CancellationReason, CancellationStatus, DisputeStatus, Plan, RefundTrigger, Role } from './schemas/common.js';
 
 /**
  * Reads of an order system's snapshot. The order's own state value says what is in flight; a child's
@@ -91,8 +79,7 @@ function child<Context>(snapshot: OrderSnapshot, id: string): ChildSnapshot<Cont
 }
 
 /** The cancel order in flight, as its child actor holds it. */
-export const cancellationChild = (snapshot: OrderSnapshot) =>
-  child<CancellationContext>(snapshot, CANCELLATION_ACTOR_ID);
+export const cancellationChild = (snapshot: OrderSnapshot) => child<CancellationContext>(snapshot, CANCELLATION_ACTOR_ID);
 
 /** The open dispute, as its child actor holds it. */
 export const disputeChild = (snapshot: OrderSnapshot) => child<DisputeContext>(snapshot, DISPUTE_ACTOR_ID);

@@ -126,7 +126,8 @@ const text = (value: unknown, max: number): string | null =>
  * (the message cut at REFUSAL_MESSAGE_MAX), `at` a whole number. Stores apply it to what they are given.
  */
 export function storableRefusal(row: RefusalRow): RefusalRow {
-  if (typeof row.workflowId !== 'string' || !Number.isSafeInteger(row.at)) throw new TypeError('a refusal names its workflow and a whole-number time');
+  if (typeof row.workflowId !== 'string' || !Number.isSafeInteger(row.at))
+    throw new TypeError('a refusal names its workflow and a whole-number time');
   return {
     workflowId: row.workflowId,
     at: row.at,

@@ -41,8 +41,8 @@ export function roleViolation(eventType: OrderEventType, sender: Sender, parties
   if (!EVENT_ROLES[eventType].includes(sender.role)) {
     return `only ${EVENT_ROLES[eventType].join(' or ')} may send it`;
   }
-  if (sender.role === 'merchant' && sender.id !== parties.merchantId) return 'this is another merchant\'s order';
-  if (sender.role === 'customer' && sender.id !== parties.customerId) return 'this is another customer\'s order';
+  if (sender.role === 'merchant' && sender.id !== parties.merchantId) return "this is another merchant's order";
+  if (sender.role === 'customer' && sender.id !== parties.customerId) return "this is another customer's order";
   return null;
 }
 

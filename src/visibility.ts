@@ -72,11 +72,7 @@ export function assertMayReadOrder(caller: Sender, parties: OrderParties, read: 
  * R1 for listings: a merchant lists its own orders, a customer its own. The caller's own id is the
  * filter; naming another party's is refused (never an empty page).
  */
-export function scopeListing<Filter extends { merchantId?: string; customerId?: string }>(
-  caller: Sender,
-  filter: Filter,
-  read: string,
-): Filter {
+export function scopeListing<Filter extends { merchantId?: string; customerId?: string }>(caller: Sender, filter: Filter, read: string): Filter {
   if (caller.role === 'merchant') {
     if (filter.merchantId !== undefined && filter.merchantId !== caller.id) {
       throw readRefused(read, caller.role, caller.id, "it names another merchant's orders");
@@ -112,8 +108,7 @@ export function maySeeCommandId(caller: Sender, actor: { role: string; id: strin
   return rule === 'yes' || (rule === 'own' && caller.role === actor.role && caller.id === actor.id);
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * An accepted event (JSON) as the caller may see it: the sender's id, evidence proofs and explanation,
@@ -140,5 +135,7 @@ export function redactEvent(caller: Sender, event: unknown): unknown {
 export function visibleRefusals<Row extends { role: string | null; actorId: string | null }>(caller: Sender, rows: readonly Row[]): Row[] {
   const mine = (row: Row) => row.role === caller.role && row.actorId === caller.id;
   const visible = VISIBILITY.refusals[caller.role] === 'all' ? rows : rows.filter(mine);
-  return visible.map((row) => (row.role !== null && row.actorId !== null && !maySeeActorId(caller, { role: row.role }) ? { ...row, actorId: null } : { ...row }));
+  return visible.map((row) =>
+    row.role !== null && row.actorId !== null && !maySeeActorId(caller, { role: row.role }) ? { ...row, actorId: null } : { ...row },
+  );
 }

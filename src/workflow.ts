@@ -5,14 +5,7 @@ import { parseEvent, parseOrderInput, type BoundaryOptions } from './commands.js
 import { LiveSystem, pendingDeadlines, type PendingDeadline } from './engine/step.js';
 import { InvalidTimeError } from './errors.js';
 import { assertMayReadOrder, parseCaller, visibleRefusals } from './visibility.js';
-import {
-  cancelOrderViews,
-  disputeViews,
-  merchantFollowUps,
-  type CancelOrderView,
-  type DisputeView,
-  type MerchantFollowUp,
-} from './queries.js';
+import { cancelOrderViews, disputeViews, merchantFollowUps, type CancelOrderView, type DisputeView, type MerchantFollowUp } from './queries.js';
 import { capRefusals, isRefusal, refusalCap, refusalOf, storableRefusal, type Refusal } from './refusals.js';
 import type { Role, Sender } from './schemas/common.js';
 import type { WorkflowEffect } from './schemas/effects.js';

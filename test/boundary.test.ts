@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FinalStateError,
-  InvalidPayloadError,
-  NotAllowedInStateError,
-  WrongRoleError,
-  type WorkflowError,
-} from '../src/errors.js';
+import { FinalStateError, InvalidPayloadError, NotAllowedInStateError, WrongRoleError, type WorkflowError } from '../src/errors.js';
 import { parseEvent, parseOrderInput } from '../src/commands.js';
 import {
   CUSTOMER,
@@ -46,19 +40,49 @@ const refunded = (w: World) => {
 const cases: Case[] = [
   ['wrong role: a customer submits a plan', disputed, { type: 'merchant.planSubmitted', by: CUSTOMER, plan: 'DIRECT_REFUND' }, WrongRoleError],
   ['wrong role: a merchant rules', disputed, { type: 'platform.ruled', by: MERCHANT, ruling: 'MERCHANT_NOT_LIABLE' }, WrongRoleError],
-  ['wrong role: a merchant reports a payment', disputed, { type: 'payment.refundSucceeded', by: MERCHANT, cancellationId: 'x', paymentRef: 'p' }, WrongRoleError],
-  ["another merchant's order", disputed, { type: 'merchant.planSubmitted', by: { role: 'merchant', id: 'merchant-2' }, plan: 'DIRECT_REFUND' }, WrongRoleError],
+  [
+    'wrong role: a merchant reports a payment',
+    disputed,
+    { type: 'payment.refundSucceeded', by: MERCHANT, cancellationId: 'x', paymentRef: 'p' },
+    WrongRoleError,
+  ],
+  [
+    "another merchant's order",
+    disputed,
+    { type: 'merchant.planSubmitted', by: { role: 'merchant', id: 'merchant-2' }, plan: 'DIRECT_REFUND' },
+    WrongRoleError,
+  ],
   ["another customer's order", disputed, { type: 'customer.disputeWithdrawn', by: { role: 'customer', id: 'customer-2' } }, WrongRoleError],
   ['unknown event type', disputed, raw({ type: 'merchant.bribed', by: MERCHANT }), InvalidPayloadError],
   ['missing field', disputed, raw({ type: 'merchant.planSubmitted', by: MERCHANT }), InvalidPayloadError],
   ['extra field', disputed, raw({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND', amount: 1 }), InvalidPayloadError],
   ['wrong type', disputed, raw({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 42 }), InvalidPayloadError],
-  ['evidence reason not in the catalogue', disputed, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: { ...VALID_EVIDENCE, reason: 'BAD_WEATHER' } }, InvalidPayloadError],
+  [
+    'evidence reason not in the catalogue',
+    disputed,
+    { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: { ...VALID_EVIDENCE, reason: 'BAD_WEATHER' } },
+    InvalidPayloadError,
+  ],
   ['evidence plan without evidence', disputed, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING' }, InvalidPayloadError],
-  ['explanation too long', disputed, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: { ...VALID_EVIDENCE, explanation: 'x'.repeat(501) } }, InvalidPayloadError],
-  ['time before the last accepted event', disputed, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND', at: -1 }, InvalidPayloadError],
+  [
+    'explanation too long',
+    disputed,
+    { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: { ...VALID_EVIDENCE, explanation: 'x'.repeat(501) } },
+    InvalidPayloadError,
+  ],
+  [
+    'time before the last accepted event',
+    disputed,
+    { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND', at: -1 },
+    InvalidPayloadError,
+  ],
   ['ruling before any plan', disputed, { type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE' }, NotAllowedInStateError],
-  ['callback for an unknown refund', disputed, { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'ghost', paymentRef: 'p' }, NotAllowedInStateError],
+  [
+    'callback for an unknown refund',
+    disputed,
+    { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'ghost', paymentRef: 'p' },
+    NotAllowedInStateError,
+  ],
   ['event after the final state', refunded, { type: 'dispute.opened', by: CUSTOMER, disputeId: 'again' }, FinalStateError],
 ];
 
@@ -112,10 +136,7 @@ describe('INV4: hostile input at the boundary', () => {
       { type: 'merchant.planSubmitted', plan: 'WAIT_48H_INTERCEPT' },
       { type: 'merchant.planSubmitted', plan: 'PLATFORM_RULING' },
     ]);
-    expect(w.workflow.allowedActions('customer')).toEqual([
-      { type: 'cancellation.submitted' },
-      { type: 'customer.disputeWithdrawn' },
-    ]);
+    expect(w.workflow.allowedActions('customer')).toEqual([{ type: 'cancellation.submitted' }, { type: 'customer.disputeWithdrawn' }]);
     expect(w.workflow.allowedActions('platform')).toEqual([]);
     expect(w.workflow.allowedActions('merchant', 'merchant-2')).toEqual([]);
     w.send({ type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'c1' });

@@ -83,11 +83,7 @@ export function makeEffect(workflowId: string, idempotencyKey: string, overrides
   };
 }
 
-export function makeCancelOrder(
-  cancellationId: string,
-  workflowId: string,
-  overrides: Partial<CancelOrderRow> = {},
-): CancelOrderRow {
+export function makeCancelOrder(cancellationId: string, workflowId: string, overrides: Partial<CancelOrderRow> = {}): CancelOrderRow {
   return {
     cancellationId,
     workflowId,
@@ -272,9 +268,7 @@ function contract(test: DefineTest): void {
   });
 
   test('creating a workflow that exists throws VersionConflictError and writes nothing (INV4)', async (store) => {
-    await store.commit(
-      makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0 + 1000)], outbox: [makeEffect('wf-1', 'refund-1')] }),
-    );
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0 + 1000)], outbox: [makeEffect('wf-1', 'refund-1')] }));
     const before = await storedState(store, 'wf-1');
 
     const error = await rejection(
@@ -364,11 +358,7 @@ function contract(test: DefineTest): void {
 
     await store.commit(
       makeCommit('wf-1', 2, {
-        outbox: [
-          { ...retried, payload: { replaced: true } },
-          { ...completed, status: 'pending' },
-          fresh,
-        ],
+        outbox: [{ ...retried, payload: { replaced: true } }, { ...completed, status: 'pending' }, fresh],
       }),
     );
 
@@ -769,7 +759,10 @@ function contract(test: DefineTest): void {
       const error = await rejection(store.queryCancelOrders(query as CancelOrderQuery));
       expect(error, JSON.stringify(query)).toBeInstanceOf(InvalidQueryError);
       expect((error as InvalidQueryError).code).toBe('INVALID_QUERY');
-      expect((error as InvalidQueryError).issues.map((issue) => issue.path), JSON.stringify(query)).toEqual(paths);
+      expect(
+        (error as InvalidQueryError).issues.map((issue) => issue.path),
+        JSON.stringify(query),
+      ).toEqual(paths);
     }
   });
 
@@ -934,9 +927,15 @@ function contract(test: DefineTest): void {
         version = next;
         expect((await store.listAudit('wf-1')).at(-1), name).toEqual(commit.audit[0]);
         expect(await store.listDeadlines('wf-1'), name).toEqual([deadline]);
-        expect((await store.listOutbox('wf-1')).find((row) => row.effectId === effect.effectId), name).toEqual(effect);
+        expect(
+          (await store.listOutbox('wf-1')).find((row) => row.effectId === effect.effectId),
+          name,
+        ).toEqual(effect);
         const listed = (await store.queryCancelOrders({ limit: 500 })).items;
-        expect(listed.find((row) => row.cancellationId === cancelOrder.cancellationId), name).toEqual(cancelOrder);
+        expect(
+          listed.find((row) => row.cancellationId === cancelOrder.cancellationId),
+          name,
+        ).toEqual(cancelOrder);
         // A filter value is at most 512 bytes, like an id.
         const filtered = store.queryCancelOrders({ status: [value], reason: [value] });
         if (isStorableId(value)) expect((await filtered).items, name).toEqual([cancelOrder]);
@@ -1024,7 +1023,13 @@ function contract(test: DefineTest): void {
       batch.commitAll?.bind(batch) ??
       (async (commits: readonly Commit[]) => {
         const outcomes: unknown[] = [];
-        for (const commit of commits) outcomes.push(await store.commit(commit).then(() => null, (error: unknown) => error));
+        for (const commit of commits)
+          outcomes.push(
+            await store.commit(commit).then(
+              () => null,
+              (error: unknown) => error,
+            ),
+          );
         return outcomes;
       });
     await store.commit(makeCommit('wf-a', 1, { command: makeCommand('cmd-1', 'wf-a') }));
@@ -1060,7 +1065,14 @@ function contract(test: DefineTest): void {
       }),
     );
 
-    const outcomes = await Promise.all(racers.map((commit) => store.commit(commit).then(() => 'ok', (error: unknown) => error)));
+    const outcomes = await Promise.all(
+      racers.map((commit) =>
+        store.commit(commit).then(
+          () => 'ok',
+          (error: unknown) => error,
+        ),
+      ),
+    );
 
     expect(outcomes.filter((outcome) => outcome === 'ok')).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome instanceof VersionConflictError)).toHaveLength(1);
@@ -1073,11 +1085,16 @@ function contract(test: DefineTest): void {
   });
 
   test('two creates racing on the same workflow id: exactly one succeeds, the other throws VersionConflictError', async (store) => {
-    const racers = ['a', 'b'].map((name) =>
-      makeCommit('wf-1', 1, { workflow: makeWorkflow('wf-1', 1, { snapshot: { winner: name } }) }),
-    );
+    const racers = ['a', 'b'].map((name) => makeCommit('wf-1', 1, { workflow: makeWorkflow('wf-1', 1, { snapshot: { winner: name } }) }));
 
-    const outcomes = await Promise.all(racers.map((commit) => store.commit(commit).then(() => 'ok', (error: unknown) => error)));
+    const outcomes = await Promise.all(
+      racers.map((commit) =>
+        store.commit(commit).then(
+          () => 'ok',
+          (error: unknown) => error,
+        ),
+      ),
+    );
 
     expect(outcomes.filter((outcome) => outcome === 'ok')).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome instanceof VersionConflictError)).toHaveLength(1);
@@ -1209,7 +1226,13 @@ function contract(test: DefineTest): void {
     expect(page1.nextCursor).toEqual(expect.any(String));
 
     // d-1 is answered (its deadline now later than everything), d-0 opens before the cursor.
-    const answered = { ...rows[0]!, status: 'awaitingCustomerConfirmation', waitingOn: 'customer', nextDueAt: T0 + 10, nextTimer: 'customerConfirmationWindow' };
+    const answered = {
+      ...rows[0]!,
+      status: 'awaitingCustomerConfirmation',
+      waitingOn: 'customer',
+      nextDueAt: T0 + 10,
+      nextTimer: 'customerConfirmationWindow',
+    };
     await store.commit(makeCommit('wf-1', 2, { disputes: [answered] }));
     await store.commit(makeCommit('wf-0', 1, { disputes: [makeDispute('d-0', 'wf-0', { nextDueAt: T0 })] }));
 
@@ -1254,7 +1277,10 @@ function contract(test: DefineTest): void {
     for (const [query, paths] of cases) {
       const error = await rejection(store.queryDisputes(query as DisputeQuery));
       expect(error, JSON.stringify(query)).toBeInstanceOf(InvalidQueryError);
-      expect((error as InvalidQueryError).issues.map((issue) => issue.path), JSON.stringify(query)).toEqual(paths);
+      expect(
+        (error as InvalidQueryError).issues.map((issue) => issue.path),
+        JSON.stringify(query),
+      ).toEqual(paths);
     }
   });
 
@@ -1281,7 +1307,10 @@ function contract(test: DefineTest): void {
       if (isStorableId(value)) {
         await store.commit(commit);
         version = next;
-        expect(await store.queryDisputes({ merchantId: value, status: [value], plan: [value] }), name).toEqual({ items: [row], nextCursor: null });
+        expect(await store.queryDisputes({ merchantId: value, status: [value], plan: [value] }), name).toEqual({
+          items: [row],
+          nextCursor: null,
+        });
       } else if (!isStorable(value)) {
         const error = await rejection(store.commit(commit));
         expect(error, name).toBeInstanceOf(InvalidPayloadError);
@@ -1322,7 +1351,12 @@ function contract(test: DefineTest): void {
     expect(await store.countDisputes({ merchantId: 'm-9' }, windows)).toEqual([]);
     await expect(store.countDisputes({ merchant: 'm-1' } as never, windows)).rejects.toThrow(InvalidQueryError);
     await expect(store.countDisputes({}, [Number.NaN])).rejects.toThrow(InvalidQueryError);
-    await expect(store.countDisputes({}, Array.from({ length: 11 }, () => T0))).rejects.toThrow(InvalidQueryError);
+    await expect(
+      store.countDisputes(
+        {},
+        Array.from({ length: 11 }, () => T0),
+      ),
+    ).rejects.toThrow(InvalidQueryError);
   });
 }
 
@@ -1332,11 +1366,7 @@ export const STORE_CONTRACT_TEST_COUNT = countTests(contract);
  * Registers the contract for one implementation. `makeStore` runs before every test (the suite calls
  * `migrate()`); after every test the store is closed, then `cleanup` runs.
  */
-export function describeStoreContract(
-  name: string,
-  makeStore: () => Promise<WorkflowStore>,
-  cleanup?: () => Promise<void>,
-): void {
+export function describeStoreContract(name: string, makeStore: () => Promise<WorkflowStore>, cleanup?: () => Promise<void>): void {
   describe(`WorkflowStore contract: ${name}`, () => {
     let store: WorkflowStore | undefined;
 

@@ -89,7 +89,9 @@ function postgresOnly(test: DefineTest): void {
     try {
       const s = `"${schema}"`;
       await client.query(postgresMigrations(s)[0]!);
-      await client.query(`CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`);
+      await client.query(
+        `CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`,
+      );
       await client.query(`INSERT INTO ${s}.schema_version VALUES (true, 1)`);
       await client.query(`INSERT INTO ${s}.workflows VALUES ('wf-1', 'order-wf-1', 'merchant-1', 1, '{}', 'active', $1, $1, $1)`, [T0]);
       await client.query(
@@ -141,7 +143,9 @@ function postgresOnly(test: DefineTest): void {
     await client.connect();
     try {
       for (const sql of postgresMigrations(s).slice(0, 2)) await client.query(sql);
-      await client.query(`CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`);
+      await client.query(
+        `CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`,
+      );
       await client.query(`INSERT INTO ${s}.schema_version VALUES (true, 2)`);
       const workflow = `INSERT INTO ${s}.workflows VALUES ($1, 'order-1', 'merchant-1', $2, '{}', 'active', ${T0}, ${T0}, ${T0})`;
       await client.query(workflow, ['wf-1', 3]);
@@ -182,10 +186,14 @@ function postgresOnly(test: DefineTest): void {
     await client.connect();
     try {
       for (const sql of postgresMigrations(s).slice(0, 3)) await client.query(sql);
-      await client.query(`CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`);
+      await client.query(
+        `CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`,
+      );
       await client.query(`INSERT INTO ${s}.schema_version VALUES (true, 3)`);
       for (const id of ['wf-1', 'wf-2']) {
-        await client.query(`INSERT INTO ${s}.workflows VALUES ($1, 'order-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, ${T0}, 1, 0)`, [id]);
+        await client.query(`INSERT INTO ${s}.workflows VALUES ($1, 'order-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, ${T0}, 1, 0)`, [
+          id,
+        ]);
       }
       for (const [id, workflowId] of rows) {
         await client.query(`INSERT INTO ${s}.commands VALUES ($1, $2, 'h', '{"ok":true}', ${T0})`, [id, workflowId]);
@@ -201,7 +209,12 @@ function postgresOnly(test: DefineTest): void {
         // The runtime's opening record is 'open' in its own scope now.
         const id = scope === 'runtime' && stored === `open:${workflowId}` ? 'open' : stored;
         expect(await migrated.getCommand(workflowId, scope, id)).toEqual({
-          commandId: id, workflowId, scope, payloadHash: 'h', result: { ok: true }, at: T0,
+          commandId: id,
+          workflowId,
+          scope,
+          payloadHash: 'h',
+          result: { ok: true },
+          at: T0,
         });
         expect(await migrated.getCommand(workflowId, scope === 'client' ? 'runtime' : 'client', id)).toBeUndefined();
       }
@@ -220,10 +233,18 @@ function postgresOnly(test: DefineTest): void {
     await client.connect();
     try {
       for (const sql of postgresMigrations(s).slice(0, 4)) await client.query(sql);
-      await client.query(`CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`);
+      await client.query(
+        `CREATE TABLE ${s}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)`,
+      );
       await client.query(`INSERT INTO ${s}.schema_version VALUES (true, 4)`);
-      for (const [id, updatedAt] of [['wf-1', T0 + 700], ['wf-2', T0 + 300]] as const) {
-        await client.query(`INSERT INTO ${s}.workflows VALUES ($1, 'order-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, $2, 1, 1)`, [id, updatedAt]);
+      for (const [id, updatedAt] of [
+        ['wf-1', T0 + 700],
+        ['wf-2', T0 + 300],
+      ] as const) {
+        await client.query(`INSERT INTO ${s}.workflows VALUES ($1, 'order-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, $2, 1, 1)`, [
+          id,
+          updatedAt,
+        ]);
       }
     } finally {
       await client.end();

@@ -86,9 +86,7 @@ describe('SQLite store on disk', () => {
     const v1 = new Database(filename);
     v1.exec(SQLITE_MIGRATIONS[0]!);
     v1.pragma('user_version = 1');
-    v1.prepare(
-      `INSERT INTO workflows VALUES ('wf-1', 'order-wf-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, ${T0})`,
-    ).run();
+    v1.prepare(`INSERT INTO workflows VALUES ('wf-1', 'order-wf-1', 'merchant-1', 1, '{}', 'active', ${T0}, ${T0}, ${T0})`).run();
     v1.prepare(
       `INSERT INTO cancel_orders VALUES ('cancel-1', 'wf-1', 'order-wf-1', 'merchant-1', 'refunded', 'changedMind',
          'customer', 'merchantAgreed', ${T0}, ${T0 + 5})`,
@@ -170,7 +168,12 @@ describe('SQLite store on disk', () => {
       // The runtime's opening record is 'open' in its own scope now.
       const id = scope === 'runtime' && stored === `open:${workflowId}` ? 'open' : stored;
       expect(await store.getCommand(workflowId, scope, id)).toEqual({
-        commandId: id, workflowId, scope, payloadHash: 'h', result: { ok: true }, at: T0,
+        commandId: id,
+        workflowId,
+        scope,
+        payloadHash: 'h',
+        result: { ok: true },
+        at: T0,
       });
       expect(await store.getCommand(workflowId, scope === 'client' ? 'runtime' : 'client', id)).toBeUndefined();
     }

@@ -36,9 +36,7 @@ import {
 // Checked by `tsc --noEmit` (npm run typecheck, run by CI); the runtime asserts keep vitest honest.
 describe('type-level API', () => {
   it('machine events are the zod-inferred union', () => {
-    expectTypeOf<PlanSubmitted['plan']>().toEqualTypeOf<
-      'DIRECT_REFUND' | 'NEGOTIATED_REJECT' | 'WAIT_48H_INTERCEPT' | 'PLATFORM_RULING'
-    >();
+    expectTypeOf<PlanSubmitted['plan']>().toEqualTypeOf<'DIRECT_REFUND' | 'NEGOTIATED_REJECT' | 'WAIT_48H_INTERCEPT' | 'PLATFORM_RULING'>();
     expectTypeOf<Extract<OrderEvent, { type: 'payment.refundSucceeded' }>>().toHaveProperty('paymentRef');
     expectTypeOf<OrderOutput['refundedBy']>().toEqualTypeOf<string | null>();
     expectTypeOf<CancellationOutput['status']>().toEqualTypeOf<'refunded' | 'rejected' | 'withdrawn' | 'closedWithoutRefund'>();
@@ -142,11 +140,13 @@ describe('typed commands', () => {
     // @ts-expect-error: `at` is epoch milliseconds
     expect(() => workflow.send({ type: 'order.shipped', by: { role: 'system', id: 'oms' }, at: '2026-12-01' })).toThrow(InvalidPayloadError);
     // @ts-expect-error: an extra field (an amount) on an approval
-    expect(() => workflow.send({ type: 'merchant.cancellationApproved', by: merchant, cancellationId: 'c-1', amount: 1 })).toThrow(InvalidPayloadError);
-    // the same JSON through the untyped entry: compiles, refused alike
-    expect(() => workflow.sendRaw(JSON.parse('{"type":"merchant.planSubmitted","by":{"role":"merchant","id":"merchant-1"},"plan":"WAIT_48H"}'))).toThrow(
+    expect(() => workflow.send({ type: 'merchant.cancellationApproved', by: merchant, cancellationId: 'c-1', amount: 1 })).toThrow(
       InvalidPayloadError,
     );
+    // the same JSON through the untyped entry: compiles, refused alike
+    expect(() =>
+      workflow.sendRaw(JSON.parse('{"type":"merchant.planSubmitted","by":{"role":"merchant","id":"merchant-1"},"plan":"WAIT_48H"}')),
+    ).toThrow(InvalidPayloadError);
     expect(workflow.version).toBe(1);
     // typed and accepted
     workflow.send({ type: 'dispute.opened', by: customer, disputeId: 'd-1' });
@@ -165,19 +165,27 @@ describe('typed commands', () => {
     await runtime.openOrder({ input });
     const request = { workflowId: 'order-1', commandId: 'c-1' };
     // @ts-expect-error: WAIT_48H is not a plan
-    await expect(runtime.dispatch({ ...request, event: { type: 'merchant.planSubmitted', by: merchant, plan: 'WAIT_48H' } })).rejects.toThrow(InvalidPayloadError);
+    await expect(runtime.dispatch({ ...request, event: { type: 'merchant.planSubmitted', by: merchant, plan: 'WAIT_48H' } })).rejects.toThrow(
+      InvalidPayloadError,
+    );
     // @ts-expect-error: no such event type
     await expect(runtime.dispatch({ ...request, event: { type: 'not.an.event', by: merchant } })).rejects.toThrow(InvalidPayloadError);
     // @ts-expect-error: a dispute needs its id
     await expect(runtime.dispatch({ ...request, event: { type: 'dispute.opened', by: customer } })).rejects.toThrow(InvalidPayloadError);
     // @ts-expect-error: `admin` is not a role
-    await expect(runtime.dispatch({ ...request, event: { type: 'order.shipped', by: { role: 'admin', id: 'root' } } })).rejects.toThrow(InvalidPayloadError);
-    // @ts-expect-error: the request needs its command id
-    await expect(runtime.dispatch({ workflowId: 'order-1', event: { type: 'order.shipped', by: { role: 'system', id: 'oms' } } })).rejects.toThrow(InvalidPayloadError);
+    await expect(runtime.dispatch({ ...request, event: { type: 'order.shipped', by: { role: 'admin', id: 'root' } } })).rejects.toThrow(
+      InvalidPayloadError,
+    );
+    await expect(
+      // @ts-expect-error: the request needs its command id
+      runtime.dispatch({ workflowId: 'order-1', event: { type: 'order.shipped', by: { role: 'system', id: 'oms' } } }),
+    ).rejects.toThrow(InvalidPayloadError);
     // @ts-expect-error: the order input needs who delivers it
     await expect(runtime.openOrder({ input: { orderId: 'order-2', merchantId: 'm', customerId: 'c' } })).rejects.toThrow(InvalidPayloadError);
     // the same JSON through the untyped entries: compiles, refused alike
-    await expect(runtime.dispatchRaw(JSON.parse('{"workflowId":"order-1","commandId":"c-1","event":{"type":"not.an.event"}}'))).rejects.toThrow(InvalidPayloadError);
+    await expect(runtime.dispatchRaw(JSON.parse('{"workflowId":"order-1","commandId":"c-1","event":{"type":"not.an.event"}}'))).rejects.toThrow(
+      InvalidPayloadError,
+    );
     await expect(runtime.openOrderRaw({ input: { orderId: 'order-2' } })).rejects.toThrow(InvalidPayloadError);
     // typed and accepted: `at` is stamped from the clock
     const opened = await runtime.dispatch({ ...request, event: { type: 'dispute.opened', by: customer, disputeId: 'd-1' } });

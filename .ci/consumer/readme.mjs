@@ -4,7 +4,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const readme = readFileSync(new URL(import.meta.resolve('jd-dispute-statecharts/package.json')).pathname.replace(/package\.json$/, 'README.md'), 'utf8');
+const readme = readFileSync(
+  new URL(import.meta.resolve('jd-dispute-statecharts/package.json')).pathname.replace(/package\.json$/, 'README.md'),
+  'utf8',
+);
 const usage = /^## Usage\n[\s\S]*?^```ts\n([\s\S]*?)^```$/m.exec(readme)?.[1];
 if (!usage) throw new Error('README.md has no ```ts block under "## Usage"');
 

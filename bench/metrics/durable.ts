@@ -110,9 +110,7 @@ export function naivePersistence(filename: string) {
   db.pragma('synchronous = NORMAL');
   db.exec(`CREATE TABLE IF NOT EXISTS workflows (id TEXT PRIMARY KEY, snapshot TEXT NOT NULL) STRICT`);
   const select = db.prepare<[string], string>(`SELECT snapshot FROM workflows WHERE id = ?`).pluck();
-  const upsert = db.prepare(
-    `INSERT INTO workflows (id, snapshot) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot`,
-  );
+  const upsert = db.prepare(`INSERT INTO workflows (id, snapshot) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot`);
   const open = db.transaction((orderId: string) => {
     const actor = createActor(orderMachine, { input: orderInput(orderId) }).start();
     upsert.run(orderId, JSON.stringify(actor.getPersistedSnapshot()));
@@ -175,7 +173,12 @@ async function engineComparisons(ctx: BenchContext, dir: string): Promise<Record
       runtimeSequential: { run: sequential(after, 'as'), iterations: orders },
       leversOffSequential: { run: sequential(before, 'bs'), iterations: orders },
       bare: { run: async (n) => bareOrders(n, 'x', counter), iterations: orders },
-      naive: { run: async (n) => { for (let i = 0; i < n; i++) naive.runOrder(id('n')); }, iterations: orders },
+      naive: {
+        run: async (n) => {
+          for (let i = 0; i < n; i++) naive.runOrder(id('n'));
+        },
+        iterations: orders,
+      },
     },
     rounds,
   );

@@ -79,7 +79,9 @@ async function startWorkers(setups: JobQueueWorkerSetup[]): Promise<Worker[]> {
 async function stopWorkers(workers: Worker[]): Promise<number> {
   for (const worker of workers) worker.child.stdin.write('stop\n');
   const replies = await Promise.all(workers.map((worker) => worker.next()));
-  await Promise.all(workers.map((worker) => (worker.child.exitCode === null ? new Promise((resolve) => worker.child.once('exit', resolve)) : null)));
+  await Promise.all(
+    workers.map((worker) => (worker.child.exitCode === null ? new Promise((resolve) => worker.child.once('exit', resolve)) : null)),
+  );
   return replies.reduce((sum, reply) => sum + (reply.cpuSeconds ?? 0), 0);
 }
 
@@ -237,8 +239,10 @@ async function sweepComparison(
     const seedStarted = process.hrtime.bigint();
     await (kind === 'runtime' ? seedRuntime() : seedGraphile());
     const seedSeconds = Number(process.hrtime.bigint() - seedStarted) / 1e9;
-    const setups = Array.from({ length: WORKERS }, (_, index): JobQueueWorkerSetup =>
-      kind === 'runtime' ? { kind, url, index, schema: S, fixedNow: SWEEP_AT } : { kind, url, index, schema: G, rowsSchema: S },
+    const setups = Array.from(
+      { length: WORKERS },
+      (_, index): JobQueueWorkerSetup =>
+        kind === 'runtime' ? { kind, url, index, schema: S, fixedNow: SWEEP_AT } : { kind, url, index, schema: G, rowsSchema: S },
     );
     const workers = await startWorkers(setups);
     env.running.push(...workers);
@@ -262,7 +266,9 @@ async function sweepComparison(
         : Number((await admin.query(`SELECT count(*) FILTER (WHERE n = 1) AS n FROM ${s}.gw_rows`)).rows[0].n);
     if (done !== due) throw new Error(`${kind}: ${done} of ${due} done exactly once`);
     const rate = due / seconds;
-    ctx.log(`${kind}: ${due} due drained by ${WORKERS} workers in ${round(seconds, 2)} s: ${round(rate, 0)}/s (seeded in ${round(seedSeconds, 1)} s, workers' CPU ${round(cpuSeconds, 1)} s)`);
+    ctx.log(
+      `${kind}: ${due} due drained by ${WORKERS} workers in ${round(seconds, 2)} s: ${round(rate, 0)}/s (seeded in ${round(seedSeconds, 1)} s, workers' CPU ${round(cpuSeconds, 1)} s)`,
+    );
     return { rate, seconds, cpuSeconds, seedSeconds };
   };
 
@@ -334,20 +340,28 @@ async function punctualityComparison(
     unit: 'ms p99 lateness (runtime)',
     baselineUnit: 'ms p99 lateness (graphile-worker)',
     target: 10,
-    ratioIs: "graphile-worker's p99 lateness ÷ the runtime's, 4 worker processes each (higher is better; the runtime's counted as at least 1 ms)",
+    ratioIs:
+      "graphile-worker's p99 lateness ÷ the runtime's, 4 worker processes each (higher is better; the runtime's counted as at least 1 ms)",
     deadlines: count,
     spreadSeconds: spreadMs / 1000,
     runtime: a,
     graphileWorker: b,
     leadSeconds: four.leadSeconds,
     seedingOverranMs: four.overranMs,
-    oneWorkerEach: { ratio: round(one.graphileWorker.p99 / Math.max(1, one.runtime.p99), 1), runtime: one.runtime, graphileWorker: one.graphileWorker, seedingOverranMs: one.overranMs },
+    oneWorkerEach: {
+      ratio: round(one.graphileWorker.p99 / Math.max(1, one.runtime.p99), 1),
+      runtime: one.runtime,
+      graphileWorker: one.graphileWorker,
+      seedingOverranMs: one.overranMs,
+    },
     workload:
       `${count} D7 deadlines falling due over ${spreadMs / 1000} s while ${WORKERS} runtime worker processes (defaults: pollIntervalMs 1 s, ` +
       `woken at the next due time) and ${WORKERS} graphile-worker 0.17.3 processes (defaults: pollInterval 2 s) are up (then 1 of each: oneWorkerEach); ` +
       `each deadline has a job with the same run_at; lateness = database clock when the deadline row was deleted by its firing commit / the job's row updated, minus the due time`,
   };
-  ctx.log(`timers.punctualityVsGraphileWorker: ${metric.ratio} (4 workers each: p99 ${a.p99} ms vs ${b.p99} ms; p50 ${a.p50} vs ${b.p50}; 1 each: ratio ${(metric.oneWorkerEach as { ratio: number }).ratio})`);
+  ctx.log(
+    `timers.punctualityVsGraphileWorker: ${metric.ratio} (4 workers each: p99 ${a.p99} ms vs ${b.p99} ms; p50 ${a.p50} vs ${b.p50}; 1 each: ratio ${(metric.oneWorkerEach as { ratio: number }).ratio})`,
+  );
   return metric;
 }
 
@@ -392,13 +406,19 @@ async function punctualityRun(
     onError: () => {},
   });
   const seed = async (workflowId: string, window: number) => {
-    const input = { orderId: workflowId, merchantId: 'm', customerId: 'c', deliveredBy: 'MERCHANT' as const, timers: { merchantResponseWindow: window } };
+    const input = {
+      orderId: workflowId,
+      merchantId: 'm',
+      customerId: 'c',
+      deliveredBy: 'MERCHANT' as const,
+      timers: { merchantResponseWindow: window },
+    };
     await seeder.openOrder({ workflowId, input });
     await seeder.dispatch({ workflowId, commandId: `${workflowId}:d`, event: { type: 'dispute.opened', by: customer, disputeId: 'd' } });
   };
   const warmUpStarted = Date.now();
   for (let index = 0; index < 10; index += 1) await seed(`warm-up-${index}`, HOUR);
-  const leadMs = (Date.now() - anchor) + 2_000 + Math.round((2 * (Date.now() - warmUpStarted) * count) / 10);
+  const leadMs = Date.now() - anchor + 2_000 + Math.round((2 * (Date.now() - warmUpStarted) * count) / 10);
   const dueAts: number[] = [];
   for (let index = 0; index < count; index += 1) {
     const window = leadMs + Math.round((index * spreadMs) / count);

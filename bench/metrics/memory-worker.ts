@@ -30,10 +30,11 @@ function settled(): { heap: number; rss: number } {
   return { heap: usage.heapUsed, rss: usage.rss };
 }
 
-const events = (id: string) => [
-  { type: 'dispute.opened', at: T0, by: customer, disputeId: `${id}-d` },
-  { type: 'merchant.planSubmitted', at: T0 + 1, by: merchant, plan: 'WAIT_48H_INTERCEPT' },
-] satisfies OrderEventInput[];
+const events = (id: string) =>
+  [
+    { type: 'dispute.opened', at: T0, by: customer, disputeId: `${id}-d` },
+    { type: 'merchant.planSubmitted', at: T0 + 1, by: merchant, plan: 'WAIT_48H_INTERCEPT' },
+  ] satisfies OrderEventInput[];
 const input = (id: string) => ({ orderId: id, merchantId: 'm', customerId: 'c', deliveredBy: 'MERCHANT' as const, at: T0 });
 
 async function runtimeMode(dir: string, count: number, cache: boolean) {

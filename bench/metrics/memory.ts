@@ -21,7 +21,9 @@ export async function memoryMetrics(ctx: BenchContext): Promise<Record<string, M
   const count = ctx.quick ? 1_000 : 3_000;
   const dir = mkdtempSync(join(tmpdir(), 'bench-memory-'));
   try {
-    const runtime = runWorker<Measured & { lastVersion: number; deadlines: number }>(WORKER, ['runtime', dir, count], { nodeFlags: ['--expose-gc'] });
+    const runtime = runWorker<Measured & { lastVersion: number; deadlines: number }>(WORKER, ['runtime', dir, count], {
+      nodeFlags: ['--expose-gc'],
+    });
     const cached = runWorker<Measured & { cachedWorkflows: number }>(WORKER, ['runtime', dir, count, 'cache'], { nodeFlags: ['--expose-gc'] });
     const host = runWorker<Measured & { alive: number }>(WORKER, ['host', count], { nodeFlags: ['--expose-gc'] });
     ctx.log(
@@ -29,9 +31,8 @@ export async function memoryMetrics(ctx: BenchContext): Promise<Record<string, M
         `in-memory host ${host.heapBytesPerWorkflow} B heap / ${host.rssBytesPerWorkflow} B RSS`,
     );
     // What one live system in the runtime's cache costs: the same run with the cache on, minus off.
-    const perCached = cached.cachedWorkflows > 0
-      ? round(((cached.heapBytesPerWorkflow - runtime.heapBytesPerWorkflow) * count) / cached.cachedWorkflows, 0)
-      : 0;
+    const perCached =
+      cached.cachedWorkflows > 0 ? round(((cached.heapBytesPerWorkflow - runtime.heapBytesPerWorkflow) * count) / cached.cachedWorkflows, 0) : 0;
     ctx.log(`memory.perCachedWorkflow: ${perCached} B heap (${cached.cachedWorkflows} workflows kept live by the cache)`);
     return {
       'memory.perOpenWorkflow': {

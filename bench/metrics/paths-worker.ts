@@ -20,7 +20,8 @@ try {
     generatePaths?: (machine: never, options: never) => { paths: unknown[] };
   };
   const { MODELS } = (await import('../../test/paths/models.js')) as { MODELS?: Record<string, Model> };
-  if (typeof coverage.generatePaths !== 'function' || !MODELS) throw new Error('src/coverage has no generatePaths, or test/paths/models.ts no MODELS');
+  if (typeof coverage.generatePaths !== 'function' || !MODELS)
+    throw new Error('src/coverage has no generatePaths, or test/paths/models.ts no MODELS');
   for (const name of names) {
     const model = MODELS[name];
     if (!model) {

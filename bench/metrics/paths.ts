@@ -57,9 +57,17 @@ export async function pathMetrics(ctx: BenchContext): Promise<Record<string, Met
     const startup = timeCommand(process.execPath, [VITEST, 'run', '--passWithNoTests', '__bench_no_such_test__']);
     const run = timeCommand(process.execPath, [VITEST, 'run', 'test/paths', '--reporter=json', `--outputFile=${report}`]);
     const summary = existsSync(report)
-      ? (JSON.parse(readFileSync(report, 'utf8')) as { numTotalTests: number; numPassedTests: number; numFailedTests: number; numFailedTestSuites: number; success: boolean })
+      ? (JSON.parse(readFileSync(report, 'utf8')) as {
+          numTotalTests: number;
+          numPassedTests: number;
+          numFailedTests: number;
+          numFailedTestSuites: number;
+          success: boolean;
+        })
       : undefined;
-    ctx.log(`paths.suiteSeconds: ${round(run.seconds, 2)} s, ${summary?.numPassedTests ?? '?'}/${summary?.numTotalTests ?? '?'} passed (vitest start-up ${round(startup.seconds, 2)} s)`);
+    ctx.log(
+      `paths.suiteSeconds: ${round(run.seconds, 2)} s, ${summary?.numPassedTests ?? '?'}/${summary?.numTotalTests ?? '?'} passed (vitest start-up ${round(startup.seconds, 2)} s)`,
+    );
     metrics['paths.suiteSeconds'] = {
       value: round(run.seconds, 2),
       unit: 's',

@@ -105,7 +105,10 @@ async function workerMain(setup: WorkerSetup): Promise<void> {
     );
   });
   process.stdin.on('end', () => {
-    void runtime.close().then(() => pool.end()).then(() => process.exit(0));
+    void runtime
+      .close()
+      .then(() => pool.end())
+      .then(() => process.exit(0));
   });
   write({ ready: true });
 }
@@ -130,8 +133,7 @@ function startWorker(setup: WorkerSetup): BenchWorker {
   });
   return {
     child,
-    next: () =>
-      inbox.length > 0 ? Promise.resolve(inbox.shift() as never) : new Promise((resolve) => waiting.push(resolve as never)),
+    next: () => (inbox.length > 0 ? Promise.resolve(inbox.shift() as never) : new Promise((resolve) => waiting.push(resolve as never))),
   };
 }
 
@@ -245,9 +247,13 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
       baselineUnit: 'raw upserts, 4 clients ÷ 1 client',
       target: 0.9,
       samples: perSample.map((s) => ({ workers: round(s.workers), raw: round(s.raw) })),
-      workload: '(4 workers\' command rate ÷ 1 worker\'s) ÷ (raw upserts with 4 clients ÷ with 1), per interleaved sample, median',
+      workload: "(4 workers' command rate ÷ 1 worker's) ÷ (raw upserts with 4 clients ÷ with 1), per interleaved sample, median",
     };
-    for (const [name, m] of [['1', one], ['2', two], ['4', four]] as const) {
+    for (const [name, m] of [
+      ['1', one],
+      ['2', two],
+      ['4', four],
+    ] as const) {
       ctx.log(`durable.postgres${name}VsRawUpsert: ${m.ratio} (${m.value} commands/s vs ${m.baseline} upserts/s)`);
     }
     ctx.log(`durable.postgresScaling4: ${scaling.ratio} (workers ${scaling.value}×, raw ${scaling.baseline}×)`);

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { createSandboxLogistics, createSandboxPayments, createSqliteStore, createWorkflowRuntime, type WorkflowRuntime } from '../../src/runtime/index.js';
+import {
+  createSandboxLogistics,
+  createSandboxPayments,
+  createSqliteStore,
+  createWorkflowRuntime,
+  type WorkflowRuntime,
+} from '../../src/runtime/index.js';
 import { createPostgresStore } from '../../src/runtime/postgres.js';
 import { postgresDisputeSelect } from '../../src/runtime/postgres-store.js';
 import { sqliteDisputeSelect } from '../../src/runtime/sqlite-store.js';
@@ -86,7 +92,9 @@ async function measure(ctx: BenchContext, name: string, rows: number, setup: Set
     const countMerchantMs = await latency(() => runtime.countDisputes(MERCHANT));
     const countAllMs = await latency(() => runtime.countDisputes({ role: 'platform', id: 'bench' }));
     ctx.log(`${name}: countDisputes ${countMerchantMs} ms for one merchant, ${countAllMs} ms for all ${rows} disputes`);
-    ctx.log(`${name}: ${round(comparison.candidate.opsPerSecond, 0)} queues/s through the runtime, ${round(comparison.baseline.opsPerSecond, 0)}/s raw; plan: ${setup.plan}`);
+    ctx.log(
+      `${name}: ${round(comparison.candidate.opsPerSecond, 0)} queues/s through the runtime, ${round(comparison.baseline.opsPerSecond, 0)}/s raw; plan: ${setup.plan}`,
+    );
     return {
       ratio: round(comparison.ratio),
       ratioSpread: roundSpread(comparison.ratioSpread),
@@ -147,11 +155,17 @@ async function postgresSetup(ctx: BenchContext, rows: number): Promise<Setup | n
   ctx.log(`postgres: ${rows + LONG_QUEUE.rows} disputes generated in ${round(seconds(started), 1)} s`);
   const explain = async (merchantId: string) => {
     const select = postgresDisputeSelect(s, queueQuery(merchantId));
-    const answer = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, COSTS OFF) ${select.text}`, select.values);
+    const answer = await admin.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, COSTS OFF) ${select.text}`,
+      select.values,
+    );
     const lines = answer.rows.map((row) => row['QUERY PLAN']);
     ctx.log(`postgres plan, queue of ${merchantId}:\n    ${lines.join('\n    ')}`);
     const planned = lines.findIndex((line) => /^(Planning|Execution)/.test(line.trim()));
-    return lines.slice(0, planned < 0 ? undefined : planned).map((line) => line.trim()).join(' / ');
+    return lines
+      .slice(0, planned < 0 ? undefined : planned)
+      .map((line) => line.trim())
+      .join(' / ');
   };
   const plan = await explain(MERCHANT.id);
   const longQueuePlan = await explain(LONG_QUEUE.merchantId);

@@ -108,9 +108,13 @@ export async function sendMetrics(ctx: BenchContext): Promise<Record<string, Met
   const samples = ctx.quick ? 15 : 41;
   const perOrder = ORDER_EVENTS.length;
   const send = compareRates(validated, bare, { candidate: 150, baseline: 150 }, samples);
-  ctx.log(`send.validatedVsBare: ${round(send.ratio)}, on CPU time ${round(send.cpuRatio)} (${round(send.candidate.opsPerSecond * perOrder, 0)} vs ${round(send.baseline.opsPerSecond * perOrder, 0)} commands/s)`);
+  ctx.log(
+    `send.validatedVsBare: ${round(send.ratio)}, on CPU time ${round(send.cpuRatio)} (${round(send.candidate.opsPerSecond * perOrder, 0)} vs ${round(send.baseline.opsPerSecond * perOrder, 0)} commands/s)`,
+  );
   const machine = compareRates(bareCancellation, reducer, { candidate: 500, baseline: 200_000 }, samples);
-  ctx.log(`send.bareVsReducer: ${round(machine.ratio, 5)} (${round(machine.candidate.opsPerSecond * 2, 0)} vs ${round(machine.baseline.opsPerSecond * 2, 0)} events/s)`);
+  ctx.log(
+    `send.bareVsReducer: ${round(machine.ratio, 5)} (${round(machine.candidate.opsPerSecond * 2, 0)} vs ${round(machine.baseline.opsPerSecond * 2, 0)} events/s)`,
+  );
   return {
     'send.validatedVsBare': {
       ratio: round(send.ratio),

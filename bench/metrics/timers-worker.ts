@@ -50,8 +50,15 @@ async function seed(file: string, count: number): Promise<void> {
     workerId: 'seed',
     onError: () => {},
   });
-  await runtime.openOrder({ workflowId: 'template', input: { orderId: 'template', merchantId: 'm', customerId: 'c', deliveredBy: 'MERCHANT', at: T0 } });
-  await runtime.dispatch({ workflowId: 'template', commandId: 'template:d', event: { type: 'dispute.opened', at: T0, by: customer, disputeId: 'd' } });
+  await runtime.openOrder({
+    workflowId: 'template',
+    input: { orderId: 'template', merchantId: 'm', customerId: 'c', deliveredBy: 'MERCHANT', at: T0 },
+  });
+  await runtime.dispatch({
+    workflowId: 'template',
+    commandId: 'template:d',
+    event: { type: 'dispute.opened', at: T0, by: customer, disputeId: 'd' },
+  });
   await runtime.close();
 
   const db = new Database(file);

@@ -134,8 +134,7 @@ function hasInlineSource(node: AnyStateNode, mode: StubMode): boolean {
 function rebuildConfig(node: AnyStateNode, config: Record<string, unknown>, mode: StubMode): Record<string, unknown> {
   const next: Record<string, unknown> = { ...config };
   if (config.invoke !== undefined) {
-    const swap = (entry: Record<string, unknown>) =>
-      typeof entry.src === 'string' ? entry : { ...entry, src: replacement(entry.src, mode) };
+    const swap = (entry: Record<string, unknown>) => (typeof entry.src === 'string' ? entry : { ...entry, src: replacement(entry.src, mode) });
     next.invoke = Array.isArray(config.invoke) ? config.invoke.map(swap) : swap(config.invoke as Record<string, unknown>);
   }
   const states = config.states as Record<string, Record<string, unknown>> | undefined;
@@ -162,7 +161,12 @@ export function handles(snapshot: AnyMachineSnapshot, eventType: string): boolea
  * a completion when some active state handles it (`onDone`) and a failure when some handles that
  * (`onError`). A child that no active invoke declares gets only declared outcomes.
  */
-export function outcomesFor(snapshot: AnyMachineSnapshot, id: string, src: unknown, declared: InvokeOutcomes | undefined): readonly InvokeOutcome[] {
+export function outcomesFor(
+  snapshot: AnyMachineSnapshot,
+  id: string,
+  src: unknown,
+  declared: InvokeOutcomes | undefined,
+): readonly InvokeOutcome[] {
   const own = declared?.[id] ?? (typeof src === 'string' ? declared?.[src] : undefined);
   if (own) return own;
   const invoked = snapshot._nodes.some((node) => node.invoke.some((def: { id: string }) => def.id === id));

@@ -113,7 +113,12 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
     }
     for (const pair of pairsOf(replay.observed.flatMap((step) => step.transitions))) coveredPairs.add(pair);
     for (const mismatch of replay.mismatches) {
-      uncovered.push({ kind: 'replay', machineId: pathSet.machineId, id: replay.path.id, reason: `step ${mismatch.step + 1}: ${mismatch.message}` });
+      uncovered.push({
+        kind: 'replay',
+        machineId: pathSet.machineId,
+        id: replay.path.id,
+        reason: `step ${mismatch.step + 1}: ${mismatch.message}`,
+      });
     }
   }
 
@@ -164,7 +169,10 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
           parallel: parallel.id,
           region: region.id,
           states: { covered: [...inside].filter(isCovered).length, total: inside.size },
-          transitions: { covered: regionTransitions.filter((t) => coveredTransitions.has(qualified(t))).length, total: regionTransitions.length },
+          transitions: {
+            covered: regionTransitions.filter((t) => coveredTransitions.has(qualified(t))).length,
+            total: regionTransitions.length,
+          },
         });
       }
     }
@@ -174,7 +182,12 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
       if (state.type === 'history') {
         historyTotal++;
         if (!restored.has(`${model.machineId} ${state.id}`)) {
-          uncovered.push({ kind: 'history', machineId: model.machineId, id: state.id, reason: historyReason(model, state.id, enteredHistory.has(`${model.machineId} ${state.id}`)) });
+          uncovered.push({
+            kind: 'history',
+            machineId: model.machineId,
+            id: state.id,
+            reason: historyReason(model, state.id, enteredHistory.has(`${model.machineId} ${state.id}`)),
+          });
         }
       }
       if (isCovered(state.id)) continue;
@@ -182,15 +195,27 @@ export function computeCoverage(pathSet: PathSet, replays: readonly ReplayResult
     }
     for (const t of model.transitions) {
       if (coveredTransitions.has(qualified(t))) continue;
-      uncovered.push({ kind: 'transition', machineId: model.machineId, id: t.id, reason: transitionReason(t, model, exploredActive, exploredTaken) });
+      uncovered.push({
+        kind: 'transition',
+        machineId: model.machineId,
+        id: t.id,
+        reason: transitionReason(t, model, exploredActive, exploredTaken),
+      });
     }
   }
   for (const pair of [...feasible].sort()) {
     if (!coveredPairs.has(pair)) {
-      uncovered.push({ kind: 'transitionPair', machineId: pathSet.machineId, id: pair, reason: 'feasible in the explored graph, never consecutive on a generated path' });
+      uncovered.push({
+        kind: 'transitionPair',
+        machineId: pathSet.machineId,
+        id: pair,
+        reason: 'feasible in the explored graph, never consecutive on a generated path',
+      });
     }
   }
-  const restoredCount = [...restored].filter((id) => models.some((model) => model.states.some((s) => `${model.machineId} ${s.id}` === id))).length;
+  const restoredCount = [...restored].filter((id) =>
+    models.some((model) => model.states.some((s) => `${model.machineId} ${s.id}` === id)),
+  ).length;
 
   return {
     machineId: pathSet.machineId,
@@ -243,7 +268,8 @@ function transitionReason(t: TransitionInfo, model: MachineModel, active: Set<st
     const id = invokeIdOf(t.eventType);
     const ending = t.eventType.startsWith('xstate.error.') ? 'fails' : 'completes';
     const declare = id ? `declare the outcome it needs in \`invokes: { '${id}': [...] }\`` : 'declare outcomes in `invokes` per invoke id';
-    if (t.guard) return `guard ${t.guard} never held when ${id ?? 'the invoked actor'} ${ending === 'fails' ? 'failed' : 'completed'} (${declare})`;
+    if (t.guard)
+      return `guard ${t.guard} never held when ${id ?? 'the invoked actor'} ${ending === 'fails' ? 'failed' : 'completed'} (${declare})`;
     return `${id ?? 'the invoked actor'} never ${ending} while ${t.source} is active (${declare})`;
   }
   const event = t.kind === 'always' ? 'the eventless check' : t.kind === 'after' ? `the timer ${t.delay}` : `event ${t.eventType}`;
@@ -319,7 +345,9 @@ export function coverageProblems(coverage: MachineCoverage, gate: GateOptions = 
   if (replays.length) problems.push(`${replays.length} replay mismatch(es), first: ${replays[0]!.id} ${replays[0]!.reason.split('\n')[0]}`);
   const states = coverage.uncovered.filter((item) => item.kind === 'state');
   if (coverage.states.covered < coverage.states.total) {
-    problems.push(`states ${coverage.states.covered}/${coverage.states.total}: ${states.map((item) => `${item.id} (${item.reason})`).join('; ')}`);
+    problems.push(
+      `states ${coverage.states.covered}/${coverage.states.total}: ${states.map((item) => `${item.id} (${item.reason})`).join('; ')}`,
+    );
   }
   const transitions = coverage.uncovered.filter((item) => item.kind === 'transition');
   if (coverage.transitions.covered < coverage.transitions.total) {
@@ -329,7 +357,9 @@ export function coverageProblems(coverage: MachineCoverage, gate: GateOptions = 
   }
   const history = coverage.uncovered.filter((item) => item.kind === 'history');
   if (coverage.history && coverage.history.covered < coverage.history.total) {
-    problems.push(`history restores ${coverage.history.covered}/${coverage.history.total}: ${history.map((item) => `${item.id} (${item.reason})`).join('; ')}`);
+    problems.push(
+      `history restores ${coverage.history.covered}/${coverage.history.total}: ${history.map((item) => `${item.id} (${item.reason})`).join('; ')}`,
+    );
   }
   if (gate.transitionPairs !== undefined && coverage.transitionPairs.covered < gate.transitionPairs) {
     problems.push(`transition pairs ${coverage.transitionPairs.covered} < pinned ${gate.transitionPairs}`);

@@ -215,10 +215,15 @@ export function enterableStates(machine: AnyStateMachine, exclude: (t: Transitio
   };
   const enter = (node: AnyStateNode) => {
     enterDown(node);
-    for (let child = node, parent = node.parent as AnyStateNode | undefined; parent; child = parent, parent = parent.parent as AnyStateNode | undefined) {
+    for (
+      let child = node, parent = node.parent as AnyStateNode | undefined;
+      parent;
+      child = parent, parent = parent.parent as AnyStateNode | undefined
+    ) {
       entered.add(parent.id);
       if (parent.type === 'parallel') {
-        for (const region of Object.values(parent.states) as AnyStateNode[]) if (region !== child && region.type !== 'history') enterDown(region);
+        for (const region of Object.values(parent.states) as AnyStateNode[])
+          if (region !== child && region.type !== 'history') enterDown(region);
       }
     }
   };

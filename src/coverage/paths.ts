@@ -164,7 +164,14 @@ export function explore(machine: AnyStateMachine, variant: InputVariant, options
   };
   const initial = logic.initial();
   if (initial.failure !== undefined) {
-    const failure: MachineFailure = { machineId: machine.id, variant: variant.label, prefix: [], state: '(none)', event: 'start', message: initial.failure };
+    const failure: MachineFailure = {
+      machineId: machine.id,
+      variant: variant.label,
+      prefix: [],
+      state: '(none)',
+      event: 'start',
+      message: initial.failure,
+    };
     return { variant, logic, initialKey: '', initial, vertices: new Map(), edges: [], prefix: new Map([['', []]]), failures: [failure] };
   }
   // A failing step is recorded and leads nowhere: the same key, nothing taken, so no edge.
@@ -248,7 +255,9 @@ export function explore(machine: AnyStateMachine, variant: InputVariant, options
       message,
     });
   }
-  failures.sort((a, b) => a.prefix.length - b.prefix.length || a.prefix.join(' ').localeCompare(b.prefix.join(' ')) || a.event.localeCompare(b.event));
+  failures.sort(
+    (a, b) => a.prefix.length - b.prefix.length || a.prefix.join(' ').localeCompare(b.prefix.join(' ')) || a.event.localeCompare(b.event),
+  );
   return { variant, logic, initialKey, initial, vertices, edges, prefix, failures };
 }
 
@@ -392,7 +401,8 @@ function tagsOf(transitions: readonly TakenTransition[], infos: Map<string, Tran
   const tags = new Set<string>();
   for (const taken of transitions) {
     const description = infos.get(qualified(taken))?.description;
-    for (const match of description?.matchAll(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`)) ?? []) {
+    for (const match of description?.matchAll(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`)) ??
+      []) {
       tags.add(match[0]);
     }
   }
@@ -453,7 +463,11 @@ export function generatePaths(machine: AnyStateMachine, options: GenerateOptions
     const enabledOf = (vertex: Vertex) => {
       let labels = enabledCache.get(vertex);
       if (!labels) {
-        labels = logic.enabled(vertex).filter((event) => event.timers.length === 0).map((event) => event.label).sort();
+        labels = logic
+          .enabled(vertex)
+          .filter((event) => event.timers.length === 0)
+          .map((event) => event.label)
+          .sort();
         enabledCache.set(vertex, labels);
       }
       return labels;

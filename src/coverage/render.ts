@@ -206,7 +206,9 @@ export function renderCoverageMarkdown(entries: readonly ReportEntry[], options:
   const out: string[] = [`# ${options.title ?? 'Path coverage'}`, ''];
   out.push('| machine | states | transitions | transition pairs | paths |', '|---|---|---|---|---|');
   for (const { coverage } of entries) {
-    out.push(`| ${coverage.machineId} | ${cell(coverage.states)} | ${cell(coverage.transitions)} | ${cell(coverage.transitionPairs)} | ${coverage.paths} |`);
+    out.push(
+      `| ${coverage.machineId} | ${cell(coverage.states)} | ${cell(coverage.transitions)} | ${cell(coverage.transitionPairs)} | ${coverage.paths} |`,
+    );
   }
   for (const { coverage, pathSet, pinnedPairs } of entries) {
     out.push('', `## ${coverage.machineId}`, '');
@@ -217,27 +219,44 @@ export function renderCoverageMarkdown(entries: readonly ReportEntry[], options:
     );
     out.push('| | covered | total | % |', '|---|---|---|---|');
     out.push(`| states | ${coverage.states.covered} | ${coverage.states.total} | ${pct(coverage.states.covered, coverage.states.total)} |`);
-    out.push(`| transitions | ${coverage.transitions.covered} | ${coverage.transitions.total} | ${pct(coverage.transitions.covered, coverage.transitions.total)} |`);
+    out.push(
+      `| transitions | ${coverage.transitions.covered} | ${coverage.transitions.total} | ${pct(coverage.transitions.covered, coverage.transitions.total)} |`,
+    );
     out.push(
       `| transition pairs | ${coverage.transitionPairs.covered} | ${coverage.transitionPairs.total} | ${pct(coverage.transitionPairs.covered, coverage.transitionPairs.total)}${pinnedPairs === undefined ? '' : ` (pinned ≥ ${pinnedPairs})`} |`,
     );
     if (coverage.history && coverage.history.total > 0) {
-      out.push(`| history restores | ${coverage.history.covered} | ${coverage.history.total} | ${pct(coverage.history.covered, coverage.history.total)} |`);
+      out.push(
+        `| history restores | ${coverage.history.covered} | ${coverage.history.total} | ${pct(coverage.history.covered, coverage.history.total)} |`,
+      );
     }
     for (const region of coverage.regions ?? []) {
       const name = `${coverage.machines.length > 1 ? `${region.machineId}: ` : ''}region ${region.region}`;
-      out.push(`| ${name}: states / transitions | ${region.states.covered} / ${region.transitions.covered} | ${region.states.total} / ${region.transitions.total} | |`);
+      out.push(
+        `| ${name}: states / transitions | ${region.states.covered} / ${region.transitions.covered} | ${region.states.total} / ${region.transitions.total} | |`,
+      );
     }
     if (coverage.machines.length > 1) {
       for (const [id, counts] of Object.entries(coverage.byMachine)) {
-        out.push(`| ${id}: states / transitions | ${counts.states.covered} / ${counts.transitions.covered} | ${counts.states.total} / ${counts.transitions.total} | |`);
+        out.push(
+          `| ${id}: states / transitions | ${counts.states.covered} / ${counts.transitions.covered} | ${counts.states.total} / ${counts.transitions.total} | |`,
+        );
       }
     }
     const machines = pathSet.kind === 'system' ? [pathSet.machine, ...childMachines(pathSet)] : [pathSet.machine];
     for (const machine of machines) {
-      const transitions = coverage.uncovered.filter((item) => item.kind === 'transition' && item.machineId === machine.id).map((item) => item.id);
+      const transitions = coverage.uncovered
+        .filter((item) => item.kind === 'transition' && item.machineId === machine.id)
+        .map((item) => item.id);
       const states = coverage.uncovered.filter((item) => item.kind === 'state' && item.machineId === machine.id).map((item) => item.id);
-      out.push('', `### Diagram: ${machine.id}`, '', '```mermaid', toMermaid(machine, { uncovered: transitions, uncoveredStates: states, delayLabel: options.delayLabel }), '```');
+      out.push(
+        '',
+        `### Diagram: ${machine.id}`,
+        '',
+        '```mermaid',
+        toMermaid(machine, { uncovered: transitions, uncoveredStates: states, delayLabel: options.delayLabel }),
+        '```',
+      );
     }
     const failures = coverage.failures ?? [];
     if (failures.length) {

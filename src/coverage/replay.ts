@@ -124,7 +124,8 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
   const prepared = prepareMachine(machine, options.system ? 'system' : 'machine');
   const clock = new SimulatedClock();
   clock.set(startTimeOf(path.input, options));
-  const key: KeyFunction = options.key ?? (options.system ? (state) => systemKey(prepared, state as never, options.projectContext) : machineKey(machine, options));
+  const key: KeyFunction =
+    options.key ?? (options.system ? (state) => systemKey(prepared, state as never, options.projectContext) : machineKey(machine, options));
   const stamp = options.stamp ?? defaultStamp;
   const mismatches: Mismatch[] = [];
   const observed: ObservedStep[] = [];
@@ -161,7 +162,8 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
       const recorded = (snapshot as { historyValue?: Record<string, unknown[]> }).historyValue ?? {};
       for (const t of event._transitions) {
         for (const target of (t.target ?? []) as AnyStateNode[]) {
-          if (target.type === 'history') current.history.push({ machineId: machineIdOf(t), id: target.id, recorded: (recorded[target.id]?.length ?? 0) > 0 });
+          if (target.type === 'history')
+            current.history.push({ machineId: machineIdOf(t), id: target.id, recorded: (recorded[target.id]?.length ?? 0) > 0 });
         }
       }
     }

@@ -103,7 +103,12 @@ export function systemKey(
         children.map(([id, child]) => {
           const logic = resolveSource(current, child.src);
           const src = typeof child.src === 'string' ? child.src : 'inline';
-          return [id, isMachineLogic(logic) ? { src, status: child.snapshot.status, ...keyOf(child.snapshot, logic, [...path, id]) } : { src, status: child.snapshot.status }];
+          return [
+            id,
+            isMachineLogic(logic)
+              ? { src, status: child.snapshot.status, ...keyOf(child.snapshot, logic, [...path, id]) }
+              : { src, status: child.snapshot.status },
+          ];
         }),
       );
     }

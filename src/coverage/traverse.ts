@@ -236,10 +236,12 @@ function hostVariants(snapshot: AnyMachineSnapshot, view: KeySource, options: Lo
   }
   const variants = options.events ?? {};
   const types = __unsafe_getAllOwnEventDescriptors(snapshot) as string[];
-  return types
-    // Wildcards and XState's own events (done, error, snapshot, after) are not sent by a host.
-    .filter((type) => !type.includes('*') && !type.startsWith('xstate.') && !matchesAny(type, options.ignoreEvents))
-    .flatMap((type) => variants[type] ?? [{ label: type, event: { type } }]);
+  return (
+    types
+      // Wildcards and XState's own events (done, error, snapshot, after) are not sent by a host.
+      .filter((type) => !type.includes('*') && !type.startsWith('xstate.') && !matchesAny(type, options.ignoreEvents))
+      .flatMap((type) => variants[type] ?? [{ label: type, event: { type } }])
+  );
 }
 
 /** Timers in firing order: due time, then the order they were started. */
@@ -460,7 +462,13 @@ export function machineLogic(machine: AnyStateMachine, input: unknown, options: 
   } as unknown as ActorScope<any, any, any, any>;
   const key = machineKey(machine, options);
 
-  const run = (previous: Vertex | null, now: number, fired: PendingTimer | null, settles: SettledChild | null, execute: () => unknown): Vertex => {
+  const run = (
+    previous: Vertex | null,
+    now: number,
+    fired: PendingTimer | null,
+    settles: SettledChild | null,
+    execute: () => unknown,
+  ): Vertex => {
     const rec = new StepRecorder(self);
     recorder = rec;
     let snapshot: AnyMachineSnapshot;
@@ -604,7 +612,11 @@ export function liveMachines(root: AnyActorRef): Array<{ path: ActorPath; ref: A
 
 /** Paths of the machine actors that are active (their timers can still fire). */
 export const activeMachinePaths = (root: AnyActorRef) =>
-  new Set(liveMachines(root).filter((actor) => actor.snapshot.status === 'active').map((actor) => actor.path.join('/')));
+  new Set(
+    liveMachines(root)
+      .filter((actor) => actor.snapshot.status === 'active')
+      .map((actor) => actor.path.join('/')),
+  );
 
 const defaultRecorded = (context: any) => {
   const deadlines = context?.deadlines;
@@ -702,7 +714,14 @@ export function systemLogic(machine: AnyStateMachine, input: unknown, options: L
 }
 
 /** Key source of a persisted system snapshot (children under `children[id].snapshot`). */
-export function persistedView(persisted: { value: unknown; context: any; status: string; output?: unknown; children?: Record<string, unknown>; historyValue?: unknown }): KeySource {
+export function persistedView(persisted: {
+  value: unknown;
+  context: any;
+  status: string;
+  output?: unknown;
+  children?: Record<string, unknown>;
+  historyValue?: unknown;
+}): KeySource {
   return {
     value: persisted.value,
     context: persisted.context,
@@ -712,4 +731,3 @@ export function persistedView(persisted: { value: unknown; context: any; status:
     history: historyOfPersisted(persisted as never, false),
   };
 }
-

@@ -18,12 +18,7 @@ export interface WorkflowDefinition<TMachine extends AnyStateMachine = AnyStateM
  * The snapshot as the definition's version restores it: migrated step by step from `storedVersion`.
  * A version above the definition's, or one with a missing step, is a typed error.
  */
-export function upgradeSnapshot(
-  definition: WorkflowDefinition,
-  workflowId: string,
-  persisted: unknown,
-  storedVersion: number,
-): unknown {
+export function upgradeSnapshot(definition: WorkflowDefinition, workflowId: string, persisted: unknown, storedVersion: number): unknown {
   if (!Number.isInteger(storedVersion) || storedVersion > definition.version || storedVersion < 1) {
     throw new UnknownMachineVersionError(workflowId, storedVersion, definition.version);
   }

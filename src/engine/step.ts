@@ -77,12 +77,7 @@ export function startSystem(machine: AnyStateMachine, input: unknown, options: S
 }
 
 /** Restores a persisted system, delivers one event, and returns the result. */
-export function stepSystem(
-  machine: AnyStateMachine,
-  persisted: unknown,
-  delivery: Delivery,
-  options: StepOptions = {},
-): StepResult {
+export function stepSystem(machine: AnyStateMachine, persisted: unknown, delivery: Delivery, options: StepOptions = {}): StepResult {
   const system = new LiveSystem(machine, { snapshot: persisted }, options);
   try {
     system.deliver(delivery);

@@ -29,8 +29,7 @@ export type InterceptionAnswer =
 export type RefundStatusAnswer = RefundAnswer | { kind: 'notFound' };
 export type InterceptionStatusAnswer = InterceptionAnswer | { kind: 'notFound' };
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** A short, storable rendering of whatever came back, for the record and for people. */
 function describe(value: unknown): string {
@@ -117,8 +116,6 @@ export function requireDeclineKey(raw: unknown): void {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
   const event = raw as Record<string, unknown>;
   if (event.type === 'payment.refundFailed' && event.idempotencyKey === undefined) {
-    throw new InvalidPayloadError([
-      { path: 'idempotencyKey', message: 'a payment decline names the request it declines (its idempotencyKey)' },
-    ]);
+    throw new InvalidPayloadError([{ path: 'idempotencyKey', message: 'a payment decline names the request it declines (its idempotencyKey)' }]);
   }
 }

@@ -44,7 +44,6 @@ import {
   toPage,
 } from './store-common.js';
 
-
 interface Lease {
   claimedBy: string | null;
   claimExpiresAt: number | null;
@@ -117,12 +116,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     if (effect) Object.assign(effect, { status: 'done', claimedBy: null, claimExpiresAt: null });
   }
 
-  function claim<T extends object>(
-    rows: Iterable<T & Lease>,
-    isDue: (row: T) => boolean,
-    order: (a: T, b: T) => number,
-    c: Claim,
-  ): T[] {
+  function claim<T extends object>(rows: Iterable<T & Lease>, isDue: (row: T) => boolean, order: (a: T, b: T) => number, c: Claim): T[] {
     assertClaim(c);
     if (c.limit < 1) return [];
     const claimed = [...rows]
@@ -215,12 +209,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     claimOutbox(c) {
-      return claim<OutboxRow>(
-        outbox.values(),
-        (row) => row.status === 'pending' && row.availableAt <= c.now,
-        compareEffects,
-        c,
-      );
+      return claim<OutboxRow>(outbox.values(), (row) => row.status === 'pending' && row.availableAt <= c.now, compareEffects, c);
     },
 
     extendEffectLease(effectId, workerId, expiresAt) {

@@ -13,7 +13,8 @@ export function loadBetterSqlite3(): typeof Database {
   try {
     return require('better-sqlite3') as typeof Database;
   } catch (error) {
-    if (isMissing(error, 'better-sqlite3')) throw new MissingPeerDependencyError('better-sqlite3', 'createSqliteStore', { cause: error, version: '12' });
+    if (isMissing(error, 'better-sqlite3'))
+      throw new MissingPeerDependencyError('better-sqlite3', 'createSqliteStore', { cause: error, version: '12' });
     throw error;
   }
 }

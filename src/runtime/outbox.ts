@@ -128,8 +128,7 @@ export function outboxKindOf(effect: WorkflowEffect): OutboxKind {
   }
 }
 
-const messageOf = (error: unknown) =>
-  sanitizeText(error instanceof Error ? `${error.name}: ${error.message}` : String(error), MAX_ERROR_LENGTH);
+const messageOf = (error: unknown) => sanitizeText(error instanceof Error ? `${error.name}: ${error.message}` : String(error), MAX_ERROR_LENGTH);
 
 /** What one delivery came to: a result to record, nothing to record, or no definite outcome. */
 type Delivered = { kind: 'record'; event: Record<string, unknown> } | { kind: 'complete' } | { kind: 'unknown'; reason: string };
@@ -299,12 +298,15 @@ export class OutboxDispatcher {
     const { store, workerId, leaseMs } = this.deps;
     let held = true;
     let beat: Promise<void> = Promise.resolve();
-    const timer = setInterval(() => {
-      beat = beat.then(async () => {
-        if (!held) return;
-        held = await store.extendEffectLease(row.effectId, workerId, this.deps.now() + leaseMs).catch(() => held);
-      });
-    }, Math.max(1, Math.floor(leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        beat = beat.then(async () => {
+          if (!held) return;
+          held = await store.extendEffectLease(row.effectId, workerId, this.deps.now() + leaseMs).catch(() => held);
+        });
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
     timer.unref();
     return {
       release: () => clearInterval(timer),

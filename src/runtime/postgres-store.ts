@@ -519,14 +519,8 @@ function statements(schemaName: string, s: string) {
          status = CASE WHEN $4::boolean THEN 'dead' ELSE status END, claimed_by = NULL, claim_expires_at = NULL
        WHERE effect_id = $1 AND status = 'pending'`,
     ),
-    listDeadlines: named(
-      'listDeadlines',
-      `SELECT ${DEADLINE_COLUMNS} FROM ${s}.deadlines WHERE workflow_id = $1 ORDER BY due_at, deadline_id`,
-    ),
-    listOutbox: named(
-      'listOutbox',
-      `SELECT ${OUTBOX_COLUMNS} FROM ${s}.outbox WHERE workflow_id = $1 ORDER BY created_at, effect_id`,
-    ),
+    listDeadlines: named('listDeadlines', `SELECT ${DEADLINE_COLUMNS} FROM ${s}.deadlines WHERE workflow_id = $1 ORDER BY due_at, deadline_id`),
+    listOutbox: named('listOutbox', `SELECT ${OUTBOX_COLUMNS} FROM ${s}.outbox WHERE workflow_id = $1 ORDER BY created_at, effect_id`),
     listAudit: named(
       'listAudit',
       `SELECT workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id
@@ -649,8 +643,16 @@ const toCommand = (r: Row): CommandRow => ({
  */
 const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|57014|55P03|53...|58...|40001|40P01|25006)$/;
 const UNAVAILABLE_ERRNOS = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
 ]);
 /** node-postgres reports these without a code. */
 const UNAVAILABLE_MESSAGES: ReadonlyArray<readonly [RegExp, string]> = [
@@ -683,7 +685,6 @@ const isUniqueViolation = (error: unknown, constraint: string): boolean =>
   error instanceof Error &&
   (error as Error & { code?: string }).code === '23505' &&
   (error as Error & { constraint?: string }).constraint === constraint;
-
 
 /**
  * WorkflowStore on PostgreSQL (node-postgres). Safe for many workers on one database: optimistic
@@ -894,9 +895,7 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
           await client.query(`SET LOCAL statement_timeout = 0`);
           await client.query(`SET LOCAL lock_timeout = 0`);
           // Concurrent workers starting together migrate one after the other.
-          await client.query(`SELECT pg_advisory_xact_lock(hashtext('jd_dispute.migrate'), hashtext($1))`, [
-            schemaName,
-          ]);
+          await client.query(`SELECT pg_advisory_xact_lock(hashtext('jd_dispute.migrate'), hashtext($1))`, [schemaName]);
           await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
           await client.query(
             `CREATE TABLE IF NOT EXISTS ${s}.schema_version (
@@ -1051,9 +1050,7 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
     async recordEffectFailure(effectId, reported) {
       const failure = storableFailure(reported);
       if (!isStorableKey(effectId)) return;
-      await guard('recordEffectFailure', () =>
-        run(q.recordFailure, [effectId, failure.error, failure.availableAt, failure.dead]),
-      );
+      await guard('recordEffectFailure', () => run(q.recordFailure, [effectId, failure.error, failure.availableAt, failure.dead]));
     },
 
     async completeEffect(effectId) {

@@ -49,8 +49,7 @@ export function partiesOf(definition: WorkflowDefinition, record: WorkflowRecord
   return { merchantId: record.merchantId, customerId: typeof customerId === 'string' ? customerId : '' };
 }
 
-const labelOr = <K extends string>(labels: Record<K, Label>, key: string): Label =>
-  labels[key as K] ?? { 'zh-CN': key, en: key };
+const labelOr = <K extends string>(labels: Record<K, Label>, key: string): Label => labels[key as K] ?? { 'zh-CN': key, en: key };
 
 /** Events the order hands to its open dispute. */
 const DISPUTE_ACTIONS = new Set<OrderEventType>([
@@ -234,9 +233,7 @@ export function disputeListItem(row: DisputeRow): DisputeListItem {
     planLabel: row.plan === null ? null : labelOr(PLAN_LABELS, row.plan),
     waitingOnLabel: row.waitingOn === null ? null : labelOr(ROLE_LABELS, row.waitingOn as Role),
     nextDeadline:
-      row.nextDueAt === null || row.nextTimer === null
-        ? null
-        : { timer: row.nextTimer, dueAt: row.nextDueAt, label: timerLabel(row.nextTimer) },
+      row.nextDueAt === null || row.nextTimer === null ? null : { timer: row.nextTimer, dueAt: row.nextDueAt, label: timerLabel(row.nextTimer) },
   };
 }
 

@@ -26,9 +26,7 @@ export const OpenEnvelope = z.strictObject({
 export function parseEnvelope<T extends z.ZodType>(schema: T, request: unknown): z.output<T> {
   const parsed = schema.safeParse(request);
   if (parsed.success) return parsed.data;
-  throw new InvalidPayloadError(
-    parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-  );
+  throw new InvalidPayloadError(parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })));
 }
 
 /** Runs `hash` over a raw payload, refusing values JSON cannot hold (too deep, cyclic, BigInt). */

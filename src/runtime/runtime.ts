@@ -65,16 +65,7 @@ import {
   type WorkflowRuntimeOptions,
   type WorkflowView,
 } from './types.js';
-import {
-  catchUpPoint,
-  checkTime,
-  Draft,
-  ORDER_WORKFLOW,
-  readClock,
-  restoreWorkflow,
-  stampEvent,
-  type TimeRules,
-} from './unit-of-work.js';
+import { catchUpPoint, checkTime, Draft, ORDER_WORKFLOW, readClock, restoreWorkflow, stampEvent, type TimeRules } from './unit-of-work.js';
 
 export { deadlineIdOf } from './unit-of-work.js';
 export { RuntimeClosedError } from './types.js';
@@ -109,8 +100,7 @@ const isRefusalStore = (store: WorkflowStore): store is WorkflowStore & RefusalS
 const isBatchCommitStore = (store: WorkflowStore): store is WorkflowStore & BatchCommitStore =>
   typeof (store as Partial<BatchCommitStore>).commitAll === 'function';
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function defaultOnError(error: unknown, context: string): void {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -173,7 +163,9 @@ class DurableRuntime implements WorkflowRuntime {
 
   constructor(private readonly options: WorkflowRuntimeOptions) {
     this.store = options.store;
-    this.live = new LiveCache(options.liveCache === false ? { ...DEFAULT_LIVE_CACHE, maxWorkflows: 0 } : { ...DEFAULT_LIVE_CACHE, ...options.liveCache });
+    this.live = new LiveCache(
+      options.liveCache === false ? { ...DEFAULT_LIVE_CACHE, maxWorkflows: 0 } : { ...DEFAULT_LIVE_CACHE, ...options.liveCache },
+    );
     this.committer = new GroupCommitter(this.store, options.groupCommit ?? true);
     this.completer = new EffectCompleter(this.store);
     this.clock = options.clock;
@@ -454,8 +446,7 @@ class DurableRuntime implements WorkflowRuntime {
       } catch (error) {
         // The draft advanced the system past what the store holds: never reuse it.
         prepared.system.stop();
-        const retry =
-          error instanceof VersionConflictError && command?.expectedVersion === undefined && attempt < MAX_CONFLICT_RETRIES;
+        const retry = error instanceof VersionConflictError && command?.expectedVersion === undefined && attempt < MAX_CONFLICT_RETRIES;
         if (!retry) throw error;
       }
     }
@@ -640,7 +631,10 @@ class DurableRuntime implements WorkflowRuntime {
     assertMayReadOrder(caller, partiesOf(this.definition, record), 'getRefusals');
     if (!isRefusalStore(this.store)) return [];
     const rows = await this.store.listRefusals(workflowId);
-    return visibleRefusals(caller, rows.map(({ workflowId: _workflowId, ...refusal }) => refusal));
+    return visibleRefusals(
+      caller,
+      rows.map(({ workflowId: _workflowId, ...refusal }) => refusal),
+    );
   }
 
   /**
@@ -702,8 +696,8 @@ class DurableRuntime implements WorkflowRuntime {
     const effects = (await this.store.listOutbox(workflowId))
       .filter((row) => row.status === 'pending')
       // A refund or interception names its cancel order; A4's compensation its dispute.
-      .map((row) => (row.payload as { cancellationId?: string; disputeId?: string }))
-      .map((payload) => (payload.cancellationId ?? payload.disputeId))
+      .map((row) => row.payload as { cancellationId?: string; disputeId?: string })
+      .map((payload) => payload.cancellationId ?? payload.disputeId)
       .filter((id): id is string => typeof id === 'string');
     // What will move it is what the store holds: its deadline rows (due ones fire at the next round).
     const deadlines = (await this.store.listDeadlines(workflowId)).map((row) => row.actorPath);
@@ -838,6 +832,18 @@ class DurableRuntime implements WorkflowRuntime {
 }
 
 /**
+ * INV1: the outbox row this command settles. A result of an effect settles its own row; a step that ends
+ * the wait for a refund request (see awaitedRefundEffectId) retires that request's row in the same commit
+ * (marked done: nothing delivers it again). When a result of an earlier, already retired request ends the
+ * wait for the current one (a late success), the current request's row is the one to retire: the
+ * earlier row is already settled.
+ */
+function settledEffect(completes: string | null, awaitedBefore: string | null, awaitedAfter: string | null): string | null {
+  const retired = awaitedBefore !== null && awaitedBefore !== awaitedAfter ? awaitedBefore : null;
+  return retired ?? completes;
+}
+
+/**
  * The store as the outbox dispatcher sees it: the same store, except that `completeEffect` goes through
  * the completer (the effects of one pass in one transaction). Every other method is the store's own,
  * called on the store itself.
@@ -850,18 +856,6 @@ function withGroupedCompletion(store: WorkflowStore, complete: (effectId: string
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
-}
-
-/**
- * INV1: the outbox row this command settles. A result of an effect settles its own row; a step that ends
- * the wait for a refund request (see awaitedRefundEffectId) retires that request's row in the same commit
- * (marked done: nothing delivers it again). When a result of an earlier, already retired request ends the
- * wait for the current one (a late success), the current request's row is the one to retire: the
- * earlier row is already settled.
- */
-function settledEffect(completes: string | null, awaitedBefore: string | null, awaitedAfter: string | null): string | null {
-  const retired = awaitedBefore !== null && awaitedBefore !== awaitedAfter ? awaitedBefore : null;
-  return retired ?? completes;
 }
 
 const emptyTick = (): TickResult => ({
@@ -877,7 +871,8 @@ const emptyTick = (): TickResult => ({
 function checkOptions(options: { leaseMs: number; batchSize: number; effectConcurrency: number; policy: DeliveryPolicy }): void {
   const { leaseMs, batchSize, effectConcurrency, policy } = options;
   const whole = (name: string, value: number, min: number, max: number) => {
-    if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be a whole number in ${min}..${max}, got ${value}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new RangeError(`${name} must be a whole number in ${min}..${max}, got ${value}`);
   };
   // The heartbeat extends a lease every third of it: below 300 ms it would be busier than the work.
   whole('leaseMs', leaseMs, 300, 24 * 3_600_000);

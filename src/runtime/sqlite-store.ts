@@ -413,12 +413,9 @@ export function sqliteDisputeSelect(query: ParsedDisputeQuery): { sql: string; p
 
 type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
-
 function prepareStatements(db: Database.Database) {
   return {
-    selectWorkflow: db.prepare<[string], Json<WorkflowRecord, 'snapshot'>>(
-      `SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE workflow_id = ?`,
-    ),
+    selectWorkflow: db.prepare<[string], Json<WorkflowRecord, 'snapshot'>>(`SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE workflow_id = ?`),
     selectVersion: db.prepare<[string], { version: number; auditSeq: number }>(
       `SELECT version, audit_seq AS auditSeq FROM workflows WHERE workflow_id = ?`,
     ),
@@ -436,9 +433,7 @@ function prepareStatements(db: Database.Database) {
          observed_at = MAX(observed_at, @observedAt)
        WHERE workflow_id = @workflowId AND version = @expectedVersion AND audit_seq = @previousAuditSeq`,
     ),
-    workflowDeadlines: db.prepare<[string], DeadlineRow>(
-      `SELECT ${DEADLINE_COLUMNS} FROM deadlines WHERE workflow_id = ?`,
-    ),
+    workflowDeadlines: db.prepare<[string], DeadlineRow>(`SELECT ${DEADLINE_COLUMNS} FROM deadlines WHERE workflow_id = ?`),
     deleteDeadline: db.prepare(`DELETE FROM deadlines WHERE workflow_id = ? AND deadline_id = ?`),
     // A kept deadline keeps its lease: a worker may be firing it right now.
     upsertDeadline: db.prepare(
@@ -521,9 +516,7 @@ function prepareStatements(db: Database.Database) {
          status = CASE WHEN @dead THEN 'dead' ELSE status END, claimed_by = NULL, claim_expires_at = NULL
        WHERE effect_id = @effectId AND status = 'pending'`,
     ),
-    completeEffect: db.prepare(
-      `UPDATE outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL WHERE effect_id = ?`,
-    ),
+    completeEffect: db.prepare(`UPDATE outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL WHERE effect_id = ?`),
     listDeadlines: db.prepare<[string], DeadlineRow>(
       `SELECT ${DEADLINE_COLUMNS} FROM deadlines WHERE workflow_id = ? ORDER BY due_at, deadline_id`,
     ),
@@ -638,8 +631,7 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       previousAuditSeq: previousAuditSeq(commit),
       observedAt: commit.observedAt,
     };
-    const written =
-      commit.expectedVersion === null ? s.insertWorkflow.run(workflowParams) : s.updateWorkflow.run(workflowParams);
+    const written = commit.expectedVersion === null ? s.insertWorkflow.run(workflowParams) : s.updateWorkflow.run(workflowParams);
     if (written.changes === 0) throw refusal(commit);
 
     // Most commits leave the deadline set as it is: compare, then write only the difference.
@@ -795,18 +787,14 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
 
     async extendEffectLease(effectId, workerId, expiresAt) {
       if (!isStorableKey(effectId)) return false;
-      const result = await attempt('extendEffectLease', () =>
-        st().extendEffectLease.run({ effectId, workerId, expiresAt }),
-      );
+      const result = await attempt('extendEffectLease', () => st().extendEffectLease.run({ effectId, workerId, expiresAt }));
       return result.changes === 1;
     },
 
     async recordEffectFailure(effectId, reported) {
       const failure = storableFailure(reported);
       if (!isStorableKey(effectId)) return;
-      await attempt('recordEffectFailure', () =>
-        st().recordFailure.run({ effectId, ...failure, dead: failure.dead ? 1 : 0 }),
-      );
+      await attempt('recordEffectFailure', () => st().recordFailure.run({ effectId, ...failure, dead: failure.dead ? 1 : 0 }));
     },
 
     async completeEffect(effectId) {

@@ -71,24 +71,61 @@ type Field = 'key' | 'text' | 'int' | 'json';
 /** The string, number and JSON fields of each row, checked alike by every store. `?` marks nullable. */
 type Fields = Record<string, Field | `${Field}?`>;
 const WORKFLOW_FIELDS = {
-  workflowId: 'key', orderId: 'key', merchantId: 'key', status: 'text', snapshot: 'json',
-  lastEventAt: 'int', createdAt: 'int', updatedAt: 'int',
+  workflowId: 'key',
+  orderId: 'key',
+  merchantId: 'key',
+  status: 'text',
+  snapshot: 'json',
+  lastEventAt: 'int',
+  createdAt: 'int',
+  updatedAt: 'int',
 } as const satisfies Fields;
 const AUDIT_FIELDS = {
-  role: 'text', actorId: 'text', eventType: 'text', event: 'json', resultingState: 'json', commandId: 'text?', at: 'int',
+  role: 'text',
+  actorId: 'text',
+  eventType: 'text',
+  event: 'json',
+  resultingState: 'json',
+  commandId: 'text?',
+  at: 'int',
 } as const satisfies Fields;
 const DEADLINE_FIELDS = { deadlineId: 'key', actorPath: 'text', timer: 'text', eventType: 'text', dueAt: 'int' } as const satisfies Fields;
 const OUTBOX_FIELDS = {
-  effectId: 'key', kind: 'text', idempotencyKey: 'text', payload: 'json', status: 'text', lastError: 'text?',
-  availableAt: 'int', createdAt: 'int', attempts: 'int',
+  effectId: 'key',
+  kind: 'text',
+  idempotencyKey: 'text',
+  payload: 'json',
+  status: 'text',
+  lastError: 'text?',
+  availableAt: 'int',
+  createdAt: 'int',
+  attempts: 'int',
 } as const satisfies Fields;
 const CANCEL_ORDER_FIELDS = {
-  cancellationId: 'key', orderId: 'key', merchantId: 'key', customerId: 'key', status: 'text', reason: 'text',
-  refundReason: 'text?', origin: 'text', refundTriggerKind: 'text?', createdAt: 'int', updatedAt: 'int',
+  cancellationId: 'key',
+  orderId: 'key',
+  merchantId: 'key',
+  customerId: 'key',
+  status: 'text',
+  reason: 'text',
+  refundReason: 'text?',
+  origin: 'text',
+  refundTriggerKind: 'text?',
+  createdAt: 'int',
+  updatedAt: 'int',
 } as const satisfies Fields;
 const DISPUTE_FIELDS = {
-  disputeId: 'key', orderId: 'key', merchantId: 'key', customerId: 'key', status: 'text', plan: 'text?',
-  waitingOn: 'text?', nextDueAt: 'int?', nextTimer: 'text?', openedAt: 'int', updatedAt: 'int',
+  disputeId: 'key',
+  orderId: 'key',
+  merchantId: 'key',
+  customerId: 'key',
+  status: 'text',
+  plan: 'text?',
+  waitingOn: 'text?',
+  nextDueAt: 'int?',
+  nextTimer: 'text?',
+  openedAt: 'int',
+  updatedAt: 'int',
 } as const satisfies Fields;
 const COMMAND_FIELDS = { commandId: 'key', payloadHash: 'text', result: 'json', at: 'int' } as const satisfies Fields;
 
@@ -220,8 +257,7 @@ export function assertCommandScope(scope: unknown): asserts scope is CommandScop
 }
 
 /** The identity of a recorded command. */
-export const commandKey = (workflowId: string, scope: CommandScope, commandId: string): string =>
-  JSON.stringify([workflowId, scope, commandId]);
+export const commandKey = (workflowId: string, scope: CommandScope, commandId: string): string => JSON.stringify([workflowId, scope, commandId]);
 
 /** The auditSeq the stored workflow must have for this commit to continue its audit trail. */
 export const previousAuditSeq = (commit: Commit): number => commit.workflow.auditSeq - commit.audit.length;
@@ -276,9 +312,7 @@ export interface ParsedCancelOrderQuery extends Omit<CancelOrderQuery, 'limit' |
 export function parseCancelOrderQuery(query: unknown): ParsedCancelOrderQuery {
   const parsed = CancelOrderQuerySchema.safeParse(query);
   if (!parsed.success) {
-    throw new InvalidQueryError(
-      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-    );
+    throw new InvalidQueryError(parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })));
   }
   const { limit, cursor, ...filters } = parsed.data;
   const after = cursor ? decodeCancelOrderCursor(cursor) : null;
@@ -328,9 +362,7 @@ export function decodeCancelOrderCursor(cursor: string): CancelOrderCursor | nul
 
 /** Keyset order of cancel orders in every store. */
 export function compareCancelOrders(a: CancelOrderCursor, b: CancelOrderCursor): number {
-  return (
-    a.createdAt - b.createdAt || compareText(a.workflowId, b.workflowId) || compareText(a.cancellationId, b.cancellationId)
-  );
+  return a.createdAt - b.createdAt || compareText(a.workflowId, b.workflowId) || compareText(a.cancellationId, b.cancellationId);
 }
 
 /** The identity of a cancel order in the X2 projection. */

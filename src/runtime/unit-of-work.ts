@@ -75,7 +75,10 @@ export function readClock(raw: number, highWater: number, toleranceMs: number): 
   if (!Number.isFinite(now)) throw new InvalidTimeError(now, 'is not a time: the host clock is broken');
   if (now >= highWater) return { now, clamped: false };
   if (highWater - now > toleranceMs) {
-    throw new InvalidTimeError(now, `is ${highWater - now} ms behind the latest time already used (${highWater}); waiting for the clock to recover`);
+    throw new InvalidTimeError(
+      now,
+      `is ${highWater - now} ms behind the latest time already used (${highWater}); waiting for the clock to recover`,
+    );
   }
   return { now: highWater, clamped: true };
 }
@@ -146,10 +149,8 @@ export class Draft {
     this.lastEventAt = base.lastEventAt;
     this.seq = base.auditSeq;
     this.deadlines = options.deadlines ?? pendingDeadlines(system.actor);
-    this.projectionBefore =
-      options.projection === false ? null : new Map(this.projection().map((row) => [row.cancellationId, row]));
-    this.disputesBefore =
-      options.projection === false ? null : new Map(this.disputeProjection().map((row) => [row.disputeId, row]));
+    this.projectionBefore = options.projection === false ? null : new Map(this.projection().map((row) => [row.cancellationId, row]));
+    this.disputesBefore = options.projection === false ? null : new Map(this.disputeProjection().map((row) => [row.disputeId, row]));
   }
 
   get workflowId(): string {

@@ -1,13 +1,5 @@
 import * as z from 'zod';
-import {
-  CancellationId,
-  ClientId,
-  Plan,
-  Ruling,
-  Sender,
-  SettlementPlan,
-  Timestamp,
-} from './common.js';
+import { CancellationId, ClientId, Plan, Ruling, Sender, SettlementPlan, Timestamp } from './common.js';
 import { Evidence } from './evidence.js';
 import { Text } from './text.js';
 
@@ -309,12 +301,6 @@ export type DisputeRuled = z.infer<typeof DisputeRuled>;
 export type DisputeAnnouncement = PlanAccepted | DisputeRuled;
 
 /** Every event a cancel order handles: client commands and the order's own (plan adoption, refund orders, follow-ups). */
-export type CancellationEvent =
-  | CancellationCommandEvent
-  | OrderShipped
-  | OrderCompleted
-  | PlanAdopted
-  | RefundOrdered
-  | RejectFollowUpRequested;
+export type CancellationEvent = CancellationCommandEvent | OrderShipped | OrderCompleted | PlanAdopted | RefundOrdered | RejectFollowUpRequested;
 
 export { SettlementPlan };

@@ -2,13 +2,7 @@ import * as z from 'zod';
 import { Text } from './text.js';
 
 /** D4 [I]: the evidence catalogue is data; a deployment may replace it. */
-export const ProofKind = z.enum([
-  'LOGISTICS_RECEIPT',
-  'SIGNED_DELIVERY',
-  'CHAT_RECORD',
-  'PRODUCT_PAGE_NOTICE',
-  'PHOTO',
-]);
+export const ProofKind = z.enum(['LOGISTICS_RECEIPT', 'SIGNED_DELIVERY', 'CHAT_RECORD', 'PRODUCT_PAGE_NOTICE', 'PHOTO']);
 export type ProofKind = z.infer<typeof ProofKind>;
 
 export const EvidenceLimits = z.strictObject({

@@ -1,14 +1,5 @@
 import * as z from 'zod';
-import {
-  CancellationId,
-  CancellationReason,
-  ConflictPolicy,
-  DeliveredBy,
-  EntityId,
-  RefundTrigger,
-  Sender,
-  Timestamp,
-} from './common.js';
+import { CancellationId, CancellationReason, ConflictPolicy, DeliveredBy, EntityId, RefundTrigger, Sender, Timestamp } from './common.js';
 import { PolicySettings } from './policy.js';
 import { TimerSettings } from './timers.js';
 

@@ -31,7 +31,11 @@ export const TimerName = z.enum([
 ]);
 export type TimerName = z.infer<typeof TimerName>;
 
-const Duration = z.number().int().positive().max(365 * 24 * HOUR);
+const Duration = z
+  .number()
+  .int()
+  .positive()
+  .max(365 * 24 * HOUR);
 
 /** A duration (ms) for every named delay; a deployment may override them. */
 export const TimerSettings = z.strictObject({

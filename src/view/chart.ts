@@ -21,7 +21,10 @@ export interface ChartOptions {
 }
 
 const isStateMachine = (value: unknown): value is AnyStateMachine =>
-  typeof value === 'object' && value !== null && 'root' in value && typeof (value as { getStateNodeById?: unknown }).getStateNodeById === 'function';
+  typeof value === 'object' &&
+  value !== null &&
+  'root' in value &&
+  typeof (value as { getStateNodeById?: unknown }).getStateNodeById === 'function';
 
 export { isStateMachine };
 

@@ -30,7 +30,9 @@ export function coveragePageData(entries: readonly ReportEntry[], options: Cover
         }
       }
       pathSet.paths.forEach((path, index) => {
-        const taken = new Set([...path.initial.transitions, ...path.steps.flatMap((step) => step.transitions)].map((t) => `${t.machineId} ${t.id}`));
+        const taken = new Set(
+          [...path.initial.transitions, ...path.steps.flatMap((step) => step.transitions)].map((t) => `${t.machineId} ${t.id}`),
+        );
         for (const key of taken) byTransition[key]?.paths.push(index);
       });
       return {

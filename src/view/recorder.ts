@@ -121,18 +121,16 @@ export function createViewRecorder(options: RecorderOptions = {}): ViewRecorder 
           seen.add(transition.eventType);
           const delay = (transition as { delay?: string | number }).delay ?? delayName(transition.eventType);
           const ms =
-            (typeof delay === 'string' ? options.durations?.(delay, s.context) : undefined) ?? resolveDelay(info.machine, delay, s.context, event);
+            (typeof delay === 'string' ? options.durations?.(delay, s.context) : undefined) ??
+            resolveDelay(info.machine, delay, s.context, event);
           const previous = info.deadlines.find((d) => d.eventType === transition.eventType);
           const stillActive = info.activeIds.has(node.id) && eventType !== transition.eventType;
-          const dueAt =
-            recorded[String(delay)] ?? (stillActive && previous ? previous.dueAt : ms === null ? null : at + ms);
+          const dueAt = recorded[String(delay)] ?? (stillActive && previous ? previous.dueAt : ms === null ? null : at + ms);
           pending.push({ sessionId: ref.sessionId, eventType: transition.eventType, delay: String(delay), stateId: node.id, ms, dueAt });
         }
       }
     }
-    const fired = info.deadlines
-      .filter((d) => d.eventType === eventType)
-      .map((d) => ({ ...d, firedAt: at }));
+    const fired = info.deadlines.filter((d) => d.eventType === eventType).map((d) => ({ ...d, firedAt: at }));
     info.activeIds = new Set(activeIds);
     info.deadlines = pending;
     emit({

@@ -3,7 +3,16 @@ import { orderMachine } from '../../machines/order.js';
 import { WorkflowNotFoundError } from '../errors.js';
 import { stableSessionId } from '../inspect.js';
 import type { AuditRow, DeadlineRow, WorkflowStore } from '../runtime/store.js';
-import { activeIdsOf, chartOf, delaysOf, initialValueOf, isStateMachine, resolveDelay, type DelayDurations, type StateLabeler } from './chart.js';
+import {
+  activeIdsOf,
+  chartOf,
+  delaysOf,
+  initialValueOf,
+  isStateMachine,
+  resolveDelay,
+  type DelayDurations,
+  type StateLabeler,
+} from './chart.js';
 import type { DeadlineView, ViewMessage } from './protocol.js';
 
 /** Options of {@link replayWorkflow}. */
@@ -82,7 +91,8 @@ export async function replayWorkflow(store: ReplayStore, workflowId: string, opt
       let timeline = timelines.get(path.join('/'));
       if (!timeline) {
         const child = persisted.children?.[key];
-        const machine = (typeof child?.src === 'string' ? childMachines.get(child.src) : undefined) ?? guessMachine([...childMachines.values()], value);
+        const machine =
+          (typeof child?.src === 'string' ? childMachines.get(child.src) : undefined) ?? guessMachine([...childMachines.values()], value);
         if (!machine) continue;
         timeline = { sessionId: stableSessionId(workflowId, path), path, machine, context: child?.snapshot?.context, values: [] };
         timelines.set(path.join('/'), timeline);
@@ -141,11 +151,14 @@ export async function replayWorkflow(store: ReplayStore, workflowId: string, opt
         });
       }
       const { pending, fired } = deadlinesByStep.get(timeline.sessionId)?.[step] ?? { pending: [], fired: [] };
-      const changed = before === undefined || JSON.stringify(before) !== JSON.stringify(value) || timeline.sessionId === target || fired.length > 0;
+      const changed =
+        before === undefined || JSON.stringify(before) !== JSON.stringify(value) || timeline.sessionId === target || fired.length > 0;
       if (!changed && !last) continue;
       const done = timeline.machine.getStateNodeById(activeIdsOf(timeline.machine, value).at(-1) ?? timeline.machine.id).type === 'final';
       const context = last ? (timeline.context ?? null) : null;
-      messages.push(snapshotMessage(timeline, value, done ? 'done' : 'active', row?.eventType ?? 'xstate.init', at, pending, fired, context, durations));
+      messages.push(
+        snapshotMessage(timeline, value, done ? 'done' : 'active', row?.eventType ?? 'xstate.init', at, pending, fired, context, durations),
+      );
     }
   }
   return messages;
@@ -233,7 +246,10 @@ function deadlineTimelines(
       const targeted = row !== undefined && targetPath.join('/') === timeline.path.join('/');
       const next = new Map<string, Instance>();
       const active = value === undefined ? [] : activeIdsOf(timeline.machine, value);
-      const previous = step === 0 || timeline.values[step - 1] === undefined ? new Set<string>() : new Set(activeIdsOf(timeline.machine, timeline.values[step - 1]));
+      const previous =
+        step === 0 || timeline.values[step - 1] === undefined
+          ? new Set<string>()
+          : new Set(activeIdsOf(timeline.machine, timeline.values[step - 1]));
       for (const id of active) {
         const node = timeline.machine.getStateNodeById(id) as AnyStateNode;
         for (const transition of node.after ?? []) {
@@ -249,7 +265,9 @@ function deadlineTimelines(
           const delay = String((transition as { delay?: string | number }).delay ?? eventType.split('.')[2]);
           const ms =
             durations?.(delay, timeline.context) ??
-            (timeline.context === undefined ? null : resolveDelay(timeline.machine, (transition as { delay?: string | number }).delay ?? delay, timeline.context));
+            (timeline.context === undefined
+              ? null
+              : resolveDelay(timeline.machine, (transition as { delay?: string | number }).delay ?? delay, timeline.context));
           const instance: Instance = {
             view: { sessionId: timeline.sessionId, eventType, delay, stateId: id, ms, dueAt: ms === null ? null : at + ms },
             enteredAt: at,

@@ -102,7 +102,10 @@ describe('computeCoverage and the report', () => {
 
   it('explains what a narrower fixture leaves uncovered', () => {
     const set = generatePaths(doorMachine, { ...doorOptions, events: { unlock: [doorEvents.unlock[1]!] } });
-    const coverage = computeCoverage(set, set.paths.map((path) => replayPath(doorMachine, path, { key: doorKey })));
+    const coverage = computeCoverage(
+      set,
+      set.paths.map((path) => replayPath(doorMachine, path, { key: doorKey })),
+    );
     expect(coverage.transitions.covered).toBeLessThan(coverage.transitions.total);
     expect(coverage.uncovered.find((item) => item.id === 'door.locked|unlock|0')!.reason).toMatch(/guard isRightCode never held/);
     expect(coverage.uncovered.find((item) => item.id === 'door.unlocked|lock|0')!.reason).toMatch(/source state door.unlocked is never active/);
@@ -167,7 +170,10 @@ describe('cli', () => {
     const { runCli } = await import('../../src/coverage/cli.js');
     const out = mkdtempSync(join(tmpdir(), 'coverage-cli-'));
     const lines: string[] = [];
-    const result = await runCli(['--module', 'test/coverage/toys.ts', '--export', 'doorMachine', '--options', 'doorCoverage', '--out', out], (line) => lines.push(line));
+    const result = await runCli(
+      ['--module', 'test/coverage/toys.ts', '--export', 'doorMachine', '--options', 'doorCoverage', '--out', out],
+      (line) => lines.push(line),
+    );
     expect(result.exitCode).toBe(0);
     expect(lines).toEqual(['door: states 5/5, transitions 6/6, transition pairs 11/11, 7 paths [ok]']);
     const json = JSON.parse(readFileSync(join(out, 'path-coverage.json'), 'utf8'));

@@ -82,7 +82,11 @@ describe('the coverage gate fails for mutated machines', () => {
     const forgetful = mutate(orderMachine, (config) => {
       const cancellation = config.states.cancellation!;
       const inFlight = cancellation.states.inFlight;
-      const on = { ...inFlight.on, 'order.shipped': { guard: 'isNotShipped', actions: 'forwardToCancellation' }, 'order.completed': { guard: 'isNotCompleted', actions: 'forwardToCancellation' } };
+      const on = {
+        ...inFlight.on,
+        'order.shipped': { guard: 'isNotShipped', actions: 'forwardToCancellation' },
+        'order.completed': { guard: 'isNotCompleted', actions: 'forwardToCancellation' },
+      };
       config.states.cancellation = { ...cancellation, states: { ...cancellation.states, inFlight: { ...inFlight, on } } };
       return config;
     });
@@ -95,7 +99,9 @@ describe('the coverage gate fails for mutated machines', () => {
 
   it('INV1: a cancel order that reuses a declined refund key fails the oracles', () => {
     const reusing = cancellationMachine.provide({
-      actions: { countRefundRequest: assign(({ context }: { context: { refundAttempts: number } }) => ({ refundAttempts: context.refundAttempts + 1 })) },
+      actions: {
+        countRefundRequest: assign(({ context }: { context: { refundAttempts: number } }) => ({ refundAttempts: context.refundAttempts + 1 })),
+      },
     } as never);
     const failed = loadGolden('cancellation')
       .map((path) => replayWithOracles('cancellation', path, reusing))
@@ -116,7 +122,11 @@ describe('the coverage gate fails for mutated machines', () => {
     expect(coverage.uncovered).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ kind: 'state', id: 'dispute.limbo', reason: expect.stringMatching(/unreachable by construction/) }),
-        expect.objectContaining({ kind: 'transition', id: 'dispute.limbo|customer.settlementConfirmed|0', reason: expect.stringMatching(/never active/) }),
+        expect.objectContaining({
+          kind: 'transition',
+          id: 'dispute.limbo|customer.settlementConfirmed|0',
+          reason: expect.stringMatching(/never active/),
+        }),
       ]),
     );
     expect(coverageProblems(coverage).join('\n')).toMatch(new RegExp(`states ${real.states.covered}/${real.states.total + 1}.*dispute\\.limbo`));
@@ -125,7 +135,10 @@ describe('the coverage gate fails for mutated machines', () => {
   it('a guard that can never hold is listed with its guard, not dropped', () => {
     const mutant = mutate(disputeMachine, (config) => {
       const waiting = config.states.awaitingPlatformRuling!;
-      config.states.awaitingPlatformRuling = { ...waiting, on: { ...waiting.on, 'customer.settlementConfirmed': { guard: 'never', target: 'resolved' } } };
+      config.states.awaitingPlatformRuling = {
+        ...waiting,
+        on: { ...waiting.on, 'customer.settlementConfirmed': { guard: 'never', target: 'resolved' } },
+      };
       return config;
     }).provide({ guards: { never: () => false } } as never);
     const { coverage } = runCoverage(mutant, MODELS.dispute.options as never);

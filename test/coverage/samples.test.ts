@@ -126,7 +126,8 @@ describe('fetch with invoke and retry', () => {
   it('treats the function form of events like the record form: internal names refused, ignored types dropped', () => {
     const internal = () => [{ label: 'done', event: { type: 'xstate.done.actor.fetchUser' } }];
     expect(() => generatePaths(fetchMachine, { events: internal })).toThrow(CoverageError);
-    const retryOnly = (state: { value: unknown }) => (state.value === 'failure' ? [{ label: 'retry', event: { type: 'retry' } }] : [{ label: 'fetch', event: { type: 'fetch' } }]);
+    const retryOnly = (state: { value: unknown }) =>
+      state.value === 'failure' ? [{ label: 'retry', event: { type: 'retry' } }] : [{ label: 'fetch', event: { type: 'fetch' } }];
     const run = runCoverage(fetchMachine, { ...fetchCoverage, events: retryOnly, ignoreEvents: ['retry'] });
     expect(run.coverage.uncovered.filter((item) => item.kind === 'transition').map((item) => item.id)).toEqual([names.retry, names.giveUp]);
     expect(run.replays.flatMap((replay) => replay.mismatches)).toEqual([]);
@@ -205,15 +206,31 @@ describe('deep history', () => {
       history: all(1),
       vertices: [16],
       pairs: sorted([
-        'ON→FA', 'ON→S', 'ON→OFF', 'ON→AF', 'ON→C', 'OFF→ON', 'S→C', 'S→OFF', 'FA→AF', 'FA→S', 'FA→OFF',
-        'AF→FA', 'AF→S', 'AF→OFF', 'C→FA', 'C→S', 'C→OFF',
+        'ON→FA',
+        'ON→S',
+        'ON→OFF',
+        'ON→AF',
+        'ON→C',
+        'OFF→ON',
+        'S→C',
+        'S→OFF',
+        'FA→AF',
+        'FA→S',
+        'FA→OFF',
+        'AF→FA',
+        'AF→S',
+        'AF→OFF',
+        'C→FA',
+        'C→S',
+        'C→OFF',
       ]),
       mismatches: [],
       failures: [],
     });
   });
 
-  const restoring = 'off —power.on→ on.tuner.fm —band.switch→ on.tuner.am —power.off→ off —power.on→ on.tuner.am —band.switch→ on.tuner.fm —band.switch→ on.tuner.am';
+  const restoring =
+    'off —power.on→ on.tuner.fm —band.switch→ on.tuner.am —power.off→ off —power.on→ on.tuner.am —band.switch→ on.tuner.fm —band.switch→ on.tuner.am';
 
   it('keeps the recorded history in the vertex, so a path restores it', () => {
     const path = run.pathSet.paths.find((p) => p.name === restoring)!;
@@ -230,7 +247,9 @@ describe('deep history', () => {
     const mutant = bypassed(playerMachine, 'off', 'power.on', 'on');
     const result = replayPath(mutant, run.pathSet.paths.find((p) => p.name === restoring)!);
     expect(result.mismatches[0]).toMatchObject({ step: 3, label: 'power.on' });
-    expect(result.mismatches[0]!.message).toMatch(/expected .*"value":\{"on":\{"tuner":"am"\}\}[\s\S]*observed .*"value":\{"on":\{"tuner":"fm"\}\}/);
+    expect(result.mismatches[0]!.message).toMatch(
+      /expected .*"value":\{"on":\{"tuner":"am"\}\}[\s\S]*observed .*"value":\{"on":\{"tuner":"fm"\}\}/,
+    );
   });
 
   it('catches a mutant whose history is shallow, at the step that records it', () => {
@@ -302,7 +321,12 @@ describe('history directly under a parallel state', () => {
     const { coverage } = runCoverage(editorMachine, { ignoreEvents: ['preview.close'] });
     expect(coverage.uncovered.filter((item) => item.id === 'editor.editing.hist')).toEqual([
       { kind: 'history', machineId: 'editor', id: 'editor.editing.hist', reason: 'no generated path takes a transition into it' },
-      { kind: 'state', machineId: 'editor', id: 'editor.editing.hist', reason: '1 transition(s) target this history state, none was taken on a generated path' },
+      {
+        kind: 'state',
+        machineId: 'editor',
+        id: 'editor.editing.hist',
+        reason: '1 transition(s) target this history state, none was taken on a generated path',
+      },
     ]);
     expect(coverage.history).toEqual({ covered: 0, total: 1 });
     expect(coverageProblems(coverage).join('\n')).toMatch(/history restores 0\/1/);
@@ -381,7 +405,9 @@ describe('root-level after', () => {
   });
 
   it('draws the timer from idle and active only, with no impossible self-loop', () => {
-    const edges = toMermaid(sessionMachine).split('\n').filter((line) => line.includes('after sessionTimeout'));
+    const edges = toMermaid(sessionMachine)
+      .split('\n')
+      .filter((line) => line.includes('after sessionTimeout'));
     expect(edges).toEqual(['  idle --> expired : after sessionTimeout', '  active --> expired : after sessionTimeout']);
   });
 });
@@ -524,7 +550,14 @@ describe('an exception inside a machine', () => {
 
   it('is reported with its path, state and event, and the run goes on', () => {
     expect(run.coverage.failures).toEqual([
-      { machineId: 'scoreboard', variant: 'default', prefix: [], state: 'open', event: 'board.closed', message: 'Reduce of empty array with no initial value' },
+      {
+        machineId: 'scoreboard',
+        variant: 'default',
+        prefix: [],
+        state: 'open',
+        event: 'board.closed',
+        message: 'Reduce of empty array with no initial value',
+      },
     ]);
     expect(figures(run, { add: 'scoreboard.open|score.added|0', close: 'scoreboard.open|board.closed|0' })).toMatchObject({
       states: all(3),
@@ -563,7 +596,12 @@ describe('an exception inside a machine', () => {
       initial: 'ready',
       states: { ready: {} },
     });
-    const run = runCoverage(broken, { inputs: [{ label: 'no limit', input: {} }, { label: 'limit 3', input: { limit: 3 } }] });
+    const run = runCoverage(broken, {
+      inputs: [
+        { label: 'no limit', input: {} },
+        { label: 'limit 3', input: { limit: 3 } },
+      ],
+    });
     expect(run.coverage.failures).toEqual([
       { machineId: 'broken', variant: 'no limit', prefix: [], state: '(none)', event: 'start', message: 'limit is required' },
     ]);
@@ -578,7 +616,16 @@ describe('an exception inside a machine', () => {
     const { runCli } = await import('../../src/coverage/cli.js');
     const lines: string[] = [];
     const out = mkdtempSync(join(tmpdir(), 'coverage-cli-'));
-    const args = ['--module', 'test/coverage/samples/scoreboard.ts', '--export', 'scoreboardMachine', '--options', 'scoreboardCoverage', '--out', out];
+    const args = [
+      '--module',
+      'test/coverage/samples/scoreboard.ts',
+      '--export',
+      'scoreboardMachine',
+      '--options',
+      'scoreboardCoverage',
+      '--out',
+      out,
+    ];
     const result = await runCli(args, (line) => lines.push(line));
     expect(result.exitCode).toBe(1);
     expect(lines[0]).toBe('scoreboard: states 3/3, transitions 2/2, transition pairs 2/2, 2 paths [FAIL]');
@@ -638,7 +685,9 @@ describe('an actor system whose child has its own after (no context convention)'
     expect(coverage.failures.map((failure) => [failure.event, failure.message])).toEqual([
       ['start', 'xstate.after.bakeTime.countdown.counting at timer: the machine records its due time as 999, XState schedules it at 1000'],
     ]);
-    expect(runCoverage(ovenMachine.provide({ actors: { countdown: countdownMachine } }), { ...options, recordedDeadlines: false }).coverage.failures).toEqual([]);
+    expect(
+      runCoverage(ovenMachine.provide({ actors: { countdown: countdownMachine } }), { ...options, recordedDeadlines: false }).coverage.failures,
+    ).toEqual([]);
   });
 });
 

@@ -69,7 +69,10 @@ export const kitchenMachine = setup({
   guards: { hasKettle: ({ context }) => context.kettle !== null },
   actions: {
     addKettle: assign(({ spawn, event }) => ({ kettle: spawn('kettle', { id: 'k1', input: { at: (event as { at: number }).at } }) })),
-    forward: sendTo(({ context }) => context.kettle, ({ event }) => event),
+    forward: sendTo(
+      ({ context }) => context.kettle,
+      ({ event }) => event,
+    ),
     markBoiled: assign({ boiled: true }),
   },
 }).createMachine({

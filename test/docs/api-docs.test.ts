@@ -17,12 +17,21 @@ async function check(name: string, source: string): Promise<{ problems: string[]
   writeFileSync(join(dir, 'index.ts'), source);
   writeFileSync(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: [] }, include: ['index.ts'] }),
+    JSON.stringify({
+      compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: [] },
+      include: ['index.ts'],
+    }),
   );
   // The fixture's typedoc.json extends the package's: same validation, its own entry point and tsconfig.
   writeFileSync(
     join(dir, 'typedoc.json'),
-    JSON.stringify({ extends: [join(ROOT, 'typedoc.json')], name: 'fixture', entryPoints: ['index.ts'], tsconfig: 'tsconfig.json', intentionallyNotDocumented: [] }),
+    JSON.stringify({
+      extends: [join(ROOT, 'typedoc.json')],
+      name: 'fixture',
+      entryPoints: ['index.ts'],
+      tsconfig: 'tsconfig.json',
+      intentionallyNotDocumented: [],
+    }),
   );
   const problems = await renderApiDocs({ config: join(dir, 'typedoc.json'), out, quiet: true });
   return { problems, out };
@@ -58,7 +67,10 @@ export interface Service { run(): void }
     );
     const undocumented = problems.filter((problem) => problem.includes('does not have any documentation'));
     for (const name of ['LIMIT', 'undocumentedFunction', 'UndocumentedInterface', 'UndocumentedAlias', 'UndocumentedClass', 'Service.run']) {
-      expect(undocumented.some((problem) => problem.includes(name)), `${name} is reported`).toBe(true);
+      expect(
+        undocumented.some((problem) => problem.includes(name)),
+        `${name} is reported`,
+      ).toBe(true);
     }
     expect(undocumented.some((problem) => /\badd\b|\bPoint\b/.test(problem))).toBe(false);
     expect(existsSync(join(out, 'README.md'))).toBe(false);
@@ -82,7 +94,9 @@ export interface Service { run(): void }
     };
     expect(config.validation.notDocumented).toBe(true);
     expect(config.treatWarningsAsErrors).toBe(true);
-    expect(config.requiredToBeDocumented).toEqual(expect.arrayContaining(['Function', 'Class', 'Interface', 'TypeAlias', 'Variable', 'Enum', 'Method']));
+    expect(config.requiredToBeDocumented).toEqual(
+      expect.arrayContaining(['Function', 'Class', 'Interface', 'TypeAlias', 'Variable', 'Enum', 'Method']),
+    );
     const exported = Object.values(
       (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types?: string } | string> }).exports,
     )

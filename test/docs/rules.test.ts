@@ -48,10 +48,13 @@ function links(): Link[] {
 }
 
 describe('docs/rules.md and the links of docs/', () => {
-  it.runIf(existsSync(CATALOGUE))('the committed rule list (docs/rules.json) is the catalogue of DOMAIN.md, in order, with its [N]/[I] markers', () => {
-    const catalogue = catalogueRules(readFileSync(CATALOGUE, 'utf8'));
-    expect(loadRules().map(({ id, marker }) => ({ id, marker }))).toEqual(catalogue);
-  });
+  it.runIf(existsSync(CATALOGUE))(
+    'the committed rule list (docs/rules.json) is the catalogue of DOMAIN.md, in order, with its [N]/[I] markers',
+    () => {
+      const catalogue = catalogueRules(readFileSync(CATALOGUE, 'utf8'));
+      expect(loadRules().map(({ id, marker }) => ({ id, marker }))).toEqual(catalogue);
+    },
+  );
 
   it('every relative link of the README and docs/ points into what the package ships (tests are named, not linked)', () => {
     const outside = links()
@@ -119,7 +122,13 @@ describe('docs/rules.md and the links of docs/', () => {
   it('the generated docs are current: regenerating them in memory changes nothing (run npm run docs)', () => {
     expect(staleDocs(), 'stale: run `npm run docs` and commit docs/').toEqual([]);
     expect([...generateDocs().keys()]).toEqual(
-      expect.arrayContaining(['docs/README.md', 'docs/rules.md', 'docs/machines/order.md', 'docs/machines/dispute.md', 'docs/machines/cancellation.md']),
+      expect.arrayContaining([
+        'docs/README.md',
+        'docs/rules.md',
+        'docs/machines/order.md',
+        'docs/machines/dispute.md',
+        'docs/machines/cancellation.md',
+      ]),
     );
   });
 

@@ -22,9 +22,11 @@ function markdownPages(dir: string): string[] {
     .sort();
 }
 
-const EXPORTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-  exports: Record<string, { default?: string } | string>;
-}).exports;
+const EXPORTS = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    exports: Record<string, { default?: string } | string>;
+  }
+).exports;
 
 /** The source file behind a package entry point: `./dist/src/runtime/index.js` → `src/runtime/index.js`. */
 function sourceOf(subpath: string | undefined): string {

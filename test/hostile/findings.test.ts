@@ -40,7 +40,11 @@ describe('finding 1 (bug): ids equal to Object.prototype keys', () => {
     await h.runtime.openOrder({ input: orderInput('order-1') });
     await h.runtime.openOrder({ input: orderInput('order-2') });
     const cancel = await refusal(
-      h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c1', event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'constructor' } }),
+      h.runtime.dispatch({
+        workflowId: 'order-1',
+        commandId: 'c1',
+        event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'constructor' },
+      }),
     );
     const dispute = await refusal(
       h.runtime.dispatch({ workflowId: 'order-2', commandId: 'c2', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'toString' } }),
@@ -114,7 +118,11 @@ describe('finding 4 (decide): one tick leaves deadlines that fell due during it'
     h.logistics.setOutcome('accepted');
     await h.runtime.openOrder({ input: orderInput('order-1', { deliveredBy: 'JD', shipped: true }) });
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c1', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
-    await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c2', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' } });
+    await h.runtime.dispatch({
+      workflowId: 'order-1',
+      commandId: 'c2',
+      event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' },
+    });
     h.clock.advance(200 * HOUR);
     await h.runtime.tick();
     const due = (await h.store.listDeadlines('order-1')).filter((row) => row.dueAt <= h.clock.now());

@@ -82,7 +82,9 @@ describe('stableSessions on the durable runtime, recorded with the offline creat
 
     expect(new Set(recorded.map((event) => event.sessionId))).toEqual(new Set(sessions));
     expect(recorded.filter((event) => event.type === '@xstate.snapshot' && event.snapshot.status === 'stopped')).toEqual([]);
-    expect(recorded.filter((event) => event.type === '@xstate.event' && event.event.type === 'xstate.init').map((e) => e.sessionId)).toEqual(sessions);
+    expect(recorded.filter((event) => event.type === '@xstate.event' && event.event.type === 'xstate.init').map((e) => e.sessionId)).toEqual(
+      sessions,
+    );
 
     const statesOf = (sessionId: string) =>
       recorded.flatMap((e) => (e.type === '@xstate.snapshot' && e.sessionId === sessionId ? [(e.snapshot as { value?: unknown }).value] : []));

@@ -52,7 +52,9 @@ describe('npm run inspect', () => {
     expect(actors).toEqual(expect.arrayContaining(['order', 'dispute', 'cancellation']));
     expect(messages.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'logisticsFollowUp')).toBe(true);
     expect(stdout).toContain('deadline interceptWindow fired for dispute-1:intercept-48h');
-    expect(stdout).toContain('order-1 (MERCHANT) dispute=open cancellation=inFlight | dispute-1 awaitingCustomerConfirmation 待客户确认 | dispute-1:intercept-48h logisticsFollowUp 物流待跟进');
+    expect(stdout).toContain(
+      'order-1 (MERCHANT) dispute=open cancellation=inFlight | dispute-1 awaitingCustomerConfirmation 待客户确认 | dispute-1:intercept-48h logisticsFollowUp 物流待跟进',
+    );
 
     const interrupted = Date.now();
     process.kill(-child.pid!, 'SIGINT');

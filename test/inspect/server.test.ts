@@ -45,9 +45,7 @@ describe('the inspector server on loopback', () => {
     expect(workflow.getSnapshot().status).toBe('done');
 
     const messages = await eventually(() => {
-      const refunded = watcher.messages.some(
-        (m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'refunded',
-      );
+      const refunded = watcher.messages.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'refunded');
       expect(refunded).toBe(true);
       return watcher.messages;
     });

@@ -40,7 +40,11 @@ describe('stableSessions', () => {
     // what @statelyai/inspect reads for the parent id
     expect((child.actorRef as AnyActorRef)._parent?.sessionId).toBe('wf-7');
     // the step's system is stopped by now: the announcement still reads the actor's first state
-    expect(child.actorRef.getSnapshot()).toMatchObject({ status: 'active', value: 'logisticsFollowUp', context: { cancellationId: CANCEL_ORDER_ID } });
+    expect(child.actorRef.getSnapshot()).toMatchObject({
+      status: 'active',
+      value: 'logisticsFollowUp',
+      context: { cancellationId: CANCEL_ORDER_ID },
+    });
     // restores are not transitions; the host stopping its copy is not a stop of the workflow
     expect(seen.filter((e) => 'event' in e && e.event.type === 'xstate.init' && e.type === '@xstate.snapshot').map(sessionOf)).toEqual([
       'wf-7',
@@ -66,7 +70,9 @@ describe('stableSessions', () => {
   it('a new wrapper (a restarted process) announces the actors again, with their restored state', () => {
     const first: InspectionEvent[] = [];
     let persisted = startSystem(orderMachine, ORDER_INPUT, { inspect: stableSessions((e) => first.push(e), 'wf-9') }).persisted;
-    persisted = stepSystem(orderMachine, persisted, { event: { type: 'dispute.opened', at: 1, by: CUSTOMER, disputeId: 'd-1' } as never }).persisted;
+    persisted = stepSystem(orderMachine, persisted, {
+      event: { type: 'dispute.opened', at: 1, by: CUSTOMER, disputeId: 'd-1' } as never,
+    }).persisted;
     const second: InspectionEvent[] = [];
     const inspect = stableSessions((e) => second.push(e), 'wf-9');
     stepSystem(orderMachine, persisted, { event: { type: 'customer.disputeWithdrawn', at: 2, by: CUSTOMER } as never }, { inspect });
@@ -111,7 +117,10 @@ describe('stableSessions', () => {
 
   it('in memory (one live system, no restores) a second cancel order is announced anew too', () => {
     const seen: InspectionEvent[] = [];
-    const workflow = createOrderWorkflow(ORDER_INPUT, { clock: new SimulatedClock(), inspect: stableSessions((event) => seen.push(event), 'wf-11') });
+    const workflow = createOrderWorkflow(ORDER_INPUT, {
+      clock: new SimulatedClock(),
+      inspect: stableSessions((event) => seen.push(event), 'wf-11'),
+    });
     workflow.send({ type: 'cancellation.submitted', at: 0, by: CUSTOMER, cancellationId: 'c-1' });
     workflow.send({ type: 'customer.cancellationWithdrawn', at: 0, by: CUSTOMER, cancellationId: 'c-1' });
     workflow.send({ type: 'cancellation.submitted', at: 0, by: CUSTOMER, cancellationId: 'c-2' });
@@ -156,7 +165,10 @@ describe('attachInspector', () => {
       ['@xstate.actor', 'cancellation'],
       ['@xstate.snapshot', 'cancellation'],
     ]);
-    expect(seen[5]?.type === '@xstate.snapshot' && seen[5].snapshot).toMatchObject({ value: 'logisticsFollowUp', context: { cancellationId: CANCEL_ORDER_ID } });
+    expect(seen[5]?.type === '@xstate.snapshot' && seen[5].snapshot).toMatchObject({
+      value: 'logisticsFollowUp',
+      context: { cancellationId: CANCEL_ORDER_ID },
+    });
 
     clock.increment(48 * HOUR);
     const fired = seen.find((e) => e.type === '@xstate.event' && e.event.type.startsWith('xstate.after.interceptWindow'));

@@ -245,7 +245,9 @@ export async function runMultiWorker(options: MultiWorkerOptions): Promise<Multi
                   (SELECT count(*) FROM ${s}.outbox WHERE status = 'pending') AS pending`,
           [Date.now()],
         )
-        .then(({ rows }) => log(`seeding: ${done.size}/${options.orders} orders, ${rows[0].due} due deadlines, ${rows[0].pending} pending effects`))
+        .then(({ rows }) =>
+          log(`seeding: ${done.size}/${options.orders} orders, ${rows[0].due} due deadlines, ${rows[0].pending} pending effects`),
+        )
         .catch(() => {});
     }, 2_000);
     await seeded;
@@ -355,14 +357,14 @@ async function readBack(
   // The runtime records an opening under its own scope as `open` (the driver calls it `open:<workflow>`);
   // a client's command under the client's scope and its own id.
   const stored = new Set(
-    (await admin.query<{ workflow_id: string; scope: string; command_id: string }>(`SELECT workflow_id, scope, command_id FROM ${s}.commands`)).rows.map(
-      (row) => (row.scope === 'runtime' && row.command_id === 'open' ? `open:${row.workflow_id}` : row.command_id),
-    ),
+    (
+      await admin.query<{ workflow_id: string; scope: string; command_id: string }>(`SELECT workflow_id, scope, command_id FROM ${s}.commands`)
+    ).rows.map((row) => (row.scope === 'runtime' && row.command_id === 'open' ? `open:${row.workflow_id}` : row.command_id)),
   );
   const audited = new Set(
-    (
-      await admin.query<{ command_id: string }>(`SELECT command_id FROM ${s}.audit WHERE command_id IS NOT NULL`)
-    ).rows.map((row) => row.command_id),
+    (await admin.query<{ command_id: string }>(`SELECT command_id FROM ${s}.audit WHERE command_id IS NOT NULL`)).rows.map(
+      (row) => row.command_id,
+    ),
   );
   const lostCommands = [...accepted].filter((id) => !stored.has(id) || (!id.startsWith('open:') && !audited.has(id)));
   const unknownAuditCommands = [...audited].filter((id) => driverCommand(id) && !accepted.has(id));
@@ -387,9 +389,7 @@ async function readBack(
     refundExecutions: await count(`SELECT count(*) AS n FROM ${s}.refund_executions`),
     ordersRefunded: await count(`SELECT count(DISTINCT order_id) AS n FROM ${s}.refund_executions`),
     refundedTwice: (
-      await admin.query<{ order_id: string }>(
-        `SELECT order_id FROM ${s}.refund_executions GROUP BY order_id HAVING count(*) > 1`,
-      )
+      await admin.query<{ order_id: string }>(`SELECT order_id FROM ${s}.refund_executions GROUP BY order_id HAVING count(*) > 1`)
     ).rows.map((row) => row.order_id),
     refundCalls: { executed: calls.executed ?? 0, deduplicated: calls.deduplicated ?? 0 },
     refundSucceededEvents: await count(`SELECT count(*) AS n FROM ${s}.audit WHERE event_type = 'payment.refundSucceeded'`),

@@ -21,7 +21,9 @@ import type { OrderEventInput, Plan } from '../../src/index.js';
 
 const TESTS = PLAN_SCRIPTS.length + 3;
 if (!pgUrl && !requirePg) {
-  console.warn(`PostgreSQL not reachable: set JD_DISPUTE_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test); skipping ${TESTS} runtime tests on PostgreSQL`);
+  console.warn(
+    `PostgreSQL not reachable: set JD_DISPUTE_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test); skipping ${TESTS} runtime tests on PostgreSQL`,
+  );
 }
 if (!pgUrl && requirePg) {
   it('PostgreSQL is reachable (JD_DISPUTE_REQUIRE_PG=1)', () => {
@@ -156,9 +158,7 @@ describe.skipIf(!pgUrl)('the durable runtime on PostgreSQL', () => {
     await waitFor(async () => (await h.store.listAudit('order-1')).some((row) => row.eventType === 'payment.refundSucceeded'));
     await h.runtime.stop();
     const audit = await h.store.listAudit('order-1');
-    expect(audit.filter((row) => row.actorId === 'timer').map((row) => [row.eventType, row.at - T0])).toEqual([
-      [INTERCEPT_WINDOW, 48 * HOUR],
-    ]);
+    expect(audit.filter((row) => row.actorId === 'timer').map((row) => [row.eventType, row.at - T0])).toEqual([[INTERCEPT_WINDOW, 48 * HOUR]]);
     expect(audit.at(-1)).toMatchObject({ eventType: 'payment.refundSucceeded', at: T0 + 50 * HOUR });
     expect(h.payments.executionCount()).toBe(1);
   });

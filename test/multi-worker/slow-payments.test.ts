@@ -29,7 +29,9 @@ afterAll(async () => {
 });
 
 if (!pgUrl && !requirePg) {
-  console.warn('PostgreSQL not reachable: set JD_DISPUTE_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test); skipping 2 slow-payment multi-worker tests');
+  console.warn(
+    'PostgreSQL not reachable: set JD_DISPUTE_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test); skipping 2 slow-payment multi-worker tests',
+  );
 }
 if (!pgUrl && requirePg) {
   it('PostgreSQL is reachable (JD_DISPUTE_REQUIRE_PG=1)', () => {
@@ -121,15 +123,25 @@ async function runSlowPayments(workers: number, orders: number): Promise<SlowRun
     for (let index = 0; index < orders; index += 1) {
       const orderId = `slow-${String(index).padStart(4, '0')}`;
       await seeder.openOrder({ workflowId: orderId, commandId: `open:${orderId}`, input: orderInput(orderId) as never });
-      await seeder.dispatch({ workflowId: orderId, commandId: `${orderId}:dispute`, event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' } });
-      await seeder.dispatch({ workflowId: orderId, commandId: `${orderId}:plan`, event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND' } });
+      await seeder.dispatch({
+        workflowId: orderId,
+        commandId: `${orderId}:dispute`,
+        event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' },
+      });
+      await seeder.dispatch({
+        workflowId: orderId,
+        commandId: `${orderId}:plan`,
+        event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND' },
+      });
     }
     await seeder.close(); // never started: it delivered nothing
 
     // Settled: every effect delivered (the refunds and the D3 notifications).
     const settleBy = Date.now() + 60_000;
     for (;;) {
-      const { rows } = await admin.query(`SELECT count(*) FILTER (WHERE status = 'pending') AS pending, count(*) FILTER (WHERE kind = 'refund') AS refunds FROM ${s}.outbox`);
+      const { rows } = await admin.query(
+        `SELECT count(*) FILTER (WHERE status = 'pending') AS pending, count(*) FILTER (WHERE kind = 'refund') AS refunds FROM ${s}.outbox`,
+      );
       if (Number(rows[0].pending) === 0 && Number(rows[0].refunds) === orders) break;
       if (Date.now() > settleBy) throw new Error(`workers did not settle: ${JSON.stringify(rows[0])}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -144,9 +156,12 @@ async function runSlowPayments(workers: number, orders: number): Promise<SlowRun
        FROM ${s}.outbox o LEFT JOIN ${s}.refund_calls c ON c.idempotency_key = o.idempotency_key
        WHERE o.kind = 'refund' GROUP BY o.idempotency_key, o.attempts ORDER BY o.idempotency_key`,
     );
-    const strays = await admin.query(`SELECT count(*) AS n FROM ${s}.refund_calls c WHERE NOT EXISTS (SELECT 1 FROM ${s}.outbox o WHERE o.idempotency_key = c.idempotency_key)`);
+    const strays = await admin.query(
+      `SELECT count(*) AS n FROM ${s}.refund_calls c WHERE NOT EXISTS (SELECT 1 FROM ${s}.outbox o WHERE o.idempotency_key = c.idempotency_key)`,
+    );
     expect(Number(strays.rows[0].n), 'calls under a key no outbox row has').toBe(0);
-    const grouped = async (sql: string) => Object.fromEntries((await admin.query<{ k: string; n: string }>(sql)).rows.map((row) => [row.k, Number(row.n)]));
+    const grouped = async (sql: string) =>
+      Object.fromEntries((await admin.query<{ k: string; n: string }>(sql)).rows.map((row) => [row.k, Number(row.n)]));
     const count = async (sql: string) => Number((await admin.query(sql)).rows[0].n);
     return {
       keys: keys.rows.map((row) => ({
@@ -190,21 +205,13 @@ function expectEachKeyCalledByOneWorker(report: SlowRunReport, workers: number, 
 }
 
 describe.skipIf(!pgUrl)('multi-worker on PostgreSQL: payments slower than the lease', () => {
-  it(
-    'INV1: 2 workers, lease 1 s, every payment 1.5–2 s, no worker killed: each of 24 refund keys is called by exactly one worker, once',
-    async () => {
-      const report = await runSlowPayments(2, 24);
-      expectEachKeyCalledByOneWorker(report, 2, 24);
-    },
-    90_000,
-  );
+  it('INV1: 2 workers, lease 1 s, every payment 1.5–2 s, no worker killed: each of 24 refund keys is called by exactly one worker, once', async () => {
+    const report = await runSlowPayments(2, 24);
+    expectEachKeyCalledByOneWorker(report, 2, 24);
+  }, 90_000);
 
-  it(
-    'INV1: 4 workers, lease 1 s, every payment 1.5–2 s, no worker killed: each of 40 refund keys is called by exactly one worker, once',
-    async () => {
-      const report = await runSlowPayments(4, 40);
-      expectEachKeyCalledByOneWorker(report, 4, 40);
-    },
-    90_000,
-  );
+  it('INV1: 4 workers, lease 1 s, every payment 1.5–2 s, no worker killed: each of 40 refund keys is called by exactly one worker, once', async () => {
+    const report = await runSlowPayments(4, 40);
+    expectEachKeyCalledByOneWorker(report, 4, 40);
+  }, 90_000);
 });

@@ -52,9 +52,7 @@ export async function truncate(schema: string): Promise<void> {
   await client.connect();
   try {
     const s = `"${schema}"`;
-    await client.query(
-      `TRUNCATE ${s}.deadlines, ${s}.outbox, ${s}.audit, ${s}.cancel_orders, ${s}.commands, ${s}.workflows CASCADE`,
-    );
+    await client.query(`TRUNCATE ${s}.deadlines, ${s}.outbox, ${s}.audit, ${s}.cancel_orders, ${s}.commands, ${s}.workflows CASCADE`);
   } finally {
     await client.end();
   }

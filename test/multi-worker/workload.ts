@@ -111,5 +111,4 @@ export function seedCommands(index: number, now: number): Command[] {
 }
 
 /** The cancel order a plan creates (the same id in every order). */
-export const cancellationIdOf = (kind: OrderKind): string =>
-  kind === 'P1' ? `${DISPUTE_ID}:direct-refund` : `${DISPUTE_ID}:intercept-48h`;
+export const cancellationIdOf = (kind: OrderKind): string => (kind === 'P1' ? `${DISPUTE_ID}:direct-refund` : `${DISPUTE_ID}:intercept-48h`);

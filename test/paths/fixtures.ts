@@ -83,7 +83,11 @@ export const disputeEvents: EventVariants = {
     host('platform.appealOverturned', { type: 'platform.appealOverturned', at, by: PLATFORM }),
     {
       label: 'platform.appealOverturned(customer refunded)',
-      event: { ...OrderEvent.parse({ type: 'platform.appealOverturned', at, by: PLATFORM }), customerRefund: 'refunded', refundedBy: `${DISPUTE_ID}:ruling-refund` } as unknown as EventVariant['event'],
+      event: {
+        ...OrderEvent.parse({ type: 'platform.appealOverturned', at, by: PLATFORM }),
+        customerRefund: 'refunded',
+        refundedBy: `${DISPUTE_ID}:ruling-refund`,
+      } as unknown as EventVariant['event'],
     },
   ],
 };
@@ -121,10 +125,24 @@ function appealEvents(): EventVariants {
     ],
     'platform.appealUpheld': [host('platform.appealUpheld', { type: 'platform.appealUpheld', at, by: PLATFORM })],
     'payment.compensationSucceeded': [
-      host('payment.compensationSucceeded', { type: 'payment.compensationSucceeded', at, by: PAYMENT, disputeId: DISPUTE_ID, idempotencyKey, paymentRef: 'comp-1' }),
+      host('payment.compensationSucceeded', {
+        type: 'payment.compensationSucceeded',
+        at,
+        by: PAYMENT,
+        disputeId: DISPUTE_ID,
+        idempotencyKey,
+        paymentRef: 'comp-1',
+      }),
     ],
     'payment.compensationFailed': [
-      host('payment.compensationFailed', { type: 'payment.compensationFailed', at, by: PAYMENT, disputeId: DISPUTE_ID, idempotencyKey, error: 'payout declined' }),
+      host('payment.compensationFailed', {
+        type: 'payment.compensationFailed',
+        at,
+        by: PAYMENT,
+        disputeId: DISPUTE_ID,
+        idempotencyKey,
+        error: 'payout declined',
+      }),
     ],
   };
 }

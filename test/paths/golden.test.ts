@@ -5,7 +5,8 @@ import { goldenPath, serializeGolden, toGolden } from './harness.js';
 import { MODELS, modelFor, type ModelName } from './models.js';
 import { POLICY_VARIANTS, type PolicyVariant } from './policy-variants.js';
 
-const regenerate = (name: ModelName) => serializeGolden(toGolden(name, generatePaths(MODELS[name].machine, MODELS[name].options as never).paths));
+const regenerate = (name: ModelName) =>
+  serializeGolden(toGolden(name, generatePaths(MODELS[name].machine, MODELS[name].options as never).paths));
 const regenerateUnder = (name: ModelName, variant: PolicyVariant) => {
   const { machine, options } = modelFor(name, variant.policy);
   return serializeGolden(toGolden(name, generatePaths(machine, options as never).paths));
@@ -26,11 +27,18 @@ describe('golden paths are up to date', () => {
   for (const variant of POLICY_VARIANTS.filter((v) => v.setting)) {
     for (const name of variant.models.filter((model) => model !== 'order')) {
       it(`${name} under ${variant.name}`, () => {
-        expect(regenerateUnder(name, variant) === readFileSync(goldenPath(name, variant), 'utf8'), `${name} under ${variant.name}: ${HINT}`).toBe(true);
+        expect(
+          regenerateUnder(name, variant) === readFileSync(goldenPath(name, variant), 'utf8'),
+          `${name} under ${variant.name}: ${HINT}`,
+        ).toBe(true);
       });
     }
   }
-  it.runIf(process.env.PATHS_FULL === '1')('order (composition)', () => {
-    expect(regenerate('order') === readFileSync(goldenPath('order'), 'utf8'), `order: ${HINT}`).toBe(true);
-  }, 300_000);
+  it.runIf(process.env.PATHS_FULL === '1')(
+    'order (composition)',
+    () => {
+      expect(regenerate('order') === readFileSync(goldenPath('order'), 'utf8'), `order: ${HINT}`).toBe(true);
+    },
+    300_000,
+  );
 });

@@ -126,7 +126,12 @@ export function loadGolden(name: ModelName, variant: PolicyVariant = DEFAULT_VAR
     return {
       ...path,
       input: inputs.get(path.variant),
-      initial: { ...path.initial, transitions: path.initial.transitions.map(unpackTransition), enabled: labels(path.initial.enabled), state: '' },
+      initial: {
+        ...path.initial,
+        transitions: path.initial.transitions.map(unpackTransition),
+        enabled: labels(path.initial.enabled),
+        state: '',
+      },
       steps: path.steps.map((step) => {
         const event = step.timers.length ? { type: step.timers[0]!.eventType } : variants.get(step.label)?.event;
         if (!event) throw new Error(`golden ${name}: no event variant ${step.label} in fixtures.ts`);
@@ -304,9 +309,7 @@ function checkDeadlines(step: ActorStep, ctx: ReplayStepContext, resolution: num
   );
   if (!wanted) return;
   const due = after.context.deadlines[wanted] as number;
-  const pending = ctx.observed.projection.timers.find(
-    (t) => t.target === step.path.join('/') && t.event.startsWith(`xstate.after.${wanted}.`),
-  );
+  const pending = ctx.observed.projection.timers.find((t) => t.target === step.path.join('/') && t.event.startsWith(`xstate.after.${wanted}.`));
   expectThat(pending, 'INV5', `${wanted} is recorded but XState has no pending timer for it`);
   expectThat(
     Math.floor((due - now) / resolution) * resolution === pending.dueIn,
@@ -336,13 +339,18 @@ function checkNotStranded(step: ActorStep, ctx: ReplayStepContext, accepted: rea
   const id = idOf(step.after.context);
   const mine = accepted.filter((variant) => {
     const event = variant.event as any;
-    return step.machineId === 'dispute' ? DISPUTE_EVENT_TYPES.has(event.type) : event.type !== 'cancellation.submitted' && event.cancellationId === id;
+    return step.machineId === 'dispute'
+      ? DISPUTE_EVENT_TYPES.has(event.type)
+      : event.type !== 'cancellation.submitted' && event.cancellationId === id;
   });
   const timer = ctx.observed.projection.timers.some((t) => t.target === step.path.join('/'));
   const tags = [...live.tags];
   expectThat(tags.length > 0, 'INV6', `${step.machineId} ${id} in ${json(step.after.value)} names nobody whose move it is`);
   // C5 cancelOrderWithdrawal 'never': pendingReview keeps its static 'customer' tag, but the customer has no move there
-  const noCustomerMove = step.machineId === 'cancellation' && top(step.after.value) === 'pendingReview' && step.after.context.policy?.cancelOrderWithdrawal === 'never';
+  const noCustomerMove =
+    step.machineId === 'cancellation' &&
+    top(step.after.value) === 'pendingReview' &&
+    step.after.context.policy?.cancelOrderWithdrawal === 'never';
   for (const role of tags) {
     if (role === 'customer' && noCustomerMove) continue;
     expectThat(
@@ -393,7 +401,11 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, m
     );
     expectThat(request.reason === c.reason, 'INV2', `refund request reason ${request.reason} but cancel order reason ${c.reason}`);
     expectThat(request.at === now, 'C4', `refund requested at ${request.at}, clock ${now}`);
-    expectThat(c.refundTrigger && request.trigger.kind === c.refundTrigger.kind, 'INV2', `refund trigger ${json(request.trigger)} vs ${json(c.refundTrigger)}`);
+    expectThat(
+      c.refundTrigger && request.trigger.kind === c.refundTrigger.kind,
+      'INV2',
+      `refund trigger ${json(request.trigger)} vs ${json(c.refundTrigger)}`,
+    );
   } else {
     expectThat(requests.length === 0, 'C4', `no refund may be requested outside an entry into requesting, got ${requests.length}`);
   }
@@ -411,10 +423,18 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, m
         : event.startsWith('xstate.after.interceptWindow')
           ? 'timer'
           : TRIGGER_BY_EVENT[event];
-    expectThat(c.refundTrigger?.kind === expected, 'INV2', `refund started by ${event} must record trigger ${expected}, got ${c.refundTrigger?.kind}`);
+    expectThat(
+      c.refundTrigger?.kind === expected,
+      'INV2',
+      `refund started by ${event} must record trigger ${expected}, got ${c.refundTrigger?.kind}`,
+    );
     expectThat(c.refundAttempts === 1 && c.lastRefundError === null, 'C4', 'a new refund starts at attempt 1 with no error');
     if (host && 'by' in host && event !== 'always' && !event.startsWith('xstate.after')) {
-      expectThat(json(c.refundTrigger.by) === json(host.by), 'INV2', `refund trigger by ${json(c.refundTrigger.by)} but sent by ${json(host.by)}`);
+      expectThat(
+        json(c.refundTrigger.by) === json(host.by),
+        'INV2',
+        `refund trigger by ${json(c.refundTrigger.by)} but sent by ${json(host.by)}`,
+      );
     }
     if (event.startsWith('xstate.after')) expectThat(c.refundTrigger.by.role === 'system', 'INV2', 'a timer refund is triggered by the system');
   }
@@ -437,7 +457,11 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, m
       'INV6',
       `the outcome becomes unknown only when refundReconcileWindow passes in requesting, not after ${events.join(', ')} from ${json(before?.value)}`,
     );
-    expectThat(unknown.length === 1 && unknown[0].recipient === 'platform' && unknown[0].subjectId === id && unknown[0].at === now, 'INV6', `the platform must be told once: ${json(unknown)}`);
+    expectThat(
+      unknown.length === 1 && unknown[0].recipient === 'platform' && unknown[0].subjectId === id && unknown[0].at === now,
+      'INV6',
+      `the platform must be told once: ${json(unknown)}`,
+    );
     expectThat(c.refundAttempts === before!.context.refundAttempts, 'INV6', 'an unknown outcome is not a failed attempt');
   } else {
     expectThat(unknown.length === 0, 'INV6', 'REFUND_OUTCOME_UNKNOWN outside an entry into refundOutcomeUnknown');
@@ -477,9 +501,17 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, m
   // C4: the failure is reported once, to the merchant; INV6: or the platform recorded that the refund did not happen.
   const failures = notices(emitted, 'REFUND_FAILED');
   if (state === 'refundFailed' && prev !== 'refundFailed') {
-    expectThat(failures.length === 1 && failures[0].recipient === 'merchant' && failures[0].subjectId === id, 'C4', `refundFailed must notify the merchant once: ${json(failures)}`);
+    expectThat(
+      failures.length === 1 && failures[0].recipient === 'merchant' && failures[0].subjectId === id,
+      'C4',
+      `refundFailed must notify the merchant once: ${json(failures)}`,
+    );
     if (events.includes('platform.refundOutcomeRecorded')) {
-      expectThat(prev === 'refundOutcomeUnknown' && host?.outcome === 'failed' && c.lastRefundError === host.error, 'INV6', `the platform's failed outcome is recorded: ${c.lastRefundError}`);
+      expectThat(
+        prev === 'refundOutcomeUnknown' && host?.outcome === 'failed' && c.lastRefundError === host.error,
+        'INV6',
+        `the platform's failed outcome is recorded: ${c.lastRefundError}`,
+      );
     } else {
       expectThat(c.refundAttempts === max, 'C4', `gave up after ${c.refundAttempts} of ${max} attempts`);
       expectThat(c.lastRefundError === 'gateway timeout', 'C4', `last refund error ${c.lastRefundError}`);
@@ -494,7 +526,8 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, m
   // C4/INV6: refunded only on the payment service's confirmation, or the platform's record of it.
   if (state === 'refunded' && prev !== 'refunded') {
     expectThat(
-      events.includes('payment.refundSucceeded') || (events.includes('platform.refundOutcomeRecorded') && prev === 'refundOutcomeUnknown' && host?.outcome === 'succeeded'),
+      events.includes('payment.refundSucceeded') ||
+        (events.includes('platform.refundOutcomeRecorded') && prev === 'refundOutcomeUnknown' && host?.outcome === 'succeeded'),
       'C4',
       `refunded after ${events.join(', ')}`,
     );
@@ -503,26 +536,41 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, m
   }
   // C2, C5, P3e: who closed it.
   if (['rejected', 'withdrawn', 'closedWithoutRefund'].includes(state) && prev !== state) {
-    const closing = taken.find((t) => ['merchant.cancellationRejected', 'customer.cancellationWithdrawn', 'merchant.closedWithoutRefund'].includes(eventOf(t)));
+    const closing = taken.find((t) =>
+      ['merchant.cancellationRejected', 'customer.cancellationWithdrawn', 'merchant.closedWithoutRefund'].includes(eventOf(t)),
+    );
     if (closing) {
       expectThat(json(c.closedBy) === json(host?.by), 'C3', `closedBy ${json(c.closedBy)} but sent by ${json(host?.by)}`);
     } else if (events.includes('order.refundOrdered')) {
       // D6 ownCancelOrder: a ruling closes a cancel order whose refund was not started, then refunds through its own
-      expectThat(state === 'closedWithoutRefund' && c.policy.rulingRefundRoute === 'ownCancelOrder', 'D6', `closed as ${state} by a ruling under rulingRefundRoute ${c.policy.rulingRefundRoute}`);
+      expectThat(
+        state === 'closedWithoutRefund' && c.policy.rulingRefundRoute === 'ownCancelOrder',
+        'D6',
+        `closed as ${state} by a ruling under rulingRefundRoute ${c.policy.rulingRefundRoute}`,
+      );
       expectThat(json(c.closedBy) === json(host?.by), 'D6', `closedBy ${json(c.closedBy)} but the ruling was by ${json(host?.by)}`);
     } else {
-      expectThat(state === 'closedWithoutRefund' && c.facts.completed, 'P3d', 'closed without refund by the 48H timer only when the order completed');
+      expectThat(
+        state === 'closedWithoutRefund' && c.facts.completed,
+        'P3d',
+        'closed without refund by the 48H timer only when the order completed',
+      );
     }
   }
   if (prev === 'logisticsFollowUp' && taken.some((t) => eventOf(t).startsWith('xstate.after.interceptWindow'))) {
     const expected = c.facts.completed ? 'closedWithoutRefund' : c.facts.deliveredBy === 'JD' ? 'intercepting' : 'refunding';
-    expectThat(state === expected, c.facts.completed ? 'P3d' : c.facts.deliveredBy === 'JD' ? 'P3b' : 'P3a', `at the end of the 48H a ${c.facts.deliveredBy}${c.facts.completed ? ' completed' : ''} order goes to ${expected}, not ${state}`);
+    expectThat(
+      state === expected,
+      c.facts.completed ? 'P3d' : c.facts.deliveredBy === 'JD' ? 'P3b' : 'P3a',
+      `at the end of the 48H a ${c.facts.deliveredBy}${c.facts.completed ? ' completed' : ''} order goes to ${expected}, not ${state}`,
+    );
   }
   // X1 adopt: the plan's reason replaces the customer's.
   if (events.includes('order.planAdopted')) {
     expectThat(prev === 'pendingReview' && c.adoptedFrom === 'CUSTOMER_REQUEST', 'X1', `adopted cancel order remembers ${c.adoptedFrom}`);
     expectThat(
-      (state === 'refunding' && c.reason === 'DIRECT_REFUND_DISPUTE_PLAN') || (state === 'logisticsFollowUp' && c.reason === 'INTERCEPT_48H_DISPUTE_PLAN'),
+      (state === 'refunding' && c.reason === 'DIRECT_REFUND_DISPUTE_PLAN') ||
+        (state === 'logisticsFollowUp' && c.reason === 'INTERCEPT_48H_DISPUTE_PLAN'),
       'X1',
       `adopted plan puts reason ${c.reason} in ${state}`,
     );
@@ -532,7 +580,11 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, m
   if (events.includes('order.rejectFollowUpRequested')) {
     expectThat(prev === 'pendingReview' && state === 'pendingReview', 'P2', `a negotiated reject leaves the cancel order pending, not ${state}`);
     expectThat(
-      rejects.length === 1 && rejects[0].recipient === 'merchant' && rejects[0].subjectId === id && rejects[0].plan === 'NEGOTIATED_REJECT' && rejects[0].at === now,
+      rejects.length === 1 &&
+        rejects[0].recipient === 'merchant' &&
+        rejects[0].subjectId === id &&
+        rejects[0].plan === 'NEGOTIATED_REJECT' &&
+        rejects[0].at === now,
       'P2',
       `the merchant must be told once to reject ${id}: ${json(rejects)}`,
     );
@@ -560,10 +612,18 @@ function checkCancellation(step: ActorStep, ctx: ReplayStepContext, host: any, m
   // Machines never read a clock: what they record comes from the events (and the due times).
   if (state !== prev) expectThat(c.now === now, 'INV5', `cancel order ${id} entered ${state} at ${now} but records now ${c.now}`);
   if (!before) {
-    expectThat(c.createdAt === now && c.refundAttempts <= 1 && c.adoptedFrom === null && c.rejectFollowUp === null, 'C1', `cancel order ${id} created at ${c.createdAt}, clock ${now}`);
+    expectThat(
+      c.createdAt === now && c.refundAttempts <= 1 && c.adoptedFrom === null && c.rejectFollowUp === null,
+      'C1',
+      `cancel order ${id} created at ${c.createdAt}, clock ${now}`,
+    );
     if (host && 'by' in host) expectThat(json(c.createdBy) === json(host.by), 'C1', `created by ${json(c.createdBy)}`);
   } else {
-    expectThat(c.createdAt === before.context.createdAt && c.cancellationId === before.context.cancellationId, 'C1', 'creation facts never change');
+    expectThat(
+      c.createdAt === before.context.createdAt && c.cancellationId === before.context.cancellationId,
+      'C1',
+      'creation facts never change',
+    );
   }
 }
 
@@ -580,7 +640,11 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
   const expectNotice = (entered: string, kind: string, recipient: string, rule: string) => {
     const mine = notices(emitted, kind);
     if (state === entered && prev !== entered) {
-      expectThat(mine.length === 1 && mine[0].recipient === recipient && mine[0].subjectId === c.disputeId && mine[0].at === now, rule, `entering ${entered} must notify the ${recipient} once`);
+      expectThat(
+        mine.length === 1 && mine[0].recipient === recipient && mine[0].subjectId === c.disputeId && mine[0].at === now,
+        rule,
+        `entering ${entered} must notify the ${recipient} once`,
+      );
       if (c.plan) expectThat(mine[0].plan === c.plan, rule, `notice names plan ${mine[0].plan}, dispute has ${c.plan}`);
     } else {
       expectThat(mine.length === 0, rule, `${kind} outside an entry into ${entered}`);
@@ -606,25 +670,46 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
         ...(overturnedForCustomer ? [{ type: 'dispute.ruled', at: now, by: sent.by, disputeId: c.disputeId, ruling: 'MERCHANT_LIABLE' }] : []),
       ]
     : [];
-  expectThat(json(announced) === json(expectedAnnouncements), planTaken ? 'D2' : overturned ? 'A3' : 'D6', `announcements ${json(announced)}, expected ${json(expectedAnnouncements)}`);
+  expectThat(
+    json(announced) === json(expectedAnnouncements),
+    planTaken ? 'D2' : overturned ? 'A3' : 'D6',
+    `announcements ${json(announced)}, expected ${json(expectedAnnouncements)}`,
+  );
   if (planTaken) {
     expectThat(c.plan === sent.plan, 'D2', `plan ${c.plan} recorded, ${sent.plan} submitted`);
     if (sent.plan === 'PLATFORM_RULING') {
-      expectThat(json(c.evidence) === json(EVIDENCE) && c.escalatedBecause === 'EVIDENCE_PLAN', 'D4', 'the evidence plan keeps its evidence and escalates');
+      expectThat(
+        json(c.evidence) === json(EVIDENCE) && c.escalatedBecause === 'EVIDENCE_PLAN',
+        'D4',
+        'the evidence plan keeps its evidence and escalates',
+      );
       expectThat(state === 'awaitingPlatformRuling', 'D4', `evidence plan leads to ${state}`);
     } else {
       expectThat(state === 'awaitingCustomerConfirmation' && c.evidence === null, 'D3', `settlement plan leads to ${state}`);
     }
   }
-  if (before && json(before.context.plan) !== json(c.plan)) expectThat(planTaken && prev === 'awaitingMerchantChoice', 'D2', 'a plan is chosen once, in awaitingMerchantChoice');
+  if (before && json(before.context.plan) !== json(c.plan))
+    expectThat(planTaken && prev === 'awaitingMerchantChoice', 'D2', 'a plan is chosen once, in awaitingMerchantChoice');
   if (prev === 'awaitingMerchantChoice' && events.some((e) => e.startsWith('xstate.after.merchantResponseWindow'))) {
-    expectThat(state === 'awaitingPlatformRuling' && c.escalatedBecause === 'MERCHANT_TIMEOUT' && c.plan === null, 'D7', `merchant timeout leads to ${state}/${c.escalatedBecause}`);
+    expectThat(
+      state === 'awaitingPlatformRuling' && c.escalatedBecause === 'MERCHANT_TIMEOUT' && c.plan === null,
+      'D7',
+      `merchant timeout leads to ${state}/${c.escalatedBecause}`,
+    );
   }
   if (events.includes('customer.settlementObjected')) {
-    expectThat(state === 'awaitingPlatformRuling' && c.escalatedBecause === 'CUSTOMER_OBJECTED', 'D5', `objection leads to ${state}/${c.escalatedBecause}`);
+    expectThat(
+      state === 'awaitingPlatformRuling' && c.escalatedBecause === 'CUSTOMER_OBJECTED',
+      'D5',
+      `objection leads to ${state}/${c.escalatedBecause}`,
+    );
   }
   if (events.includes('customer.settlementConfirmed')) {
-    expectThat(state === 'resolved' && c.resolution === 'CONFIRMED_BY_CUSTOMER' && c.closedBy?.role === 'customer', 'D5', `confirmation leads to ${state}/${c.resolution}`);
+    expectThat(
+      state === 'resolved' && c.resolution === 'CONFIRMED_BY_CUSTOMER' && c.closedBy?.role === 'customer',
+      'D5',
+      `confirmation leads to ${state}/${c.resolution}`,
+    );
   }
   if (events.some((e) => e.startsWith('xstate.after.customerConfirmationWindow'))) {
     expectThat(
@@ -636,33 +721,71 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
   if (ruled) {
     // A1: with appeals on, a ruling opens the window for the side ruled against instead of resolving
     const appealsOn = c.policy.appeals === 'on';
-    expectThat(state === (appealsOn ? 'ruled' : 'resolved') && c.resolution === 'RULED' && c.ruling === sent.ruling, appealsOn ? 'A1' : 'D6', `ruling ${sent.ruling} leads to ${state}/${c.resolution}/${c.ruling}`);
+    expectThat(
+      state === (appealsOn ? 'ruled' : 'resolved') && c.resolution === 'RULED' && c.ruling === sent.ruling,
+      appealsOn ? 'A1' : 'D6',
+      `ruling ${sent.ruling} leads to ${state}/${c.resolution}/${c.ruling}`,
+    );
     expectThat(json(c.closedBy) === json(sent.by), 'D6', 'the ruling names who ruled');
     if (appealsOn) {
       const side = sent.ruling === 'MERCHANT_LIABLE' ? 'merchantMayAppeal' : 'customerMayAppeal';
-      expectThat(json(after.value) === json({ ruled: side }) && c.deadlines.appealWindow === now + c.timers.appealWindow, 'A1', `ruled ${sent.ruling}: ${json(after.value)}, window ${c.deadlines.appealWindow}`);
+      expectThat(
+        json(after.value) === json({ ruled: side }) && c.deadlines.appealWindow === now + c.timers.appealWindow,
+        'A1',
+        `ruled ${sent.ruling}: ${json(after.value)}, window ${c.deadlines.appealWindow}`,
+      );
     }
   }
   // A1–A4: one appeal by the side ruled against, the platform's decision, the merchant's compensation.
   const appealed = events.includes('merchant.rulingAppealed') || events.includes('customer.rulingAppealed');
   if (appealed) {
     const against = before?.context.ruling === 'MERCHANT_LIABLE' ? 'merchant' : 'customer';
-    const expected = { by: sent.by, at: now, evidence: sent.evidence, ruling: before?.context.ruling, decision: null, decidedBy: null, decidedAt: null };
-    expectThat(state === 'underAppeal' && sent.by.role === against && json(c.appeal) === json(expected), 'A1', `an appeal by the ${sent.by.role} of ${before?.context.ruling} leads to ${state} with ${json(c.appeal)}`);
+    const expected = {
+      by: sent.by,
+      at: now,
+      evidence: sent.evidence,
+      ruling: before?.context.ruling,
+      decision: null,
+      decidedBy: null,
+      decidedAt: null,
+    };
+    expectThat(
+      state === 'underAppeal' && sent.by.role === against && json(c.appeal) === json(expected),
+      'A1',
+      `an appeal by the ${sent.by.role} of ${before?.context.ruling} leads to ${state} with ${json(c.appeal)}`,
+    );
   }
   if (before?.context.appeal && !appealed) {
-    expectThat(c.appeal?.at === before.context.appeal.at && json(c.appeal?.by) === json(before.context.appeal.by), 'A1', 'a ruling is appealed once');
+    expectThat(
+      c.appeal?.at === before.context.appeal.at && json(c.appeal?.by) === json(before.context.appeal.by),
+      'A1',
+      'a ruling is appealed once',
+    );
   }
   if (events.some((e) => e.startsWith('xstate.after.appealWindow'))) {
-    expectThat(state === 'resolved' && c.ruling === before?.context.ruling && c.appeal === null, 'A2', `the window closes ${state} with ${c.ruling}`);
+    expectThat(
+      state === 'resolved' && c.ruling === before?.context.ruling && c.appeal === null,
+      'A2',
+      `the window closes ${state} with ${c.ruling}`,
+    );
   }
   if (events.includes('platform.appealUpheld')) {
-    expectThat(state === 'resolved' && c.ruling === before?.context.ruling && c.appeal?.decision === 'UPHELD' && json(c.appeal?.decidedBy) === json(sent.by), 'A2', `upheld leads to ${state}/${c.ruling}`);
+    expectThat(
+      state === 'resolved' &&
+        c.ruling === before?.context.ruling &&
+        c.appeal?.decision === 'UPHELD' &&
+        json(c.appeal?.decidedBy) === json(sent.by),
+      'A2',
+      `upheld leads to ${state}/${c.ruling}`,
+    );
   }
   if (overturned) {
     const flipped = before?.context.ruling === 'MERCHANT_LIABLE' ? 'MERCHANT_NOT_LIABLE' : 'MERCHANT_LIABLE';
     expectThat(
-      c.ruling === flipped && c.appeal?.decision === 'OVERTURNED' && c.appeal?.ruling === before?.context.ruling && state === (overturnedForCustomer ? 'resolved' : 'compensating'),
+      c.ruling === flipped &&
+        c.appeal?.decision === 'OVERTURNED' &&
+        c.appeal?.ruling === before?.context.ruling &&
+        state === (overturnedForCustomer ? 'resolved' : 'compensating'),
       overturnedForCustomer ? 'A3' : 'A4',
       `overturning ${before?.context.ruling} leads to ${state}/${c.ruling}`,
     );
@@ -670,16 +793,24 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
   const compensations = emitted.filter((e: any) => e.type === 'effect.compensationRequested') as any[];
   if (state === 'compensating' && prev !== 'compensating') {
     expectThat(
-      compensations.length === 1 && compensations[0].idempotencyKey === `${c.orderId}/${c.disputeId}/compensation` && compensations[0].at === now && c.compensation?.status === 'requested',
+      compensations.length === 1 &&
+        compensations[0].idempotencyKey === `${c.orderId}/${c.disputeId}/compensation` &&
+        compensations[0].at === now &&
+        c.compensation?.status === 'requested',
       'A4',
       `entering compensating requests one compensation: ${json(compensations)}`,
     );
   } else {
     expectThat(compensations.length === 0, 'A4', 'a compensation outside the entry into compensating');
   }
-  if (events.includes('payment.compensationSucceeded')) expectThat(state === 'resolved' && c.compensation?.status === 'succeeded', 'A4', `compensated: ${state}`);
+  if (events.includes('payment.compensationSucceeded'))
+    expectThat(state === 'resolved' && c.compensation?.status === 'succeeded', 'A4', `compensated: ${state}`);
   if (events.includes('payment.compensationFailed')) {
-    expectThat(state === 'resolved' && c.compensation?.status === 'failed' && notices(emitted, 'COMPENSATION_FAILED').length === 1, 'A4', `compensation declined: ${state}, the platform told`);
+    expectThat(
+      state === 'resolved' && c.compensation?.status === 'failed' && notices(emitted, 'COMPENSATION_FAILED').length === 1,
+      'A4',
+      `compensation declined: ${state}, the platform told`,
+    );
   }
   if (events.includes('customer.disputeWithdrawn')) {
     expectThat(state === 'withdrawn' && json(c.closedBy) === json(sent.by), 'D8', `withdrawal leads to ${state}`);
@@ -712,12 +843,15 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
 /** The status a finished cancel order must report, from the event that ended it (C3). */
 function cancelOrderEnd(events: readonly string[], sent: any): { status: string; from: string[]; rule: string } | null {
   // INV1/INV6: a late success of a request whose failure was recorded still ends in refunded.
-  if (events.includes('payment.refundSucceeded')) return { status: 'refunded', from: ['refunding', 'refundOutcomeUnknown', 'refundFailed'], rule: 'C4' };
-  if (events.includes('platform.refundOutcomeRecorded') && sent?.outcome === 'succeeded') return { status: 'refunded', from: ['refundOutcomeUnknown'], rule: 'INV6' };
+  if (events.includes('payment.refundSucceeded'))
+    return { status: 'refunded', from: ['refunding', 'refundOutcomeUnknown', 'refundFailed'], rule: 'C4' };
+  if (events.includes('platform.refundOutcomeRecorded') && sent?.outcome === 'succeeded')
+    return { status: 'refunded', from: ['refundOutcomeUnknown'], rule: 'INV6' };
   if (events.includes('merchant.cancellationRejected')) return { status: 'rejected', from: ['pendingReview'], rule: 'C2' };
   if (events.includes('customer.cancellationWithdrawn')) return { status: 'withdrawn', from: ['pendingReview'], rule: 'C5' };
   if (events.includes('merchant.closedWithoutRefund')) return { status: 'closedWithoutRefund', from: ['interceptFailed'], rule: 'P3e' };
-  if (events.some((e) => e.startsWith('xstate.after.interceptWindow'))) return { status: 'closedWithoutRefund', from: ['logisticsFollowUp'], rule: 'P3d' };
+  if (events.some((e) => e.startsWith('xstate.after.interceptWindow')))
+    return { status: 'closedWithoutRefund', from: ['logisticsFollowUp'], rule: 'P3d' };
   // D6 ownCancelOrder: the ruling closes a cancel order whose refund was not started (under the default it refunds it instead)
   if (events.includes('order.refundOrdered')) {
     return { status: 'closedWithoutRefund', from: ['pendingReview', 'logisticsFollowUp', 'intercepting', 'interceptFailed'], rule: 'D6' };
@@ -726,14 +860,22 @@ function cancelOrderEnd(events: readonly string[], sent: any): { status: string;
 }
 
 /** The outcome a finished dispute must report, from the event that ended it (D5, D6, D8). */
-function disputeEnd(events: readonly string[], sent: any, child?: any): { status: string; resolution: string | null; ruling: string | null; rule: string } | null {
+function disputeEnd(
+  events: readonly string[],
+  sent: any,
+  child?: any,
+): { status: string; resolution: string | null; ruling: string | null; rule: string } | null {
   // A2–A4: the window, the decision and the compensation answer close a ruled dispute
-  if (events.some((e) => e.startsWith('xstate.after.appealWindow')) || events.includes('platform.appealUpheld')) return { status: 'resolved', resolution: 'RULED', ruling: child?.ruling, rule: 'A2' };
+  if (events.some((e) => e.startsWith('xstate.after.appealWindow')) || events.includes('platform.appealUpheld'))
+    return { status: 'resolved', resolution: 'RULED', ruling: child?.ruling, rule: 'A2' };
   if (events.includes('platform.appealOverturned')) return { status: 'resolved', resolution: 'RULED', ruling: 'MERCHANT_LIABLE', rule: 'A3' };
-  if (events.includes('payment.compensationSucceeded') || events.includes('payment.compensationFailed')) return { status: 'resolved', resolution: 'RULED', ruling: child?.ruling, rule: 'A4' };
+  if (events.includes('payment.compensationSucceeded') || events.includes('payment.compensationFailed'))
+    return { status: 'resolved', resolution: 'RULED', ruling: child?.ruling, rule: 'A4' };
   if (events.includes('customer.disputeWithdrawn')) return { status: 'withdrawn', resolution: null, ruling: null, rule: 'D8' };
-  if (events.includes('customer.settlementConfirmed')) return { status: 'resolved', resolution: 'CONFIRMED_BY_CUSTOMER', ruling: null, rule: 'D5' };
-  if (events.some((e) => e.startsWith('xstate.after.customerConfirmationWindow'))) return { status: 'resolved', resolution: 'CONFIRMED_BY_TIMEOUT', ruling: null, rule: 'D5' };
+  if (events.includes('customer.settlementConfirmed'))
+    return { status: 'resolved', resolution: 'CONFIRMED_BY_CUSTOMER', ruling: null, rule: 'D5' };
+  if (events.some((e) => e.startsWith('xstate.after.customerConfirmationWindow')))
+    return { status: 'resolved', resolution: 'CONFIRMED_BY_TIMEOUT', ruling: null, rule: 'D5' };
   if (events.includes('platform.ruled')) return { status: 'resolved', resolution: 'RULED', ruling: sent.ruling, rule: 'D6' };
   return null;
 }
@@ -752,11 +894,23 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   const childEvents = (id: string) => ctx.observed.transitions.filter((t) => t.actorPath.join('/') === id).map(eventOf);
 
   // Effects leave at the root, each about the dispute or a cancel order of this order, stamped now.
-  for (const step of steps) if (step.path.length) expectThat(step.own.length === 0, 'INV2', `${step.path.join('/')} emitted ${json(step.own)}: effects leave at the root`);
-  const owners = new Set([b?.dispute?.disputeId, b?.cancellation?.cancellationId, o.dispute?.disputeId, o.cancellation?.cancellationId].filter(Boolean));
+  for (const step of steps)
+    if (step.path.length)
+      expectThat(step.own.length === 0, 'INV2', `${step.path.join('/')} emitted ${json(step.own)}: effects leave at the root`);
+  const owners = new Set(
+    [b?.dispute?.disputeId, b?.cancellation?.cancellationId, o.dispute?.disputeId, o.cancellation?.cancellationId].filter(Boolean),
+  );
   for (const effect of root.own as any[]) {
-    expectThat(effect.type.startsWith('effect.') && effect.orderId === o.orderId && effect.at === now, 'INV2', `the order emitted ${json(effect)}`);
-    expectThat(owners.has(ownerOf(effect)), 'INV2', `effect ${effect.type} about ${ownerOf(effect)}, which is neither the dispute nor the cancel order in flight`);
+    expectThat(
+      effect.type.startsWith('effect.') && effect.orderId === o.orderId && effect.at === now,
+      'INV2',
+      `the order emitted ${json(effect)}`,
+    );
+    expectThat(
+      owners.has(ownerOf(effect)),
+      'INV2',
+      `effect ${effect.type} about ${ownerOf(effect)}, which is neither the dispute nor the cancel order in flight`,
+    );
   }
 
   // D1: the dispute region is open exactly while a dispute child runs; C1/INV1: the cancellation region
@@ -766,7 +920,12 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
     'D1',
     `dispute region ${region.dispute}, child ${dispute ? idOf(dispute.after.context) : 'none'}, open ${json(o.dispute)}`,
   );
-  if (dispute) expectThat(dispute.after.context.disputeId === o.dispute.disputeId && dispute.after.status === 'active', 'D1', 'the open dispute is the running child');
+  if (dispute)
+    expectThat(
+      dispute.after.context.disputeId === o.dispute.disputeId && dispute.after.status === 'active',
+      'D1',
+      'the open dispute is the running child',
+    );
   expectThat(
     (region.cancellation === 'inFlight') === (cancel !== undefined) && (cancel !== undefined) === (o.cancellation !== null),
     'C1',
@@ -775,18 +934,38 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   if (cancel) {
     const c = cancel.after.context;
     const known = ORIGIN[c.cancellationId];
-    expectThat(known && c.cancellationId === o.cancellation.cancellationId && o.cancellation.origin === known.origin, 'X2', `cancel order ${c.cancellationId} in flight as ${json(o.cancellation)}`);
+    expectThat(
+      known && c.cancellationId === o.cancellation.cancellationId && o.cancellation.origin === known.origin,
+      'X2',
+      `cancel order ${c.cancellationId} in flight as ${json(o.cancellation)}`,
+    );
     const adopted = known.origin === 'customer' && c.adoptedFrom === 'CUSTOMER_REQUEST' && Object.values(ADOPTED_REASON).includes(c.reason);
     expectThat(c.reason === known.reason || adopted, 'X2', `cancel order ${c.cancellationId} carries reason ${c.reason}`);
-    expectThat(json(c.facts) === json(o.facts), 'C2', `cancel order ${c.cancellationId} decides on facts ${json(c.facts)}, the order's are ${json(o.facts)}`);
+    expectThat(
+      json(c.facts) === json(o.facts),
+      'C2',
+      `cancel order ${c.cancellationId} decides on facts ${json(c.facts)}, the order's are ${json(o.facts)}`,
+    );
   }
 
   // INV1: refunded at most once; the cancellation region ends refunded exactly then; history only grows.
   const refunds = o.closedCancelOrders.filter((entry: any) => entry.refunded);
   expectThat(refunds.length <= 1, 'INV1', `${refunds.length} cancel orders refunded`);
-  expectThat((region.cancellation === 'refunded') === (refunds.length === 1), 'INV1', `cancellation region ${region.cancellation} with ${refunds.length} refund(s)`);
-  expectThat((region.dispute === 'closed') === (refunds.length === 1 && o.dispute === null), 'INV1', `dispute region ${region.dispute}: closed once refunded with no dispute open`);
-  expectThat((root.after.status === 'done') === (region.dispute === 'closed' && region.cancellation === 'refunded'), 'INV1', `order ${root.after.status} in ${json(region)}`);
+  expectThat(
+    (region.cancellation === 'refunded') === (refunds.length === 1),
+    'INV1',
+    `cancellation region ${region.cancellation} with ${refunds.length} refund(s)`,
+  );
+  expectThat(
+    (region.dispute === 'closed') === (refunds.length === 1 && o.dispute === null),
+    'INV1',
+    `dispute region ${region.dispute}: closed once refunded with no dispute open`,
+  );
+  expectThat(
+    (root.after.status === 'done') === (region.dispute === 'closed' && region.cancellation === 'refunded'),
+    'INV1',
+    `order ${root.after.status} in ${json(region)}`,
+  );
   if (b) {
     expectThat(
       json(o.closedCancelOrders.slice(0, b.closedCancelOrders.length)) === json(b.closedCancelOrders) &&
@@ -797,7 +976,15 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
     expectThat(o.createdAt === b.createdAt && o.now >= b.now, 'INV5', 'order times');
   }
   expectThat(o.now <= now, 'INV5', `the order records now ${o.now} after the clock ${now}`);
-  if (root.taken.some((t) => !t.id.includes('|always|') && !eventOf(t).startsWith('dispute.') && !eventOf(t).startsWith('effect.') && !eventOf(t).startsWith('xstate.'))) {
+  if (
+    root.taken.some(
+      (t) =>
+        !t.id.includes('|always|') &&
+        !eventOf(t).startsWith('dispute.') &&
+        !eventOf(t).startsWith('effect.') &&
+        !eventOf(t).startsWith('xstate.'),
+    )
+  ) {
     expectThat(o.now === now, 'INV5', `the order took a host event at ${now} but records now ${o.now}`);
   }
   if (root.after.status === 'done') {
@@ -820,9 +1007,17 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
     const was = b?.cancellation;
     const child = cancelBefore!.context;
     const end = cancelOrderEnd(childEvents('cancellation'), sent);
-    expectThat(was && child && entry.cancellationId === was.cancellationId && child.cancellationId === was.cancellationId, 'C3', `finished ${entry.cancellationId} was not in flight`);
-    // biome-ignore lint/complexity/useOptionalChain: `end && …` narrows `end` for the lines below through expectThat; `end?.…` does not
-    expectThat(end && end.from.includes(top(cancelBefore!.value)), 'C3', `cancel order ${entry.cancellationId} finished from ${json(cancelBefore!.value)} after ${childEvents('cancellation').join(', ')}`);
+    expectThat(
+      was && child && entry.cancellationId === was.cancellationId && child.cancellationId === was.cancellationId,
+      'C3',
+      `finished ${entry.cancellationId} was not in flight`,
+    );
+    expectThat(
+      // biome-ignore lint/complexity/useOptionalChain: `end && …` narrows `end` for the lines below through expectThat; `end?.…` does not
+      end && end.from.includes(top(cancelBefore!.value)),
+      'C3',
+      `cancel order ${entry.cancellationId} finished from ${json(cancelBefore!.value)} after ${childEvents('cancellation').join(', ')}`,
+    );
     const refunded = end.status === 'refunded';
     const expected = {
       cancellationId: was.cancellationId,
@@ -836,7 +1031,11 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
       createdAt: was.createdAt,
     };
     expectThat(json(entry) === json(expected), end.rule, `history entry ${json(entry)}, expected ${json(expected)}`);
-    expectThat(!cancel || idOf(cancel.after.context) !== entry.cancellationId, 'INV3', `finished cancel order ${entry.cancellationId} still runs`);
+    expectThat(
+      !cancel || idOf(cancel.after.context) !== entry.cancellationId,
+      'INV3',
+      `finished cancel order ${entry.cancellationId} still runs`,
+    );
   }
   const closedDisputes = o.closedDisputes.slice(b?.closedDisputes.length ?? 0);
   expectThat(closedDisputes.length <= 1, 'D1', `${closedDisputes.length} disputes closed in one step`);
@@ -844,7 +1043,11 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
     const entry = closedDisputes[0];
     const child = disputeBefore!.context;
     const end = disputeEnd(childEvents('dispute'), sent, child);
-    expectThat(end && b?.dispute?.disputeId === entry.disputeId, 'D1', `dispute ${entry.disputeId} closed after ${childEvents('dispute').join(', ')}`);
+    expectThat(
+      end && b?.dispute?.disputeId === entry.disputeId,
+      'D1',
+      `dispute ${entry.disputeId} closed after ${childEvents('dispute').join(', ')}`,
+    );
     const expected = {
       disputeId: entry.disputeId,
       orderId: o.orderId,
@@ -864,12 +1067,30 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   const created = cancel && !cancel.before ? cancel.after.context : null;
   if (created) {
     const id = created.cancellationId;
-    expectThat(o.cancellation.createdAt === now && json(o.cancellation.createdBy) === json(sent?.by) && json(created.facts) === json(o.facts), 'C1', `cancel order ${id} created ${json(o.cancellation)}`);
+    expectThat(
+      o.cancellation.createdAt === now && json(o.cancellation.createdBy) === json(sent?.by) && json(created.facts) === json(o.facts),
+      'C1',
+      `cancel order ${id} created ${json(o.cancellation)}`,
+    );
     const state = top(cancel!.after.value);
-    if (id === CUSTOMER_CANCELLATION_ID) expectThat(sent?.type === 'cancellation.submitted' && state === 'pendingReview', 'C1', `${id} made by ${sent?.type} in ${state}`);
-    else if (id === DIRECT_REFUND_ID) expectThat(sent?.plan === 'DIRECT_REFUND' && state === 'refunding' && created.refundTrigger?.kind === 'disputePlan', 'P1', `${id} made by ${sent?.type} in ${state}`);
-    else if (id === INTERCEPT_ID) expectThat(sent?.plan === 'WAIT_48H_INTERCEPT' && state === 'logisticsFollowUp', 'P3', `${id} made by ${sent?.type} in ${state}`);
-    else if (id === RULING_ID) expectThat((sent?.ruling === 'MERCHANT_LIABLE' || sent?.type === 'platform.appealOverturned') && state === 'refunding' && created.refundTrigger?.kind === 'platformRuling', 'D6', `${id} made by ${sent?.type} in ${state}`);
+    if (id === CUSTOMER_CANCELLATION_ID)
+      expectThat(sent?.type === 'cancellation.submitted' && state === 'pendingReview', 'C1', `${id} made by ${sent?.type} in ${state}`);
+    else if (id === DIRECT_REFUND_ID)
+      expectThat(
+        sent?.plan === 'DIRECT_REFUND' && state === 'refunding' && created.refundTrigger?.kind === 'disputePlan',
+        'P1',
+        `${id} made by ${sent?.type} in ${state}`,
+      );
+    else if (id === INTERCEPT_ID)
+      expectThat(sent?.plan === 'WAIT_48H_INTERCEPT' && state === 'logisticsFollowUp', 'P3', `${id} made by ${sent?.type} in ${state}`);
+    else if (id === RULING_ID)
+      expectThat(
+        (sent?.ruling === 'MERCHANT_LIABLE' || sent?.type === 'platform.appealOverturned') &&
+          state === 'refunding' &&
+          created.refundTrigger?.kind === 'platformRuling',
+        'D6',
+        `${id} made by ${sent?.type} in ${state}`,
+      );
     else expectThat(false, 'X2', `unknown cancel order ${id}`);
     expectThat(!o.closedCancelOrders.some((entry: any) => entry.cancellationId === id), 'C1', `cancel order id ${id} reused`);
   }
@@ -877,23 +1098,49 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   // X1/P1/P2/P3: what a plan the dispute takes does to the cancel orders.
   const refundedBefore = b ? b.closedCancelOrders.some((entry: any) => entry.refunded) : false;
   const pendingCustomer = b?.cancellation?.origin === 'customer' && cancelBefore !== undefined && top(cancelBefore.value) === 'pendingReview';
-  const planTaken = sent?.type === 'merchant.planSubmitted' && disputeBefore?.value === 'awaitingMerchantChoice' && dispute?.after.value !== 'awaitingMerchantChoice';
+  const planTaken =
+    sent?.type === 'merchant.planSubmitted' &&
+    disputeBefore?.value === 'awaitingMerchantChoice' &&
+    dispute?.after.value !== 'awaitingMerchantChoice';
   if (sent?.type === 'merchant.planSubmitted') expectThat(planTaken, 'D2', 'a plan that passes the boundary is taken by the dispute');
   const adopted = planTaken && REFUND_PLANS.includes(sent.plan) && b?.cancellation !== null;
   if (planTaken && REFUND_PLANS.includes(sent.plan)) {
     if (b?.cancellation === null && !refundedBefore) {
-      expectThat(created?.cancellationId === (sent.plan === 'DIRECT_REFUND' ? DIRECT_REFUND_ID : INTERCEPT_ID), sent.plan === 'DIRECT_REFUND' ? 'P1' : 'P3', `plan ${sent.plan} creates ${created?.cancellationId ?? 'nothing'}`);
-      if (sent.plan === 'DIRECT_REFUND') expectThat(cancel!.emitted.some((e) => e.type === 'effect.refundRequested'), 'P1', 'the direct-refund plan refunds at once');
+      expectThat(
+        created?.cancellationId === (sent.plan === 'DIRECT_REFUND' ? DIRECT_REFUND_ID : INTERCEPT_ID),
+        sent.plan === 'DIRECT_REFUND' ? 'P1' : 'P3',
+        `plan ${sent.plan} creates ${created?.cancellationId ?? 'nothing'}`,
+      );
+      if (sent.plan === 'DIRECT_REFUND')
+        expectThat(
+          cancel!.emitted.some((e) => e.type === 'effect.refundRequested'),
+          'P1',
+          'the direct-refund plan refunds at once',
+        );
     } else {
-      expectThat(o.conflictPolicy === 'adopt' && pendingCustomer && !refundedBefore, 'X1', `a ${sent.plan} plan was taken with cancel order ${b?.cancellation?.cancellationId} in flight (${json(cancelBefore?.value)}) under ${o.conflictPolicy}, refunded: ${refundedBefore}`);
-      expectThat(!created && cancel?.after.context.cancellationId === CUSTOMER_CANCELLATION_ID && childEvents('cancellation').includes('order.planAdopted'), 'X1', "adopt runs the plan on the customer's cancel order");
+      expectThat(
+        o.conflictPolicy === 'adopt' && pendingCustomer && !refundedBefore,
+        'X1',
+        `a ${sent.plan} plan was taken with cancel order ${b?.cancellation?.cancellationId} in flight (${json(cancelBefore?.value)}) under ${o.conflictPolicy}, refunded: ${refundedBefore}`,
+      );
+      expectThat(
+        !created &&
+          cancel?.after.context.cancellationId === CUSTOMER_CANCELLATION_ID &&
+          childEvents('cancellation').includes('order.planAdopted'),
+        'X1',
+        "adopt runs the plan on the customer's cancel order",
+      );
       expectThat(cancel!.after.context.reason === ADOPTED_REASON[sent.plan], 'X1', `adopted reason ${cancel!.after.context.reason}`);
     }
   }
   if (planTaken && !REFUND_PLANS.includes(sent.plan)) expectThat(!created, 'P2', `plan ${sent.plan} creates no cancel order`);
   const followUp = planTaken && sent.plan === 'NEGOTIATED_REJECT' && pendingCustomer;
   if (followUp) {
-    expectThat(top(cancel!.after.value) === 'pendingReview' && json(cancel!.after.context.rejectFollowUp) === json({ disputeId: DISPUTE_ID, at: now }), 'P2', 'negotiated reject leaves the customer cancel order pending and surfaces it to the merchant');
+    expectThat(
+      top(cancel!.after.value) === 'pendingReview' && json(cancel!.after.context.rejectFollowUp) === json({ disputeId: DISPUTE_ID, at: now }),
+      'P2',
+      'negotiated reject leaves the customer cancel order pending and surfaces it to the merchant',
+    );
   }
   const rejects = notices(root.own, 'REJECT_PENDING_CANCELLATION');
   expectThat(rejects.length === (followUp ? 1 : 0), 'P2', `${rejects.length} REJECT_PENDING_CANCELLATION notices`);
@@ -901,32 +1148,67 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   // D6: a ruling against the merchant refunds once, through the cancel order in flight or a new one.
   const ruled = sent?.type === 'platform.ruled' && disputeBefore?.value === 'awaitingPlatformRuling';
   // A3: an overturn in the customer's favour refunds as a liable ruling does
-  const overturnedLiable = sent?.type === 'platform.appealOverturned' && disputeBefore?.value === 'underAppeal' && disputeBefore.context.ruling === 'MERCHANT_NOT_LIABLE';
+  const overturnedLiable =
+    sent?.type === 'platform.appealOverturned' &&
+    disputeBefore?.value === 'underAppeal' &&
+    disputeBefore.context.ruling === 'MERCHANT_NOT_LIABLE';
   const liable = ((ruled && sent.ruling === 'MERCHANT_LIABLE') || overturnedLiable) && !refundedBefore;
   if (ruled && !liable) expectThat(!created, 'D6', 'a ruling for the merchant, or on a refunded order, orders no refund');
-  if (liable && b?.cancellation === null) expectThat(created?.cancellationId === RULING_ID, 'D6', `a liable ruling without a cancel order creates ${RULING_ID}, not ${created?.cancellationId}`);
+  if (liable && b?.cancellation === null)
+    expectThat(
+      created?.cancellationId === RULING_ID,
+      'D6',
+      `a liable ruling without a cancel order creates ${RULING_ID}, not ${created?.cancellationId}`,
+    );
   const refundStarted = (value: unknown) => ['refunding', 'refundOutcomeUnknown', 'refundFailed'].includes(top(value));
   if (liable && b?.cancellation && o.policy.rulingRefundRoute === 'ownCancelOrder' && !refundStarted(cancelBefore!.value)) {
     // D6 ownCancelOrder: the cancel order in flight, no refund started on it, closes (关闭未退款); the ruling refunds through its own
     const closed = o.closedCancelOrders.at(-1);
     const c = cancel!.after.context;
-    expectThat(closed?.cancellationId === b.cancellation.cancellationId && closed.status === 'closedWithoutRefund' && !closed.refunded, 'D6', `ownCancelOrder: ${b.cancellation.cancellationId} closed as ${closed?.status}`);
-    expectThat(c.cancellationId === RULING_ID && o.cancellation?.origin === 'platform' && top(cancel!.after.value) === 'refunding' && c.refundTrigger?.kind === 'platformRuling', 'D6', `ownCancelOrder: the ruling refunds through ${RULING_ID}, not ${c.cancellationId} (${json(cancel!.after.value)})`);
+    expectThat(
+      closed?.cancellationId === b.cancellation.cancellationId && closed.status === 'closedWithoutRefund' && !closed.refunded,
+      'D6',
+      `ownCancelOrder: ${b.cancellation.cancellationId} closed as ${closed?.status}`,
+    );
+    expectThat(
+      c.cancellationId === RULING_ID &&
+        o.cancellation?.origin === 'platform' &&
+        top(cancel!.after.value) === 'refunding' &&
+        c.refundTrigger?.kind === 'platformRuling',
+      'D6',
+      `ownCancelOrder: the ruling refunds through ${RULING_ID}, not ${c.cancellationId} (${json(cancel!.after.value)})`,
+    );
     expectThat(o.pendingRulingRefund === null, 'D6', 'no ruling waits once its own cancel order started');
   } else if (liable && b?.cancellation) {
     const was = top(cancelBefore!.value);
     const c = cancel!.after.context;
     expectThat(!created && c.cancellationId === b.cancellation.cancellationId, 'INV1', 'a liable ruling creates no second cancel order');
     if (['refunding', 'refundOutcomeUnknown'].includes(was)) {
-      expectThat(top(cancel!.after.value) === was && json(c.refundTrigger) === json(cancelBefore!.context.refundTrigger), 'INV1', `the refund under way goes on (${json(cancel!.after.value)})`);
+      expectThat(
+        top(cancel!.after.value) === was && json(c.refundTrigger) === json(cancelBefore!.context.refundTrigger),
+        'INV1',
+        `the refund under way goes on (${json(cancel!.after.value)})`,
+      );
     } else {
-      expectThat(top(cancel!.after.value) === 'refunding' && c.refundTrigger.kind === 'platformRuling', 'D6', `a liable ruling refunds the cancel order in flight (${was} → ${json(cancel!.after.value)})`);
+      expectThat(
+        top(cancel!.after.value) === 'refunding' && c.refundTrigger.kind === 'platformRuling',
+        'D6',
+        `a liable ruling refunds the cancel order in flight (${was} → ${json(cancel!.after.value)})`,
+      );
     }
   }
   // The order tells a cancel order what the rules say, nothing more.
   const told = childEvents('cancellation');
-  expectThat(!told.includes('order.refundOrdered') || (liable && b?.cancellation), 'D6', 'a refund is ordered only by a liable ruling on an unrefunded order');
-  expectThat(!told.includes('order.planAdopted') || adopted, 'X1', 'a plan is adopted only under the adopt policy, by a pending customer cancel order');
+  expectThat(
+    !told.includes('order.refundOrdered') || (liable && b?.cancellation),
+    'D6',
+    'a refund is ordered only by a liable ruling on an unrefunded order',
+  );
+  expectThat(
+    !told.includes('order.planAdopted') || adopted,
+    'X1',
+    'a plan is adopted only under the adopt policy, by a pending customer cancel order',
+  );
   expectThat(!told.includes('order.rejectFollowUpRequested') || followUp, 'P2', 'a follow-up only for a negotiated reject');
   if (sent?.type === 'order.shipped') expectThat(o.facts.shipped, 'C2', 'order.shipped is recorded');
   if (sent?.type === 'order.completed') expectThat(o.facts.completed, 'P3d', 'order.completed is recorded');
@@ -935,9 +1217,18 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   const takes = new Set(accepted.map((variant) => variant.label));
   const refunded = region.cancellation === 'refunded';
   const used = (id: string) =>
-    [...o.closedCancelOrders.map((e: any) => e.cancellationId), ...o.closedDisputes.map((d: any) => d.disputeId), o.cancellation?.cancellationId, o.dispute?.disputeId].includes(id);
+    [
+      ...o.closedCancelOrders.map((e: any) => e.cancellationId),
+      ...o.closedDisputes.map((d: any) => d.disputeId),
+      o.cancellation?.cancellationId,
+      o.dispute?.disputeId,
+    ].includes(id);
   if (root.after.status === 'active') {
-    expectThat(takes.has('dispute.opened') === (region.dispute === 'none' && !refunded && !used(DISPUTE_ID)), 'D1', `dispute.opened ${takes.has('dispute.opened') ? 'taken' : 'refused'} in ${json(region)}`);
+    expectThat(
+      takes.has('dispute.opened') === (region.dispute === 'none' && !refunded && !used(DISPUTE_ID)),
+      'D1',
+      `dispute.opened ${takes.has('dispute.opened') ? 'taken' : 'refused'} in ${json(region)}`,
+    );
     expectThat(
       takes.has('cancellation.submitted') === (o.cancellation === null && !refunded && !o.facts.completed && !used(CUSTOMER_CANCELLATION_ID)),
       'C1',
@@ -948,17 +1239,24 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
     const adoptable = o.conflictPolicy === 'adopt' && o.cancellation?.origin === 'customer' && top(cancel!.after.value) === 'pendingReview';
     for (const plan of REFUND_PLANS) {
       const allowed = (o.cancellation === null && !refunded) || adoptable;
-      expectThat(takes.has(`merchant.planSubmitted(${plan})`) === allowed, 'X1', `${plan} ${allowed ? 'refused' : 'taken'} with ${json(o.cancellation)} in flight, refunded ${refunded}, ${o.conflictPolicy}`);
+      expectThat(
+        takes.has(`merchant.planSubmitted(${plan})`) === allowed,
+        'X1',
+        `${plan} ${allowed ? 'refused' : 'taken'} with ${json(o.cancellation)} in flight, refunded ${refunded}, ${o.conflictPolicy}`,
+      );
     }
     expectThat(
-      takes.has('merchant.planSubmitted(NEGOTIATED_REJECT)') && takes.has('merchant.planSubmitted(PLATFORM_RULING+evidence)') && !takes.has('merchant.planSubmitted(PLATFORM_RULING, no evidence)'),
+      takes.has('merchant.planSubmitted(NEGOTIATED_REJECT)') &&
+        takes.has('merchant.planSubmitted(PLATFORM_RULING+evidence)') &&
+        !takes.has('merchant.planSubmitted(PLATFORM_RULING, no evidence)'),
       'D4',
       'the merchant may always negotiate a reject or ask for a ruling with evidence, never without',
     );
   }
   for (const variant of accepted) {
     const target = (variant.event as { cancellationId?: string }).cancellationId;
-    if (target !== undefined && variant.event.type !== 'cancellation.submitted') expectThat(target === o.cancellation?.cancellationId, 'C1', `${variant.label} reaches a cancel order that is not in flight`);
+    if (target !== undefined && variant.event.type !== 'cancellation.submitted')
+      expectThat(target === o.cancellation?.cancellationId, 'C1', `${variant.label} reaches a cancel order that is not in flight`);
   }
 }
 
@@ -974,7 +1272,9 @@ function acceptedByMachine(name: ModelName, ctx: ReplayStepContext): EventVarian
   const snapshot = ctx.actor.getSnapshot() as AnyMachineSnapshot;
   if (snapshot.status !== 'active') return [];
   const now = ctx.clock.now();
-  return VARIANTS[name].filter((variant) => !variant.event.type.startsWith('order.') || ['order.shipped', 'order.completed'].includes(variant.event.type)).filter((variant) => snapshot.can({ ...variant.event, at: now } as never));
+  return VARIANTS[name]
+    .filter((variant) => !variant.event.type.startsWith('order.') || ['order.shipped', 'order.completed'].includes(variant.event.type))
+    .filter((variant) => snapshot.can({ ...variant.event, at: now } as never));
 }
 
 /** The step's checks for one model. */
@@ -1009,4 +1309,3 @@ export function domainOracles(name: ModelName, path: GeneratedPath) {
     if (name === 'order') checkOrder(steps, ctx, host, accepted);
   };
 }
-

@@ -37,7 +37,8 @@ export function savePins(pins: Record<string, VariantPins>): void {
 }
 
 /** Where a variant's pins live, for messages. */
-export const pinsFileOf = (variant: PolicyVariant) => (variant.setting ? 'test/path-coverage.variants.pins.json' : 'test/path-coverage.pins.json');
+export const pinsFileOf = (variant: PolicyVariant) =>
+  variant.setting ? 'test/path-coverage.variants.pins.json' : 'test/path-coverage.pins.json';
 
 /** The kinds a variant may exclude: states, transitions and history restores only another policy reaches. */
 export const excludable = (item: UncoveredItem) => item.kind === 'state' || item.kind === 'transition' || item.kind === 'history';
@@ -46,6 +47,10 @@ export const excludedReason = (variant: PolicyVariant) => (item: UncoveredItem) 
   `not reachable under ${variant.name} (another policy variant reaches it; pinned in ${pinsFileOf(variant)}): ${item.reason}`;
 
 /** A variant's coverage with its pinned exclusions taken out of the totals. */
-export function pinnedCoverage(variant: PolicyVariant, coverage: MachineCoverage, pin: Pin | undefined): { coverage: MachineCoverage; unknown: string[] } {
+export function pinnedCoverage(
+  variant: PolicyVariant,
+  coverage: MachineCoverage,
+  pin: Pin | undefined,
+): { coverage: MachineCoverage; unknown: string[] } {
   return excludeFromCoverage(coverage, pin?.excluded ?? [], excludedReason(variant));
 }

@@ -46,7 +46,11 @@ describe('policy variants (issue 15: paths per policy)', () => {
   it('are the default, then one per non-default value of every setting that changes a transition, from the schema', () => {
     const expected = settings
       .filter((setting) => !(setting in HOST_SIDE_SETTINGS))
-      .flatMap((setting) => settingValues(setting).slice(1).map((value) => `${setting}=${value}`));
+      .flatMap((setting) =>
+        settingValues(setting)
+          .slice(1)
+          .map((value) => `${setting}=${value}`),
+      );
     expect(POLICY_VARIANTS.map((v) => v.name)).toEqual(['default', ...expected]);
     for (const setting of settings) expect(settingValues(setting)[0], setting).toBe(DEFAULT_POLICY[setting]);
     // The order runs every machine: every setting that changes a transition changes its graph.
@@ -64,7 +68,11 @@ describe('policy variants (issue 15: paths per policy)', () => {
 
   it('an exclusion is checked against variants that differ in one setting only', () => {
     const never = POLICY_VARIANTS.find((v) => v.name === 'disputeWithdrawal=never')!;
-    expect(siblingsOf(never).map((v) => v.name).sort()).toEqual(['default', 'disputeWithdrawal=untilPlanAccepted']);
+    expect(
+      siblingsOf(never)
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(['default', 'disputeWithdrawal=untilPlanAccepted']);
     expect(siblingsOf(POLICY_VARIANTS[0]!)).toEqual(POLICY_VARIANTS.slice(1));
   });
 
@@ -81,7 +89,9 @@ describe('policy variants (issue 15: paths per policy)', () => {
     const baseline = () => (cached ??= graphOf(model, {}));
     for (const variant of settingsNotChanging(model)) {
       it(`${POLICY_RULES[variant.setting!]}: ${variant.name} does not change the ${model} graph (not declared for it)`, () => {
-        expect(difference(graphOf(model, variant.policy), baseline()), 'declare it in SETTING_MODELS (test/paths/policy-variants.ts)').toEqual(SAME);
+        expect(difference(graphOf(model, variant.policy), baseline()), 'declare it in SETTING_MODELS (test/paths/policy-variants.ts)').toEqual(
+          SAME,
+        );
       });
     }
     for (const { setting, value, policy } of hostSideValues()) {
@@ -93,8 +103,12 @@ describe('policy variants (issue 15: paths per policy)', () => {
 
   // The composition takes about a minute per policy: with PATHS_FULL=1, like the order's golden check.
   for (const { setting, value, policy } of hostSideValues()) {
-    it.runIf(process.env.PATHS_FULL === '1')(`${POLICY_RULES[setting]}: ${setting}=${value} (host-side) does not change the order graph`, () => {
-      expect(difference(graphOf('order', policy), graphOf('order', {}))).toEqual(SAME);
-    }, 600_000);
+    it.runIf(process.env.PATHS_FULL === '1')(
+      `${POLICY_RULES[setting]}: ${setting}=${value} (host-side) does not change the order graph`,
+      () => {
+        expect(difference(graphOf('order', policy), graphOf('order', {}))).toEqual(SAME);
+      },
+      600_000,
+    );
   }
 });

@@ -61,7 +61,8 @@ export function policyVariants(): PolicyVariant[] {
   for (const setting of settingNames()) {
     if (isHostSide(setting)) continue;
     const [first, ...others] = settingValues(setting);
-    if (first !== DEFAULT_POLICY[setting]) throw new Error(`policy setting ${setting}: the default (${DEFAULT_POLICY[setting]}) must be its first value`);
+    if (first !== DEFAULT_POLICY[setting])
+      throw new Error(`policy setting ${setting}: the default (${DEFAULT_POLICY[setting]}) must be its first value`);
     for (const value of others) {
       variants.push({
         name: `${setting}=${value}`,

@@ -69,11 +69,7 @@ const cancellationIds = fc.constantFrom(
   'ghost',
 );
 const plans = fc.constantFrom('DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT', 'PLATFORM_RULING');
-const evidence = fc.constantFrom(
-  VALID_EVIDENCE,
-  { ...VALID_EVIDENCE, reason: 'CUSTOMER_AGREED_TO_KEEP' },
-  undefined,
-);
+const evidence = fc.constantFrom(VALID_EVIDENCE, { ...VALID_EVIDENCE, reason: 'CUSTOMER_AGREED_TO_KEEP' }, undefined);
 
 /** Every event kind from every role, valid and invalid. */
 export const eventArbitrary: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
@@ -86,15 +82,33 @@ export const eventArbitrary: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
     .map(({ evidence: proof, ...event }) => (proof ? { ...event, evidence: proof } : event)),
   fc.record({ type: fc.constant('customer.settlementConfirmed'), by: senderFor('customer') }),
   fc.record({ type: fc.constant('customer.settlementObjected'), by: senderFor('customer') }),
-  fc.record({ type: fc.constant('platform.ruled'), by: senderFor('platform'), ruling: fc.constantFrom('MERCHANT_LIABLE', 'MERCHANT_NOT_LIABLE') }),
+  fc.record({
+    type: fc.constant('platform.ruled'),
+    by: senderFor('platform'),
+    ruling: fc.constantFrom('MERCHANT_LIABLE', 'MERCHANT_NOT_LIABLE'),
+  }),
   fc.record({ type: fc.constant('customer.disputeWithdrawn'), by: senderFor('customer') }),
-  ...(['merchant.cancellationApproved', 'merchant.cancellationRejected', 'merchant.refundForced', 'merchant.closedWithoutRefund'] as const).map((type) =>
-    fc.record({ type: fc.constant(type), by: senderFor('merchant'), cancellationId: cancellationIds }),
+  ...(['merchant.cancellationApproved', 'merchant.cancellationRejected', 'merchant.refundForced', 'merchant.closedWithoutRefund'] as const).map(
+    (type) => fc.record({ type: fc.constant(type), by: senderFor('merchant'), cancellationId: cancellationIds }),
   ),
   fc.record({ type: fc.constant('customer.cancellationWithdrawn'), by: senderFor('customer'), cancellationId: cancellationIds }),
-  fc.record({ type: fc.constantFrom('logistics.interceptSucceeded', 'logistics.interceptFailed'), by: senderFor('system'), cancellationId: cancellationIds }),
-  fc.record({ type: fc.constant('payment.refundSucceeded'), by: senderFor('system'), cancellationId: cancellationIds, paymentRef: fc.constant('pay-1') }),
-  fc.record({ type: fc.constant('payment.refundFailed'), by: senderFor('system'), cancellationId: cancellationIds, error: fc.constant('declined') }),
+  fc.record({
+    type: fc.constantFrom('logistics.interceptSucceeded', 'logistics.interceptFailed'),
+    by: senderFor('system'),
+    cancellationId: cancellationIds,
+  }),
+  fc.record({
+    type: fc.constant('payment.refundSucceeded'),
+    by: senderFor('system'),
+    cancellationId: cancellationIds,
+    paymentRef: fc.constant('pay-1'),
+  }),
+  fc.record({
+    type: fc.constant('payment.refundFailed'),
+    by: senderFor('system'),
+    cancellationId: cancellationIds,
+    error: fc.constant('declined'),
+  }),
   // malformed payloads
   fc.record({ type: fc.constantFrom('merchant.planSubmitted', 'merchant.bribed', 42), by: anySender, plan: fc.constantFrom('FREE', 7) }),
 );
@@ -253,13 +267,19 @@ export class InvariantChecker {
     for (const refund of refunds) {
       const n = (requests.get(refund.cancellationId) ?? 0) + 1;
       requests.set(refund.cancellationId, n);
-      this.expect(refund.idempotencyKey === `${refund.orderId}/${refund.cancellationId}/${n}`, `C4: refund request ${n} of ${refund.cancellationId} has key ${refund.idempotencyKey}`);
+      this.expect(
+        refund.idempotencyKey === `${refund.orderId}/${refund.cancellationId}/${n}`,
+        `C4: refund request ${n} of ${refund.cancellationId} has key ${refund.idempotencyKey}`,
+      );
     }
     // INV2: each refund request names its cancel order, reason and trigger
     for (const refund of refunds) {
       const entry = cancelOrders.find((order) => order.cancellationId === refund.cancellationId);
       this.expect(entry !== undefined && entry.reason === refund.reason, 'INV2: refund request does not match its cancel order');
-      this.expect(['merchant', 'timer', 'logisticsCallback', 'platformRuling', 'disputePlan'].includes(refund.trigger.kind), 'INV2: refund without trigger');
+      this.expect(
+        ['merchant', 'timer', 'logisticsCallback', 'platformRuling', 'disputePlan'].includes(refund.trigger.kind),
+        'INV2: refund without trigger',
+      );
       // P3d: no timer refund after the order completed (a deadline due at the completion time fires first)
       if (refund.trigger.kind === 'timer' && this.completedAt !== null) {
         this.expect(refund.trigger.at <= this.completedAt, 'P3d: timer refunded a completed order');
@@ -268,15 +288,24 @@ export class InvariantChecker {
     // C4: refunded only after the payment service confirmed (itself, or through the platform's record, INV6)
     const confirmations = this.world
       .accepted()
-      .filter((event) => event.type === 'payment.refundSucceeded' || (event.type === 'platform.refundOutcomeRecorded' && event.outcome === 'succeeded'));
+      .filter(
+        (event) =>
+          event.type === 'payment.refundSucceeded' || (event.type === 'platform.refundOutcomeRecorded' && event.outcome === 'succeeded'),
+      );
     for (const entry of refunded) {
-      this.expect(confirmations.some((event) => event.cancellationId === entry.cancellationId), 'C4: refunded without payment confirmation');
+      this.expect(
+        confirmations.some((event) => event.cancellationId === entry.cancellationId),
+        'C4: refunded without payment confirmation',
+      );
     }
     // A customer's cancel order is never rejected by the system
     const rejections = this.world.accepted().filter((event) => event.type === 'merchant.cancellationRejected');
     for (const entry of cancelOrders) {
       if (entry.status === 'rejected') {
-        this.expect(rejections.some((event) => event.cancellationId === entry.cancellationId && event.role === 'merchant'), 'P2: a cancel order was rejected without the merchant');
+        this.expect(
+          rejections.some((event) => event.cancellationId === entry.cancellationId && event.role === 'merchant'),
+          'P2: a cancel order was rejected without the merchant',
+        );
       }
     }
     // INV3: final states never change; a cancel order or a dispute, once seen, never disappears

@@ -187,8 +187,10 @@ class AdversarialPayments implements PaymentService {
         return UNREADABLE_ANSWERS[this.turn % UNREADABLE_ANSWERS.length] as RefundOutcome;
       case 'answerTwice': {
         const base = { by: PAYMENTS_SENDER, cancellationId: request.cancellationId, idempotencyKey: request.idempotencyKey };
-        if (outcome.status === 'succeeded') await this.world().webhook(request.orderId, { type: 'payment.refundSucceeded', ...base, paymentRef: outcome.paymentRef });
-        if (outcome.status === 'failed') await this.world().webhook(request.orderId, { type: 'payment.refundFailed', ...base, error: outcome.error });
+        if (outcome.status === 'succeeded')
+          await this.world().webhook(request.orderId, { type: 'payment.refundSucceeded', ...base, paymentRef: outcome.paymentRef });
+        if (outcome.status === 'failed')
+          await this.world().webhook(request.orderId, { type: 'payment.refundFailed', ...base, error: outcome.error });
         return outcome;
       }
       case 'slowPastLease':
@@ -460,7 +462,8 @@ export class RuntimeWorld implements Driven {
   /** Refund requests of this cancel order the outbox still delivers. */
   pendingRefunds(cancellationId: string): number {
     return this.view.outbox.filter(
-      (row) => row.kind === 'refund' && row.status === 'pending' && (row.payload as { cancellationId: string }).cancellationId === cancellationId,
+      (row) =>
+        row.kind === 'refund' && row.status === 'pending' && (row.payload as { cancellationId: string }).cancellationId === cancellationId,
     ).length;
   }
 
@@ -480,7 +483,10 @@ export class RuntimeWorld implements Driven {
     await this.refresh();
     const now = this.h.clock.now();
     for (const row of this.view.outbox) {
-      this.expect(row.status !== 'pending' || row.availableAt > now, `outbox: effect ${row.effectId} was deliverable at ${now} and stayed pending after the ticks`);
+      this.expect(
+        row.status !== 'pending' || row.availableAt > now,
+        `outbox: effect ${row.effectId} was deliverable at ${now} and stayed pending after the ticks`,
+      );
     }
     this.checker.check();
     this.checkDurable({ dueBound: now });
@@ -511,7 +517,11 @@ export class RuntimeWorld implements Driven {
    */
   async webhook(workflowId: string, event: Record<string, unknown>): Promise<void> {
     try {
-      await this.h.runtime.dispatchRaw({ workflowId, commandId: `webhook:${json(event).length}:${String(event.idempotencyKey ?? event.cancellationId)}:${String(event.type)}`, event });
+      await this.h.runtime.dispatchRaw({
+        workflowId,
+        commandId: `webhook:${json(event).length}:${String(event.idempotencyKey ?? event.cancellationId)}:${String(event.type)}`,
+        event,
+      });
     } catch (error) {
       if (!isWorkflowError(error)) this.background.push({ error, context: `webhook ${json(event)}` });
     }
@@ -568,9 +578,13 @@ export class RuntimeWorld implements Driven {
     try {
       const result = await this.h.runtime.dispatchRaw(request);
       outcome = { ok: true, result };
-      this.expect((result as { workflowId: string }).workflowId === OTHER_ID, `a command id reused on ${OTHER_ID} was answered for ${(result as { workflowId: string }).workflowId}`);
+      this.expect(
+        (result as { workflowId: string }).workflowId === OTHER_ID,
+        `a command id reused on ${OTHER_ID} was answered for ${(result as { workflowId: string }).workflowId}`,
+      );
     } catch (error) {
-      if (!isWorkflowError(error)) throw new InvariantViolation(`INV4: ${json(request)} threw an untyped error: ${String(error)}`, { cause: error });
+      if (!isWorkflowError(error))
+        throw new InvariantViolation(`INV4: ${json(request)} threw an untyped error: ${String(error)}`, { cause: error });
       outcome = { ok: false, error: error.name, code: error.code };
       this.expect(json(await dumpWorkflow(this.h.store, OTHER_ID)) === theirs, `INV4: refused ${json(request)} changed ${OTHER_ID}`);
     }
@@ -634,7 +648,10 @@ export class RuntimeWorld implements Driven {
     );
     // Catch-up: no pending deadline is due at or before the last accepted event.
     for (const row of deadlines) {
-      this.expect(row.dueAt > record.lastEventAt, `INV5: deadline ${row.deadlineId} is due before the last event (${record.lastEventAt}) but did not fire`);
+      this.expect(
+        row.dueAt > record.lastEventAt,
+        `INV5: deadline ${row.deadlineId} is due before the last event (${record.lastEventAt}) but did not fire`,
+      );
       if (dueBound !== null) this.expect(row.dueAt > dueBound, `INV5: deadline ${row.deadlineId} was due at ${dueBound} and stayed unfired`);
     }
     this.expect((snapshot.status === 'done') === (record.status === 'done'), 'the record status differs from the snapshot status');
@@ -697,7 +714,10 @@ export class RuntimeWorld implements Driven {
     };
     const stranded = strandedParts(snapshot, pending);
     this.stats.strandedChecks += 1;
-    this.expect(stranded.length === 0, `INV6: stranded ${json(stranded)} (deadlines ${json(pending.deadlines)}, effects ${json(pending.effects)})`);
+    this.expect(
+      stranded.length === 0,
+      `INV6: stranded ${json(stranded)} (deadlines ${json(pending.deadlines)}, effects ${json(pending.effects)})`,
+    );
 
     // Background work fails only on results the workflow refuses (typed), never with anything else.
     for (const { error, context } of this.background) {
@@ -711,9 +731,7 @@ export class RuntimeWorld implements Driven {
   /** X2: the store's cancel-order rows of this order equal the workflow's cancel orders. */
   async checkProjection(): Promise<void> {
     const rows = (await this.h.store.queryCancelOrders({ orderId: ORDER_ID, limit: 500 })).items;
-    const stored = rows
-      .map((row) => [row.cancellationId, row.status, row.reason, row.origin, row.refundTriggerKind, row.createdAt])
-      .sort();
+    const stored = rows.map((row) => [row.cancellationId, row.status, row.reason, row.origin, row.refundTriggerKind, row.createdAt]).sort();
     const views = cancelOrderViews(this.snapshot())
       .map((view) => [view.cancellationId, view.status, view.reason, view.origin, view.refundTrigger?.kind ?? null, view.createdAt])
       .sort();
@@ -734,7 +752,7 @@ export class RuntimeWorld implements Driven {
       this.expect(this.view.outbox.length === outboxBefore, `INV4: refused ${json(event)} added an outbox row`);
     }
     const last = this.history.at(-1);
-    const acceptedAt = outcome === 'accepted' && last?.outcome.ok ? (last.request.event as { at?: number }).at ?? null : null;
+    const acceptedAt = outcome === 'accepted' && last?.outcome.ok ? ((last.request.event as { at?: number }).at ?? null) : null;
     this.checkDurable({ dueBound: acceptedAt });
     await this.checkProjection();
     return outcome;
@@ -780,7 +798,10 @@ export class RuntimeWorld implements Driven {
       if (changePayload) {
         this.expect(!outcome.ok && outcome.error === 'DuplicateCommandError', `a command id reused with another payload gave ${json(outcome)}`);
       } else {
-        this.expect(outcome.ok && json(outcome.result) === json(original.outcome.result), `a replayed command answered ${json(outcome)}, first ${json(original.outcome)}`);
+        this.expect(
+          outcome.ok && json(outcome.result) === json(original.outcome.result),
+          `a replayed command answered ${json(outcome)}, first ${json(original.outcome)}`,
+        );
       }
       this.expect(json(await this.dumpAll()) === before, 'a replayed command id changed the store');
     } else if (verdict === 'refused') {
@@ -845,9 +866,14 @@ export class RuntimeWorld implements Driven {
           try {
             outcome = { ok: true, result: await twin.h.runtime.dispatchRaw(op.request) };
           } catch (error) {
-            outcome = isWorkflowError(error) ? { ok: false, error: error.name, code: error.code } : { ok: false, error: String(error), code: '?' };
+            outcome = isWorkflowError(error)
+              ? { ok: false, error: error.name, code: error.code }
+              : { ok: false, error: String(error), code: '?' };
           }
-          this.expect(json(outcome) === json(op.outcome), `INV5: op #${index} answered ${json(outcome)} without restarts, ${json(op.outcome)} with`);
+          this.expect(
+            json(outcome) === json(op.outcome),
+            `INV5: op #${index} answered ${json(outcome)} without restarts, ${json(op.outcome)} with`,
+          );
         }
       }
       const [mine, theirs] = [await dumpWorkflow(this.h.store, WORKFLOW_ID), await dumpWorkflow(twin.h.store, WORKFLOW_ID)];
@@ -935,7 +961,10 @@ class SendAllowedCommand implements Cmd {
       const executed = world.h.payments.executions().find((execution) => execution.cancellationId === event.cancellationId);
       delete event.paymentRef;
       delete event.error;
-      Object.assign(event, executed ? { outcome: 'succeeded', paymentRef: executed.paymentRef } : { outcome: 'failed', error: 'no refund at the provider' });
+      Object.assign(
+        event,
+        executed ? { outcome: 'succeeded', paymentRef: executed.paymentRef } : { outcome: 'failed', error: 'no refund at the provider' },
+      );
     }
     const outcome = await world.sendChecked(event);
     world.expect(outcome === 'accepted', `allowedActions offered ${JSON.stringify(event)} but dispatch refused it`);
@@ -960,7 +989,8 @@ class CallbackCommand implements Cmd {
     if (this.kind === 'payment.refundFailed') event.error = 'declined again';
     const outcome = await world.sendChecked(event);
     // A decline from outside that names no request is refused at the boundary (INV1), whatever the state.
-    if (this.kind === 'payment.refundFailed') world.expect(outcome === 'refused', `INV1: a keyless decline was accepted: ${JSON.stringify(event)}`);
+    if (this.kind === 'payment.refundFailed')
+      world.expect(outcome === 'refused', `INV1: a keyless decline was accepted: ${JSON.stringify(event)}`);
   }
   toString = () => `callback(${this.kind}, #${this.target})`;
 }
@@ -1082,7 +1112,18 @@ class MoodCommand implements Cmd {
 }
 
 const sendVariant = fc.constantFrom<SendVariant>(
-  'asIs', 'asIs', 'asIs', 'asIs', 'asIs', 'asIs', 'staleVersion', 'beforeLastEvent', 'beforeClock', 'dayBefore', 'withinSkew', 'farFuture',
+  'asIs',
+  'asIs',
+  'asIs',
+  'asIs',
+  'asIs',
+  'asIs',
+  'staleVersion',
+  'beforeLastEvent',
+  'beforeClock',
+  'dayBefore',
+  'withinSkew',
+  'farFuture',
 );
 
 export interface CommandsOptions {
@@ -1103,7 +1144,12 @@ export function runtimeCommands(options: CommandsOptions): fc.Arbitrary<Iterable
       weight: 2,
       arbitrary: fc
         .tuple(
-          fc.constantFrom('payment.refundSucceeded' as const, 'payment.refundFailed' as const, 'logistics.interceptSucceeded' as const, 'logistics.interceptFailed' as const),
+          fc.constantFrom(
+            'payment.refundSucceeded' as const,
+            'payment.refundFailed' as const,
+            'logistics.interceptSucceeded' as const,
+            'logistics.interceptFailed' as const,
+          ),
           fc.nat(),
         )
         .map(([kind, target]) => new CallbackCommand(kind, target)),
@@ -1146,7 +1192,8 @@ export function runtimeProperty(options: PropertyOptions) {
       await world.tickUntilQuiet();
       await world.checkProjection();
       // A run where a second worker acted inside a call may time out differently when played again.
-      if (options.differential && !world.timingDependent && world.ops.some((op) => op.op === 'restart')) await world.replayWithoutRestarts(options.dir);
+      if (options.differential && !world.timingDependent && world.ops.some((op) => op.op === 'restart'))
+        await world.replayWithoutRestarts(options.dir);
       options.stats.sequences += 1;
     } finally {
       options.stats.checks += world.checks;
@@ -1155,4 +1202,3 @@ export function runtimeProperty(options: PropertyOptions) {
     }
   });
 }
-

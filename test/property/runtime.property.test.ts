@@ -27,9 +27,7 @@ const tmp = tempDir('runtime-property-');
 afterAll(() => tmp.cleanup());
 
 const scale = Number(process.env.FC_RUNS ?? 1);
-const replay = process.env.FC_SEED
-  ? { seed: Number(process.env.FC_SEED), ...(process.env.FC_PATH ? { path: process.env.FC_PATH } : {}) }
-  : {};
+const replay = process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), ...(process.env.FC_PATH ? { path: process.env.FC_PATH } : {}) } : {};
 /** Run count; a replay path needs at least as many runs as its first index. */
 const runs = (n: number) => {
   const scaled = Math.max(1, Math.round(n * scale));
@@ -69,10 +67,11 @@ describe('model-based properties (durable runtime)', () => {
   it('INV1–INV6 hold on a SQLite file closed and reopened at random points', async () => {
     const stats = emptyStats();
     const started = Date.now();
-    await fc.assert(
-      runtimeProperty({ store: 'sqlite', dir: tmp.dir, maxCommands: 25, restartWeight: 4, stats, differential: true }),
-      { numRuns: runs(10), verbose, ...replay },
-    );
+    await fc.assert(runtimeProperty({ store: 'sqlite', dir: tmp.dir, maxCommands: 25, restartWeight: 4, stats, differential: true }), {
+      numRuns: runs(10),
+      verbose,
+      ...replay,
+    });
     report('runtime/sqlite', stats, Date.now() - started);
     expect(stats.restarts).toBeGreaterThan(0);
     expect(stats.differentialReplays).toBeGreaterThan(0);

@@ -67,7 +67,12 @@ beforeAll(async () => {
     for await (const chunk of request) text += String(chunk);
     const body = JSON.parse(text) as Pick<RefundRequest, 'orderId' | 'cancellationId' | 'reason' | 'attempt'>;
     const idempotencyKey = String(request.headers['idempotency-key']);
-    const refund = { ...body, at: 0, idempotencyKey, trigger: { kind: 'disputePlan', by: { role: 'merchant', id: 'm-1' }, at: 0 } } as RefundRequest;
+    const refund = {
+      ...body,
+      at: 0,
+      idempotencyKey,
+      trigger: { kind: 'disputePlan', by: { role: 'merchant', id: 'm-1' }, at: 0 },
+    } as RefundRequest;
     const outcome = await payments.refund(refund, { signal: new AbortController().signal });
     response.writeHead(outcome.status === 'accepted' ? 202 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(outcome));
   });
@@ -102,8 +107,19 @@ beforeAll(async () => {
   });
 
   // An order and a dispute waiting for the merchant, opened the way the example says.
-  expect((await call('POST', '/orders', { session: SYSTEM, body: { orderId: 'o-1', merchantId: 'm-1', customerId: 'c-1', deliveredBy: 'MERCHANT' } })).status).toBe(200);
-  expect((await call('POST', '/orders/o-1/events', { session: C1, body: { type: 'dispute.opened', disputeId: 'd-1' }, headers: { 'idempotency-key': 'k1' } })).status).toBe(200);
+  expect(
+    (await call('POST', '/orders', { session: SYSTEM, body: { orderId: 'o-1', merchantId: 'm-1', customerId: 'c-1', deliveredBy: 'MERCHANT' } }))
+      .status,
+  ).toBe(200);
+  expect(
+    (
+      await call('POST', '/orders/o-1/events', {
+        session: C1,
+        body: { type: 'dispute.opened', disputeId: 'd-1' },
+        headers: { 'idempotency-key': 'k1' },
+      })
+    ).status,
+  ).toBe(200);
 }, 60_000);
 
 afterAll(async () => {
@@ -181,17 +197,31 @@ describe('docs/hosting.md on a loopback server', () => {
         orderId: 'o-1',
         status: 'awaitingMerchantChoice',
         statusLabel: { 'zh-CN': '待商家选择方案', en: "Awaiting the merchant's plan" },
-        nextDeadline: expect.objectContaining({ timer: 'merchantResponseWindow', label: { 'zh-CN': '商家处理时限', en: 'Merchant response window' } }),
+        nextDeadline: expect.objectContaining({
+          timer: 'merchantResponseWindow',
+          label: { 'zh-CN': '商家处理时限', en: 'Merchant response window' },
+        }),
       }),
     ]);
     const counts = await call('GET', '/disputes/counts', { session: M1 });
     expect(counts.body).toMatchObject({ merchantId: 'm-1', total: { count: 1 }, byStatus: { awaitingMerchantChoice: { count: 1 } } });
     const actions = await call('GET', '/orders/o-1/actions', { session: C1 });
-    expect((actions.body as unknown as Array<{ label: { 'zh-CN': string } }>).map((action) => action.label['zh-CN'])).toEqual(['申请取消订单', '撤销纠纷单']);
+    expect((actions.body as unknown as Array<{ label: { 'zh-CN': string } }>).map((action) => action.label['zh-CN'])).toEqual([
+      '申请取消订单',
+      '撤销纠纷单',
+    ]);
   });
 
-  it('payment webhooks: unsigned, signed with another key or altered after signing are refused (401) and record nothing; the provider\'s signed webhook records the refund', async () => {
-    expect((await call('POST', '/orders/o-1/events', { session: M1, body: { type: 'merchant.planSubmitted', plan: 'DIRECT_REFUND' }, headers: { 'idempotency-key': 'k2' } })).status).toBe(200);
+  it("payment webhooks: unsigned, signed with another key or altered after signing are refused (401) and record nothing; the provider's signed webhook records the refund", async () => {
+    expect(
+      (
+        await call('POST', '/orders/o-1/events', {
+          session: M1,
+          body: { type: 'merchant.planSubmitted', plan: 'DIRECT_REFUND' },
+          headers: { 'idempotency-key': 'k2' },
+        })
+      ).status,
+    ).toBe(200);
     // The runtime's background loop calls the payment service, which takes the refund and answers later.
     let webhooks = payments.takeWebhooks();
     for (let waited = 0; webhooks.length === 0 && waited < 15_000; waited += 100) {
@@ -214,12 +244,19 @@ describe('docs/hosting.md on a loopback server', () => {
     const before = await call('GET', '/orders/o-1', { session: PLATFORM });
     expect((before.body.cancelOrders as Array<{ status: string }>)[0]?.status).toBe('refunding');
 
-    const accepted = await call('POST', '/webhooks/payments', { body: webhook!.body, headers: { [PAYMENT_SIGNATURE_HEADER]: webhook!.signature } });
+    const accepted = await call('POST', '/webhooks/payments', {
+      body: webhook!.body,
+      headers: { [PAYMENT_SIGNATURE_HEADER]: webhook!.signature },
+    });
     expect(accepted.status).toBe(200);
 
     const after = await call('GET', '/orders/o-1', { session: PLATFORM });
     expect(after.body.cancelOrders).toEqual([
-      expect.objectContaining({ status: 'refunded', paymentRef: 'sandbox-pay-o-1/d-1:direct-refund/1', refundReason: 'DIRECT_REFUND_DISPUTE_PLAN' }),
+      expect.objectContaining({
+        status: 'refunded',
+        paymentRef: 'sandbox-pay-o-1/d-1:direct-refund/1',
+        refundReason: 'DIRECT_REFUND_DISPUTE_PLAN',
+      }),
     ]);
     // R1: the customer sees the refund, not the payment reference.
     const mine = await call('GET', '/orders/o-1', { session: C1 });

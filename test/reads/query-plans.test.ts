@@ -93,9 +93,13 @@ describe('work queue query plans', () => {
         await store.migrate();
         const s = `"${schema}"`;
         const series = (count: number) => `generate_series(0::bigint, ${count - 1}) AS n`;
-        await client.query(`INSERT INTO ${s}.workflows (${WORKFLOW_COLUMNS}) SELECT ${workflowValues('', `'m-' || (n % ${MERCHANTS})`, 'n')} FROM ${series(ROWS)}`);
+        await client.query(
+          `INSERT INTO ${s}.workflows (${WORKFLOW_COLUMNS}) SELECT ${workflowValues('', `'m-' || (n % ${MERCHANTS})`, 'n')} FROM ${series(ROWS)}`,
+        );
         await client.query(`INSERT INTO ${s}.disputes SELECT ${rowValues('n')} FROM ${series(ROWS)}`);
-        await client.query(`INSERT INTO ${s}.workflows (${WORKFLOW_COLUMNS}) SELECT ${workflowValues('b', `'m-behind'`, 'n')} FROM ${series(BEHIND)}`);
+        await client.query(
+          `INSERT INTO ${s}.workflows (${WORKFLOW_COLUMNS}) SELECT ${workflowValues('b', `'m-behind'`, 'n')} FROM ${series(BEHIND)}`,
+        );
         await client.query(`INSERT INTO ${s}.disputes SELECT ${behindValues('n')} FROM ${series(BEHIND)}`);
         await client.query(`ANALYZE ${s}.disputes`);
         const plan = async (query: DisputeQuery) => {
@@ -109,7 +113,9 @@ describe('work queue query plans', () => {
         const queue = await plan({ merchantId: 'm-42', waitingOn: ['merchant'] });
         // One index range: an ordered Index Scan, or (for a queue no longer than the page) a Bitmap Index
         // Scan of the same range whose few rows are sorted in memory. Never another index, never the table.
-        expect(queue.some((line) => /Index Cond: \(\(merchant_id = 'm-42'::text\) AND \(waiting_on = 'merchant'::text\)\)/.test(line))).toBe(true);
+        expect(queue.some((line) => /Index Cond: \(\(merchant_id = 'm-42'::text\) AND \(waiting_on = 'merchant'::text\)\)/.test(line))).toBe(
+          true,
+        );
         expect(scans(queue).filter((line) => !/^Bitmap Heap Scan on disputes$/.test(line))).toEqual([
           expect.stringMatching(/^(Bitmap Index Scan on disputes_merchant_queue|Index Scan using disputes_merchant_queue on disputes)$/),
         ]);

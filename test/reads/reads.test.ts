@@ -4,7 +4,13 @@ import type { OrderSnapshot } from '../../machines/order.js';
 import { WorkflowNotFoundError, WrongRoleError } from '../../src/errors.js';
 import { queryCancelOrders as queryInMemory } from '../../src/queries.js';
 import type { WorkflowStore } from '../../src/runtime/index.js';
-import { createMemoryStore, createSandboxLogistics, createSandboxPayments, createWorkflowRuntime, type WorkflowRuntime } from '../../src/runtime/index.js';
+import {
+  createMemoryStore,
+  createSandboxLogistics,
+  createSandboxPayments,
+  createWorkflowRuntime,
+  type WorkflowRuntime,
+} from '../../src/runtime/index.js';
 import type { Sender } from '../../src/schemas/common.js';
 import { createOrderWorkflow } from '../../src/workflow.js';
 import type { OrderEventInput } from '../../src/schemas/events.js';
@@ -86,14 +92,19 @@ describe('D6/X2: the listing by reason finds every refund a ruling ordered', () 
       }),
     ]);
     // Opened by the customer: the listing by 用户申请取消 finds it too, and the workflow view says both.
-    expect((await runtime.queryCancelOrders(M1, { reason: ['CUSTOMER_REQUEST'] })).items.map((item) => item.cancellationId)).toEqual(['cancel-1']);
+    expect((await runtime.queryCancelOrders(M1, { reason: ['CUSTOMER_REQUEST'] })).items.map((item) => item.cancellationId)).toEqual([
+      'cancel-1',
+    ]);
     const [view] = (await runtime.getWorkflow(M1, 'o-1')).cancelOrders;
     expect(view).toMatchObject({ reason: 'CUSTOMER_REQUEST', refundReason: 'PLATFORM_RULING_REFUND', status: 'refunded' });
   });
 
   it('D6/X2: the in-memory listing over snapshots matches the ruling refund by either reason as well', () => {
     const at = 0;
-    const order = createOrderWorkflow({ orderId: 'o-9', merchantId: 'm-1', customerId: 'c-1', deliveredBy: 'MERCHANT', at }, { clock: new SimulatedClock() });
+    const order = createOrderWorkflow(
+      { orderId: 'o-9', merchantId: 'm-1', customerId: 'c-1', deliveredBy: 'MERCHANT', at },
+      { clock: new SimulatedClock() },
+    );
     for (const event of [
       { type: 'cancellation.submitted', by: C1, cancellationId: 'cancel-9' },
       { type: 'dispute.opened', by: C1, disputeId: 'd-9' },
@@ -105,9 +116,9 @@ describe('D6/X2: the listing by reason finds every refund a ruling ordered', () 
     }
     const snapshots: OrderSnapshot[] = [order.getSnapshot()];
 
-    expect(queryInMemory(snapshots, { reason: ['PLATFORM_RULING_REFUND'] }).map((row) => [row.cancellationId, row.status, row.refundReason])).toEqual([
-      ['cancel-9', 'refunding', 'PLATFORM_RULING_REFUND'],
-    ]);
+    expect(
+      queryInMemory(snapshots, { reason: ['PLATFORM_RULING_REFUND'] }).map((row) => [row.cancellationId, row.status, row.refundReason]),
+    ).toEqual([['cancel-9', 'refunding', 'PLATFORM_RULING_REFUND']]);
     order.stop();
   });
 });
@@ -121,7 +132,16 @@ describe('R1: every read names its caller and answers only what that party may s
     ['queryDisputes', (caller) => runtime.queryDisputes(caller as Sender)],
     ['countDisputes', (caller) => runtime.countDisputes(caller as Sender)],
   ];
-  const nobody: unknown[] = [undefined, null, {}, 'platform', { role: 'platform' }, { id: 'cs-7' }, { role: 'admin', id: 'root' }, { role: 'platform', id: '' }];
+  const nobody: unknown[] = [
+    undefined,
+    null,
+    {},
+    'platform',
+    { role: 'platform' },
+    { id: 'cs-7' },
+    { role: 'admin', id: 'root' },
+    { role: 'platform', id: '' },
+  ];
 
   it.each(reads)('R1: %s refuses nobody (no caller, or not a { role, id }) with WrongRoleError', async (read, call) => {
     for (const caller of nobody) {
@@ -178,7 +198,16 @@ describe('R1: every read names its caller and answers only what that party may s
 
   it('R1: evidence proofs and explanation are shown to the platform and the merchant; the customer and system see the reason and that evidence was given', async () => {
     const evidenceFor = async (caller: Sender) => (await runtime.getWorkflow(caller, 'o-3')).evidence;
-    const reasonOnly = [{ disputeId: 'd-3', reason: 'GOODS_ALREADY_SHIPPED', reasonLabel: { 'zh-CN': '商品已发货', en: 'Goods already shipped' }, proofs: null, explanation: null, submittedAt: expect.any(Number) }];
+    const reasonOnly = [
+      {
+        disputeId: 'd-3',
+        reason: 'GOODS_ALREADY_SHIPPED',
+        reasonLabel: { 'zh-CN': '商品已发货', en: 'Goods already shipped' },
+        proofs: null,
+        explanation: null,
+        submittedAt: expect.any(Number),
+      },
+    ];
     const everything = [{ ...reasonOnly[0], proofs: EVIDENCE.proofs, explanation: EVIDENCE.explanation }];
 
     expect(await evidenceFor(PLATFORM)).toEqual(everything);
@@ -188,7 +217,10 @@ describe('R1: every read names its caller and answers only what that party may s
     // The audit trail holds the same event: redacted alike.
     const planEvent = async (caller: Sender) =>
       (await runtime.getAuditTrail(caller, 'o-3')).find((row) => row.eventType === 'merchant.planSubmitted')?.event;
-    expect(await planEvent(C1)).toMatchObject({ plan: 'PLATFORM_RULING', evidence: { reason: 'GOODS_ALREADY_SHIPPED', proofs: null, explanation: null } });
+    expect(await planEvent(C1)).toMatchObject({
+      plan: 'PLATFORM_RULING',
+      evidence: { reason: 'GOODS_ALREADY_SHIPPED', proofs: null, explanation: null },
+    });
     expect(await planEvent(M2)).toMatchObject({ evidence: EVIDENCE });
   });
 
@@ -200,13 +232,25 @@ describe('R1: every read names its caller and answers only what that party may s
       return {
         paymentRef: cancelOrder?.paymentRef ?? null,
         triggeredBy: cancelOrder?.refundTrigger?.by,
-        payment: { actorId: row('payment.refundSucceeded').actorId, commandId: row('payment.refundSucceeded').commandId, paymentRef: (row('payment.refundSucceeded').event as { paymentRef: unknown }).paymentRef },
-        ruling: { actorId: row('platform.ruled').actorId, by: (row('platform.ruled').event as { by: unknown }).by, commandId: row('platform.ruled').commandId },
+        payment: {
+          actorId: row('payment.refundSucceeded').actorId,
+          commandId: row('payment.refundSucceeded').commandId,
+          paymentRef: (row('payment.refundSucceeded').event as { paymentRef: unknown }).paymentRef,
+        },
+        ruling: {
+          actorId: row('platform.ruled').actorId,
+          by: (row('platform.ruled').event as { by: unknown }).by,
+          commandId: row('platform.ruled').commandId,
+        },
         objection: { actorId: row('customer.settlementObjected').actorId, commandId: row('customer.settlementObjected').commandId },
       };
     };
     const ref = 'sandbox-pay-o-1/cancel-1/1';
-    const payment = (visible: boolean) => ({ actorId: visible ? 'payments' : null, commandId: visible ? expect.any(String) : null, paymentRef: visible ? ref : null });
+    const payment = (visible: boolean) => ({
+      actorId: visible ? 'payments' : null,
+      commandId: visible ? expect.any(String) : null,
+      paymentRef: visible ? ref : null,
+    });
 
     expect(await seen(PLATFORM)).toEqual({
       paymentRef: ref,
@@ -281,19 +325,22 @@ describe('work queues and labels', () => {
   });
 
   it('the platform queue: disputes awaiting a ruling; the customer sees what waits on it', async () => {
-    expect((await runtime.queryDisputes(PLATFORM, { waitingOn: ['platform'] })).items.map((row) => [row.orderId, row.planLabel?.['zh-CN']])).toEqual([
-      ['o-3', '无法自主处理,需平台介入判责'],
-    ]);
+    expect(
+      (await runtime.queryDisputes(PLATFORM, { waitingOn: ['platform'] })).items.map((row) => [row.orderId, row.planLabel?.['zh-CN']]),
+    ).toEqual([['o-3', '无法自主处理,需平台介入判责']]);
     expect((await runtime.queryDisputes(C1, { waitingOn: ['customer'] })).items.map((row) => row.orderId)).toEqual(['o-4']);
   });
 
   it('countDisputes: per status and the deadlines due within the hour and the day, per merchant and overall, without loading a workflow', async () => {
     const loads: string[] = [];
     const counting = createWorkflowRuntime({
-      store: { ...store, load: (id) => {
+      store: {
+        ...store,
+        load: (id) => {
           loads.push(id);
           return store.load(id);
-        } },
+        },
+      },
       clock,
       payments: createSandboxPayments(),
       logistics: createSandboxLogistics(),
@@ -319,9 +366,17 @@ describe('work queues and labels', () => {
       // 47h later the merchant's 48H window is under a day away; 1 ms short of 48h it is under an hour.
       const dueAt = (await counting.queryDisputes(M1, { waitingOn: ['merchant'] })).items[0]!.nextDeadline!.dueAt;
       clock.time = dueAt - HOUR;
-      expect((await counting.countDisputes(M1)).byStatus.awaitingMerchantChoice).toMatchObject({ overdue: 0, dueWithinHour: 0, dueWithinDay: 1 });
+      expect((await counting.countDisputes(M1)).byStatus.awaitingMerchantChoice).toMatchObject({
+        overdue: 0,
+        dueWithinHour: 0,
+        dueWithinDay: 1,
+      });
       clock.time = dueAt - HOUR + 1;
-      expect((await counting.countDisputes(M1)).byStatus.awaitingMerchantChoice).toMatchObject({ overdue: 0, dueWithinHour: 1, dueWithinDay: 1 });
+      expect((await counting.countDisputes(M1)).byStatus.awaitingMerchantChoice).toMatchObject({
+        overdue: 0,
+        dueWithinHour: 1,
+        dueWithinDay: 1,
+      });
       clock.time = dueAt + 1;
       expect((await counting.countDisputes(M1)).byStatus.awaitingMerchantChoice).toMatchObject({ overdue: 1, dueWithinHour: 1 });
     } finally {
@@ -343,13 +398,32 @@ describe('work queues and labels', () => {
       type: 'merchant.planSubmitted',
       plan: 'DIRECT_REFUND',
       label: { 'zh-CN': '提交方案：直接退款', en: 'Submit a plan: Direct refund' },
-      subject: { kind: 'dispute', id: 'd-2', status: 'awaitingMerchantChoice', statusLabel: { 'zh-CN': '待商家选择方案', en: "Awaiting the merchant's plan" } },
+      subject: {
+        kind: 'dispute',
+        id: 'd-2',
+        status: 'awaitingMerchantChoice',
+        statusLabel: { 'zh-CN': '待商家选择方案', en: "Awaiting the merchant's plan" },
+      },
     });
     const view = await runtime.getWorkflow(M1, 'o-4');
     expect(view).toMatchObject({
       statusLabel: { 'zh-CN': '处理中', en: 'In progress' },
-      disputes: [{ status: 'awaitingCustomerConfirmation', statusLabel: { 'zh-CN': '待客户确认' }, planLabel: { 'zh-CN': '已协商同意等待48H物流拦截' }, waitingOn: 'customer' }],
-      cancelOrders: [{ status: 'logisticsFollowUp', statusLabel: { 'zh-CN': '物流待跟进' }, reasonLabel: { 'zh-CN': '48H物流拦截退款纠纷方案' }, refundReason: null }],
+      disputes: [
+        {
+          status: 'awaitingCustomerConfirmation',
+          statusLabel: { 'zh-CN': '待客户确认' },
+          planLabel: { 'zh-CN': '已协商同意等待48H物流拦截' },
+          waitingOn: 'customer',
+        },
+      ],
+      cancelOrders: [
+        {
+          status: 'logisticsFollowUp',
+          statusLabel: { 'zh-CN': '物流待跟进' },
+          reasonLabel: { 'zh-CN': '48H物流拦截退款纠纷方案' },
+          refundReason: null,
+        },
+      ],
     });
     expect(view.deadlines.map((row) => [row.timer, row.label['zh-CN']])).toEqual([
       ['interceptWindow', '48H物流拦截'],

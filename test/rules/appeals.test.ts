@@ -120,7 +120,9 @@ describe('A1: the appeal window', () => {
     const w2 = appealsOn();
     ruled(w2, 'MERCHANT_NOT_LIABLE');
     expect(refused(() => merchantAppeals(w2)).message).toContain('(the customer) may appeal');
-    expect(refused(() => raw(w2, { type: 'merchant.rulingAppealed', by: CUSTOMER, evidence: CUSTOMER_APPEAL_EVIDENCE })).name).toBe('WrongRoleError');
+    expect(refused(() => raw(w2, { type: 'merchant.rulingAppealed', by: CUSTOMER, evidence: CUSTOMER_APPEAL_EVIDENCE })).name).toBe(
+      'WrongRoleError',
+    );
   });
 
   it('A1/INV4: a ruling is appealed once', () => {
@@ -151,7 +153,12 @@ describe('A1: the appeal window', () => {
     ruled(w2, 'MERCHANT_NOT_LIABLE');
     expect(refused(() => customerAppeals(w2, VALID_EVIDENCE)).message).toContain('is not one the customer may give');
     customerAppeals(w2);
-    expect(w2.disputeContext()?.appeal).toMatchObject({ by: CUSTOMER, ruling: 'MERCHANT_NOT_LIABLE', evidence: CUSTOMER_APPEAL_EVIDENCE, decision: null });
+    expect(w2.disputeContext()?.appeal).toMatchObject({
+      by: CUSTOMER,
+      ruling: 'MERCHANT_NOT_LIABLE',
+      evidence: CUSTOMER_APPEAL_EVIDENCE,
+      decision: null,
+    });
   });
 
   it('D8/A1: once ruled, the customer may not withdraw the dispute', () => {
@@ -175,7 +182,11 @@ describe('A2: upheld', () => {
     ruled(w, 'MERCHANT_LIABLE');
     refundSucceeded(w, RULING_REFUND_ID);
     merchantAppeals(w);
-    expect(w.workflow.effects.at(-1)).toMatchObject({ type: 'effect.notificationRequested', kind: 'APPEAL_DECISION_REQUESTED', recipient: 'platform' });
+    expect(w.workflow.effects.at(-1)).toMatchObject({
+      type: 'effect.notificationRequested',
+      kind: 'APPEAL_DECISION_REQUESTED',
+      recipient: 'platform',
+    });
     expect(w.workflow.disputes().at(-1)).toMatchObject({ status: 'underAppeal', waitingOn: 'platform', statusLabel: { 'zh-CN': '申诉中' } });
     upheld(w);
     expect(w.closedDispute('dispute-1')).toMatchObject({
@@ -188,17 +199,25 @@ describe('A2: upheld', () => {
   });
 });
 
-describe('A3: overturned in the customer\'s favour', () => {
+describe("A3: overturned in the customer's favour", () => {
   it('A3/INV1: the customer appeals MERCHANT_NOT_LIABLE and wins: exactly one refund, through a 平台判责退款 cancel order', () => {
     const w = appealsOn();
     ruled(w, 'MERCHANT_NOT_LIABLE');
     customerAppeals(w);
     overturned(w);
-    expect(w.closedDispute('dispute-1')).toMatchObject({ ruling: 'MERCHANT_LIABLE', appeal: { decision: 'OVERTURNED', ruling: 'MERCHANT_NOT_LIABLE' } });
+    expect(w.closedDispute('dispute-1')).toMatchObject({
+      ruling: 'MERCHANT_LIABLE',
+      appeal: { decision: 'OVERTURNED', ruling: 'MERCHANT_NOT_LIABLE' },
+    });
     expect(w.refundRequests()).toEqual([{ cancellationId: RULING_REFUND_ID, attempt: 1 }]);
     refundSucceeded(w, RULING_REFUND_ID);
     expect(w.workflow.cancelOrders()).toEqual([
-      expect.objectContaining({ cancellationId: RULING_REFUND_ID, status: 'refunded', reason: 'PLATFORM_RULING_REFUND', refundTrigger: expect.objectContaining({ kind: 'platformRuling', by: PLATFORM }) }),
+      expect.objectContaining({
+        cancellationId: RULING_REFUND_ID,
+        status: 'refunded',
+        reason: 'PLATFORM_RULING_REFUND',
+        refundTrigger: expect.objectContaining({ kind: 'platformRuling', by: PLATFORM }),
+      }),
     ]);
     expect(w.refundRequests()).toHaveLength(1);
     expect(w.workflow.getSnapshot().status).toBe('done');
@@ -229,7 +248,7 @@ describe('A3: overturned in the customer\'s favour', () => {
   });
 });
 
-describe('A4: overturned in the merchant\'s favour', () => {
+describe("A4: overturned in the merchant's favour", () => {
   it('A4/INV1: the merchant appeals MERCHANT_LIABLE and wins after the refund: the refund stands, exactly one compensation under one key', () => {
     const w = appealsOn();
     ruled(w, 'MERCHANT_LIABLE');

@@ -78,14 +78,15 @@ describe('cancel order lifecycle', () => {
   });
 
   it.each([
-    ['refunded', (w: ReturnType<typeof world>) => {
-      w.send({ type: 'merchant.cancellationApproved', by: MERCHANT, cancellationId: 'cancel-1' });
-      refundSucceeded(w, 'cancel-1');
-    }],
-    ['rejected', (w: ReturnType<typeof world>) =>
-      w.send({ type: 'merchant.cancellationRejected', by: MERCHANT, cancellationId: 'cancel-1' })],
-    ['withdrawn', (w: ReturnType<typeof world>) =>
-      w.send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId: 'cancel-1' })],
+    [
+      'refunded',
+      (w: ReturnType<typeof world>) => {
+        w.send({ type: 'merchant.cancellationApproved', by: MERCHANT, cancellationId: 'cancel-1' });
+        refundSucceeded(w, 'cancel-1');
+      },
+    ],
+    ['rejected', (w: ReturnType<typeof world>) => w.send({ type: 'merchant.cancellationRejected', by: MERCHANT, cancellationId: 'cancel-1' })],
+    ['withdrawn', (w: ReturnType<typeof world>) => w.send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId: 'cancel-1' })],
   ] as const)('C3: the final state %s accepts no event', (status, arrange) => {
     const w = world();
     submit(w);
@@ -93,9 +94,7 @@ describe('cancel order lifecycle', () => {
     expect(w.cancellation('cancel-1')).toBe(status);
     const before = w.workflow.getSnapshot();
     for (const type of ['merchant.cancellationApproved', 'merchant.refundForced', 'customer.cancellationWithdrawn'] as const) {
-      expect(() => w.send({ type, by: type.startsWith('customer') ? CUSTOMER : MERCHANT, cancellationId: 'cancel-1' })).toThrow(
-        FinalStateError,
-      );
+      expect(() => w.send({ type, by: type.startsWith('customer') ? CUSTOMER : MERCHANT, cancellationId: 'cancel-1' })).toThrow(FinalStateError);
     }
     expect(w.workflow.getSnapshot()).toBe(before);
   });
@@ -167,9 +166,7 @@ describe('cancel order lifecycle', () => {
     const w = world();
     submit(w);
     w.send({ type: 'merchant.cancellationApproved', by: MERCHANT, cancellationId: 'cancel-1' });
-    expect(() => w.send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId: 'cancel-1' })).toThrow(
-      NotAllowedInStateError,
-    );
+    expect(() => w.send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId: 'cancel-1' })).toThrow(NotAllowedInStateError);
   });
 
   it('C1: the cancellation machine runs standalone, without a parent', () => {
@@ -221,7 +218,13 @@ describe('INV6: a refund whose outcome is unknown is reconciled, never stranded'
     openDispute(w);
     submitPlan(w, 'DIRECT_REFUND');
     w.advance(24 * HOUR);
-    w.send({ type: 'platform.refundOutcomeRecorded', by: PLATFORM, cancellationId: DIRECT_REFUND_ID, outcome: 'succeeded', paymentRef: 'pay-9' });
+    w.send({
+      type: 'platform.refundOutcomeRecorded',
+      by: PLATFORM,
+      cancellationId: DIRECT_REFUND_ID,
+      outcome: 'succeeded',
+      paymentRef: 'pay-9',
+    });
     expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refunded');
     expect(w.closedCancelOrder(DIRECT_REFUND_ID)).toMatchObject({ refunded: true, paymentRef: 'pay-9' });
     expect(w.refundRequests()).toHaveLength(1);
@@ -232,7 +235,13 @@ describe('INV6: a refund whose outcome is unknown is reconciled, never stranded'
     openDispute(w);
     submitPlan(w, 'DIRECT_REFUND');
     w.advance(24 * HOUR);
-    w.send({ type: 'platform.refundOutcomeRecorded', by: PLATFORM, cancellationId: DIRECT_REFUND_ID, outcome: 'failed', error: 'provider has no record' });
+    w.send({
+      type: 'platform.refundOutcomeRecorded',
+      by: PLATFORM,
+      cancellationId: DIRECT_REFUND_ID,
+      outcome: 'failed',
+      error: 'provider has no record',
+    });
     expect(w.cancellation(DIRECT_REFUND_ID)).toBe('refundFailed');
     w.send({ type: 'merchant.refundForced', by: MERCHANT, cancellationId: DIRECT_REFUND_ID });
     const keys = w.workflow.effects.flatMap((effect) => (effect.type === 'effect.refundRequested' ? [effect.idempotencyKey] : []));

@@ -55,9 +55,7 @@ describe('across the dispute and its cancel orders', () => {
     expect(actor.getSnapshot()).toBe(before);
     expect(effects).toEqual([]);
     expect(disputeChild(actor.getSnapshot())?.value).toBe('awaitingMerchantChoice');
-    expect(cancelOrderViews(actor.getSnapshot()).map((order) => [order.cancellationId, order.status])).toEqual([
-      ['c', 'pendingReview'],
-    ]);
+    expect(cancelOrderViews(actor.getSnapshot()).map((order) => [order.cancellationId, order.status])).toEqual([['c', 'pendingReview']]);
     actor.stop();
   });
 
@@ -102,9 +100,7 @@ describe('across the dispute and its cancel orders', () => {
       ['order-1', 'refunded', '直接退款纠纷方案'],
       ['order-2', 'logisticsFollowUp', '48H物流拦截退款纠纷方案'],
     ]);
-    expect(queryCancelOrders(snapshots, { status: ['refunded'] }).map((row) => row.cancellationId)).toEqual([
-      DIRECT_REFUND_ID,
-    ]);
+    expect(queryCancelOrders(snapshots, { status: ['refunded'] }).map((row) => row.cancellationId)).toEqual([DIRECT_REFUND_ID]);
     expect(queryCancelOrders(snapshots, { merchantId: 'someone-else' })).toEqual([]);
   });
 

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotAllowedInStateError } from '../../src/errors.js';
-import {
-  CUSTOMER,
-  HOUR,
-  MERCHANT,
-  PLATFORM,
-  VALID_EVIDENCE,
-  openDispute,
-  submitPlan,
-  world,
-} from '../support/world.js';
+import { CUSTOMER, HOUR, MERCHANT, PLATFORM, VALID_EVIDENCE, openDispute, submitPlan, world } from '../support/world.js';
 
 describe('dispute lifecycle', () => {
   it('D1: an opened dispute waits for the merchant choice', () => {
@@ -73,9 +64,9 @@ describe('dispute lifecycle', () => {
     const w = world();
     openDispute(w);
     const before = w.workflow.getSnapshot();
-    expect(() =>
-      submitPlan(w, 'PLATFORM_RULING', { evidence: { ...VALID_EVIDENCE, reason: 'CUSTOMER_AGREED_TO_KEEP' } }),
-    ).toThrow(/needs a CHAT_RECORD proof/);
+    expect(() => submitPlan(w, 'PLATFORM_RULING', { evidence: { ...VALID_EVIDENCE, reason: 'CUSTOMER_AGREED_TO_KEEP' } })).toThrow(
+      /needs a CHAT_RECORD proof/,
+    );
     expect(w.workflow.getSnapshot()).toBe(before);
   });
 
@@ -136,10 +127,7 @@ describe('dispute lifecycle', () => {
   it.each([
     ['awaitingMerchantChoice', (_w: ReturnType<typeof world>) => {}],
     ['awaitingCustomerConfirmation', (w: ReturnType<typeof world>) => submitPlan(w, 'NEGOTIATED_REJECT')],
-    [
-      'awaitingPlatformRuling',
-      (w: ReturnType<typeof world>) => submitPlan(w, 'PLATFORM_RULING', { evidence: VALID_EVIDENCE }),
-    ],
+    ['awaitingPlatformRuling', (w: ReturnType<typeof world>) => submitPlan(w, 'PLATFORM_RULING', { evidence: VALID_EVIDENCE })],
   ] as const)('D8: the customer may withdraw the dispute from %s', (_state, arrange) => {
     const w = world();
     openDispute(w);

@@ -30,10 +30,12 @@ const plan = (p: string, refused?: string, extra: Record<string, unknown> = {}) 
   send({ type: 'merchant.planSubmitted', by: MERCHANT, plan: p, ...extra }, refused);
 const evidencePlan = () => plan('PLATFORM_RULING', undefined, { evidence: VALID_EVIDENCE });
 const submitted = (cancellationId: string, refused?: string) => send({ type: 'cancellation.submitted', by: CUSTOMER, cancellationId }, refused);
-const merchant = (type: string, cancellationId: string, refused?: string) => send({ type: `merchant.${type}`, by: MERCHANT, cancellationId }, refused);
+const merchant = (type: string, cancellationId: string, refused?: string) =>
+  send({ type: `merchant.${type}`, by: MERCHANT, cancellationId }, refused);
 const confirmed = (refused?: string) => send({ type: 'customer.settlementConfirmed', by: CUSTOMER }, refused);
 const objected = () => send({ type: 'customer.settlementObjected', by: CUSTOMER });
-const ruled = (ruling: 'MERCHANT_LIABLE' | 'MERCHANT_NOT_LIABLE', refused?: string) => send({ type: 'platform.ruled', by: PLATFORM, ruling }, refused);
+const ruled = (ruling: 'MERCHANT_LIABLE' | 'MERCHANT_NOT_LIABLE', refused?: string) =>
+  send({ type: 'platform.ruled', by: PLATFORM, ruling }, refused);
 
 const orders = (run: Run) => run.cancelOrders.map((o) => [o.cancellationId, o.status, o.reason, o.refundTrigger?.kind ?? null]);
 const disputes = (run: Run) => run.disputes.map((d) => [d.disputeId, d.status, d.plan]);
@@ -71,7 +73,8 @@ const customerAppealed = (refused?: string) =>
     },
     refused,
   );
-const appealDecided = (decision: 'Upheld' | 'Overturned', refused?: string) => send({ type: `platform.appeal${decision}`, by: PLATFORM }, refused);
+const appealDecided = (decision: 'Upheld' | 'Overturned', refused?: string) =>
+  send({ type: `platform.appeal${decision}`, by: PLATFORM }, refused);
 const effectTypes = (run: Run) => run.effects.map((effect) => JSON.parse(effect).type as string);
 
 const SCENARIOS: Scenario[] = [
@@ -96,7 +99,14 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'D4/D6: the evidence plan goes to a ruling; MERCHANT_LIABLE refunds through a 平台判责退款 cancel order',
-    steps: [opened(), plan('PLATFORM_RULING', 'InvalidPayloadError'), advance(HOUR), evidencePlan(), advance(4 * HOUR), ruled('MERCHANT_LIABLE')],
+    steps: [
+      opened(),
+      plan('PLATFORM_RULING', 'InvalidPayloadError'),
+      advance(HOUR),
+      evidencePlan(),
+      advance(4 * HOUR),
+      ruled('MERCHANT_LIABLE'),
+    ],
     then: (run) => {
       expect(disputes(run)).toEqual([['d', 'resolved', 'PLATFORM_RULING']]);
       expect(orders(run)).toEqual([['d:ruling-refund', 'refunded', 'PLATFORM_RULING_REFUND', 'platformRuling']]);
@@ -116,9 +126,7 @@ const SCENARIOS: Scenario[] = [
     name: 'D5: an objection escalates to the platform',
     steps: [opened(), plan('DIRECT_REFUND'), advance(HOUR), objected(), ruled('MERCHANT_NOT_LIABLE')],
     then: (run) => {
-      expect(run.audit.map((row) => row.resultingState)).toContainEqual(
-        expect.objectContaining({ dispute: 'awaitingPlatformRuling' }),
-      );
+      expect(run.audit.map((row) => row.resultingState)).toContainEqual(expect.objectContaining({ dispute: 'awaitingPlatformRuling' }));
       // the direct refund already happened (P1); the ruling changes nothing (INV1)
       expect(orders(run)).toEqual([['d:direct-refund', 'refunded', 'DIRECT_REFUND_DISPUTE_PLAN', 'disputePlan']]);
       expect(disputes(run)).toEqual([['d', 'resolved', 'DIRECT_REFUND']]);
@@ -143,7 +151,13 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'D8/D1: the customer withdraws the dispute; another one may open',
-    steps: [opened(), advance(HOUR), send({ type: 'customer.disputeWithdrawn', by: CUSTOMER }), opened('d2'), opened('d', 'NotAllowedInStateError')],
+    steps: [
+      opened(),
+      advance(HOUR),
+      send({ type: 'customer.disputeWithdrawn', by: CUSTOMER }),
+      opened('d2'),
+      opened('d', 'NotAllowedInStateError'),
+    ],
     then: (run) => {
       expect(disputes(run)).toEqual([
         ['d', 'withdrawn', null],
@@ -167,9 +181,20 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'P2: NEGOTIATED_REJECT leaves the pending customer cancel order to the merchant, who rejects it by hand',
-    steps: [submitted('c'), opened(), advance(HOUR), plan('NEGOTIATED_REJECT'), advance(HOUR), merchant('cancellationRejected', 'c'), confirmed()],
+    steps: [
+      submitted('c'),
+      opened(),
+      advance(HOUR),
+      plan('NEGOTIATED_REJECT'),
+      advance(HOUR),
+      merchant('cancellationRejected', 'c'),
+      confirmed(),
+    ],
     then: (run) => {
-      expect(run.effects.map((effect) => JSON.parse(effect).kind).sort()).toEqual(['CUSTOMER_CONFIRMATION_REQUESTED', 'REJECT_PENDING_CANCELLATION']);
+      expect(run.effects.map((effect) => JSON.parse(effect).kind).sort()).toEqual([
+        'CUSTOMER_CONFIRMATION_REQUESTED',
+        'REJECT_PENDING_CANCELLATION',
+      ]);
       expect(orders(run)).toEqual([['c', 'rejected', 'CUSTOMER_REQUEST', null]]);
       expect(run.audit.filter((row) => row.eventType === 'merchant.cancellationRejected').map((row) => row.role)).toEqual(['merchant']);
     },
@@ -251,11 +276,13 @@ const SCENARIOS: Scenario[] = [
     world: { interception: 'accepted' },
     steps: [opened(), plan('WAIT_48H_INTERCEPT'), advance(48 * HOUR), advance(72 * HOUR), merchant('refundForced', 'd:intercept-48h')],
     then: (run) => {
-      expect(timers(run)).toEqual([
-        ['interceptWindow', 48 * HOUR],
-        ['interceptResultWait', 120 * HOUR],
-        ['customerConfirmationWindow', 72 * HOUR],
-      ].sort((a, b) => Number(a[1]) - Number(b[1])));
+      expect(timers(run)).toEqual(
+        [
+          ['interceptWindow', 48 * HOUR],
+          ['interceptResultWait', 120 * HOUR],
+          ['customerConfirmationWindow', 72 * HOUR],
+        ].sort((a, b) => Number(a[1]) - Number(b[1])),
+      );
       expect(orders(run)).toEqual([['d:intercept-48h', 'refunded', 'INTERCEPT_48H_DISPUTE_PLAN', 'merchant']]);
     },
   },
@@ -312,7 +339,12 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'C5: the customer withdraws a cancel order pending review; it closes without refund',
-    steps: [submitted('c'), advance(HOUR), send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId: 'c' }), merchant('cancellationApproved', 'c', 'FinalStateError')],
+    steps: [
+      submitted('c'),
+      advance(HOUR),
+      send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId: 'c' }),
+      merchant('cancellationApproved', 'c', 'FinalStateError'),
+    ],
     then: (run) => {
       expect(orders(run)).toEqual([['c', 'withdrawn', 'CUSTOMER_REQUEST', null]]);
     },
@@ -373,7 +405,11 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'C5 never (policy): the customer cannot withdraw a pending cancel order; the merchant rejects it',
     input: { policy: { cancelOrderWithdrawal: 'never' } },
-    steps: [submitted('c'), send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId: 'c' }, 'NotAllowedInStateError'), merchant('cancellationRejected', 'c')],
+    steps: [
+      submitted('c'),
+      send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId: 'c' }, 'NotAllowedInStateError'),
+      merchant('cancellationRejected', 'c'),
+    ],
     then: (run) => {
       expect(orders(run)).toEqual([['c', 'rejected', 'CUSTOMER_REQUEST', null]]);
     },
@@ -381,7 +417,12 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'D8 untilPlanAccepted (policy): withdrawal refused once a plan is accepted',
     input: { policy: { disputeWithdrawal: 'untilPlanAccepted' } },
-    steps: [opened(), plan('NEGOTIATED_REJECT'), send({ type: 'customer.disputeWithdrawn', by: CUSTOMER }, 'NotAllowedInStateError'), confirmed()],
+    steps: [
+      opened(),
+      plan('NEGOTIATED_REJECT'),
+      send({ type: 'customer.disputeWithdrawn', by: CUSTOMER }, 'NotAllowedInStateError'),
+      confirmed(),
+    ],
     then: (run) => {
       expect(disputes(run)).toEqual([['d', 'resolved', 'NEGOTIATED_REJECT']]);
     },
@@ -399,7 +440,7 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'A1/A4/INV1: the merchant appeals MERCHANT_LIABLE and wins: exactly one compensation under one key, the customer\'s refund untouched',
+    name: "A1/A4/INV1: the merchant appeals MERCHANT_LIABLE and wins: exactly one compensation under one key, the customer's refund untouched",
     input: APPEALS,
     steps: [
       opened(),
@@ -449,7 +490,15 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'A1/A2/INV3: no appeal: the window closes the dispute with the ruling at 7 days, not a millisecond before; a late appeal is refused',
     input: APPEALS,
-    steps: [opened(), evidencePlan(), advance(HOUR), ruled('MERCHANT_NOT_LIABLE'), advance(7 * DAY - 1), advance(1), customerAppealed('FinalStateError')],
+    steps: [
+      opened(),
+      evidencePlan(),
+      advance(HOUR),
+      ruled('MERCHANT_NOT_LIABLE'),
+      advance(7 * DAY - 1),
+      advance(1),
+      customerAppealed('FinalStateError'),
+    ],
     then: (run) => {
       expect(timers(run)).toEqual([['appealWindow', HOUR + 7 * DAY]]);
       expect(disputes(run)).toEqual([['d', 'resolved', 'PLATFORM_RULING']]);
@@ -504,7 +553,34 @@ describe.each(SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('
 afterAll(() => {
   // every rule the brief lists is covered by a scenario's name
   const names = SCENARIOS.map((scenario) => scenario.name).join(' ');
-  for (const rule of ['D1', 'D2', 'D3', 'D4', 'D5', 'D6', 'D7', 'D8', 'P1', 'P2', 'P3a', 'P3b', 'P3c', 'P3d', 'P3e', 'C1', 'C2', 'C3', 'C4', 'C5', 'X1 fail', 'X1 adopt', 'A1', 'A2', 'A3', 'A4']) {
+  for (const rule of [
+    'D1',
+    'D2',
+    'D3',
+    'D4',
+    'D5',
+    'D6',
+    'D7',
+    'D8',
+    'P1',
+    'P2',
+    'P3a',
+    'P3b',
+    'P3c',
+    'P3d',
+    'P3e',
+    'C1',
+    'C2',
+    'C3',
+    'C4',
+    'C5',
+    'X1 fail',
+    'X1 adopt',
+    'A1',
+    'A2',
+    'A3',
+    'A4',
+  ]) {
     expect(names, rule).toContain(rule);
   }
 });

@@ -25,7 +25,9 @@ const IDS = ['cancel-1', 'dispute-1:direct-refund', 'dispute-1:intercept-48h', '
 const command = fc.oneof(
   fc.constant({ type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' }),
   fc.constant({ type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' }),
-  fc.constantFrom('DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT').map((plan): OrderEventInput => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan })),
+  fc
+    .constantFrom('DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT')
+    .map((plan): OrderEventInput => ({ type: 'merchant.planSubmitted', by: MERCHANT, plan })),
   fc.constant({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE }),
   fc.constant({ type: 'customer.settlementConfirmed', by: CUSTOMER }),
   fc.constant({ type: 'customer.settlementObjected', by: CUSTOMER }),
@@ -33,21 +35,35 @@ const command = fc.oneof(
   fc.constantFrom('MERCHANT_LIABLE', 'MERCHANT_NOT_LIABLE').map((ruling): OrderEventInput => ({ type: 'platform.ruled', by: PLATFORM, ruling })),
   fc.constant({ type: 'order.shipped', by: SYSTEM }),
   fc.constant({ type: 'order.completed', by: SYSTEM }),
-  fc.tuple(
-    fc.constantFrom(
-      ['merchant.cancellationApproved', MERCHANT],
-      ['merchant.cancellationRejected', MERCHANT],
-      ['merchant.refundForced', MERCHANT],
-      ['merchant.closedWithoutRefund', MERCHANT],
-      ['customer.cancellationWithdrawn', CUSTOMER],
-      ['logistics.interceptSucceeded', LOGISTICS],
-      ['logistics.interceptFailed', LOGISTICS],
-    ),
-    fc.constantFrom(...IDS),
-  ).map(([[type, by], cancellationId]): OrderEventInput => ({ type, by, cancellationId })),
-  fc.constantFrom(...IDS).map((cancellationId): OrderEventInput => ({ type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId, paymentRef: 'pay-1' })),
-  fc.constantFrom(...IDS).map((cancellationId): OrderEventInput => ({ type: 'payment.refundFailed', by: PAYMENTS, cancellationId, error: 'declined' })),
-  fc.constantFrom(...IDS).map((cancellationId): OrderEventInput => ({ type: 'platform.refundOutcomeRecorded', by: PLATFORM, cancellationId, outcome: 'failed', error: 'none' })),
+  fc
+    .tuple(
+      fc.constantFrom(
+        ['merchant.cancellationApproved', MERCHANT],
+        ['merchant.cancellationRejected', MERCHANT],
+        ['merchant.refundForced', MERCHANT],
+        ['merchant.closedWithoutRefund', MERCHANT],
+        ['customer.cancellationWithdrawn', CUSTOMER],
+        ['logistics.interceptSucceeded', LOGISTICS],
+        ['logistics.interceptFailed', LOGISTICS],
+      ),
+      fc.constantFrom(...IDS),
+    )
+    .map(([[type, by], cancellationId]): OrderEventInput => ({ type, by, cancellationId })),
+  fc
+    .constantFrom(...IDS)
+    .map((cancellationId): OrderEventInput => ({ type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId, paymentRef: 'pay-1' })),
+  fc
+    .constantFrom(...IDS)
+    .map((cancellationId): OrderEventInput => ({ type: 'payment.refundFailed', by: PAYMENTS, cancellationId, error: 'declined' })),
+  fc.constantFrom(...IDS).map(
+    (cancellationId): OrderEventInput => ({
+      type: 'platform.refundOutcomeRecorded',
+      by: PLATFORM,
+      cancellationId,
+      outcome: 'failed',
+      error: 'none',
+    }),
+  ),
   fc.constantFrom(1, 24, 48, 73).map((hours) => ({ advance: hours * HOUR })),
 );
 
@@ -108,34 +124,40 @@ describe('INV6: no stranded workflow', () => {
     // The in-memory host has no outbox: a compensation requested and not answered yet is the pending effect.
     const pendingWithCompensation = (w: World) => {
       const answered = new Set(
-        w.workflow.audit.filter((row) => row.eventType.startsWith('payment.compensation')).map((row) => (row.event as { disputeId: string }).disputeId),
+        w.workflow.audit
+          .filter((row) => row.eventType.startsWith('payment.compensation'))
+          .map((row) => (row.event as { disputeId: string }).disputeId),
       );
       const requested = w.workflow.effects.flatMap((effect) => (effect.type === 'effect.compensationRequested' ? [effect.disputeId] : []));
       return { ...pendingOf(w), effects: requested.filter((id) => !answered.has(id)) };
     };
     fc.assert(
-      fc.property(fc.constantFrom('MERCHANT_LIABLE', 'MERCHANT_NOT_LIABLE', null), fc.array(appealCommand, { maxLength: 30 }), (ruling, commands) => {
-        const w = world({ policy: { appeals: 'on' } });
-        // Most runs start ruled, so that the appeal states are reached often.
-        const ruled = ruling
-          ? [
-              { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' },
-              { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE },
-              { type: 'platform.ruled', by: PLATFORM, ruling },
-            ]
-          : [];
-        for (const next of [...ruled, ...commands]) {
-          if ('advance' in next) w.advance(next.advance as number);
-          else {
-            try {
-              w.send(next as never);
-            } catch {
-              // refused: INV4 keeps it from changing anything
+      fc.property(
+        fc.constantFrom('MERCHANT_LIABLE', 'MERCHANT_NOT_LIABLE', null),
+        fc.array(appealCommand, { maxLength: 30 }),
+        (ruling, commands) => {
+          const w = world({ policy: { appeals: 'on' } });
+          // Most runs start ruled, so that the appeal states are reached often.
+          const ruled = ruling
+            ? [
+                { type: 'dispute.opened', by: CUSTOMER, disputeId: 'dispute-1' },
+                { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE },
+                { type: 'platform.ruled', by: PLATFORM, ruling },
+              ]
+            : [];
+          for (const next of [...ruled, ...commands]) {
+            if ('advance' in next) w.advance(next.advance as number);
+            else {
+              try {
+                w.send(next as never);
+              } catch {
+                // refused: INV4 keeps it from changing anything
+              }
             }
+            expect(strandedParts(w.workflow.getSnapshot(), pendingWithCompensation(w))).toEqual([]);
           }
-          expect(strandedParts(w.workflow.getSnapshot(), pendingWithCompensation(w))).toEqual([]);
-        }
-      }),
+        },
+      ),
       { numRuns: 150 },
     );
   });

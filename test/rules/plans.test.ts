@@ -42,9 +42,7 @@ describe('plans as executed', () => {
     submitPlan(w, 'NEGOTIATED_REJECT');
     expect(w.cancellation('cancel-1')).toBe('pendingReview');
     expect(w.refundRequests()).toEqual([]);
-    expect(w.workflow.followUps()).toEqual([
-      { kind: 'REJECT_PENDING_CANCELLATION', cancellationId: 'cancel-1', disputeId: 'dispute-1', at: 0 },
-    ]);
+    expect(w.workflow.followUps()).toEqual([{ kind: 'REJECT_PENDING_CANCELLATION', cancellationId: 'cancel-1', disputeId: 'dispute-1', at: 0 }]);
     expect(w.workflow.effects).toContainEqual(
       expect.objectContaining({ kind: 'REJECT_PENDING_CANCELLATION', recipient: 'merchant', subjectId: 'cancel-1' }),
     );
@@ -106,9 +104,7 @@ describe('plans as executed', () => {
     w.advance(48 * HOUR);
     expect(w.cancellation(INTERCEPT_ID)).toBe('intercepting');
     expect(w.workflow.cancelOrders()[0]?.statusLabel['zh-CN']).toBe('通过并拦截');
-    expect(w.workflow.effects).toContainEqual(
-      expect.objectContaining({ type: 'effect.interceptionRequested', cancellationId: INTERCEPT_ID }),
-    );
+    expect(w.workflow.effects).toContainEqual(expect.objectContaining({ type: 'effect.interceptionRequested', cancellationId: INTERCEPT_ID }));
     expect(w.refundRequests()).toEqual([]);
     w.send({ type: 'logistics.interceptSucceeded', by: LOGISTICS, cancellationId: INTERCEPT_ID });
     expect(w.refundRequests()).toEqual([{ cancellationId: INTERCEPT_ID, attempt: 1 }]);
@@ -191,8 +187,6 @@ describe('plans as executed', () => {
     w.send({ type: 'logistics.interceptFailed', by: LOGISTICS, cancellationId: INTERCEPT_ID });
     w.send({ type: 'merchant.closedWithoutRefund', by: MERCHANT, cancellationId: INTERCEPT_ID });
     expect(w.cancellation(INTERCEPT_ID)).toBe('closedWithoutRefund');
-    expect(() => w.send({ type: 'merchant.refundForced', by: MERCHANT, cancellationId: INTERCEPT_ID })).toThrow(
-      FinalStateError,
-    );
+    expect(() => w.send({ type: 'merchant.refundForced', by: MERCHANT, cancellationId: INTERCEPT_ID })).toThrow(FinalStateError);
   });
 });

@@ -90,7 +90,13 @@ const dispatch = (runtime: WorkflowRuntime, event: Record<string, unknown>, extr
 
 /** Everything the in-memory host keeps about its workflow, apart from the refusal log. */
 const memoryState = (workflow: OrderWorkflow) =>
-  JSON.stringify({ audit: workflow.audit, version: workflow.version, deadlines: workflow.pendingDeadlines(), effects: workflow.effects, persisted: workflow.persist() });
+  JSON.stringify({
+    audit: workflow.audit,
+    version: workflow.version,
+    deadlines: workflow.pendingDeadlines(),
+    effects: workflow.effects,
+    persisted: workflow.persist(),
+  });
 
 describe('D9 refusalLog separate: refused attempts kept apart (both hosts)', () => {
   it('D9/INV4: the in-memory host keeps each refused attempt, and nothing else changes', () => {
@@ -146,9 +152,9 @@ describe('D9 refusalLog separate: refused attempts kept apart (both hosts)', () 
   it('D9: the durable runtime also keeps a duplicate command id with another payload and a stale expected version', async () => {
     const { runtime } = await durable({ refusalLog: 'separate' }, createMemoryStore());
     await runtime.dispatchRaw({ workflowId: 'order-1', commandId: 'open-d', event: OPENED });
-    await expect(
-      runtime.dispatchRaw({ workflowId: 'order-1', commandId: 'open-d', event: { ...OPENED, disputeId: 'd-2' } }),
-    ).rejects.toThrow(DuplicateCommandError);
+    await expect(runtime.dispatchRaw({ workflowId: 'order-1', commandId: 'open-d', event: { ...OPENED, disputeId: 'd-2' } })).rejects.toThrow(
+      DuplicateCommandError,
+    );
     await expect(
       dispatch(runtime, { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND' }, { expectedVersion: 1 }),
     ).rejects.toThrow(VersionConflictError);
@@ -204,7 +210,10 @@ describe('R1 for the refusal log (D9)', () => {
       expect(() => workflow.sendRaw(event)).toThrow();
       await expect(dispatch(runtime, event)).rejects.toThrow();
     }
-    return [(caller: unknown) => workflow.getRefusals(caller as never), (caller: unknown) => runtime.getRefusals(caller as never, 'order-1')] as const;
+    return [
+      (caller: unknown) => workflow.getRefusals(caller as never),
+      (caller: unknown) => runtime.getRefusals(caller as never, 'order-1'),
+    ] as const;
   };
 
   it('R1: the platform sees every refused attempt; system too, without platform staff ids', async () => {

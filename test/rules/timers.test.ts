@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIMERS, resolveTimers } from '../../src/schemas/timers.js';
-import {
-  DIRECT_REFUND_ID,
-  HOUR,
-  INTERCEPT_ID,
-  openDispute,
-  refundFailed,
-  submitPlan,
-  world,
-} from '../support/world.js';
+import { DIRECT_REFUND_ID, HOUR, INTERCEPT_ID, openDispute, refundFailed, submitPlan, world } from '../support/world.js';
 
 describe('timer boundaries: 1 ms before the deadline nothing moves, at the deadline it fires', () => {
   it('P3: interceptWindow, 48h', () => {

@@ -76,14 +76,17 @@ describe('A1/A2: the appeal window on the durable runtime', () => {
     h = undefined;
   });
 
-  it('A2/INV5: no appeal: the dispute closes at the window\'s end across a restart (SQLite file, a new runtime, the clock past the window)', async () => {
+  it("A2/INV5: no appeal: the dispute closes at the window's end across a restart (SQLite file, a new runtime, the clock past the window)", async () => {
     h = await host({ filename: join(tmp.dir, 'window.db') });
     await ruled(h.runtime, 'MERCHANT_NOT_LIABLE');
     const ruledAt = h.clock.time;
     expect(await disputeOf(h.runtime)).toMatchObject({ status: 'ruled', waitingOn: 'customer' });
     expect(await h.store.listDeadlines('o-1')).toEqual([expect.objectContaining({ timer: 'appealWindow', dueAt: ruledAt + WEEK })]);
     const [queued] = (await h.runtime.queryDisputes(PLATFORM_READER, { waitingOn: ['customer'] })).items;
-    expect(queued).toMatchObject({ status: 'ruled', nextDeadline: { timer: 'appealWindow', dueAt: ruledAt + WEEK, label: { 'zh-CN': '申诉期' } } });
+    expect(queued).toMatchObject({
+      status: 'ruled',
+      nextDeadline: { timer: 'appealWindow', dueAt: ruledAt + WEEK, label: { 'zh-CN': '申诉期' } },
+    });
 
     await h.runtime.close();
     h.clock.advance(WEEK + HOUR);
@@ -185,7 +188,13 @@ describe('A4: the compensation through the outbox', () => {
     await merchantWins(runtime);
     await runtime.tick();
     expect(await compensationRows(store)).toEqual([expect.objectContaining({ status: 'done' })]);
-    const answer = { type: 'payment.compensationSucceeded', by: { role: 'system', id: 'payments' }, disputeId: 'd-1', idempotencyKey: KEY, paymentRef: 'pay-77' };
+    const answer = {
+      type: 'payment.compensationSucceeded',
+      by: { role: 'system', id: 'payments' },
+      disputeId: 'd-1',
+      idempotencyKey: KEY,
+      paymentRef: 'pay-77',
+    };
     await runtime.dispatch({ workflowId: 'o-1', commandId: 'webhook-1', event: answer } as never);
     expect(await refusal(runtime.dispatch({ workflowId: 'o-1', commandId: 'webhook-2', event: answer } as never))).toBe('FinalStateError');
     const answers = (await runtime.getAuditTrail(PLATFORM_READER, 'o-1')).filter((row) => row.eventType === 'payment.compensationSucceeded');

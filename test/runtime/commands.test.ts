@@ -75,9 +75,9 @@ describe('runtime commands: opening a workflow', () => {
       code: 'WORKFLOW_EXISTS',
       workflowId: 'order-1',
     });
-    await expect(
-      h.runtime.openOrder({ commandId: 'other', input: orderInput('order-1', { deliveredBy: 'JD' }) }),
-    ).rejects.toBeInstanceOf(WorkflowExistsError);
+    await expect(h.runtime.openOrder({ commandId: 'other', input: orderInput('order-1', { deliveredBy: 'JD' }) })).rejects.toBeInstanceOf(
+      WorkflowExistsError,
+    );
     expect(await h.runtime.openOrder({ commandId: 'other', input: orderInput('order-1') })).toEqual({
       ...first,
       commandId: 'other',
@@ -195,7 +195,11 @@ describe('runtime commands: INV4 at the durable boundary (store contents compare
   it('INV4: refused commands of every kind change nothing in the SQLite file', async () => {
     const h = await sqliteHost();
     await h.runtime.openOrder({ input: orderInput('order-1') });
-    await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c1', event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' } });
+    await h.runtime.dispatch({
+      workflowId: 'order-1',
+      commandId: 'c1',
+      event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' },
+    });
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c2', event: opened });
     await h.runtime.openOrder({ input: orderInput('order-done') });
     const refused: Array<[unknown, string, Record<string, unknown>]> = [
@@ -224,10 +228,18 @@ describe('runtime commands: INV4 at the durable boundary (store contents compare
     await h.runtime.openOrder({ input: orderInput('order-1') });
     const cancel = { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' } satisfies OrderEventInput;
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c1', event: cancel });
-    await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c2', event: { type: 'merchant.cancellationRejected', by: MERCHANT, cancellationId: 'cancel-1' } });
+    await h.runtime.dispatch({
+      workflowId: 'order-1',
+      commandId: 'c2',
+      event: { type: 'merchant.cancellationRejected', by: MERCHANT, cancellationId: 'cancel-1' },
+    });
     const before = dumpSqlite(h.filename);
     await expect(
-      h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c3', event: { type: 'merchant.cancellationApproved', by: MERCHANT, cancellationId: 'cancel-1' } }),
+      h.runtime.dispatch({
+        workflowId: 'order-1',
+        commandId: 'c3',
+        event: { type: 'merchant.cancellationApproved', by: MERCHANT, cancellationId: 'cancel-1' },
+      }),
     ).rejects.toBeInstanceOf(FinalStateError);
     expect(dumpSqlite(h.filename)).toEqual(before);
   });
@@ -290,7 +302,11 @@ describe('runtime reads', () => {
   it('P2: getWorkflow shows the merchant follow-up, the cancel orders with labels and the pending deadlines', async () => {
     const h = await memoryHost();
     await h.runtime.openOrder({ input: orderInput('order-1') });
-    await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c1', event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' } });
+    await h.runtime.dispatch({
+      workflowId: 'order-1',
+      commandId: 'c1',
+      event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' },
+    });
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c2', event: opened });
     h.clock.advance(HOUR);
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c3', event: plan('NEGOTIATED_REJECT') });

@@ -141,10 +141,7 @@ export async function dumpWorkflow(store: WorkflowStore, workflowId: string) {
 export function dumpSqlite(filename: string): Record<string, unknown[]> {
   const db = new Database(filename, { readonly: true });
   try {
-    const tables = db
-      .prepare<[], string>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
-      .pluck()
-      .all();
+    const tables = db.prepare<[], string>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
     return Object.fromEntries(tables.map((table) => [table, db.prepare(`SELECT * FROM "${table}" ORDER BY 1, 2`).all()]));
   } finally {
     db.close();

@@ -27,11 +27,14 @@ const forced = { type: 'merchant.refundForced', by: MERCHANT, cancellationId: 'd
 const shipped = { type: 'order.shipped', by: { role: 'system', id: 'oms' } } satisfies OrderEventInput;
 
 const backends: Array<[string, (dir: string) => () => WorkflowStore]> = [
-  ['memory store', () => {
-    const store = createMemoryStore();
-    // one store shared by both runtimes; closing it twice is harmless
-    return () => store;
-  }],
+  [
+    'memory store',
+    () => {
+      const store = createMemoryStore();
+      // one store shared by both runtimes; closing it twice is harmless
+      return () => store;
+    },
+  ],
   ['SQLite file', (dir) => () => createSqliteStore({ filename: join(dir, 'shared.db') })],
 ];
 

@@ -34,8 +34,16 @@ describe('issue 12: the money boundary', () => {
     const refund = await directRefund(h, 'B');
     await h.runtime.openOrder({ input: orderInput('A') });
     // The attack of the issue: the runtime's own record names, sent as client command ids, in A and in B.
-    await h.runtime.dispatch({ workflowId: 'A', commandId: `effect:${refund.effectId}`, event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'x' } });
-    await h.runtime.dispatch({ workflowId: 'B', commandId: `effect:${refund.effectId}`, event: { type: 'order.shipped', by: { role: 'system', id: 'oms' } } });
+    await h.runtime.dispatch({
+      workflowId: 'A',
+      commandId: `effect:${refund.effectId}`,
+      event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'x' },
+    });
+    await h.runtime.dispatch({
+      workflowId: 'B',
+      commandId: `effect:${refund.effectId}`,
+      event: { type: 'order.shipped', by: { role: 'system', id: 'oms' } },
+    });
     await h.runtime.dispatch({ workflowId: 'A', commandId: 'open', event: { type: 'order.shipped', by: { role: 'system', id: 'oms' } } });
     await h.runtime.tick();
     expect(await cancelOrderOf(h, 'B')).toMatchObject({ status: 'refunded' });
@@ -123,7 +131,11 @@ describe('issue 12: the money boundary', () => {
       const h = await host({ acceptHistory: true });
       await h.runtime.openOrder({ input: orderInput('o-1') });
       await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
-      await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'NEGOTIATED_REJECT' } });
+      await h.runtime.dispatch({
+        workflowId: 'o-1',
+        commandId: 'p',
+        event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'NEGOTIATED_REJECT' },
+      });
       h.clock.advance(80 * HOUR);
       if (schedulerRan) await h.runtime.tick();
       const objection = h.runtime.dispatch({
@@ -131,7 +143,10 @@ describe('issue 12: the money boundary', () => {
         commandId: 'late',
         event: { type: 'customer.settlementObjected', by: CUSTOMER, at: T0 + 71 * HOUR },
       });
-      const error = await objection.then(() => null, (e: unknown) => e);
+      const error = await objection.then(
+        () => null,
+        (e: unknown) => e,
+      );
       await h.runtime.tick();
       const view = await h.runtime.getWorkflow(PLATFORM, 'o-1');
       await h.close();
@@ -160,7 +175,11 @@ describe('issue 12: the money boundary', () => {
     h.clock.time = T0 + 10 * MINUTE;
     await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
     h.clock.time = T0 + 8 * MINUTE;
-    const clamped = await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'NEGOTIATED_REJECT' } });
+    const clamped = await h.runtime.dispatch({
+      workflowId: 'o-1',
+      commandId: 'p',
+      event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'NEGOTIATED_REJECT' },
+    });
     expect(clamped.event?.at).toBe(T0 + 10 * MINUTE);
     h.clock.time = T0 - HOUR;
     await expect(
@@ -180,7 +199,11 @@ describe('issue 12: the money boundary', () => {
     await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
     await h.restart();
     h.clock.time = T0 + HOUR - MINUTE;
-    const result = await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'NEGOTIATED_REJECT' } });
+    const result = await h.runtime.dispatch({
+      workflowId: 'o-1',
+      commandId: 'p',
+      event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'NEGOTIATED_REJECT' },
+    });
     expect(result.event?.at).toBe(T0 + HOUR);
     await h.close();
   });
@@ -290,7 +313,11 @@ describe('issue 12: the money boundary', () => {
     });
     await runtime.openOrder({ input: orderInput('o-1') });
     await runtime.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
-    await runtime.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND' } });
+    await runtime.dispatch({
+      workflowId: 'o-1',
+      commandId: 'p',
+      event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND' },
+    });
     const delivering = runtime.tick();
     await recordStarted;
     // Well past the lease the claim was made with: without the heartbeat the row would be free again.
@@ -317,7 +344,11 @@ describe('INV6: the operator query for stranded workflows', () => {
     await directRefund(h, 'ok');
     await directRefund(h, 'lost');
     await h.runtime.openOrder({ input: orderInput('customer') });
-    await h.runtime.dispatch({ workflowId: 'customer', commandId: 'c', event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'c-1' } });
+    await h.runtime.dispatch({
+      workflowId: 'customer',
+      commandId: 'c',
+      event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'c-1' },
+    });
     expect((await h.runtime.findStrandedWorkflows()).items).toEqual([]);
 
     // Damage the store as a broken host could: the refund's effect dead, its deadline rows gone.

@@ -125,7 +125,11 @@ describe('issue 12: a decline from outside names its request (INV1)', () => {
     const { cancellationId, key } = await directRefund(h, 'o-1');
     const before = JSON.stringify(await dumpWorkflow(h.store, 'o-1'));
     await expect(
-      h.runtime.dispatch({ workflowId: 'o-1', commandId: 'keyless', event: { type: 'payment.refundFailed', by: PAYMENTS, cancellationId, error: 'declined' } }),
+      h.runtime.dispatch({
+        workflowId: 'o-1',
+        commandId: 'keyless',
+        event: { type: 'payment.refundFailed', by: PAYMENTS, cancellationId, error: 'declined' },
+      }),
     ).rejects.toMatchObject({ name: 'InvalidPayloadError', code: 'INVALID_PAYLOAD', issues: [{ path: 'idempotencyKey' }] });
     expect(JSON.stringify(await dumpWorkflow(h.store, 'o-1'))).toBe(before);
     // Named, the same decline counts for its request (C4: backing off).
@@ -141,7 +145,11 @@ describe('issue 12: a decline from outside names its request (INV1)', () => {
   it('INV6: a keyless payment.refundSucceeded is still accepted: a success can only end a refund, and refusing it would lose money that moved', async () => {
     const h = await host();
     const { cancellationId } = await directRefund(h, 'o-1');
-    await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'ok', event: { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId, paymentRef: 'pay-9' } });
+    await h.runtime.dispatch({
+      workflowId: 'o-1',
+      commandId: 'ok',
+      event: { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId, paymentRef: 'pay-9' },
+    });
     expect(await statusOf(h, 'o-1')).toBe('refunded');
     await h.close();
   });
@@ -161,7 +169,11 @@ describe('issue 12: the reconcile window and requests from the past (known gap b
     const h = await host();
     await h.runtime.openOrder({ input: orderInput('o-1') });
     await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
-    await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' } });
+    await h.runtime.dispatch({
+      workflowId: 'o-1',
+      commandId: 'p',
+      event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' },
+    });
     h.clock.advance(80 * HOUR); // down from before the 48H until 32 h after it
     await h.runtime.tick();
     expect(await statusOf(h, 'o-1')).toBe('refunded');
@@ -174,7 +186,11 @@ describe('issue 12: the reconcile window and requests from the past (known gap b
     const past = h.clock.now() - 30 * HOUR;
     await h.runtime.openOrder({ input: { ...orderInput('o-1'), at: past } });
     await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd', at: past } });
-    await h.runtime.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND', at: past } });
+    await h.runtime.dispatch({
+      workflowId: 'o-1',
+      commandId: 'p',
+      event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND', at: past },
+    });
     await h.runtime.tick();
     expect(await statusOf(h, 'o-1')).toBe('refunded');
     expect(await unknownMarks(h, 'o-1')).toEqual({ windowFired: false, notified: false });

@@ -68,7 +68,9 @@ describe('issue 11 (a): one time rule on both hosts', () => {
       ['payment.refundSucceeded', 48 * HOUR],
     ]);
     expect(run.refundCalls).toEqual([{ key: 'order-1/d:intercept-48h/1', result: 'accepted' }]);
-    expect(run.cancelOrders).toMatchObject([{ cancellationId: 'd:intercept-48h', status: 'refunded', refundTrigger: { kind: 'timer', at: 48 * HOUR } }]);
+    expect(run.cancelOrders).toMatchObject([
+      { cancellationId: 'd:intercept-48h', status: 'refunded', refundTrigger: { kind: 'timer', at: 48 * HOUR } },
+    ]);
   });
 
   it('INV4: on the in-memory host an `at` within the allowed skew is taken, beyond it refused, as on the runtime', async () => {
@@ -165,7 +167,9 @@ describe('issue 11 (c): client ids and the ids the order makes never meet', () =
       ['d:direct-refund', 'refunded', 'DIRECT_REFUND_DISPUTE_PLAN', 'dispute', HOUR],
     ]);
     // its history: the two audit rows that made it, unchanged by what came after
-    expect(run.audit.slice(0, 2).map((row) => [row.eventType, (row.event as { cancellationId: string }).cancellationId, row.resultingState])).toEqual([
+    expect(
+      run.audit.slice(0, 2).map((row) => [row.eventType, (row.event as { cancellationId: string }).cancellationId, row.resultingState]),
+    ).toEqual([
       ['cancellation.submitted', 'd.direct-refund', { order: { dispute: 'none', cancellation: 'inFlight' }, cancellation: 'pendingReview' }],
       ['merchant.cancellationRejected', 'd.direct-refund', { order: { dispute: 'none', cancellation: 'idle' } }],
     ]);
@@ -181,7 +185,9 @@ describe('issue 11 (c): client ids and the ids the order makes never meet', () =
     expect(run.audit).toEqual([]);
     // the message names the field and the reason
     const workflow = createOrderWorkflow({ ...ORDER_INPUT, deliveredBy: 'MERCHANT', at: 0 }, { clock: new SimulatedClock() });
-    expect(() => workflow.send(event)).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path, message: expect.stringMatching(/':' is reserved/) })] }));
+    expect(() => workflow.send(event)).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ path, message: expect.stringMatching(/':' is reserved/) })] }),
+    );
     workflow.stop();
   });
 });

@@ -42,7 +42,12 @@ const paymentEvents = async (store: WorkflowStore) =>
 const refunds = async (store: WorkflowStore) =>
   (await store.listOutbox('order-1'))
     .filter((row) => row.kind === 'refund')
-    .map((row) => ({ key: row.idempotencyKey, attempt: (row.payload as { attempt: number }).attempt, status: row.status, attempts: row.attempts }));
+    .map((row) => ({
+      key: row.idempotencyKey,
+      attempt: (row.payload as { attempt: number }).attempt,
+      status: row.status,
+      attempts: row.attempts,
+    }));
 
 describe('outbox: delivery retries (the dispatcher)', () => {
   it('C4/INV1: an adapter that throws is retried with backoff under the same key; the workflow sees one result', async () => {
@@ -114,10 +119,7 @@ describe('outbox: business retries (the machines)', () => {
     await directRefund(h);
     h.payments.declineAttempts(2);
     await h.runtime.tick();
-    expect((await h.store.listDeadlines('order-1')).map((row) => [row.timer, row.dueAt - T0])).toContainEqual([
-      'refundRetryBackoff',
-      MINUTE,
-    ]);
+    expect((await h.store.listDeadlines('order-1')).map((row) => [row.timer, row.dueAt - T0])).toContainEqual(['refundRetryBackoff', MINUTE]);
     h.clock.advance(MINUTE);
     await h.runtime.tick();
     h.clock.advance(2 * MINUTE - 1);
@@ -223,7 +225,10 @@ describe('outbox: crash between the adapter call and the record (INV1)', () => {
                   },
           })
         : real;
-      return { real, runtime: createWorkflowRuntime({ store, clock, payments, logistics, notifications, workerId, leaseMs: 30_000, onError: () => {} }) };
+      return {
+        real,
+        runtime: createWorkflowRuntime({ store, clock, payments, logistics, notifications, workerId, leaseMs: 30_000, onError: () => {} }),
+      };
     };
 
     const first = await open('process-1', true);
@@ -305,7 +310,11 @@ describe('outbox: interception and notifications', () => {
   it('P2/D3: notifications are delivered once each and completed without touching the workflow', async () => {
     const h = await memoryHost();
     await h.runtime.openOrder({ input: orderInput('order-1') });
-    await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c0', event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' } });
+    await h.runtime.dispatch({
+      workflowId: 'order-1',
+      commandId: 'c0',
+      event: { type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'cancel-1' },
+    });
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c1', event: opened });
     await h.runtime.dispatch({ workflowId: 'order-1', commandId: 'c2', event: plan('NEGOTIATED_REJECT') });
     h.notifications.failNextCalls(1);

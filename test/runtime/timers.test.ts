@@ -210,4 +210,3 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): P
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
-

@@ -61,7 +61,11 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
       ...options,
     });
     const direct = createPostgresStore({ connectionString: pgUrl, schema });
-    cleanups.push(drop, () => direct.close(), () => store.close());
+    cleanups.push(
+      drop,
+      () => direct.close(),
+      () => store.close(),
+    );
     await direct.migrate();
     return { store, direct, schema, applicationName };
   }
@@ -96,7 +100,10 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
     for (const commit of batch) {
       const id = commit.workflow.workflowId;
       expect(await direct.load(id), id).toMatchObject({ version: 1, auditSeq: 1 });
-      expect((await direct.listAudit(id)).map((row) => row.seq), id).toEqual([1]);
+      expect(
+        (await direct.listAudit(id)).map((row) => row.seq),
+        id,
+      ).toEqual([1]);
       expect(await direct.listDeadlines(id), id).toEqual([makeDeadline(id, T0 + 1)]);
     }
   }
@@ -211,7 +218,10 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
     const { schema } = await setup();
     const locking = createPostgresStore({ connectionString: pgUrl, schema, lockTimeoutMs: 300 });
     const cancelling = createPostgresStore({ connectionString: pgUrl, schema, lockTimeoutMs: 0, statementTimeoutMs: 300 });
-    cleanups.push(() => locking.close(), () => cancelling.close());
+    cleanups.push(
+      () => locking.close(),
+      () => cancelling.close(),
+    );
     await locking.commit(makeCommit('wf-1', 1));
     const holder = new pg.Client({ connectionString: pgUrl });
     await holder.connect();
@@ -219,7 +229,10 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
     await holder.query('BEGIN');
     await holder.query(`SELECT 1 FROM "${schema}".workflows WHERE workflow_id = 'wf-1' FOR UPDATE`);
 
-    for (const [store, code] of [[locking, '55P03'], [cancelling, '57014']] as const) {
+    for (const [store, code] of [
+      [locking, '55P03'],
+      [cancelling, '57014'],
+    ] as const) {
       const started = performance.now();
       const error = await rejection(store.commit(makeCommit('wf-1', 2)));
       const waitedMs = performance.now() - started;
@@ -292,7 +305,10 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
     for (const id of workflows) {
       const record = await direct.load(id);
       expect(record, id).toMatchObject({ version: target, auditSeq: target });
-      expect((await direct.listAudit(id)).map((row) => row.seq), id).toEqual(Array.from({ length: target }, (_, i) => i + 1));
+      expect(
+        (await direct.listAudit(id)).map((row) => row.seq),
+        id,
+      ).toEqual(Array.from({ length: target }, (_, i) => i + 1));
       expect(await direct.listDeadlines(id), id).toEqual([makeDeadline(id, T0 + target)]);
     }
     console.info(

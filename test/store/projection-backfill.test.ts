@@ -78,7 +78,7 @@ describe('migration 7 backfill of the work-queue projections', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('SQLite: rebuilds every dispute row and the cancel orders\' customer and refund reason as the commits wrote them (D6/X2)', async () => {
+  it("SQLite: rebuilds every dispute row and the cancel orders' customer and refund reason as the commits wrote them (D6/X2)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jd-backfill-'));
     dirs.push(dir);
     const filename = join(dir, 'store.db');
@@ -110,26 +110,29 @@ describe('migration 7 backfill of the work-queue projections', () => {
     await store.close();
   });
 
-  it.runIf(pgUrl || requirePg)('PostgreSQL: rebuilds every dispute row and the cancel orders\' customer and refund reason as the commits wrote them (D6/X2)', async () => {
-    const { schema, drop } = await freshSchema();
-    const store = createPostgresStore({ connectionString: pgUrl, schema });
-    const client = new pg.Client({ connectionString: pgUrl });
-    await client.connect();
-    try {
-      await store.migrate();
-      await writeWorkflows(store);
-      const written = await projection(store);
-      expect(written.disputes).toHaveLength(6);
+  it.runIf(pgUrl || requirePg)(
+    "PostgreSQL: rebuilds every dispute row and the cancel orders' customer and refund reason as the commits wrote them (D6/X2)",
+    async () => {
+      const { schema, drop } = await freshSchema();
+      const store = createPostgresStore({ connectionString: pgUrl, schema });
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      try {
+        await store.migrate();
+        await writeWorkflows(store);
+        const written = await projection(store);
+        expect(written.disputes).toHaveLength(6);
 
-      const s = `"${schema}"`;
-      await client.query(`DELETE FROM ${s}.disputes; UPDATE ${s}.cancel_orders SET customer_id = 'wiped', refund_reason = 'wiped';`);
-      await client.query(postgresProjectionBackfill(s));
+        const s = `"${schema}"`;
+        await client.query(`DELETE FROM ${s}.disputes; UPDATE ${s}.cancel_orders SET customer_id = 'wiped', refund_reason = 'wiped';`);
+        await client.query(postgresProjectionBackfill(s));
 
-      expect(await projection(store)).toEqual(written);
-    } finally {
-      await client.end();
-      await store.close();
-      await drop();
-    }
-  });
+        expect(await projection(store)).toEqual(written);
+      } finally {
+        await client.end();
+        await store.close();
+        await drop();
+      }
+    },
+  );
 });

@@ -73,7 +73,9 @@ for (const [name, make, skip] of STORES) {
       expect(kept).toHaveLength(REFUSAL_LOG_DEFAULT_CAP);
       expect(kept[0]).toEqual(refusal('wf-1', 4));
       expect(kept.at(-1)).toEqual(refusal('wf-1', REFUSAL_LOG_DEFAULT_CAP + 3));
-      expect(await store.listRefusals('wf-2')).toEqual([refusal('wf-2', 1, { role: null, actorId: null, eventType: null, code: 'INVALID_PAYLOAD' })]);
+      expect(await store.listRefusals('wf-2')).toEqual([
+        refusal('wf-2', 1, { role: null, actorId: null, eventType: null, code: 'INVALID_PAYLOAD' }),
+      ]);
     });
 
     it('D9: the cap is a store option; a cap below 1 is refused', async () => {

@@ -73,7 +73,9 @@ describe('SQLite store under contention', () => {
     expect(elapsedMs).toBeGreaterThanOrEqual(280);
     expect(freezeMs).toBeLessThan(100);
     expect(await store.load('wf-1')).toMatchObject({ version: 2 });
-    console.info(`sqlite contention, 300 ms lock, busySliceMs 10: commit took ${elapsedMs.toFixed(0)} ms, longest event-loop freeze ${freezeMs.toFixed(0)} ms`);
+    console.info(
+      `sqlite contention, 300 ms lock, busySliceMs 10: commit took ${elapsedMs.toFixed(0)} ms, longest event-loop freeze ${freezeMs.toFixed(0)} ms`,
+    );
   });
 
   it('one long synchronous wait (busySliceMs = busyTimeoutMs, the old behaviour) freezes the whole process: the lock holder cannot even run its release', async () => {
@@ -85,7 +87,9 @@ describe('SQLite store under contention', () => {
     expect(freezeMs).toBeGreaterThanOrEqual(900);
     expect(elapsedMs).toBeGreaterThanOrEqual(900);
     expect(await store.load('wf-1')).toMatchObject({ version: 2 });
-    console.info(`sqlite contention, 300 ms lock, busySliceMs 1000: commit took ${elapsedMs.toFixed(0)} ms, longest event-loop freeze ${freezeMs.toFixed(0)} ms`);
+    console.info(
+      `sqlite contention, 300 ms lock, busySliceMs 1000: commit took ${elapsedMs.toFixed(0)} ms, longest event-loop freeze ${freezeMs.toFixed(0)} ms`,
+    );
   });
 
   it('INV4: a lock held past busyTimeoutMs fails the commit with StoreUnavailableError (SQLITE_BUSY), writes nothing, and the retry succeeds', async () => {

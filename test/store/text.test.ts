@@ -9,7 +9,11 @@ describe('the one string rule', () => {
       const parsed = Text.safeParse(value);
       expect(parsed.success, name).toBe(isStorable(value));
       if (parsed.success) expect(parsed.data, name).toBe(value);
-      else expect(parsed.error.issues.map((issue) => issue.message), name).toEqual([TEXT_RULE_MESSAGE]);
+      else
+        expect(
+          parsed.error.issues.map((issue) => issue.message),
+          name,
+        ).toEqual([TEXT_RULE_MESSAGE]);
       expect(isStorableText(value), name).toBe(isStorable(value));
     }
   });
@@ -17,11 +21,19 @@ describe('the one string rule', () => {
   it('INV4: the length limits of a field still apply on top of the rule', () => {
     expect(Text.max(3).safeParse('abcd').success).toBe(false);
     expect(Text.min(1).safeParse('').success).toBe(false);
-    expect(Text.max(3).safeParse('a\u0000').error?.issues.map((issue) => issue.message)).toEqual([TEXT_RULE_MESSAGE]);
+    expect(
+      Text.max(3)
+        .safeParse('a\u0000')
+        .error?.issues.map((issue) => issue.message),
+    ).toEqual([TEXT_RULE_MESSAGE]);
   });
 
   it('INV4: evidence text (explanation, reason, file id) follows the rule: a NUL never reaches a store', () => {
-    const evidence = { reason: 'GOODS_ALREADY_SHIPPED', proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'f-1', sizeBytes: 1 }], explanation: 'shipped on time' };
+    const evidence = {
+      reason: 'GOODS_ALREADY_SHIPPED',
+      proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'f-1', sizeBytes: 1 }],
+      explanation: 'shipped on time',
+    };
     expect(Evidence.safeParse(evidence).success).toBe(true);
     for (const field of ['explanation', 'reason'] as const) {
       const parsed = Evidence.safeParse({ ...evidence, [field]: `shipped\u0000${field}` });

@@ -136,7 +136,13 @@ function memoryHost(input: Record<string, unknown>, world: OutsideWorld): HostUn
       // A4: the sandbox's words: executed once, answered with its reference and the key.
       compensationCalls.push({ key: effect.idempotencyKey, result: 'executed' });
       const { disputeId, idempotencyKey } = effect;
-      send({ type: 'payment.compensationSucceeded', by: PAYMENTS_SENDER, disputeId, idempotencyKey, paymentRef: `sandbox-comp-${idempotencyKey}` });
+      send({
+        type: 'payment.compensationSucceeded',
+        by: PAYMENTS_SENDER,
+        disputeId,
+        idempotencyKey,
+        paymentRef: `sandbox-comp-${idempotencyKey}`,
+      });
     } else {
       const command = world.onNotification?.(effect);
       if (command) send(command);
@@ -210,7 +216,8 @@ async function durableHost(input: Record<string, unknown>, world: OutsideWorld):
     for (let round = 0; round < 20; round += 1) {
       const result = await runtime.tick();
       if (result.errors > 0) throw new Error(`tick reported ${result.errors} error(s)`);
-      if (result.deadlinesFired + result.deadlinesSkipped + result.effectsDelivered + result.effectsRetrying + result.effectsGaveUp === 0) return;
+      if (result.deadlinesFired + result.deadlinesSkipped + result.effectsDelivered + result.effectsRetrying + result.effectsGaveUp === 0)
+        return;
     }
     throw new Error('the runtime did not settle in 20 rounds');
   };
@@ -236,7 +243,10 @@ async function durableHost(input: Record<string, unknown>, world: OutsideWorld):
     refundCalls: () =>
       world.refundAnswers === 'later'
         ? [...laterCalls]
-        : payments.calls.map((call) => ({ key: call.request.idempotencyKey, result: call.result === 'replayedDecline' ? 'declined' : call.result })),
+        : payments.calls.map((call) => ({
+            key: call.request.idempotencyKey,
+            result: call.result === 'replayedDecline' ? 'declined' : call.result,
+          })),
     compensationCalls: () => payments.compensationCalls.map((call) => ({ key: call.request.idempotencyKey, result: call.result })),
     close: () => runtime.close(),
   };

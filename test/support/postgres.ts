@@ -27,8 +27,7 @@ async function answers(connectionString: string): Promise<boolean> {
   }
 }
 
-export const pgUrl: string | undefined =
-  process.env.JD_DISPUTE_PG_URL || ((await answers(LOCAL_URL)) ? LOCAL_URL : undefined);
+export const pgUrl: string | undefined = process.env.JD_DISPUTE_PG_URL || ((await answers(LOCAL_URL)) ? LOCAL_URL : undefined);
 
 async function execute(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: pgUrl });

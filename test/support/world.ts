@@ -74,14 +74,12 @@ export function world(input: Partial<OrderInput> = {}): World {
     disputeContext: () => disputeChild(workflow.getSnapshot())?.context,
     closedDispute: (id) => workflow.getSnapshot().context.closedDisputes.find((dispute) => dispute.disputeId === id),
     cancellationContext: () => cancellationChild(workflow.getSnapshot())?.context,
-    closedCancelOrder: (id) =>
-      workflow.getSnapshot().context.closedCancelOrders.find((order) => order.cancellationId === id),
+    closedCancelOrder: (id) => workflow.getSnapshot().context.closedCancelOrders.find((order) => order.cancellationId === id),
     refundedBy: () => refundedBy(workflow.getSnapshot().context)?.cancellationId ?? null,
   };
 }
 
-export const openDispute = (w: World, disputeId = 'dispute-1') =>
-  w.send({ type: 'dispute.opened', by: CUSTOMER, disputeId });
+export const openDispute = (w: World, disputeId = 'dispute-1') => w.send({ type: 'dispute.opened', by: CUSTOMER, disputeId });
 
 export const submitPlan = (w: World, plan: Plan, extra: Pick<Extract<OrderEventInput, { type: 'merchant.planSubmitted' }>, 'evidence'> = {}) =>
   w.send({ type: 'merchant.planSubmitted', by: MERCHANT, plan, ...extra });

@@ -35,9 +35,7 @@ function renameState(config: unknown, from: string, to: string): unknown {
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     if (key === 'states' && value && typeof value === 'object') {
-      copy[key] = Object.fromEntries(
-        Object.entries(value).map(([name, node]) => [name === from ? to : name, renameState(node, from, to)]),
-      );
+      copy[key] = Object.fromEntries(Object.entries(value).map(([name, node]) => [name === from ? to : name, renameState(node, from, to)]));
     } else if (key === 'target' || key === 'initial') {
       copy[key] = Array.isArray(value) ? value.map((t) => (t === from ? to : t)) : value === from ? to : value;
     } else {
@@ -99,9 +97,14 @@ async function runToCompletion(runtime: WorkflowRuntime, clock: { time: number }
     if (view.status === 'done') return sent;
     const dispute = view.disputes.find((d) => !['resolved', 'withdrawn'].includes(d.status));
     const cancellation = view.cancelOrders.find((c) => !['refunded', 'rejected', 'withdrawn', 'closedWithoutRefund'].includes(c.status));
-    if (cancellation?.status === 'pendingReview') await send({ type: 'merchant.cancellationApproved', by: MERCHANT, cancellationId: cancellation.cancellationId });
+    if (cancellation?.status === 'pendingReview')
+      await send({ type: 'merchant.cancellationApproved', by: MERCHANT, cancellationId: cancellation.cancellationId });
     else if (cancellation?.status === 'intercepting')
-      await send({ type: 'logistics.interceptSucceeded', by: { role: 'system', id: 'jd-logistics' }, cancellationId: cancellation.cancellationId });
+      await send({
+        type: 'logistics.interceptSucceeded',
+        by: { role: 'system', id: 'jd-logistics' },
+        cancellationId: cancellation.cancellationId,
+      });
     else if (cancellation?.status === 'interceptFailed' || cancellation?.status === 'refundFailed')
       await send({ type: 'merchant.refundForced', by: MERCHANT, cancellationId: cancellation.cancellationId });
     else if (dispute?.status === 'awaitingCustomerConfirmation') await send({ type: 'customer.settlementObjected', by: CUSTOMER });
@@ -117,7 +120,7 @@ async function runToCompletion(runtime: WorkflowRuntime, clock: { time: number }
 describe('versioned snapshots (INV5 across releases)', () => {
   const fixtures = loadFixtures(ORDER_MACHINE_VERSION);
 
-  it('INV5: the committed fixtures are this release\'s persisted workflows (npm run fixtures:snapshots)', async () => {
+  it("INV5: the committed fixtures are this release's persisted workflows (npm run fixtures:snapshots)", async () => {
     const current = await captureFixtures();
     expect(fixtures.map((fixture) => fixture.name).sort()).toEqual(current.map((fixture) => fixture.name).sort());
     for (const fixture of current) {
@@ -223,7 +226,7 @@ describe('versioned snapshots (INV5 across releases)', () => {
   });
 });
 
-describe('the previous release\'s workflows (v2 fixtures) under this release (INV5 across releases)', () => {
+describe("the previous release's workflows (v2 fixtures) under this release (INV5 across releases)", () => {
   const previous = loadFixtures(2);
 
   it('INV5: the v2 fixtures are all there (they are never regenerated)', () => {

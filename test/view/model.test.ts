@@ -36,14 +36,27 @@ describe('createViewRecorder', () => {
     const second = createActor(toyMachine, { clock, inspect: recorder.inspect }).start();
     first.send({ type: 'start' });
     clock.increment(4_999);
-    const pending = recorder.backlog().filter((m): m is Extract<ViewMessage, { type: 'snapshot' }> => m.type === 'snapshot').at(-1)!;
+    const pending = recorder
+      .backlog()
+      .filter((m): m is Extract<ViewMessage, { type: 'snapshot' }> => m.type === 'snapshot')
+      .at(-1)!;
     expect(pending.deadlines).toEqual([
-      { sessionId: first.sessionId, eventType: 'xstate.after.window.toy.working.timer.running', delay: 'window', stateId: 'toy.working.timer.running', ms: 5_000, dueAt: T0 + 5_000 },
+      {
+        sessionId: first.sessionId,
+        eventType: 'xstate.after.window.toy.working.timer.running',
+        delay: 'window',
+        stateId: 'toy.working.timer.running',
+        ms: 5_000,
+        dueAt: T0 + 5_000,
+      },
     ]);
     clock.increment(1);
     const messages = recorder.backlog();
     expect(messages.filter((m) => m.type === 'machine')).toHaveLength(1);
-    expect(messages.filter((m) => m.type === 'actor').map((m) => m.type === 'actor' && m.sessionId)).toEqual([first.sessionId, second.sessionId]);
+    expect(messages.filter((m) => m.type === 'actor').map((m) => m.type === 'actor' && m.sessionId)).toEqual([
+      first.sessionId,
+      second.sessionId,
+    ]);
     const fired = messages.filter((m): m is Extract<ViewMessage, { type: 'snapshot' }> => m.type === 'snapshot').at(-1)!;
     expect(fired.eventType).toBe('xstate.after.window.toy.working.timer.running');
     expect(fired.fired.map((d) => [d.delay, d.dueAt, d.firedAt])).toEqual([['window', T0 + 5_000, T0 + 5_000]]);

@@ -112,7 +112,9 @@ describe.skipIf(!chromiumPath)('replay of a stored workflow (Chromium, SQLite)',
       await page.click('#step-next');
       await expect.poll(() => page.evaluate(() => document.body.dataset.step), { timeout: 15_000 }).toBe(String(step));
       // let the chart (laid out asynchronously) catch up before the next step
-      await page.waitForFunction(() => document.querySelectorAll('article.actor svg.chart').length === document.querySelectorAll('article.actor').length);
+      await page.waitForFunction(
+        () => document.querySelectorAll('article.actor svg.chart').length === document.querySelectorAll('article.actor').length,
+      );
       if (step === 4) await page.screenshot({ path: new URL('replay-follow-up.png', REPORTS).pathname, fullPage: true });
     }
     await waitForStatus(page, '退款成功');

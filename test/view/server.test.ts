@@ -34,7 +34,7 @@ describe('statechart view server', () => {
     try {
       const page = await fetch(view.url);
       expect(page.status).toBe(200);
-      expect(await page.text()).toContain("Content-Security-Policy\" content=\"default-src 'self'");
+      expect(await page.text()).toContain('Content-Security-Policy" content="default-src \'self\'');
       // fetch cannot set Host: a raw request, as a browser sends it for a rebound name
       const rebound = await new Promise<number>((resolve, reject) => {
         request(view.url, { headers: { host: `attacker.example:${view.port}` } }, (response) => {
@@ -84,7 +84,12 @@ describe('statechart view server', () => {
 async function replayOfThePlan(store: WorkflowStore): Promise<void> {
   let time = T0;
   await store.migrate();
-  const runtime = createWorkflowRuntime({ store, clock: { now: () => time }, payments: createSandboxPayments(), logistics: createSandboxLogistics() });
+  const runtime = createWorkflowRuntime({
+    store,
+    clock: { now: () => time },
+    payments: createSandboxPayments(),
+    logistics: createSandboxLogistics(),
+  });
   try {
     const { workflowId } = await runtime.openOrder({
       input: { orderId: 'order-9', merchantId: MERCHANT.id, customerId: CUSTOMER.id, deliveredBy: 'JD', shipped: true },

@@ -42,35 +42,45 @@ describe.skipIf(!chromiumPath)('Stately relay page (Chromium)', () => {
   it.each([
     ['IPv4', 'MAP localhost 127.0.0.1'],
     ['IPv6', 'MAP localhost [::1]'],
-  ])('connects and streams definitions and events when localhost resolves to %s', async (_name, rule) => {
-    const browser = await launch([`--host-resolver-rules=${rule}`]);
-    try {
-      const page = await browser.newPage();
-      const outside = await guardLoopback(page);
-      const errors = collectErrors(page);
-      const frames: Frame[] = [];
-      const socket = new Promise<{ url: string; error: string | null }>((resolve) => {
-        page.on('websocket', (ws) => {
-          ws.on('framereceived', ({ payload }) => frames.push(JSON.parse(String(payload)) as Frame));
-          ws.on('socketerror', (error) => resolve({ url: ws.url(), error }));
-          ws.waitForEvent('framereceived').then(
-            () => resolve({ url: ws.url(), error: null }),
-            (error: Error) => resolve({ url: ws.url(), error: error.message }),
-          );
+  ])(
+    'connects and streams definitions and events when localhost resolves to %s',
+    async (_name, rule) => {
+      const browser = await launch([`--host-resolver-rules=${rule}`]);
+      try {
+        const page = await browser.newPage();
+        const outside = await guardLoopback(page);
+        const errors = collectErrors(page);
+        const frames: Frame[] = [];
+        const socket = new Promise<{ url: string; error: string | null }>((resolve) => {
+          page.on('websocket', (ws) => {
+            ws.on('framereceived', ({ payload }) => frames.push(JSON.parse(String(payload)) as Frame));
+            ws.on('socketerror', (error) => resolve({ url: ws.url(), error }));
+            ws.waitForEvent('framereceived').then(
+              () => resolve({ url: ws.url(), error: null }),
+              (error: Error) => resolve({ url: ws.url(), error: error.message }),
+            );
+          });
         });
-      });
-      await page.goto(server.url);
-      const { url, error } = await socket;
-      expect(error).toBeNull();
-      expect(new URL(url).hostname).toBe('127.0.0.1');
-      await expect.poll(() => frames.some((frame) => frame.type === '@xstate.event' && frame.event?.type === 'merchant.planSubmitted'), { timeout: 15_000 }).toBe(true);
-      const definitions = frames.filter((frame) => frame.type === '@xstate.actor' && frame.definition).map((frame) => JSON.parse(frame.definition!).id as string);
-      expect(definitions).toEqual(expect.arrayContaining(['order', 'dispute']));
-      // only the hosted inspector the relay page embeds; it was blocked
-      expect(outside.map((address) => new URL(address).host)).toEqual(['stately.ai']);
-      expect(errors.filter((error) => !error.includes('stately.ai') && !error.includes('ERR_BLOCKED_BY_CLIENT'))).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  }, 60000);
+        await page.goto(server.url);
+        const { url, error } = await socket;
+        expect(error).toBeNull();
+        expect(new URL(url).hostname).toBe('127.0.0.1');
+        await expect
+          .poll(() => frames.some((frame) => frame.type === '@xstate.event' && frame.event?.type === 'merchant.planSubmitted'), {
+            timeout: 15_000,
+          })
+          .toBe(true);
+        const definitions = frames
+          .filter((frame) => frame.type === '@xstate.actor' && frame.definition)
+          .map((frame) => JSON.parse(frame.definition!).id as string);
+        expect(definitions).toEqual(expect.arrayContaining(['order', 'dispute']));
+        // only the hosted inspector the relay page embeds; it was blocked
+        expect(outside.map((address) => new URL(address).host)).toEqual(['stately.ai']);
+        expect(errors.filter((error) => !error.includes('stately.ai') && !error.includes('ERR_BLOCKED_BY_CLIENT'))).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    60000,
+  );
 });

@@ -5,7 +5,10 @@ import { assign, createMachine, setup, type AnyStateMachine } from 'xstate';
  * state, named and numeric `after` delays, guarded alternatives, a targetless transition, tags.
  */
 export const toyMachine = setup({
-  types: { context: {} as { tries: number }, events: {} as { type: 'start' } | { type: 'pay' } | { type: 'pause' } | { type: 'resume' } | { type: 'ping' } },
+  types: {
+    context: {} as { tries: number },
+    events: {} as { type: 'start' } | { type: 'pay' } | { type: 'pause' } | { type: 'resume' } | { type: 'ping' },
+  },
   guards: { hasTriedBefore: ({ context }) => context.tries > 0, isFirstTry: ({ context }) => context.tries === 0 },
   actions: { countTry: assign({ tries: ({ context }) => context.tries + 1 }) },
   delays: { window: 5_000 },

@@ -27,7 +27,9 @@ export const evidencePlan: OrderEventInput = {
   },
 } as const;
 export const sameEvent: DispatchRequest['event'] = opened;
-export const openRequest: Parameters<WorkflowRuntime['openOrder']>[0] = { input: { orderId: 'o-1', merchantId: 'm-1', customerId: 'c-1', deliveredBy: 'JD' } };
+export const openRequest: Parameters<WorkflowRuntime['openOrder']>[0] = {
+  input: { orderId: 'o-1', merchantId: 'm-1', customerId: 'c-1', deliveredBy: 'JD' },
+};
 export const workflowInput: OrderWorkflowInput = { orderId: 'o-1', merchantId: 'm-1', customerId: 'c-1', deliveredBy: 'MERCHANT' };
 // The Raw entries take anything: what came off the network, unparsed.
 export const fromNetwork: Parameters<WorkflowRuntime['dispatchRaw']>[0] = JSON.parse('{"event":{"type":"not.an.event"}}') as unknown;

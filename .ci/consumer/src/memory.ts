@@ -15,7 +15,11 @@ let now = 0;
 const payments = createSandboxPayments();
 const runtime = createWorkflowRuntime({ store: createMemoryStore(), clock: { now: () => now }, payments, logistics: createSandboxLogistics() });
 await runtime.openOrder({ input: { orderId: 'o-1', merchantId: 'm-1', customerId: 'c-1', deliveredBy: 'MERCHANT' } });
-await runtime.dispatch({ workflowId: 'o-1', commandId: 'cmd-1', event: { type: 'dispute.opened', by: { role: 'customer', id: 'c-1' }, disputeId: 'd-1' } });
+await runtime.dispatch({
+  workflowId: 'o-1',
+  commandId: 'cmd-1',
+  event: { type: 'dispute.opened', by: { role: 'customer', id: 'c-1' }, disputeId: 'd-1' },
+});
 await runtime.dispatch({
   workflowId: 'o-1',
   commandId: 'cmd-2',

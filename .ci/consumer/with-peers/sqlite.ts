@@ -18,7 +18,11 @@ const open = async () => {
 
 let runtime = await open();
 await runtime.openOrder({ input: { orderId: 'o-1', merchantId: 'm-1', customerId: 'c-1', deliveredBy: 'MERCHANT' } });
-await runtime.dispatch({ workflowId: 'o-1', commandId: 'cmd-1', event: { type: 'dispute.opened', by: { role: 'customer', id: 'c-1' }, disputeId: 'd-1' } });
+await runtime.dispatch({
+  workflowId: 'o-1',
+  commandId: 'cmd-1',
+  event: { type: 'dispute.opened', by: { role: 'customer', id: 'c-1' }, disputeId: 'd-1' },
+});
 await runtime.dispatch({
   workflowId: 'o-1',
   commandId: 'cmd-2',

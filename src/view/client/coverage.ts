@@ -25,7 +25,19 @@ export async function renderCoveragePage(root: HTMLElement, data: CoveragePageDa
     h(
       'table',
       { id: 'summary' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'traversal'), h('th', {}, 'states'), h('th', {}, 'transitions'), h('th', {}, 'transition pairs'), h('th', {}, 'paths'))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, 'traversal'),
+          h('th', {}, 'states'),
+          h('th', {}, 'transitions'),
+          h('th', {}, 'transition pairs'),
+          h('th', {}, 'paths'),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -35,14 +47,25 @@ export async function renderCoveragePage(root: HTMLElement, data: CoveragePageDa
             { 'data-entry': entry.machineId },
             h('td', {}, entry.machineId),
             h('td', {}, counter(entry.states)),
-            h('td', { class: 'transitions-total', 'data-total': entry.transitions.total, 'data-covered': entry.transitions.covered }, counter(entry.transitions)),
+            h(
+              'td',
+              { class: 'transitions-total', 'data-total': entry.transitions.total, 'data-covered': entry.transitions.covered },
+              counter(entry.transitions),
+            ),
             h('td', {}, `${counter(entry.transitionPairs)}${entry.pinnedPairs === null ? '' : ` (pinned ${entry.pinnedPairs})`}`),
             h('td', {}, entry.paths.length),
           ),
         ),
       ),
     ),
-    h('p', { class: 'legend' }, 'Paths per transition: ', ...['heat-0', 'heat-1', 'heat-2', 'heat-3', 'heat-4'].map((c, i) => h('span', { class: `swatch ${c}` }, ['uncovered', '1–2', '3–10', '11–50', '> 50'][i]!))),
+    h(
+      'p',
+      { class: 'legend' },
+      'Paths per transition: ',
+      ...['heat-0', 'heat-1', 'heat-2', 'heat-3', 'heat-4'].map((c, i) =>
+        h('span', { class: `swatch ${c}` }, ['uncovered', '1–2', '3–10', '11–50', '> 50'][i]!),
+      ),
+    ),
     details,
   );
   for (const entry of data.entries) root.append(await renderEntry(entry, details));
@@ -50,7 +73,11 @@ export async function renderCoveragePage(root: HTMLElement, data: CoveragePageDa
 }
 
 async function renderEntry(entry: CoverageEntryData, details: HTMLElement): Promise<HTMLElement> {
-  const section = h('section', { class: 'coverage-entry', 'data-entry': entry.machineId }, h('h2', {}, `${entry.machineId}: ${entry.paths.length} paths`));
+  const section = h(
+    'section',
+    { class: 'coverage-entry', 'data-entry': entry.machineId },
+    h('h2', {}, `${entry.machineId}: ${entry.paths.length} paths`),
+  );
   for (const machine of entry.machines) {
     const layout = await layoutChart(machine.chart);
     const svg = renderChart(layout, machine.chart.machineId);
@@ -59,7 +86,9 @@ async function renderEntry(entry: CoverageEntryData, details: HTMLElement): Prom
       const info = entry.coverage[key] ?? { covered: false, paths: [] };
       g.classList.add(info.covered ? 'covered' : 'uncovered', heatOf(info.covered ? Math.max(1, info.paths.length) : 0));
       g.dataset.paths = String(info.paths.length);
-      g.addEventListener('click', () => showTransition(details, entry, machine.chart.transitions.find((t) => t.id === g.dataset.transitionId)!, info));
+      g.addEventListener('click', () =>
+        showTransition(details, entry, machine.chart.transitions.find((t) => t.id === g.dataset.transitionId)!, info),
+      );
     }
     // a line shows its least covered transition
     markBundles(svg, ['heat-0', 'heat-1', 'heat-2', 'heat-3', 'heat-4']);
@@ -82,19 +111,38 @@ async function renderEntry(entry: CoverageEntryData, details: HTMLElement): Prom
         'details',
         { class: 'uncovered-details' },
         h('summary', {}, `Not covered: ${entry.uncovered.length}`),
-        h('ul', { class: 'uncovered-list' }, ...entry.uncovered.slice(0, 200).map((item) => h('li', {}, `${item.kind} ${item.machineId} ${item.id}: ${item.reason}`))),
+        h(
+          'ul',
+          { class: 'uncovered-list' },
+          ...entry.uncovered.slice(0, 200).map((item) => h('li', {}, `${item.kind} ${item.machineId} ${item.id}: ${item.reason}`)),
+        ),
       ),
     );
   }
   return section;
 }
 
-function showTransition(details: HTMLElement, entry: CoverageEntryData, t: { id: string; source: string; targets: string[] } & Parameters<typeof transitionText>[0], info: { covered: boolean; paths: number[] }) {
+function showTransition(
+  details: HTMLElement,
+  entry: CoverageEntryData,
+  t: { id: string; source: string; targets: string[] } & Parameters<typeof transitionText>[0],
+  info: { covered: boolean; paths: number[] },
+) {
   const paths = info.paths.map((index) => entry.paths[index]!).filter(Boolean);
   details.replaceChildren(
     h('h3', {}, `${transitionText(t)}`),
     h('p', {}, `${t.source} → ${t.targets.join(', ') || '(no target)'}`),
-    h('p', { class: info.covered ? 'covered' : 'uncovered' }, info.covered ? `${paths.length} path(s) take it` : 'not covered by any replayed path'),
-    h('ol', { id: 'covering-paths' }, ...paths.slice(0, 100).map((path) => h('li', {}, h('code', {}, path.id), ` ${path.name} `, h('span', { class: 'rules' }, path.tags.join(' '))))),
+    h(
+      'p',
+      { class: info.covered ? 'covered' : 'uncovered' },
+      info.covered ? `${paths.length} path(s) take it` : 'not covered by any replayed path',
+    ),
+    h(
+      'ol',
+      { id: 'covering-paths' },
+      ...paths
+        .slice(0, 100)
+        .map((path) => h('li', {}, h('code', {}, path.id), ` ${path.name} `, h('span', { class: 'rules' }, path.tags.join(' ')))),
+    ),
   );
 }

@@ -27,7 +27,10 @@ export function formatRemaining(ms: number): string {
 /** An absolute time in UTC, to the second: 2026-01-05 09:00:00Z. */
 export function formatTime(at: number): string {
   if (!Number.isFinite(at)) return '—';
-  return new Date(at).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(at)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** A state value as one line: `open`, `refunding.requesting`, `{a: x, b: y}`. */

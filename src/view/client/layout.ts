@@ -74,8 +74,7 @@ export async function layoutChart(chart: ChartDefinition, delays: Record<string,
   const edges: Array<{ transitions: ChartTransition[]; source: string; target: string; id: string; lines: string[] }> = [];
   const bundles = new Map<string, (typeof edges)[number]>();
   for (const t of chart.transitions) {
-    const internal =
-      t.targets.length === 0 || t.targets.some((target) => isWithin(byId, target, t.source) || isWithin(byId, t.source, target));
+    const internal = t.targets.length === 0 || t.targets.some((target) => isWithin(byId, target, t.source) || isWithin(byId, t.source, target));
     if (internal) {
       rows.set(t.source, [...(rows.get(t.source) ?? []), t]);
       continue;
@@ -103,7 +102,9 @@ export async function layoutChart(chart: ChartDefinition, delays: Record<string,
     const lines = [s.path.length ? s.key : chart.machineId, ...(s.label ? [`${s.label['zh-CN']} · ${s.label.en}`] : [])];
     const own = rows.get(s.id) ?? [];
     const tags = s.tags.length ? textWidth(s.tags.join(' '), SMALL_FONT) + PAD : 0;
-    const width = Math.max(60, ...lines.map((l, i) => textWidth(l) + (i === 0 ? tags : 0)), ...own.map((t) => textWidth(`↳ ${rowText(t)}`, SMALL_FONT))) + 2 * PAD;
+    const width =
+      Math.max(60, ...lines.map((l, i) => textWidth(l) + (i === 0 ? tags : 0)), ...own.map((t) => textWidth(`↳ ${rowText(t)}`, SMALL_FONT))) +
+      2 * PAD;
     return { lines, own, width, height: PAD + lines.length * LINE + own.length * (LINE - 1) + PAD / 2 };
   };
 
@@ -170,7 +171,13 @@ export async function layoutChart(chart: ChartDefinition, delays: Record<string,
       id: e.id,
       sources: [e.source],
       targets: [e.target],
-      labels: [{ text: e.lines.join('\n'), width: Math.max(...e.lines.map((line) => textWidth(line, SMALL_FONT))) + 6, height: 13 * e.lines.length + 2 }],
+      labels: [
+        {
+          text: e.lines.join('\n'),
+          width: Math.max(...e.lines.map((line) => textWidth(line, SMALL_FONT))) + 6,
+          height: 13 * e.lines.length + 2,
+        },
+      ],
     })),
   };
   // a CommonJS module: its default import is the constructor when bundled, the module object to TypeScript

@@ -98,7 +98,9 @@ export class StatechartPage {
         },
       },
       h('option', { value: '', selected: this.followLatest }, 'latest'),
-      ...allRoots.map((root) => h('option', { value: root.sessionId, selected: !this.followLatest && root.sessionId === this.selectedRoot }, rootName(root))),
+      ...allRoots.map((root) =>
+        h('option', { value: root.sessionId, selected: !this.followLatest && root.sessionId === this.selectedRoot }, rootName(root)),
+      ),
     );
     const localeButton = h(
       'button',
@@ -218,7 +220,11 @@ export class StatechartPage {
         h('td', {}, actor?.actorId ?? deadline.sessionId),
         h('td', { class: 'delay' }, deadline.delay),
         h('td', {}, deadline.ms === null ? '—' : formatDuration(deadline.ms)),
-        h('td', { class: 'due', title: deadline.dueAt === null ? '' : formatTime(deadline.dueAt) }, deadline.dueAt === null ? '—' : formatTime(deadline.dueAt).slice(5)),
+        h(
+          'td',
+          { class: 'due', title: deadline.dueAt === null ? '' : formatTime(deadline.dueAt) },
+          deadline.dueAt === null ? '—' : formatTime(deadline.dueAt).slice(5),
+        ),
         h(
           'td',
           { class: 'remaining' },
@@ -229,7 +235,20 @@ export class StatechartPage {
     const deadlines = h(
       'table',
       { id: 'deadlines' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'actor'), h('th', {}, 'deadline'), h('th', {}, 'delay'), h('th', {}, 'due (UTC)'), h('th', {}, 'left'), h('th', {}, ''))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, 'actor'),
+          h('th', {}, 'deadline'),
+          h('th', {}, 'delay'),
+          h('th', {}, 'due (UTC)'),
+          h('th', {}, 'left'),
+          h('th', {}, ''),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -259,29 +278,32 @@ export class StatechartPage {
     const step = this.state.step;
     this.sidebar.replaceChildren(
       ...present(
-      h('h3', {}, 'Actors'),
-      actorList,
-      h('h3', {}, 'Deadlines'),
-      deadlines,
-      step ? h('h3', {}, `Step ${step.index}: ${step.title}`) : null,
-      step ? h('pre', { id: 'step-detail' }, JSON.stringify(step.detail, null, 2)) : null,
-      h('h3', {}, `Context${selected ? ` · ${selected.actorId}` : ''}`),
-      h(
-        'pre',
-        { id: 'context' },
-        selected?.context === null || selected?.context === undefined
-          ? this.mode === 'replay'
-            ? 'The audit trail records states and events; contexts are known for the last step only.'
-            : '—'
-          : JSON.stringify(selected.context, null, 2),
-      ),
+        h('h3', {}, 'Actors'),
+        actorList,
+        h('h3', {}, 'Deadlines'),
+        deadlines,
+        step ? h('h3', {}, `Step ${step.index}: ${step.title}`) : null,
+        step ? h('pre', { id: 'step-detail' }, JSON.stringify(step.detail, null, 2)) : null,
+        h('h3', {}, `Context${selected ? ` · ${selected.actorId}` : ''}`),
+        h(
+          'pre',
+          { id: 'context' },
+          selected?.context === null || selected?.context === undefined
+            ? this.mode === 'replay'
+              ? 'The audit trail records states and events; contexts are known for the last step only.'
+              : '—'
+            : JSON.stringify(selected.context, null, 2),
+        ),
       ),
     );
   }
 
   private renderLog(actors: ActorState[]): void {
     const sessions = new Set(actors.map((a) => a.sessionId));
-    const entries = this.state.log.filter((entry) => sessions.has(entry.sessionId)).slice(-200).reverse();
+    const entries = this.state.log
+      .filter((entry) => sessions.has(entry.sessionId))
+      .slice(-200)
+      .reverse();
     this.logSection.replaceChildren(
       h('h3', {}, 'Event log'),
       h(
@@ -290,7 +312,16 @@ export class StatechartPage {
         h(
           'thead',
           {},
-          h('tr', {}, h('th', {}, 'time (UTC)'), h('th', {}, 'actor'), h('th', {}, 'event'), h('th', {}, 'resulting state'), h('th', {}, '状态'), h('th', {}, 'status')),
+          h(
+            'tr',
+            {},
+            h('th', {}, 'time (UTC)'),
+            h('th', {}, 'actor'),
+            h('th', {}, 'event'),
+            h('th', {}, 'resulting state'),
+            h('th', {}, '状态'),
+            h('th', {}, 'status'),
+          ),
         ),
         h(
           'tbody',
@@ -317,7 +348,10 @@ const present = (...nodes: Array<Node | null>): Node[] => nodes.filter((node): n
 
 function rootName(root: ActorState): string {
   const context = root.context as Record<string, unknown> | null;
-  const named = context && typeof context === 'object' ? Object.entries(context).find(([key, value]) => key.endsWith('Id') && typeof value === 'string') : undefined;
+  const named =
+    context && typeof context === 'object'
+      ? Object.entries(context).find(([key, value]) => key.endsWith('Id') && typeof value === 'string')
+      : undefined;
   return named && root.actorId !== named[1] ? `${root.actorId} (${String(named[1])})` : root.actorId;
 }
 

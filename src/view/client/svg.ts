@@ -4,7 +4,11 @@ import type { ChartLayout } from './layout.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-export function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
+export function el<K extends keyof SVGElementTagNameMap>(
+  name: K,
+  attrs: Record<string, string | number> = {},
+  text?: string,
+): SVGElementTagNameMap[K] {
   const node = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
   if (text !== undefined) node.textContent = text;
@@ -27,7 +31,16 @@ export function renderChart(layout: ChartLayout, machineId: string): SVGSVGEleme
     'data-machine': machineId,
   });
   const defs = el('defs');
-  const marker = el('marker', { id: `arrow-${machineId}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' });
+  const marker = el('marker', {
+    id: `arrow-${machineId}`,
+    viewBox: '0 0 10 10',
+    refX: 9,
+    refY: 5,
+    markerWidth: 9,
+    markerHeight: 9,
+    markerUnits: 'userSpaceOnUse',
+    orient: 'auto-start-reverse',
+  });
   marker.append(el('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrowhead' }));
   defs.append(marker);
   svg.append(defs);
@@ -47,15 +60,24 @@ export function renderChart(layout: ChartLayout, machineId: string): SVGSVGEleme
     }
     if (state.type === 'history') {
       g.append(el('circle', { cx: placed.x + placed.width / 2, cy: placed.y + placed.height / 2, r: placed.width / 2, class: 'box' }));
-      g.append(el('text', { x: placed.x + placed.width / 2, y: placed.y + placed.height / 2 + 4, 'text-anchor': 'middle', class: 'title' }, state.history === 'deep' ? 'H*' : 'H'));
+      g.append(
+        el(
+          'text',
+          { x: placed.x + placed.width / 2, y: placed.y + placed.height / 2 + 4, 'text-anchor': 'middle', class: 'title' },
+          state.history === 'deep' ? 'H*' : 'H',
+        ),
+      );
     } else {
       g.append(el('rect', { x: placed.x, y: placed.y, width: placed.width, height: placed.height, rx: 8, class: 'box' }));
       if (state.type === 'final') {
-        g.append(el('rect', { x: placed.x + 3, y: placed.y + 3, width: placed.width - 6, height: placed.height - 6, rx: 6, class: 'final-ring' }));
+        g.append(
+          el('rect', { x: placed.x + 3, y: placed.y + 3, width: placed.width - 6, height: placed.height - 6, rx: 6, class: 'final-ring' }),
+        );
       }
       if (state.initial) g.append(el('circle', { cx: placed.x, cy: placed.y, r: 4, class: 'initial-dot' }));
       g.append(el('text', { x: placed.x + 8, y: placed.y + 18, class: 'title' }, state.path.length ? state.key : machineId));
-      if (state.label) g.append(el('text', { x: placed.x + 8, y: placed.y + 33, class: 'label' }, `${state.label['zh-CN']} · ${state.label.en}`));
+      if (state.label)
+        g.append(el('text', { x: placed.x + 8, y: placed.y + 33, class: 'label' }, `${state.label['zh-CN']} · ${state.label.en}`));
       if (state.tags.length) {
         g.append(el('text', { x: placed.x + placed.width - 6, y: placed.y + 14, 'text-anchor': 'end', class: 'tags' }, state.tags.join(' ')));
       }
@@ -78,10 +100,14 @@ export function renderChart(layout: ChartLayout, machineId: string): SVGSVGEleme
       const d = edge.points.map((p, i) => `${i ? 'L' : 'M'} ${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(' ');
       bundle.append(el('path', { d, class: 'line', 'marker-end': `url(#arrow-${machineId})` }));
     }
-    if (edge.label) bundle.append(el('rect', { x: edge.label.x, y: edge.label.y, width: edge.label.width, height: edge.label.height, rx: 3, class: 'label-bg' }));
+    if (edge.label)
+      bundle.append(
+        el('rect', { x: edge.label.x, y: edge.label.y, width: edge.label.width, height: edge.label.height, rx: 3, class: 'label-bg' }),
+      );
     edge.transitions.forEach((transition, i) => {
       const g = el('g', { class: `transition edge kind-${transition.kind}`, 'data-transition-id': transition.id });
-      if (edge.label) g.append(el('text', { x: edge.label.x + 3, y: edge.label.y + 11 + 13 * i, class: 'edge-label' }, edge.label.lines[i] ?? ''));
+      if (edge.label)
+        g.append(el('text', { x: edge.label.x + 3, y: edge.label.y + 11 + 13 * i, class: 'edge-label' }, edge.label.lines[i] ?? ''));
       if (transition.description) g.append(el('title', {}, transition.description));
       bundle.append(g);
     });
@@ -95,6 +121,10 @@ export function renderChart(layout: ChartLayout, machineId: string): SVGSVGEleme
 export function markBundles(svg: SVGSVGElement, classes: readonly string[]): void {
   for (const bundle of svg.querySelectorAll<SVGGElement>('g.bundle')) {
     const members = [...bundle.querySelectorAll<SVGGElement>('g.transition')];
-    for (const name of classes) bundle.classList.toggle(name, members.some((member) => member.classList.contains(name)));
+    for (const name of classes)
+      bundle.classList.toggle(
+        name,
+        members.some((member) => member.classList.contains(name)),
+      );
   }
 }

@@ -15,7 +15,9 @@
 import { setup } from 'xstate';
 
 export const checkoutMachine = setup({
-  types: { events: {} as { type: 'payment.succeeded' } | { type: 'shipping.packed' } | { type: 'shipping.shipped' } | { type: 'order.cancelled' } },
+  types: {
+    events: {} as { type: 'payment.succeeded' } | { type: 'shipping.packed' } | { type: 'shipping.shipped' } | { type: 'order.cancelled' },
+  },
 }).createMachine({
   id: 'checkout',
   initial: 'processing',

@@ -50,10 +50,7 @@ export const fetchMachine = setup({
     },
     failure: {
       on: {
-        retry: [
-          { guard: 'canRetry', target: 'loading', actions: 'countRetry' },
-          { target: 'gaveUp' },
-        ],
+        retry: [{ guard: 'canRetry', target: 'loading', actions: 'countRetry' }, { target: 'gaveUp' }],
       },
     },
     success: { type: 'final', output: ({ context }) => ({ user: context.user, retries: context.retries }) },

@@ -35,7 +35,12 @@ export const nimMachine = setup({
   initial: 'playing',
   states: {
     playing: { on: { take: { guard: 'canTake', target: 'checking', actions: 'takeStones' } } },
-    checking: { always: [{ guard: 'isEmpty', target: 'won' }, { target: 'playing', actions: 'passTurn' }] },
+    checking: {
+      always: [
+        { guard: 'isEmpty', target: 'won' },
+        { target: 'playing', actions: 'passTurn' },
+      ],
+    },
     won: { type: 'final', output: ({ context }) => ({ winner: context.turn }) },
   },
 });

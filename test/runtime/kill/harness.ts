@@ -243,7 +243,8 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
   for (const [orderId, count] of perOrder) if (count > 1) problems.push(`INV1: order ${orderId} refunded ${count} times`);
   // A second refund under a different key: the same order refunded again by another request.
   const keysPerOrder = new Map<string, Set<string>>();
-  for (const execution of executions) keysPerOrder.set(execution.orderId, (keysPerOrder.get(execution.orderId) ?? new Set()).add(execution.idempotencyKey));
+  for (const execution of executions)
+    keysPerOrder.set(execution.orderId, (keysPerOrder.get(execution.orderId) ?? new Set()).add(execution.idempotencyKey));
   const secondRefunds = [...keysPerOrder.values()].reduce((extra, keys) => extra + Math.max(0, keys.size - 1), 0);
   const keys = (list: RefundExecution[]) => list.map((e) => e.idempotencyKey).sort();
   if (JSON.stringify(keys(executions)) !== JSON.stringify(keys(reference.executions))) {
@@ -305,9 +306,13 @@ export async function outcomeOf(store: WorkflowStore, workflowId: string) {
   return {
     status: record?.status,
     state: snapshot && describeValue(snapshot),
-    cancelOrders: (await store.queryCancelOrders({ orderId: record?.orderId ?? '', limit: 500 })).items.map(
-      (row) => [row.cancellationId, row.status, row.reason, row.origin, row.refundTriggerKind],
-    ),
+    cancelOrders: (await store.queryCancelOrders({ orderId: record?.orderId ?? '', limit: 500 })).items.map((row) => [
+      row.cancellationId,
+      row.status,
+      row.reason,
+      row.origin,
+      row.refundTriggerKind,
+    ]),
     events: audit.map((row) => `${row.role}:${row.eventType}`).sort(),
     timers: audit.filter((row) => row.actorId === 'timer').map((row) => `${JSON.stringify(row.event)}@${row.at}`),
     pendingDeadlines: (await store.listDeadlines(workflowId)).map((row) => row.timer),
