@@ -64,6 +64,23 @@ export const refundIdempotencyKey = (context: { orderId: string; cancellationId:
 const CLOSED_FOR_RULING =
   'D6 (rulingRefundRoute ownCancelOrder): no refund is under way here, so this cancel order closes without refund (关闭未退款, a C3 final state) and the ruling refunds through its own 平台判责退款 cancel order.';
 
+/** D6: what a ruling against the merchant does to a cancel order on which no refund was started. */
+function rulingRefund() {
+  return [
+    {
+      guard: { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' } },
+      target: 'closedWithoutRefund',
+      actions: 'recordCloser',
+      description: CLOSED_FOR_RULING,
+    },
+    {
+      target: 'refunding',
+      actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
+      description: 'D6 (rulingRefundRoute cancelOrderInFlight, the default): the ruling refunds through this cancel order.',
+    },
+  ] as const;
+}
+
 const senderOf = (event: { type: string }): Sender => (event as { by?: Sender }).by ?? TIMER_SENDER;
 
 /** The cancel order (C1–C5, P3): review, interception, refund with retries, and its final states. */
@@ -232,20 +249,7 @@ export const cancellationMachine = setup({
             description: "X1 adopt: the 48H plan runs on the customer's cancel order.",
           },
         ],
-        'order.refundOrdered': [
-          {
-            guard: { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' } },
-            target: 'closedWithoutRefund',
-            actions: 'recordCloser',
-            description: CLOSED_FOR_RULING,
-          },
-          {
-            target: 'refunding',
-            actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
-            description:
-              'D6 (rulingRefundRoute cancelOrderInFlight, the default): a ruling against the merchant refunds the pending cancel order.',
-          },
-        ],
+        'order.refundOrdered': rulingRefund(),
         'order.rejectFollowUpRequested': {
           actions: [
             'recordRejectFollowUp',
@@ -301,19 +305,7 @@ export const cancellationMachine = setup({
           actions: { type: 'beginRefund', params: { trigger: 'merchant' } },
           description: 'P3c: the merchant forces a refund within the 48H.',
         },
-        'order.refundOrdered': [
-          {
-            guard: { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' } },
-            target: 'closedWithoutRefund',
-            actions: 'recordCloser',
-            description: CLOSED_FOR_RULING,
-          },
-          {
-            target: 'refunding',
-            actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
-            description: 'D6 (cancelOrderInFlight): the ruling refunds through this cancel order.',
-          },
-        ],
+        'order.refundOrdered': rulingRefund(),
       },
     },
     intercepting: {
@@ -346,19 +338,7 @@ export const cancellationMachine = setup({
           description: 'P3b: interception succeeded, refund automatically.',
         },
         'logistics.interceptFailed': { target: 'interceptFailed', description: 'P3e' },
-        'order.refundOrdered': [
-          {
-            guard: { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' } },
-            target: 'closedWithoutRefund',
-            actions: 'recordCloser',
-            description: CLOSED_FOR_RULING,
-          },
-          {
-            target: 'refunding',
-            actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
-            description: 'D6 (cancelOrderInFlight): the ruling refunds through this cancel order.',
-          },
-        ],
+        'order.refundOrdered': rulingRefund(),
       },
     },
     interceptFailed: {
@@ -370,19 +350,7 @@ export const cancellationMachine = setup({
           actions: { type: 'beginRefund', params: { trigger: 'merchant' } },
         },
         'merchant.closedWithoutRefund': { target: 'closedWithoutRefund', actions: 'recordCloser' },
-        'order.refundOrdered': [
-          {
-            guard: { type: 'policyIs', params: { rulingRefundRoute: 'ownCancelOrder' } },
-            target: 'closedWithoutRefund',
-            actions: 'recordCloser',
-            description: CLOSED_FOR_RULING,
-          },
-          {
-            target: 'refunding',
-            actions: { type: 'beginRefund', params: { trigger: 'platformRuling' } },
-            description: 'D6 (cancelOrderInFlight): the ruling refunds through this cancel order.',
-          },
-        ],
+        'order.refundOrdered': rulingRefund(),
       },
     },
     refunding: {
