@@ -80,6 +80,23 @@ async function storeFixture(store: WorkflowStore, fixture: WorkflowFixture): Pro
   await store.commit(commit);
 }
 
+/** A runtime on an in-memory SQLite store holding one fixture, with a manual clock at the fixture's time. */
+async function runtimeOnFixture(fixture: WorkflowFixture, definition?: WorkflowDefinition) {
+  const store = createSqliteStore({ filename: ':memory:' });
+  await store.migrate();
+  await storeFixture(store, fixture);
+  const clock = { time: fixture.record.updatedAt };
+  const payments = createSandboxPayments();
+  const runtime = createWorkflowRuntime({
+    store,
+    clock: { now: () => clock.time },
+    payments,
+    logistics: createSandboxLogistics({ outcome: 'accepted' }),
+    ...(definition ? { definition } : {}),
+  });
+  return { store, clock, payments, runtime };
+}
+
 /**
  * Plays every party until the order is refunded and closed: approve, object, rule against the merchant,
  * answer the interception, let timers run. Returns the events it sent.
@@ -134,18 +151,7 @@ describe('versioned snapshots (INV5 across releases)', () => {
   it.each(fixtures.map((fixture) => [fixture.name, fixture] as const))(
     'INV5: %s, stored by this release, restores through a migration after a state rename and runs to completion',
     async (_name, fixture) => {
-      const store = createSqliteStore({ filename: ':memory:' });
-      await store.migrate();
-      await storeFixture(store, fixture);
-      const clock = { time: fixture.record.updatedAt };
-      const payments = createSandboxPayments();
-      const runtime = createWorkflowRuntime({
-        store,
-        clock: { now: () => clock.time },
-        payments,
-        logistics: createSandboxLogistics({ outcome: 'accepted' }),
-        definition: nextRelease,
-      });
+      const { store, clock, payments, runtime } = await runtimeOnFixture(fixture, nextRelease);
       try {
         const sent = await runToCompletion(runtime, clock, fixture.record.workflowId);
         const view = await runtime.getWorkflow(PLATFORM, fixture.record.workflowId);
@@ -244,17 +250,7 @@ describe("the previous release's workflows (v2 fixtures) under this release (INV
   it.each(previous.map((fixture) => [fixture.name, fixture] as const))(
     'INV5: %s, stored by v2, migrates to the default policy and runs to completion with one refund',
     async (_name, fixture) => {
-      const store = createSqliteStore({ filename: ':memory:' });
-      await store.migrate();
-      await storeFixture(store, fixture);
-      const clock = { time: fixture.record.updatedAt };
-      const payments = createSandboxPayments();
-      const runtime = createWorkflowRuntime({
-        store,
-        clock: { now: () => clock.time },
-        payments,
-        logistics: createSandboxLogistics({ outcome: 'accepted' }),
-      });
+      const { store, clock, payments, runtime } = await runtimeOnFixture(fixture);
       try {
         await runToCompletion(runtime, clock, fixture.record.workflowId);
         const view = await runtime.getWorkflow(PLATFORM, fixture.record.workflowId);
