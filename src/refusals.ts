@@ -12,6 +12,7 @@ import {
 import { EVENT_ROLES } from './roles.js';
 import { Sender } from './schemas/common.js';
 import type { PolicySettings } from './schemas/policy.js';
+import { sanitizeText } from './schemas/text.js';
 
 /**
  * D9 with `refusalLog: 'separate'`: refused attempts on a known workflow are kept in a log of their own,
@@ -71,18 +72,14 @@ export function isRefusal(error: unknown): error is WorkflowError {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** Lone surrogates (no pair): not storable as UTF-8 text. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const wellFormed = (value: string): string => value.replace(LONE_SURROGATE, '\uFFFD');
-
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
 /** The message as kept: control characters and line breaks become one space, cut at REFUSAL_MESSAGE_MAX. */
 export function refusalMessage(message: string): string {
-  const flat = wellFormed(message).replace(CONTROL, ' ');
-  // A cut may split a surrogate pair: made well formed again (a lone half becomes U+FFFD).
-  return flat.length <= REFUSAL_MESSAGE_MAX ? flat : `${wellFormed(flat.slice(0, REFUSAL_MESSAGE_MAX - 1))}…`;
+  const flat = sanitizeText(message.replace(CONTROL, ' '));
+  // A cut may split a surrogate pair: made storable again (a lone half becomes U+FFFD).
+  return flat.length <= REFUSAL_MESSAGE_MAX ? flat : `${sanitizeText(flat.slice(0, REFUSAL_MESSAGE_MAX - 1))}…`;
 }
 
 /** What a refusal of `raw` (the attempt as it arrived) keeps: see `Refusal`. */
@@ -119,7 +116,7 @@ export function refusalCap(cap: number | undefined): number {
 }
 
 const text = (value: unknown, max: number): string | null =>
-  typeof value === 'string' ? wellFormed(value).replace(CONTROL, ' ').slice(0, max).replace(LONE_SURROGATE, '\uFFFD') : null;
+  typeof value === 'string' ? sanitizeText(sanitizeText(value.replace(CONTROL, ' ')).slice(0, max)) : null;
 
 /**
  * A refusal row exactly as a store keeps it: its fields only, each a string of bounded length or null
