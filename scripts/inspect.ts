@@ -117,7 +117,8 @@ export function startLiveScenario(options: LiveScenarioOptions): { stop(): void 
     workflows.add(workflow);
     const send = (event: OrderEventInput) => {
       try {
-        workflow.send({ at: Date.now(), ...event });
+        // The host stamps the event with its own clock: a caller's `at` a millisecond behind it would be back-dated.
+        workflow.send(event);
       } catch (error) {
         log(`  ${String(event.type)} refused: ${(error as Error).message}`);
         return;
