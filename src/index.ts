@@ -91,6 +91,7 @@ export {
   DisputesPerOrder,
   DisputeWithdrawal,
   POLICY_RULES,
+  POLICY_VALUES,
   PolicySettings,
   RefusalLog,
   resolvePolicy,

@@ -7,8 +7,9 @@ import { Sender, type Role } from './schemas/common.js';
  * see. A read outside these limits is refused with WrongRoleError, never answered with an empty success.
  *
  * - Orders: a merchant its own, a customer its own, the platform and `system` all.
- * - Evidence proofs (file ids, sizes) and the explanation: the platform and the merchant who submitted
- *   them; the customer (and `system`) see the evidence reason and that evidence was given.
+ * - Evidence proofs (file ids, sizes) and the explanation: the platform and the party who submitted them
+ *   (the merchant for a plan's evidence, the appealing side for an appeal's, A1); the other party (and
+ *   `system`) see the evidence reason and that evidence was given.
  * - D9's refusal log (refusalLog 'separate'): the platform and `system` every refused attempt on the
  *   order; its merchant and its customer only the attempts made in their own name (the sender role and id
  *   the attempt carried), never another party's.
@@ -22,7 +23,7 @@ import { Sender, type Role } from './schemas/common.js';
 export const VISIBILITY: Readonly<Record<VisibilityRow, Readonly<Record<Role, Visible>>>> = {
   orders: { customer: 'own', merchant: 'own', platform: 'all', system: 'all' },
   evidenceReason: { customer: 'yes', merchant: 'yes', platform: 'yes', system: 'yes' },
-  evidenceDetails: { customer: 'no', merchant: 'yes', platform: 'yes', system: 'no' },
+  evidenceDetails: { customer: 'own', merchant: 'own', platform: 'yes', system: 'no' },
   partyIds: { customer: 'yes', merchant: 'yes', platform: 'yes', system: 'yes' },
   platformIds: { customer: 'no', merchant: 'no', platform: 'yes', system: 'no' },
   systemIds: { customer: 'no', merchant: 'no', platform: 'yes', system: 'yes' },
@@ -41,7 +42,7 @@ export type VisibilityRow =
   | 'clientCommandIds'
   | 'refusals';
 
-/** `own`: only what belongs to the caller (its orders, its own commands). */
+/** `own`: only what belongs to the caller (its orders, its own commands, the evidence it submitted). */
 export type Visible = 'yes' | 'no' | 'own' | 'all';
 
 /** A refused read: WrongRoleError (code WRONG_ROLE), whose `eventType` names the read. */
@@ -88,8 +89,14 @@ export function scopeListing<Filter extends { merchantId?: string; customerId?: 
   return filter;
 }
 
-/** Evidence proofs and the explanation: the platform and the order's merchant (who submitted them). */
-export const maySeeEvidenceDetails = (caller: Sender): boolean => VISIBILITY.evidenceDetails[caller.role] === 'yes';
+/**
+ * Evidence proofs and the explanation: the platform, and the party who submitted them (the caller reads
+ * only its own orders, so its role names the submitter: the merchant's plan, either side's appeal).
+ */
+export function maySeeEvidenceDetails(caller: Sender, submitter: { role: string }): boolean {
+  const rule = VISIBILITY.evidenceDetails[caller.role];
+  return rule === 'yes' || (rule === 'own' && caller.role === submitter.role);
+}
 
 /** Payment references and the ids of workers, adapters and runtime commands. */
 export const maySeeSystemIds = (caller: Sender): boolean => VISIBILITY.systemIds[caller.role] === 'yes';
@@ -120,7 +127,8 @@ export function redactEvent(caller: Sender, event: unknown): unknown {
   if (isRecord(event.by) && typeof event.by.role === 'string' && !maySeeActorId(caller, { role: event.by.role })) {
     visible.by = { ...event.by, id: null };
   }
-  if (isRecord(event.evidence) && !maySeeEvidenceDetails(caller)) {
+  const submitter = isRecord(event.by) && typeof event.by.role === 'string' ? { role: event.by.role } : { role: 'unknown' };
+  if (isRecord(event.evidence) && !maySeeEvidenceDetails(caller, submitter)) {
     visible.evidence = { ...event.evidence, proofs: null, explanation: null };
   }
   if ('paymentRef' in event && !maySeeSystemIds(caller)) visible.paymentRef = null;

@@ -117,24 +117,37 @@ export function auditEntries(caller: Sender, rows: readonly AuditRow[]): AuditEn
   });
 }
 
+/** The accepted events that carry evidence: an evidence plan (D4) and either side's appeal (A1). */
+const EVIDENCE_EVENTS: Readonly<Record<string, EvidenceView['kind']>> = {
+  'merchant.planSubmitted': 'plan',
+  'merchant.rulingAppealed': 'appeal',
+  'customer.rulingAppealed': 'appeal',
+};
+
 /**
- * D4: the evidence of every evidence plan of the order, from the audit trail (D9 keeps every accepted
- * event): a plan submission belongs to the dispute opened last before it.
+ * D4, A1: the evidence of every evidence plan and appeal of the order, from the audit trail (D9 keeps
+ * every accepted event). Evidence belongs to the dispute the event names, else to the dispute opened last
+ * before it. Proofs and the explanation follow R1: the platform and the side that submitted them.
  */
 export function evidenceOf(caller: Sender, audit: readonly AuditRow[], catalogue: EvidenceCatalogue): EvidenceView[] {
   const found: EvidenceView[] = [];
-  let disputeId: string | null = null;
-  const details = maySeeEvidenceDetails(caller);
+  let lastOpened: string | null = null;
   for (const row of audit) {
     const event = row.event as {
       disputeId?: string;
       evidence?: { reason: string; proofs: EvidenceView['proofs']; explanation: string };
     };
-    if (row.eventType === 'dispute.opened' && typeof event.disputeId === 'string') disputeId = event.disputeId;
-    if (row.eventType !== 'merchant.planSubmitted' || !event.evidence || disputeId === null) continue;
+    if (row.eventType === 'dispute.opened' && typeof event.disputeId === 'string') lastOpened = event.disputeId;
+    const kind = EVIDENCE_EVENTS[row.eventType];
+    const disputeId = typeof event.disputeId === 'string' ? event.disputeId : lastOpened;
+    if (kind === undefined || !event.evidence || disputeId === null) continue;
+    const submittedBy = row.role as EvidenceView['submittedBy'];
+    const details = maySeeEvidenceDetails(caller, { role: submittedBy });
     const spec = catalogue.reasons[event.evidence.reason];
     found.push({
       disputeId,
+      kind,
+      submittedBy,
       reason: event.evidence.reason,
       reasonLabel: spec ? { 'zh-CN': spec.labelZh, en: spec.labelEn } : { 'zh-CN': event.evidence.reason, en: event.evidence.reason },
       proofs: details ? event.evidence.proofs : null,

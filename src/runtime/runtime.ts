@@ -14,7 +14,7 @@ import {
   WorkflowNotFoundError,
 } from '../errors.js';
 import { describeValue } from '../queries.js';
-import { CancellationStatus, FINAL_CANCELLATION_STATUSES, type Sender } from '../schemas/common.js';
+import { CancellationStatus, DisputeStatus, FINAL_CANCELLATION_STATUSES, type Sender } from '../schemas/common.js';
 import { DEFAULT_EVIDENCE_CATALOGUE } from '../schemas/evidence.js';
 import { assertMayReadOrder, parseCaller, scopeListing, visibleRefusals } from '../visibility.js';
 import { isRefusal, refusalLogOf, refusalOf, type Refusal } from '../refusals.js';
@@ -671,26 +671,41 @@ class DurableRuntime implements WorkflowRuntime {
   }
 
   /**
-   * INV6, for operators: the workflows (among those with a cancel order in flight, a page at a time)
-   * with an open dispute or cancel order that nothing will move: no deadline row, no effect in the
-   * outbox, no action a party may take. Expected to be empty.
+   * INV6, for operators: the workflows with an open cancel order or an open dispute that nothing will
+   * move: no deadline row, no effect in the outbox, no action a party may take. Scanned a page at a time:
+   * first the workflows with a cancel order in flight, then those with an open dispute and none in
+   * flight (the cursor says which). Expected to be empty.
    */
   async findStrandedWorkflows(options: { limit?: number; cursor?: string | null } = {}): Promise<Page<StrandedWorkflow>> {
     this.assertOpen();
-    const page = await this.store.queryCancelOrders({
-      status: CancellationStatus.options.filter((status) => !FINAL_CANCELLATION_STATUSES.includes(status as never)),
-      limit: options.limit ?? 100,
-      cursor: options.cursor ?? null,
-    });
+    const limit = options.limit ?? 100;
+    let { phase, cursor } = parseStrandedCursor(options.cursor ?? null);
     const items: StrandedWorkflow[] = [];
-    for (const workflowId of new Set(page.items.map((row) => row.workflowId))) {
-      const parts = await this.strandedPartsOf(workflowId);
-      if (parts.length > 0) items.push({ workflowId, parts });
+    const seen = new Set<string>();
+    let scanned = 0;
+    for (;;) {
+      const query = { limit: limit - scanned, cursor };
+      const page =
+        phase === 'cancelOrders'
+          ? await this.store.queryCancelOrders({ ...query, status: OPEN_CANCELLATION_STATUSES })
+          : await this.store.queryDisputes({ ...query, status: OPEN_DISPUTE_STATUSES });
+      scanned += page.items.length;
+      for (const { workflowId } of page.items) {
+        if (seen.has(workflowId)) continue;
+        seen.add(workflowId);
+        const parts = await this.strandedPartsOf(workflowId, phase === 'disputes');
+        if (parts.length > 0) items.push({ workflowId, parts });
+      }
+      if (page.nextCursor !== null) return { items, nextCursor: `${phase === 'cancelOrders' ? 'c' : 'd'}:${page.nextCursor}` };
+      if (phase === 'disputes') return { items, nextCursor: null };
+      phase = 'disputes';
+      cursor = null;
+      if (scanned >= limit) return { items, nextCursor: 'd:' };
     }
-    return { items, nextCursor: page.nextCursor };
   }
 
-  private async strandedPartsOf(workflowId: string): Promise<StrandedPart[]> {
+  /** `skipInFlight`: the dispute pass leaves workflows with a cancel order in flight to the first pass. */
+  private async strandedPartsOf(workflowId: string, skipInFlight = false): Promise<StrandedPart[]> {
     const record = await this.store.load(workflowId);
     if (!record || record.status === 'done') return [];
     const effects = (await this.store.listOutbox(workflowId))
@@ -703,7 +718,9 @@ class DurableRuntime implements WorkflowRuntime {
     const deadlines = (await this.store.listDeadlines(workflowId)).map((row) => row.actorPath);
     const system = restoreWorkflow(this.definition, record);
     try {
-      return strandedParts(system.snapshot() as OrderSnapshot, { deadlines, effects });
+      const snapshot = system.snapshot() as OrderSnapshot;
+      if (skipInFlight && snapshot.context.cancellation !== null) return [];
+      return strandedParts(snapshot, { deadlines, effects });
     } finally {
       system.stop();
     }
@@ -883,4 +900,16 @@ function checkOptions(options: { leaseMs: number; batchSize: number; effectConcu
   if (policy.backoffMs > policy.maxBackoffMs) {
     throw new RangeError(`delivery.backoffMs (${policy.backoffMs}) must not exceed delivery.maxBackoffMs (${policy.maxBackoffMs})`);
   }
+}
+
+const OPEN_CANCELLATION_STATUSES = CancellationStatus.options.filter((status) => !FINAL_CANCELLATION_STATUSES.includes(status as never));
+const OPEN_DISPUTE_STATUSES = DisputeStatus.options.filter((status) => status !== 'resolved' && status !== 'withdrawn');
+
+/** findStrandedWorkflows' cursor: `c:<store cursor>` in the cancel-order pass, `d:<store cursor>` in the dispute pass. */
+function parseStrandedCursor(cursor: string | null): { phase: 'cancelOrders' | 'disputes'; cursor: string | null } {
+  if (cursor === null) return { phase: 'cancelOrders', cursor: null };
+  const inner = cursor.slice(2) || null;
+  if (cursor.startsWith('c:')) return { phase: 'cancelOrders', cursor: inner };
+  if (cursor.startsWith('d:')) return { phase: 'disputes', cursor: inner };
+  throw new InvalidPayloadError([{ path: 'cursor', message: 'not a cursor findStrandedWorkflows returned' }]);
 }

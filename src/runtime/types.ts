@@ -190,12 +190,16 @@ export interface CancelOrderReadView extends Omit<CancelOrderView, 'refundTrigge
 /** D4: the evidence a merchant gave with the evidence plan. */
 export interface EvidenceView {
   disputeId: string;
+  /** An evidence plan's (D4) or an appeal's (A1). */
+  kind: 'plan' | 'appeal';
+  /** The side that submitted it: the merchant (a plan, its appeal) or the customer (its appeal). */
+  submittedBy: 'merchant' | 'customer';
   /** The catalogue's reason and its label (the reason itself when the catalogue does not know it). */
   reason: string;
   reasonLabel: Label;
-  /** File ids and sizes: the platform and the merchant only (null otherwise). */
+  /** File ids and sizes: the platform and the side that submitted them only (R1; null otherwise). */
   proofs: Array<{ kind: string; fileId: string; sizeBytes: number }> | null;
-  /** The merchant's written explanation: the platform and the merchant only (null otherwise). */
+  /** The submitter's written explanation: the platform and the submitter only (R1; null otherwise). */
   explanation: string | null;
   submittedAt: number;
 }

@@ -201,6 +201,8 @@ describe('R1: every read names its caller and answers only what that party may s
     const reasonOnly = [
       {
         disputeId: 'd-3',
+        kind: 'plan',
+        submittedBy: 'merchant',
         reason: 'GOODS_ALREADY_SHIPPED',
         reasonLabel: { 'zh-CN': '商品已发货', en: 'Goods already shipped' },
         proofs: null,

@@ -158,6 +158,31 @@ describe('A4: the compensation through the outbox', () => {
     expect((await runtime.getWorkflow(PLATFORM_READER, 'o-1')).status).toBe('done');
   });
 
+  it('INV6/A4: findStrandedWorkflows finds a dispute left in compensating with no effect to deliver (its cancel order long refunded), page by page', async () => {
+    const payments = createSandboxPayments();
+    const { runtime, store } = await durable(payments);
+    await merchantWins(runtime);
+    expect(await disputeOf(runtime)).toMatchObject({ status: 'compensating' });
+    expect(await runtime.findStrandedWorkflows()).toEqual({ items: [], nextCursor: null });
+
+    // A broken host's damage: the compensation's row is dead, so nothing will ever answer it.
+    const [row] = await compensationRows(store);
+    await store.recordEffectFailure(row!.effectId, { error: 'dropped', availableAt: 0, dead: true });
+    const stranded = { workflowId: 'o-1', parts: [{ actor: 'dispute', id: 'd-1', status: 'compensating' }] };
+    expect(await runtime.findStrandedWorkflows()).toEqual({ items: [stranded], nextCursor: null });
+
+    // One row a page: the cancel-order pass (nothing open), then the dispute pass.
+    const pages: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await runtime.findStrandedWorkflows({ limit: 1, cursor });
+      pages.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(pages).toEqual([stranded]);
+    await expect(runtime.findStrandedWorkflows({ cursor: 'x:1' })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+  });
+
   it('A4/INV6: the adapter throws: the same key is delivered again after the backoff, executed once', async () => {
     const payments = createSandboxPayments();
     const { runtime, store, clock } = await durable(payments);
@@ -285,5 +310,68 @@ describe.skipIf(!pgUrl && !requirePg)('A4 on PostgreSQL (migration 8 widens the 
       await runtime.close();
       await drop();
     }
+  });
+});
+
+describe('R1/A1: appeal evidence is shown to the platform and the side that appealed', () => {
+  let h: Host | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  const customerReader = { role: 'customer', id: CUSTOMER.id } as const;
+  const merchantReader = { role: 'merchant', id: MERCHANT.id } as const;
+  const systemReader = { role: 'system', id: 'sys-1' } as const;
+  const evidenceFor = async (caller: typeof PLATFORM_READER | typeof customerReader | typeof merchantReader | typeof systemReader) =>
+    (await h!.runtime.getWorkflow(caller, 'o-1')).evidence;
+  const appealOf = (caller: Parameters<typeof evidenceFor>[0]) =>
+    evidenceFor(caller).then((all) => all.filter((item) => item.kind === 'appeal'));
+
+  it("R1/A1: the customer's appeal proofs and explanation: the platform and the customer; the merchant and system see its reason only", async () => {
+    h = await host();
+    await ruled(h.runtime, 'MERCHANT_NOT_LIABLE');
+    await send(h.runtime, { type: 'customer.rulingAppealed', by: CUSTOMER, evidence: CUSTOMER_APPEAL });
+    const full = {
+      disputeId: 'd-1',
+      kind: 'appeal',
+      submittedBy: 'customer',
+      reason: CUSTOMER_APPEAL.reason,
+      proofs: CUSTOMER_APPEAL.proofs,
+      explanation: CUSTOMER_APPEAL.explanation,
+    };
+    const reasonOnly = { ...full, proofs: null, explanation: null };
+
+    expect(await appealOf(PLATFORM_READER)).toEqual([expect.objectContaining(full)]);
+    expect(await appealOf(customerReader)).toEqual([expect.objectContaining(full)]);
+    expect(await appealOf(merchantReader)).toEqual([expect.objectContaining(reasonOnly)]);
+    expect(await appealOf(systemReader)).toEqual([expect.objectContaining(reasonOnly)]);
+    // The merchant's plan evidence keeps its rule: the merchant's, hidden from the customer.
+    const plan = async (caller: Parameters<typeof evidenceFor>[0]) => (await evidenceFor(caller)).find((item) => item.kind === 'plan');
+    expect(await plan(merchantReader)).toMatchObject({ submittedBy: 'merchant', proofs: VALID_EVIDENCE.proofs });
+    expect(await plan(customerReader)).toMatchObject({ submittedBy: 'merchant', proofs: null, explanation: null });
+    // The audit trail holds the same event, redacted alike.
+    const appealEvent = async (caller: Parameters<typeof evidenceFor>[0]) =>
+      (await h!.runtime.getAuditTrail(caller, 'o-1')).find((row) => row.eventType === 'customer.rulingAppealed')?.event;
+    expect(await appealEvent(merchantReader)).toMatchObject({ evidence: { reason: CUSTOMER_APPEAL.reason, proofs: null, explanation: null } });
+    expect(await appealEvent(customerReader)).toMatchObject({ evidence: CUSTOMER_APPEAL });
+  });
+
+  it("R1/A1: the merchant's appeal proofs and explanation: the platform and the merchant; the customer sees its reason only", async () => {
+    h = await host();
+    await ruled(h.runtime, 'MERCHANT_LIABLE');
+    await send(h.runtime, { type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL });
+    const full = {
+      disputeId: 'd-1',
+      kind: 'appeal',
+      submittedBy: 'merchant',
+      reason: MERCHANT_APPEAL.reason,
+      proofs: MERCHANT_APPEAL.proofs,
+      explanation: MERCHANT_APPEAL.explanation,
+    };
+
+    expect(await appealOf(PLATFORM_READER)).toEqual([expect.objectContaining(full)]);
+    expect(await appealOf(merchantReader)).toEqual([expect.objectContaining(full)]);
+    expect(await appealOf(customerReader)).toEqual([expect.objectContaining({ ...full, proofs: null, explanation: null })]);
   });
 });
