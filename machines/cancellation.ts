@@ -5,7 +5,7 @@ import type { CancellationEvent } from '../src/schemas/events.js';
 import type { CancellationInput, OrderFacts } from '../src/schemas/inputs.js';
 import { refundBackoffMs, resolveTimers, type TimerName, type TimerSettings } from '../src/schemas/timers.js';
 import { resolvePolicy, type PolicySettings } from '../src/schemas/policy.js';
-import { policyIs } from './policy.js';
+import { policyIs, type TagPolicyMeta } from './policy.js';
 import { TIMER_SENDER, timeOf, type Clocked } from './time.js';
 
 /** The cancel order's context: reason, origin, refund trigger, attempts and deadlines. */
@@ -210,6 +210,8 @@ export const cancellationMachine = setup({
     pendingReview: {
       description: 'C1/C2: waiting for the merchant to approve or reject (待审核).',
       tags: ['merchant', 'customer'],
+      // C5: the customer's one move here is the withdrawal, which only whilePendingReview allows
+      meta: { tagsUnder: { customer: { cancelOrderWithdrawal: 'whilePendingReview' } } } satisfies TagPolicyMeta,
       on: {
         'merchant.cancellationApproved': [
           {
