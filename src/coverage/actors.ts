@@ -9,6 +9,7 @@ import {
   type Snapshot,
 } from 'xstate';
 
+import { activeStateNodes } from './model.js';
 /**
  * How an invoked actor ends in a generated path: it completes with an output or fails with an error.
  * Traversal and replay both make the stand-in actor end this way, so XState itself sends the parent
@@ -148,7 +149,7 @@ function rebuildConfig(node: AnyStateNode, config: Record<string, unknown>, mode
 
 /** Does an active state node of this snapshot handle `eventType` (wildcards included)? */
 export function handles(snapshot: AnyMachineSnapshot, eventType: string): boolean {
-  return snapshot._nodes.some((node) =>
+  return activeStateNodes(snapshot).some((node) =>
     [...node.transitions.keys()].some(
       (descriptor) =>
         descriptor === eventType || descriptor === '*' || (descriptor.endsWith('.*') && eventType.startsWith(descriptor.slice(0, -1))),
@@ -169,7 +170,7 @@ export function outcomesFor(
 ): readonly InvokeOutcome[] {
   const own = declared?.[id] ?? (typeof src === 'string' ? declared?.[src] : undefined);
   if (own) return own;
-  const invoked = snapshot._nodes.some((node) => node.invoke.some((def: { id: string }) => def.id === id));
+  const invoked = activeStateNodes(snapshot).some((node) => node.invoke.some((def: { id: string }) => def.id === id));
   if (!invoked) return [];
   const defaults: InvokeOutcome[] = [];
   if (handles(snapshot, `xstate.done.actor.${id}`)) defaults.push(done());

@@ -68,7 +68,7 @@ export const ratio = percent;
 function activeInVertex(vertex: Vertex, pathSet: PathSet): string[] {
   if (pathSet.kind === 'machine') {
     const snapshot = vertex.state as AnyMachineSnapshot;
-    return snapshot._nodes.map((node) => `${pathSet.machineId} ${node.id}`);
+    return activeStateIds(snapshot.machine, snapshot.value).map((id) => `${pathSet.machineId} ${id}`);
   }
   const found: string[] = [];
   walkPersisted(prepareMachine(pathSet.machine, 'system'), vertex.state as never, (node) => {

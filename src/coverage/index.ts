@@ -17,6 +17,7 @@ export {
   guardName,
   delayOf,
   activeStateIds,
+  activeStateNodes,
   enterableStates,
   historyDefaultTargets,
   invokeIdOf,

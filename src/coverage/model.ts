@@ -179,6 +179,11 @@ export function activeStateIds(machine: AnyStateMachine, value: unknown): string
   return ids;
 }
 
+/** The active state nodes of a snapshot, root first, from its public `machine` and `value`. */
+export function activeStateNodes(snapshot: { machine: AnyStateMachine; value: unknown }): AnyStateNode[] {
+  return activeStateIds(snapshot.machine, snapshot.value).map((id) => snapshot.machine.getStateNodeById(id) as AnyStateNode);
+}
+
 /** Where a history state goes when nothing is recorded: its `target`, else its parent's initial state. */
 export function historyDefaultTargets(node: AnyStateNode): AnyStateNode[] {
   const parent = node.parent as AnyStateNode;

@@ -9,7 +9,7 @@ import {
   type InspectionEvent,
 } from 'xstate';
 import { isStub, prepareMachine } from './actors.js';
-import { delayOf, isAfterEvent, machineIdOf, transitionIdOf } from './model.js';
+import { activeStateIds, delayOf, isAfterEvent, machineIdOf, transitionIdOf } from './model.js';
 import type { GeneratedPath, PathStep } from './paths.js';
 import { historyOfPersisted, historyOfSnapshot, settledOfPersisted, systemKey } from './snapshots.js';
 import {
@@ -157,7 +157,7 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
       const actorPath = pathOf(event.actorRef as AnyActorRef);
       for (const t of event._transitions) current.transitions.push({ id: transitionIdOf(t), machineId: machineIdOf(t), actorPath });
       const snapshot = event.snapshot as AnyMachineSnapshot;
-      for (const node of snapshot._nodes) current.states.push({ machineId: snapshot.machine.id, id: node.id });
+      for (const id of activeStateIds(snapshot.machine, snapshot.value)) current.states.push({ machineId: snapshot.machine.id, id });
       for (const t of event._transitions) current.states.push({ machineId: machineIdOf(t), id: t.source.id });
       const recorded = (snapshot as { historyValue?: Record<string, unknown[]> }).historyValue ?? {};
       for (const t of event._transitions) {
@@ -218,7 +218,7 @@ export function replayPath(machine: AnyStateMachine, path: GeneratedPath, option
   const activeNodes = (ref: AnyActorRef) => {
     const snapshot = ref.getSnapshot() as AnyMachineSnapshot;
     if (!snapshot?.machine) return;
-    for (const node of snapshot._nodes) current.states.push({ machineId: snapshot.machine.id, id: node.id });
+    for (const id of activeStateIds(snapshot.machine, snapshot.value)) current.states.push({ machineId: snapshot.machine.id, id });
     for (const child of Object.values(snapshot.children ?? {})) if (child) activeNodes(child as AnyActorRef);
   };
   const finish = (): ObservedStep => {

@@ -120,31 +120,3 @@ export function initialValueOf(machine: AnyStateMachine): unknown {
   };
   return stateValueOf(machine.root as AnyStateNode);
 }
-
-/** Active state node ids of a state value (root first), like `snapshot._nodes` without restoring. */
-export function activeIdsOf(machine: AnyStateMachine, value: unknown): string[] {
-  const ids: string[] = [];
-  const visit = (node: AnyStateNode, v: unknown) => {
-    ids.push(node.id);
-    if (node.type === 'parallel') {
-      for (const child of Object.values(node.states) as AnyStateNode[]) {
-        if (child.type === 'history') continue;
-        visit(child, v && typeof v === 'object' ? (v as Record<string, unknown>)[child.key] : undefined);
-      }
-      return;
-    }
-    if (typeof v === 'string') {
-      const child = node.states[v] as AnyStateNode | undefined;
-      if (child) visit(child, undefined);
-      return;
-    }
-    if (v && typeof v === 'object') {
-      for (const [key, sub] of Object.entries(v)) {
-        const child = node.states[key] as AnyStateNode | undefined;
-        if (child) visit(child, sub);
-      }
-    }
-  };
-  visit(machine.root as AnyStateNode, value);
-  return ids;
-}

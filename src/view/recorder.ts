@@ -1,4 +1,5 @@
-import type { AnyActorRef, AnyStateMachine, AnyStateNode, InspectionEvent } from 'xstate';
+import type { AnyActorRef, AnyStateMachine, InspectionEvent } from 'xstate';
+import { activeStateNodes } from '../coverage/model.js';
 import { chartOf, delaysOf, isStateMachine, resolveDelay, type DelayDurations, type StateLabeler } from './chart.js';
 import type { ChartDefinition, DeadlineView, ViewMessage, ViewMessageOf } from './protocol.js';
 
@@ -107,8 +108,8 @@ export function createViewRecorder(options: RecorderOptions = {}): ViewRecorder 
       info = actors.get(ref.sessionId)!;
     }
     const at = now();
-    const s = (snapshot ?? {}) as { status?: string; value?: unknown; context?: unknown; _nodes?: AnyStateNode[]; tags?: Set<string> };
-    const nodes = Array.isArray(s._nodes) ? s._nodes : [];
+    const s = (snapshot ?? {}) as { status?: string; value?: unknown; context?: unknown; machine?: AnyStateMachine; tags?: Set<string> };
+    const nodes = s.machine && s.value !== undefined ? activeStateNodes({ machine: s.machine, value: s.value }) : [];
     const activeIds = nodes.map((node) => node.id);
     const pending: DeadlineView[] = [];
     const active = s.status === undefined || s.status === 'active';

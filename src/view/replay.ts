@@ -1,18 +1,10 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { orderMachine } from '../../machines/order.js';
+import { activeStateIds } from '../coverage/index.js';
 import { WorkflowNotFoundError } from '../errors.js';
 import { stableSessionId } from '../inspect.js';
 import type { AuditRow, DeadlineRow, WorkflowStore } from '../runtime/store.js';
-import {
-  activeIdsOf,
-  chartOf,
-  delaysOf,
-  initialValueOf,
-  isStateMachine,
-  resolveDelay,
-  type DelayDurations,
-  type StateLabeler,
-} from './chart.js';
+import { chartOf, delaysOf, initialValueOf, isStateMachine, resolveDelay, type DelayDurations, type StateLabeler } from './chart.js';
 import type { DeadlineView, ViewMessage } from './protocol.js';
 
 /** Options of {@link replayWorkflow}. */
@@ -154,7 +146,7 @@ export async function replayWorkflow(store: ReplayStore, workflowId: string, opt
       const changed =
         before === undefined || JSON.stringify(before) !== JSON.stringify(value) || timeline.sessionId === target || fired.length > 0;
       if (!changed && !last) continue;
-      const done = timeline.machine.getStateNodeById(activeIdsOf(timeline.machine, value).at(-1) ?? timeline.machine.id).type === 'final';
+      const done = timeline.machine.getStateNodeById(activeStateIds(timeline.machine, value).at(-1) ?? timeline.machine.id).type === 'final';
       const context = last ? (timeline.context ?? null) : null;
       messages.push(
         snapshotMessage(timeline, value, done ? 'done' : 'active', row?.eventType ?? 'xstate.init', at, pending, fired, context, durations),
@@ -175,7 +167,7 @@ function snapshotMessage(
   context: unknown,
   durations: DelayDurations | undefined,
 ): ViewMessage {
-  const activeIds = activeIdsOf(timeline.machine, value);
+  const activeIds = activeStateIds(timeline.machine, value);
   const tags = activeIds.flatMap((id) => [...(timeline.machine.getStateNodeById(id) as AnyStateNode).tags]);
   return {
     type: 'snapshot',
@@ -198,7 +190,7 @@ function snapshotMessage(
  * candidate transition (deepest active state first) whose targets are all final states.
  */
 function finalValueAfter(machine: AnyStateMachine, value: unknown, eventType: string): unknown {
-  for (const id of activeIdsOf(machine, value).reverse()) {
+  for (const id of activeStateIds(machine, value).reverse()) {
     const node = machine.getStateNodeById(id) as AnyStateNode;
     for (const transition of node.transitions.get(eventType) ?? []) {
       const targets = (transition.target ?? []) as AnyStateNode[];
@@ -245,11 +237,11 @@ function deadlineTimelines(
       const targetPath = ((row?.event as { actorPath?: unknown } | undefined)?.actorPath ?? []) as unknown[];
       const targeted = row !== undefined && targetPath.join('/') === timeline.path.join('/');
       const next = new Map<string, Instance>();
-      const active = value === undefined ? [] : activeIdsOf(timeline.machine, value);
+      const active = value === undefined ? [] : activeStateIds(timeline.machine, value);
       const previous =
         step === 0 || timeline.values[step - 1] === undefined
           ? new Set<string>()
-          : new Set(activeIdsOf(timeline.machine, timeline.values[step - 1]));
+          : new Set(activeStateIds(timeline.machine, timeline.values[step - 1]));
       for (const id of active) {
         const node = timeline.machine.getStateNodeById(id) as AnyStateNode;
         for (const transition of node.after ?? []) {
