@@ -6,10 +6,10 @@ import { createActor, createMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { partiesToMove } from '../../machines/policy.js';
 import { cancellationChild, disputeChild } from '../../src/queries.js';
-import { resolvePolicy } from '../../src/schemas/policy.js';
+import { resolvePolicy, type PolicySettings } from '../../src/schemas/policy.js';
 import { CUSTOMER, MERCHANT, openDispute, world } from '../support/world.js';
 
-const pendingReview = (policy: Parameters<typeof world>[0]['policy']) => {
+const pendingReview = (policy: Partial<PolicySettings>) => {
   const w = world({ policy });
   w.send({ type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'c' });
   return { w, live: cancellationChild(w.workflow.getSnapshot())! };
