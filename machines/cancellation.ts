@@ -1,8 +1,8 @@
 import { and, assertEvent, assign, emit, setup } from 'xstate';
 import type { CancellationReason, RefundTrigger, RefundTriggerKind, Sender } from '../src/schemas/common.js';
 import type { InterceptionRequested, NotificationRequested, RefundRequested } from '../src/schemas/effects.js';
-import type { CancellationEvent } from '../src/schemas/events.js';
-import type { CancellationInput, OrderFacts } from '../src/schemas/inputs.js';
+import type { CancellationEvent, PlanAdopted, RefundFailed, RefundOutcomeRecorded } from '../src/schemas/events.js';
+import type { CancellationInput, CancellationStart, OrderFacts } from '../src/schemas/inputs.js';
 import { refundBackoffMs, resolveTimers, type TimerName, type TimerSettings } from '../src/schemas/timers.js';
 import { resolvePolicy, type PolicySettings } from '../src/schemas/policy.js';
 import { policyIs, type TagPolicyMeta } from './policy.js';
@@ -81,6 +81,13 @@ function rulingRefund() {
   ] as const;
 }
 
+/** INV1: a decline counts only for the request in flight (an answer without a key is taken for it). */
+const answersCurrentRequest = (context: CancellationContext, idempotencyKey: string | undefined) =>
+  idempotencyKey === undefined || idempotencyKey === refundIdempotencyKey(context);
+
+/** The params of the guards on a refund decline: the key it answers. */
+const declineKey = ({ event }: { event: RefundFailed }) => ({ idempotencyKey: event.idempotencyKey });
+
 const senderOf = (event: { type: string }): Sender => (event as { by?: Sender }).by ?? TIMER_SENDER;
 
 /** The cancel order (C1–C5, P3): review, interception, refund with retries, and its final states. */
@@ -105,13 +112,15 @@ export const cancellationMachine = setup({
     isOrderCompleted: ({ context }) => context.facts.completed,
     isJdDelivered: ({ context }) => context.facts.deliveredBy === 'JD',
     isJdDeliveredAndShipped: ({ context }) => context.facts.deliveredBy === 'JD' && context.facts.shipped,
-    hasRefundAttemptsLeft: ({ context }) => context.refundAttempts < context.timers.refundMaxAttempts,
-    isDirectRefundAdoption: ({ event }) => event.type === 'order.planAdopted' && event.plan === 'DIRECT_REFUND',
-    isInterceptAdoption: ({ event }) => event.type === 'order.planAdopted' && event.plan === 'WAIT_48H_INTERCEPT',
-    /** INV1: a decline counts only for the request in flight (an answer without a key is taken for it). */
-    isAnswerToCurrentRequest: ({ context, event }) =>
-      event.type === 'payment.refundFailed' && (event.idempotencyKey === undefined || event.idempotencyKey === refundIdempotencyKey(context)),
-    isRecordedSuccess: ({ event }) => event.type === 'platform.refundOutcomeRecorded' && event.outcome === 'succeeded',
+    /** X1 adopt: the plan the order adopted onto this cancel order (its transition passes the event's plan). */
+    isDirectRefundAdoption: (_, params: { plan: PlanAdopted['plan'] }) => params.plan === 'DIRECT_REFUND',
+    /** INV1: a decline of the request in flight. */
+    isAnswerToCurrentRequest: ({ context }, params: { idempotencyKey: string | undefined }) =>
+      answersCurrentRequest(context, params.idempotencyKey),
+    /** C4: a decline of the request in flight, with attempts left for another. */
+    isRetriableAnswer: ({ context }, params: { idempotencyKey: string | undefined }) =>
+      answersCurrentRequest(context, params.idempotencyKey) && context.refundAttempts < context.timers.refundMaxAttempts,
+    isRecordedSuccess: (_, params: { outcome: RefundOutcomeRecorded['outcome'] }) => params.outcome === 'succeeded',
     /** C2, C5, D6: the settings of the `policy` input. */
     policyIs,
   },
@@ -134,8 +143,9 @@ export const cancellationMachine = setup({
       refundAttempts: 0,
       lastRefundError: null,
     })),
+    /** C1: created's last branch: the creator started the refund (P1, D6) and recorded its trigger. */
     useStartTrigger: assign(({ context }) => ({
-      refundTrigger: context.start.state === 'refunding' ? context.start.trigger : null,
+      refundTrigger: (context.start as Extract<CancellationStart, { state: 'refunding' }>).trigger,
       refundAttempts: 0,
     })),
     countRefundRequest: assign(({ context }) => ({
@@ -236,7 +246,7 @@ export const cancellationMachine = setup({
         },
         'order.planAdopted': [
           {
-            guard: 'isDirectRefundAdoption',
+            guard: { type: 'isDirectRefundAdoption', params: ({ event }) => ({ plan: event.plan }) },
             target: 'refunding',
             actions: [
               { type: 'adoptPlan', params: { reason: 'DIRECT_REFUND_DISPUTE_PLAN' } },
@@ -245,10 +255,9 @@ export const cancellationMachine = setup({
             description: "X1 adopt: the direct-refund plan runs on the customer's cancel order.",
           },
           {
-            guard: 'isInterceptAdoption',
             target: 'logisticsFollowUp',
             actions: { type: 'adoptPlan', params: { reason: 'INTERCEPT_48H_DISPUTE_PLAN' } },
-            description: "X1 adopt: the 48H plan runs on the customer's cancel order.",
+            description: "X1 adopt: the 48H plan (WAIT_48H_INTERCEPT, the other plan the order adopts) runs on the customer's cancel order.",
           },
         ],
         'order.refundOrdered': rulingRefund(),
@@ -378,7 +387,8 @@ export const cancellationMachine = setup({
                 idempotencyKey: refundIdempotencyKey(context),
                 attempt: context.refundAttempts,
                 reason: context.reason,
-                trigger: context.refundTrigger ?? { kind: 'merchant', by: senderOf(event), at: timeOf(context, event) },
+                // every way into refunding records its trigger first (beginRefund, useStartTrigger)
+                trigger: context.refundTrigger!,
               }),
             },
           ],
@@ -392,11 +402,15 @@ export const cancellationMachine = setup({
           on: {
             'payment.refundFailed': [
               {
-                guard: and(['isAnswerToCurrentRequest', 'hasRefundAttemptsLeft']),
+                guard: { type: 'isRetriableAnswer', params: declineKey },
                 target: 'backingOff',
                 actions: 'recordRefundError',
               },
-              { guard: 'isAnswerToCurrentRequest', target: '#cancellation.refundFailed', actions: 'recordRefundError' },
+              {
+                guard: { type: 'isAnswerToCurrentRequest', params: declineKey },
+                target: '#cancellation.refundFailed',
+                actions: 'recordRefundError',
+              },
             ],
           },
         },
@@ -427,15 +441,15 @@ export const cancellationMachine = setup({
         'payment.refundSucceeded': { target: 'refunded', actions: 'recordPaymentRef' },
         'payment.refundFailed': [
           {
-            guard: and(['isAnswerToCurrentRequest', 'hasRefundAttemptsLeft']),
+            guard: { type: 'isRetriableAnswer', params: declineKey },
             target: 'refunding.backingOff',
             actions: 'recordRefundError',
           },
-          { guard: 'isAnswerToCurrentRequest', target: 'refundFailed', actions: 'recordRefundError' },
+          { guard: { type: 'isAnswerToCurrentRequest', params: declineKey }, target: 'refundFailed', actions: 'recordRefundError' },
         ],
         'platform.refundOutcomeRecorded': [
           {
-            guard: 'isRecordedSuccess',
+            guard: { type: 'isRecordedSuccess', params: ({ event }) => ({ outcome: event.outcome }) },
             target: 'refunded',
             actions: 'recordPaymentRef',
             description: 'INV6: the platform confirms the money moved.',

@@ -2,12 +2,12 @@ import { and, assertEvent, assign, emit, setup } from 'xstate';
 import type { Plan, Ruling, Sender } from '../src/schemas/common.js';
 import type { CompensationRequested, NotificationRequested } from '../src/schemas/effects.js';
 import type { Evidence } from '../src/schemas/evidence.js';
-import type { DisputeAnnouncement, DisputeMachineEvent } from '../src/schemas/events.js';
+import type { CustomerRefundStanding, DisputeAnnouncement, DisputeMachineEvent } from '../src/schemas/events.js';
 import type { DisputeInput } from '../src/schemas/inputs.js';
 import { resolveTimers, type TimerName, type TimerSettings } from '../src/schemas/timers.js';
 import { resolvePolicy, type PolicySettings } from '../src/schemas/policy.js';
 import { policyIs } from './policy.js';
-import { timeOf, type Clocked } from './time.js';
+import { TIMER_SENDER, timeOf, type Clocked } from './time.js';
 
 export type DisputeResolution = 'CONFIRMED_BY_CUSTOMER' | 'CONFIRMED_BY_TIMEOUT' | 'RULED';
 export type EscalationCause = 'EVIDENCE_PLAN' | 'CUSTOMER_OBJECTED' | 'MERCHANT_TIMEOUT';
@@ -80,6 +80,22 @@ export type DisputeEmitted = NotificationRequested | CompensationRequested | Dis
 
 const OTHER_RULING: Record<Ruling, Ruling> = { MERCHANT_LIABLE: 'MERCHANT_NOT_LIABLE', MERCHANT_NOT_LIABLE: 'MERCHANT_LIABLE' };
 
+/** D3/D4: what the merchant's plan choice guards read. */
+interface PlanChoice {
+  plan: Plan;
+  evidence: Evidence | undefined;
+}
+const planChoice = ({ event }: { event: Extract<DisputeMachineEvent, { type: 'merchant.planSubmitted' }> }): PlanChoice => ({
+  plan: event.plan,
+  evidence: event.evidence,
+});
+
+/** D8: who withdrew the dispute. */
+const withdrawer = ({ event }: { event: { by: Sender } }) => ({ by: event.by });
+
+/** A4: the key a compensation answer names. */
+const compensationKey = ({ event }: { event: { idempotencyKey: string } }) => ({ idempotencyKey: event.idempotencyKey });
+
 /** The dispute (D1–D8, A1–A4): from the merchant's choice to resolution, escalation, ruling and appeal. */
 export const disputeMachine = setup({
   types: {
@@ -96,22 +112,24 @@ export const disputeMachine = setup({
     appealWindow: ({ context }) => delayUntil(context, 'appealWindow'),
   },
   guards: {
-    isSettlementPlan: ({ event }) => event.type === 'merchant.planSubmitted' && event.plan !== 'PLATFORM_RULING',
-    isEvidencePlanWithEvidence: ({ event }) =>
-      event.type === 'merchant.planSubmitted' && event.plan === 'PLATFORM_RULING' && event.evidence !== undefined,
+    /** D3/D4: the plan submitted (its transitions pass the event's plan and evidence). */
+    isSettlementPlan: (_, params: PlanChoice) => params.plan !== 'PLATFORM_RULING',
+    isEvidencePlanWithEvidence: (_, params: PlanChoice) => params.plan === 'PLATFORM_RULING' && params.evidence !== undefined,
     /** A1: the settings of the `policy` input (`{ appeals: 'on' }`). */
     policyIs,
     /** D8/A1: once ruled, the dispute is no longer the customer's to withdraw (only an appeal remains). */
     isNotRuled: ({ context }) => context.ruling === null,
-    isRulingAgainstMerchant: ({ event }) => event.type === 'platform.ruled' && event.ruling === 'MERCHANT_LIABLE',
+    /** A1: in and() with policyIs, where XState types no params read from the event: asserts the event instead. */
+    isRulingAgainstMerchant: ({ event }) => {
+      assertEvent(event, 'platform.ruled');
+      return event.ruling === 'MERCHANT_LIABLE';
+    },
     /** A3: the ruling under appeal went against the customer. */
     isRulingAgainstCustomer: ({ context }) => context.ruling === 'MERCHANT_NOT_LIABLE',
     /** A4: the order reports the customer refunded (by the ruling's refund or an earlier one). */
-    isCustomerRefunded: ({ event }) => event.type === 'platform.appealOverturned' && event.customerRefund === 'refunded',
+    isCustomerRefunded: (_, params: { customerRefund: CustomerRefundStanding | undefined }) => params.customerRefund === 'refunded',
     /** A4: an answer counts only for this dispute's compensation key. */
-    isAnswerToCompensation: ({ context, event }) =>
-      (event.type === 'payment.compensationSucceeded' || event.type === 'payment.compensationFailed') &&
-      event.idempotencyKey === context.compensation?.idempotencyKey,
+    isAnswerToCompensation: ({ context }, params: { idempotencyKey: string }) => params.idempotencyKey === compensationIdempotencyKey(context),
   },
   actions: {
     /** What the dispute tells its host leaves through `announce`: emitted here, relayed by the order. */
@@ -133,11 +151,13 @@ export const disputeMachine = setup({
       assertEvent(event, 'platform.ruled');
       return { ruling: event.ruling, resolution: 'RULED' as const, closedBy: event.by };
     }),
-    recordResolution: assign(({ event }, params: { resolution: DisputeResolution }) => ({
+    /** D5: how the dispute was resolved, and who closed it (the customer, or the timer). */
+    recordResolution: assign((_, params: { resolution: DisputeResolution; by: Sender }) => ({
       resolution: params.resolution,
-      closedBy: 'by' in event ? event.by : { role: 'system' as const, id: 'timer' },
+      closedBy: params.by,
     })),
-    recordWithdrawal: assign(({ event }) => ({ closedBy: 'by' in event ? event.by : null })),
+    /** D8: the customer who withdrew. */
+    recordWithdrawal: assign((_, params: { by: Sender }) => ({ closedBy: params.by })),
     /** A1: the one appeal, with its new evidence. */
     recordAppeal: assign(({ context, event }) => {
       assertEvent(event, ['merchant.rulingAppealed', 'customer.rulingAppealed']);
@@ -216,7 +236,7 @@ export const disputeMachine = setup({
     'customer.disputeWithdrawn': {
       guard: and(['isNotRuled', { type: 'policyIs', params: { disputeWithdrawal: 'untilResolved' as const } }]),
       target: '.withdrawn',
-      actions: 'recordWithdrawal',
+      actions: { type: 'recordWithdrawal', params: withdrawer },
       description:
         'D8 (disputeWithdrawal untilResolved, the default): the customer withdraws until the dispute is resolved (A1: not once ruled, while an appeal window or an appeal runs)',
     },
@@ -238,19 +258,19 @@ export const disputeMachine = setup({
         'customer.disputeWithdrawn': {
           guard: { type: 'policyIs', params: { disputeWithdrawal: 'untilPlanAccepted' } },
           target: '#dispute.withdrawn',
-          actions: 'recordWithdrawal',
+          actions: { type: 'recordWithdrawal', params: withdrawer },
           description:
             'D8 (disputeWithdrawal untilPlanAccepted): the customer withdraws only while the merchant has not chosen a plan. Under never, no withdrawal is taken anywhere.',
         },
         'merchant.planSubmitted': [
           {
-            guard: 'isSettlementPlan',
+            guard: { type: 'isSettlementPlan', params: planChoice },
             target: 'awaitingCustomerConfirmation',
             actions: ['recordPlan', { type: 'announce', params: ({ context, event }) => planAccepted(context, event) }],
             description: 'D3: a settlement plan goes to the customer (待客户确认).',
           },
           {
-            guard: 'isEvidencePlanWithEvidence',
+            guard: { type: 'isEvidencePlanWithEvidence', params: planChoice },
             target: 'awaitingPlatformRuling',
             actions: [
               'recordPlan',
@@ -276,14 +296,14 @@ export const disputeMachine = setup({
       after: {
         customerConfirmationWindow: {
           target: 'resolved',
-          actions: { type: 'recordResolution', params: { resolution: 'CONFIRMED_BY_TIMEOUT' } },
+          actions: { type: 'recordResolution', params: { resolution: 'CONFIRMED_BY_TIMEOUT', by: TIMER_SENDER } },
           description: 'D5: no answer in time counts as confirmed.',
         },
       },
       on: {
         'customer.settlementConfirmed': {
           target: 'resolved',
-          actions: { type: 'recordResolution', params: { resolution: 'CONFIRMED_BY_CUSTOMER' } },
+          actions: { type: 'recordResolution', params: ({ event }) => ({ resolution: 'CONFIRMED_BY_CUSTOMER', by: event.by }) },
         },
         'customer.settlementObjected': {
           target: 'awaitingPlatformRuling',
@@ -379,7 +399,7 @@ export const disputeMachine = setup({
               "A3: overturned in the customer's favour: the merchant is liable, and the order refunds through a 平台判责退款 cancel order unless it is refunded already (INV1).",
           },
           {
-            guard: 'isCustomerRefunded',
+            guard: { type: 'isCustomerRefunded', params: ({ event }) => ({ customerRefund: event.customerRefund }) },
             target: 'compensating',
             actions: ['recordAppealOverturned', 'startCompensation'],
             description:
@@ -406,13 +426,13 @@ export const disputeMachine = setup({
       },
       on: {
         'payment.compensationSucceeded': {
-          guard: 'isAnswerToCompensation',
+          guard: { type: 'isAnswerToCompensation', params: compensationKey },
           target: 'resolved',
           actions: 'recordCompensationSucceeded',
           description: 'A4: the merchant is compensated; the dispute closes with the overturned ruling.',
         },
         'payment.compensationFailed': {
-          guard: 'isAnswerToCompensation',
+          guard: { type: 'isAnswerToCompensation', params: compensationKey },
           target: 'resolved',
           actions: [
             'recordCompensationFailed',
