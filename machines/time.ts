@@ -16,9 +16,12 @@ const AFTER_EVENT = /^xstate\.after\.([A-Za-z0-9]+)\./;
 export function timeOf(context: Clocked, event: { type: string }): number {
   const at = (event as { at?: unknown }).at;
   if (typeof at === 'number') return at;
-  const delay = AFTER_EVENT.exec(event.type)?.[1];
-  const due = delay === undefined ? undefined : context.deadlines[delay as TimerName];
-  return due ?? context.now;
+  return deadlineOf(context.deadlines, delayNameOf(event.type)) ?? context.now;
+}
+
+/** The deadline recorded under a delay name; none for a name that is no delay, or for no name. */
+function deadlineOf(deadlines: Deadlines, delay: string | undefined): number | undefined {
+  return Object.entries(deadlines).find(([name]) => name === delay)?.[1];
 }
 
 /** The delay name of an `xstate.after.<delay>.<stateId>` event. */
