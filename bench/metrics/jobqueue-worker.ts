@@ -9,10 +9,17 @@
  * loops or the runner; stdin `stop` stops them and answers `{"stopped":true,"cpuSeconds":…}` (process
  * CPU, user + system, from `go` to `stop`), then the process exits.
  */
-import { writeSync } from 'node:fs';
+import { appendFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Logger, run, type Runner } from 'graphile-worker';
-import { createSandboxLogistics, createSandboxPayments, createWorkflowRuntime, type NotificationService } from '../../src/runtime/index.js';
+import {
+  createSandboxLogistics,
+  createSandboxPayments,
+  createWorkflowRuntime,
+  type Commit,
+  type NotificationService,
+  type WorkflowStore,
+} from '../../src/runtime/index.js';
 import { createPostgresStore } from '../../src/runtime/postgres.js';
 
 export interface JobQueueWorkerSetup {
@@ -40,8 +47,42 @@ const silentNotifications: NotificationService = { notify: async () => {} };
 let start: () => Promise<void>;
 let stop: () => Promise<void>;
 
+/**
+ * JOBQUEUE_TRACE=<dir>: the runtime worker writes one JSON line per store call of the deadline path
+ * (claim, lookup/load, commit) with its start and end (ms, this machine's clock) to <dir>/runtime-<index>.jsonl:
+ * where a late deadline waited (wake, claim, step, commit).
+ */
+function traced(store: WorkflowStore, dir: string | undefined): WorkflowStore {
+  if (!dir) return store;
+  const file = `${dir}/runtime-${setup.schema}-${setup.index}.jsonl`;
+  const log = (line: unknown) => appendFileSync(file, `${JSON.stringify(line)}\n`);
+  const phases: Record<string, (args: unknown[], result: unknown) => unknown> = {
+    claimDueDeadlines: (_args, rows) => (rows as Array<{ workflowId: string; dueAt: number }>).map((row) => [row.workflowId, row.dueAt]),
+    lookup: (args) => args[0],
+    load: (args) => args[0],
+    commit: (args) => (args[0] as Commit).workflow.workflowId,
+    commitAll: (args) => (args[0] as Commit[]).map((commit) => commit.workflow.workflowId),
+    nextDueAt: (_args, result) => result,
+  };
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+      const describe = phases[String(property)];
+      if (!describe) return method;
+      return async (...args: unknown[]) => {
+        const start = Date.now();
+        const result = await method(...args);
+        log({ phase: property, start, end: Date.now(), what: describe(args, result) });
+        return result;
+      };
+    },
+  });
+}
+
 if (setup.kind === 'runtime') {
-  const store = createPostgresStore({ connectionString: setup.url, schema: setup.schema });
+  const store = traced(createPostgresStore({ connectionString: setup.url, schema: setup.schema }), process.env.JOBQUEUE_TRACE);
   const fixedNow = setup.fixedNow;
   const runtime = createWorkflowRuntime({
     store,

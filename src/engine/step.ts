@@ -167,8 +167,13 @@ export class LiveSystem {
     return emitted;
   }
 
+  /** The JSON text of the persisted snapshot (what `persist` parses). */
+  persistText(): string {
+    return JSON.stringify(this.actor.getPersistedSnapshot());
+  }
+
   persist(): unknown {
-    const text = JSON.stringify(this.actor.getPersistedSnapshot());
+    const text = this.persistText();
     const persisted = JSON.parse(text) as unknown;
     if (persisted !== null && typeof persisted === 'object') persistedText.set(persisted, text);
     return persisted;

@@ -49,6 +49,11 @@ export class LiveCache {
     return this.options.maxWorkflows > 0;
   }
 
+  /** The version the cache holds `workflowId` at (nothing is taken or counted); null when it holds none. */
+  versionOf(workflowId: string): number | null {
+    return this.entries.get(workflowId)?.version ?? null;
+  }
+
   /** The live system of `workflowId` at `version`, taken out of the cache; undefined when there is none. */
   take(workflowId: string, version: number): LiveSystem | undefined {
     const entry = this.entries.get(workflowId);

@@ -42,6 +42,7 @@ import {
   storableFailure,
   toDisputePage,
   toPage,
+  workflowColumns,
 } from './store-common.js';
 
 interface Lease {
@@ -149,7 +150,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     }
 
     // Rows of primitives are copied by spreading; JSON fields come from the texts the check produced.
-    workflows.set(workflowId, { ...commit.workflow, snapshot: json.snapshot });
+    workflows.set(workflowId, { ...workflowColumns(commit.workflow), snapshot: json.snapshot });
     highWater = Math.max(highWater, commit.observedAt);
 
     const kept = new Set(commit.deadlines.map((row) => row.deadlineId));

@@ -39,8 +39,10 @@ import type {
   OutboxKind,
   OutboxRow,
   OutboxStatus,
+  LookupStore,
   RefusalStore,
   WorkflowRecord,
+  WorkflowHeader,
   WorkflowStore,
 } from './store.js';
 import { refusalCap, storableRefusal } from '../refusals.js';
@@ -447,6 +449,18 @@ function statements(schemaName: string, s: string) {
          created_at, updated_at
        FROM ${s}.workflows WHERE workflow_id = $1`,
     ),
+    // lookup: the recorded command and the workflow in one round trip; the snapshot only when the caller
+    // does not hold this version live ($4)
+    lookup: named(
+      'lookup',
+      `SELECT w.workflow_id, w.order_id, w.merchant_id, w.version, w.machine_version, w.audit_seq,
+         CASE WHEN w.version = $4::integer THEN NULL ELSE w.snapshot END AS snapshot, w.status, w.last_event_at,
+         w.created_at, w.updated_at,
+         c.command_id AS c_command_id, c.scope AS c_scope, c.payload_hash AS c_payload_hash, c.result AS c_result, c.at AS c_at
+       FROM (VALUES (1)) AS one (x)
+       LEFT JOIN ${s}.workflows AS w ON w.workflow_id = $1
+       LEFT JOIN ${s}.commands AS c ON c.workflow_id = $1 AND c.scope = $2::text AND c.command_id = $3::text`,
+    ),
     selectVersion: named('selectVersion', `SELECT version, audit_seq FROM ${s}.workflows WHERE workflow_id = $1`),
     // A commit is ONE statement (one round trip, one implicit transaction): the workflow row is written
     // first and every other part is gated on it, so a version conflict writes nothing; a unique violation
@@ -690,7 +704,9 @@ const isUniqueViolation = (error: unknown, constraint: string): boolean =>
  * WorkflowStore on PostgreSQL (node-postgres). Safe for many workers on one database: optimistic
  * concurrency on `version`, claims leased with `FOR UPDATE SKIP LOCKED`. Call `migrate()` on start.
  */
-export function createPostgresStore(options: PostgresStoreOptions): WorkflowStore & BatchCommitStore & BatchEffectStore & RefusalStore {
+export function createPostgresStore(
+  options: PostgresStoreOptions,
+): WorkflowStore & BatchCommitStore & BatchEffectStore & RefusalStore & LookupStore {
   const refusalLogCap = refusalCap(options.refusalLogCap);
   const schemaName = options.schema ?? 'jd_dispute';
   if (!SCHEMA_NAME.test(schemaName)) throw new RangeError(`invalid schema name ${JSON.stringify(schemaName)}`);
@@ -962,6 +978,31 @@ export function createPostgresStore(options: PostgresStoreOptions): WorkflowStor
       if (!isStorableKey(workflowId)) return undefined;
       const [row] = await guard('load', () => run(q.selectWorkflow, [workflowId]));
       return row && toWorkflow(row);
+    },
+
+    async lookup(workflowId, { command, liveVersion = null }) {
+      if (command) assertCommandScope(command.scope);
+      if (!isStorableKey(workflowId)) return { command: undefined, workflow: undefined };
+      const wanted = command && isStorableKey(command.commandId) ? command : undefined;
+      const [row] = await guard('lookup', () => run(q.lookup, [workflowId, wanted?.scope ?? null, wanted?.commandId ?? null, liveVersion]));
+      if (!row) return { command: undefined, workflow: undefined };
+      let workflow: WorkflowRecord | WorkflowHeader | undefined;
+      if (row.workflow_id != null) {
+        const { snapshot, ...header } = toWorkflow(row);
+        workflow = row.snapshot === null ? header : { ...header, snapshot };
+      }
+      const recorded =
+        row.c_command_id == null
+          ? undefined
+          : toCommand({
+              command_id: row.c_command_id,
+              workflow_id: workflowId,
+              scope: row.c_scope,
+              payload_hash: row.c_payload_hash,
+              result: row.c_result,
+              at: row.c_at,
+            });
+      return { command: recorded, workflow };
     },
 
     async commit(commit) {

@@ -4,7 +4,7 @@ import type { InspectionEvent } from 'xstate';
 import type { OrderSnapshot } from '../../machines/order.js';
 import { parseEvent, parseOrderInput, type BoundaryOptions } from '../commands.js';
 import type { WorkflowDefinition } from '../engine/definition.js';
-import { LiveSystem } from '../engine/step.js';
+import { LiveSystem, StepError } from '../engine/step.js';
 import {
   DuplicateCommandError,
   InvalidPayloadError,
@@ -20,6 +20,7 @@ import { assertMayReadOrder, parseCaller, scopeListing, visibleRefusals } from '
 import { isRefusal, refusalLogOf, refusalOf, type Refusal } from '../refusals.js';
 import { strandedParts, type StrandedPart } from '../invariants.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
+import { withSnapshotText } from './store-common.js';
 import { EffectCompleter, GroupCommitter } from './group-commit.js';
 import { DEFAULT_LIVE_CACHE, LiveCache, type LiveCacheStats } from './live-cache.js';
 import { requireDeclineKey } from './answers.js';
@@ -38,13 +39,16 @@ import { BackgroundLoop, runDeadlineBatch, type DeadlineOutcome } from './schedu
 import type {
   BatchCommitStore,
   CancelOrderQuery,
+  CommandRow,
   CommandScope,
   DisputeCountFilter,
   DisputeQuery,
   Commit,
   DeadlineRow,
+  LookupStore,
   Page,
   RefusalStore,
+  WorkflowHeader,
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
@@ -96,6 +100,16 @@ export function payloadHash(payload: unknown): string {
 /** D9: a store that keeps the separate refusal log (memory, SQLite and PostgreSQL do). */
 const isRefusalStore = (store: WorkflowStore): store is WorkflowStore & RefusalStore =>
   typeof (store as Partial<RefusalStore>).recordRefusal === 'function' && typeof (store as Partial<RefusalStore>).listRefusals === 'function';
+
+const isLookupStore = (store: WorkflowStore): store is WorkflowStore & LookupStore =>
+  typeof (store as Partial<LookupStore>).lookup === 'function';
+
+/** The recorded result of a command seen before; DuplicateCommandError when its id came with another payload. */
+function recordedResult(row: CommandRow | undefined, command: PendingCommand): CommandResult | null {
+  if (!row) return null;
+  if (row.payloadHash !== command.payloadHash) throw new DuplicateCommandError(command.commandId);
+  return row.result as CommandResult;
+}
 
 const isBatchCommitStore = (store: WorkflowStore): store is WorkflowStore & BatchCommitStore =>
   typeof (store as Partial<BatchCommitStore>).commitAll === 'function';
@@ -274,14 +288,14 @@ class DurableRuntime implements WorkflowRuntime {
 
     const inspect = this.inspectFor(workflowId);
     const system = new LiveSystem(this.definition.machine, { input }, inspect ? { inspect } : {});
-    let snapshot: unknown;
+    let snapshotText: string;
     let status: 'active' | 'done';
     let state: Record<string, unknown>;
     try {
       const live = system.snapshot() as OrderSnapshot;
       status = live.status === 'done' ? 'done' : 'active';
       state = describeValue(live);
-      snapshot = system.persist();
+      snapshotText = system.persistText();
     } catch (error) {
       system.stop();
       throw error;
@@ -297,19 +311,21 @@ class DurableRuntime implements WorkflowRuntime {
       effects: [],
     };
     const commit = {
-      workflow: {
-        workflowId,
-        orderId: input.orderId,
-        merchantId: input.merchantId,
-        version: 1,
-        machineVersion: this.definition.version,
-        auditSeq: 0,
-        snapshot,
-        status,
-        lastEventAt: input.at,
-        createdAt: now,
-        updatedAt: now,
-      },
+      workflow: withSnapshotText(
+        {
+          workflowId,
+          orderId: input.orderId,
+          merchantId: input.merchantId,
+          version: 1,
+          machineVersion: this.definition.version,
+          auditSeq: 0,
+          status,
+          lastEventAt: input.at,
+          createdAt: now,
+          updatedAt: now,
+        },
+        snapshotText,
+      ),
       expectedVersion: null,
       audit: [],
       deadlines: [],
@@ -336,12 +352,16 @@ class DurableRuntime implements WorkflowRuntime {
 
   /** The result of opening `workflowId` with this input hash; WorkflowExistsError for another input. */
   private async openedWith(workflowId: string, hash: string): Promise<CommandResult | null> {
-    const opened = await this.store.getCommand(workflowId, 'runtime', OPEN_COMMAND_ID);
+    const { store } = this;
+    // One read where the store can: the opening's record and whether the workflow exists.
+    const { command: opened, workflow } = isLookupStore(store)
+      ? await store.lookup(workflowId, { command: { scope: 'runtime', commandId: OPEN_COMMAND_ID } })
+      : { command: await store.getCommand(workflowId, 'runtime', OPEN_COMMAND_ID), workflow: undefined };
     if (opened) {
       if (opened.payloadHash !== hash) throw new WorkflowExistsError(workflowId);
       return opened.result as CommandResult;
     }
-    if (await this.store.load(workflowId)) throw new WorkflowExistsError(workflowId);
+    if (workflow ?? (!isLookupStore(store) && (await store.load(workflowId)))) throw new WorkflowExistsError(workflowId);
     return null;
   }
 
@@ -403,10 +423,35 @@ class DurableRuntime implements WorkflowRuntime {
   }
 
   private async seenCommand(workflowId: string, command: PendingCommand): Promise<CommandResult | null> {
-    const seen = await this.store.getCommand(workflowId, command.scope, command.commandId);
-    if (!seen) return null;
-    if (seen.payloadHash !== command.payloadHash) throw new DuplicateCommandError(command.commandId);
-    return seen.result as CommandResult;
+    return recordedResult(await this.store.getCommand(workflowId, command.scope, command.commandId), command);
+  }
+
+  /**
+   * What a unit of work starts from, in one read where the store can (`lookup`): the command's recorded
+   * result, else the workflow and, when the live cache holds it at the stored version, its live system
+   * (the store then leaves the snapshot out: it is neither read nor parsed).
+   */
+  private async readUnit(
+    workflowId: string,
+    command?: PendingCommand,
+  ): Promise<{ seen: CommandResult | null; record: WorkflowRecord | WorkflowHeader | undefined; system?: LiveSystem }> {
+    const { store } = this;
+    if (!isLookupStore(store)) {
+      const seen = command ? await this.seenCommand(workflowId, command) : null;
+      return seen ? { seen, record: undefined } : { seen: null, record: await store.load(workflowId) };
+    }
+    const liveVersion = this.inspectFor(workflowId) ? null : this.live.versionOf(workflowId);
+    const found = await store.lookup(workflowId, {
+      ...(command ? { command: { scope: command.scope, commandId: command.commandId } } : {}),
+      liveVersion,
+    });
+    const seen = command ? recordedResult(found.command, command) : null;
+    if (seen) return { seen, record: undefined };
+    const record = found.workflow;
+    if (!record || 'snapshot' in record) return { seen: null, record };
+    const system = this.live.take(workflowId, record.version);
+    // Another command of this runtime took the kept system meanwhile: the whole record is read.
+    return system ? { seen: null, record, system } : { seen: null, record: await store.load(workflowId) };
   }
 
   // --- the unit of work ---------------------------------------------------------------------------
@@ -421,23 +466,24 @@ class DurableRuntime implements WorkflowRuntime {
     command?: PendingCommand,
   ): Promise<{ outcome: DeadlineOutcome; result?: CommandResult }> {
     for (let attempt = 0; ; attempt += 1) {
-      const seen = command && (await this.seenCommand(workflowId, command));
-      if (seen) {
+      const { seen, record, system } = await this.readUnit(workflowId, command);
+      if (seen && command) {
         // A result recorded before (by another worker, or before a retirement): its row is settled too.
         if (command.completesEffectId !== null) await this.store.completeEffect(command.completesEffectId);
         return { outcome: 'fired', result: seen };
       }
-      const record = await this.store.load(workflowId);
       if (!record) {
         if (command) throw new WorkflowNotFoundError(workflowId);
         return { outcome: 'skipped' };
       }
-      if (command?.expectedVersion !== undefined && record.version !== command.expectedVersion) {
-        throw new VersionConflictError(workflowId, command.expectedVersion, record.version);
+      if ((command?.expectedVersion !== undefined && record.version !== command.expectedVersion) || (!command && record.status === 'done')) {
+        // The kept system is still this version's: back into the cache.
+        if (system) this.release(workflowId, record.version, system);
+        if (command?.expectedVersion !== undefined) throw new VersionConflictError(workflowId, command.expectedVersion, record.version);
+        return { outcome: 'skipped' };
       }
-      if (!command && record.status === 'done') return { outcome: 'skipped' };
       const now = this.now();
-      const prepared = this.prepare(record, upTo, now, command);
+      const prepared = this.prepare(record, upTo, now, command, system);
       if (!prepared) return { outcome: 'skipped' };
       try {
         await this.committer.commit(prepared.commit);
@@ -458,16 +504,18 @@ class DurableRuntime implements WorkflowRuntime {
    * restored; the caller owns the returned system (`release` after its commit, `stop` otherwise).
    */
   private prepare(
-    record: WorkflowRecord,
+    record: WorkflowRecord | WorkflowHeader,
     upTo: number,
     now: number,
     command?: PendingCommand,
+    taken?: LiveSystem,
   ): { commit: Commit; result?: CommandResult; system: LiveSystem } | null {
     const inspect = this.inspectFor(record.workflowId);
     // An inspected workflow is restored every time, so its inspector sees what it always saw.
-    const cached = inspect ? undefined : this.live.take(record.workflowId, record.version);
+    const cached = taken ?? (inspect ? undefined : this.live.take(record.workflowId, record.version));
+    if (!cached && !('snapshot' in record)) throw new StepError(`workflow ${record.workflowId}: no snapshot and no live system`);
     // The record was loaded for this unit of work and only its fields are read after this: restored in place.
-    const system = cached ?? restoreWorkflow(this.definition, record, inspect, true);
+    const system = cached ?? restoreWorkflow(this.definition, record as WorkflowRecord, inspect, true);
     let handedOver = false;
     try {
       const draft = new Draft(record, system, this.definition.version);
@@ -541,16 +589,53 @@ class DurableRuntime implements WorkflowRuntime {
   }
 
   /**
-   * `advance` for rows of distinct workflows, with all their commits in one store transaction (each
-   * commit atomic on its own). A commit refused for a version conflict goes through `advance` again.
+   * `advance` for rows of distinct workflows, their commits written through the store's `commitAll`,
+   * each commit atomic on its own. A backlog goes in one transaction; deadlines that just fell due go in
+   * chunks of 1, 2, 4, … commits (one transaction each), so the earliest is committed as soon as it is
+   * stepped, not after every other step of the batch. A commit refused for a version conflict goes
+   * through `advance` again; a chunk whose transaction fails leaves its rows failed (claimed again after
+   * the lease).
    */
   private async advanceMany(
     store: WorkflowStore & BatchCommitStore,
     rows: readonly DeadlineRow[],
   ): Promise<Array<DeadlineOutcome | { error: unknown }>> {
     const outcomes: Array<DeadlineOutcome | { error: unknown }> = rows.map(() => 'skipped');
-    const pending: Array<{ index: number; commit: Commit; system: LiveSystem }> = [];
+    let pending: Array<{ index: number; commit: Commit; system: LiveSystem }> = [];
     const now = this.now();
+    const flush = async () => {
+      const chunk = pending;
+      pending = [];
+      let refusals: unknown[];
+      try {
+        refusals = await store.commitAll(chunk.map(({ commit }) => commit));
+      } catch (error) {
+        for (const { index, system } of chunk) {
+          system.stop();
+          outcomes[index] = { error };
+        }
+        return;
+      }
+      for (const [position, { index, commit, system }] of chunk.entries()) {
+        const refusal = refusals[position];
+        if (refusal === null) this.release(commit.workflow.workflowId, commit.workflow.version, system);
+        else system.stop();
+        if (refusal === null) {
+          outcomes[index] = 'fired';
+        } else if (refusal instanceof VersionConflictError) {
+          const row = rows[index]!;
+          outcomes[index] = await this.advance(row.workflowId, row.dueAt).then(
+            ({ outcome }) => outcome,
+            (error: unknown) => ({ error }),
+          );
+        } else {
+          outcomes[index] = { error: refusal ?? new Error('the store returned no outcome for this commit') };
+        }
+      }
+    };
+    // A batch that is not a backlog (its oldest row fell due within the last poll interval) is chunked;
+    // a backlog is late anyway and goes in one transaction, as fast as the store writes.
+    let chunkSize = rows.length > 0 && now - Math.min(...rows.map((row) => row.dueAt)) <= this.pollIntervalMs ? 1 : rows.length;
     for (const [index, row] of rows.entries()) {
       try {
         const record = await store.load(row.workflowId);
@@ -560,30 +645,12 @@ class DurableRuntime implements WorkflowRuntime {
       } catch (error) {
         outcomes[index] = { error };
       }
-    }
-    let refusals: unknown[];
-    try {
-      refusals = await store.commitAll(pending.map(({ commit }) => commit));
-    } catch (error) {
-      for (const { system } of pending) system.stop();
-      throw error;
-    }
-    for (const [position, { index, commit, system }] of pending.entries()) {
-      const refusal = refusals[position];
-      if (refusal === null) this.release(commit.workflow.workflowId, commit.workflow.version, system);
-      else system.stop();
-      if (refusal === null) {
-        outcomes[index] = 'fired';
-      } else if (refusal instanceof VersionConflictError) {
-        const row = rows[index]!;
-        outcomes[index] = await this.advance(row.workflowId, row.dueAt).then(
-          ({ outcome }) => outcome,
-          (error: unknown) => ({ error }),
-        );
-      } else {
-        outcomes[index] = { error: refusal ?? new Error('the store returned no outcome for this commit') };
+      if (pending.length >= chunkSize) {
+        await flush();
+        chunkSize *= 2;
       }
     }
+    if (pending.length > 0) await flush();
     return outcomes;
   }
 

@@ -20,8 +20,9 @@ export interface SchedulerDeps {
   /** Fires the workflow's deadlines due at or before `dueAt`; 'skipped' when none was pending. */
   advance(workflowId: string, dueAt: number): Promise<DeadlineOutcome>;
   /**
-   * Optional: does `advance` for rows of distinct workflows at once (one store transaction for all
-   * their commits); per row, the outcome or the error. Rows are as `advance` gets them, one per workflow.
+   * Optional: does `advance` for rows of distinct workflows at once (their commits in a few store
+   * transactions, the earliest first); per row, the outcome or the error. Rows are as `advance` gets
+   * them, one per workflow.
    */
   advanceMany?(rows: readonly DeadlineRow[]): Promise<Array<DeadlineOutcome | { error: unknown }>>;
   onError(error: unknown, context: string): void;
@@ -36,7 +37,7 @@ export interface SchedulerRound {
 
 /**
  * One batch: claim due deadlines (oldest first) and fire them. With `advanceMany`, the first row of
- * each workflow goes in one call (one transaction), and the other rows of a workflow already in it
+ * each workflow goes in one call (a few transactions), and the other rows of a workflow already in it
  * (several of its deadlines due) follow one by one, in claim order, as they always did.
  */
 export async function runDeadlineBatch(deps: SchedulerDeps, now: number): Promise<SchedulerRound> {

@@ -20,6 +20,7 @@ import {
   storableFailure,
   toDisputePage,
   toPage,
+  workflowColumns,
 } from './store-common.js';
 import type {
   AuditRow,
@@ -33,9 +34,11 @@ import type {
   DeadlineRow,
   DisputeRow,
   DisputeStatusCount,
+  LookupStore,
   OutboxRow,
   RefusalRow,
   RefusalStore,
+  WorkflowHeader,
   WorkflowRecord,
   WorkflowStore,
 } from './store.js';
@@ -416,6 +419,11 @@ type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 function prepareStatements(db: Database.Database) {
   return {
     selectWorkflow: db.prepare<[string], Json<WorkflowRecord, 'snapshot'>>(`SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE workflow_id = ?`),
+    // lookup: the snapshot is read only when the caller does not hold this version live
+    selectWorkflowUnlessLive: db.prepare<[number | null, string], Json<WorkflowRecord, 'snapshot'> & { snapshot: string | null }>(
+      `SELECT ${WORKFLOW_COLUMNS.replace('snapshot,', 'CASE WHEN version IS ? THEN NULL ELSE snapshot END AS snapshot,')}
+       FROM workflows WHERE workflow_id = ?`,
+    ),
     selectVersion: db.prepare<[string], { version: number; auditSeq: number }>(
       `SELECT version, audit_seq AS auditSeq FROM workflows WHERE workflow_id = ?`,
     ),
@@ -568,7 +576,9 @@ const parseEffect = (row: Json<OutboxRow, 'payload'>): OutboxRow => ({
  * WorkflowStore on better-sqlite3. One connection, synchronous calls wrapped in promises; several
  * processes may share the file (WAL, busy timeout). Call `migrate()` before anything else.
  */
-export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & BatchCommitStore & BatchEffectStore & RefusalStore {
+export function createSqliteStore(
+  options: SqliteStoreOptions,
+): WorkflowStore & BatchCommitStore & BatchEffectStore & RefusalStore & LookupStore {
   const db = new (loadBetterSqlite3())(options.filename, { timeout: options.busyTimeoutMs ?? 5000 });
   const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_STORE_DEFAULTS.busyTimeoutMs;
   const busySliceMs = Math.min(options.busySliceMs ?? SQLITE_STORE_DEFAULTS.busySliceMs, busyTimeoutMs);
@@ -625,7 +635,7 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
     const s = st();
     const { workflow } = commit;
     const workflowParams = {
-      ...workflow,
+      ...workflowColumns(workflow),
       snapshot: texts.snapshot,
       expectedVersion: commit.expectedVersion,
       previousAuditSeq: previousAuditSeq(commit),
@@ -745,6 +755,25 @@ export function createSqliteStore(options: SqliteStoreOptions): WorkflowStore & 
       if (!isStorableKey(workflowId)) return undefined;
       const row = await attempt('load', () => st().selectWorkflow.get(workflowId));
       return row && { ...row, snapshot: JSON.parse(row.snapshot) as unknown };
+    },
+
+    async lookup(workflowId, { command, liveVersion = null }) {
+      if (command) assertCommandScope(command.scope);
+      if (!isStorableKey(workflowId)) return { command: undefined, workflow: undefined };
+      const wanted = command && isStorableKey(command.commandId) ? command : undefined;
+      const [commandRow, row] = await attempt('lookup', () => {
+        const s = st();
+        return [
+          wanted && s.selectCommand.get(workflowId, wanted.scope, wanted.commandId),
+          s.selectWorkflowUnlessLive.get(liveVersion, workflowId),
+        ];
+      });
+      let workflow: WorkflowRecord | WorkflowHeader | undefined;
+      if (row) {
+        const { snapshot, ...header } = row;
+        workflow = snapshot === null ? header : { ...header, snapshot: JSON.parse(snapshot) as unknown };
+      }
+      return { command: commandRow && { ...commandRow, result: JSON.parse(commandRow.result) as unknown }, workflow };
     },
 
     async commit(commit) {

@@ -159,11 +159,61 @@ const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{
 export function jsonText(value: unknown, path: string): string {
   // A snapshot straight from LiveSystem.persist: its text is known.
   const known = value !== null && typeof value === 'object' ? persistedText.get(value) : undefined;
-  const text = known ?? JSON.stringify(value ?? null);
+  return checkedText(known ?? JSON.stringify(value ?? null), () => value, path);
+}
+
+/** `text` (the JSON of `value()`), or InvalidPayloadError naming the first string that breaks the string rule. */
+function checkedText(text: string, value: () => unknown, path: string): string {
   if (text.includes('\\u') && UNSTORABLE_ESCAPE.test(text)) {
-    throw new InvalidPayloadError([{ path: unstorableIn(value, path) ?? path, message: TEXT_RULE_MESSAGE }]);
+    throw new InvalidPayloadError([{ path: unstorableIn(value(), path) ?? path, message: TEXT_RULE_MESSAGE }]);
   }
   return text;
+}
+
+/** The snapshot text of a commit's workflow row built by `withSnapshotText`, while its snapshot is unchanged. */
+const snapshotTexts = new WeakMap<object, string>();
+
+/**
+ * Gives a commit's workflow row the snapshot whose JSON text is `text`, parsed only when something
+ * reads it: the stores write the text as it is (SQLite and PostgreSQL never parse it). Setting
+ * `snapshot` replaces it (and the text is forgotten).
+ */
+export function withSnapshotText<T extends object>(row: T, text: string): T & { snapshot: unknown } {
+  let parsed: { value: unknown } | undefined;
+  const replace = (value: unknown) => {
+    snapshotTexts.delete(row);
+    Object.defineProperty(row, 'snapshot', { value, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(row, 'snapshot', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!parsed) {
+        parsed = { value: JSON.parse(text) as unknown };
+        if (parsed.value !== null && typeof parsed.value === 'object') persistedText.set(parsed.value, text);
+      }
+      return parsed.value;
+    },
+    set: replace,
+  });
+  snapshotTexts.set(row, text);
+  return row as T & { snapshot: unknown };
+}
+
+/** A commit's workflow row without its snapshot, each field read on its own (a spread would parse a lazy snapshot). */
+export function workflowColumns(workflow: Commit['workflow']): Omit<Commit['workflow'], 'snapshot'> {
+  return {
+    workflowId: workflow.workflowId,
+    orderId: workflow.orderId,
+    merchantId: workflow.merchantId,
+    version: workflow.version,
+    machineVersion: workflow.machineVersion,
+    auditSeq: workflow.auditSeq,
+    status: workflow.status,
+    lastEventAt: workflow.lastEventAt,
+    createdAt: workflow.createdAt,
+    updatedAt: workflow.updatedAt,
+  };
 }
 
 /** Checks a row's fields; returns the JSON text of its JSON fields. */
@@ -173,12 +223,14 @@ function checkRow(row: object, fields: Fields, path: string, workflowId: string)
   for (const [name, declared] of Object.entries(fields)) {
     const nullable = declared.endsWith('?');
     const kind = nullable ? declared.slice(0, -1) : declared;
-    const value = values[name];
     const at = `${path}.${name}`;
     if (kind === 'json') {
-      texts[name] = jsonText(value, at);
+      // A snapshot given as text (withSnapshotText) is checked as text; it is parsed only to name a bad string.
+      const known = name === 'snapshot' ? snapshotTexts.get(row) : undefined;
+      texts[name] = known === undefined ? jsonText(values[name], at) : checkedText(known, () => values[name], at);
       continue;
     }
+    const value = values[name];
     if (nullable && value === null) continue;
     if (kind === 'int') {
       if (!Number.isSafeInteger(value)) throw new TypeError(`invalid commit for ${workflowId}: ${at} ${String(value)}`);

@@ -289,6 +289,30 @@ export interface BatchCommitStore {
   commitAll(commits: readonly Commit[]): Promise<unknown[]>;
 }
 
+/** A stored workflow without its snapshot (see {@link LookupStore}). */
+export type WorkflowHeader = Omit<WorkflowRecord, 'snapshot'>;
+
+/** What {@link LookupStore.lookup} read. */
+export interface WorkflowLookup {
+  /** The command recorded under the given scope and id; undefined when none was asked for or none is recorded. */
+  command: CommandRow | undefined;
+  /** The stored workflow; without its snapshot (no `snapshot` key) when its version is the given `liveVersion`. */
+  workflow: WorkflowRecord | WorkflowHeader | undefined;
+}
+
+/**
+ * Optional capability: what a unit of work reads before it steps, in one read (PostgreSQL: one round
+ * trip instead of two): the recorded command, if any, and the workflow. A caller that holds the state
+ * of version `liveVersion` live gets the record without its snapshot at that version, so the snapshot
+ * is neither transferred nor parsed. Reads exactly what `getCommand` and `load` would.
+ */
+export interface LookupStore {
+  lookup(
+    workflowId: string,
+    options: { command?: { scope: CommandScope; commandId: string }; liveVersion?: number | null },
+  ): Promise<WorkflowLookup>;
+}
+
 /**
  * Optional capability: several effects marked done in one transaction (the notifications delivered in
  * one outbox pass), each exactly as `completeEffect` marks it. A failure writes none of them.

@@ -11,6 +11,7 @@ import type { Sender } from '../schemas/common.js';
 import type { WorkflowEffect } from '../schemas/effects.js';
 import type { OrderEvent } from '../schemas/events.js';
 import { outboxKindOf } from './outbox.js';
+import { withSnapshotText } from './store-common.js';
 import type { AuditRow, CancelOrderRow, Commit, DeadlineRow, DisputeRow, OutboxRow, WorkflowRecord } from './store.js';
 
 /**
@@ -298,17 +299,20 @@ export class Draft {
 
   toCommit(now: number, command: Commit['command'], completesEffectId: string | null): Commit {
     const { base } = this;
+    const { snapshot: _stored, ...header } = base as DraftBase & { snapshot?: unknown };
     return {
-      workflow: {
-        ...base,
-        version: base.version + 1,
-        machineVersion: this.machineVersion,
-        auditSeq: this.seq,
-        snapshot: this.system.persist(),
-        status: this.status,
-        lastEventAt: this.lastEventAt,
-        updatedAt: now,
-      },
+      workflow: withSnapshotText(
+        {
+          ...header,
+          version: base.version + 1,
+          machineVersion: this.machineVersion,
+          auditSeq: this.seq,
+          status: this.status,
+          lastEventAt: this.lastEventAt,
+          updatedAt: now,
+        },
+        this.system.persistText(),
+      ),
       expectedVersion: base.version,
       audit: this.audit,
       deadlines: this.deadlineRows(),

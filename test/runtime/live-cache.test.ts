@@ -11,6 +11,7 @@ import {
 } from '../../src/runtime/index.js';
 import { CUSTOMER, ManualClock, MERCHANT, orderInput, PLATFORM, tempDir } from './helpers.js';
 import type { OrderEventInput } from '../../src/index.js';
+import type { LookupStore } from '../../src/runtime/store.js';
 
 /**
  * The runtime keeps hot workflows live between commands (src/runtime/live-cache.ts). Two runtimes on
@@ -91,16 +92,23 @@ describe.each(backends)('live cache, two runtimes on one %s', (_name, backend) =
 
   it('the second runtime commits between the first one loading and committing: the conflict drops the cached actor', async () => {
     let interleave: (() => Promise<unknown>) | null = null;
-    const { first, second } = await twoRuntimes((store) => ({
-      ...store,
-      load: async (workflowId) => {
-        const record = await store.load(workflowId);
-        const run = interleave;
-        interleave = null;
-        if (run) await run();
-        return record;
-      },
-    }));
+    const afterRead = async <T>(read: T): Promise<T> => {
+      const run = interleave;
+      interleave = null;
+      if (run) await run();
+      return read;
+    };
+    // The runtime reads a workflow through `lookup` where the store has it (SQLite), else `load`.
+    const { first, second } = await twoRuntimes((store) => {
+      const lookup = (store as Partial<LookupStore>).lookup?.bind(store);
+      return {
+        ...store,
+        load: async (workflowId) => afterRead(await store.load(workflowId)),
+        ...(lookup
+          ? { lookup: async (workflowId: string, options: Parameters<LookupStore['lookup']>[1]) => afterRead(await lookup(workflowId, options)) }
+          : {}),
+      };
+    });
     await first.openOrder({ input: orderInput('o2') });
     await first.dispatch({ workflowId: 'o2', commandId: 'c1', event: dispute });
     expect(statsOf(first).size).toBe(1);
