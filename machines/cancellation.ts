@@ -525,7 +525,8 @@ export const cancellationMachine = setup({
       status,
       reason: context.reason,
       refunded: status === 'refunded',
-      refundTrigger: status === 'refunded' ? context.refundTrigger : null,
+      // INV2: recorded when a refund starts; from then on refunded is the only final state
+      refundTrigger: context.refundTrigger,
       paymentRef: context.paymentRef,
     };
   },
