@@ -1,15 +1,16 @@
-import { and, assertEvent, assign, emit, sendParent, sendTo, setup, stateIn, type SnapshotFrom } from 'xstate';
+import { and, assertEvent, assign, emit, not, sendParent, sendTo, setup, stateIn, stopChild, type SnapshotFrom } from 'xstate';
 import type { CancellationReason, ConflictPolicy, Plan, Sender } from '../src/schemas/common.js';
 import type { WorkflowEffect } from '../src/schemas/effects.js';
-import type {
-  AppealOverturnedForwarded,
-  CustomerRefundStanding,
-  DisputeRuled,
-  OrderEvent,
-  PlanAccepted,
-  PlanAdopted,
-  RefundOrdered,
-  RejectFollowUpRequested,
+import {
+  DisputeEvent,
+  type AppealOverturnedForwarded,
+  type CustomerRefundStanding,
+  type DisputeRuled,
+  type OrderEvent,
+  type PlanAccepted,
+  type PlanAdopted,
+  type RefundOrdered,
+  type RejectFollowUpRequested,
 } from '../src/schemas/events.js';
 import type { CancellationInput, OrderFacts, OrderInput } from '../src/schemas/inputs.js';
 import { OrderInput as OrderInputSchema } from '../src/schemas/inputs.js';
@@ -29,6 +30,11 @@ export const ORDER_MACHINE_VERSION = 3;
 
 /** The fixed ids under which the order invokes its children. */
 export const DISPUTE_ACTOR_ID = 'dispute';
+/**
+ * D1 (disputesPerOrder several): the id of the child that runs one of several open disputes,
+ * `dispute:<disputeId>` (client ids have no ':', so it never meets `dispute` or `cancellation`).
+ */
+export const severalDisputeActorId = (disputeId: string): string => `${DISPUTE_ACTOR_ID}:${disputeId}`;
 /** The id of the order's invoked cancel order actor. */
 export const CANCELLATION_ACTOR_ID = 'cancellation';
 
@@ -83,7 +89,13 @@ export interface OrderContext {
   createdAt: number;
   /** Time of the last event the order took. */
   now: number;
+  /** The open dispute under disputesPerOrder `one` (always null under `several`). */
   dispute: OpenDispute | null;
+  /**
+   * D1 (disputesPerOrder several): every open dispute, in the order they opened, each run by the child
+   * `dispute:<disputeId>`. Absent under `one`, whose snapshots keep the shape of version 3.
+   */
+  openDisputes?: OpenDispute[];
   cancellation: CurrentCancelOrder | null;
   /**
    * D6 (rulingRefundRoute ownCancelOrder): the ruling whose own 平台判责退款 cancel order starts once the
@@ -132,13 +144,39 @@ export function planCancellationId(disputeId: string, reason: CancellationReason
   return `${disputeId}:${PLAN_SUFFIX[reason]}`;
 }
 
+/** Every open dispute: the one of `context.dispute` (disputesPerOrder one), or all of `openDisputes` (several). */
+export const openDisputesOf = (context: Pick<OrderContext, 'dispute' | 'openDisputes'>): OpenDispute[] =>
+  context.openDisputes ?? (context.dispute ? [context.dispute] : []);
+
+/** The id of the child that runs an open dispute: `dispute` under disputesPerOrder one, `dispute:<id>` under several. */
+export const disputeActorIdOf = (context: Pick<OrderContext, 'openDisputes'>, disputeId: string): string =>
+  context.openDisputes ? severalDisputeActorId(disputeId) : DISPUTE_ACTOR_ID;
+
+/**
+ * D1: the open dispute an event addressed to a dispute goes to: the one its `disputeId` names, or the
+ * only one open when it names none. Undefined when the named one is not open, or none is named and
+ * none or several are open (the boundary says which, src/commands.ts).
+ */
+export function addressedDispute(
+  context: Pick<OrderContext, 'dispute' | 'openDisputes'>,
+  disputeId: string | undefined,
+): OpenDispute | undefined {
+  const open = openDisputesOf(context);
+  if (disputeId !== undefined) return open.find((dispute) => dispute.disputeId === disputeId);
+  return open.length === 1 ? open[0] : undefined;
+}
+
+const DISPUTE_EVENT_TYPES: ReadonlySet<string> = new Set(DisputeEvent.options.map((option) => option.shape.type.value));
+/** Whether a host event is addressed to a dispute (D2–D8, A1–A4). */
+export const isDisputeAddressed = (event: { type: string }): event is DisputeEvent => DISPUTE_EVENT_TYPES.has(event.type);
+
 /** Every cancel order and dispute id the order has used. */
 export const usedIds = (context: OrderContext): Set<string> =>
   new Set([
     ...context.closedCancelOrders.map((order) => order.cancellationId),
     ...context.closedDisputes.map((dispute) => dispute.disputeId),
     ...(context.cancellation ? [context.cancellation.cancellationId] : []),
-    ...(context.dispute ? [context.dispute.disputeId] : []),
+    ...openDisputesOf(context).map((dispute) => dispute.disputeId),
   ]);
 
 /** The cancel order that refunded the order (INV1: at most one). */
@@ -224,6 +262,19 @@ export const orderMachine = setup({
     hasPendingRulingRefund: ({ context }) => context.pendingRulingRefund !== null,
     /** D1, D6: the settings of the `policy` input. */
     policyIs,
+    /**
+     * D1 (several): a host event for a dispute that names an open one, or names none while exactly one
+     * is open; a refund plan only as X1/INV1 allow it (as isPlanExecutable).
+     */
+    isForAnOpenDispute: ({ context, event }) => {
+      if (!isDisputeAddressed(event)) return false;
+      if (!addressedDispute(context, event.disputeId)) return false;
+      return event.type !== 'merchant.planSubmitted' || planConflict(context, event.plan) === null || isAdoptable(context, event.plan);
+    },
+    /** D1 (several): one of the open disputes' children finished. */
+    isOpenDisputeDone: ({ context, event }) =>
+      (context.openDisputes ?? []).some((dispute) => event.type === `xstate.done.actor.${severalDisputeActorId(dispute.disputeId)}`),
+    hasNoOpenDispute: ({ context }) => openDisputesOf(context).length === 0,
   },
   actions: {
     stampTime: assign(({ context, event }) => ('at' in event ? { now: Math.max(context.now, event.at) } : {})),
@@ -240,6 +291,38 @@ export const orderMachine = setup({
       ],
     })),
     forwardToDispute: sendTo(DISPUTE_ACTOR_ID, ({ event }) => event),
+    /** D1 (several): a dispute opens in its own child, `dispute:<disputeId>`. */
+    openAnotherDispute: assign(({ context, event, spawn }) => {
+      assertEvent(event, 'dispute.opened');
+      const opened: OpenDispute = { disputeId: event.disputeId, openedBy: event.by, openedAt: event.at };
+      spawn('dispute', { id: severalDisputeActorId(event.disputeId), input: disputeInput(context, opened) });
+      return { openDisputes: [...(context.openDisputes ?? []), opened] };
+    }),
+    /** D1 (several): a finished dispute joins the history and its child is stopped. */
+    closeOneOfDisputes: assign(({ context, event }) => {
+      const open = context.openDisputes ?? [];
+      const done = open.find((dispute) => event.type === `xstate.done.actor.${severalDisputeActorId(dispute.disputeId)}`)!;
+      return {
+        openDisputes: open.filter((dispute) => dispute !== done),
+        closedDisputes: [...context.closedDisputes, { ...(event as ChildDone<DisputeOutput>).output, openedAt: done.openedAt }],
+      };
+    }),
+    stopFinishedDispute: stopChild(({ event }) => (event as ChildDone<DisputeOutput>).type.slice('xstate.done.actor.'.length)),
+    /**
+     * D1 (several): the event goes to the dispute it names (or the only one open); an overturn with where
+     * the customer's refund stands (A3/A4, as forwardOverturn).
+     */
+    forwardToAddressedDispute: sendTo(
+      ({ context, event }) => severalDisputeActorId(addressedDispute(context, (event as DisputeEvent).disputeId)!.disputeId),
+      ({ context, event }) => {
+        if (event.type !== 'platform.appealOverturned') return event;
+        const refund = refundedBy(context);
+        const forwarded: AppealOverturnedForwarded = refund
+          ? { ...event, customerRefund: 'refunded', refundedBy: refund.cancellationId }
+          : { ...event, customerRefund: context.cancellation ? 'inFlight' : 'none' };
+        return forwarded;
+      },
+    ),
     /** A3/A4: the overturn reaches the dispute with where the customer's refund stands. */
     forwardOverturn: sendTo(
       DISPUTE_ACTOR_ID,
@@ -347,6 +430,7 @@ export const orderMachine = setup({
   description: 'One order: its dispute and its cancel order in flight, each an invoked child, and the rules across them (P1, P2, X1, D6, INV1).',
   context: ({ input }) => {
     const resolved = OrderInputSchema.parse(input);
+    const policy = resolvePolicy(resolved.policy);
     return {
       orderId: resolved.orderId,
       merchantId: resolved.merchantId,
@@ -354,10 +438,11 @@ export const orderMachine = setup({
       facts: { deliveredBy: resolved.deliveredBy, shipped: resolved.shipped, completed: resolved.completed },
       conflictPolicy: resolved.conflictPolicy,
       timers: resolved.timers,
-      policy: resolvePolicy(resolved.policy),
+      policy,
       createdAt: resolved.at,
       now: resolved.at,
       dispute: null,
+      ...(policy.disputesPerOrder === 'several' ? { openDisputes: [] } : {}),
       cancellation: null,
       pendingRulingRefund: null,
       closedDisputes: [],
@@ -376,15 +461,22 @@ export const orderMachine = setup({
   },
   states: {
     dispute: {
-      description: 'D1: at most one open dispute at a time.',
+      description: 'D1: at most one open dispute at a time (disputesPerOrder one), or any number (several).',
       initial: 'none',
       states: {
         none: {
-          always: {
-            guard: stateIn('#order.cancellation.refunded'),
-            target: 'closed',
-            description: 'INV1: the order is refunded and no dispute is open: no dispute can change it any more.',
-          },
+          always: [
+            {
+              guard: stateIn('#order.cancellation.refunded'),
+              target: 'closed',
+              description: 'INV1: the order is refunded and no dispute is open: no dispute can change it any more.',
+            },
+            {
+              guard: { type: 'policyIs', params: { disputesPerOrder: 'several' as const } },
+              target: 'several',
+              description: 'D1 (disputesPerOrder several): the order hosts any number of open disputes.',
+            },
+          ],
           on: {
             'dispute.opened': {
               guard: 'isIdUnused',
@@ -398,16 +490,7 @@ export const orderMachine = setup({
           invoke: {
             id: DISPUTE_ACTOR_ID,
             src: 'dispute',
-            input: ({ context }) => ({
-              disputeId: context.dispute!.disputeId,
-              orderId: context.orderId,
-              merchantId: context.merchantId,
-              customerId: context.customerId,
-              openedBy: context.dispute!.openedBy,
-              at: context.dispute!.openedAt,
-              timers: context.timers,
-              policy: context.policy,
-            }),
+            input: ({ context }) => disputeInput(context, context.dispute!),
             onDone: { target: 'none', actions: 'closeDispute' },
           },
           on: {
@@ -448,6 +531,34 @@ export const orderMachine = setup({
             ],
             'payment.compensationSucceeded': { actions: ['stampTime', 'forwardToDispute'] },
             'payment.compensationFailed': { actions: ['stampTime', 'forwardToDispute'] },
+          },
+        },
+        several: {
+          description:
+            'D1 (disputesPerOrder several): each open dispute runs in its own child (id "dispute:" and its disputeId) with its own timers; X1/INV1 hold across all of them.',
+          always: {
+            guard: and([stateIn('#order.cancellation.refunded'), 'hasNoOpenDispute']),
+            target: 'closed',
+            description: 'INV1: the order is refunded and no dispute is open: no dispute can change it any more.',
+          },
+          on: {
+            'dispute.opened': {
+              guard: and(['isIdUnused', not(stateIn('#order.cancellation.refunded'))]),
+              actions: ['stampTime', 'openAnotherDispute'],
+              description:
+                'D1 (disputesPerOrder several): a dispute with an unused id opens beside the open ones, unless the order is refunded.',
+            },
+            'xstate.done.actor.*': {
+              guard: 'isOpenDisputeDone',
+              actions: ['closeOneOfDisputes', 'stopFinishedDispute'],
+              description: 'D1 (disputesPerOrder several): a dispute finished; the others stay open.',
+            },
+            '*': {
+              guard: 'isForAnOpenDispute',
+              actions: ['stampTime', 'forwardToAddressedDispute'],
+              description:
+                'D1 (disputesPerOrder several): an event for a dispute goes to the one it names, or to the only one open; a refund plan only as X1/INV1 allow (D2).',
+            },
           },
         },
         closed: { type: 'final', description: 'The order is refunded and its disputes are closed.' },
@@ -577,6 +688,20 @@ export const orderMachine = setup({
     };
   },
 });
+
+/** What a dispute child starts from: the dispute as it opened, and the order's ids, timers and policy. */
+function disputeInput(context: OrderContext, dispute: OpenDispute) {
+  return {
+    disputeId: dispute.disputeId,
+    orderId: context.orderId,
+    merchantId: context.merchantId,
+    customerId: context.customerId,
+    openedBy: dispute.openedBy,
+    at: dispute.openedAt,
+    timers: context.timers,
+    policy: context.policy,
+  };
+}
 
 function forwardIfCurrent() {
   return { guard: 'isForCurrentCancellation', actions: ['stampTime', 'forwardToCancellation'] } as const;

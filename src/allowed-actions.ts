@@ -1,4 +1,4 @@
-import type { OrderSnapshot } from '../machines/order.js';
+import { isDisputeAddressed, type OrderSnapshot } from '../machines/order.js';
 import { checkEvent } from './commands.js';
 import { EVENT_ROLES } from './roles.js';
 import type { Role, Sender } from './schemas/common.js';
@@ -9,6 +9,8 @@ import type { OrderEvent, OrderEventType } from './schemas/events.js';
 export interface AllowedAction {
   type: OrderEventType;
   cancellationId?: string;
+  /** D1 (disputesPerOrder several): the open dispute it is for; absent under `one`. */
+  disputeId?: string;
   plan?: Plan;
 }
 
@@ -29,10 +31,16 @@ export function allowedActions(snapshot: OrderSnapshot, role: Role, senderId?: s
   };
   const at = context.now;
   const openCancellations = context.cancellation ? [context.cancellation.cancellationId] : [];
+  // D1: under disputesPerOrder several each open dispute is offered by its id; under one, unnamed.
+  const disputeIds = context.openDisputes ? context.openDisputes.map((dispute) => dispute.disputeId) : [undefined];
   const allowed: AllowedAction[] = [];
   for (const type of Object.keys(EVENT_ROLES) as OrderEventType[]) {
     if (!EVENT_ROLES[type].includes(role)) continue;
-    for (const candidate of candidates(type, by, at, openCancellations)) {
+    const perDispute = isDisputeAddressed({ type }) && !COMPENSATION_ANSWERS.has(type);
+    const list = perDispute
+      ? disputeIds.flatMap((disputeId) => candidates(type, by, at, openCancellations).map((candidate) => forDispute(candidate, disputeId)))
+      : candidates(type, by, at, openCancellations);
+    for (const candidate of list) {
       try {
         checkEvent(snapshot, candidate.event);
         allowed.push(candidate.action);
@@ -42,6 +50,15 @@ export function allowedActions(snapshot: OrderSnapshot, role: Role, senderId?: s
     }
   }
   return allowed;
+}
+
+/** A4: the payment service's answers name their dispute already; they are never offered. */
+const COMPENSATION_ANSWERS = new Set<OrderEventType>(['payment.compensationSucceeded', 'payment.compensationFailed']);
+
+/** The candidate addressed to one open dispute (D1 several); unchanged when none is named. */
+function forDispute(candidate: { event: OrderEvent; action: AllowedAction }, disputeId: string | undefined) {
+  if (disputeId === undefined) return candidate;
+  return { event: { ...candidate.event, disputeId } as OrderEvent, action: { ...candidate.action, disputeId } };
 }
 
 function candidates(

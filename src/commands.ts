@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { customerRefundOf, isAdoptable, planConflict, refundedBy, type OrderSnapshot } from '../machines/order.js';
+import { customerRefundOf, isAdoptable, openDisputesOf, planConflict, refundedBy, type OrderSnapshot } from '../machines/order.js';
 import {
   ConflictingCancellationError,
   FinalStateError,
@@ -84,12 +84,7 @@ export function checkEvent(snapshot: OrderSnapshot, event: OrderEvent): void {
 
 function checkDisputeEvent(snapshot: OrderSnapshot, event: DisputeEvent): void {
   const { context } = snapshot;
-  const dispute = disputeChild(snapshot);
-  if (!context.dispute || !dispute) {
-    const last = context.closedDisputes.at(-1);
-    if (last) throw new FinalStateError(event.type, `dispute ${last.disputeId}`, last.status);
-    throw new NotAllowedInStateError(event.type, describeValue(snapshot), 'no dispute is open');
-  }
+  const dispute = addressedDisputeChild(snapshot, event);
   if (event.type === 'platform.appealOverturned') {
     checkOverturn(snapshot, event, dispute);
     return;
@@ -116,6 +111,34 @@ function checkDisputeEvent(snapshot: OrderSnapshot, event: DisputeEvent): void {
 }
 
 type DisputeSnapshot = NonNullable<ReturnType<typeof disputeChild>>;
+
+/**
+ * D1: the open dispute an event is for, or the refusal: the named dispute is closed (FinalStateError) or
+ * not open; none named while several are open (InvalidPayloadError at disputeId: which dispute?); none open.
+ */
+function addressedDisputeChild(snapshot: OrderSnapshot, event: DisputeEvent): DisputeSnapshot {
+  const { context } = snapshot;
+  const dispute = disputeChild(snapshot, event.disputeId);
+  if (dispute) return dispute;
+  const open = openDisputesOf(context);
+  if (event.disputeId !== undefined) {
+    const closed = context.closedDisputes.findLast((entry) => entry.disputeId === event.disputeId);
+    if (closed) throw new FinalStateError(event.type, `dispute ${closed.disputeId}`, closed.status);
+    throw new NotAllowedInStateError(event.type, describeValue(snapshot), `D1: no dispute ${event.disputeId} is open`);
+  }
+  if (open.length > 1) {
+    const ids = open.map((entry) => entry.disputeId).join(', ');
+    throw new InvalidPayloadError([
+      {
+        path: 'disputeId',
+        message: `D1: this order's policy (disputesPerOrder 'several') has ${open.length} disputes open (${ids}): name the one this event is for`,
+      },
+    ]);
+  }
+  const last = context.closedDisputes.at(-1);
+  if (last) throw new FinalStateError(event.type, `dispute ${last.disputeId}`, last.status);
+  throw new NotAllowedInStateError(event.type, describeValue(snapshot), 'no dispute is open');
+}
 
 /** INV4: why the dispute refuses an event, with the appeal rules spelled out (A1). */
 function disputeRefusal(snapshot: OrderSnapshot, event: DisputeEvent, dispute: DisputeSnapshot): NotAllowedInStateError {
@@ -194,7 +217,7 @@ export function policyRefusal(snapshot: OrderSnapshot, event: OrderEvent): strin
   if (policy.disputeWithdrawal === 'never') {
     return "D8: this order's policy (disputeWithdrawal 'never') does not let the customer withdraw a dispute";
   }
-  const dispute = disputeChild(snapshot);
+  const dispute = disputeChild(snapshot, event.disputeId);
   if (policy.disputeWithdrawal === 'untilPlanAccepted' && dispute && statusOf(dispute) !== 'awaitingMerchantChoice') {
     return "D8: this order's policy (disputeWithdrawal 'untilPlanAccepted') lets the customer withdraw a dispute only until the merchant's plan is accepted";
   }

@@ -1,6 +1,6 @@
-import { CANCELLATION_ACTOR_ID, DISPUTE_ACTOR_ID, type OrderSnapshot } from '../machines/order.js';
+import { CANCELLATION_ACTOR_ID, DISPUTE_ACTOR_ID, disputeActorIdOf, type OrderSnapshot } from '../machines/order.js';
 import { allowedActions } from './allowed-actions.js';
-import { cancellationChild, disputeChild, statusOf } from './queries.js';
+import { cancellationChild, openDisputeChildren, statusOf } from './queries.js';
 import type { Role } from './schemas/common.js';
 import { DisputeEvent } from './schemas/events.js';
 
@@ -35,13 +35,14 @@ export function strandedParts(snapshot: OrderSnapshot, pending: PendingWork): St
   if (snapshot.status !== 'active') return [];
   const actions = PARTIES.flatMap((role) => allowedActions(snapshot, role));
   const stranded: StrandedPart[] = [];
-  const dispute = disputeChild(snapshot);
-  if (dispute?.status === 'active' && snapshot.context.dispute) {
+  // D1: every open dispute (one under disputesPerOrder one; each in `dispute:<id>` under several).
+  for (const { dispute: open, live: dispute } of openDisputeChildren(snapshot)) {
+    if (dispute.status !== 'active') continue;
     const moves =
-      pending.deadlines.includes(DISPUTE_ACTOR_ID) ||
-      pending.effects.includes(snapshot.context.dispute.disputeId) ||
-      actions.some((action) => DISPUTE_EVENT_TYPES.has(action.type));
-    if (!moves) stranded.push({ actor: DISPUTE_ACTOR_ID, id: snapshot.context.dispute.disputeId, status: statusOf(dispute) });
+      pending.deadlines.includes(disputeActorIdOf(snapshot.context, open.disputeId)) ||
+      pending.effects.includes(open.disputeId) ||
+      actions.some((action) => DISPUTE_EVENT_TYPES.has(action.type) && (action.disputeId ?? open.disputeId) === open.disputeId);
+    if (!moves) stranded.push({ actor: DISPUTE_ACTOR_ID, id: open.disputeId, status: statusOf(dispute) });
   }
   const cancellation = cancellationChild(snapshot);
   const current = snapshot.context.cancellation;

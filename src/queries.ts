@@ -1,7 +1,15 @@
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
 import type { CancellationContext } from '../machines/cancellation.js';
 import type { DisputeContext } from '../machines/dispute.js';
-import { CANCELLATION_ACTOR_ID, DISPUTE_ACTOR_ID, type CancellationOrigin, type OrderSnapshot } from '../machines/order.js';
+import {
+  addressedDispute,
+  CANCELLATION_ACTOR_ID,
+  disputeActorIdOf,
+  openDisputesOf,
+  type CancellationOrigin,
+  type OpenDispute,
+  type OrderSnapshot,
+} from '../machines/order.js';
 import { cancellationReasonLabel, cancellationStatusLabel, disputeStatusLabel, PLAN_LABELS, type Label } from './labels.js';
 import type { CancellationReason, CancellationStatus, DisputeStatus, Plan, RefundTrigger, Role } from './schemas/common.js';
 
@@ -81,8 +89,22 @@ function child<Context>(snapshot: OrderSnapshot, id: string): ChildSnapshot<Cont
 /** The cancel order in flight, as its child actor holds it. */
 export const cancellationChild = (snapshot: OrderSnapshot) => child<CancellationContext>(snapshot, CANCELLATION_ACTOR_ID);
 
-/** The open dispute, as its child actor holds it. */
-export const disputeChild = (snapshot: OrderSnapshot) => child<DisputeContext>(snapshot, DISPUTE_ACTOR_ID);
+/**
+ * An open dispute, as its child actor holds it: the one `disputeId` names, or without it the only one
+ * open (D1: undefined while several are open under disputesPerOrder several).
+ */
+export function disputeChild(snapshot: OrderSnapshot, disputeId?: string): ChildSnapshot<DisputeContext> | undefined {
+  const dispute = addressedDispute(snapshot.context, disputeId);
+  return dispute && child<DisputeContext>(snapshot, disputeActorIdOf(snapshot.context, dispute.disputeId));
+}
+
+/** D1: every open dispute, in the order they opened, with its child's snapshot. */
+export function openDisputeChildren(snapshot: OrderSnapshot): Array<{ dispute: OpenDispute; live: ChildSnapshot<DisputeContext> }> {
+  return openDisputesOf(snapshot.context).flatMap((dispute) => {
+    const live = child<DisputeContext>(snapshot, disputeActorIdOf(snapshot.context, dispute.disputeId));
+    return live ? [{ dispute, live }] : [];
+  });
+}
 
 /** The status of a machine snapshot: its top-level state (`refunding`, not `{ refunding: 'backingOff' }`). */
 export function statusOf(snapshot: { value: unknown }): string {
@@ -171,7 +193,7 @@ export function cancelOrderViews(snapshot: OrderSnapshot): CancelOrderView[] {
   return views;
 }
 
-/** Every dispute of the order, closed ones first, then the open one. */
+/** Every dispute of the order, closed ones first, then the open ones (D1) in the order they opened. */
 export function disputeViews(snapshot: OrderSnapshot): DisputeView[] {
   const { context } = snapshot;
   const views: DisputeView[] = context.closedDisputes.map(({ disputeId, status, plan, openedAt }) => ({
@@ -183,18 +205,17 @@ export function disputeViews(snapshot: OrderSnapshot): DisputeView[] {
     waitingOn: null,
     openedAt,
   }));
-  const live = disputeChild(snapshot);
-  if (context.dispute && live) {
+  for (const { dispute, live } of openDisputeChildren(snapshot)) {
     const status = statusOf(live) as DisputeStatus;
     const plan: Plan | null = live.context.plan;
     views.push({
-      disputeId: context.dispute.disputeId,
+      disputeId: dispute.disputeId,
       status,
       statusLabel: disputeLabel(status),
       plan,
       planLabel: plan && PLAN_LABELS[plan],
       waitingOn: waitingOnOf(live),
-      openedAt: context.dispute.openedAt,
+      openedAt: dispute.openedAt,
     });
   }
   return views;

@@ -1,4 +1,4 @@
-import type { OrderOutput, OrderSnapshot } from '../../machines/order.js';
+import { openDisputesOf, type OrderOutput, type OrderSnapshot } from '../../machines/order.js';
 import { allowedActions } from '../allowed-actions.js';
 import { upgradeSnapshot, type WorkflowDefinition } from '../engine/definition.js';
 import {
@@ -62,24 +62,21 @@ const DISPUTE_ACTIONS = new Set<OrderEventType>([
 
 /** What the caller may send now, each with its label and the status of what it addresses. */
 export function actionViews(snapshot: OrderSnapshot, caller: Sender): AllowedActionView[] {
-  const dispute = disputeChild(snapshot);
   const cancellation = cancellationChild(snapshot);
-  const disputeSubject: ActionSubject | null =
-    dispute && snapshot.context.dispute
-      ? {
-          kind: 'dispute',
-          id: snapshot.context.dispute.disputeId,
-          status: statusOf(dispute),
-          statusLabel: labelOr(DISPUTE_STATUS_LABELS, statusOf(dispute)),
-        }
-      : null;
+  // D1: the dispute an action is for: the one it names (disputesPerOrder several), else the only one open.
+  const disputeSubject = (disputeId: string | undefined): ActionSubject | null => {
+    const dispute = disputeChild(snapshot, disputeId);
+    const id = disputeId ?? openDisputesOf(snapshot.context)[0]?.disputeId;
+    if (!dispute || id === undefined) return null;
+    return { kind: 'dispute', id, status: statusOf(dispute), statusLabel: labelOr(DISPUTE_STATUS_LABELS, statusOf(dispute)) };
+  };
   return allowedActions(snapshot, caller.role, caller.id).map((action) => {
     let subject: ActionSubject | null = null;
     if (action.cancellationId !== undefined && cancellation) {
       const status = statusOf(cancellation);
       subject = { kind: 'cancellation', id: action.cancellationId, status, statusLabel: labelOr(CANCELLATION_STATUS_LABELS, status) };
-    } else if (DISPUTE_ACTIONS.has(action.type)) {
-      subject = disputeSubject;
+    } else if (DISPUTE_ACTIONS.has(action.type) || action.disputeId !== undefined) {
+      subject = disputeSubject(action.disputeId);
     }
     return { ...action, label: actionLabel(action.type, action.plan), subject };
   });

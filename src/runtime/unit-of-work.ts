@@ -1,5 +1,12 @@
 import type { InspectionEvent } from 'xstate';
-import { DISPUTE_ACTOR_ID, ORDER_MACHINE_VERSION, orderMachine, type OrderMachine, type OrderSnapshot } from '../../machines/order.js';
+import {
+  disputeActorIdOf,
+  ORDER_MACHINE_VERSION,
+  openDisputesOf,
+  orderMachine,
+  type OrderMachine,
+  type OrderSnapshot,
+} from '../../machines/order.js';
 import { ORDER_SNAPSHOT_MIGRATIONS } from '../../machines/migrations.js';
 import { TIMER_SENDER } from '../../machines/time.js';
 import { checkEvent } from '../commands.js';
@@ -254,11 +261,14 @@ export class Draft {
   disputeProjection(): DisputeRow[] {
     const snapshot = this.snapshot;
     const { orderId, merchantId, customerId } = snapshot.context;
-    const next = this.deadlines
-      .filter((deadline) => deadline.actorPath.length === 1 && deadline.actorPath[0] === DISPUTE_ACTOR_ID)
-      .reduce<PendingDeadline | null>((soonest, deadline) => (soonest && soonest.dueAt <= deadline.dueAt ? soonest : deadline), null);
+    // D1: each open dispute's own child (`dispute`, or `dispute:<id>` under disputesPerOrder several).
+    const open = new Set(openDisputesOf(snapshot.context).map((dispute) => dispute.disputeId));
+    const nextOf = (actorId: string) =>
+      this.deadlines
+        .filter((deadline) => deadline.actorPath.length === 1 && deadline.actorPath[0] === actorId)
+        .reduce<PendingDeadline | null>((soonest, deadline) => (soonest && soonest.dueAt <= deadline.dueAt ? soonest : deadline), null);
     return disputeViews(snapshot).map((view) => {
-      const deadline = view.disputeId === snapshot.context.dispute?.disputeId ? next : null;
+      const deadline = open.has(view.disputeId) ? nextOf(disputeActorIdOf(snapshot.context, view.disputeId)) : null;
       return {
         disputeId: view.disputeId,
         workflowId: this.workflowId,

@@ -4,6 +4,11 @@ import { Evidence } from './evidence.js';
 import { Text } from './text.js';
 
 const base = { at: Timestamp, by: Sender };
+/**
+ * D1: the dispute an event is for. Optional: left out, the event goes to the only open dispute; with
+ * several open (disputesPerOrder several) it must name one of them.
+ */
+const toDispute = { ...base, disputeId: ClientId.optional() };
 const Note = Text.max(500);
 
 // Dispute lifecycle (D1–D8)
@@ -14,20 +19,20 @@ export type DisputeOpened = z.infer<typeof DisputeOpened>;
 /** D2: the merchant chooses a plan (with evidence for a platform ruling, D4). */
 export const PlanSubmitted = z.strictObject({
   type: z.literal('merchant.planSubmitted'),
-  ...base,
+  ...toDispute,
   plan: Plan,
   evidence: Evidence.optional(),
 });
 export type PlanSubmitted = z.infer<typeof PlanSubmitted>;
 
 /** D5: the customer accepts the merchant's settlement plan. */
-export const SettlementConfirmed = z.strictObject({ type: z.literal('customer.settlementConfirmed'), ...base });
+export const SettlementConfirmed = z.strictObject({ type: z.literal('customer.settlementConfirmed'), ...toDispute });
 export type SettlementConfirmed = z.infer<typeof SettlementConfirmed>;
 
 /** D5: the customer objects to the settlement plan; the dispute goes to the platform. */
 export const SettlementObjected = z.strictObject({
   type: z.literal('customer.settlementObjected'),
-  ...base,
+  ...toDispute,
   note: Note.optional(),
 });
 export type SettlementObjected = z.infer<typeof SettlementObjected>;
@@ -35,31 +40,31 @@ export type SettlementObjected = z.infer<typeof SettlementObjected>;
 /** D6: the platform rules on the dispute. */
 export const PlatformRuled = z.strictObject({
   type: z.literal('platform.ruled'),
-  ...base,
+  ...toDispute,
   ruling: Ruling,
   note: Note.optional(),
 });
 export type PlatformRuled = z.infer<typeof PlatformRuled>;
 
 /** D8: the customer withdraws the dispute. */
-export const DisputeWithdrawn = z.strictObject({ type: z.literal('customer.disputeWithdrawn'), ...base });
+export const DisputeWithdrawn = z.strictObject({ type: z.literal('customer.disputeWithdrawn'), ...toDispute });
 export type DisputeWithdrawn = z.infer<typeof DisputeWithdrawn>;
 
 // Appeals (A1–A4, with `policy.appeals: 'on'`)
 /** A1: the merchant appeals a MERCHANT_LIABLE ruling within the appeal window, with new evidence. */
-export const MerchantAppealed = z.strictObject({ type: z.literal('merchant.rulingAppealed'), ...base, evidence: Evidence });
+export const MerchantAppealed = z.strictObject({ type: z.literal('merchant.rulingAppealed'), ...toDispute, evidence: Evidence });
 export type MerchantAppealed = z.infer<typeof MerchantAppealed>;
 
 /** A1: the customer appeals a MERCHANT_NOT_LIABLE ruling within the appeal window, with new evidence. */
-export const CustomerAppealed = z.strictObject({ type: z.literal('customer.rulingAppealed'), ...base, evidence: Evidence });
+export const CustomerAppealed = z.strictObject({ type: z.literal('customer.rulingAppealed'), ...toDispute, evidence: Evidence });
 export type CustomerAppealed = z.infer<typeof CustomerAppealed>;
 
 /** A2: the platform upholds the ruling under appeal; it stands. */
-export const AppealUpheld = z.strictObject({ type: z.literal('platform.appealUpheld'), ...base, note: Note.optional() });
+export const AppealUpheld = z.strictObject({ type: z.literal('platform.appealUpheld'), ...toDispute, note: Note.optional() });
 export type AppealUpheld = z.infer<typeof AppealUpheld>;
 
 /** A3/A4: the platform overturns the ruling under appeal in the appellant's favour. */
-export const AppealOverturned = z.strictObject({ type: z.literal('platform.appealOverturned'), ...base, note: Note.optional() });
+export const AppealOverturned = z.strictObject({ type: z.literal('platform.appealOverturned'), ...toDispute, note: Note.optional() });
 export type AppealOverturned = z.infer<typeof AppealOverturned>;
 
 const compensation = { ...base, disputeId: ClientId, idempotencyKey: Text.min(1).max(400) };

@@ -7,14 +7,10 @@ import * as z from 'zod';
  */
 
 /**
- * D1 [I]: how many disputes may be open on one order at a time. Only `one` in this version: `several`
- * needs the order to host more than one dispute child (today its `dispute` region invokes exactly one,
- * under the fixed id `dispute`), an optional `disputeId` on every dispute-addressed event (required when
- * more than one is open), routing and allowed actions per dispute at the boundary, and the disputes
- * projection of both SQL stores (they read `context.dispute`) listing every open one. It is left out
- * rather than shipped half done; adding the value is what a version that does all of that will do.
+ * D1 [I]: how many disputes may be open on one order at a time: `one` (the notice's rule), or `several`,
+ * each running its own lifecycle and timers, addressed by `disputeId` (X1/INV1 hold across them).
  */
-export const DisputesPerOrder = z.enum(['one']);
+export const DisputesPerOrder = z.enum(['one', 'several']);
 /** C2 [I]: what the merchant's approval of a shipped, JD-delivered order does. */
 export const ShippedJdApproval = z.enum(['intercept', 'refundAtOnce']);
 /** C5 [I]: until when the customer may withdraw a cancel order. */
@@ -71,6 +67,8 @@ export const POLICY_RULES: Readonly<Record<PolicyName, string>> = Object.freeze(
 export const POLICY_VALUES: { readonly [Name in PolicyName]: Readonly<Record<PolicySettings[Name], string>> } = Object.freeze({
   disputesPerOrder: {
     one: 'At most one open dispute per order; another may be opened once it is closed (a second one meanwhile is refused with NotAllowedInStateError).',
+    several:
+      'Any number of open disputes per order, each with an unused id and its own lifecycle and timers (D2–D8, appeals); an event for a dispute names it in disputeId, which may be left out while only one is open (with several open that is refused: InvalidPayloadError at disputeId). X1/INV1 hold across them: one cancel order in flight, one refund per order.',
   },
   shippedJdApproval: {
     intercept:

@@ -22,7 +22,7 @@ import {
   type ReplayStepContext,
   type TakenTransition,
 } from '../../src/coverage/index.js';
-import type { OrderSnapshot } from '../../machines/order.js';
+import { disputeActorIdOf, openDisputesOf, type OrderSnapshot } from '../../machines/order.js';
 import { partiesToMove } from '../../machines/policy.js';
 import { DEFAULT_TIMERS, type TimerSettings } from '../../src/schemas/timers.js';
 import { CUSTOMER_CANCELLATION_ID, DISPUTE_ID, EVIDENCE, MERCHANT, PAYMENT, PLATFORM } from './fixtures.js';
@@ -881,9 +881,15 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   const o = root.after.context;
   const b = root.before?.context ?? null;
   const region = root.after.value as { dispute: string; cancellation: string };
-  const dispute = steps.find((s) => s.path.join('/') === 'dispute');
+  // D1: the open dispute (the model opens one at a time): `context.dispute` in the child `dispute`
+  // under disputesPerOrder one; `context.openDisputes` in the child `dispute:<id>` under several.
+  const several = o.openDisputes !== undefined;
+  const openAfter = openDisputesOf(o)[0] ?? null;
+  const openBefore = b ? (openDisputesOf(b)[0] ?? null) : null;
+  const disputeChildId = disputeActorIdOf(o, DISPUTE_ID);
+  const dispute = steps.find((s) => s.path.join('/') === disputeChildId);
   const cancel = steps.find((s) => s.path.join('/') === 'cancellation');
-  const disputeBefore: Persisted | undefined = root.before?.children?.dispute?.snapshot;
+  const disputeBefore: Persisted | undefined = root.before?.children?.[disputeChildId]?.snapshot;
   const cancelBefore: Persisted | undefined = root.before?.children?.cancellation?.snapshot;
   const now = ctx.clock.now();
   const sent = host;
@@ -894,7 +900,7 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
     if (step.path.length)
       expectThat(step.own.length === 0, 'INV2', `${step.path.join('/')} emitted ${json(step.own)}: effects leave at the root`);
   const owners = new Set(
-    [b?.dispute?.disputeId, b?.cancellation?.cancellationId, o.dispute?.disputeId, o.cancellation?.cancellationId].filter(Boolean),
+    [openBefore?.disputeId, b?.cancellation?.cancellationId, openAfter?.disputeId, o.cancellation?.cancellationId].filter(Boolean),
   );
   for (const effect of root.own as any[]) {
     expectThat(
@@ -912,13 +918,15 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   // D1: the dispute region is open exactly while a dispute child runs; C1/INV1: the cancellation region
   // is in flight exactly while a cancel order child runs, and at most one does.
   expectThat(
-    (region.dispute === 'open') === (dispute !== undefined) && (dispute !== undefined) === (o.dispute !== null),
+    (several ? ['several', 'closed'].includes(region.dispute) : (region.dispute === 'open') === (dispute !== undefined)) &&
+      (dispute !== undefined) === (openAfter !== null) &&
+      (several ? o.dispute === null : o.openDisputes === undefined),
     'D1',
-    `dispute region ${region.dispute}, child ${dispute ? idOf(dispute.after.context) : 'none'}, open ${json(o.dispute)}`,
+    `dispute region ${region.dispute}, child ${dispute ? idOf(dispute.after.context) : 'none'}, open ${json(openAfter)}`,
   );
   if (dispute)
     expectThat(
-      dispute.after.context.disputeId === o.dispute.disputeId && dispute.after.status === 'active',
+      dispute.after.context.disputeId === openAfter!.disputeId && dispute.after.status === 'active',
       'D1',
       'the open dispute is the running child',
     );
@@ -953,7 +961,7 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
     `cancellation region ${region.cancellation} with ${refunds.length} refund(s)`,
   );
   expectThat(
-    (region.dispute === 'closed') === (refunds.length === 1 && o.dispute === null),
+    (region.dispute === 'closed') === (refunds.length === 1 && openAfter === null),
     'INV1',
     `dispute region ${region.dispute}: closed once refunded with no dispute open`,
   );
@@ -1038,11 +1046,11 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
   if (closedDisputes.length === 1) {
     const entry = closedDisputes[0];
     const child = disputeBefore!.context;
-    const end = disputeEnd(childEvents('dispute'), sent, child);
+    const end = disputeEnd(childEvents(disputeChildId), sent, child);
     expectThat(
-      end && b?.dispute?.disputeId === entry.disputeId,
+      end && openBefore?.disputeId === entry.disputeId,
       'D1',
-      `dispute ${entry.disputeId} closed after ${childEvents('dispute').join(', ')}`,
+      `dispute ${entry.disputeId} closed after ${childEvents(disputeChildId).join(', ')}`,
     );
     const expected = {
       disputeId: entry.disputeId,
@@ -1051,7 +1059,7 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
       plan: child.plan,
       resolution: end.resolution,
       ruling: end.ruling,
-      openedAt: b.dispute.openedAt,
+      openedAt: openBefore!.openedAt,
     };
     // A1–A4: the appeal and the compensation are the dispute's own record (its oracles check them)
     const { appeal: _appeal, compensation: _compensation, ...core } = entry;
@@ -1217,11 +1225,11 @@ function checkOrder(steps: ActorStep[], ctx: ReplayStepContext, host: any, accep
       ...o.closedCancelOrders.map((e: any) => e.cancellationId),
       ...o.closedDisputes.map((d: any) => d.disputeId),
       o.cancellation?.cancellationId,
-      o.dispute?.disputeId,
+      openAfter?.disputeId,
     ].includes(id);
   if (root.after.status === 'active') {
     expectThat(
-      takes.has('dispute.opened') === (region.dispute === 'none' && !refunded && !used(DISPUTE_ID)),
+      takes.has('dispute.opened') === (region.dispute === (several ? 'several' : 'none') && !refunded && !used(DISPUTE_ID)),
       'D1',
       `dispute.opened ${takes.has('dispute.opened') ? 'taken' : 'refused'} in ${json(region)}`,
     );

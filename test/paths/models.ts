@@ -2,7 +2,7 @@
 import { matchesState, type AnyStateMachine, type StateValue } from 'xstate';
 import { cancellationMachine } from '../../machines/cancellation.js';
 import { disputeMachine } from '../../machines/dispute.js';
-import { orderMachine, refundedBy, usedIds, type OrderContext, type OrderSnapshot } from '../../machines/order.js';
+import { openDisputesOf, orderMachine, refundedBy, usedIds, type OrderContext, type OrderSnapshot } from '../../machines/order.js';
 import { checkEvent, parseEvent } from '../../src/commands.js';
 import { variantsOf, type EventVariant, type GenerateOptions, type InputVariant, type KeySource } from '../../src/coverage/index.js';
 import { WorkflowError } from '../../src/errors.js';
@@ -88,7 +88,7 @@ const clientIdsInUse = (state: KeySource) => {
   const canGoIdle = region !== 'refunded' && !(child !== undefined && REFUND_BOUND.has(topState(child.value)!));
   const ids = [
     ...context.closedDisputes.map((dispute) => dispute.disputeId),
-    ...(context.dispute ? [context.dispute.disputeId] : []),
+    ...openDisputesOf(context).map((dispute) => dispute.disputeId),
     ...(canGoIdle ? usedIds(context) : []),
   ];
   return [...new Set(ids)].filter((id) => !id.includes(':')).sort();

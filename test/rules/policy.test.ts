@@ -35,7 +35,7 @@ const merchant = (type: string, cancellationId: string, refused?: string) =>
 const withdrawCancelOrder = (cancellationId: string, refused?: string) =>
   send({ type: 'customer.cancellationWithdrawn', by: CUSTOMER, cancellationId }, refused);
 const withdrawDispute = (refused?: string) => send({ type: 'customer.disputeWithdrawn', by: CUSTOMER }, refused);
-const confirmed = () => send({ type: 'customer.settlementConfirmed', by: CUSTOMER });
+const confirmed = (refused?: string) => send({ type: 'customer.settlementConfirmed', by: CUSTOMER }, refused);
 const objected = () => send({ type: 'customer.settlementObjected', by: CUSTOMER });
 const ruled = (ruling: 'MERCHANT_LIABLE' | 'MERCHANT_NOT_LIABLE', refused?: string) =>
   send({ type: 'platform.ruled', by: PLATFORM, ruling }, refused);
@@ -280,6 +280,104 @@ const SCENARIOS: Scenario[] = [
       ]);
     },
   },
+  {
+    name: 'D1 several: two disputes open at once, each named by its disputeId, and each reaches a different end',
+    policy: { disputesPerOrder: 'several' },
+    steps: [
+      opened('a'),
+      opened('b'),
+      plan('NEGOTIATED_REJECT', undefined, { disputeId: 'a' }),
+      send({ type: 'customer.disputeWithdrawn', by: CUSTOMER, disputeId: 'b' }),
+      send({ type: 'customer.settlementConfirmed', by: CUSTOMER, disputeId: 'a' }),
+    ],
+    then: (run) => {
+      expect(refused(run)).toEqual([]);
+      expect(disputes(run)).toEqual([
+        ['b', 'withdrawn', null],
+        ['a', 'resolved', 'NEGOTIATED_REJECT'],
+      ]);
+    },
+  },
+  {
+    name: 'D1 several: no disputeId goes to the only open dispute; with two open it is refused (which dispute?), as is an id not open',
+    policy: { disputesPerOrder: 'several' },
+    steps: [
+      opened('a'),
+      plan('NEGOTIATED_REJECT'),
+      opened('b'),
+      opened('a', 'NotAllowedInStateError'),
+      confirmed('InvalidPayloadError'),
+      send({ type: 'customer.settlementConfirmed', by: CUSTOMER, disputeId: 'nope' }, 'NotAllowedInStateError'),
+      send({ type: 'customer.settlementConfirmed', by: CUSTOMER, disputeId: 'a' }),
+      send({ type: 'customer.settlementConfirmed', by: CUSTOMER, disputeId: 'a' }, 'FinalStateError'),
+      plan('NEGOTIATED_REJECT'),
+    ],
+    then: (run) => {
+      expect(refused(run)).toEqual(['NotAllowedInStateError', 'InvalidPayloadError', 'NotAllowedInStateError', 'FinalStateError']);
+      expect(disputes(run)).toEqual([
+        ['a', 'resolved', 'NEGOTIATED_REJECT'],
+        ['b', 'awaitingCustomerConfirmation', 'NEGOTIATED_REJECT'],
+      ]);
+    },
+  },
+  {
+    name: "D1 several: X1/INV1 across disputes: a second dispute's refund plan conflicts with the first's cancel order, and once refunded no dispute refunds again",
+    policy: { disputesPerOrder: 'several' },
+    steps: [
+      opened('a'),
+      opened('b'),
+      plan('DIRECT_REFUND', undefined, { disputeId: 'a' }),
+      plan('DIRECT_REFUND', 'ConflictingCancellationError', { disputeId: 'b' }),
+      plan('WAIT_48H_INTERCEPT', 'ConflictingCancellationError', { disputeId: 'b' }),
+      opened('c', 'NotAllowedInStateError'),
+      send({ type: 'customer.disputeWithdrawn', by: CUSTOMER, disputeId: 'b' }),
+      send({ type: 'customer.settlementConfirmed', by: CUSTOMER, disputeId: 'a' }),
+    ],
+    then: (run) => {
+      expect(orders(run)).toEqual([['a:direct-refund', 'refunded', 'DIRECT_REFUND_DISPUTE_PLAN', 'disputePlan']]);
+      expect(run.refundCalls).toHaveLength(1);
+      expect(disputes(run)).toEqual([
+        ['b', 'withdrawn', null],
+        ['a', 'resolved', 'DIRECT_REFUND'],
+      ]);
+      // INV1: refunded with no dispute open, the order is done
+      expect(run.status).toBe('done');
+    },
+  },
+  {
+    name: "D1 several: a ruling against the merchant in one dispute while another dispute's refund plan is in flight refunds once (D6 through the cancel order in flight)",
+    policy: { disputesPerOrder: 'several' },
+    steps: [
+      opened('a'),
+      opened('b'),
+      plan('PLATFORM_RULING', undefined, { disputeId: 'b', evidence: VALID_EVIDENCE }),
+      plan('WAIT_48H_INTERCEPT', undefined, { disputeId: 'a' }),
+      send({ type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE', disputeId: 'b' }),
+      opened('c', 'NotAllowedInStateError'),
+    ],
+    then: (run) => {
+      expect(orders(run)).toEqual([['a:intercept-48h', 'refunded', 'INTERCEPT_48H_DISPUTE_PLAN', 'platformRuling']]);
+      expect(run.refundCalls).toHaveLength(1);
+      expect(disputes(run).map(([id, status]) => [id, status])).toEqual([
+        ['b', 'resolved'],
+        ['a', 'awaitingCustomerConfirmation'],
+      ]);
+    },
+  },
+  {
+    name: 'D1 several: each open dispute runs its own timers (D7: each escalates when its own merchantResponseWindow ends)',
+    policy: { disputesPerOrder: 'several' },
+    steps: [opened('a'), advance(24 * HOUR), opened('b'), advance(25 * HOUR)],
+    then: (run) => {
+      expect(disputes(run).map(([id, status]) => [id, status])).toEqual([
+        ['a', 'awaitingPlatformRuling'],
+        ['b', 'awaitingMerchantChoice'],
+      ]);
+      expect(run.audit.filter((row) => row.actorId === 'timer').map((row) => row.eventType)).toEqual([
+        'xstate.after.merchantResponseWindow.dispute.awaitingMerchantChoice',
+      ]);
+    },
+  },
 ];
 
 describe.each(SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s', (_name, scenario) => {
@@ -397,9 +495,10 @@ describe('policy at the boundary', () => {
     expect(inFlight.cancelOrderIds()).toEqual(['c']);
   });
 
-  it('D1 one: the only value of disputesPerOrder in this version; several (not implemented) is an InvalidPayloadError at the input', () => {
-    expect(PolicySettings.shape.disputesPerOrder.options).toEqual(['one']);
-    expect(() => world({ policy: { disputesPerOrder: 'several' } as never })).toThrow(InvalidPayloadError);
+  it('D1 one/several: the values of disputesPerOrder, one the default; another value is an InvalidPayloadError at the input', () => {
+    expect(PolicySettings.shape.disputesPerOrder.options).toEqual(['one', 'several']);
+    expect(DEFAULT_POLICY.disputesPerOrder).toBe('one');
+    expect(() => world({ policy: { disputesPerOrder: 'many' } as never })).toThrow(InvalidPayloadError);
   });
 
   it("D1/C2/C5/D6/D8: the default policy is today's behaviour, stored in the order and every child", () => {
