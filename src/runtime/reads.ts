@@ -1,4 +1,4 @@
-import { openDisputesOf, type OrderOutput, type OrderSnapshot } from '../../machines/order.js';
+import { openDisputesOf, severalDisputeActorId, type OrderOutput, type OrderSnapshot } from '../../machines/order.js';
 import { allowedActions } from '../allowed-actions.js';
 import { upgradeSnapshot, type WorkflowDefinition } from '../engine/definition.js';
 import {
@@ -122,9 +122,19 @@ const EVIDENCE_EVENTS: Readonly<Record<string, EvidenceView['kind']>> = {
 };
 
 /**
+ * D1 (disputesPerOrder several): an event that names no dispute went to the only open one, which an
+ * evidence plan or an appeal leaves open: the one `dispute:<id>` child of the state it resulted in.
+ */
+function onlySeveralDispute(resultingState: unknown): string | null {
+  const prefix = severalDisputeActorId('');
+  const ids = Object.keys((resultingState ?? {}) as object).filter((key) => key.startsWith(prefix));
+  return ids.length === 1 ? ids[0]!.slice(prefix.length) : null;
+}
+
+/**
  * D4, A1: the evidence of every evidence plan and appeal of the order, from the audit trail (D9 keeps
  * every accepted event). Evidence belongs to the dispute the event names, else to the dispute opened last
- * before it. Proofs and the explanation follow R1: the platform and the side that submitted them.
+ * before it (under disputesPerOrder several, the only one open). Proofs and the explanation follow R1: the platform and the side that submitted them.
  */
 export function evidenceOf(caller: Sender, audit: readonly AuditRow[], catalogue: EvidenceCatalogue): EvidenceView[] {
   const found: EvidenceView[] = [];
@@ -136,7 +146,7 @@ export function evidenceOf(caller: Sender, audit: readonly AuditRow[], catalogue
     };
     if (row.eventType === 'dispute.opened' && typeof event.disputeId === 'string') lastOpened = event.disputeId;
     const kind = EVIDENCE_EVENTS[row.eventType];
-    const disputeId = typeof event.disputeId === 'string' ? event.disputeId : lastOpened;
+    const disputeId = typeof event.disputeId === 'string' ? event.disputeId : (onlySeveralDispute(row.resultingState) ?? lastOpened);
     if (kind === undefined || !event.evidence || disputeId === null) continue;
     const submittedBy = row.role as EvidenceView['submittedBy'];
     const details = maySeeEvidenceDetails(caller, { role: submittedBy });

@@ -271,6 +271,25 @@ describe('D1 several on the durable runtime (SQLite)', () => {
     ]);
   });
 
+  it('D4/R1 (disputesPerOrder several): evidence given without a disputeId belongs to the only open dispute, not to the one opened last', async () => {
+    const h = await sqliteHost();
+    h.clock.time = T0;
+    await h.runtime.openOrder({ input: orderInput('o', SEVERAL) });
+    let n = 0;
+    const dispatch = (event: Record<string, unknown>) => h.runtime.dispatchRaw({ workflowId: 'o', commandId: `c${(n += 1)}`, event });
+    await dispatch({ type: 'dispute.opened', by: CUSTOMER, disputeId: 'a' });
+    await dispatch({ type: 'dispute.opened', by: CUSTOMER, disputeId: 'b' });
+    await dispatch({ type: 'customer.disputeWithdrawn', by: CUSTOMER, disputeId: 'b' });
+    await dispatch({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE });
+    await dispatch({ type: 'dispute.opened', by: CUSTOMER, disputeId: 'c' });
+    await dispatch({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE, disputeId: 'c' });
+    const view = await h.runtime.getWorkflow(PLATFORM, 'o');
+    expect(view.evidence.map((e) => [e.disputeId, e.kind])).toEqual([
+      ['a', 'plan'],
+      ['c', 'plan'],
+    ]);
+  });
+
   it('D1 (disputesPerOrder several): allowed actions name their dispute and its status; a refused event for no dispute writes nothing (INV4)', async () => {
     const h = await sqliteHost();
     h.clock.time = T0;
