@@ -90,8 +90,8 @@ const planChoice = ({ event }: { event: Extract<DisputeMachineEvent, { type: 'me
   evidence: event.evidence,
 });
 
-/** D8: who withdrew the dispute. */
-const withdrawer = ({ event }: { event: { by: Sender } }) => ({ by: event.by });
+/** Who sent the event (recordCloser's params). */
+const sender = ({ event }: { event: { by: Sender } }) => ({ by: event.by });
 
 /** A4: the key a compensation answer names. */
 const compensationKey = ({ event }: { event: { idempotencyKey: string } }) => ({ idempotencyKey: event.idempotencyKey });
@@ -151,13 +151,9 @@ export const disputeMachine = setup({
       assertEvent(event, 'platform.ruled');
       return { ruling: event.ruling, resolution: 'RULED' as const, closedBy: event.by };
     }),
-    /** D5: how the dispute was resolved, and who closed it (the customer, or the timer). */
-    recordResolution: assign((_, params: { resolution: DisputeResolution; by: Sender }) => ({
-      resolution: params.resolution,
-      closedBy: params.by,
-    })),
-    /** D8: the customer who withdrew. */
-    recordWithdrawal: assign((_, params: { by: Sender }) => ({ closedBy: params.by })),
+    recordResolution: assign((_, params: { resolution: DisputeResolution }) => ({ resolution: params.resolution })),
+    /** D5/D8: who closed the dispute (the customer, or the timer for a silent customer). */
+    recordCloser: assign((_, params: { by: Sender }) => ({ closedBy: params.by })),
     /** A1: the one appeal, with its new evidence. */
     recordAppeal: assign(({ context, event }) => {
       assertEvent(event, ['merchant.rulingAppealed', 'customer.rulingAppealed']);
@@ -236,7 +232,7 @@ export const disputeMachine = setup({
     'customer.disputeWithdrawn': {
       guard: and(['isNotRuled', { type: 'policyIs', params: { disputeWithdrawal: 'untilResolved' as const } }]),
       target: '.withdrawn',
-      actions: { type: 'recordWithdrawal', params: withdrawer },
+      actions: { type: 'recordCloser', params: sender },
       description:
         'D8 (disputeWithdrawal untilResolved, the default): the customer withdraws until the dispute is resolved (A1: not once ruled, while an appeal window or an appeal runs)',
     },
@@ -258,7 +254,7 @@ export const disputeMachine = setup({
         'customer.disputeWithdrawn': {
           guard: { type: 'policyIs', params: { disputeWithdrawal: 'untilPlanAccepted' } },
           target: '#dispute.withdrawn',
-          actions: { type: 'recordWithdrawal', params: withdrawer },
+          actions: { type: 'recordCloser', params: sender },
           description:
             'D8 (disputeWithdrawal untilPlanAccepted): the customer withdraws only while the merchant has not chosen a plan. Under never, no withdrawal is taken anywhere.',
         },
@@ -296,14 +292,20 @@ export const disputeMachine = setup({
       after: {
         customerConfirmationWindow: {
           target: 'resolved',
-          actions: { type: 'recordResolution', params: { resolution: 'CONFIRMED_BY_TIMEOUT', by: TIMER_SENDER } },
+          actions: [
+            { type: 'recordResolution', params: { resolution: 'CONFIRMED_BY_TIMEOUT' } },
+            { type: 'recordCloser', params: { by: TIMER_SENDER } },
+          ],
           description: 'D5: no answer in time counts as confirmed.',
         },
       },
       on: {
         'customer.settlementConfirmed': {
           target: 'resolved',
-          actions: { type: 'recordResolution', params: ({ event }) => ({ resolution: 'CONFIRMED_BY_CUSTOMER', by: event.by }) },
+          actions: [
+            { type: 'recordResolution', params: { resolution: 'CONFIRMED_BY_CUSTOMER' } },
+            { type: 'recordCloser', params: sender },
+          ],
         },
         'customer.settlementObjected': {
           target: 'awaitingPlatformRuling',
