@@ -81,7 +81,7 @@ export type DisputeEmitted = NotificationRequested | CompensationRequested | Dis
 const OTHER_RULING: Record<Ruling, Ruling> = { MERCHANT_LIABLE: 'MERCHANT_NOT_LIABLE', MERCHANT_NOT_LIABLE: 'MERCHANT_LIABLE' };
 
 /** D3/D4: what the merchant's plan choice guards read. */
-interface PlanChoice {
+export interface PlanChoice {
   plan: Plan;
   evidence: Evidence | undefined;
 }
@@ -114,7 +114,8 @@ export const disputeMachine = setup({
   guards: {
     /** D3/D4: the plan submitted (its transitions pass the event's plan and evidence). */
     isSettlementPlan: (_, params: PlanChoice) => params.plan !== 'PLATFORM_RULING',
-    isEvidencePlanWithEvidence: (_, params: PlanChoice) => params.plan === 'PLATFORM_RULING' && params.evidence !== undefined,
+    /** D4: the evidence plan (every plan isSettlementPlan leaves) comes with its evidence. */
+    hasEvidence: (_, params: PlanChoice) => params.evidence !== undefined,
     /** A1: the settings of the `policy` input (`{ appeals: 'on' }`). */
     policyIs,
     /** D8/A1: once ruled, the dispute is no longer the customer's to withdraw (only an appeal remains). */
@@ -266,7 +267,7 @@ export const disputeMachine = setup({
             description: 'D3: a settlement plan goes to the customer (待客户确认).',
           },
           {
-            guard: { type: 'isEvidencePlanWithEvidence', params: planChoice },
+            guard: { type: 'hasEvidence', params: planChoice },
             target: 'awaitingPlatformRuling',
             actions: [
               'recordPlan',
@@ -422,7 +423,7 @@ export const disputeMachine = setup({
           orderId: context.orderId,
           disputeId: context.disputeId,
           merchantId: context.merchantId,
-          refundedBy: context.compensation?.refundedBy ?? null,
+          refundedBy: context.compensation!.refundedBy,
           idempotencyKey: compensationIdempotencyKey(context),
         }),
       },

@@ -229,9 +229,10 @@ export const orderMachine = setup({
     cancellation: cancellationMachine.provide({ actions: { announce: relayToParent as never } }),
   },
   guards: {
+    /** D1: a dispute id this order has not used (isCustomerCancellationAllowed checks a cancel order's). */
     isIdUnused: ({ context, event }) => {
-      assertEvent(event, ['dispute.opened', 'cancellation.submitted']);
-      return !usedIds(context).has(event.type === 'dispute.opened' ? event.disputeId : event.cancellationId);
+      assertEvent(event, 'dispute.opened');
+      return !usedIds(context).has(event.disputeId);
     },
     isCustomerCancellationAllowed: ({ context, event }) => {
       assertEvent(event, 'cancellation.submitted');

@@ -62,7 +62,7 @@ const planSubmitted = [
     plan: 'PLATFORM_RULING',
     evidence: EVIDENCE,
   }),
-  // D4: the evidence plan without evidence is refused (guard isEvidencePlanWithEvidence).
+  // D4: the evidence plan without evidence is refused (guard hasEvidence).
   host('merchant.planSubmitted(PLATFORM_RULING, no evidence)', { type: 'merchant.planSubmitted', at, by: MERCHANT, plan: 'PLATFORM_RULING' }),
 ];
 

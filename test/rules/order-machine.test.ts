@@ -5,7 +5,15 @@
  */
 import { createActor, SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { orderMachine } from '../../machines/order.js';
+import {
+  type ClosedCancelOrder,
+  type CurrentCancelOrder,
+  customerRefundOf,
+  isAdoptable,
+  type OrderContext,
+  orderMachine,
+  planConflict,
+} from '../../machines/order.js';
 import { CUSTOMER, HOUR, MERCHANT, PAYMENTS, PLATFORM, refundSucceeded, VALID_EVIDENCE, world } from '../support/world.js';
 
 const SEVERAL_INPUT = {
@@ -76,5 +84,66 @@ describe('A4 under D1 several (appeals on)', () => {
     expect(() => w.send({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: 'a' })).toThrow(/A4\/INV1/);
     expect(status(w, 'a')).toBe('underAppeal');
     expect(w.workflow.effects.filter((effect) => effect.type === 'effect.compensationRequested')).toEqual([]);
+  });
+});
+
+describe("the order's exported reads of its context (the boundary's refusals use them)", () => {
+  const context = (extra: Partial<OrderContext> = {}): OrderContext => ({
+    ...createActor(orderMachine, { input: SEVERAL_INPUT }).getSnapshot().context,
+    conflictPolicy: 'adopt',
+    ...extra,
+  });
+  const inFlight = (origin: CurrentCancelOrder['origin']): CurrentCancelOrder => ({
+    cancellationId: 'c',
+    origin,
+    reason: 'CUSTOMER_REQUEST',
+    start: { state: 'pendingReview' },
+    createdBy: CUSTOMER,
+    createdAt: 0,
+  });
+  const refunded: ClosedCancelOrder = {
+    cancellationId: 'r',
+    orderId: 'order-1',
+    status: 'refunded',
+    reason: 'CUSTOMER_REQUEST',
+    refunded: true,
+    refundTrigger: null,
+    paymentRef: 'p',
+    origin: 'customer',
+    createdAt: 0,
+  };
+
+  it('X1/INV1: planConflict names the refunded cancel order, else the one in flight with its origin, else none', () => {
+    expect(planConflict(context({ closedCancelOrders: [refunded], cancellation: inFlight('customer') }), 'DIRECT_REFUND')).toEqual({
+      kind: 'refunded',
+      cancellationId: 'r',
+    });
+    expect(planConflict(context({ cancellation: inFlight('dispute') }), 'WAIT_48H_INTERCEPT')).toEqual({
+      kind: 'inFlight',
+      cancellationId: 'c',
+      origin: 'dispute',
+    });
+    expect(planConflict(context(), 'DIRECT_REFUND')).toBeNull();
+    expect(planConflict(context({ closedCancelOrders: [refunded] }), 'NEGOTIATED_REJECT')).toBeNull();
+  });
+
+  it("X1 adopt: only a refund plan, only under adopt, only onto the customer's own cancel order in flight", () => {
+    expect(isAdoptable(context({ cancellation: inFlight('customer') }), 'DIRECT_REFUND')).toBe(true);
+    expect(isAdoptable(context({ cancellation: inFlight('customer') }), 'WAIT_48H_INTERCEPT')).toBe(true);
+    expect(isAdoptable(context({ cancellation: inFlight('customer') }), 'NEGOTIATED_REJECT')).toBe(false);
+    expect(isAdoptable(context({ cancellation: inFlight('customer'), conflictPolicy: 'fail' }), 'DIRECT_REFUND')).toBe(false);
+    expect(isAdoptable(context({ cancellation: inFlight('dispute') }), 'DIRECT_REFUND')).toBe(false);
+    expect(isAdoptable(context({ cancellation: inFlight('platform') }), 'DIRECT_REFUND')).toBe(false);
+    expect(isAdoptable(context(), 'DIRECT_REFUND')).toBe(false);
+  });
+
+  it('A4/INV1: customerRefundOf says whether the order is refunded, a cancel order is in flight, or neither', () => {
+    const w = world({ policy: { appeals: 'on' } });
+    expect(customerRefundOf(w.workflow.getSnapshot())).toBe('none');
+    w.send({ type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'c' });
+    expect(customerRefundOf(w.workflow.getSnapshot())).toBe('inFlight');
+    w.send({ type: 'merchant.cancellationApproved', by: MERCHANT, cancellationId: 'c' });
+    refundSucceeded(w, 'c');
+    expect(customerRefundOf(w.workflow.getSnapshot())).toBe('refunded');
   });
 });
