@@ -272,7 +272,9 @@ export const orderMachine = setup({
     isForAnOpenDispute: ({ context, event }) => {
       if (!isDisputeAddressed(event)) return false;
       if (!addressedDispute(context, event.disputeId)) return false;
-      return event.type !== 'merchant.planSubmitted' || planConflict(context, event.plan) === null || isAdoptable(context, event.plan);
+      // an event without a plan names none: planConflict finds a conflict for refund plans only
+      const { plan } = event as { plan: Plan };
+      return planConflict(context, plan) === null || isAdoptable(context, plan);
     },
     /** D1 (several): one of the open disputes' children finished (openDisputes exists under several). */
     isOpenDisputeDone: ({ context, event }) =>

@@ -147,3 +147,37 @@ describe("the order's exported reads of its context (the boundary's refusals use
     expect(customerRefundOf(w.workflow.getSnapshot())).toBe('refunded');
   });
 });
+
+describe('X1/INV1 under D1 several, in the order machine itself', () => {
+  const twoOpen = (conflictPolicy: 'fail' | 'adopt' = 'fail') => {
+    const actor = createActor(orderMachine, { input: { ...SEVERAL_INPUT, conflictPolicy }, clock: new SimulatedClock() }).start();
+    actor.send({ type: 'dispute.opened', at: 0, by: CUSTOMER, disputeId: 'a' });
+    actor.send({ type: 'dispute.opened', at: 0, by: CUSTOMER, disputeId: 'b' });
+    return actor;
+  };
+  const disputeState = (actor: ReturnType<typeof twoOpen>, id: string) =>
+    (actor.getSnapshot().children as Record<string, { getSnapshot(): { value: unknown } }>)[`dispute:${id}`]!.getSnapshot().value;
+  const plan = (actor: ReturnType<typeof twoOpen>, disputeId: string, p: 'DIRECT_REFUND' | 'NEGOTIATED_REJECT') =>
+    actor.send({ type: 'merchant.planSubmitted', at: 1, by: MERCHANT, plan: p, disputeId });
+
+  it("X1/INV1 (disputesPerOrder several): a refund plan while another dispute's cancel order is in flight is not taken; other plans are", () => {
+    const actor = twoOpen();
+    plan(actor, 'a', 'DIRECT_REFUND');
+    expect(actor.getSnapshot().context.cancellation?.cancellationId).toBe('a:direct-refund');
+    plan(actor, 'b', 'DIRECT_REFUND');
+    expect(disputeState(actor, 'b')).toBe('awaitingMerchantChoice');
+    expect(actor.getSnapshot().context.cancellation?.cancellationId).toBe('a:direct-refund');
+    plan(actor, 'b', 'NEGOTIATED_REJECT');
+    expect(disputeState(actor, 'b')).toBe('awaitingCustomerConfirmation');
+    actor.send({ type: 'customer.settlementConfirmed', at: 2, by: CUSTOMER, disputeId: 'b' });
+    expect(actor.getSnapshot().context.closedDisputes.map((d) => [d.disputeId, d.status])).toEqual([['b', 'resolved']]);
+  });
+
+  it("X1 adopt (disputesPerOrder several): a refund plan goes onto the customer's own cancel order in flight", () => {
+    const actor = twoOpen('adopt');
+    actor.send({ type: 'cancellation.submitted', at: 1, by: CUSTOMER, cancellationId: 'c' });
+    plan(actor, 'a', 'DIRECT_REFUND');
+    expect(disputeState(actor, 'a')).toBe('awaitingCustomerConfirmation');
+    expect(actor.getSnapshot().context.cancellation?.cancellationId).toBe('c');
+  });
+});
