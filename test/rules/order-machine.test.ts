@@ -181,3 +181,20 @@ describe('X1/INV1 under D1 several, in the order machine itself', () => {
     expect(actor.getSnapshot().context.cancellation?.cancellationId).toBe('c');
   });
 });
+
+describe('D6 ownCancelOrder in the order machine itself', () => {
+  it("D6 (rulingRefundRoute ownCancelOrder): the ruling's own cancel order is created at the order's time, never before it (a back-dated ruling)", () => {
+    const input = { ...SEVERAL_INPUT, policy: { rulingRefundRoute: 'ownCancelOrder' as const } };
+    const actor = createActor(orderMachine, { input, clock: new SimulatedClock() }).start();
+    actor.send({ type: 'cancellation.submitted', at: 0, by: CUSTOMER, cancellationId: 'c' });
+    actor.send({ type: 'dispute.opened', at: 0, by: CUSTOMER, disputeId: 'd' });
+    actor.send({ type: 'merchant.planSubmitted', at: 0, by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE });
+    actor.send({ type: 'order.shipped', at: 5 * HOUR, by: MERCHANT });
+    actor.send({ type: 'platform.ruled', at: HOUR, by: PLATFORM, ruling: 'MERCHANT_LIABLE' });
+    const { context } = actor.getSnapshot();
+    expect(context.closedCancelOrders.map((order) => [order.cancellationId, order.status, order.createdAt])).toEqual([
+      ['c', 'closedWithoutRefund', 0],
+    ]);
+    expect(context.cancellation).toMatchObject({ cancellationId: 'd:ruling-refund', origin: 'platform', createdAt: 5 * HOUR });
+  });
+});
