@@ -690,12 +690,13 @@ export const orderMachine = setup({
     },
   },
   output: ({ context }) => {
-    const refund = refundedBy(context);
+    // INV1: the order finishes only once its cancellation region is refunded (the dispute region closes then)
+    const refund = refundedBy(context)!;
     return {
       orderId: context.orderId,
-      refunded: refund !== undefined,
-      refundedBy: refund?.cancellationId ?? null,
-      refundReason: refund?.reason ?? null,
+      refunded: refund.refunded,
+      refundedBy: refund.cancellationId,
+      refundReason: refund.reason,
       disputes: context.closedDisputes.map(({ disputeId, status, plan }) => ({ disputeId, status, plan })),
     };
   },
