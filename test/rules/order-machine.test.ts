@@ -198,3 +198,19 @@ describe('D6 ownCancelOrder in the order machine itself', () => {
     expect(context.cancellation).toMatchObject({ cancellationId: 'd:ruling-refund', origin: 'platform', createdAt: 5 * HOUR });
   });
 });
+
+describe('C2/INV4 in the order machine itself', () => {
+  it('C2: an event naming another cancel order than the one in flight is not forwarded to it', () => {
+    const input = { ...SEVERAL_INPUT, policy: {} };
+    const actor = createActor(orderMachine, { input, clock: new SimulatedClock() }).start();
+    actor.send({ type: 'cancellation.submitted', at: 0, by: CUSTOMER, cancellationId: 'c' });
+    const cancellation = () =>
+      (actor.getSnapshot().children as Record<string, { getSnapshot(): { value: unknown } }>).cancellation!.getSnapshot().value;
+    actor.send({ type: 'merchant.cancellationApproved', at: 1, by: MERCHANT, cancellationId: 'other' });
+    expect(cancellation()).toBe('pendingReview');
+    expect(actor.getSnapshot().context.now).toBe(0);
+    actor.send({ type: 'merchant.cancellationApproved', at: 1, by: MERCHANT, cancellationId: 'c' });
+    expect(cancellation()).toEqual({ refunding: 'requesting' });
+    expect(actor.getSnapshot().context.now).toBe(1);
+  });
+});
