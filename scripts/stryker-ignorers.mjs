@@ -17,4 +17,27 @@ const descriptionIgnorer = {
   },
 };
 
-export const strykerPlugins = [declareValuePlugin(PluginKind.Ignore, 'machine-descriptions', descriptionIgnorer)];
+/**
+ * `setup({ types: { context: {} as … } })` declares types for TypeScript only: XState never reads the
+ * `types` object at run time, so emptying it or its members changes nothing a machine does.
+ */
+const setupTypesIgnorer = {
+  shouldIgnore(path) {
+    for (let node = path; node; node = node.parentPath) {
+      const parent = node.parentPath;
+      if (!parent?.isObjectProperty() || parent.node.value !== node.node) continue;
+      const key = parent.node.key;
+      if (key.type !== 'Identifier' || key.name !== 'types') continue;
+      const call = parent.parentPath?.parentPath;
+      if (call?.isCallExpression() && call.node.callee.type === 'Identifier' && call.node.callee.name === 'setup') {
+        return "setup's types are for TypeScript only; XState does not read them at run time";
+      }
+    }
+    return undefined;
+  },
+};
+
+export const strykerPlugins = [
+  declareValuePlugin(PluginKind.Ignore, 'machine-descriptions', descriptionIgnorer),
+  declareValuePlugin(PluginKind.Ignore, 'setup-types', setupTypesIgnorer),
+];

@@ -214,3 +214,16 @@ describe('C2/INV4 in the order machine itself', () => {
     expect(actor.getSnapshot().context.now).toBe(1);
   });
 });
+
+describe('C4/INV6: a decline after the outcome was unknown', () => {
+  it('INV6/C4: a decline that reaches 退款结果待确认 with no attempt left records its error on refundFailed', () => {
+    const w = world({ timers: { refundMaxAttempts: 1 } });
+    w.send({ type: 'cancellation.submitted', by: CUSTOMER, cancellationId: 'c' });
+    w.send({ type: 'merchant.cancellationApproved', by: MERCHANT, cancellationId: 'c' });
+    w.advance(24 * HOUR);
+    expect(w.cancellation('c')).toBe('refundOutcomeUnknown');
+    w.send({ type: 'payment.refundFailed', by: PAYMENTS, cancellationId: 'c', error: 'late decline' });
+    expect(w.cancellation('c')).toBe('refundFailed');
+    expect(w.cancellationContext()?.lastRefundError).toBe('late decline');
+  });
+});
