@@ -188,7 +188,13 @@ describe('D6 ownCancelOrder in the order machine itself', () => {
     const actor = createActor(orderMachine, { input, clock: new SimulatedClock() }).start();
     actor.send({ type: 'cancellation.submitted', at: 0, by: CUSTOMER, cancellationId: 'c' });
     actor.send({ type: 'dispute.opened', at: 0, by: CUSTOMER, disputeId: 'd' });
-    actor.send({ type: 'merchant.planSubmitted', at: 0, by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE });
+    actor.send({
+      type: 'merchant.planSubmitted',
+      at: 0,
+      by: MERCHANT,
+      plan: 'PLATFORM_RULING',
+      evidence: { ...VALID_EVIDENCE, proofs: [...VALID_EVIDENCE.proofs] },
+    });
     actor.send({ type: 'order.shipped', at: 5 * HOUR, by: MERCHANT });
     actor.send({ type: 'platform.ruled', at: HOUR, by: PLATFORM, ruling: 'MERCHANT_LIABLE' });
     const { context } = actor.getSnapshot();
