@@ -1,5 +1,13 @@
 import type * as z from 'zod';
-import { customerRefundOf, isAdoptable, openDisputesOf, planConflict, refundedBy, type OrderSnapshot } from '../machines/order.js';
+import {
+  customerRefundOf,
+  isAdoptable,
+  isDisputeAddressed,
+  openDisputesOf,
+  planConflict,
+  refundedBy,
+  type OrderSnapshot,
+} from '../machines/order.js';
 import {
   ConflictingCancellationError,
   FinalStateError,
@@ -10,7 +18,7 @@ import {
 } from './errors.js';
 import { roleViolation } from './roles.js';
 import { DEFAULT_EVIDENCE_CATALOGUE, evidenceIssues, type EvidenceCatalogue } from './schemas/evidence.js';
-import { CancellationCommandEvent, DisputeEvent, OrderEvent } from './schemas/events.js';
+import { CancellationCommandEvent, OrderEvent, type DisputeEvent } from './schemas/events.js';
 import { cancellationChild, describeValue, disputeChild, statusOf } from './queries.js';
 import { OrderInput, type ResolvedOrderInput } from './schemas/inputs.js';
 
@@ -71,7 +79,7 @@ export function checkEvent(snapshot: OrderSnapshot, event: OrderEvent): void {
   if (event.at < context.now) {
     throw new InvalidPayloadError([{ path: 'at', message: `is before the last accepted event (${context.now})` }]);
   }
-  if (isDisputeEvent(event)) {
+  if (isDisputeAddressed(event)) {
     checkDisputeEvent(snapshot, event);
     return;
   }
@@ -224,9 +232,7 @@ export function policyRefusal(snapshot: OrderSnapshot, event: OrderEvent): strin
   return null;
 }
 
-const DISPUTE_EVENT_TYPES = new Set<string>(DisputeEvent.options.map((option) => option.shape.type.value));
 const CANCELLATION_COMMAND_TYPES = new Set<string>(CancellationCommandEvent.options.map((option) => option.shape.type.value));
-const isDisputeEvent = (event: OrderEvent): event is DisputeEvent => DISPUTE_EVENT_TYPES.has(event.type);
 const isCancellationCommand = (event: OrderEvent): event is CancellationCommandEvent => CANCELLATION_COMMAND_TYPES.has(event.type);
 
 export { describeValue };

@@ -1,8 +1,7 @@
-import { CANCELLATION_ACTOR_ID, DISPUTE_ACTOR_ID, disputeActorIdOf, type OrderSnapshot } from '../machines/order.js';
+import { CANCELLATION_ACTOR_ID, DISPUTE_ACTOR_ID, disputeActorIdOf, isDisputeAddressed, type OrderSnapshot } from '../machines/order.js';
 import { allowedActions } from './allowed-actions.js';
 import { cancellationChild, openDisputeChildren, statusOf } from './queries.js';
 import type { Role } from './schemas/common.js';
-import { DisputeEvent } from './schemas/events.js';
 
 /** A non-final dispute or cancel order that nothing will ever move (INV6). */
 export interface StrandedPart {
@@ -25,7 +24,6 @@ export interface PendingWork {
 
 /** Parties who act by choice; the system's callbacks only ever answer a pending effect. */
 const PARTIES: readonly Role[] = ['customer', 'merchant', 'platform'];
-const DISPUTE_EVENT_TYPES = new Set<string>(DisputeEvent.options.map((option) => option.shape.type.value));
 
 /**
  * INV6: every non-final dispute and cancel order must have something that will move it: a pending
@@ -41,7 +39,7 @@ export function strandedParts(snapshot: OrderSnapshot, pending: PendingWork): St
     const moves =
       pending.deadlines.includes(disputeActorIdOf(snapshot.context, open.disputeId)) ||
       pending.effects.includes(open.disputeId) ||
-      actions.some((action) => DISPUTE_EVENT_TYPES.has(action.type) && (action.disputeId ?? open.disputeId) === open.disputeId);
+      actions.some((action) => isDisputeAddressed(action) && (action.disputeId ?? open.disputeId) === open.disputeId);
     if (!moves) stranded.push({ actor: DISPUTE_ACTOR_ID, id: open.disputeId, status: statusOf(dispute) });
   }
   const cancellation = cancellationChild(snapshot);
