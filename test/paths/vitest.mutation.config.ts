@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import QuickestFirstSequencer from './mutation-sequencer.js';
 
 /** `npm run mutation`: Stryker runs only the generated path tests and the rule tests. */
 export default defineConfig({
@@ -7,5 +8,6 @@ export default defineConfig({
   test: {
     include: ['test/paths/**/*.test.ts', 'test/rules/**/*.test.ts'],
     testTimeout: 60_000,
+    sequence: { sequencer: QuickestFirstSequencer },
   },
 });
