@@ -129,6 +129,8 @@ export const disputeMachine = setup({
     isRulingAgainstCustomer: ({ context }) => context.ruling === 'MERCHANT_NOT_LIABLE',
     /** A4: the order reports the customer refunded (by the ruling's refund or an earlier one). */
     isCustomerRefunded: (_, params: { customerRefund: CustomerRefundStanding | undefined }) => params.customerRefund === 'refunded',
+    /** A4/INV1 (D1 several): the order's refund was compensated already, under another dispute. */
+    isRefundCompensated: (_, params: { customerRefund: CustomerRefundStanding | undefined }) => params.customerRefund === 'compensated',
     /** A4: an answer counts only for this dispute's compensation key. */
     isAnswerToCompensation: ({ context }, params: { idempotencyKey: string }) => params.idempotencyKey === compensationIdempotencyKey(context),
   },
@@ -407,6 +409,13 @@ export const disputeMachine = setup({
             actions: ['recordAppealOverturned', 'startCompensation'],
             description:
               "A4: overturned in the merchant's favour after the customer was refunded: the refund stands and the platform compensates the merchant. The ruling ordered the refund (A1), so it is refunded or in flight; in flight, the overturn waits until it is settled (INV1: not taken).",
+          },
+          {
+            guard: { type: 'isRefundCompensated', params: ({ event }) => ({ customerRefund: event.customerRefund }) },
+            target: 'resolved',
+            actions: 'recordAppealOverturned',
+            description:
+              "A4/INV1 (D1 several): overturned in the merchant's favour, but another dispute's overturn compensated the order's one refund already: the decision is recorded and nothing is compensated twice.",
           },
         ],
       },

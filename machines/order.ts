@@ -65,6 +65,12 @@ export interface PendingRulingRefund {
   at: number;
 }
 
+/** A4/INV1: which dispute's overturn compensated the order's refund, and the cancel order refunded. */
+export interface CompensatedRefund {
+  disputeId: string;
+  refundedBy: string | null;
+}
+
 /** History: a finished cancel order, from the child's output. */
 export interface ClosedCancelOrder extends CancellationOutput {
   origin: CancellationOrigin;
@@ -102,6 +108,11 @@ export interface OrderContext {
    * cancel order in flight, closed for it, has finished; null otherwise.
    */
   pendingRulingRefund: PendingRulingRefund | null;
+  /**
+   * A4/INV1: the compensation requested for the order's one refund, by the dispute whose overturn asked
+   * for it; absent until then. Under disputesPerOrder several a later overturn compensates nothing more.
+   */
+  compensatedRefund?: CompensatedRefund;
   closedDisputes: ClosedDispute[];
   closedCancelOrders: ClosedCancelOrder[];
 }
@@ -202,8 +213,8 @@ export function planConflict(context: OrderContext, plan: Plan): PlanConflict | 
  * A3/A4: where the customer's refund stands, as the order forwards an overturn to its dispute: the order
  * is refunded, a cancel order is in flight (its refund not settled), or neither.
  */
-export function customerRefundOf(snapshot: { matches(value: Record<string, string>): boolean }): CustomerRefundStanding {
-  if (snapshot.matches({ cancellation: 'refunded' })) return 'refunded';
+export function customerRefundOf(snapshot: { context: OrderContext; matches(value: Record<string, string>): boolean }): CustomerRefundStanding {
+  if (snapshot.matches({ cancellation: 'refunded' })) return snapshot.context.compensatedRefund ? 'compensated' : 'refunded';
   if (snapshot.matches({ cancellation: 'inFlight' })) return 'inFlight';
   return 'none';
 }
@@ -285,6 +296,10 @@ export const orderMachine = setup({
     /** The order's time: every event this runs for is a host event (OrderEvent), which carries its `at`. */
     stampTime: assign(({ context, event }) => ({ now: Math.max(context.now, (event as OrderEvent).at) })),
     emitEffect: emit(({ event }) => event as WorkflowEffect),
+    recordCompensatedRefund: assign(({ event }) => {
+      assertEvent(event, 'effect.compensationRequested');
+      return { compensatedRefund: { disputeId: event.disputeId, refundedBy: event.refundedBy } };
+    }),
     recordDispute: assign(({ event }) => {
       assertEvent(event, 'dispute.opened');
       return { dispute: { disputeId: event.disputeId, openedBy: event.by, openedAt: event.at } };
@@ -326,7 +341,7 @@ export const orderMachine = setup({
         if (event.type !== 'platform.appealOverturned') return event;
         const refund = refundedBy(context);
         const forwarded: AppealOverturnedForwarded = refund
-          ? { ...event, customerRefund: 'refunded', refundedBy: refund.cancellationId }
+          ? { ...event, customerRefund: context.compensatedRefund ? 'compensated' : 'refunded', refundedBy: refund.cancellationId }
           : // Stryker disable next-line ConditionalExpression,StringLiteral: the dispute reads customerRefund only as === 'refunded' (isCustomerRefunded); inFlight and none tell a reader which, and the boundary refuses the in-flight case itself (customerRefundOf in src/commands.ts)
             { ...event, customerRefund: context.cancellation ? 'inFlight' : 'none' };
         return forwarded;
@@ -462,6 +477,10 @@ export const orderMachine = setup({
   type: 'parallel',
   on: {
     'effect.*': { actions: 'emitEffect', description: 'Effects of the children leave at the root.' },
+    'effect.compensationRequested': {
+      actions: ['emitEffect', 'recordCompensatedRefund'],
+      description: "A4/INV1: the order's one refund is compensated once: the order remembers which dispute's overturn asked for it.",
+    },
     'order.shipped': { guard: 'isNotShipped', actions: ['stampTime', 'recordShipped'] },
     'order.completed': {
       guard: 'isNotCompleted',

@@ -208,10 +208,11 @@ export type DisputeEvent = z.infer<typeof DisputeEvent>;
 
 /**
  * A4: where the customer's refund stands when an appeal is overturned, as the order tells its dispute
- * (it forwards `platform.appealOverturned` with it): `refunded` (by `refundedBy`), a refund `inFlight`
- * (a cancel order is open), or `none`.
+ * (it forwards `platform.appealOverturned` with it): `refunded` (by `refundedBy`), refunded and
+ * `compensated` already (D1 several: another dispute's overturn compensated the order's one refund), a
+ * refund `inFlight` (a cancel order is open), or `none`.
  */
-export type CustomerRefundStanding = 'none' | 'inFlight' | 'refunded';
+export type CustomerRefundStanding = 'none' | 'inFlight' | 'refunded' | 'compensated';
 export type AppealOverturnedForwarded = AppealOverturned & {
   customerRefund?: CustomerRefundStanding;
   refundedBy?: string | null;

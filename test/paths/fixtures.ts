@@ -89,6 +89,15 @@ export const disputeEvents: EventVariants = {
         refundedBy: `${DISPUTE_ID}:ruling-refund`,
       } as unknown as EventVariant['event'],
     },
+    // A4/INV1 (D1 several): another dispute's overturn compensated the order's one refund already.
+    {
+      label: 'platform.appealOverturned(refund compensated)',
+      event: {
+        ...OrderEvent.parse({ type: 'platform.appealOverturned', at, by: PLATFORM }),
+        customerRefund: 'compensated',
+        refundedBy: `${DISPUTE_ID}:ruling-refund`,
+      } as unknown as EventVariant['event'],
+    },
   ],
 };
 

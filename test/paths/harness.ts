@@ -781,7 +781,8 @@ function checkDispute(step: ActorStep, ctx: ReplayStepContext, host: any, standa
       c.ruling === flipped &&
         c.appeal?.decision === 'OVERTURNED' &&
         c.appeal?.ruling === before?.context.ruling &&
-        state === (overturnedForCustomer ? 'resolved' : 'compensating'),
+        // A4/INV1: the order's one refund is compensated once; an overturn after that is only recorded
+        state === (overturnedForCustomer || sent.customerRefund === 'compensated' ? 'resolved' : 'compensating'),
       overturnedForCustomer ? 'A3' : 'A4',
       `overturning ${before?.context.ruling} leads to ${state}/${c.ruling}`,
     );

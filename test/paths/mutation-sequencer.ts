@@ -9,10 +9,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export default class QuickestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const { cache, config } = this.ctx;
-    const resultsOf = (spec: TestSpecification) =>
-      cache.getFileTestResults(`${spec.project.name}:${relative(config.root, spec.moduleId)}`);
-    const sizeOf = (spec: TestSpecification) =>
-      cache.getFileStats(`${spec.project.name}:${relative(config.root, spec.moduleId)}`)?.size ?? 0;
+    const resultsOf = (spec: TestSpecification) => cache.getFileTestResults(`${spec.project.name}:${relative(config.root, spec.moduleId)}`);
+    const sizeOf = (spec: TestSpecification) => cache.getFileStats(`${spec.project.name}:${relative(config.root, spec.moduleId)}`)?.size ?? 0;
     return [...files].sort((a, b) => {
       const aResults = resultsOf(a);
       const bResults = resultsOf(b);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictingCancellationError, FinalStateError, InvalidPayloadError, NotAllowedInStateError } from '../../src/errors.js';
 import { dumpSqlite, host, HOUR, orderInput, T0, tempDir, type Host } from '../runtime/helpers.js';
-import { CUSTOMER, MERCHANT, PLATFORM, VALID_EVIDENCE, world, type World } from '../support/world.js';
+import { CUSTOMER, MERCHANT, PAYMENTS, PLATFORM, VALID_EVIDENCE, world, type World } from '../support/world.js';
 
 /**
  * Issue 15, D1 [I] as a setting: `disputesPerOrder: 'several'` lets any number of disputes be open on
@@ -174,6 +174,86 @@ describe('D1 several with appeals (A1/A3)', () => {
   });
 });
 
+const MERCHANT_APPEAL = {
+  reason: 'GOODS_ALREADY_SHIPPED',
+  proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'receipt-2.jpg', sizeBytes: 90_000 }],
+  explanation: 'The second receipt shows the parcel left before the request.',
+} as const;
+
+/** Two disputes, each ruled against the merchant and appealed by it; the order refunded once (INV1). */
+function twoAppealedAfterOneRefund(): World {
+  const w = world({ policy: { disputesPerOrder: 'several', appeals: 'on' } });
+  for (const disputeId of ['a', 'b']) {
+    w.send({ type: 'dispute.opened', by: CUSTOMER, disputeId });
+    w.send({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE, disputeId });
+  }
+  w.send({ type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE', disputeId: 'b' });
+  w.send({ type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE', disputeId: 'a' });
+  expect(w.refundRequests()).toEqual([{ cancellationId: 'b:ruling-refund', attempt: 1 }]);
+  w.send({ type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'b:ruling-refund', paymentRef: 'p-1' });
+  for (const disputeId of ['a', 'b']) w.send({ type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL, disputeId });
+  return w;
+}
+
+const compensations = (w: World) =>
+  w.workflow.effects.filter((effect) => effect.type === 'effect.compensationRequested').map((effect) => [effect.disputeId, effect.refundedBy]);
+
+describe('D1 several with appeals: one compensation per refund (A4/INV1)', () => {
+  for (const [first, second] of [
+    ['a', 'b'],
+    ['b', 'a'],
+  ] as const) {
+    it(`A4/INV1 (disputesPerOrder several, appeals on): both merchant appeals won (${first} first): the one refund is compensated once; the second overturn is recorded and compensates nothing`, () => {
+      const w = twoAppealedAfterOneRefund();
+      w.send({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: first });
+      expect(compensations(w)).toEqual([[first, 'b:ruling-refund']]);
+      expect(w.workflow.getSnapshot().context.compensatedRefund).toEqual({ disputeId: first, refundedBy: 'b:ruling-refund' });
+      w.send({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: second });
+      expect(compensations(w)).toEqual([[first, 'b:ruling-refund']]);
+      expect(disputeStates(w)).toEqual([
+        [second, 'resolved'],
+        [first, 'compensating'],
+      ]);
+      expect(w.closedDispute(second)).toMatchObject({ ruling: 'MERCHANT_NOT_LIABLE', appeal: { decision: 'OVERTURNED' } });
+      expect(w.closedDispute(second)).not.toHaveProperty('compensation');
+      w.send({
+        type: 'payment.compensationSucceeded',
+        by: PAYMENTS,
+        idempotencyKey: `order-1/${first}/compensation`,
+        paymentRef: 'comp-1',
+        disputeId: first,
+      });
+      expect(w.workflow.getSnapshot().status).toBe('done');
+      expect(w.refundRequests()).toEqual([{ cancellationId: 'b:ruling-refund', attempt: 1 }]);
+    });
+  }
+
+  it('A4/INV1 (disputesPerOrder several, appeals on): after a declined compensation, a second overturn does not ask again (one request per refund)', () => {
+    const w = twoAppealedAfterOneRefund();
+    w.send({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: 'a' });
+    w.send({
+      type: 'payment.compensationFailed',
+      by: PAYMENTS,
+      idempotencyKey: 'order-1/a/compensation',
+      error: 'merchant account closed',
+      disputeId: 'a',
+    });
+    w.send({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: 'b' });
+    expect(compensations(w)).toEqual([['a', 'b:ruling-refund']]);
+    expect(disputeStates(w)).toEqual([
+      ['a', 'resolved'],
+      ['b', 'resolved'],
+    ]);
+  });
+
+  it('A2/A4 (disputesPerOrder several, appeals on): the other appeal upheld leaves the compensation of the one overturned as it was', () => {
+    const w = twoAppealedAfterOneRefund();
+    w.send({ type: 'platform.appealUpheld', by: PLATFORM, disputeId: 'b' });
+    w.send({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: 'a' });
+    expect(compensations(w)).toEqual([['a', 'b:ruling-refund']]);
+  });
+});
+
 describe('D1 several: allowed actions', () => {
   it('D1 (disputesPerOrder several): each action for a dispute is offered once per open dispute, with its disputeId', () => {
     const w = twoOpen();
@@ -269,6 +349,39 @@ describe('D1 several on the durable runtime (SQLite)', () => {
       ['xstate.after.merchantResponseWindow.dispute.awaitingMerchantChoice', 48 * HOUR],
       ['xstate.after.customerConfirmationWindow.dispute.awaitingCustomerConfirmation', 82 * HOUR],
     ]);
+  });
+
+  it('A4/INV1 (disputesPerOrder several, appeals on): two merchant appeals won across a restart: one compensation row, executed once; the refund untouched', async () => {
+    const h = await sqliteHost();
+    h.clock.time = T0;
+    await h.runtime.openOrder({ input: orderInput('o', { policy: { disputesPerOrder: 'several', appeals: 'on' } }) });
+    let n = 0;
+    const dispatch = (event: Record<string, unknown>) => h.runtime.dispatchRaw({ workflowId: 'o', commandId: `c${(n += 1)}`, event });
+    for (const disputeId of ['a', 'b']) {
+      await dispatch({ type: 'dispute.opened', by: CUSTOMER, disputeId });
+      await dispatch({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE, disputeId });
+      await dispatch({ type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE', disputeId });
+    }
+    await h.runtime.tick();
+    expect(h.payments.executionCount()).toBe(1);
+    for (const disputeId of ['a', 'b']) await dispatch({ type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL, disputeId });
+    await dispatch({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: 'b' });
+    await h.restart();
+    await dispatch({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: 'a' });
+    await h.runtime.tick();
+    await h.runtime.tick();
+    const rows = (await h.store.listOutbox('o')).filter((row) => row.kind === 'compensation');
+    expect(rows).toEqual([expect.objectContaining({ idempotencyKey: 'o/b/compensation', status: 'done' })]);
+    expect(h.payments.compensations().map((c) => c.idempotencyKey)).toEqual(['o/b/compensation']);
+    expect(h.payments.executionCount()).toBe(1);
+    const view = await h.runtime.getWorkflow(PLATFORM, 'o');
+    expect(view.status).toBe('done');
+    expect(view.disputes.map((d) => [d.disputeId, d.status])).toEqual(
+      expect.arrayContaining([
+        ['a', 'resolved'],
+        ['b', 'resolved'],
+      ]),
+    );
   });
 
   it('D4/R1 (disputesPerOrder several): evidence given without a disputeId belongs to the only open dispute, not to the one opened last', async () => {
