@@ -3,6 +3,7 @@ import { FINAL_CANCELLATION_STATUSES } from '../../src/schemas/common.js';
 import { usedIds, type OrderSnapshot } from '../../machines/order.js';
 import { allowedActions, type AllowedAction } from '../../src/allowed-actions.js';
 import { isWorkflowError } from '../../src/errors.js';
+import { POLICY_VALUES, type PolicyName, type PolicySettings } from '../../src/schemas/policy.js';
 import { cancelOrderViews, describeValue, disputeViews } from '../../src/queries.js';
 import type { WorkflowEffect } from '../../src/schemas/effects.js';
 import { HOUR, VALID_EVIDENCE, world, type World } from '../support/world.js';
@@ -68,6 +69,27 @@ const cancellationIds = fc.constantFrom(
   'dispute-2:intercept-48h',
   'ghost',
 );
+/** D1 several: events for a dispute may name it (or not). */
+const disputeIds = fc.constantFrom({}, { disputeId: 'dispute-1' }, { disputeId: 'dispute-2' });
+/** A1: an appeal brings new evidence from the catalogue, with a reason its party may give. */
+const merchantAppealEvidence = (fileId: string) => ({
+  reason: 'GOODS_ALREADY_SHIPPED',
+  proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId, sizeBytes: 80_000 }],
+  explanation: 'The courier scanned the parcel before the cancel request.',
+});
+const CUSTOMER_APPEAL_EVIDENCE = {
+  reason: 'MERCHANT_AGREED_TO_CANCEL',
+  proofs: [{ kind: 'CHAT_RECORD', fileId: 'chat-1.png', sizeBytes: 40_000 }],
+  explanation: 'The shop agreed in chat to cancel the order.',
+};
+
+/** Any policy: every [I] setting at any of its values, so settings are checked together, not one at a time. */
+export const policyArbitrary: fc.Arbitrary<PolicySettings> = fc.record(
+  Object.fromEntries(
+    (Object.keys(POLICY_VALUES) as PolicyName[]).map((name) => [name, fc.constantFrom(...Object.keys(POLICY_VALUES[name]))]),
+  ) as { [Name in PolicyName]: fc.Arbitrary<PolicySettings[Name]> },
+);
+
 const plans = fc.constantFrom('DIRECT_REFUND', 'NEGOTIATED_REJECT', 'WAIT_48H_INTERCEPT', 'PLATFORM_RULING');
 const evidence = fc.constantFrom(VALID_EVIDENCE, { ...VALID_EVIDENCE, reason: 'CUSTOMER_AGREED_TO_KEEP' }, undefined);
 
@@ -109,6 +131,30 @@ export const eventArbitrary: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
     cancellationId: cancellationIds,
     error: fc.constant('declined'),
   }),
+  // A1–A4 (appeals on): appeals, the platform's decisions and the payment service's answers, right or wrong key
+  fc
+    .record({ by: senderFor('merchant'), disputeId: disputeIds, fileId: fc.constantFrom('appeal-1', 'receipt-1.jpg') })
+    .map(({ by, disputeId, fileId }) => ({ type: 'merchant.rulingAppealed', by, evidence: merchantAppealEvidence(fileId), ...disputeId })),
+  fc
+    .record({ by: senderFor('customer'), disputeId: disputeIds })
+    .map(({ by, disputeId }) => ({ type: 'customer.rulingAppealed', by, evidence: CUSTOMER_APPEAL_EVIDENCE, ...disputeId })),
+  fc
+    .record({ type: fc.constantFrom('platform.appealUpheld', 'platform.appealOverturned'), by: senderFor('platform'), disputeId: disputeIds })
+    .map(({ disputeId, ...event }) => ({ ...event, ...disputeId })),
+  fc
+    .record({
+      type: fc.constantFrom('payment.compensationSucceeded', 'payment.compensationFailed'),
+      by: senderFor('system'),
+      disputeId: fc.constantFrom('dispute-1', 'dispute-2'),
+      keyOf: fc.constantFrom('dispute-1', 'dispute-2'),
+    })
+    .map(({ type, by, disputeId, keyOf }) => ({
+      type,
+      by,
+      disputeId,
+      idempotencyKey: `order-1/${keyOf}/compensation`,
+      ...(type === 'payment.compensationSucceeded' ? { paymentRef: 'comp-1' } : { error: 'declined' }),
+    })),
   // malformed payloads
   fc.record({ type: fc.constantFrom('merchant.planSubmitted', 'merchant.bribed', 42), by: anySender, plan: fc.constantFrom('FREE', 7) }),
 );
@@ -157,6 +203,10 @@ export function eventForAllowedAction(
       return action.plan === 'PLATFORM_RULING' ? { ...event, evidence: VALID_EVIDENCE } : event;
     case 'platform.ruled':
       return { ...event, ruling: pick.flavour % 2 ? 'MERCHANT_LIABLE' : 'MERCHANT_NOT_LIABLE' };
+    case 'merchant.rulingAppealed':
+      return { ...event, evidence: merchantAppealEvidence(`appeal-${pick.flavour % 3}`) };
+    case 'customer.rulingAppealed':
+      return { ...event, evidence: CUSTOMER_APPEAL_EVIDENCE };
     case 'payment.refundSucceeded':
       return { ...event, paymentRef: `pay-${pick.flavour % 3}` };
     case 'payment.refundFailed':
@@ -298,6 +348,19 @@ export class InvariantChecker {
         'C4: refunded without payment confirmation',
       );
     }
+    // A4/INV1: the order's one refund is compensated at most once, only once refunded, naming that refund
+    const compensations = effects.filter((effect) => effect.type === 'effect.compensationRequested');
+    this.expect(compensations.length <= 1, `A4/INV1: ${compensations.length} compensations requested for one order`);
+    for (const compensation of compensations) {
+      this.expect(
+        refunded.some((entry) => entry.cancellationId === compensation.refundedBy),
+        `A4: a compensation names ${compensation.refundedBy}, not the refunded cancel order`,
+      );
+      this.expect(
+        compensation.idempotencyKey === `${compensation.orderId}/${compensation.disputeId}/compensation`,
+        `A4: compensation key ${compensation.idempotencyKey}`,
+      );
+    }
     // A customer's cancel order is never rejected by the system
     const rejections = this.world.accepted().filter((event) => event.type === 'merchant.cancellationRejected');
     for (const entry of cancelOrders) {
@@ -407,7 +470,10 @@ function driveMemory(w: World): Driven {
   };
 }
 
-/** INV1–INV4, P2, P3d, C4 over the in-memory host, counting sequences, steps and checks into `stats`. */
+/**
+ * INV1–INV4, P2, P3d, C4 and A4 over the in-memory host under any policy (every [I] setting drawn at
+ * random, so combinations are checked too), counting sequences, steps and checks into `stats`.
+ */
 export function memoryProperty(stats: SequenceStats, maxCommands = 40) {
   const commands = fc.commands(
     [
@@ -422,9 +488,10 @@ export function memoryProperty(stats: SequenceStats, maxCommands = 40) {
     fc.constantFrom('JD' as const, 'MERCHANT' as const),
     fc.boolean(),
     fc.constantFrom('fail' as const, 'adopt' as const),
+    policyArbitrary,
     commands,
-    (deliveredBy, shipped, conflictPolicy, cmds) => {
-      const w = world({ deliveredBy, shipped, conflictPolicy, timers: { refundMaxAttempts: 3 } });
+    (deliveredBy, shipped, conflictPolicy, policy, cmds) => {
+      const w = world({ deliveredBy, shipped, conflictPolicy, policy, timers: { refundMaxAttempts: 3 } });
       const checker = new InvariantChecker(driveMemory(w));
       try {
         fc.modelRun(() => ({ model: {}, real: { world: w, checker, stats } }), cmds);

@@ -37,10 +37,12 @@ import {
   eventForAllowedAction,
   InvariantChecker,
   MERCHANT_ID,
+  policyArbitrary,
   type AcceptedEvent,
   type Driven,
   type RoleAction,
 } from './model.js';
+import type { PolicySettings } from '../../src/schemas/policy.js';
 
 /**
  * The model-based property test's world over the DURABLE runtime (issue 6): one order workflow on a
@@ -93,6 +95,8 @@ export interface WorldConfig {
   deliveryAttempts: number;
   /** With an inspector the runtime checks `can` before stepping; without, the step is the check. */
   inspected: boolean;
+  /** Every [I] setting at a random value (settings are checked together, not one at a time). */
+  policy: PolicySettings;
 }
 
 export const worldConfigArbitrary = (store: WorldConfig['store']): fc.Arbitrary<WorldConfig> =>
@@ -103,6 +107,7 @@ export const worldConfigArbitrary = (store: WorldConfig['store']): fc.Arbitrary<
     conflictPolicy: fc.constantFrom('fail' as const, 'adopt' as const),
     deliveryAttempts: fc.constantFrom(2, 8),
     inspected: fc.boolean(),
+    policy: policyArbitrary,
   });
 
 /** Behaviour of the outside world, set by a command and kept until changed. */
@@ -300,6 +305,7 @@ const orderInput = (config: WorldConfig, orderId = ORDER_ID) => ({
   deliveredBy: config.deliveredBy,
   shipped: config.shipped,
   conflictPolicy: config.conflictPolicy,
+  policy: config.policy,
   timers: { refundMaxAttempts: 3 },
 });
 
@@ -612,9 +618,18 @@ export class RuntimeWorld implements Driven {
   }
 
   /** The workflow's rows (and, for SQLite, every row of every table). */
+  /** The workflow's rows, and every row of the SQLite file but the separate refusal log (D9). */
   async dumpAll(): Promise<unknown> {
     const workflow = await dumpWorkflow(this.h.store, WORKFLOW_ID);
-    return this.filename ? { workflow, file: dumpSqlite(this.filename) } : { workflow };
+    if (!this.filename) return { workflow };
+    const { refusals: _refusals, sqlite_sequence: sequences = [], ...file } = dumpSqlite(this.filename);
+    // the refusal log's AUTOINCREMENT counter moves with it
+    return { workflow, file: { ...file, sqlite_sequence: sequences.filter((row) => (row as { name: string }).name !== 'refusals') } };
+  }
+
+  /** D9: rows in the separate refusal log. */
+  async refusalCount(): Promise<number> {
+    return (await this.h.runtime.getRefusals({ role: 'platform', id: 'cs-1' }, WORKFLOW_ID)).length;
   }
 
   // --- checks --------------------------------------------------------------------------------
@@ -709,7 +724,11 @@ export class RuntimeWorld implements Driven {
       deadlines: deadlines.map((row) => row.actorPath),
       effects: this.view.outbox
         .filter((row) => row.status === 'pending')
-        .map((row) => (row.payload as { cancellationId?: string }).cancellationId)
+        // a refund or an interception moves its cancel order; a compensation (A4) its dispute
+        .map((row) => {
+          const payload = row.payload as { cancellationId?: string; disputeId?: string };
+          return row.kind === 'compensation' ? payload.disputeId : payload.cancellationId;
+        })
         .filter((id): id is string => typeof id === 'string'),
     };
     const stranded = strandedParts(snapshot, pending);
@@ -745,12 +764,17 @@ export class RuntimeWorld implements Driven {
   /** Sends through the checker (INV1–INV4 …) and checks the store too: a refusal writes nothing. */
   async sendChecked(event: Record<string, unknown>): Promise<'accepted' | 'refused'> {
     const before = json(await this.dumpAll());
+    const refusalsBefore = await this.refusalCount();
     const outboxBefore = this.view.outbox.length;
     const outcome = await this.checker.sendCheckedAsync(event);
     if (outcome === 'refused') {
       this.expect(json(await this.dumpAll()) === before, `INV4: refused ${json(event)} changed the store`);
       this.expect(this.view.outbox.length === outboxBefore, `INV4: refused ${json(event)} added an outbox row`);
     }
+    // D9: only a refusal under refusalLog separate adds to the refusal log, one row at most
+    const added = (await this.refusalCount()) - refusalsBefore;
+    const mayAdd = outcome === 'refused' && this.config.policy.refusalLog === 'separate' ? 1 : 0;
+    this.expect(added >= 0 && added <= mayAdd, `D9: ${json(event)} (${outcome}) added ${added} refusal rows`);
     const last = this.history.at(-1);
     const acceptedAt = outcome === 'accepted' && last?.outcome.ok ? ((last.request.event as { at?: number }).at ?? null) : null;
     this.checkDurable({ dueBound: acceptedAt });
