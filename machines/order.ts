@@ -140,8 +140,10 @@ type OrderMachineEvent = OrderEvent | ChildAnnouncement | ChildDone<Cancellation
 const REFUND_PLANS: readonly Plan[] = ['DIRECT_REFUND', 'WAIT_48H_INTERCEPT'];
 const isRefundPlan = (plan: Plan) => REFUND_PLANS.includes(plan);
 
-const PLAN_SUFFIX: Record<CancellationReason, string> = {
-  CUSTOMER_REQUEST: 'customer',
+/** The reasons of the cancel orders the order creates for a dispute (a customer's own has its own id). */
+export type DisputeCancellationReason = Exclude<CancellationReason, 'CUSTOMER_REQUEST'>;
+
+const PLAN_SUFFIX: Record<DisputeCancellationReason, string> = {
   DIRECT_REFUND_DISPUTE_PLAN: 'direct-refund',
   INTERCEPT_48H_DISPUTE_PLAN: 'intercept-48h',
   PLATFORM_RULING_REFUND: 'ruling-refund',
@@ -151,7 +153,7 @@ const PLAN_SUFFIX: Record<CancellationReason, string> = {
  * The id of a cancel order the order creates for a dispute: `<disputeId>:<plan>`. Client ids have no
  * ':' (ClientId), so these never meet a customer's own cancel order ids.
  */
-export function planCancellationId(disputeId: string, reason: CancellationReason): string {
+export function planCancellationId(disputeId: string, reason: DisputeCancellationReason): string {
   return `${disputeId}:${PLAN_SUFFIX[reason]}`;
 }
 
@@ -371,7 +373,7 @@ export const orderMachine = setup({
       };
     }),
     /** P1, P3: the cancel order a plan creates. */
-    startPlanCancelOrder: assign(({ event }, params: { reason: CancellationReason }) => {
+    startPlanCancelOrder: assign(({ event }, params: { reason: DisputeCancellationReason }) => {
       assertEvent(event, 'dispute.planAccepted');
       const start: CancellationInput['start'] =
         params.reason === 'DIRECT_REFUND_DISPUTE_PLAN'
