@@ -213,7 +213,8 @@ export function planConflict(context: OrderContext, plan: Plan): PlanConflict | 
 
 /**
  * A3/A4: where the customer's refund stands, as the order forwards an overturn to its dispute: the order
- * is refunded, a cancel order is in flight (its refund not settled), or neither.
+ * is refunded (`compensated` once a dispute's overturn asked for the compensation), a cancel order is in
+ * flight (its refund not settled), or neither.
  */
 export function customerRefundOf(snapshot: { context: OrderContext; matches(value: Record<string, string>): boolean }): CustomerRefundStanding {
   if (snapshot.matches({ cancellation: 'refunded' })) return snapshot.context.compensatedRefund ? 'compensated' : 'refunded';
