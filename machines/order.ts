@@ -211,13 +211,16 @@ export function planConflict(context: OrderContext, plan: Plan): PlanConflict | 
   return null;
 }
 
+/** A4/INV1: a refunded order's standing for an overturn: `compensated` once a dispute asked for the compensation. */
+const refundedStanding = (context: OrderContext): CustomerRefundStanding => (context.compensatedRefund ? 'compensated' : 'refunded');
+
 /**
  * A3/A4: where the customer's refund stands, as the order forwards an overturn to its dispute: the order
  * is refunded (`compensated` once a dispute's overturn asked for the compensation), a cancel order is in
  * flight (its refund not settled), or neither.
  */
 export function customerRefundOf(snapshot: { context: OrderContext; matches(value: Record<string, string>): boolean }): CustomerRefundStanding {
-  if (snapshot.matches({ cancellation: 'refunded' })) return snapshot.context.compensatedRefund ? 'compensated' : 'refunded';
+  if (snapshot.matches({ cancellation: 'refunded' })) return refundedStanding(snapshot.context);
   if (snapshot.matches({ cancellation: 'inFlight' })) return 'inFlight';
   return 'none';
 }
@@ -344,7 +347,7 @@ export const orderMachine = setup({
         if (event.type !== 'platform.appealOverturned') return event;
         const refund = refundedBy(context);
         const forwarded: AppealOverturnedForwarded = refund
-          ? { ...event, customerRefund: context.compensatedRefund ? 'compensated' : 'refunded', refundedBy: refund.cancellationId }
+          ? { ...event, customerRefund: refundedStanding(context), refundedBy: refund.cancellationId }
           : // Stryker disable next-line ConditionalExpression,StringLiteral: the dispute reads customerRefund only as === 'refunded' (isCustomerRefunded); inFlight and none tell a reader which, and the boundary refuses the in-flight case itself (customerRefundOf in src/commands.ts)
             { ...event, customerRefund: context.cancellation ? 'inFlight' : 'none' };
         return forwarded;

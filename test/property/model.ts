@@ -6,7 +6,7 @@ import { isWorkflowError } from '../../src/errors.js';
 import { POLICY_VALUES, type PolicyName, type PolicySettings } from '../../src/schemas/policy.js';
 import { cancelOrderViews, describeValue, disputeViews } from '../../src/queries.js';
 import type { WorkflowEffect } from '../../src/schemas/effects.js';
-import { HOUR, VALID_EVIDENCE, world, type World } from '../support/world.js';
+import { CUSTOMER_APPEAL_EVIDENCE, HOUR, MERCHANT_APPEAL_EVIDENCE, VALID_EVIDENCE, world, type World } from '../support/world.js';
 
 /**
  * A world the property tests drive: an in-memory workflow, or the durable runtime with restarts.
@@ -71,17 +71,11 @@ const cancellationIds = fc.constantFrom(
 );
 /** D1 several: events for a dispute may name it (or not). */
 const disputeIds = fc.constantFrom({}, { disputeId: 'dispute-1' }, { disputeId: 'dispute-2' });
-/** A1: an appeal brings new evidence from the catalogue, with a reason its party may give. */
+/** A1: the merchant's appeal evidence with one proof file (a file given before is not new evidence). */
 const merchantAppealEvidence = (fileId: string) => ({
-  reason: 'GOODS_ALREADY_SHIPPED',
-  proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId, sizeBytes: 80_000 }],
-  explanation: 'The courier scanned the parcel before the cancel request.',
+  ...MERCHANT_APPEAL_EVIDENCE,
+  proofs: [{ ...MERCHANT_APPEAL_EVIDENCE.proofs[0], fileId }],
 });
-const CUSTOMER_APPEAL_EVIDENCE = {
-  reason: 'MERCHANT_AGREED_TO_CANCEL',
-  proofs: [{ kind: 'CHAT_RECORD', fileId: 'chat-1.png', sizeBytes: 40_000 }],
-  explanation: 'The shop agreed in chat to cancel the order.',
-};
 
 /** Any policy: every [I] setting at any of its values, so settings are checked together, not one at a time. */
 export const policyArbitrary: fc.Arbitrary<PolicySettings> = fc.record(

@@ -3,11 +3,13 @@ import { allowedActions } from '../../src/allowed-actions.js';
 import { strandedParts } from '../../src/invariants.js';
 import { APPEAL_WINDOW_MS } from '../../src/schemas/timers.js';
 import {
+  CUSTOMER_APPEAL_EVIDENCE,
   CUSTOMER,
   DIRECT_REFUND_ID,
   HOUR,
   MERCHANT,
   PAYMENTS,
+  MERCHANT_APPEAL_EVIDENCE,
   PLATFORM,
   RULING_REFUND_ID,
   VALID_EVIDENCE,
@@ -22,19 +24,6 @@ import {
 
 const DAY = 24 * HOUR;
 const KEY = 'order-1/dispute-1/compensation';
-
-/** A1: new evidence the merchant did not give with its evidence plan. */
-const MERCHANT_APPEAL_EVIDENCE = {
-  reason: 'GOODS_ALREADY_DELIVERED',
-  proofs: [{ kind: 'SIGNED_DELIVERY', fileId: 'signed-1.jpg', sizeBytes: 90_000 }],
-  explanation: 'The customer signed for the parcel the day before the cancellation.',
-} as const;
-/** A1: a reason the catalogue lists for the customer. */
-const CUSTOMER_APPEAL_EVIDENCE = {
-  reason: 'MERCHANT_AGREED_TO_CANCEL',
-  proofs: [{ kind: 'CHAT_RECORD', fileId: 'chat-7.png', sizeBytes: 40_000 }],
-  explanation: 'The shop agreed in chat to cancel the order before it was shipped.',
-} as const;
 
 /** Sends what the types would refuse (a hostile or malformed payload) through the same validation. */
 const raw = (w: World, event: Record<string, unknown>) => (w.send as (event: unknown) => unknown)(event);

@@ -8,15 +8,19 @@ import { describe, expect, it } from 'vitest';
 import { orderMachine } from '../../machines/order.js';
 import { cancellationChild } from '../../src/queries.js';
 import type { OrderEventInput } from '../../src/schemas/events.js';
-import { CUSTOMER, MERCHANT, PAYMENTS, PLATFORM, SYSTEM, VALID_EVIDENCE, world, type World } from '../support/world.js';
+import {
+  CUSTOMER,
+  MERCHANT,
+  MERCHANT_APPEAL_EVIDENCE,
+  PAYMENTS,
+  PLATFORM,
+  SYSTEM,
+  VALID_EVIDENCE,
+  world,
+  type World,
+} from '../support/world.js';
 
 const MINUTE = 60_000;
-
-const MERCHANT_APPEAL = {
-  reason: 'GOODS_ALREADY_SHIPPED',
-  proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'receipt-9.jpg', sizeBytes: 70_000 }],
-  explanation: 'A second receipt shows the parcel left before the request.',
-} as const;
 
 /** Sends each event a minute after the last and checks the order's clock moved to it. */
 function expectClockFollows(w: World, events: OrderEventInput[]): void {
@@ -37,7 +41,7 @@ describe("the order's clock (context.now: the time of the last event it took)", 
       { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE },
       { type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE' },
       { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'c', paymentRef: 'p-1' },
-      { type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL },
+      { type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL_EVIDENCE },
       { type: 'platform.appealOverturned', by: PLATFORM },
       { type: 'payment.compensationFailed', by: PAYMENTS, disputeId: 'd', idempotencyKey: 'order-1/d/compensation', error: 'declined' },
     ]);
@@ -51,7 +55,7 @@ describe("the order's clock (context.now: the time of the last event it took)", 
       { type: 'customer.settlementObjected', by: CUSTOMER, note: 'Not what we agreed.' },
       { type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE' },
       { type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'd:ruling-refund', paymentRef: 'p-1' },
-      { type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL },
+      { type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL_EVIDENCE },
       { type: 'platform.appealOverturned', by: PLATFORM },
       { type: 'payment.compensationSucceeded', by: PAYMENTS, disputeId: 'd', idempotencyKey: 'order-1/d/compensation', paymentRef: 'comp-1' },
     ]);

@@ -14,7 +14,17 @@ import {
   orderMachine,
   planConflict,
 } from '../../machines/order.js';
-import { CUSTOMER, HOUR, MERCHANT, PAYMENTS, PLATFORM, refundSucceeded, VALID_EVIDENCE, world } from '../support/world.js';
+import {
+  CUSTOMER,
+  HOUR,
+  MERCHANT,
+  MERCHANT_APPEAL_EVIDENCE,
+  PAYMENTS,
+  PLATFORM,
+  refundSucceeded,
+  VALID_EVIDENCE,
+  world,
+} from '../support/world.js';
 
 const SEVERAL_INPUT = {
   orderId: 'order-1',
@@ -24,12 +34,6 @@ const SEVERAL_INPUT = {
   at: 0,
   policy: { disputesPerOrder: 'several' as const },
 };
-
-const MERCHANT_APPEAL_EVIDENCE = {
-  reason: 'GOODS_ALREADY_DELIVERED',
-  proofs: [{ kind: 'SIGNED_DELIVERY', fileId: 'signed-1.jpg', sizeBytes: 90_000 }],
-  explanation: 'The customer signed for the parcel the day before the cancellation.',
-} as const;
 
 describe('the order machine without the boundary', () => {
   it('D1 (disputesPerOrder several): an event naming a dispute that is not open is not taken; the open one is unchanged', () => {

@@ -2,7 +2,17 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictingCancellationError, FinalStateError, InvalidPayloadError, NotAllowedInStateError } from '../../src/errors.js';
 import { dumpSqlite, host, HOUR, orderInput, T0, tempDir, type Host } from '../runtime/helpers.js';
-import { CUSTOMER, MERCHANT, PAYMENTS, PLATFORM, VALID_EVIDENCE, world, type World } from '../support/world.js';
+import {
+  CUSTOMER,
+  CUSTOMER_APPEAL_EVIDENCE,
+  MERCHANT,
+  MERCHANT_APPEAL_EVIDENCE,
+  PAYMENTS,
+  PLATFORM,
+  VALID_EVIDENCE,
+  world,
+  type World,
+} from '../support/world.js';
 
 /**
  * Issue 15, D1 [I] as a setting: `disputesPerOrder: 'several'` lets any number of disputes be open on
@@ -156,11 +166,7 @@ describe('D1 several with appeals (A1/A3)', () => {
     w.send({ type: 'dispute.opened', by: CUSTOMER, disputeId: 'b' });
     w.send({ type: 'merchant.planSubmitted', by: MERCHANT, plan: 'PLATFORM_RULING', evidence: VALID_EVIDENCE, disputeId: 'a' });
     w.send({ type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_NOT_LIABLE', disputeId: 'a' });
-    const evidence = {
-      reason: 'MERCHANT_AGREED_TO_CANCEL',
-      proofs: [{ kind: 'CHAT_RECORD', fileId: 'chat-7.png', sizeBytes: 40_000 }],
-      explanation: 'The shop agreed in chat to cancel the order.',
-    } as const;
+    const evidence = CUSTOMER_APPEAL_EVIDENCE;
     expect(() => w.send({ type: 'customer.rulingAppealed', by: CUSTOMER, evidence })).toThrow(InvalidPayloadError);
     expect(() => w.send({ type: 'customer.rulingAppealed', by: CUSTOMER, evidence, disputeId: 'b' })).toThrow(NotAllowedInStateError);
     w.send({ type: 'customer.rulingAppealed', by: CUSTOMER, evidence, disputeId: 'a' });
@@ -174,12 +180,6 @@ describe('D1 several with appeals (A1/A3)', () => {
   });
 });
 
-const MERCHANT_APPEAL = {
-  reason: 'GOODS_ALREADY_SHIPPED',
-  proofs: [{ kind: 'LOGISTICS_RECEIPT', fileId: 'receipt-2.jpg', sizeBytes: 90_000 }],
-  explanation: 'The second receipt shows the parcel left before the request.',
-} as const;
-
 /** Two disputes, each ruled against the merchant and appealed by it; the order refunded once (INV1). */
 function twoAppealedAfterOneRefund(): World {
   const w = world({ policy: { disputesPerOrder: 'several', appeals: 'on' } });
@@ -191,7 +191,7 @@ function twoAppealedAfterOneRefund(): World {
   w.send({ type: 'platform.ruled', by: PLATFORM, ruling: 'MERCHANT_LIABLE', disputeId: 'a' });
   expect(w.refundRequests()).toEqual([{ cancellationId: 'b:ruling-refund', attempt: 1 }]);
   w.send({ type: 'payment.refundSucceeded', by: PAYMENTS, cancellationId: 'b:ruling-refund', paymentRef: 'p-1' });
-  for (const disputeId of ['a', 'b']) w.send({ type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL, disputeId });
+  for (const disputeId of ['a', 'b']) w.send({ type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL_EVIDENCE, disputeId });
   return w;
 }
 
@@ -364,7 +364,8 @@ describe('D1 several on the durable runtime (SQLite)', () => {
     }
     await h.runtime.tick();
     expect(h.payments.executionCount()).toBe(1);
-    for (const disputeId of ['a', 'b']) await dispatch({ type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL, disputeId });
+    for (const disputeId of ['a', 'b'])
+      await dispatch({ type: 'merchant.rulingAppealed', by: MERCHANT, evidence: MERCHANT_APPEAL_EVIDENCE, disputeId });
     await dispatch({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: 'b' });
     await h.restart();
     await dispatch({ type: 'platform.appealOverturned', by: PLATFORM, disputeId: 'a' });

@@ -23,6 +23,20 @@ export const VALID_EVIDENCE = {
   explanation: 'The parcel left our warehouse before the cancellation request.',
 } as const;
 
+/** A1: new evidence the merchant did not give with its evidence plan (VALID_EVIDENCE). */
+export const MERCHANT_APPEAL_EVIDENCE = {
+  reason: 'GOODS_ALREADY_DELIVERED',
+  proofs: [{ kind: 'SIGNED_DELIVERY', fileId: 'signed-1.jpg', sizeBytes: 90_000 }],
+  explanation: 'The customer signed for the parcel the day before the cancellation.',
+} as const;
+
+/** A1: an appeal by the customer, with a reason the catalogue lists for the customer. */
+export const CUSTOMER_APPEAL_EVIDENCE = {
+  reason: 'MERCHANT_AGREED_TO_CANCEL',
+  proofs: [{ kind: 'CHAT_RECORD', fileId: 'chat-7.png', sizeBytes: 40_000 }],
+  explanation: 'The shop agreed in chat to cancel the order before it was shipped.',
+} as const;
+
 /** One order hosted in memory on a simulated clock; events are stamped with the clock's time. */
 export interface World {
   workflow: OrderWorkflow;
