@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, SQLITE_MIGRATIONS } from '../src/runtime/sqlite-store.js';
-import type { OutboxKind, WorkflowStore } from '../src/runtime/store.js';
+import type { BatchCommitStore, OutboxKind, WorkflowStore } from '../src/runtime/store.js';
+import { DuplicateCommandError } from '../src/errors.js';
 import {
   claimAt,
   describeStoreContract,
@@ -226,5 +227,37 @@ describe('SQLite store on disk', () => {
     expect(String(error)).toMatch(/CHECK constraint failed/);
     expect(await storedState(store, 'wf-1')).toEqual(before);
     expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toBeUndefined();
+  });
+
+  it('INV4: in commitAll, a commit failing mid-way is refused alone (no savepoints: the group is rolled back and each commit written on its own); refusals before any write cost no rollback', async () => {
+    const store = await openStore(tempDbFile());
+    const batch = store as WorkflowStore & BatchCommitStore;
+    await store.commit(makeCommit('wf-1', 1, { deadlines: [makeDeadline('wf-1', T0)] }));
+    await store.commit(makeCommit('wf-2', 1, { command: makeCommand('cmd-1', 'wf-2') }));
+    await store.commit(makeCommit('wf-3', 1));
+    const before = { wf1: await storedState(store, 'wf-1'), wf2: await storedState(store, 'wf-2') };
+
+    const good = makeCommit('wf-3', 2, { audit: [makeAudit('wf-3', 2)], command: makeCommand('cmd-1', 'wf-3') });
+    const failing = makeCommit('wf-1', 2, {
+      audit: [makeAudit('wf-1', 2)],
+      deadlines: [makeDeadline('wf-1', T0 + 1)],
+      outbox: [makeEffect('wf-1', 'refund-1', { kind: 'bogus' as OutboxKind })],
+      command: makeCommand('cmd-1', 'wf-1'),
+    });
+    const duplicate = makeCommit('wf-2', 2, { command: makeCommand('cmd-1', 'wf-2') });
+    const fresh = makeCommit('wf-4', 1, { cancelOrders: [makeCancelOrder('cancel-4', 'wf-4')] });
+    const outcomes = await batch.commitAll([good, failing, duplicate, fresh]);
+
+    expect(outcomes[0]).toBeNull();
+    expect(String(outcomes[1])).toMatch(/CHECK constraint failed/);
+    expect(outcomes[2]).toBeInstanceOf(DuplicateCommandError);
+    expect(outcomes[3]).toBeNull();
+    // storedState lists every cancel order of the store: the fresh workflow's is the one new row
+    expect(await storedState(store, 'wf-1')).toEqual({ ...before.wf1, cancelOrders: fresh.cancelOrders });
+    expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toBeUndefined();
+    expect(await storedState(store, 'wf-2')).toEqual({ ...before.wf2, cancelOrders: fresh.cancelOrders });
+    expect(await store.load('wf-3')).toMatchObject({ version: 2, auditSeq: 2 });
+    expect(await store.getCommand('wf-3', 'client', 'cmd-1')).toMatchObject({ commandId: 'cmd-1' });
+    expect(await storedState(store, 'wf-4')).toMatchObject({ workflow: fresh.workflow, cancelOrders: fresh.cancelOrders });
   });
 });

@@ -28,16 +28,25 @@ export interface LiveCacheStats {
   evicted: number;
 }
 
-interface Entry {
+interface Entry<Kept> {
   version: number;
   system: LiveSystem;
+  /** What the runtime keeps with the system (the committed row's header, its projections). */
+  kept: Kept;
   usedAt: number;
+}
+
+/** A cache entry as taken out. */
+export interface LiveEntry<Kept> {
+  version: number;
+  system: LiveSystem;
+  kept: Kept;
 }
 
 export const DEFAULT_LIVE_CACHE: LiveCacheOptions = { maxWorkflows: 1_000, idleMs: 60_000 };
 
-export class LiveCache {
-  private readonly entries = new Map<string, Entry>();
+export class LiveCache<Kept = undefined> {
+  private readonly entries = new Map<string, Entry<Kept>>();
   private readonly counts = { hits: 0, misses: 0, stale: 0, evicted: 0 };
 
   constructor(
@@ -55,7 +64,7 @@ export class LiveCache {
   }
 
   /** The live system of `workflowId` at `version`, taken out of the cache; undefined when there is none. */
-  take(workflowId: string, version: number): LiveSystem | undefined {
+  take(workflowId: string, version: number): LiveEntry<Kept> | undefined {
     const entry = this.entries.get(workflowId);
     if (!entry) {
       this.counts.misses += 1;
@@ -68,11 +77,30 @@ export class LiveCache {
       return undefined;
     }
     this.counts.hits += 1;
-    return entry.system;
+    return entry;
+  }
+
+  /**
+   * The entry of `workflowId` at whatever version it holds, taken out of the cache without asking the
+   * store which version is current (the caller's commit checks it, then `count`s what it found out);
+   * undefined when there is none (nothing counted: the caller reads the store and `take`s as usual).
+   */
+  takeLatest(workflowId: string): LiveEntry<Kept> | undefined {
+    const entry = this.entries.get(workflowId);
+    if (!entry) return undefined;
+    this.entries.delete(workflowId);
+    if (entry.system.isOpen) return entry;
+    this.counts.stale += 1;
+    return undefined;
+  }
+
+  /** What an entry taken by `takeLatest` turned out to be: the store's version (hit) or an older one (stale). */
+  count(outcome: 'hit' | 'stale'): void {
+    this.counts[outcome === 'hit' ? 'hits' : 'stale'] += 1;
   }
 
   /** Keeps `system` as `workflowId` at `version` (the version its last commit wrote). */
-  put(workflowId: string, version: number, system: LiveSystem): void {
+  put(workflowId: string, version: number, system: LiveSystem, kept: Kept): void {
     if (!this.enabled || !system.isOpen) {
       system.stop();
       return;
@@ -83,7 +111,7 @@ export class LiveCache {
       this.entries.delete(workflowId);
       if (previous.system !== system) previous.system.stop();
     }
-    this.entries.set(workflowId, { version, system, usedAt: now });
+    this.entries.set(workflowId, { version, system, kept, usedAt: now });
     this.evict(now);
   }
 

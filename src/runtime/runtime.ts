@@ -4,7 +4,7 @@ import type { InspectionEvent } from 'xstate';
 import type { OrderSnapshot } from '../../machines/order.js';
 import { parseEvent, parseOrderInput, type BoundaryOptions } from '../commands.js';
 import type { WorkflowDefinition } from '../engine/definition.js';
-import { LiveSystem, StepError } from '../engine/step.js';
+import { LiveSystem, StepError, type PendingDeadline } from '../engine/step.js';
 import {
   DuplicateCommandError,
   InvalidPayloadError,
@@ -22,7 +22,7 @@ import { strandedParts, type StrandedPart } from '../invariants.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
 import { withSnapshotText } from './store-common.js';
 import { EffectCompleter, GroupCommitter } from './group-commit.js';
-import { DEFAULT_LIVE_CACHE, LiveCache, type LiveCacheStats } from './live-cache.js';
+import { DEFAULT_LIVE_CACHE, LiveCache, type LiveCacheStats, type LiveEntry } from './live-cache.js';
 import { requireDeclineKey } from './answers.js';
 import { awaitedRefundEffectId, DEFAULT_DELIVERY_POLICY, OutboxDispatcher, type DeliveryPolicy, type EffectResultCommand } from './outbox.js';
 import {
@@ -69,13 +69,57 @@ import {
   type WorkflowRuntimeOptions,
   type WorkflowView,
 } from './types.js';
-import { catchUpPoint, checkTime, Draft, ORDER_WORKFLOW, readClock, restoreWorkflow, stampEvent, type TimeRules } from './unit-of-work.js';
+import {
+  catchUpPoint,
+  checkTime,
+  Draft,
+  ORDER_WORKFLOW,
+  readClock,
+  restoreWorkflow,
+  stampEvent,
+  type DraftOptions,
+  type DraftProjections,
+  type TimeRules,
+} from './unit-of-work.js';
 
 export { deadlineIdOf } from './unit-of-work.js';
 export { RuntimeClosedError } from './types.js';
 export type * from './types.js';
 
 const MAX_CONFLICT_RETRIES = 8;
+
+/**
+ * What the runtime keeps with a live system: the workflow row its last commit wrote (without the
+ * snapshot), and, when a draft produced that commit, the deadlines and projection rows it ended with.
+ */
+interface Kept {
+  header: WorkflowHeader;
+  deadlines?: PendingDeadline[];
+  projections?: DraftProjections;
+}
+
+/** The row's fields but the snapshot (never read: a commit's snapshot is parsed only on access). */
+const headerOf = (row: WorkflowHeader): WorkflowHeader => ({
+  workflowId: row.workflowId,
+  orderId: row.orderId,
+  merchantId: row.merchantId,
+  version: row.version,
+  machineVersion: row.machineVersion,
+  auditSeq: row.auditSeq,
+  status: row.status,
+  lastEventAt: row.lastEventAt,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+function keptOf(row: WorkflowHeader, draft: Draft): Kept {
+  const projections = draft.projectionsAfter();
+  return { header: headerOf(row), deadlines: draft.deadlines, ...(projections ? { projections } : {}) };
+}
+
+function draftOptionsOf(kept: Kept): DraftOptions {
+  return { ...(kept.deadlines ? { deadlines: kept.deadlines } : {}), ...(kept.projections ? { projections: kept.projections } : {}) };
+}
 /** Outbox passes per tick: results of effects may request new effects (interception → refund). */
 const MAX_OUTBOX_PASSES = 8;
 const OPEN_COMMAND_ID = 'open';
@@ -169,7 +213,7 @@ class DurableRuntime implements WorkflowRuntime {
   private closing = false;
   private closed = false;
   /** Live actor systems of hot workflows, used only at the version they committed (live-cache.ts). */
-  private readonly live: LiveCache;
+  private readonly live: LiveCache<Kept>;
   /** Commits of commands that arrive together, written in one transaction (group-commit.ts). */
   private readonly committer: GroupCommitter;
   /** Effects of one outbox pass completed in one transaction (group-commit.ts). */
@@ -337,7 +381,7 @@ class DurableRuntime implements WorkflowRuntime {
     } as Commit;
     try {
       await this.committer.commit(commit);
-      this.release(workflowId, 1, system);
+      this.keep(system, { header: headerOf(commit.workflow) });
     } catch (error) {
       system.stop();
       // Raced with another open of the same workflow: the winner's input decides.
@@ -434,7 +478,7 @@ class DurableRuntime implements WorkflowRuntime {
   private async readUnit(
     workflowId: string,
     command?: PendingCommand,
-  ): Promise<{ seen: CommandResult | null; record: WorkflowRecord | WorkflowHeader | undefined; system?: LiveSystem }> {
+  ): Promise<{ seen: CommandResult | null; record: WorkflowRecord | WorkflowHeader | undefined; live?: LiveEntry<Kept> }> {
     const { store } = this;
     if (!isLookupStore(store)) {
       const seen = command ? await this.seenCommand(workflowId, command) : null;
@@ -449,24 +493,28 @@ class DurableRuntime implements WorkflowRuntime {
     if (seen) return { seen, record: undefined };
     const record = found.workflow;
     if (!record || 'snapshot' in record) return { seen: null, record };
-    const system = this.live.take(workflowId, record.version);
+    const live = this.live.take(workflowId, record.version);
     // Another command of this runtime took the kept system meanwhile: the whole record is read.
-    return system ? { seen: null, record, system } : { seen: null, record: await store.load(workflowId) };
+    return live ? { seen: null, record, live } : { seen: null, record: await store.load(workflowId) };
   }
 
   // --- the unit of work ---------------------------------------------------------------------------
 
   /**
    * Load → catch up to `upTo` → check → step → commit, retried on a version conflict (unless the
-   * command named the version it expects). Without a command it only fires due deadlines.
+   * command named the version it expects). Without a command it only fires due deadlines. A command for
+   * a workflow this runtime keeps live is first tried without the load (`speculate`).
    */
   private async advance(
     workflowId: string,
     upTo: number,
     command?: PendingCommand,
   ): Promise<{ outcome: DeadlineOutcome; result?: CommandResult }> {
+    const speculated = command ? await this.speculate(workflowId, upTo, command) : null;
+    if (speculated && 'result' in speculated) return { outcome: 'fired', result: speculated.result };
     for (let attempt = 0; ; attempt += 1) {
-      const { seen, record, system } = await this.readUnit(workflowId, command);
+      const { seen, record, live } = await this.readUnit(workflowId, command);
+      if (speculated && record) this.live.count(record.version === speculated.version ? 'hit' : 'stale');
       if (seen && command) {
         // A result recorded before (by another worker, or before a retirement): its row is settled too.
         if (command.completesEffectId !== null) await this.store.completeEffect(command.completesEffectId);
@@ -478,16 +526,16 @@ class DurableRuntime implements WorkflowRuntime {
       }
       if ((command?.expectedVersion !== undefined && record.version !== command.expectedVersion) || (!command && record.status === 'done')) {
         // The kept system is still this version's: back into the cache.
-        if (system) this.release(workflowId, record.version, system);
+        if (live) this.keep(live.system, live.kept);
         if (command?.expectedVersion !== undefined) throw new VersionConflictError(workflowId, command.expectedVersion, record.version);
         return { outcome: 'skipped' };
       }
       const now = this.now();
-      const prepared = this.prepare(record, upTo, now, command, system);
+      const prepared = this.prepare(record, upTo, now, command, live);
       if (!prepared) return { outcome: 'skipped' };
       try {
         await this.committer.commit(prepared.commit);
-        this.release(workflowId, prepared.commit.workflow.version, prepared.system);
+        this.keep(prepared.system, prepared.kept);
         return { outcome: 'fired', ...(prepared.result ? { result: prepared.result } : {}) };
       } catch (error) {
         // The draft advanced the system past what the store holds: never reuse it.
@@ -499,35 +547,77 @@ class DurableRuntime implements WorkflowRuntime {
   }
 
   /**
+   * A command for a workflow kept live, committed without reading the store first: the commit's version
+   * check proves the kept system was the store's current one (what `lookup` would have read). When it
+   * was not, or the command was refused or recorded before (its result is in the store), the system is
+   * dropped and the command goes the usual way, which decides; so a refusal or a result never comes
+   * from a kept system the store has moved past. Returns the result, or the version it tried.
+   */
+  private async speculate(
+    workflowId: string,
+    upTo: number,
+    command: PendingCommand,
+  ): Promise<{ result: CommandResult } | { version: number } | null> {
+    if (this.inspectFor(workflowId)) return null;
+    const live = this.live.takeLatest(workflowId);
+    if (!live) return null;
+    const { version } = live.kept.header;
+    if (command.expectedVersion !== undefined && command.expectedVersion !== version) {
+      live.system.stop();
+      return { version };
+    }
+    let prepared: ReturnType<DurableRuntime['prepare']>;
+    try {
+      prepared = this.prepare(live.kept.header, upTo, this.now(), command, live);
+    } catch {
+      return { version };
+    }
+    if (!prepared?.result) {
+      prepared?.system.stop();
+      return { version };
+    }
+    try {
+      await this.committer.commit(prepared.commit);
+    } catch (error) {
+      prepared.system.stop();
+      if (error instanceof VersionConflictError || error instanceof DuplicateCommandError) return { version };
+      throw error;
+    }
+    this.live.count('hit');
+    this.keep(prepared.system, prepared.kept);
+    return { result: prepared.result };
+  }
+
+  /**
    * The commit of one unit of work on a loaded record, or null when nothing changed. Synchronous. The
    * system comes from the live cache when it holds this workflow at the record's version, else it is
-   * restored; the caller owns the returned system (`release` after its commit, `stop` otherwise).
+   * restored; the caller owns the returned system (`keep` after its commit, `stop` otherwise).
    */
   private prepare(
     record: WorkflowRecord | WorkflowHeader,
     upTo: number,
     now: number,
     command?: PendingCommand,
-    taken?: LiveSystem,
-  ): { commit: Commit; result?: CommandResult; system: LiveSystem } | null {
+    taken?: LiveEntry<Kept>,
+  ): { commit: Commit; result?: CommandResult; system: LiveSystem; kept: Kept } | null {
     const inspect = this.inspectFor(record.workflowId);
     // An inspected workflow is restored every time, so its inspector sees what it always saw.
-    const cached = taken ?? (inspect ? undefined : this.live.take(record.workflowId, record.version));
-    if (!cached && !('snapshot' in record)) throw new StepError(`workflow ${record.workflowId}: no snapshot and no live system`);
+    const live = taken ?? (inspect ? undefined : this.live.take(record.workflowId, record.version));
+    if (!live && !('snapshot' in record)) throw new StepError(`workflow ${record.workflowId}: no snapshot and no live system`);
     // The record was loaded for this unit of work and only its fields are read after this: restored in place.
-    const system = cached ?? restoreWorkflow(this.definition, record as WorkflowRecord, inspect, true);
+    const system = live?.system ?? restoreWorkflow(this.definition, record as WorkflowRecord, inspect, true);
     let handedOver = false;
     try {
-      const draft = new Draft(record, system, this.definition.version);
+      const draft = new Draft(record, system, this.definition.version, live ? draftOptionsOf(live.kept) : {});
       if (!command) {
         draft.catchUp(upTo);
+        handedOver = true;
         if (!draft.changed) {
-          handedOver = true;
-          this.release(record.workflowId, record.version, system);
+          this.keep(system, live?.kept ?? keptOf(record, draft));
           return null;
         }
-        handedOver = true;
-        return { commit: draft.toCommit(now, null, null), system };
+        const commit = draft.toCommit(now, null, null);
+        return { commit, system, kept: keptOf(commit.workflow, draft) };
       }
       const awaitedBefore = awaitedRefundEffectId(record.workflowId, draft.snapshot);
       const event = parseEvent(stampEvent(command.raw, now, record.lastEventAt), this.boundary);
@@ -559,22 +649,23 @@ class DurableRuntime implements WorkflowRuntime {
       const awaitedAfter = awaitedRefundEffectId(record.workflowId, draft.snapshot);
       const commit = draft.toCommit(now, row, settledEffect(command.completesEffectId, awaitedBefore, awaitedAfter));
       handedOver = true;
-      return { commit, result, system };
+      return { commit, result, system, kept: keptOf(commit.workflow, draft) };
     } finally {
       // A refused event may follow a catch-up that advanced the system: it is dropped, never kept.
       if (!handedOver) system.stop();
     }
   }
 
-  /** A system whose state the store now holds at `version`: kept live for the next command, or stopped. */
-  private release(workflowId: string, version: number, system: LiveSystem): void {
+  /** A system whose state the store now holds (as `kept.header`): kept live for the next command, or stopped. */
+  private keep(system: LiveSystem, kept: Kept): void {
+    const { workflowId, version } = kept.header;
     // A finished workflow takes no more commands worth a cache slot.
     if (!this.live.enabled || this.closing || this.closed || this.inspectFor(workflowId) || system.snapshot().status === 'done') {
       system.stop();
       return;
     }
     system.takeEmitted();
-    this.live.put(workflowId, version, system);
+    this.live.put(workflowId, version, system, kept);
   }
 
   /** The live cache's counters and the group committer's (for benchmarks and operators). */
@@ -601,7 +692,7 @@ class DurableRuntime implements WorkflowRuntime {
     rows: readonly DeadlineRow[],
   ): Promise<Array<DeadlineOutcome | { error: unknown }>> {
     const outcomes: Array<DeadlineOutcome | { error: unknown }> = rows.map(() => 'skipped');
-    let pending: Array<{ index: number; commit: Commit; system: LiveSystem }> = [];
+    let pending: Array<{ index: number; commit: Commit; system: LiveSystem; kept: Kept }> = [];
     const now = this.now();
     const flush = async () => {
       const chunk = pending;
@@ -616,9 +707,9 @@ class DurableRuntime implements WorkflowRuntime {
         }
         return;
       }
-      for (const [position, { index, commit, system }] of chunk.entries()) {
+      for (const [position, { index, system, kept }] of chunk.entries()) {
         const refusal = refusals[position];
-        if (refusal === null) this.release(commit.workflow.workflowId, commit.workflow.version, system);
+        if (refusal === null) this.keep(system, kept);
         else system.stop();
         if (refusal === null) {
           outcomes[index] = 'fired';
@@ -641,7 +732,7 @@ class DurableRuntime implements WorkflowRuntime {
         const record = await store.load(row.workflowId);
         if (!record || record.status === 'done') continue;
         const prepared = this.prepare(record, row.dueAt, now);
-        if (prepared) pending.push({ index, commit: prepared.commit, system: prepared.system });
+        if (prepared) pending.push({ index, ...prepared });
       } catch (error) {
         outcomes[index] = { error };
       }

@@ -631,9 +631,17 @@ export function createSqliteStore(
     return new VersionConflictError(commit.workflow.workflowId, commit.expectedVersion, stored?.version ?? null);
   };
 
-  const writeCommit = db.transaction((commit: Commit, texts: CommitJson) => {
+  /**
+   * The writes of one commit, in the caller's transaction. A refusal (command recorded before, version
+   * conflict, audit trail mismatch) is decided before the first write and returned; anything that fails
+   * after a write throws, and the caller's transaction must roll back.
+   */
+  const writeCommitRows = (commit: Commit, texts: CommitJson): Error | null => {
     const s = st();
-    const { workflow } = commit;
+    const { workflow, command } = commit;
+    if (command && s.selectCommand.get(command.workflowId, command.scope, command.commandId) !== undefined) {
+      return new DuplicateCommandError(command.commandId);
+    }
     const workflowParams = {
       ...workflowColumns(workflow),
       snapshot: texts.snapshot,
@@ -642,7 +650,7 @@ export function createSqliteStore(
       observedAt: commit.observedAt,
     };
     const written = commit.expectedVersion === null ? s.insertWorkflow.run(workflowParams) : s.updateWorkflow.run(workflowParams);
-    if (written.changes === 0) throw refusal(commit);
+    if (written.changes === 0) return refusal(commit);
 
     // Most commits leave the deadline set as it is: compare, then write only the difference.
     const stored = new Map(s.workflowDeadlines.all(workflow.workflowId).map((row) => [row.deadlineId, row]));
@@ -662,27 +670,26 @@ export function createSqliteStore(
       if (s.updateCancelOrderState.run(row).changes === 0) s.upsertCancelOrder.run(row);
     }
     for (const row of commit.disputes ?? []) s.upsertDispute.run({ ...row, dueSort: disputeSortKey(row) });
-    const { command } = commit;
+    // Checked above, and this transaction holds the write lock: a conflict here is a store fault.
     if (command && s.insertCommand.run({ ...command, result: texts.commandResult }).changes === 0) {
       throw new DuplicateCommandError(command.commandId);
     }
     if (commit.completesEffectId !== null) s.completeEffect.run(commit.completesEffectId);
+    return null;
+  };
+
+  const writeCommit = db.transaction((commit: Commit, texts: CommitJson) => {
+    const refused = writeCommitRows(commit, texts);
+    if (refused) throw refused;
   });
 
-  // Several commits in one transaction, each in its own savepoint (a nested better-sqlite3 transaction):
-  // a refused commit rolls back alone. One WAL commit for the lot instead of one per commit. Each commit
-  // is checked and serialised before the transaction begins, so the write lock (which other processes
-  // and threads on the file wait for) is held only for the writes.
+  // Several commits in one transaction: one WAL commit for the lot instead of one per commit. A refused
+  // commit wrote nothing (its refusal is decided before its first write), so no savepoint is needed;
+  // a commit that fails after writing throws, the whole transaction rolls back and `commitAll` writes
+  // each commit in its own. Each commit is checked and serialised before the transaction begins, so
+  // the write lock (which other processes and threads on the file wait for) is held only for the writes.
   const writeCommits = db.transaction((checked: ReadonlyArray<{ commit: Commit; texts: CommitJson } | { error: unknown }>): unknown[] =>
-    checked.map((item) => {
-      if ('error' in item) return item.error;
-      try {
-        writeCommit(item.commit, item.texts);
-        return null;
-      } catch (error) {
-        return sqliteStoreError(error, 'commitAll');
-      }
-    }),
+    checked.map((item) => ('error' in item ? item.error : writeCommitRows(item.commit, item.texts))),
   );
 
   // D9: a refusal and the trim of its workflow's log to the cap, one small transaction of its own.
@@ -790,7 +797,26 @@ export function createSqliteStore(
           return { error: sqliteStoreError(error, 'commitAll') };
         }
       });
-      return attempt('commitAll', () => writeCommits.immediate(checked));
+      try {
+        return await attempt('commitAll', () => writeCommits.immediate(checked));
+      } catch (error) {
+        if (error instanceof StoreUnavailableError) throw error;
+        // A commit failed after it began writing: the transaction wrote nothing; each commit alone decides.
+        const outcomes: unknown[] = [];
+        for (const item of checked) {
+          if ('error' in item) {
+            outcomes.push(item.error);
+            continue;
+          }
+          outcomes.push(
+            await attempt('commitAll', () => writeCommit.immediate(item.commit, item.texts)).then(
+              () => null,
+              (failure: unknown) => failure,
+            ),
+          );
+        }
+        return outcomes;
+      }
     },
 
     async getCommand(workflowId, scope, commandId) {

@@ -130,6 +130,17 @@ export interface DraftOptions {
    * true). A host that writes no projection (the in-memory host) turns it off and skips that read.
    */
   projection?: boolean;
+  /**
+   * The projection rows as the system's last commit left them (`Draft.projectionsAfter` of that draft),
+   * when the host kept the system live since; computed from the system when absent.
+   */
+  projections?: DraftProjections;
+}
+
+/** The X2 and dispute rows of a workflow by id, as a draft started or ended. */
+export interface DraftProjections {
+  cancelOrders: ReadonlyMap<string, CancelOrderRow>;
+  disputes: ReadonlyMap<string, DisputeRow>;
 }
 
 /**
@@ -144,8 +155,10 @@ export class Draft {
   readonly audit: AuditRow[] = [];
   readonly outbox: OutboxRow[] = [];
   readonly fired: string[] = [];
-  private readonly projectionBefore: Map<string, CancelOrderRow> | null;
-  private readonly disputesBefore: Map<string, DisputeRow> | null;
+  private readonly projectionBefore: ReadonlyMap<string, CancelOrderRow> | null;
+  private readonly disputesBefore: ReadonlyMap<string, DisputeRow> | null;
+  private projectionAfter: Map<string, CancelOrderRow> | null = null;
+  private disputesAfter: Map<string, DisputeRow> | null = null;
 
   constructor(
     readonly base: DraftBase,
@@ -157,8 +170,15 @@ export class Draft {
     this.lastEventAt = base.lastEventAt;
     this.seq = base.auditSeq;
     this.deadlines = options.deadlines ?? pendingDeadlines(system.actor);
-    this.projectionBefore = options.projection === false ? null : new Map(this.projection().map((row) => [row.cancellationId, row]));
-    this.disputesBefore = options.projection === false ? null : new Map(this.disputeProjection().map((row) => [row.disputeId, row]));
+    const keep = options.projection !== false;
+    this.projectionBefore = !keep ? null : (options.projections?.cancelOrders ?? byId(this.projection(), cancellationIdOf));
+    this.disputesBefore = !keep ? null : (options.projections?.disputes ?? byId(this.disputeProjection(), disputeIdOf));
+  }
+
+  /** The projection rows as of `toCommit` (null before it): what the next draft on this system starts from. */
+  projectionsAfter(): DraftProjections | null {
+    const { projectionAfter, disputesAfter } = this;
+    return projectionAfter && disputesAfter ? { cancelOrders: projectionAfter, disputes: disputesAfter } : null;
   }
 
   get workflowId(): string {
@@ -242,7 +262,9 @@ export class Draft {
   changedProjection(): CancelOrderRow[] {
     const { projectionBefore } = this;
     if (!projectionBefore) throw new StepError(`workflow ${this.workflowId}: this draft keeps no projection`);
-    return this.projection().filter((row) => {
+    const rows = this.projection();
+    this.projectionAfter = byId(rows, cancellationIdOf);
+    return rows.filter((row) => {
       const before = projectionBefore.get(row.cancellationId);
       return (
         !before ||
@@ -290,7 +312,9 @@ export class Draft {
   changedDisputeProjection(): DisputeRow[] {
     const { disputesBefore } = this;
     if (!disputesBefore) throw new StepError(`workflow ${this.workflowId}: this draft keeps no projection`);
-    return this.disputeProjection().filter((row) => {
+    const rows = this.disputeProjection();
+    this.disputesAfter = byId(rows, disputeIdOf);
+    return rows.filter((row) => {
       const before = disputesBefore.get(row.disputeId);
       return (
         !before ||
@@ -335,6 +359,10 @@ export class Draft {
     } as Commit;
   }
 }
+
+const cancellationIdOf = (row: CancelOrderRow) => row.cancellationId;
+const disputeIdOf = (row: DisputeRow) => row.disputeId;
+const byId = <Row>(rows: readonly Row[], idOf: (row: Row) => string): Map<string, Row> => new Map(rows.map((row) => [idOf(row), row]));
 
 /** The stored form of a workflow's pending deadlines. */
 export function deadlineRowsOf(workflowId: string, deadlines: readonly PendingDeadline[]): DeadlineRow[] {
