@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createPostgresStore, postgresMigrations } from '../src/runtime/postgres-store.js';
-import type { DeadlineRow, OutboxKind, WorkflowStore } from '../src/runtime/store.js';
+import type { BatchCommitStore, DeadlineRow, OutboxKind, WorkflowStore } from '../src/runtime/store.js';
+import { DuplicateCommandError } from '../src/errors.js';
 import {
   claimAt,
   countTests,
@@ -281,6 +282,39 @@ function postgresOnly(test: DefineTest): void {
     expect(String(error)).toMatch(/violates check constraint/);
     expect(await storedState(store, 'wf-1')).toEqual(before);
     expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toBeUndefined();
+  });
+
+  test('INV4: commitAll refuses a command sent again inside the batch transaction: no statement fails, nothing is rolled back or rewritten one by one', async (store) => {
+    const schema = (store as WorkflowStore & { schema: string }).schema;
+    const pool = new pg.Pool({ connectionString: pgUrl, max: 1 });
+    const control: string[] = [];
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
+        const text = typeof config === 'string' ? config : (config as { text?: string }).text;
+        if (text && /^(BEGIN|COMMIT|ROLLBACK)$/.test(text.trim())) control.push(text.trim());
+        return query(config, ...rest);
+      };
+    });
+    const batch = createPostgresStore({ pool, schema }) as WorkflowStore & BatchCommitStore;
+    try {
+      await store.commit(makeCommit('wf-a', 1, { command: makeCommand('cmd-1', 'wf-a') }));
+      await store.commit(makeCommit('wf-b', 1));
+      const before = await storedState(store, 'wf-a');
+      const outcomes = await batch.commitAll([
+        makeCommit('wf-a', 2, { command: makeCommand('cmd-1', 'wf-a'), outbox: [makeEffect('wf-a', 'refund-1')] }),
+        makeCommit('wf-b', 2, { command: makeCommand('cmd-2', 'wf-b') }),
+      ]);
+      expect(outcomes[0]).toBeInstanceOf(DuplicateCommandError);
+      expect(outcomes[1]).toBeNull();
+      expect(control).toEqual(['BEGIN', 'COMMIT']);
+      expect(await storedState(store, 'wf-a')).toEqual(before);
+      expect(await store.load('wf-b')).toMatchObject({ version: 2 });
+      expect(await store.getCommand('wf-b', 'client', 'cmd-2')).toMatchObject({ commandId: 'cmd-2' });
+    } finally {
+      await batch.close();
+      await pool.end();
+    }
   });
 }
 

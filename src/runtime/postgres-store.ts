@@ -439,6 +439,15 @@ const commitTail = (s: string) => `,
  * Named statements: parsed once per pooled connection. A hash of the schema is in the name, as one pool
  * may serve several schemas (names are cut at 63 bytes, so the schema itself cannot be).
  */
+/**
+ * The commit's command is not recorded yet ($42 its id, $50 its scope; no command: true). Gates the
+ * workflow write, hence the whole commit: a command sent again is refused before anything is written,
+ * without failing the statement (which would abort a batch's transaction). Two racing commits of one
+ * command serialise on the workflow row, and the second then fails the version check.
+ */
+const NEW_COMMAND = (s: string) =>
+  `($42::text IS NULL OR NOT EXISTS (SELECT FROM ${s}.commands AS c WHERE c.workflow_id = $1 AND c.scope = $50::text AND c.command_id = $42::text))`;
+
 function statements(schemaName: string, s: string) {
   const prefix = `jd_${createHash('sha256').update(schemaName).digest('hex').slice(0, 16)}`;
   const named = (name: string, text: string): QueryConfig => ({ name: `${prefix}_${name}`, text });
@@ -461,7 +470,13 @@ function statements(schemaName: string, s: string) {
        LEFT JOIN ${s}.workflows AS w ON w.workflow_id = $1
        LEFT JOIN ${s}.commands AS c ON c.workflow_id = $1 AND c.scope = $2::text AND c.command_id = $3::text`,
     ),
-    selectVersion: named('selectVersion', `SELECT version, audit_seq FROM ${s}.workflows WHERE workflow_id = $1`),
+    // Why a commit wrote nothing: the workflow's version and audit seq, and whether its command is recorded.
+    selectRefusal: named(
+      'selectRefusal',
+      `SELECT w.version, w.audit_seq,
+         EXISTS (SELECT FROM ${s}.commands WHERE workflow_id = $1 AND scope = $2::text AND command_id = $3::text) AS recorded
+       FROM (VALUES (1)) AS one (x) LEFT JOIN ${s}.workflows AS w ON w.workflow_id = $1`,
+    ),
     // A commit is ONE statement (one round trip, one implicit transaction): the workflow row is written
     // first and every other part is gated on it, so a version conflict writes nothing; a unique violation
     // (command id, audit seq) fails the whole statement. Data-modifying CTEs all run, whoever reads them.
@@ -472,6 +487,7 @@ function statements(schemaName: string, s: string) {
            status, last_event_at, created_at, updated_at, observed_at)
          SELECT $1, $2, $3, $4, $47::integer, $48::integer, $5::jsonb, $6, $7, $8, $9, $51::bigint
          WHERE $10::integer IS NULL AND $49::integer = 0 -- (expectedVersion: null for a create)
+           AND ${NEW_COMMAND(s)}
          ON CONFLICT (workflow_id) DO NOTHING
          RETURNING workflow_id)
        ${commitTail(s)}`,
@@ -482,7 +498,7 @@ function statements(schemaName: string, s: string) {
          UPDATE ${s}.workflows SET order_id = $2, merchant_id = $3, version = $4, machine_version = $47::integer,
            audit_seq = $48::integer, snapshot = $5::jsonb, status = $6, last_event_at = $7, created_at = $8,
            updated_at = $9, observed_at = greatest(observed_at, $51::bigint)
-         WHERE workflow_id = $1 AND version = $10::integer AND audit_seq = $49::integer
+         WHERE workflow_id = $1 AND version = $10::integer AND audit_seq = $49::integer AND ${NEW_COMMAND(s)}
          RETURNING workflow_id)
        ${commitTail(s)}`,
     ),
@@ -886,9 +902,10 @@ export function createPostgresStore(
     }
     if (written === 0) {
       // Racing commits serialise on the workflow row; the loser's gated writes did nothing.
-      const [current] = await run(q.selectVersion, [id], client);
-      const version = current ? int(current.version) : null;
-      if (current && version === commit.expectedVersion) return auditSeqMismatch(commit, int(current.audit_seq));
+      const [current] = await run(q.selectRefusal, [id, command?.scope ?? null, command?.commandId ?? null], client);
+      if (command && current?.recorded === true) return new DuplicateCommandError(command.commandId);
+      const version = current?.version === null || current?.version === undefined ? null : int(current.version);
+      if (version !== null && version === commit.expectedVersion) return auditSeqMismatch(commit, int(current!.audit_seq));
       return new VersionConflictError(id, commit.expectedVersion, version);
     }
     return null;
@@ -1017,8 +1034,8 @@ export function createPostgresStore(
      * rows in the same order. A version conflict refuses one commit and leaves the transaction usable.
      * A lost connection fails the whole batch with StoreUnavailableError: nothing of it is written (or,
      * when the connection broke during COMMIT, all of it may be: a retry then meets version conflicts).
-     * Any other failed statement (a duplicate command id) aborts the transaction, and the commits are
-     * then written one by one.
+     * A command recorded before refuses its commit the same way (see NEW_COMMAND). Any failed statement
+     * aborts the transaction, and the commits are then written one by one.
      */
     async commitAll(commits) {
       const outcomes: unknown[] = commits.map(() => null);
