@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createPostgresStore, postgresMigrations } from '../src/runtime/postgres-store.js';
-import type { BatchCommitStore, DeadlineRow, OutboxKind, WorkflowStore } from '../src/runtime/store.js';
+import type { BatchCommitStore, BatchLoadStore, DeadlineRow, OutboxKind, WorkflowStore } from '../src/runtime/store.js';
 import { DuplicateCommandError } from '../src/errors.js';
 import {
   claimAt,
@@ -282,6 +282,18 @@ function postgresOnly(test: DefineTest): void {
     expect(String(error)).toMatch(/violates check constraint/);
     expect(await storedState(store, 'wf-1')).toEqual(before);
     expect(await store.getCommand('wf-1', 'client', 'cmd-1')).toBeUndefined();
+  });
+
+  test('loadMany reads what load reads, per id in the order given: unknown and unstorable ids as undefined, each record its own object', async (store) => {
+    const batch = store as WorkflowStore & BatchLoadStore;
+    await store.commit(makeCommit('wf-1', 1));
+    await store.commit(makeCommit('wf-2', 1));
+    await store.commit(makeCommit('wf-2', 2));
+    const records = await batch.loadMany(['wf-2', 'nope', 'wf-1', 'bad\u0000id', 'wf-2']);
+    expect(records).toEqual([await store.load('wf-2'), undefined, await store.load('wf-1'), undefined, await store.load('wf-2')]);
+    expect(records[0]).not.toBe(records[4]);
+    expect(records[0]!.snapshot).not.toBe(records[4]!.snapshot);
+    expect(await batch.loadMany([])).toEqual([]);
   });
 
   test('INV4: commitAll refuses a command sent again inside the batch transaction: no statement fails, nothing is rolled back or rewritten one by one', async (store) => {

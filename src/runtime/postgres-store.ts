@@ -27,6 +27,7 @@ import {
 import type {
   AuditRow,
   BatchCommitStore,
+  BatchLoadStore,
   BatchEffectStore,
   CancelOrderRow,
   Claim,
@@ -470,6 +471,12 @@ function statements(schemaName: string, s: string) {
        LEFT JOIN ${s}.workflows AS w ON w.workflow_id = $1
        LEFT JOIN ${s}.commands AS c ON c.workflow_id = $1 AND c.scope = $2::text AND c.command_id = $3::text`,
     ),
+    selectWorkflows: named(
+      'selectWorkflows',
+      `SELECT workflow_id, order_id, merchant_id, version, machine_version, audit_seq, snapshot, status, last_event_at,
+         created_at, updated_at
+       FROM ${s}.workflows WHERE workflow_id = ANY ($1::text[])`,
+    ),
     // Why a commit wrote nothing: the workflow's version and audit seq, and whether its command is recorded.
     selectRefusal: named(
       'selectRefusal',
@@ -722,7 +729,7 @@ const isUniqueViolation = (error: unknown, constraint: string): boolean =>
  */
 export function createPostgresStore(
   options: PostgresStoreOptions,
-): WorkflowStore & BatchCommitStore & BatchEffectStore & RefusalStore & LookupStore {
+): WorkflowStore & BatchCommitStore & BatchEffectStore & RefusalStore & LookupStore & BatchLoadStore {
   const refusalLogCap = refusalCap(options.refusalLogCap);
   const schemaName = options.schema ?? 'jd_dispute';
   if (!SCHEMA_NAME.test(schemaName)) throw new RangeError(`invalid schema name ${JSON.stringify(schemaName)}`);
@@ -995,6 +1002,22 @@ export function createPostgresStore(
       if (!isStorableKey(workflowId)) return undefined;
       const [row] = await guard('load', () => run(q.selectWorkflow, [workflowId]));
       return row && toWorkflow(row);
+    },
+
+    async loadMany(workflowIds) {
+      const wanted = [...new Set(workflowIds.filter(isStorableKey))];
+      const rows = wanted.length === 0 ? [] : await guard('loadMany', () => run(q.selectWorkflows, [wanted]));
+      const byId = new Map(rows.map((row) => [text(row.workflow_id), row]));
+      const given = new Set<string>();
+      return workflowIds.map((workflowId) => {
+        const row = byId.get(workflowId);
+        if (!row) return undefined;
+        const record = toWorkflow(row);
+        // Each record is the caller's own, as from `load` (a restore may revive its snapshot in place).
+        if (given.has(workflowId)) record.snapshot = structuredClone(record.snapshot);
+        given.add(workflowId);
+        return record;
+      });
     },
 
     async lookup(workflowId, { command, liveVersion = null }) {

@@ -38,6 +38,7 @@ import {
 import { BackgroundLoop, runDeadlineBatch, type DeadlineOutcome } from './scheduler.js';
 import type {
   BatchCommitStore,
+  BatchLoadStore,
   CancelOrderQuery,
   CommandRow,
   CommandScope,
@@ -154,6 +155,9 @@ function recordedResult(row: CommandRow | undefined, command: PendingCommand): C
   if (row.payloadHash !== command.payloadHash) throw new DuplicateCommandError(command.commandId);
   return row.result as CommandResult;
 }
+
+const isBatchLoadStore = (store: WorkflowStore): store is WorkflowStore & BatchLoadStore =>
+  typeof (store as Partial<BatchLoadStore>).loadMany === 'function';
 
 const isBatchCommitStore = (store: WorkflowStore): store is WorkflowStore & BatchCommitStore =>
   typeof (store as Partial<BatchCommitStore>).commitAll === 'function';
@@ -727,9 +731,22 @@ class DurableRuntime implements WorkflowRuntime {
     // A batch that is not a backlog (its oldest row fell due within the last poll interval) is chunked;
     // a backlog is late anyway and goes in one transaction, as fast as the store writes.
     let chunkSize = rows.length > 0 && now - Math.min(...rows.map((row) => row.dueAt)) <= this.pollIntervalMs ? 1 : rows.length;
+    // Where the store reads several workflows at once, each chunk's are read together, ahead of its steps.
+    const loaded = new Map<number, WorkflowRecord | undefined>();
+    const load = async (index: number): Promise<WorkflowRecord | undefined> => {
+      if (!isBatchLoadStore(store)) return store.load(rows[index]!.workflowId);
+      if (!loaded.has(index)) {
+        const ahead = rows.slice(index, index + chunkSize);
+        const records = await store.loadMany(ahead.map((row) => row.workflowId));
+        records.forEach((record, offset) => loaded.set(index + offset, record));
+      }
+      const record = loaded.get(index);
+      loaded.delete(index);
+      return record;
+    };
     for (const [index, row] of rows.entries()) {
       try {
-        const record = await store.load(row.workflowId);
+        const record = await load(index);
         if (!record || record.status === 'done') continue;
         const prepared = this.prepare(record, row.dueAt, now);
         if (prepared) pending.push({ index, ...prepared });

@@ -289,6 +289,14 @@ export interface BatchCommitStore {
   commitAll(commits: readonly Commit[]): Promise<unknown[]>;
 }
 
+/**
+ * Optional capability: several workflows read at once (PostgreSQL: one round trip for a batch of due
+ * deadlines instead of one per deadline). Per id, in the order given, what `load` would read.
+ */
+export interface BatchLoadStore {
+  loadMany(workflowIds: readonly string[]): Promise<Array<WorkflowRecord | undefined>>;
+}
+
 /** A stored workflow without its snapshot (see {@link LookupStore}). */
 export type WorkflowHeader = Omit<WorkflowRecord, 'snapshot'>;
 
