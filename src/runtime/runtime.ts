@@ -738,7 +738,7 @@ class DurableRuntime implements WorkflowRuntime {
       if (!loaded.has(index)) {
         const ahead = rows.slice(index, index + chunkSize);
         const records = await store.loadMany(ahead.map((row) => row.workflowId));
-        records.forEach((record, offset) => loaded.set(index + offset, record));
+        for (const [offset, record] of records.entries()) loaded.set(index + offset, record);
       }
       const record = loaded.get(index);
       loaded.delete(index);
