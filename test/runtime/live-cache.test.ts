@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   createMemoryStore,
   createSandboxLogistics,
@@ -11,6 +12,8 @@ import {
 } from '../../src/runtime/index.js';
 import { CUSTOMER, ManualClock, MERCHANT, orderInput, PLATFORM, tempDir } from './helpers.js';
 import type { OrderEventInput } from '../../src/index.js';
+import { createPostgresStore } from '../../src/runtime/postgres.js';
+import { dropSchema, pgUrl } from '../support/postgres.js';
 import type { BatchCommitStore, Commit, LookupStore } from '../../src/runtime/store.js';
 
 /**
@@ -27,6 +30,11 @@ const plan = { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INT
 const forced = { type: 'merchant.refundForced', by: MERCHANT, cancellationId: 'd1:intercept-48h' } satisfies OrderEventInput;
 const shipped = { type: 'order.shipped', by: { role: 'system', id: 'oms' } } satisfies OrderEventInput;
 
+const schemas: string[] = [];
+afterAll(async () => {
+  for (const schema of schemas.splice(0)) await dropSchema(schema);
+});
+
 const backends: Array<[string, (dir: string) => () => WorkflowStore]> = [
   [
     'memory store',
@@ -37,6 +45,19 @@ const backends: Array<[string, (dir: string) => () => WorkflowStore]> = [
     },
   ],
   ['SQLite file', (dir) => () => createSqliteStore({ filename: join(dir, 'shared.db') })],
+  // Two runtimes as two workers on one PostgreSQL schema (each with its own pool).
+  ...(pgUrl
+    ? ([
+        [
+          'PostgreSQL schema',
+          () => {
+            const schema = `t_${randomBytes(6).toString('hex')}`;
+            schemas.push(schema);
+            return () => createPostgresStore({ connectionString: pgUrl!, schema });
+          },
+        ],
+      ] satisfies typeof backends)
+    : []),
 ];
 
 describe.each(backends)('live cache, two runtimes on one %s', (_name, backend) => {

@@ -46,3 +46,6 @@ export async function freshSchema(): Promise<{ schema: string; drop(): Promise<v
   await execute(`CREATE SCHEMA ${schema}`);
   return { schema, drop: () => execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }
+
+/** Drops a schema a test created (by its own store's migrate), if it exists. */
+export const dropSchema = (schema: string): Promise<void> => execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
