@@ -2,10 +2,10 @@ import type { BatchCommitStore, BatchEffectStore, Commit, WorkflowStore } from '
 
 /**
  * Group commit: commits handed over during one turn of the event loop are written together, in one
- * store transaction with a savepoint each (`commitAll`), and each caller is answered only after that
- * transaction committed. A refused commit (version conflict, duplicate command) rolls back only its own
- * savepoint and rejects only its own caller, exactly as `commit` would have. A failure of the whole
- * transaction rejects every caller of the group (nothing of it was written).
+ * store transaction (`commitAll`), and each caller is answered only after that transaction committed.
+ * A refused commit (version conflict, duplicate command) writes nothing and rejects only its own caller,
+ * exactly as `commit` would have. A failure of the whole transaction rejects every caller of the group
+ * (nothing of it was written).
  *
  * Without `commitAll` (or with grouping off) every commit is its own transaction, as before.
  */

@@ -82,13 +82,17 @@ export interface WorkflowRuntimeOptions extends BoundaryOptions {
   onError?: (error: unknown, context: string) => void;
   /**
    * Live actor systems kept between commands, so a hot workflow is not restored from the store for each
-   * one (default: 1,000 workflows, evicted after 60 s unused). An entry is used only when its version
-   * equals the loaded record's, so several workers on one store stay correct. `false` turns it off.
+   * one (default: 1,000 workflows, evicted after 60 s unused). A command for a kept workflow is stepped
+   * on it and committed without reading the store first; the commit's version check proves the kept
+   * version was the stored one. When it was not (another worker committed), or the command was refused
+   * or recorded before, the command goes the usual way (read, then step), which decides: several workers
+   * on one store stay correct. `false` turns it off.
    */
   liveCache?: { maxWorkflows?: number; idleMs?: number } | false;
   /**
    * Group commit (default true): commands whose commits are ready in the same turn of the event loop are
-   * written in one store transaction, each in its own savepoint, and each answered after that commit.
+   * written in one store transaction, each answered after that commit; a refused commit (version
+   * conflict, command recorded before) writes nothing and refuses only its own command.
    * Needs a store with `commitAll`; `false` writes one transaction per command.
    */
   groupCommit?: boolean;
