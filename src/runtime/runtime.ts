@@ -567,8 +567,9 @@ class DurableRuntime implements WorkflowRuntime {
     if (!live) return null;
     const { version } = live.kept.header;
     if (command.expectedVersion !== undefined && command.expectedVersion !== version) {
-      live.system.stop();
-      return { version };
+      // The client expects another version than the kept one: the read decides, and the kept system stays.
+      this.keep(live.system, live.kept);
+      return null;
     }
     let prepared: ReturnType<DurableRuntime['prepare']>;
     try {

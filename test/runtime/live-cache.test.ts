@@ -219,7 +219,10 @@ describe.each(backends)('live cache, two runtimes on one %s', (_name, backend) =
       expectedVersion: 1,
       actualVersion: 2,
     });
+    // The refusal left the kept system in place: the next command is a hit, with nothing stale.
     await expect(first.dispatch({ workflowId: 'o5', commandId: 'c3', expectedVersion: 2, event: plan })).resolves.toMatchObject({ version: 3 });
+    expect(statsOf(first)).toMatchObject({ stale: 0, size: 1 });
+    expect(statsOf(first).hits).toBeGreaterThanOrEqual(2);
   });
 
   it('a refused event never leaves its actor in the cache', async () => {
