@@ -437,10 +437,6 @@ const commitTail = (s: string) => `,
   SELECT count(*)::integer AS written FROM w`;
 
 /**
- * Named statements: parsed once per pooled connection. A hash of the schema is in the name, as one pool
- * may serve several schemas (names are cut at 63 bytes, so the schema itself cannot be).
- */
-/**
  * The commit's command is not recorded yet ($42 its id, $50 its scope; no command: true). Gates the
  * workflow write, hence the whole commit: a command sent again is refused before anything is written,
  * without failing the statement (which would abort a batch's transaction). Two racing commits of one
@@ -449,6 +445,10 @@ const commitTail = (s: string) => `,
 const NEW_COMMAND = (s: string) =>
   `($42::text IS NULL OR NOT EXISTS (SELECT FROM ${s}.commands AS c WHERE c.workflow_id = $1 AND c.scope = $50::text AND c.command_id = $42::text))`;
 
+/**
+ * Named statements: parsed once per pooled connection. A hash of the schema is in the name, as one pool
+ * may serve several schemas (names are cut at 63 bytes, so the schema itself cannot be).
+ */
 function statements(schemaName: string, s: string) {
   const prefix = `jd_${createHash('sha256').update(schemaName).digest('hex').slice(0, 16)}`;
   const named = (name: string, text: string): QueryConfig => ({ name: `${prefix}_${name}`, text });

@@ -518,7 +518,8 @@ class DurableRuntime implements WorkflowRuntime {
     if (speculated && 'result' in speculated) return { outcome: 'fired', result: speculated.result };
     for (let attempt = 0; ; attempt += 1) {
       const { seen, record, live } = await this.readUnit(workflowId, command);
-      if (speculated && record) this.live.count(record.version === speculated.version ? 'hit' : 'stale');
+      // What the kept system turned out to be (counted once, at the first read after it).
+      if (speculated && record && attempt === 0) this.live.count(record.version === speculated.version ? 'hit' : 'stale');
       if (seen && command) {
         // A result recorded before (by another worker, or before a retirement): its row is settled too.
         if (command.completesEffectId !== null) await this.store.completeEffect(command.completesEffectId);
