@@ -267,10 +267,11 @@ export class OrderWorkflow {
       updatedAt: now,
     };
     this.audit.push(...draft.audit);
-    for (const row of draft.outbox) {
+    for (const row of draft.settledOutbox()) {
       const effect = row.payload as WorkflowEffect;
       this.effects.push(effect);
-      this.undelivered.push(effect);
+      // INV1: a refund request the order stopped waiting for in the same command is never handed out.
+      if (row.status === 'pending') this.undelivered.push(effect);
     }
     this.pending = draft.deadlines;
     this.schedule();

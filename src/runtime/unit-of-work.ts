@@ -17,7 +17,7 @@ import { cancelOrderViews, describeValue, disputeViews } from '../queries.js';
 import type { Sender } from '../schemas/common.js';
 import type { WorkflowEffect } from '../schemas/effects.js';
 import type { OrderEvent } from '../schemas/events.js';
-import { outboxKindOf } from './outbox.js';
+import { awaitedRefundEffectId, outboxKindOf } from './outbox.js';
 import { withSnapshotText } from './store-common.js';
 import type { AuditRow, CancelOrderRow, Commit, DeadlineRow, DisputeRow, OutboxRow, WorkflowRecord } from './store.js';
 
@@ -327,6 +327,17 @@ export class Draft {
     });
   }
 
+  /**
+   * INV1: the outbox rows of this draft as they are written. A refund request made in this unit of work
+   * that the cancel order no longer waits for at its end (a command that followed a catch-up ended the
+   * wait, or superseded the request, before it was ever stored) is written already retired: it is never
+   * delivered, as if the command had come before the delivery (see awaitedRefundEffectId).
+   */
+  settledOutbox(): OutboxRow[] {
+    const awaited = awaitedRefundEffectId(this.workflowId, this.snapshot);
+    return this.outbox.map((row) => (row.kind === 'refund' && row.effectId !== awaited ? { ...row, status: 'done' } : row));
+  }
+
   deadlineRows(): DeadlineRow[] {
     return deadlineRowsOf(this.workflowId, this.deadlines);
   }
@@ -350,7 +361,7 @@ export class Draft {
       expectedVersion: base.version,
       audit: this.audit,
       deadlines: this.deadlineRows(),
-      outbox: this.outbox,
+      outbox: this.settledOutbox(),
       cancelOrders: this.changedProjection(),
       disputes: this.changedDisputeProjection(),
       command,

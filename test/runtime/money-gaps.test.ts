@@ -119,6 +119,55 @@ describe('issue 12: a recorded outcome settles the request (INV1)', () => {
   });
 });
 
+describe('a refund requested and no longer awaited in one unit of work (INV1)', () => {
+  /**
+   * Found by the durable property model (seed -902640727): nothing ran for 100 h after the 48H plan, then
+   * the platform recorded the refund as failed. That one command first caught up the deadlines (the 48H
+   * window fell due: refund request 1; its reconcile window: outcome unknown) and then took the recorded
+   * failure, which ended the wait for request 1 before it was ever in the outbox. Request 1 was written as
+   * pending all the same, so after a forced refund (request 2) both were delivered: two refunds, and
+   * request 1's late success then retired request 2's row in place of its own.
+   */
+  async function requestEndedInItsOwnUnit(h: Host, id: string) {
+    await h.runtime.openOrder({ input: orderInput(id, { shipped: true }) });
+    await h.runtime.dispatch({ workflowId: id, commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
+    await h.runtime.dispatch({
+      workflowId: id,
+      commandId: 'p',
+      event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'WAIT_48H_INTERCEPT' },
+    });
+    const cancellationId = 'd:intercept-48h';
+    h.clock.advance(100 * HOUR);
+    const recorded = await h.runtime.dispatch({
+      workflowId: id,
+      commandId: 'record',
+      event: { type: 'platform.refundOutcomeRecorded', by: PLATFORM, cancellationId, outcome: 'failed', error: 'no refund at the provider' },
+    });
+    return { cancellationId, recorded, key: (n: number) => `${id}/${cancellationId}/${n}` };
+  }
+
+  it('INV1: the request is written already retired (never delivered); a forced refund is the only one that moves money', async () => {
+    const h = await host();
+    const { cancellationId, recorded, key } = await requestEndedInItsOwnUnit(h, 'o-9');
+    expect(recorded.firedDeadlines.length).toBeGreaterThanOrEqual(2);
+    expect(await statusOf(h, 'o-9')).toBe('refundFailed');
+    expect(await refundRows(h, 'o-9')).toEqual([{ key: key(1), status: 'done' }]);
+    await h.runtime.dispatch({ workflowId: 'o-9', commandId: 'force', event: { type: 'merchant.refundForced', by: MERCHANT, cancellationId } });
+    for (let i = 0; i < 5; i += 1) {
+      h.clock.advance(HOUR);
+      await h.runtime.tick();
+    }
+    expect(h.payments.calls.map((call) => call.request.idempotencyKey)).toEqual([key(2)]);
+    expect(h.payments.executions().map((e) => e.idempotencyKey)).toEqual([key(2)]);
+    expect(await refundRows(h, 'o-9')).toEqual([
+      { key: key(1), status: 'done' },
+      { key: key(2), status: 'done' },
+    ]);
+    expect(await statusOf(h, 'o-9')).toBe('refunded');
+    await h.close();
+  });
+});
+
 describe('issue 12: a decline from outside names its request (INV1)', () => {
   it('INV1/INV4: a payment.refundFailed without idempotencyKey is refused with InvalidPayloadError and changes nothing', async () => {
     const h = await host();
