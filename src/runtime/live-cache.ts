@@ -28,19 +28,16 @@ export interface LiveCacheStats {
   evicted: number;
 }
 
-interface Entry<Kept> {
-  version: number;
-  system: LiveSystem;
-  /** What the runtime keeps with the system (the committed row's header, its projections). */
-  kept: Kept;
-  usedAt: number;
-}
-
 /** A cache entry as taken out. */
 export interface LiveEntry<Kept> {
   version: number;
   system: LiveSystem;
+  /** What the runtime keeps with the system (the committed row's header, its projections). */
   kept: Kept;
+}
+
+interface Entry<Kept> extends LiveEntry<Kept> {
+  usedAt: number;
 }
 
 export const DEFAULT_LIVE_CACHE: LiveCacheOptions = { maxWorkflows: 1_000, idleMs: 60_000 };

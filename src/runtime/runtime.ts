@@ -20,7 +20,7 @@ import { assertMayReadOrder, parseCaller, scopeListing, visibleRefusals } from '
 import { isRefusal, refusalLogOf, refusalOf, type Refusal } from '../refusals.js';
 import { strandedParts, type StrandedPart } from '../invariants.js';
 import { DispatchEnvelope, hashRawPayload, OpenEnvelope, parseEnvelope } from './requests.js';
-import { withSnapshotText } from './store-common.js';
+import { withSnapshotText, workflowColumns } from './store-common.js';
 import { EffectCompleter, GroupCommitter } from './group-commit.js';
 import { DEFAULT_LIVE_CACHE, LiveCache, type LiveCacheStats, type LiveEntry } from './live-cache.js';
 import { requireDeclineKey } from './answers.js';
@@ -99,23 +99,9 @@ interface Kept {
   projections?: DraftProjections;
 }
 
-/** The row's fields but the snapshot (never read: a commit's snapshot is parsed only on access). */
-const headerOf = (row: WorkflowHeader): WorkflowHeader => ({
-  workflowId: row.workflowId,
-  orderId: row.orderId,
-  merchantId: row.merchantId,
-  version: row.version,
-  machineVersion: row.machineVersion,
-  auditSeq: row.auditSeq,
-  status: row.status,
-  lastEventAt: row.lastEventAt,
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-});
-
 function keptOf(row: WorkflowHeader, draft: Draft): Kept {
   const projections = draft.projectionsAfter();
-  return { header: headerOf(row), deadlines: draft.deadlines, ...(projections ? { projections } : {}) };
+  return { header: workflowColumns(row), deadlines: draft.deadlines, ...(projections ? { projections } : {}) };
 }
 
 function draftOptionsOf(kept: Kept): DraftOptions {
@@ -385,7 +371,7 @@ class DurableRuntime implements WorkflowRuntime {
     } as Commit;
     try {
       await this.committer.commit(commit);
-      this.keep(system, { header: headerOf(commit.workflow) });
+      this.keep(system, { header: workflowColumns(commit.workflow) });
     } catch (error) {
       system.stop();
       // Raced with another open of the same workflow: the winner's input decides.
@@ -566,7 +552,7 @@ class DurableRuntime implements WorkflowRuntime {
     if (this.inspectFor(workflowId)) return null;
     const live = this.live.takeLatest(workflowId);
     if (!live) return null;
-    const { version } = live.kept.header;
+    const { version } = live;
     if (command.expectedVersion !== undefined && command.expectedVersion !== version) {
       // The client expects another version than the kept one: the read decides, and the kept system stays.
       this.keep(live.system, live.kept);

@@ -14,6 +14,7 @@ import type {
   DisputeRow,
   OutboxRow,
   Page,
+  WorkflowHeader,
 } from './store.js';
 
 // Rules shared by every WorkflowStore implementation (memory, SQLite, PostgreSQL).
@@ -201,7 +202,7 @@ export function withSnapshotText<T extends object>(row: T, text: string): T & { 
 }
 
 /** A commit's workflow row without its snapshot, each field read on its own (a spread would parse a lazy snapshot). */
-export function workflowColumns(workflow: Commit['workflow']): Omit<Commit['workflow'], 'snapshot'> {
+export function workflowColumns(workflow: WorkflowHeader): WorkflowHeader {
   return {
     workflowId: workflow.workflowId,
     orderId: workflow.orderId,

@@ -44,7 +44,7 @@ export async function freshSchema(): Promise<{ schema: string; drop(): Promise<v
   if (!pgUrl) throw new Error('PostgreSQL not reachable: set JD_DISPUTE_PG_URL');
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await execute(`CREATE SCHEMA ${schema}`);
-  return { schema, drop: () => execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+  return { schema, drop: () => dropSchema(schema) };
 }
 
 /** Drops a schema a test created (by its own store's migrate), if it exists. */
