@@ -1055,6 +1055,47 @@ function contract(test: DefineTest): void {
     expect(await store.load('wf-a')).toMatchObject({ version: 1 });
   });
 
+  test('INV4: hostile strings through commitAll (on PostgreSQL one statement for the batch), a workflow per string: JSON content and text columns kept exactly, unstorable ones refused with InvalidPayloadError and the rest written', async (store) => {
+    const batch = store as WorkflowStore & { commitAll?: (commits: readonly Commit[]) => Promise<unknown[]> };
+    if (!batch.commitAll) return expect(batch.commitAll).toBeUndefined();
+    const commits = HOSTILE_STRINGS.map(([, value], i) => {
+      const id = `wf-h${i}`;
+      const json = { text: value, list: [value, 'plain'], [value]: { nested: value } };
+      return makeCommit(id, 1, {
+        workflow: makeWorkflow(id, 1, { snapshot: json }),
+        audit: [makeAudit(id, 1, { event: json, resultingState: json, actorId: value, eventType: value })],
+        deadlines: [{ ...makeDeadline(id, T0 + i), timer: value, eventType: value, actorPath: value }],
+        outbox: [makeEffect(id, `key-${i}`, { payload: json, lastError: value })],
+        cancelOrders: [makeCancelOrder(`c-${i}`, id, { status: value, reason: value })],
+        command: { ...makeCommand(`cmd-${i}`, id), result: json, payloadHash: value },
+      });
+    });
+    const outcomes = await batch.commitAll(commits);
+    for (const [i, [name, value]] of HOSTILE_STRINGS.entries()) {
+      const commit = commits[i]!;
+      const id = commit.workflow.workflowId;
+      if (isStorable(value)) {
+        expect(outcomes[i], name).toBeNull();
+        expect((await store.load(id))?.snapshot, name).toEqual(commit.workflow.snapshot);
+        expect(await store.listAudit(id), name).toEqual(commit.audit);
+        expect(await store.listDeadlines(id), name).toEqual(commit.deadlines);
+        expect(await store.listOutbox(id), name).toEqual(commit.outbox);
+        expect(await store.getCommand(id, 'client', `cmd-${i}`), name).toEqual(commit.command);
+      } else {
+        expect(outcomes[i], name).toBeInstanceOf(InvalidPayloadError);
+        expect(await store.load(id), name).toBeUndefined();
+        expect(await store.listAudit(id), name).toEqual([]);
+      }
+    }
+    const kept = (await store.queryCancelOrders({ limit: 500 })).items;
+    expect(kept.map((row) => row.workflowId).sort()).toEqual(
+      commits
+        .filter((_, i) => isStorable(HOSTILE_STRINGS[i]![1]))
+        .map((commit) => commit.workflow.workflowId)
+        .sort(),
+    );
+  });
+
   test('two commits racing on the same expectedVersion: exactly one succeeds, the other throws VersionConflictError', async (store) => {
     await store.commit(makeCommit('wf-1', 1));
     const racers = ['a', 'b'].map((name) =>

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createPostgresStore, postgresMigrations } from '../src/runtime/postgres-store.js';
 import type { BatchCommitStore, BatchLoadStore, DeadlineRow, OutboxKind, WorkflowStore } from '../src/runtime/store.js';
-import { DuplicateCommandError } from '../src/errors.js';
+import { DuplicateCommandError, VersionConflictError } from '../src/errors.js';
 import {
   claimAt,
   countTests,
@@ -13,6 +13,7 @@ import {
   makeCommand,
   makeCommit,
   makeDeadline,
+  makeDispute,
   makeEffect,
   rejection,
   STORE_CONTRACT_TEST_COUNT,
@@ -296,37 +297,162 @@ function postgresOnly(test: DefineTest): void {
     expect(await batch.loadMany([])).toEqual([]);
   });
 
-  test('INV4: commitAll refuses a command sent again inside the batch transaction: no statement fails, nothing is rolled back or rewritten one by one', async (store) => {
-    const schema = (store as WorkflowStore & { schema: string }).schema;
+  /** A store on `schema` whose own pool records every statement it sends: control text or statement name. */
+  function recording(schema: string) {
     const pool = new pg.Pool({ connectionString: pgUrl, max: 1 });
-    const control: string[] = [];
+    const sent: string[] = [];
     pool.on('connect', (client) => {
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
       (client as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
-        const text = typeof config === 'string' ? config : (config as { text?: string }).text;
-        if (text && /^(BEGIN|COMMIT|ROLLBACK)$/.test(text.trim())) control.push(text.trim());
+        const named = typeof config === 'object' && config !== null ? (config as { name?: string; text?: string }) : { text: String(config) };
+        sent.push(named.name ? named.name.replace(/^jd_[0-9a-f]+_/, '') : (named.text ?? '').trim());
         return query(config, ...rest);
       };
     });
-    const batch = createPostgresStore({ pool, schema }) as WorkflowStore & BatchCommitStore;
+    const store = createPostgresStore({ pool, schema }) as WorkflowStore & BatchCommitStore;
+    return {
+      store,
+      sent,
+      close: async () => {
+        await store.close();
+        await pool.end();
+      },
+    };
+  }
+
+  test('INV4: commitAll of distinct workflows is one statement: a command sent again and a stale version are refused inside it, nothing is rolled back or rewritten one by one', async (store) => {
+    const schema = (store as WorkflowStore & { schema: string }).schema;
+    const batch = recording(schema);
+    try {
+      await store.commit(makeCommit('wf-a', 1, { command: makeCommand('cmd-1', 'wf-a') }));
+      await store.commit(makeCommit('wf-b', 1));
+      await store.commit(makeCommit('wf-c', 1));
+      await store.commit(makeCommit('wf-c', 2));
+      const before = { a: await storedState(store, 'wf-a'), c: await storedState(store, 'wf-c') };
+      const outcomes = await batch.store.commitAll([
+        makeCommit('wf-a', 2, { command: makeCommand('cmd-1', 'wf-a'), outbox: [makeEffect('wf-a', 'refund-1')] }),
+        makeCommit('wf-b', 2, { command: makeCommand('cmd-2', 'wf-b') }),
+        makeCommit('wf-c', 2, { deadlines: [makeDeadline('wf-c', T0)] }),
+        makeCommit('wf-d', 1, { deadlines: [makeDeadline('wf-d', T0)] }),
+      ]);
+      expect(outcomes[0]).toBeInstanceOf(DuplicateCommandError);
+      expect(outcomes[1]).toBeNull();
+      expect(outcomes[2]).toBeInstanceOf(VersionConflictError);
+      expect(outcomes[3]).toBeNull();
+      // one statement for the batch, then one read per refused commit to say why
+      expect(batch.sent).toEqual(['commitMany', 'selectRefusal', 'selectRefusal']);
+      expect(await storedState(store, 'wf-a')).toEqual(before.a);
+      expect(await storedState(store, 'wf-c')).toEqual(before.c);
+      expect(await store.load('wf-b')).toMatchObject({ version: 2 });
+      expect(await store.getCommand('wf-b', 'client', 'cmd-2')).toMatchObject({ commandId: 'cmd-2' });
+      expect(await store.listDeadlines('wf-d')).toEqual([makeDeadline('wf-d', T0)]);
+    } finally {
+      await batch.close();
+    }
+  });
+
+  test('INV4: commitAll with a workflow twice is one transaction, a statement per commit; a command sent again is refused inside it without a rollback', async (store) => {
+    const schema = (store as WorkflowStore & { schema: string }).schema;
+    const batch = recording(schema);
     try {
       await store.commit(makeCommit('wf-a', 1, { command: makeCommand('cmd-1', 'wf-a') }));
       await store.commit(makeCommit('wf-b', 1));
       const before = await storedState(store, 'wf-a');
-      const outcomes = await batch.commitAll([
+      const outcomes = await batch.store.commitAll([
         makeCommit('wf-a', 2, { command: makeCommand('cmd-1', 'wf-a'), outbox: [makeEffect('wf-a', 'refund-1')] }),
         makeCommit('wf-b', 2, { command: makeCommand('cmd-2', 'wf-b') }),
+        makeCommit('wf-b', 3, { command: makeCommand('cmd-3', 'wf-b') }),
       ]);
-      expect(outcomes[0]).toBeInstanceOf(DuplicateCommandError);
-      expect(outcomes[1]).toBeNull();
-      expect(control).toEqual(['BEGIN', 'COMMIT']);
+      expect(outcomes).toEqual([expect.any(DuplicateCommandError), null, null]);
+      expect(batch.sent.filter((sent) => /^(BEGIN|COMMIT|ROLLBACK)$/.test(sent))).toEqual(['BEGIN', 'COMMIT']);
+      expect(batch.sent).not.toContain('commitMany');
       expect(await storedState(store, 'wf-a')).toEqual(before);
-      expect(await store.load('wf-b')).toMatchObject({ version: 2 });
-      expect(await store.getCommand('wf-b', 'client', 'cmd-2')).toMatchObject({ commandId: 'cmd-2' });
+      expect(await store.load('wf-b')).toMatchObject({ version: 3 });
     } finally {
       await batch.close();
-      await pool.end();
     }
+  });
+
+  test('INV4: commitAll in one statement writes exactly what the same commits write one by one (creates, updates, deadlines kept, changed and dropped, audit, outbox, cancel orders, disputes, commands, a completed effect)', async (store) => {
+    const schema = (store as WorkflowStore & { schema: string }).schema;
+    const other = await makeStore();
+    await other.migrate();
+    try {
+      const seed = [
+        makeCommit('wf-a', 1, {
+          deadlines: [makeDeadline('wf-a', T0 + 1), makeDeadline('wf-a', T0 + 2, 'ruling'), makeDeadline('wf-a', T0 + 3, 'reminder')],
+          outbox: [makeEffect('wf-a', 'refund-1')],
+          cancelOrders: [makeCancelOrder('c1', 'wf-a')],
+          disputes: [makeDispute('d1', 'wf-a')],
+        }),
+        makeCommit('wf-b', 1, { command: makeCommand('open', 'wf-b', 'runtime') }),
+      ];
+      const batch = [
+        makeCommit('wf-a', 2, {
+          audit: [makeAudit('wf-a', 2), makeAudit('wf-a', 3, { eventType: 'xstate.after.ruling', commandId: null })],
+          // the first kept as it is, the second moved, the third dropped, a fourth new
+          deadlines: [
+            makeDeadline('wf-a', T0 + 1),
+            { ...makeDeadline('wf-a', T0 + 2, 'ruling'), dueAt: T0 + 20 },
+            makeDeadline('wf-a', T0 + 4, 'late'),
+          ],
+          outbox: [makeEffect('wf-a', 'refund-2', { payload: { note: '退款 "quoted" \\ {braces}', amount: 1 } })],
+          cancelOrders: [makeCancelOrder('c1', 'wf-a', { status: 'REFUNDED', refundReason: null }), makeCancelOrder('c2', 'wf-a')],
+          disputes: [makeDispute('d1', 'wf-a', { status: 'resolved', waitingOn: null, nextDueAt: null, nextTimer: null })],
+          command: makeCommand('cmd-a', 'wf-a'),
+          completesEffectId: makeEffect('wf-a', 'refund-1').effectId,
+        }),
+        makeCommit('wf-b', 2, { deadlines: [makeDeadline('wf-b', T0 + 5)] }),
+        makeCommit('wf-c', 1, { cancelOrders: [makeCancelOrder('c1', 'wf-c')], command: makeCommand('open', 'wf-c', 'runtime') }),
+      ];
+      for (const commit of seed) {
+        await store.commit(commit);
+        await other.commit(commit);
+      }
+      expect(await (store as WorkflowStore & BatchCommitStore).commitAll(batch)).toEqual([null, null, null]);
+      for (const commit of batch) await other.commit(commit);
+
+      for (const id of ['wf-a', 'wf-b', 'wf-c']) {
+        expect(await storedState(store, id), id).toEqual(await storedState(other, id));
+        expect((await store.queryDisputes({ limit: 50 })).items, id).toEqual((await other.queryDisputes({ limit: 50 })).items);
+      }
+      for (const [id, scope, commandId] of [
+        ['wf-a', 'client', 'cmd-a'],
+        ['wf-b', 'runtime', 'open'],
+        ['wf-c', 'runtime', 'open'],
+      ] as const) {
+        expect(await store.getCommand(id, scope, commandId), commandId).toEqual(await other.getCommand(id, scope, commandId));
+        expect(await store.getCommand(id, scope, commandId), commandId).toBeDefined();
+      }
+      expect((await store.listOutbox('wf-a')).map((row) => [row.idempotencyKey, row.status])).toEqual([
+        ['refund-1', 'done'],
+        ['refund-2', 'pending'],
+      ]);
+      expect((await store.listDeadlines('wf-a')).map((row) => [row.timer, row.dueAt])).toEqual([
+        ['interceptWindow', T0 + 1],
+        ['late', T0 + 4],
+        ['ruling', T0 + 20],
+      ]);
+      expect(schema).not.toBe((other as WorkflowStore & { schema: string }).schema);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('INV4: a batch statement that fails (an audit seq already written) writes nothing of the batch; the commits are then written one by one and only the failing one is refused', async (store) => {
+    await store.commit(makeCommit('wf-a', 1));
+    await store.commit(makeCommit('wf-b', 1));
+    // wf-b's commit claims to follow seq 1 but brings seq 1 again: the audit unique key fails the statement
+    const clash = { ...makeCommit('wf-b', 2, { audit: [makeAudit('wf-b', 1)] }) };
+    clash.workflow = { ...clash.workflow, auditSeq: 2 };
+    const outcomes = await (store as WorkflowStore & BatchCommitStore).commitAll([makeCommit('wf-a', 2), clash, makeCommit('wf-c', 1)]);
+    expect(outcomes[0]).toBeNull();
+    expect(outcomes[1]).toBeInstanceOf(Error);
+    expect(outcomes[2]).toBeNull();
+    expect(await store.load('wf-a')).toMatchObject({ version: 2 });
+    expect(await store.load('wf-b')).toMatchObject({ version: 1 });
+    expect((await store.listAudit('wf-b')).map((row) => row.seq)).toEqual([1]);
+    expect(await store.load('wf-c')).toMatchObject({ version: 1 });
   });
 }
 

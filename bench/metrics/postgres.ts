@@ -1,8 +1,12 @@
 /**
- * Durable command throughput on PostgreSQL, with 1 and with 4 worker processes, each against the rate
+ * Durable command throughput on PostgreSQL, with 1, 2 and 4 worker processes, each against the rate
  * of raw single-row upserts into a table as wide as the workflow row (same server, same run, phases
  * interleaved). A durable command is the whole pipeline: command lookup, load, catch-up, validation,
  * step, and one commit (workflow row, audit, deadlines, outbox, X2 rows, command row).
+ *
+ * Two workloads, as issue 14 asks: concurrent (64 commands in flight in all, for distinct orders, spread
+ * over the workers as a load balancer spreads an HTTP host's requests; the goals hold for it) and
+ * sequential (each worker one command at a time, reported as `….sequential`).
  *
  * The same file is the worker process (`--worker <json>`): it waits for phases on stdin and answers with
  * the operations it completed.
@@ -21,6 +25,8 @@ const LOCAL_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WORKERS = 4;
+/** Commands in flight in all in the concurrent workload, as in the SQLite suite. */
+const IN_FLIGHT = 64;
 
 type Mode = 'durable' | 'raw';
 interface WorkerSetup {
@@ -34,6 +40,8 @@ interface Phase {
   mode: Mode;
   durationMs: number;
   tag: string;
+  /** Orders a worker runs at once (each one command at a time); 1 is the sequential workload. */
+  lanes: number;
 }
 
 const MERCHANT = { role: 'merchant', id: 'merchant-1' } as const;
@@ -50,7 +58,7 @@ function orderCommands(workflowId: string) {
 }
 
 async function workerMain(setup: WorkerSetup): Promise<void> {
-  const pool = new pg.Pool({ connectionString: setup.url, max: 2 });
+  const pool = new pg.Pool({ connectionString: setup.url, max: 4 });
   const store = createPostgresStore({ pool, schema: setup.schema });
   const runtime = createWorkflowRuntime({
     store,
@@ -74,14 +82,18 @@ async function workerMain(setup: WorkerSetup): Promise<void> {
   async function durable(phase: Phase): Promise<number> {
     const until = Date.now() + phase.durationMs;
     let ops = 0;
-    for (let order = 0; Date.now() < until; order += 1) {
-      const workflowId = `${phase.tag}-w${setup.index}-${order}`;
-      for (const [step, command] of orderCommands(workflowId).entries()) {
-        if ('open' in command) await runtime.openOrder({ workflowId, input: command.open });
-        else await runtime.dispatch({ workflowId, commandId: `${workflowId}:${step}`, event: command.event });
-        ops += 1;
+    let order = 0;
+    const lane = async () => {
+      while (Date.now() < until) {
+        const workflowId = `${phase.tag}-w${setup.index}-${order++}`;
+        for (const [step, command] of orderCommands(workflowId).entries()) {
+          if ('open' in command) await runtime.openOrder({ workflowId, input: command.open });
+          else await runtime.dispatch({ workflowId, commandId: `${workflowId}:${step}`, event: command.event });
+          ops += 1;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: phase.lanes }, lane));
     return ops;
   }
 
@@ -151,12 +163,11 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-const SKIPPED = {
-  'durable.postgres1VsRawUpsert': { skipped: 'no PostgreSQL' },
-  'durable.postgres2VsRawUpsert': { skipped: 'no PostgreSQL' },
-  'durable.postgres4VsRawUpsert': { skipped: 'no PostgreSQL' },
-  'durable.postgresScaling4': { skipped: 'no PostgreSQL' },
-};
+const METRIC_NAMES = ['postgres1VsRawUpsert', 'postgres2VsRawUpsert', 'postgres4VsRawUpsert', 'postgresScaling4'].flatMap((name) => [
+  `durable.${name}`,
+  `durable.${name}.sequential`,
+]);
+const SKIPPED = Object.fromEntries(METRIC_NAMES.map((name) => [name, { skipped: 'no PostgreSQL' }]));
 
 export async function postgresMetrics(ctx: BenchContext): Promise<Record<string, Metric>> {
   const url = process.env.JD_DISPUTE_PG_URL || LOCAL_URL;
@@ -181,10 +192,10 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
     const durationMs = ctx.quick ? 600 : 2_000;
     const samples = ctx.quick ? 3 : 5;
     let phaseNo = 0;
-    const phase = async (mode: Mode, count: number, ms = durationMs): Promise<number> => {
+    const phase = async (mode: Mode, count: number, lanes: number, ms = durationMs): Promise<number> => {
       const tag = `p${(phaseNo += 1)}`;
       const started = process.hrtime.bigint();
-      for (const worker of workers.slice(0, count)) worker.child.stdin.write(`${JSON.stringify({ mode, durationMs: ms, tag })}\n`);
+      for (const worker of workers.slice(0, count)) worker.child.stdin.write(`${JSON.stringify({ mode, durationMs: ms, tag, lanes })}\n`);
       const replies = await Promise.all(workers.slice(0, count).map((worker) => worker.next()));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const failed = replies.find((reply) => reply.error);
@@ -193,31 +204,28 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
     };
 
     // Warm-up: prepared statements, JIT, caches.
-    for (const mode of ['durable', 'raw'] as const) await phase(mode, WORKERS, ctx.quick ? 300 : 800);
+    for (const mode of ['durable', 'raw'] as const) await phase(mode, WORKERS, IN_FLIGHT / WORKERS, ctx.quick ? 300 : 800);
 
-    const rates = {
-      durable1: [] as number[],
-      raw1: [] as number[],
-      durable2: [] as number[],
-      raw2: [] as number[],
-      durable4: [] as number[],
-      raw4: [] as number[],
-    };
+    const counts = [1, 2, WORKERS] as const;
+    type Workload = 'concurrent' | 'sequential' | 'raw';
+    const rates = new Map<string, number[]>();
+    const key = (workload: Workload, count: number) => `${workload}${count}`;
     for (let sample = 0; sample < samples; sample += 1) {
       // Interleaved (the order reversed every other sample), so drift on a shared machine hits every
       // phase alike; the raw phases write the same rows (same width, 1 insert + 3 updates per key) at
       // every client count, so raw scaling is measured as carefully as the workers'.
-      const order: Array<[keyof typeof rates, Mode, number]> = [
-        ['durable1', 'durable', 1],
-        ['raw1', 'raw', 1],
-        ['durable2', 'durable', 2],
-        ['raw2', 'raw', 2],
-        ['durable4', 'durable', WORKERS],
-        ['raw4', 'raw', WORKERS],
-      ];
-      for (const [key, mode, count] of sample % 2 === 0 ? order : order.reverse()) rates[key].push(await phase(mode, count));
+      const order = counts.flatMap((count) => (['concurrent', 'sequential', 'raw'] as const).map((workload) => [workload, count] as const));
+      for (const [workload, count] of sample % 2 === 0 ? order : order.reverse()) {
+        const rate = await phase(workload === 'raw' ? 'raw' : 'durable', count, workload === 'concurrent' ? IN_FLIGHT / count : 1);
+        rates.set(key(workload, count), [...(rates.get(key(workload, count)) ?? []), rate]);
+      }
     }
-    const metric = (workers: number, durable: number[], raw: number[]): Metric => {
+    const rawWorkload = `autocommit INSERT … ON CONFLICT DO UPDATE of one ${snapshot.length}-byte-snapshot row (1 insert + 3 updates per key), one client per worker`;
+    const lanesOf = (workload: 'concurrent' | 'sequential', workers: number) =>
+      workload === 'concurrent' ? `${IN_FLIGHT} commands in flight in all (${IN_FLIGHT / workers} per worker)` : 'one command at a time each';
+    const metric = (workload: 'concurrent' | 'sequential', workers: number): Metric => {
+      const durable = rates.get(key(workload, workers))!;
+      const raw = rates.get(key('raw', workers))!;
       const [candidate, baseline] = [median(durable), median(raw)];
       return {
         ratio: round(candidate / baseline),
@@ -227,42 +235,37 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
         baselineUnit: 'upserts/s',
         workers,
         samples: { durable: durable.map((rate) => round(rate, 0)), rawUpsert: raw.map((rate) => round(rate, 0)) },
-        workload: `${workers} worker process(es), one command at a time each: open, dispute.opened, WAIT_48H_INTERCEPT, merchant.refundForced per order; baseline: autocommit INSERT … ON CONFLICT DO UPDATE of one ${snapshot.length}-byte-snapshot row (1 insert + 3 updates per key)`,
+        workload: `${workers} worker process(es), ${lanesOf(workload, workers)}, distinct orders: open, dispute.opened, WAIT_48H_INTERCEPT, merchant.refundForced per order; baseline: ${rawWorkload}`,
       };
     };
-    const one = metric(1, rates.durable1, rates.raw1);
-    const two = metric(2, rates.durable2, rates.raw2);
-    const four = metric(WORKERS, rates.durable4, rates.raw4);
     // Scaling per sample (each sample's phases ran next to each other), then the median.
-    const perSample = rates.durable1.map((_, i) => {
-      const workers = rates.durable4[i]! / rates.durable1[i]!;
-      const raw = rates.raw4[i]! / rates.raw1[i]!;
-      return { workers, raw, ratio: workers / raw };
-    });
-    const scaling: Metric = {
-      ratio: round(median(perSample.map((s) => s.ratio))),
-      value: round(median(perSample.map((s) => s.workers))),
-      baseline: round(median(perSample.map((s) => s.raw))),
-      unit: '4 workers ÷ 1 worker',
-      baselineUnit: 'raw upserts, 4 clients ÷ 1 client',
-      target: 0.9,
-      samples: perSample.map((s) => ({ workers: round(s.workers), raw: round(s.raw) })),
-      workload: "(4 workers' command rate ÷ 1 worker's) ÷ (raw upserts with 4 clients ÷ with 1), per interleaved sample, median",
+    const scaling = (workload: 'concurrent' | 'sequential'): Metric => {
+      const perSample = rates.get(key(workload, 1))!.map((one, i) => {
+        const workers = rates.get(key(workload, WORKERS))![i]! / one;
+        const raw = rates.get(key('raw', WORKERS))![i]! / rates.get(key('raw', 1))![i]!;
+        return { workers, raw, ratio: workers / raw };
+      });
+      return {
+        ratio: round(median(perSample.map((s) => s.ratio))),
+        value: round(median(perSample.map((s) => s.workers))),
+        baseline: round(median(perSample.map((s) => s.raw))),
+        unit: '4 workers ÷ 1 worker',
+        baselineUnit: 'raw upserts, 4 clients ÷ 1 client',
+        samples: perSample.map((s) => ({ workers: round(s.workers), raw: round(s.raw) })),
+        workload: `(4 workers' command rate ÷ 1 worker's) ÷ (raw upserts with 4 clients ÷ with 1), per interleaved sample, median; ${lanesOf(workload, WORKERS).replace(/ \(.*\)/, '')}`,
+      };
     };
-    for (const [name, m] of [
-      ['1', one],
-      ['2', two],
-      ['4', four],
-    ] as const) {
-      ctx.log(`durable.postgres${name}VsRawUpsert: ${m.ratio} (${m.value} commands/s vs ${m.baseline} upserts/s)`);
+    const metrics: Record<string, Metric> = {};
+    for (const workload of ['concurrent', 'sequential'] as const) {
+      const suffix = workload === 'concurrent' ? '' : '.sequential';
+      const target = (value: number) => (workload === 'concurrent' ? { target: value } : {});
+      for (const count of counts) metrics[`durable.postgres${count}VsRawUpsert${suffix}`] = { ...metric(workload, count), ...target(0.5) };
+      metrics[`durable.postgresScaling4${suffix}`] = { ...scaling(workload), ...target(0.9) };
     }
-    ctx.log(`durable.postgresScaling4: ${scaling.ratio} (workers ${scaling.value}×, raw ${scaling.baseline}×)`);
-    return {
-      'durable.postgres1VsRawUpsert': { ...one, target: 0.5 },
-      'durable.postgres2VsRawUpsert': { ...two, target: 0.5 },
-      'durable.postgres4VsRawUpsert': { ...four, target: 0.5 },
-      'durable.postgresScaling4': scaling,
-    };
+    for (const [name, m] of Object.entries(metrics)) {
+      ctx.log(`${name}: ${m.ratio} (${m.value} ${m.unit} vs ${m.baseline} ${m.baselineUnit})`);
+    }
+    return metrics;
   } finally {
     for (const worker of workers) worker.child.stdin.end();
     await Promise.all(workers.map((worker) => new Promise((resolve) => worker.child.once('exit', resolve))));

@@ -437,6 +437,124 @@ const commitTail = (s: string) => `,
   SELECT count(*)::integer AS written FROM w`;
 
 /**
+ * A parameter holding one JSON array text, as a jsonb[] of its elements in order: JSON columns of many rows
+ * go over the wire as one text, which the server parses once (a text[] of JSON would be escaped element by
+ * element on the client).
+ */
+const jsonArray = (param: `$${number}`) => `ARRAY(SELECT e FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS x (e, n) ORDER BY n)`;
+
+/** The parameters of `commitMany` sent as one JSON array text each. */
+const COMMIT_MANY_JSON_PARAMS = new Set([5, 17, 33, 34, 40]);
+
+/**
+ * Several commits for distinct workflows as ONE statement (one round trip, one implicit transaction):
+ * the same parts as `commitCreate`/`commitUpdate`, over arrays. $1–$20 hold one element per commit;
+ * every row array has its workflow id alongside; JSON columns come as one JSON array each (`jsonArray`). Each commit's workflow write is gated as in the
+ * one-commit statement (expected version, audit seq, command not recorded), and every other part of a
+ * commit is written only when its workflow row was: a refused commit writes nothing, the others are
+ * written. A unique violation fails the whole statement (the caller then writes the commits one by one).
+ */
+const commitMany = (s: string) => `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], ${jsonArray('$5')}, $6::text[], $7::bigint[],
+      $8::bigint[], $9::bigint[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::text[],
+      $15::text[], $16::text[], ${jsonArray('$17')}, $18::bigint[], $19::text[], $20::bigint[])
+      AS i (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at, created_at, updated_at,
+        expected_version, machine_version, audit_seq, previous_audit_seq, command_id, scope, payload_hash, result,
+        command_at, completes_effect_id, observed_at)),
+  fresh AS (
+    SELECT i.* FROM input AS i
+    WHERE i.command_id IS NULL OR NOT EXISTS (
+      SELECT FROM ${s}.commands AS c WHERE c.workflow_id = i.workflow_id AND c.scope = i.scope AND c.command_id = i.command_id)),
+  created AS (
+    INSERT INTO ${s}.workflows (workflow_id, order_id, merchant_id, version, machine_version, audit_seq, snapshot,
+      status, last_event_at, created_at, updated_at, observed_at)
+    SELECT i.workflow_id, i.order_id, i.merchant_id, i.version, i.machine_version, i.audit_seq, i.snapshot,
+      i.status, i.last_event_at, i.created_at, i.updated_at, i.observed_at
+    FROM fresh AS i
+    WHERE i.expected_version IS NULL AND i.previous_audit_seq = 0
+    ON CONFLICT (workflow_id) DO NOTHING
+    RETURNING workflow_id),
+  updated AS (
+    UPDATE ${s}.workflows AS t SET order_id = i.order_id, merchant_id = i.merchant_id, version = i.version,
+      machine_version = i.machine_version, audit_seq = i.audit_seq, snapshot = i.snapshot, status = i.status,
+      last_event_at = i.last_event_at, created_at = i.created_at, updated_at = i.updated_at,
+      observed_at = greatest(t.observed_at, i.observed_at)
+    FROM fresh AS i
+    WHERE t.workflow_id = i.workflow_id AND t.version = i.expected_version AND t.audit_seq = i.previous_audit_seq
+    RETURNING t.workflow_id),
+  w AS (SELECT workflow_id FROM created UNION ALL SELECT workflow_id FROM updated),
+  deadline_rows AS (
+    SELECT * FROM unnest($21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::bigint[])
+      AS d (workflow_id, deadline_id, actor_path, timer, event_type, due_at)),
+  removed_deadlines AS (
+    DELETE FROM ${s}.deadlines AS t USING w
+    WHERE t.workflow_id = w.workflow_id
+      AND NOT EXISTS (SELECT FROM deadline_rows AS d WHERE d.workflow_id = t.workflow_id AND d.deadline_id = t.deadline_id)),
+  deadlines AS (
+    INSERT INTO ${s}.deadlines AS t (deadline_id, workflow_id, actor_path, timer, event_type, due_at)
+    SELECT d.deadline_id, d.workflow_id, d.actor_path, d.timer, d.event_type, d.due_at
+    FROM deadline_rows AS d WHERE d.workflow_id IN (SELECT workflow_id FROM w)
+    ON CONFLICT (deadline_id) DO UPDATE SET actor_path = excluded.actor_path, timer = excluded.timer,
+      event_type = excluded.event_type, due_at = excluded.due_at
+    WHERE (t.actor_path, t.timer, t.event_type, t.due_at)
+      IS DISTINCT FROM (excluded.actor_path, excluded.timer, excluded.event_type, excluded.due_at)),
+  audit AS (
+    INSERT INTO ${s}.audit (workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id)
+    SELECT a.workflow_id, a.seq, a.at, a.role, a.actor_id, a.event_type, a.event, a.resulting_state, a.command_id
+    FROM unnest($27::text[], $28::integer[], $29::bigint[], $30::text[], $31::text[], $32::text[], ${jsonArray('$33')},
+      ${jsonArray('$34')}, $35::text[]) AS a (workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id)
+    WHERE a.workflow_id IN (SELECT workflow_id FROM w)),
+  effects AS (
+    INSERT INTO ${s}.outbox (effect_id, workflow_id, kind, idempotency_key, payload, status, attempts,
+      available_at, last_error, created_at)
+    SELECT o.effect_id, o.workflow_id, o.kind, o.idempotency_key, o.payload, o.status, o.attempts, o.available_at,
+      o.last_error, o.created_at
+    FROM unnest($36::text[], $37::text[], $38::text[], $39::text[], ${jsonArray('$40')}, $41::text[], $42::integer[],
+      $43::bigint[], $44::text[], $45::bigint[])
+      AS o (workflow_id, effect_id, kind, idempotency_key, payload, status, attempts, available_at, last_error, created_at)
+    WHERE o.workflow_id IN (SELECT workflow_id FROM w)
+    ON CONFLICT (effect_id) DO NOTHING),
+  cancel_orders AS (
+    INSERT INTO ${s}.cancel_orders (${CANCEL_ORDER_COLUMNS})
+    SELECT c.cancellation_id, c.workflow_id, c.order_id, c.merchant_id, c.customer_id, c.status, c.reason,
+      c.refund_reason, c.origin, c.refund_trigger_kind, c.created_at, c.updated_at
+    FROM unnest($46::text[], $47::text[], $48::text[], $49::text[], $50::text[], $51::text[], $52::text[],
+      $53::text[], $54::text[], $55::text[], $56::bigint[], $57::bigint[])
+      AS c (workflow_id, cancellation_id, order_id, merchant_id, customer_id, status, reason, refund_reason, origin,
+        refund_trigger_kind, created_at, updated_at)
+    WHERE c.workflow_id IN (SELECT workflow_id FROM w)
+    ON CONFLICT (workflow_id, cancellation_id) DO UPDATE SET order_id = excluded.order_id,
+      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
+      reason = excluded.reason, refund_reason = excluded.refund_reason,
+      origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
+      created_at = excluded.created_at, updated_at = excluded.updated_at),
+  disputes AS (
+    INSERT INTO ${s}.disputes (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
+      next_due_at, next_timer, due_sort, opened_at, updated_at)
+    SELECT d.workflow_id, d.dispute_id, d.order_id, d.merchant_id, d.customer_id, d.status, d.plan, d.waiting_on,
+      d.next_due_at, d.next_timer, d.due_sort, d.opened_at, d.updated_at
+    FROM unnest($58::text[], $59::text[], $60::text[], $61::text[], $62::text[], $63::text[], $64::text[], $65::text[],
+      $66::bigint[], $67::text[], $68::bigint[], $69::bigint[], $70::bigint[])
+      AS d (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on, next_due_at,
+        next_timer, due_sort, opened_at, updated_at)
+    WHERE d.workflow_id IN (SELECT workflow_id FROM w)
+    ON CONFLICT (workflow_id, dispute_id) DO UPDATE SET order_id = excluded.order_id,
+      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
+      plan = excluded.plan, waiting_on = excluded.waiting_on, next_due_at = excluded.next_due_at,
+      next_timer = excluded.next_timer, due_sort = excluded.due_sort, opened_at = excluded.opened_at,
+      updated_at = excluded.updated_at),
+  command AS (
+    INSERT INTO ${s}.commands (workflow_id, scope, command_id, payload_hash, result, at)
+    SELECT i.workflow_id, i.scope, i.command_id, i.payload_hash, i.result, i.command_at
+    FROM input AS i WHERE i.command_id IS NOT NULL AND i.workflow_id IN (SELECT workflow_id FROM w)),
+  completed AS (
+    UPDATE ${s}.outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL
+    WHERE effect_id IN (SELECT i.completes_effect_id FROM input AS i
+                        WHERE i.completes_effect_id IS NOT NULL AND i.workflow_id IN (SELECT workflow_id FROM w)))
+  SELECT workflow_id FROM w`;
+
+/**
  * The commit's command is not recorded yet ($42 its id, $50 its scope; no command: true). Gates the
  * workflow write, hence the whole commit: a command sent again is refused before anything is written,
  * without failing the statement (which would abort a batch's transaction). Two racing commits of one
@@ -509,6 +627,7 @@ function statements(schemaName: string, s: string) {
          RETURNING workflow_id)
        ${commitTail(s)}`,
     ),
+    commitMany: named('commitMany', commitMany(s)),
     selectCommand: named(
       'selectCommand',
       `SELECT command_id, workflow_id, scope, payload_hash, result, at FROM ${s}.commands
@@ -678,6 +797,8 @@ const toCommand = (r: Row): CommandRow => ({
  * error (58), a transaction lost a race it may win on retry (40001, 40P01), a standby refuses writes
  * after a failover (25006).
  */
+/** A deadlock or serialization failure: the server rolled the statement back, nothing of it was written. */
+const ROLLED_BACK_SQLSTATES = /^(40001|40P01)$/;
 const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|57014|55P03|53...|58...|40001|40P01|25006)$/;
 const UNAVAILABLE_ERRNOS = new Set([
   'ECONNREFUSED',
@@ -907,15 +1028,119 @@ export function createPostgresStore(
       if (command && isUniqueViolation(error, 'commands_pkey')) throw new DuplicateCommandError(command.commandId);
       throw error;
     }
-    if (written === 0) {
-      // Racing commits serialise on the workflow row; the loser's gated writes did nothing.
-      const [current] = await run(q.selectRefusal, [id, command?.scope ?? null, command?.commandId ?? null], client);
-      if (command && current?.recorded === true) return new DuplicateCommandError(command.commandId);
-      const version = current?.version === null || current?.version === undefined ? null : int(current.version);
-      if (version !== null && version === commit.expectedVersion) return auditSeqMismatch(commit, int(current!.audit_seq));
-      return new VersionConflictError(id, commit.expectedVersion, version);
+    // Racing commits serialise on the workflow row; the loser's gated writes did nothing.
+    return written === 0 ? refusalOf(commit, client) : null;
+  }
+
+  /** Why a commit whose gated statement wrote nothing was refused. */
+  async function refusalOf(commit: Commit, client: Pool | PoolClient = pool): Promise<Error> {
+    const { workflow, command } = commit;
+    const [current] = await run(q.selectRefusal, [workflow.workflowId, command?.scope ?? null, command?.commandId ?? null], client);
+    if (command && current?.recorded === true) return new DuplicateCommandError(command.commandId);
+    const version = current?.version === null || current?.version === undefined ? null : int(current.version);
+    if (version !== null && version === commit.expectedVersion) return auditSeqMismatch(commit, int(current!.audit_seq));
+    return new VersionConflictError(workflow.workflowId, commit.expectedVersion, version);
+  }
+
+  /**
+   * Commits of distinct workflows in one statement (`commitMany`): resolves to the ids of the workflows
+   * written; the rest were refused and wrote nothing. A failed statement throws and wrote nothing.
+   */
+  async function writeMany(checked: ReadonlyArray<{ commit: Commit; texts: CommitJson }>): Promise<Set<string>> {
+    const columns: unknown[][] = Array.from({ length: 70 }, () => []);
+    const push = (from: number, ...row: unknown[]) => {
+      for (const [offset, value] of row.entries()) columns[from + offset]!.push(value);
+    };
+    for (const { commit, texts } of checked) {
+      const { workflow, command } = commit;
+      const id = workflow.workflowId;
+      // $1–$20, one element per commit
+      push(
+        0,
+        id,
+        workflow.orderId,
+        workflow.merchantId,
+        workflow.version,
+        texts.snapshot,
+        workflow.status,
+        workflow.lastEventAt,
+        workflow.createdAt,
+        workflow.updatedAt,
+        commit.expectedVersion,
+        workflow.machineVersion,
+        workflow.auditSeq,
+        previousAuditSeq(commit),
+        command?.commandId ?? null,
+        command?.scope ?? null,
+        command?.payloadHash ?? null,
+        texts.commandResult,
+        command?.at ?? null,
+        commit.completesEffectId,
+        commit.observedAt,
+      );
+      for (const row of lastByKey(commit.deadlines, (row) => row.deadlineId)) {
+        push(20, id, row.deadlineId, row.actorPath, row.timer, row.eventType, row.dueAt);
+      }
+      for (const [index, row] of commit.audit.entries()) {
+        const text = texts.audit[index]!;
+        push(26, id, row.seq, row.at, row.role, row.actorId, row.eventType, text.event, text.resultingState, row.commandId);
+      }
+      for (const [index, row] of commit.outbox.entries()) {
+        push(
+          35,
+          id,
+          row.effectId,
+          row.kind,
+          row.idempotencyKey,
+          texts.outbox[index],
+          row.status,
+          row.attempts,
+          row.availableAt,
+          row.lastError,
+          row.createdAt,
+        );
+      }
+      for (const row of lastByKey(commit.cancelOrders, (row) => row.cancellationId)) {
+        push(
+          45,
+          id,
+          row.cancellationId,
+          row.orderId,
+          row.merchantId,
+          row.customerId,
+          row.status,
+          row.reason,
+          row.refundReason,
+          row.origin,
+          row.refundTriggerKind,
+          row.createdAt,
+          row.updatedAt,
+        );
+      }
+      for (const row of lastByKey(commit.disputes ?? [], (row) => row.disputeId)) {
+        push(
+          57,
+          id,
+          row.disputeId,
+          row.orderId,
+          row.merchantId,
+          row.customerId,
+          row.status,
+          row.plan,
+          row.waitingOn,
+          row.nextDueAt,
+          row.nextTimer,
+          disputeSortKey(row),
+          row.openedAt,
+          row.updatedAt,
+        );
+      }
     }
-    return null;
+    const values = columns.map((column, index) =>
+      COMMIT_MANY_JSON_PARAMS.has(index + 1) ? `[${(column as Array<string | null>).map((json) => json ?? 'null').join(',')}]` : column,
+    );
+    const rows = await run(q.commitMany, values);
+    return new Set(rows.map((row) => text(row.workflow_id)));
   }
 
   /** A statement per shape of query, named so that each connection parses and plans it once. */
@@ -923,6 +1148,71 @@ export function createPostgresStore(
     name: `jd_q_${createHash('sha256').update(schemaName).update(text).digest('hex').slice(0, 40)}`,
     text,
   });
+
+  type BatchOutcome = 'written' | 'not one statement' | 'failed';
+
+  /**
+   * `commitAll` as one statement when its commits are for distinct workflows: fills `outcomes`. 'not one
+   * statement' (fewer than two commits, a workflow twice) and 'failed' (a unique violation; a deadlock
+   * between two batches, which lock their rows in the plan's order) wrote nothing. A store that is not
+   * available throws.
+   */
+  async function commitInOneStatement(commits: readonly Commit[], outcomes: unknown[]): Promise<BatchOutcome> {
+    if (commits.length < 2 || new Set(commits.map((commit) => commit.workflow.workflowId)).size < commits.length) {
+      return 'not one statement';
+    }
+    const checked: Array<{ commit: Commit; texts: CommitJson; index: number }> = [];
+    for (const [index, commit] of commits.entries()) {
+      try {
+        checked.push({ commit, texts: assertCommitShape(commit), index });
+      } catch (error) {
+        outcomes[index] = error;
+      }
+    }
+    let written: Set<string>;
+    try {
+      written = await writeMany(checked);
+    } catch (error) {
+      const failure = storeError(error, 'commitAll');
+      if (failure instanceof StoreUnavailableError && !ROLLED_BACK_SQLSTATES.test(String((error as { code?: unknown }).code))) throw failure;
+      return 'failed';
+    }
+    for (const { commit, index } of checked) {
+      if (!written.has(commit.workflow.workflowId)) outcomes[index] = await guard('commitAll', () => refusalOf(commit));
+    }
+    return 'written';
+  }
+
+  /** `commitAll` as one transaction, a statement per commit in workflow id order. */
+  async function commitInOneTransaction(commits: readonly Commit[], outcomes: unknown[]): Promise<'written' | 'failed'> {
+    const order = commits
+      .map((commit, index) => ({ id: commit.workflow.workflowId, index }))
+      .sort((a, b) => compareText(a.id, b.id) || a.index - b.index);
+    return guard('commitAll', () =>
+      withClient(async (client) => {
+        await control(client, 'BEGIN');
+        for (const { index } of order) {
+          const commit = commits[index]!;
+          let texts: CommitJson;
+          try {
+            texts = assertCommitShape(commit);
+          } catch (error) {
+            outcomes[index] = error;
+            continue;
+          }
+          try {
+            outcomes[index] = await writeCommit(commit, texts, client);
+          } catch (error) {
+            if (storeError(error, 'commitAll') instanceof StoreUnavailableError) throw error;
+            await control(client, 'ROLLBACK');
+            return { result: 'failed' as const, clean: true };
+          }
+        }
+        await control(client, 'COMMIT');
+        return { result: 'written' as const, clean: true };
+      }),
+    );
+  }
 
   const claimValues = (claim: Claim) => [claim.workerId, claim.now, claim.now + claim.leaseMs, claim.limit];
 
@@ -1052,44 +1342,20 @@ export function createPostgresStore(
     },
 
     /**
-     * Several commits in one transaction (one WAL flush for the lot), each atomic on its own; per commit,
-     * null or the error that refused it. Written in workflow id order, so two batches lock their workflow
-     * rows in the same order. A version conflict refuses one commit and leaves the transaction usable.
-     * A lost connection fails the whole batch with StoreUnavailableError: nothing of it is written (or,
-     * when the connection broke during COMMIT, all of it may be: a retry then meets version conflicts).
-     * A command recorded before refuses its commit the same way (see NEW_COMMAND). Any failed statement
-     * aborts the transaction, and the commits are then written one by one.
+     * Several commits, each atomic on its own, with one WAL flush for the lot; per commit, null or the
+     * error that refused it (a version conflict or a command recorded before refuses one commit and writes
+     * nothing of it). Commits of distinct workflows go in one statement (`commitMany`, one round trip).
+     * Otherwise (a workflow twice in the batch) they go in one transaction, one statement each, in
+     * workflow id order, so two batches lock their workflow rows in the same order. A lost connection
+     * fails the whole batch with StoreUnavailableError: nothing of it is written (or, when the connection
+     * broke during the commit, all of it may be: a retry then meets version conflicts). A failed statement
+     * (a unique violation) writes nothing of the batch, and the commits are then written one by one.
      */
     async commitAll(commits) {
       const outcomes: unknown[] = commits.map(() => null);
-      const order = commits
-        .map((commit, index) => ({ id: commit.workflow.workflowId, index }))
-        .sort((a, b) => compareText(a.id, b.id) || a.index - b.index);
-      const failure = await guard('commitAll', () =>
-        withClient(async (client) => {
-          await control(client, 'BEGIN');
-          for (const { index } of order) {
-            const commit = commits[index]!;
-            let texts: CommitJson;
-            try {
-              texts = assertCommitShape(commit);
-            } catch (error) {
-              outcomes[index] = error;
-              continue;
-            }
-            try {
-              outcomes[index] = await writeCommit(commit, texts, client);
-            } catch (error) {
-              if (storeError(error, 'commitAll') instanceof StoreUnavailableError) throw error;
-              await control(client, 'ROLLBACK');
-              return { result: error, clean: true };
-            }
-          }
-          await control(client, 'COMMIT');
-          return { result: null, clean: true };
-        }),
-      );
-      if (failure === null) return outcomes;
+      const many = await commitInOneStatement(commits, outcomes);
+      if (many === 'written') return outcomes;
+      if (many === 'not one statement' && (await commitInOneTransaction(commits, outcomes)) === 'written') return outcomes;
       for (const [index, commit] of commits.entries()) {
         try {
           const texts = assertCommitShape(commit);

@@ -89,12 +89,31 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
     });
   }
 
-  /** 20 workflows at version 1 with a deadline each, and the batch that fires them (version 2). */
-  async function deadlineBatch(store: Store): Promise<Commit[]> {
+  /** Resets (or holds) the connection at the next Bind it sends, whatever statement it binds. */
+  function atNextBind(verdict: Verdict, onHit?: (message: FrontendMessage) => void) {
+    let hit = false;
+    proxy.intercept((message) => {
+      if (hit || message.type !== 'B') return 'forward';
+      hit = true;
+      onHit?.(message);
+      return verdict;
+    });
+  }
+
+  /**
+   * 20 workflows at version 1 with a deadline each, and the batch that fires them (version 2): one
+   * statement for the lot. With `twice`, the first workflow is committed again (version 3) in the same
+   * batch, which takes the transaction path (a statement per commit, in workflow id order).
+   */
+  async function deadlineBatch(store: Store, twice = false): Promise<Commit[]> {
     const ids = Array.from({ length: 20 }, (_, i) => `wf-${String(i).padStart(2, '0')}`);
     for (const id of ids) await store.commit(makeCommit(id, 1, { deadlines: [makeDeadline(id, T0 + 1)] }));
-    return ids.map((id) => makeCommit(id, 2, { deadlines: [] }));
+    const batch = ids.map((id) => makeCommit(id, 2, { deadlines: [] }));
+    return twice ? [...batch, makeCommit(ids[0]!, 3, { deadlines: [] })] : batch;
   }
+
+  const lastVersion = (batch: Commit[], id: string) =>
+    Math.max(...batch.filter((commit) => commit.workflow.workflowId === id).map((commit) => commit.workflow.version));
 
   async function expectUntouched(direct: Store, batch: Commit[]) {
     for (const commit of batch) {
@@ -108,9 +127,47 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
     }
   }
 
-  it('INV4: a connection reset in the middle of a deadline batch (commitAll) fails the batch with StoreUnavailableError, writes nothing, and the retry succeeds', async () => {
+  it('INV4: a connection reset as a deadline batch (commitAll, one statement) is sent fails the batch with StoreUnavailableError, writes nothing, and the retry succeeds', async () => {
     const { store, direct } = await setup();
     const batch = await deadlineBatch(store);
+    atNextBind('reset');
+
+    const error = await rejection(store.commitAll(batch));
+
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true, store: 'postgres', operation: 'commitAll' });
+    expect(['ECONNRESET', 'CONNECTION_TERMINATED']).toContain((error as StoreUnavailableError).driverCode);
+    await expectUntouched(direct, batch);
+
+    proxy.intercept(null);
+    expect(await store.commitAll(batch)).toEqual(batch.map(() => null));
+    for (const commit of batch) expect(await direct.load(commit.workflow.workflowId)).toMatchObject({ version: 2, auditSeq: 2 });
+  });
+
+  it('INV4: a backend the server terminates (57P01) while a deadline batch (one statement) is on its way fails that batch, never the process; the retry succeeds', async () => {
+    const { store, direct, applicationName } = await setup();
+    const batch = await deadlineBatch(store);
+    let terminated: Promise<unknown> | undefined;
+    atNextBind('hold', () => {
+      terminated = admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [applicationName]);
+    });
+
+    const error = await rejection(store.commitAll(batch));
+    const { rows } = (await terminated) as { rows: unknown[] };
+
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(['57P01', 'CONNECTION_TERMINATED', 'ECONNRESET']).toContain((error as StoreUnavailableError).driverCode);
+    await expectUntouched(direct, batch);
+
+    proxy.intercept(null);
+    proxy.resume();
+    expect(await store.commitAll(batch)).toEqual(batch.map(() => null));
+  });
+
+  it('INV4: a connection reset in the middle of a deadline batch written a statement per commit (a workflow twice) fails the batch with StoreUnavailableError, writes nothing, and the retry succeeds', async () => {
+    const { store, direct } = await setup();
+    const batch = await deadlineBatch(store, true);
     atStatementOfTransaction(8, 'reset');
 
     const error = await rejection(store.commitAll(batch));
@@ -123,12 +180,15 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
 
     proxy.intercept(null);
     expect(await store.commitAll(batch)).toEqual(batch.map(() => null));
-    for (const commit of batch) expect(await direct.load(commit.workflow.workflowId)).toMatchObject({ version: 2 });
+    for (const commit of batch) {
+      const id = commit.workflow.workflowId;
+      expect(await direct.load(id)).toMatchObject({ version: lastVersion(batch, id) });
+    }
   });
 
-  it('INV4: a backend the server terminates (57P01) in the middle of a batch fails that batch, never the process; the retry succeeds', async () => {
+  it('INV4: a backend the server terminates (57P01) in the middle of a batch written a statement per commit fails that batch, never the process; the retry succeeds', async () => {
     const { store, direct, applicationName } = await setup();
-    const batch = await deadlineBatch(store);
+    const batch = await deadlineBatch(store, true);
     let terminated: Promise<unknown> | undefined;
     // The 5th statement is held: the backend sits idle in the open transaction, and is terminated there.
     atStatementOfTransaction(5, 'hold', () => {
