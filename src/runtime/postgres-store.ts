@@ -449,10 +449,11 @@ const COMMIT_MANY_JSON_PARAMS = new Set([5, 17, 33, 34, 40]);
 /**
  * Several commits for distinct workflows as ONE statement (one round trip, one implicit transaction):
  * the same parts as `commitCreate`/`commitUpdate`, over arrays. $1–$20 hold one element per commit;
- * every row array has its workflow id alongside; JSON columns come as one JSON array each (`jsonArray`). Each commit's workflow write is gated as in the
- * one-commit statement (expected version, audit seq, command not recorded), and every other part of a
- * commit is written only when its workflow row was: a refused commit writes nothing, the others are
- * written. A unique violation fails the whole statement (the caller then writes the commits one by one).
+ * every row array has its workflow id alongside; JSON columns come as one JSON array each (`jsonArray`).
+ * Each commit's workflow write is gated as in the one-commit statement (expected version, audit seq,
+ * command not recorded), and every other part of a commit is written only when its workflow row was: a
+ * refused commit writes nothing, the others are written. A unique violation fails the whole statement
+ * (the caller then writes the commits one by one).
  */
 const commitMany = (s: string) => `
   WITH input AS (
@@ -797,9 +798,9 @@ const toCommand = (r: Row): CommandRow => ({
  * error (58), a transaction lost a race it may win on retry (40001, 40P01), a standby refuses writes
  * after a failover (25006).
  */
+const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|57014|55P03|53...|58...|40001|40P01|25006)$/;
 /** A deadlock or serialization failure: the server rolled the statement back, nothing of it was written. */
 const ROLLED_BACK_SQLSTATES = /^(40001|40P01)$/;
-const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|57014|55P03|53...|58...|40001|40P01|25006)$/;
 const UNAVAILABLE_ERRNOS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
