@@ -351,6 +351,22 @@ function postgresOnly(test: DefineTest): void {
     }
   });
 
+  test('INV4: commitAll of one commit is the one-commit statement, without a transaction; its refusal is its outcome', async (store) => {
+    const schema = (store as WorkflowStore & { schema: string }).schema;
+    const batch = recording(schema);
+    try {
+      await store.commit(makeCommit('wf-a', 1));
+      expect(await batch.store.commitAll([makeCommit('wf-a', 2)])).toEqual([null]);
+      const [stale] = await batch.store.commitAll([makeCommit('wf-a', 2)]);
+      expect(stale).toBeInstanceOf(VersionConflictError);
+      expect(await batch.store.commitAll([])).toEqual([]);
+      expect(batch.sent).toEqual(['commitUpdate', 'commitUpdate', 'selectRefusal']);
+      expect(await store.load('wf-a')).toMatchObject({ version: 2 });
+    } finally {
+      await batch.close();
+    }
+  });
+
   test('INV4: commitAll with a workflow twice is one transaction, a statement per commit; a command sent again is refused inside it without a rollback', async (store) => {
     const schema = (store as WorkflowStore & { schema: string }).schema;
     const batch = recording(schema);
