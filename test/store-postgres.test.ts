@@ -367,6 +367,62 @@ function postgresOnly(test: DefineTest): void {
     }
   });
 
+  test('INV4: two batch statements sharing workflows, given in opposite orders, lock them in workflow id order: the second waits for the first and refuses its stale commits, no deadlock and no rewrite one by one', async (store) => {
+    const schema = (store as WorkflowStore & { schema: string }).schema;
+    const first = recording(schema);
+    const second = recording(schema);
+    const blocker = new pg.Client({ connectionString: pgUrl });
+    await blocker.connect();
+    // a client of its own: inside the blocker's transaction pg_stat_activity would stay as first read
+    const observer = new pg.Client({ connectionString: pgUrl });
+    await observer.connect();
+    const waitingOnLocks = async () =>
+      Number(
+        (
+          await observer.query(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%unnest%'`,
+          )
+        ).rows[0].n,
+      );
+    const until = async (done: () => Promise<boolean>) => {
+      for (let attempt = 0; attempt < 200 && !(await done()); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await done()).toBe(true);
+    };
+    try {
+      // enough rows that the plan reaches the workflows through their index, one input row after the other
+      // (on a table of a few rows it scans the table, in the order the rows were written)
+      const filler = Array.from({ length: 2_000 }, (_, i) => makeCommit(`wf-${String(i).padStart(4, '0')}-filler`, 1));
+      for (let i = 0; i < filler.length; i += 500) await (store as WorkflowStore & BatchCommitStore).commitAll(filler.slice(i, i + 500));
+      await store.commit(makeCommit('wf-a', 1));
+      await store.commit(makeCommit('wf-b', 1));
+      await observer.query(`ANALYZE "${schema}".workflows`);
+      // both rows held: each batch waits for its first row; released together, a batch that locked in its
+      // own input order would hold its first row and wait for the other's (a deadlock)
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM "${schema}".workflows WHERE workflow_id IN ('wf-a', 'wf-b') FOR UPDATE`);
+      const one = first.store.commitAll([makeCommit('wf-a', 2), makeCommit('wf-b', 2)]);
+      await until(async () => (await waitingOnLocks()) === 1);
+      const two = second.store.commitAll([makeCommit('wf-b', 2), makeCommit('wf-a', 2)]);
+      await until(async () => (await waitingOnLocks()) === 2);
+      await blocker.query('ROLLBACK');
+
+      const outcomes = [await one, await two];
+      const winner = outcomes.findIndex((batch) => batch.every((outcome) => outcome === null));
+      expect(winner).toBeGreaterThanOrEqual(0);
+      const loser = 1 - winner;
+      expect(outcomes[loser]!.map((outcome) => outcome instanceof VersionConflictError)).toEqual([true, true]);
+      expect([first, second][winner]!.sent).toEqual(['commitMany']);
+      expect([first, second][loser]!.sent).toEqual(['commitMany', 'selectRefusal', 'selectRefusal']);
+      expect(await store.load('wf-a')).toMatchObject({ version: 2 });
+      expect(await store.load('wf-b')).toMatchObject({ version: 2 });
+    } finally {
+      await blocker.end();
+      await observer.end();
+      await first.close();
+      await second.close();
+    }
+  });
+
   test('INV4: commitAll with a workflow twice is one transaction, a statement per commit; a command sent again is refused inside it without a rollback', async (store) => {
     const schema = (store as WorkflowStore & { schema: string }).schema;
     const batch = recording(schema);

@@ -1154,9 +1154,8 @@ export function createPostgresStore(
 
   /**
    * `commitAll` as one statement when its commits are for distinct workflows: fills `outcomes`. 'not one
-   * statement' (a workflow twice) and 'failed' (a unique violation; a deadlock
-   * between two batches, which lock their rows in the plan's order) wrote nothing. A store that is not
-   * available throws.
+   * statement' (a workflow twice) and 'failed' (a unique violation; a deadlock with another batch, should
+   * a plan lock its rows out of input order) wrote nothing. A store that is not available throws.
    */
   async function commitInOneStatement(commits: readonly Commit[], outcomes: unknown[]): Promise<BatchOutcome> {
     if (new Set(commits.map((commit) => commit.workflow.workflowId)).size < commits.length) return 'not one statement';
@@ -1170,7 +1169,9 @@ export function createPostgresStore(
     }
     let written: Set<string>;
     try {
-      written = await writeMany(checked);
+      // in workflow id order: two batches that share workflows lock them in the same order (the plan
+      // updates the workflow rows in the order of its input)
+      written = await writeMany(checked.sort((a, b) => compareText(a.commit.workflow.workflowId, b.commit.workflow.workflowId)));
     } catch (error) {
       const failure = storeError(error, 'commitAll');
       if (failure instanceof StoreUnavailableError && !ROLLED_BACK_SQLSTATES.test(String((error as { code?: unknown }).code))) throw failure;
