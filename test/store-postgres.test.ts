@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createPostgresStore, postgresMigrations } from '../src/runtime/postgres-store.js';
 import type { BatchCommitStore, BatchLoadStore, DeadlineRow, OutboxKind, WorkflowStore } from '../src/runtime/store.js';
-import { DuplicateCommandError, VersionConflictError } from '../src/errors.js';
+import { DuplicateCommandError, InvalidPayloadError, VersionConflictError } from '../src/errors.js';
 import {
   claimAt,
   countTests,
@@ -15,6 +15,7 @@ import {
   makeDeadline,
   makeDispute,
   makeEffect,
+  makeWorkflow,
   rejection,
   STORE_CONTRACT_TEST_COUNT,
   storedState,
@@ -360,6 +361,10 @@ function postgresOnly(test: DefineTest): void {
       const [stale] = await batch.store.commitAll([makeCommit('wf-a', 2)]);
       expect(stale).toBeInstanceOf(VersionConflictError);
       expect(await batch.store.commitAll([])).toEqual([]);
+      // a batch whose every commit breaks the string rule is refused before anything is sent
+      const unstorable = (id: string) => makeCommit(id, 1, { workflow: makeWorkflow(id, 1, { snapshot: { text: 'a\u0000b' } }) });
+      const refused = await batch.store.commitAll([unstorable('wf-x'), unstorable('wf-y')]);
+      expect(refused.map((outcome) => outcome instanceof InvalidPayloadError)).toEqual([true, true]);
       expect(batch.sent).toEqual(['commitUpdate', 'commitUpdate', 'selectRefusal']);
       expect(await store.load('wf-a')).toMatchObject({ version: 2 });
     } finally {

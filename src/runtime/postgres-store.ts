@@ -1167,6 +1167,7 @@ export function createPostgresStore(
         outcomes[index] = error;
       }
     }
+    if (checked.length === 0) return 'written';
     let written: Set<string>;
     try {
       // in workflow id order: two batches that share workflows lock them in the same order (the plan

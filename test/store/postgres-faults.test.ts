@@ -127,6 +127,23 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
     }
   }
 
+  /** The batch failed as a lost connection and wrote nothing; once the connection flows, its retry writes it. */
+  async function expectLostThenRetried(store: Store, direct: Store, batch: Commit[], error: unknown, driverCodes: string[]) {
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true, store: 'postgres', operation: 'commitAll' });
+    expect(driverCodes).toContain((error as StoreUnavailableError).driverCode);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    await expectUntouched(direct, batch);
+
+    proxy.intercept(null);
+    proxy.resume();
+    expect(await store.commitAll(batch)).toEqual(batch.map(() => null));
+    for (const commit of batch) {
+      const id = commit.workflow.workflowId;
+      expect(await direct.load(id), id).toMatchObject({ version: lastVersion(batch, id) });
+    }
+  }
+
   it('INV4: a connection reset as a deadline batch (commitAll, one statement) is sent fails the batch with StoreUnavailableError, writes nothing, and the retry succeeds', async () => {
     const { store, direct } = await setup();
     const batch = await deadlineBatch(store);
@@ -134,14 +151,7 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
 
     const error = await rejection(store.commitAll(batch));
 
-    expect(error).toBeInstanceOf(StoreUnavailableError);
-    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true, store: 'postgres', operation: 'commitAll' });
-    expect(['ECONNRESET', 'CONNECTION_TERMINATED']).toContain((error as StoreUnavailableError).driverCode);
-    await expectUntouched(direct, batch);
-
-    proxy.intercept(null);
-    expect(await store.commitAll(batch)).toEqual(batch.map(() => null));
-    for (const commit of batch) expect(await direct.load(commit.workflow.workflowId)).toMatchObject({ version: 2, auditSeq: 2 });
+    await expectLostThenRetried(store, direct, batch, error, ['ECONNRESET', 'CONNECTION_TERMINATED']);
   });
 
   it('INV4: a backend the server terminates (57P01) while a deadline batch (one statement) is on its way fails that batch, never the process; the retry succeeds', async () => {
@@ -156,13 +166,7 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
     const { rows } = (await terminated) as { rows: unknown[] };
 
     expect(rows.length).toBeGreaterThanOrEqual(1);
-    expect(error).toBeInstanceOf(StoreUnavailableError);
-    expect(['57P01', 'CONNECTION_TERMINATED', 'ECONNRESET']).toContain((error as StoreUnavailableError).driverCode);
-    await expectUntouched(direct, batch);
-
-    proxy.intercept(null);
-    proxy.resume();
-    expect(await store.commitAll(batch)).toEqual(batch.map(() => null));
+    await expectLostThenRetried(store, direct, batch, error, ['57P01', 'CONNECTION_TERMINATED', 'ECONNRESET']);
   });
 
   it('INV4: a connection reset in the middle of a deadline batch written a statement per commit (a workflow twice) fails the batch with StoreUnavailableError, writes nothing, and the retry succeeds', async () => {
@@ -172,18 +176,7 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
 
     const error = await rejection(store.commitAll(batch));
 
-    expect(error).toBeInstanceOf(StoreUnavailableError);
-    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true, store: 'postgres', operation: 'commitAll' });
-    expect(['ECONNRESET', 'CONNECTION_TERMINATED']).toContain((error as StoreUnavailableError).driverCode);
-    expect((error as Error).cause).toBeInstanceOf(Error);
-    await expectUntouched(direct, batch);
-
-    proxy.intercept(null);
-    expect(await store.commitAll(batch)).toEqual(batch.map(() => null));
-    for (const commit of batch) {
-      const id = commit.workflow.workflowId;
-      expect(await direct.load(id)).toMatchObject({ version: lastVersion(batch, id) });
-    }
+    await expectLostThenRetried(store, direct, batch, error, ['ECONNRESET', 'CONNECTION_TERMINATED']);
   });
 
   it('INV4: a backend the server terminates (57P01) in the middle of a batch written a statement per commit fails that batch, never the process; the retry succeeds', async () => {
@@ -203,13 +196,7 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
     const { rows } = (await terminated) as { rows: unknown[] };
 
     expect(rows).toEqual([{ pg_terminate_backend: true }]);
-    expect(error).toBeInstanceOf(StoreUnavailableError);
-    expect(['57P01', 'CONNECTION_TERMINATED', 'ECONNRESET']).toContain((error as StoreUnavailableError).driverCode);
-    await expectUntouched(direct, batch);
-
-    proxy.intercept(null);
-    proxy.resume();
-    expect(await store.commitAll(batch)).toEqual(batch.map(() => null));
+    await expectLostThenRetried(store, direct, batch, error, ['57P01', 'CONNECTION_TERMINATED', 'ECONNRESET']);
   });
 
   it('INV4: a migration cut off by a reset leaves the schema as it was, and migrating again succeeds', async () => {
