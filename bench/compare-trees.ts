@@ -3,14 +3,16 @@
  * before the change and the working tree after it, each with node_modules linked) loaded into ONE
  * process and run in alternating samples (ABBA, `compareRatesAsync`), so load hits both alike.
  *
- *   node --import tsx bench/compare-trees.ts <before-dir> <after-dir> durable|sweep|pg [pairs]
+ *   node --import tsx bench/compare-trees.ts <before-dir> <after-dir> durable|sweep|pg|pg64 [pairs]
  *
  * - durable: the concurrent workload of `durable.sqliteVsBareActor` (64 orders per sample, 64 in
  *   flight, six commands each) on a SQLite file per tree.
  * - sweep: a copy of a seeded file with 1,000 overdue D7 windows per sample, fired and their
  *   notifications delivered by `runtime.tick()` until nothing is left (the overdue sweep's work).
  * - pg: one order at a time (open and five commands) on PostgreSQL, one schema per tree (as one
- *   worker of `durable.postgres1VsRawUpsert`).
+ *   worker of `durable.postgres1VsRawUpsert.sequential`).
+ * - pg64: the same orders, 64 in flight (128 orders per sample; one worker of
+ *   `durable.postgres1VsRawUpsert`).
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { compareRatesAsync, round, roundSpread } from './harness.js';
 
 const [beforeDir, afterDir, mode = 'durable', pairsArg] = process.argv.slice(2);
-if (!beforeDir || !afterDir) throw new Error('usage: compare-trees.ts <before-dir> <after-dir> durable|sweep|pg [pairs]');
+if (!beforeDir || !afterDir) throw new Error('usage: compare-trees.ts <before-dir> <after-dir> durable|sweep|pg|pg64 [pairs]');
 const pairs = Number(pairsArg ?? 30);
 const dir = mkdtempSync(join(tmpdir(), 'bench-trees-'));
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -77,7 +79,7 @@ async function sweepSide(name: 'before' | 'after', seeded: string) {
   };
 }
 
-async function pgSide(name: 'before' | 'after') {
+async function pgSide(name: 'before' | 'after', inFlight: number) {
   const { runtime: lib, postgres, durable } = trees[name];
   const schema = `bench_trees_${name}`;
   const { default: pg } = await import('pg');
@@ -85,7 +87,11 @@ async function pgSide(name: 'before' | 'after') {
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.end();
-  const store = postgres.createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:5432/test', schema, maxConnections: 2 });
+  const store = postgres.createPostgresStore({
+    connectionString: 'postgres://postgres@127.0.0.1:5432/test',
+    schema,
+    maxConnections: inFlight > 1 ? 4 : 2,
+  });
   await store.migrate();
   const runtime = lib.createWorkflowRuntime({
     store,
@@ -98,9 +104,7 @@ async function pgSide(name: 'before' | 'after') {
   });
   let next = 0;
   return {
-    run: async (orders: number) => {
-      for (let i = 0; i < orders; i++) await durable.runOrder(runtime, `${name}${next++}`);
-    },
+    run: (orders: number) => durable.concurrently(orders, inFlight, () => durable.runOrder(runtime, `${name}${next++}`)),
     close: () => runtime.close(),
   };
 }
@@ -111,10 +115,11 @@ try {
     seeded = join(dir, 'seeded.db');
     execFileSync(process.execPath, ['--import', 'tsx', join(resolve(beforeDir), 'bench/metrics/timers-worker.ts'), 'seed', seeded, '1000']);
   }
-  const make = (name: 'before' | 'after') => (mode === 'sweep' ? sweepSide(name, seeded) : mode === 'pg' ? pgSide(name) : durableSide(name));
+  const make = (name: 'before' | 'after') =>
+    mode === 'sweep' ? sweepSide(name, seeded) : mode === 'pg' ? pgSide(name, 1) : mode === 'pg64' ? pgSide(name, 64) : durableSide(name);
   const before = await make('before');
   const after = await make('after');
-  const perSample = mode === 'sweep' ? 1 : mode === 'pg' ? 10 : 64;
+  const perSample = mode === 'sweep' ? 1 : mode === 'pg' ? 10 : mode === 'pg64' ? 128 : 64;
   const result = await compareRatesAsync(after.run, before.run, { candidate: perSample, baseline: perSample }, pairs * 2);
   await before.close();
   await after.close();
