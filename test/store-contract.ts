@@ -1096,6 +1096,12 @@ function contract(test: DefineTest): void {
     );
   });
 
+  test('close() may be called again, also while the first call is under way: every call resolves', async (store) => {
+    await store.commit(makeCommit('wf-1', 1));
+    await Promise.all([store.close(), store.close()]);
+    await store.close();
+  });
+
   test('two commits racing on the same expectedVersion: exactly one succeeds, the other throws VersionConflictError', async (store) => {
     await store.commit(makeCommit('wf-1', 1));
     const racers = ['a', 'b'].map((name) =>

@@ -867,6 +867,7 @@ export function createPostgresStore(
   const queryTimeoutMs = options.queryTimeoutMs ?? settings.statementTimeoutMs + 5_000;
 
   const ownsPool = options.pool === undefined;
+  let ended: Promise<void> | undefined;
   const pool =
     options.pool ??
     new pg.Pool({
@@ -1504,8 +1505,9 @@ export function createPostgresStore(
       return row?.mark == null ? 0 : int(row.mark);
     },
 
+    /** Ends the store's own pool (a pool passed in stays the caller's); a second call waits for the first. */
     async close() {
-      if (ownsPool) await pool.end();
+      if (ownsPool) await (ended ??= pool.end());
     },
   };
 }

@@ -11,6 +11,8 @@ import { StoreUnavailableError, VersionConflictError } from '../../src/errors.js
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/runtime/postgres-store.js';
 import type { BatchCommitStore, Commit, WorkflowStore } from '../../src/runtime/store.js';
 import { claimAt, makeCommit, makeDeadline, rejection, T0 } from '../store-contract.js';
+import { createSandboxLogistics, createSandboxPayments, createWorkflowRuntime } from '../../src/runtime/index.js';
+import { ManualClock, orderInput } from '../runtime/helpers.js';
 import { freshSchema, pgUrl, requirePg } from '../support/postgres.js';
 import { type FaultProxy, type FrontendMessage, startFaultProxy, type Verdict } from './tcp-proxy.js';
 
@@ -197,6 +199,60 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
 
     expect(rows).toEqual([{ pg_terminate_backend: true }]);
     await expectLostThenRetried(store, direct, batch, error, ['57P01', 'CONNECTION_TERMINATED', 'ECONNRESET']);
+  });
+
+  it('INV4: a connection that stalls under a group commit holds only its group: the next groups go through the other writer, the stalled one fails with StoreUnavailableError (QUERY_TIMEOUT) having written nothing, and its orders open when sent again', async () => {
+    const { store, direct } = await setup({ queryTimeoutMs: 800 });
+    const runtime = createWorkflowRuntime({
+      store,
+      clock: new ManualClock(),
+      payments: createSandboxPayments(),
+      logistics: createSandboxLogistics(),
+      workerId: 'w',
+      onError: () => {},
+    });
+    cleanups.push(() => runtime.close());
+    // the first commit statement (a group of one or a batch) is held: its connection stalls
+    let stalledOn: number | undefined;
+    proxy.intercept((message) => {
+      if (message.type !== 'B' || !/_commit(Many|Create|Update)$/.test(message.statement ?? '') || stalledOn !== undefined) return 'forward';
+      stalledOn = message.connection;
+      return 'hold';
+    });
+    const outcomes = new Map<string, unknown>();
+    const open = (orderId: string) =>
+      runtime.openOrder({ input: orderInput(orderId) }).then(
+        () => void outcomes.set(orderId, null),
+        (error: unknown) => void outcomes.set(orderId, error),
+      );
+
+    const first = Promise.all(['o1', 'o2', 'o3'].map(open));
+    for (let wait = 0; wait < 500 && stalledOn === undefined; wait += 1) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(stalledOn).toBeDefined();
+    await Promise.all(['o4', 'o5', 'o6'].map(open));
+    // written while the stalled group waits: at least one of the first orders is still unanswered
+    for (const orderId of ['o4', 'o5', 'o6']) expect(outcomes.get(orderId), orderId).toBeNull();
+    expect(['o1', 'o2', 'o3'].some((orderId) => !outcomes.has(orderId))).toBe(true);
+
+    await first;
+    proxy.reset(stalledOn!); // what it held never reaches the server
+    const lost = ['o1', 'o2', 'o3'].filter((orderId) => outcomes.get(orderId) !== null);
+    expect(lost.length).toBeGreaterThanOrEqual(1);
+    for (const orderId of lost) {
+      expect(outcomes.get(orderId), orderId).toBeInstanceOf(StoreUnavailableError);
+      expect(outcomes.get(orderId), orderId).toMatchObject({ driverCode: 'QUERY_TIMEOUT', retryable: true });
+      expect(await direct.load(orderId), orderId).toBeUndefined();
+    }
+    for (const orderId of ['o1', 'o2', 'o3', 'o4', 'o5', 'o6'].filter((id) => !lost.includes(id))) {
+      expect(await direct.load(orderId), orderId).toMatchObject({ version: 1 });
+    }
+
+    proxy.intercept(null);
+    await Promise.all(lost.map(open));
+    for (const orderId of lost) {
+      expect(outcomes.get(orderId), orderId).toBeNull();
+      expect(await direct.load(orderId), orderId).toMatchObject({ version: 1 });
+    }
   });
 
   it('INV4: a migration cut off by a reset leaves the schema as it was, and migrating again succeeds', async () => {

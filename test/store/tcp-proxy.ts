@@ -19,6 +19,8 @@ export interface FrontendMessage {
   type: string;
   /** The SQL of a 'Q' message. */
   text: string | null;
+  /** The prepared statement a 'P' (parse) or 'B' (bind) message names ('' for the unnamed one). */
+  statement: string | null;
 }
 
 export interface FaultProxy {
@@ -135,7 +137,7 @@ export async function startFaultProxy(target: { host: string; port: number }, da
       link.pending = link.pending.subarray(length + 1);
       const type = String.fromCharCode(bytes[0]!);
       const text = type === 'Q' ? bytes.subarray(5, bytes.length - 1).toString('utf8') : null;
-      deliver(link, { connection: link.id, type, text }, bytes);
+      deliver(link, { connection: link.id, type, text, statement: statementOf(type, bytes) }, bytes);
     }
   }
 
@@ -239,4 +241,13 @@ export async function startFaultProxy(target: { host: string; port: number }, da
       await closed;
     },
   };
+}
+
+/** The statement name of a Parse (its first string) or Bind (its second, after the portal) message. */
+function statementOf(type: string, bytes: Buffer): string | null {
+  if (type !== 'P' && type !== 'B') return null;
+  let start = 5;
+  if (type === 'B') start = bytes.indexOf(0, start) + 1;
+  const end = bytes.indexOf(0, start);
+  return end < 0 ? null : bytes.subarray(start, end).toString('utf8');
 }
