@@ -444,12 +444,13 @@ const commitTail = (s: string) => `,
 const jsonArray = (param: `$${number}`) => `ARRAY(SELECT e FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS x (e, n) ORDER BY n)`;
 
 /** The parameters of `commitMany` sent as one JSON array text each. */
-const COMMIT_MANY_JSON_PARAMS = new Set([5, 17, 33, 34, 40]);
+const COMMIT_MANY_JSON_PARAMS = new Set([5, 13, 33, 34, 40]);
 
 /**
  * Several commits for distinct workflows as ONE statement (one round trip, one implicit transaction):
- * the same parts as `commitCreate`/`commitUpdate`, over arrays. $1–$20 hold one element per commit;
- * every row array has its workflow id alongside; JSON columns come as one JSON array each (`jsonArray`).
+ * the same parts as `commitCreate`/`commitUpdate`, over arrays: $1–$20 hold one element per commit (the
+ * one-commit statement's $1–$10 and $42–$51), then each table's columns (`*Columns`, in the one-commit
+ * statement's order) with the workflow id in front; JSON columns come as one JSON array each (`jsonArray`).
  * Each commit's workflow write is gated as in the one-commit statement (expected version, audit seq,
  * command not recorded), and every other part of a commit is written only when its workflow row was: a
  * refused commit writes nothing, the others are written. A unique violation fails the whole statement
@@ -458,11 +459,11 @@ const COMMIT_MANY_JSON_PARAMS = new Set([5, 17, 33, 34, 40]);
 const commitMany = (s: string) => `
   WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], ${jsonArray('$5')}, $6::text[], $7::bigint[],
-      $8::bigint[], $9::bigint[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::text[],
-      $15::text[], $16::text[], ${jsonArray('$17')}, $18::bigint[], $19::text[], $20::bigint[])
+      $8::bigint[], $9::bigint[], $10::integer[], $11::text[], $12::text[], ${jsonArray('$13')}, $14::bigint[],
+      $15::text[], $16::integer[], $17::integer[], $18::integer[], $19::text[], $20::bigint[])
       AS i (workflow_id, order_id, merchant_id, version, snapshot, status, last_event_at, created_at, updated_at,
-        expected_version, machine_version, audit_seq, previous_audit_seq, command_id, scope, payload_hash, result,
-        command_at, completes_effect_id, observed_at)),
+        expected_version, command_id, payload_hash, result, command_at, completes_effect_id, machine_version,
+        audit_seq, previous_audit_seq, scope, observed_at)),
   fresh AS (
     SELECT i.* FROM input AS i
     WHERE i.command_id IS NULL OR NOT EXISTS (
@@ -521,9 +522,9 @@ const commitMany = (s: string) => `
     SELECT c.cancellation_id, c.workflow_id, c.order_id, c.merchant_id, c.customer_id, c.status, c.reason,
       c.refund_reason, c.origin, c.refund_trigger_kind, c.created_at, c.updated_at
     FROM unnest($46::text[], $47::text[], $48::text[], $49::text[], $50::text[], $51::text[], $52::text[],
-      $53::text[], $54::text[], $55::text[], $56::bigint[], $57::bigint[])
-      AS c (workflow_id, cancellation_id, order_id, merchant_id, customer_id, status, reason, refund_reason, origin,
-        refund_trigger_kind, created_at, updated_at)
+      $53::text[], $54::bigint[], $55::bigint[], $56::text[], $57::text[])
+      AS c (workflow_id, cancellation_id, order_id, merchant_id, status, reason, origin, refund_trigger_kind,
+        created_at, updated_at, customer_id, refund_reason)
     WHERE c.workflow_id IN (SELECT workflow_id FROM w)
     ON CONFLICT (workflow_id, cancellation_id) DO UPDATE SET order_id = excluded.order_id,
       merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
@@ -791,6 +792,101 @@ const toCommand = (r: Row): CommandRow => ({
   at: int(r.at),
 });
 
+/** A commit's columns in the order of the commit statements' parameters, per table (one row each). */
+const workflowHeadColumns = (commit: Commit, texts: CommitJson): unknown[] => {
+  const { workflow } = commit;
+  return [
+    workflow.workflowId,
+    workflow.orderId,
+    workflow.merchantId,
+    workflow.version,
+    texts.snapshot,
+    workflow.status,
+    workflow.lastEventAt,
+    workflow.createdAt,
+    workflow.updatedAt,
+    commit.expectedVersion,
+  ];
+};
+const workflowTailColumns = (commit: Commit, texts: CommitJson): unknown[] => {
+  const { workflow, command } = commit;
+  return [
+    command?.commandId ?? null,
+    command?.payloadHash ?? null,
+    texts.commandResult,
+    command?.at ?? null,
+    commit.completesEffectId,
+    workflow.machineVersion,
+    workflow.auditSeq,
+    previousAuditSeq(commit),
+    command?.scope ?? null,
+    commit.observedAt,
+  ];
+};
+const deadlineColumns = (row: DeadlineRow): unknown[] => [row.deadlineId, row.actorPath, row.timer, row.eventType, row.dueAt];
+const auditColumns = (row: AuditRow, text: CommitJson['audit'][number]): unknown[] => [
+  row.seq,
+  row.at,
+  row.role,
+  row.actorId,
+  row.eventType,
+  text.event,
+  text.resultingState,
+  row.commandId,
+];
+const effectColumns = (row: OutboxRow, payload: string): unknown[] => [
+  row.effectId,
+  row.kind,
+  row.idempotencyKey,
+  payload,
+  row.status,
+  row.attempts,
+  row.availableAt,
+  row.lastError,
+  row.createdAt,
+];
+/** The one-commit statement takes the last two ($52, $53) apart from the others ($33–$41). */
+const cancelOrderColumns = (row: CancelOrderRow): unknown[] => [
+  row.cancellationId,
+  row.orderId,
+  row.merchantId,
+  row.status,
+  row.reason,
+  row.origin,
+  row.refundTriggerKind,
+  row.createdAt,
+  row.updatedAt,
+  row.customerId,
+  row.refundReason,
+];
+const disputeColumns = (row: DisputeRow): unknown[] => [
+  row.disputeId,
+  row.orderId,
+  row.merchantId,
+  row.customerId,
+  row.status,
+  row.plan,
+  row.waitingOn,
+  row.nextDueAt,
+  row.nextTimer,
+  disputeSortKey(row),
+  row.openedAt,
+  row.updatedAt,
+];
+
+/** Rows as their columns: one array per column, `width` of them (each empty when there are no rows). */
+const transpose = (rows: unknown[][], width: number): unknown[][] =>
+  Array.from({ length: width }, (_, column) => rows.map((row) => row[column]));
+
+/** The rows of a commit that its statements write (a key given twice: its last row). */
+const commitRows = (commit: Commit, texts: CommitJson) => ({
+  deadlines: lastByKey(commit.deadlines, (row) => row.deadlineId).map(deadlineColumns),
+  audit: commit.audit.map((row, index) => auditColumns(row, texts.audit[index]!)),
+  effects: commit.outbox.map((row, index) => effectColumns(row, texts.outbox[index]!)),
+  cancelOrders: lastByKey(commit.cancelOrders, (row) => row.cancellationId).map(cancelOrderColumns),
+  disputes: lastByKey(commit.disputes ?? [], (row) => row.disputeId).map(disputeColumns),
+});
+
 /**
  * SQLSTATE classes and codes that mean "the store is not available right now": the connection failed
  * (08), the server is shutting down or starting (57P01..57P03), a timeout cancelled the statement
@@ -948,86 +1044,24 @@ export function createPostgresStore(
    * decided after a statement that succeeded and wrote nothing. A failed statement throws.
    */
   async function writeCommit(commit: Commit, texts: CommitJson, client: Pool | PoolClient = pool): Promise<Error | null> {
-    const { workflow, command } = commit;
-    const id = workflow.workflowId;
-    const deadlines = lastByKey(commit.deadlines, (row) => row.deadlineId);
-    const audit = commit.audit;
-    const effects = commit.outbox;
-    const cancelOrders = lastByKey(commit.cancelOrders, (row) => row.cancellationId);
-    const disputes = lastByKey(commit.disputes ?? [], (row) => row.disputeId);
+    const rows = commitRows(commit, texts);
+    const cancelOrders = transpose(rows.cancelOrders, 11);
     const values = [
-      id,
-      workflow.orderId,
-      workflow.merchantId,
-      workflow.version,
-      texts.snapshot,
-      workflow.status,
-      workflow.lastEventAt,
-      workflow.createdAt,
-      workflow.updatedAt,
-      commit.expectedVersion,
-      deadlines.map((row) => row.deadlineId),
-      deadlines.map((row) => row.actorPath),
-      deadlines.map((row) => row.timer),
-      deadlines.map((row) => row.eventType),
-      deadlines.map((row) => row.dueAt),
-      audit.map((row) => row.seq),
-      audit.map((row) => row.at),
-      audit.map((row) => row.role),
-      audit.map((row) => row.actorId),
-      audit.map((row) => row.eventType),
-      texts.audit.map((row) => row.event),
-      texts.audit.map((row) => row.resultingState),
-      audit.map((row) => row.commandId),
-      effects.map((row) => row.effectId),
-      effects.map((row) => row.kind),
-      effects.map((row) => row.idempotencyKey),
-      texts.outbox,
-      effects.map((row) => row.status),
-      effects.map((row) => row.attempts),
-      effects.map((row) => row.availableAt),
-      effects.map((row) => row.lastError),
-      effects.map((row) => row.createdAt),
-      cancelOrders.map((row) => row.cancellationId),
-      cancelOrders.map((row) => row.orderId),
-      cancelOrders.map((row) => row.merchantId),
-      cancelOrders.map((row) => row.status),
-      cancelOrders.map((row) => row.reason),
-      cancelOrders.map((row) => row.origin),
-      cancelOrders.map((row) => row.refundTriggerKind),
-      cancelOrders.map((row) => row.createdAt),
-      cancelOrders.map((row) => row.updatedAt),
-      command?.commandId ?? null,
-      command?.payloadHash ?? null,
-      texts.commandResult,
-      command?.at ?? null,
-      commit.completesEffectId,
-      workflow.machineVersion,
-      workflow.auditSeq,
-      previousAuditSeq(commit),
-      command?.scope ?? null,
-      commit.observedAt,
-      cancelOrders.map((row) => row.customerId),
-      cancelOrders.map((row) => row.refundReason),
-      disputes.map((row) => row.disputeId),
-      disputes.map((row) => row.orderId),
-      disputes.map((row) => row.merchantId),
-      disputes.map((row) => row.customerId),
-      disputes.map((row) => row.status),
-      disputes.map((row) => row.plan),
-      disputes.map((row) => row.waitingOn),
-      disputes.map((row) => row.nextDueAt),
-      disputes.map((row) => row.nextTimer),
-      disputes.map(disputeSortKey),
-      disputes.map((row) => row.openedAt),
-      disputes.map((row) => row.updatedAt),
+      ...workflowHeadColumns(commit, texts),
+      ...transpose(rows.deadlines, 5),
+      ...transpose(rows.audit, 8),
+      ...transpose(rows.effects, 9),
+      ...cancelOrders.slice(0, 9),
+      ...workflowTailColumns(commit, texts),
+      ...cancelOrders.slice(9),
+      ...transpose(rows.disputes, 12),
     ];
     let written: number;
     try {
       const [row] = await run(commit.expectedVersion === null ? q.commitCreate : q.commitUpdate, values, client);
       written = int(row?.written);
     } catch (error) {
-      if (command && isUniqueViolation(error, 'commands_pkey')) throw new DuplicateCommandError(command.commandId);
+      if (commit.command && isUniqueViolation(error, 'commands_pkey')) throw new DuplicateCommandError(commit.command.commandId);
       throw error;
     }
     // Racing commits serialise on the workflow row; the loser's gated writes did nothing.
@@ -1054,89 +1088,14 @@ export function createPostgresStore(
       for (const [offset, value] of row.entries()) columns[from + offset]!.push(value);
     };
     for (const { commit, texts } of checked) {
-      const { workflow, command } = commit;
-      const id = workflow.workflowId;
-      // $1–$20, one element per commit
-      push(
-        0,
-        id,
-        workflow.orderId,
-        workflow.merchantId,
-        workflow.version,
-        texts.snapshot,
-        workflow.status,
-        workflow.lastEventAt,
-        workflow.createdAt,
-        workflow.updatedAt,
-        commit.expectedVersion,
-        workflow.machineVersion,
-        workflow.auditSeq,
-        previousAuditSeq(commit),
-        command?.commandId ?? null,
-        command?.scope ?? null,
-        command?.payloadHash ?? null,
-        texts.commandResult,
-        command?.at ?? null,
-        commit.completesEffectId,
-        commit.observedAt,
-      );
-      for (const row of lastByKey(commit.deadlines, (row) => row.deadlineId)) {
-        push(20, id, row.deadlineId, row.actorPath, row.timer, row.eventType, row.dueAt);
-      }
-      for (const [index, row] of commit.audit.entries()) {
-        const text = texts.audit[index]!;
-        push(26, id, row.seq, row.at, row.role, row.actorId, row.eventType, text.event, text.resultingState, row.commandId);
-      }
-      for (const [index, row] of commit.outbox.entries()) {
-        push(
-          35,
-          id,
-          row.effectId,
-          row.kind,
-          row.idempotencyKey,
-          texts.outbox[index],
-          row.status,
-          row.attempts,
-          row.availableAt,
-          row.lastError,
-          row.createdAt,
-        );
-      }
-      for (const row of lastByKey(commit.cancelOrders, (row) => row.cancellationId)) {
-        push(
-          45,
-          id,
-          row.cancellationId,
-          row.orderId,
-          row.merchantId,
-          row.customerId,
-          row.status,
-          row.reason,
-          row.refundReason,
-          row.origin,
-          row.refundTriggerKind,
-          row.createdAt,
-          row.updatedAt,
-        );
-      }
-      for (const row of lastByKey(commit.disputes ?? [], (row) => row.disputeId)) {
-        push(
-          57,
-          id,
-          row.disputeId,
-          row.orderId,
-          row.merchantId,
-          row.customerId,
-          row.status,
-          row.plan,
-          row.waitingOn,
-          row.nextDueAt,
-          row.nextTimer,
-          disputeSortKey(row),
-          row.openedAt,
-          row.updatedAt,
-        );
-      }
+      const id = commit.workflow.workflowId;
+      push(0, ...workflowHeadColumns(commit, texts), ...workflowTailColumns(commit, texts));
+      const rows = commitRows(commit, texts);
+      for (const row of rows.deadlines) push(20, id, ...row);
+      for (const row of rows.audit) push(26, id, ...row);
+      for (const row of rows.effects) push(35, id, ...row);
+      for (const row of rows.cancelOrders) push(45, id, ...row);
+      for (const row of rows.disputes) push(57, id, ...row);
     }
     const values = columns.map((column, index) =>
       COMMIT_MANY_JSON_PARAMS.has(index + 1) ? `[${(column as Array<string | null>).map((json) => json ?? 'null').join(',')}]` : column,

@@ -1,14 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createMemoryStore,
-  createSandboxLogistics,
-  createSandboxPayments,
-  createWorkflowRuntime,
-  type WorkflowRuntime,
-  type WorkflowStore,
-} from '../../src/runtime/index.js';
+import { createMemoryStore, type WorkflowRuntime, type WorkflowStore } from '../../src/runtime/index.js';
 import type { BatchCommitStore, Commit } from '../../src/runtime/store.js';
-import { ManualClock, orderInput } from './helpers.js';
+import { host, orderInput } from './helpers.js';
 
 /**
  * Group commit (GroupCommitter, src/runtime/group-commit.ts): commits handed over together are written in
@@ -70,16 +63,9 @@ describe('group commit: at most two groups written at once', () => {
     runtime = undefined;
   });
 
-  function start(store: HoldingStore): WorkflowRuntime {
+  async function start(store: HoldingStore): Promise<WorkflowRuntime> {
     held = store;
-    runtime = createWorkflowRuntime({
-      store,
-      clock: new ManualClock(),
-      payments: createSandboxPayments(),
-      logistics: createSandboxLogistics(),
-      workerId: 'w',
-      onError: () => {},
-    });
+    ({ runtime } = await host({ store }));
     return runtime;
   }
 
@@ -102,7 +88,7 @@ describe('group commit: at most two groups written at once', () => {
 
   it('INV4: commits handed over while two groups are written wait, go together in the next group, and are answered after it', async () => {
     const store = holding();
-    const runtime = start(store);
+    const runtime = await start(store);
     const first = openAll(runtime, ['o1', 'o2', 'o3']);
     await turnsUntil(() => store.groups.length === 1);
     const second = openAll(runtime, ['o4', 'o5']);
@@ -133,7 +119,7 @@ describe('group commit: at most two groups written at once', () => {
 
   it('INV4: a group whose transaction fails rejects only its own callers, writes none of them, and the waiting commits are still written', async () => {
     const store = holding();
-    const runtime = start(store);
+    const runtime = await start(store);
     const failing = openAll(runtime, ['f1', 'f2']);
     await turnsUntil(() => store.groups.length === 1);
     const second = openAll(runtime, ['o1', 'o2']);

@@ -73,11 +73,12 @@ type Extra = Partial<Omit<WorkflowRuntimeOptions, 'store' | 'clock' | 'payments'
 
 /**
  * A runtime on sandbox adapters and a manual clock. With `filename` the store is SQLite and a restart
- * reopens the file (a new process would do no more); without, the memory store survives the restart.
+ * reopens the file (a new process would do no more); without, the memory store (or the `store` given,
+ * migrated by the caller) survives the restart.
  * The sandboxes are the outside world: they outlive restarts.
  */
-export async function host(options: { filename?: string; clock?: ManualClock } & Extra = {}): Promise<Host> {
-  const { filename, clock = new ManualClock(), ...extra } = options;
+export async function host(options: { filename?: string; store?: WorkflowStore; clock?: ManualClock } & Extra = {}): Promise<Host> {
+  const { filename, store: given, clock = new ManualClock(), ...extra } = options;
   const payments = createSandboxPayments();
   const logistics = createSandboxLogistics();
   const notifications = createSandboxNotifications();
@@ -86,7 +87,7 @@ export async function host(options: { filename?: string; clock?: ManualClock } &
     await store.migrate();
     return store;
   };
-  const memory = filename ? undefined : await openStore();
+  const memory = filename ? undefined : (given ?? (await openStore()));
   const make = async () => {
     const store = memory ?? (await openStore());
     const runtime = createWorkflowRuntime({

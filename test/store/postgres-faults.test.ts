@@ -11,8 +11,7 @@ import { StoreUnavailableError, VersionConflictError } from '../../src/errors.js
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/runtime/postgres-store.js';
 import type { BatchCommitStore, Commit, WorkflowStore } from '../../src/runtime/store.js';
 import { claimAt, makeCommit, makeDeadline, rejection, T0 } from '../store-contract.js';
-import { createSandboxLogistics, createSandboxPayments, createWorkflowRuntime } from '../../src/runtime/index.js';
-import { ManualClock, orderInput } from '../runtime/helpers.js';
+import { host, orderInput } from '../runtime/helpers.js';
 import { freshSchema, pgUrl, requirePg } from '../support/postgres.js';
 import { type FaultProxy, type FrontendMessage, startFaultProxy, type Verdict } from './tcp-proxy.js';
 
@@ -203,14 +202,7 @@ describe.skipIf(!pgUrl)('PostgreSQL store under faults (loopback proxy)', () => 
 
   it('INV4: a connection that stalls under a group commit holds only its group: the next groups go through the other writer, the stalled one fails with StoreUnavailableError (QUERY_TIMEOUT) having written nothing, and its orders open when sent again', async () => {
     const { store, direct } = await setup({ queryTimeoutMs: 800 });
-    const runtime = createWorkflowRuntime({
-      store,
-      clock: new ManualClock(),
-      payments: createSandboxPayments(),
-      logistics: createSandboxLogistics(),
-      workerId: 'w',
-      onError: () => {},
-    });
+    const { runtime } = await host({ store });
     cleanups.push(() => runtime.close());
     // the first commit statement (a group of one or a batch) is held: its connection stalls
     let stalledOn: number | undefined;
