@@ -357,6 +357,22 @@ export function postgresDisputeSelect(s: string, query: ParsedDisputeQuery): { t
   return { text, values };
 }
 
+// The upserts both commit statements end their row inserts with (a deadline keeps its lease when unchanged).
+const DEADLINE_UPSERT = `ON CONFLICT (deadline_id) DO UPDATE SET actor_path = excluded.actor_path, timer = excluded.timer,
+      event_type = excluded.event_type, due_at = excluded.due_at
+    WHERE (t.actor_path, t.timer, t.event_type, t.due_at)
+      IS DISTINCT FROM (excluded.actor_path, excluded.timer, excluded.event_type, excluded.due_at)`;
+const CANCEL_ORDER_UPSERT = `ON CONFLICT (workflow_id, cancellation_id) DO UPDATE SET order_id = excluded.order_id,
+      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
+      reason = excluded.reason, refund_reason = excluded.refund_reason,
+      origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
+      created_at = excluded.created_at, updated_at = excluded.updated_at`;
+const DISPUTE_UPSERT = `ON CONFLICT (workflow_id, dispute_id) DO UPDATE SET order_id = excluded.order_id,
+      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
+      plan = excluded.plan, waiting_on = excluded.waiting_on, next_due_at = excluded.next_due_at,
+      next_timer = excluded.next_timer, due_sort = excluded.due_sort, opened_at = excluded.opened_at,
+      updated_at = excluded.updated_at`;
+
 /**
  * Everything of a commit after the workflow row (CTE `w`, one row when written). Parameters: $1..$9 the
  * workflow, $10 the expected version, $11..$15 deadlines, $16..$23 audit, $24..$32 outbox, $33..$41 cancel
@@ -376,10 +392,7 @@ const commitTail = (s: string) => `,
     FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[])
       AS d (deadline_id, actor_path, timer, event_type, due_at)
     WHERE EXISTS (SELECT FROM w)
-    ON CONFLICT (deadline_id) DO UPDATE SET actor_path = excluded.actor_path, timer = excluded.timer,
-      event_type = excluded.event_type, due_at = excluded.due_at
-    WHERE (t.actor_path, t.timer, t.event_type, t.due_at)
-      IS DISTINCT FROM (excluded.actor_path, excluded.timer, excluded.event_type, excluded.due_at)),
+    ${DEADLINE_UPSERT}),
   audit AS (
     INSERT INTO ${s}.audit (workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id)
     SELECT $1, a.seq, a.at, a.role, a.actor_id, a.event_type, a.event::jsonb, a.resulting_state::jsonb, a.command_id
@@ -406,11 +419,7 @@ const commitTail = (s: string) => `,
       AS c (cancellation_id, order_id, merchant_id, status, reason, origin, refund_trigger_kind, created_at,
         updated_at, customer_id, refund_reason)
     WHERE EXISTS (SELECT FROM w)
-    ON CONFLICT (workflow_id, cancellation_id) DO UPDATE SET order_id = excluded.order_id,
-      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
-      reason = excluded.reason, refund_reason = excluded.refund_reason,
-      origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
-      created_at = excluded.created_at, updated_at = excluded.updated_at),
+    ${CANCEL_ORDER_UPSERT}),
   disputes AS (
     INSERT INTO ${s}.disputes (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
       next_due_at, next_timer, due_sort, opened_at, updated_at)
@@ -421,11 +430,7 @@ const commitTail = (s: string) => `,
       AS d (dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on, next_due_at, next_timer,
         due_sort, opened_at, updated_at)
     WHERE EXISTS (SELECT FROM w)
-    ON CONFLICT (workflow_id, dispute_id) DO UPDATE SET order_id = excluded.order_id,
-      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
-      plan = excluded.plan, waiting_on = excluded.waiting_on, next_due_at = excluded.next_due_at,
-      next_timer = excluded.next_timer, due_sort = excluded.due_sort, opened_at = excluded.opened_at,
-      updated_at = excluded.updated_at),
+    ${DISPUTE_UPSERT}),
   -- No ON CONFLICT: a known command id is a unique violation (commands_pkey) and fails the statement.
   command AS (
     INSERT INTO ${s}.commands (workflow_id, scope, command_id, payload_hash, result, at)
@@ -497,10 +502,7 @@ const commitMany = (s: string) => `
     INSERT INTO ${s}.deadlines AS t (deadline_id, workflow_id, actor_path, timer, event_type, due_at)
     SELECT d.deadline_id, d.workflow_id, d.actor_path, d.timer, d.event_type, d.due_at
     FROM deadline_rows AS d WHERE d.workflow_id IN (SELECT workflow_id FROM w)
-    ON CONFLICT (deadline_id) DO UPDATE SET actor_path = excluded.actor_path, timer = excluded.timer,
-      event_type = excluded.event_type, due_at = excluded.due_at
-    WHERE (t.actor_path, t.timer, t.event_type, t.due_at)
-      IS DISTINCT FROM (excluded.actor_path, excluded.timer, excluded.event_type, excluded.due_at)),
+    ${DEADLINE_UPSERT}),
   audit AS (
     INSERT INTO ${s}.audit (workflow_id, seq, at, role, actor_id, event_type, event, resulting_state, command_id)
     SELECT a.workflow_id, a.seq, a.at, a.role, a.actor_id, a.event_type, a.event, a.resulting_state, a.command_id
@@ -526,11 +528,7 @@ const commitMany = (s: string) => `
       AS c (workflow_id, cancellation_id, order_id, merchant_id, status, reason, origin, refund_trigger_kind,
         created_at, updated_at, customer_id, refund_reason)
     WHERE c.workflow_id IN (SELECT workflow_id FROM w)
-    ON CONFLICT (workflow_id, cancellation_id) DO UPDATE SET order_id = excluded.order_id,
-      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
-      reason = excluded.reason, refund_reason = excluded.refund_reason,
-      origin = excluded.origin, refund_trigger_kind = excluded.refund_trigger_kind,
-      created_at = excluded.created_at, updated_at = excluded.updated_at),
+    ${CANCEL_ORDER_UPSERT}),
   disputes AS (
     INSERT INTO ${s}.disputes (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on,
       next_due_at, next_timer, due_sort, opened_at, updated_at)
@@ -541,11 +539,7 @@ const commitMany = (s: string) => `
       AS d (workflow_id, dispute_id, order_id, merchant_id, customer_id, status, plan, waiting_on, next_due_at,
         next_timer, due_sort, opened_at, updated_at)
     WHERE d.workflow_id IN (SELECT workflow_id FROM w)
-    ON CONFLICT (workflow_id, dispute_id) DO UPDATE SET order_id = excluded.order_id,
-      merchant_id = excluded.merchant_id, customer_id = excluded.customer_id, status = excluded.status,
-      plan = excluded.plan, waiting_on = excluded.waiting_on, next_due_at = excluded.next_due_at,
-      next_timer = excluded.next_timer, due_sort = excluded.due_sort, opened_at = excluded.opened_at,
-      updated_at = excluded.updated_at),
+    ${DISPUTE_UPSERT}),
   command AS (
     INSERT INTO ${s}.commands (workflow_id, scope, command_id, payload_hash, result, at)
     SELECT i.workflow_id, i.scope, i.command_id, i.payload_hash, i.result, i.command_at
