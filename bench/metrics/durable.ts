@@ -19,10 +19,14 @@ import {
   measureRotation,
   round,
   roundSpread,
+  median,
+  quantile,
   type BenchContext,
   type Comparison,
   type Metric,
+  type Sample,
 } from '../harness.js';
+import { withSnapshotText } from '../../src/runtime/store-common.js';
 import type { OrderEvent } from '../../src/schemas/events.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -149,11 +153,74 @@ function ratioMetric(result: Comparison, extra: Record<string, unknown>): Metric
 }
 
 /**
+ * The store alone as the concurrent workload drives it: the commits the runtime wrote for one order,
+ * under `orders` fresh ids (snapshots as text, as the runtime hands them over), `IN_FLIGHT` orders at a
+ * time, each step of theirs one `commitAll` (one group commit). The commits are prepared once, before
+ * timing, and each run writes them into a store of its own (`runs` of them, opened ahead), so the
+ * rotation's heap holds one run's commits, not one per run.
+ */
+async function groupedReplayer(dir: string, template: Commit[], templateId: string, orders: number, runs: number) {
+  const stores: Array<ReturnType<typeof createSqliteStore>> = [];
+  for (let i = 0; i < runs; i++) {
+    const store = createSqliteStore({ filename: join(dir, `store-alone-${i}.db`) });
+    await store.migrate();
+    stores.push(store);
+  }
+  const json = template.map((commit) => JSON.stringify(commit).split(templateId));
+  const pool = Array.from({ length: orders }, (_, i) =>
+    json.map((parts) => {
+      const commit = JSON.parse(parts.join(`g${i}`)) as Commit;
+      const { snapshot, ...header } = commit.workflow;
+      return { ...commit, workflow: withSnapshotText(header, JSON.stringify(snapshot)) } as Commit;
+    }),
+  );
+  let used = 0;
+  return {
+    async run(n: number): Promise<void> {
+      const store = stores[used++];
+      if (!store || n > pool.length) throw new Error('replay stores exhausted');
+      for (let first = 0; first < n; first += IN_FLIGHT) {
+        const group = pool.slice(first, Math.min(n, first + IN_FLIGHT));
+        for (let step = 0; step < COMMANDS_PER_ORDER; step++) {
+          const outcomes = await store.commitAll(group.map((commits) => commits[step]!));
+          if (outcomes.some((outcome) => outcome !== null)) throw new Error('a replayed commit was refused');
+        }
+      }
+    },
+    close: () => Promise.all(stores.map((store) => store.close())),
+  };
+}
+
+/**
+ * How far `durable.sqliteVsBareActor` could go: the store alone (the same commits, grouped as the
+ * concurrent workload groups them) against the bare actor. A durable command costs at least a bare
+ * step plus its share of the store's writes, so with everything else free the runtime would reach
+ * store ÷ (store + bare) of the bare actor's rate: the `ceiling`, per sample pair, median.
+ */
+function storeAloneMetric(samples: Record<string, Sample[]>): Metric {
+  const result = comparisonOf(samples, 'storeAlone', 'bare');
+  const ceilings = samples.storeAlone!.map((store, i) => store.wall / (store.wall + samples.bare![i]!.wall));
+  return {
+    ...ratioMetric(result, {
+      workload: `the commits of the runtime's orders (${COMMANDS_PER_ORDER} per order), replayed by the SQLite store alone, ${IN_FLIGHT} orders at a time, one commitAll per step; baseline: createActor(orderMachine) in memory, same orders`,
+    }),
+    unit: 'commits/s',
+    ceiling: round(median(ceilings)),
+    ceilingSpread: roundSpread([quantile(ceilings, 0.25), quantile(ceilings, 0.75)]),
+    ceilingIs: 'store ÷ (store + bare): the sqliteVsBareActor ratio a runtime would reach whose only costs were the bare step and these writes',
+  };
+}
+
+/**
  * The durable runtime against a bare actor and against XState's persistence pattern, concurrent (64
  * commands in flight, distinct workflows) and sequential, in one rotation; the runtime with its levers
  * (live cache, group commit) and without them in the same rotation: before and after side by side.
  */
 async function engineComparisons(ctx: BenchContext, dir: string): Promise<Record<string, Metric>> {
+  const template: Commit[] = [];
+  const recorder = await sqliteRuntime(join(dir, 'template.db'), (commit) => template.push(commit));
+  await runOrder(recorder, 'template-order');
+  await recorder.close();
   const after = await sqliteRuntime(join(dir, 'after.db'));
   const before = await sqliteRuntime(join(dir, 'before.db'), undefined, { liveCache: false, groupCommit: false });
   const naive = naivePersistence(join(dir, 'naive.db'));
@@ -166,6 +233,7 @@ async function engineComparisons(ctx: BenchContext, dir: string): Promise<Record
   };
   const orders = ctx.quick ? 64 : 128;
   const rounds = ctx.quick ? 6 : 12;
+  const storeAlone = await groupedReplayer(dir, template, 'template-order', orders, rounds + 1);
   const samples = await measureRotation(
     {
       runtimeConcurrent: { run: concurrent(after, 'ac'), iterations: orders },
@@ -179,11 +247,13 @@ async function engineComparisons(ctx: BenchContext, dir: string): Promise<Record
         },
         iterations: orders,
       },
+      storeAlone: { run: (n) => storeAlone.run(n), iterations: orders },
     },
     rounds,
   );
   const stats = (after as unknown as { liveCacheStats(): Record<string, number> }).liveCacheStats();
   naive.close();
+  await storeAlone.close();
   await after.close();
   await before.close();
   const workload = `${COMMANDS_PER_ORDER} commands per order (open, dispute, 48H plan, forced refund, payment answer, confirmation), distinct orders`;
@@ -203,6 +273,7 @@ async function engineComparisons(ctx: BenchContext, dir: string): Promise<Record
     'durable.sqliteVsNaivePersistence.sequential': ratioMetric(c('runtimeSequential', 'naive'), {
       workload: `${workload}, one command at a time; baseline as above`,
     }),
+    'durable.storeAloneVsBareActor': storeAloneMetric(samples),
     'durable.leversOnVsOff': ratioMetric(c('runtimeConcurrent', 'leversOffConcurrent'), {
       workload: `the runtime with live cache and group commit against the same runtime with both off, ${IN_FLIGHT} in flight`,
       sequential: (() => {
@@ -214,7 +285,8 @@ async function engineComparisons(ctx: BenchContext, dir: string): Promise<Record
     }),
   };
   for (const [name, metric] of Object.entries(metrics)) {
-    ctx.log(`${name}: ${metric.ratio} (cpu ${metric.cpuRatio}; ${metric.value} vs ${metric.baseline} commands/s)`);
+    const ceiling = metric.ceiling === undefined ? '' : `; ceiling for sqliteVsBareActor ${metric.ceiling}`;
+    ctx.log(`${name}: ${metric.ratio} (cpu ${metric.cpuRatio}; ${metric.value} ${metric.unit} vs ${metric.baseline} commands/s${ceiling})`);
   }
   return metrics;
 }
