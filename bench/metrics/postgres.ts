@@ -13,6 +13,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -163,6 +164,26 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
+/** Linux's unit of the CPU times in /proc/stat (USER_HZ, 100 on every mainstream architecture). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds the whole machine spent busy so far (every process: the bench workers, PostgreSQL's
+ * backends, anything else running), from /proc/stat; null where there is none.
+ */
+function machineBusySeconds(): number | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / USER_HZ;
+  } catch {
+    return null;
+  }
+}
+
+const CPU_IS =
+  'operations per busy CPU second of the whole machine (bench workers, PostgreSQL and anything else running), from /proc/stat, against the same for the raw upserts';
+
 const METRIC_NAMES = ['postgres1VsRawUpsert', 'postgres2VsRawUpsert', 'postgres4VsRawUpsert', 'postgresScaling4'].flatMap((name) => [
   `durable.${name}`,
   `durable.${name}.sequential`,
@@ -192,15 +213,20 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
     const durationMs = ctx.quick ? 600 : 2_000;
     const samples = ctx.quick ? 3 : 5;
     let phaseNo = 0;
-    const phase = async (mode: Mode, count: number, lanes: number, ms = durationMs): Promise<number> => {
+    /** Operations per second of wall-clock time and per busy CPU second of the machine (workers and server). */
+    const phase = async (mode: Mode, count: number, lanes: number, ms = durationMs): Promise<{ wall: number; cpu: number | null }> => {
       const tag = `p${(phaseNo += 1)}`;
+      const busyBefore = machineBusySeconds();
       const started = process.hrtime.bigint();
       for (const worker of workers.slice(0, count)) worker.child.stdin.write(`${JSON.stringify({ mode, durationMs: ms, tag, lanes })}\n`);
       const replies = await Promise.all(workers.slice(0, count).map((worker) => worker.next()));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const busyAfter = machineBusySeconds();
       const failed = replies.find((reply) => reply.error);
       if (failed) throw new Error(`bench worker failed: ${failed.error}`);
-      return replies.reduce((sum, reply) => sum + (reply.ops ?? 0), 0) / seconds;
+      const ops = replies.reduce((sum, reply) => sum + (reply.ops ?? 0), 0);
+      const busy = busyBefore === null || busyAfter === null ? null : busyAfter - busyBefore;
+      return { wall: ops / seconds, cpu: busy === null || busy <= 0 ? null : ops / busy };
     };
 
     // Warm-up: prepared statements, JIT, caches.
@@ -209,6 +235,7 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
     const counts = [1, 2, WORKERS] as const;
     type Workload = 'concurrent' | 'sequential' | 'raw';
     const rates = new Map<string, number[]>();
+    const cpuRates = new Map<string, Array<number | null>>();
     const key = (workload: Workload, count: number) => `${workload}${count}`;
     for (let sample = 0; sample < samples; sample += 1) {
       // Interleaved (the order reversed every other sample), so drift on a shared machine hits every
@@ -217,9 +244,16 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
       const order = counts.flatMap((count) => (['concurrent', 'sequential', 'raw'] as const).map((workload) => [workload, count] as const));
       for (const [workload, count] of sample % 2 === 0 ? order : order.reverse()) {
         const rate = await phase(workload === 'raw' ? 'raw' : 'durable', count, workload === 'concurrent' ? IN_FLIGHT / count : 1);
-        rates.set(key(workload, count), [...(rates.get(key(workload, count)) ?? []), rate]);
+        rates.set(key(workload, count), [...(rates.get(key(workload, count)) ?? []), rate.wall]);
+        cpuRates.set(key(workload, count), [...(cpuRates.get(key(workload, count)) ?? []), rate.cpu]);
       }
     }
+    /** Medians of two workloads' operations per busy CPU second of the machine, or null without /proc/stat. */
+    const cpuMedians = (candidate: string, baseline: string) => {
+      const [a, b] = [cpuRates.get(candidate)!, cpuRates.get(baseline)!];
+      if (a.some((rate) => rate === null) || b.some((rate) => rate === null)) return null;
+      return { candidate: median(a as number[]), baseline: median(b as number[]) };
+    };
     const rawWorkload = `autocommit INSERT … ON CONFLICT DO UPDATE of one ${snapshot.length}-byte-snapshot row (1 insert + 3 updates per key), one client per worker`;
     const lanesOf = (workload: 'concurrent' | 'sequential', workers: number) =>
       workload === 'concurrent' ? `${IN_FLIGHT} commands in flight in all (${IN_FLIGHT / workers} per worker)` : 'one command at a time each';
@@ -227,8 +261,10 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
       const durable = rates.get(key(workload, workers))!;
       const raw = rates.get(key('raw', workers))!;
       const [candidate, baseline] = [median(durable), median(raw)];
+      const cpu = cpuMedians(key(workload, workers), key('raw', workers));
       return {
         ratio: round(candidate / baseline),
+        ...(cpu ? { cpuRatio: round(cpu.candidate / cpu.baseline), cpuIs: CPU_IS } : {}),
         value: round(candidate, 0),
         baseline: round(baseline, 0),
         unit: 'commands/s',
@@ -240,13 +276,19 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
     };
     // Scaling per sample (each sample's phases ran next to each other), then the median.
     const scaling = (workload: 'concurrent' | 'sequential'): Metric => {
+      const of = (table: Map<string, Array<number | null>>, name: string, i: number) => table.get(name)![i] ?? null;
       const perSample = rates.get(key(workload, 1))!.map((one, i) => {
         const workers = rates.get(key(workload, WORKERS))![i]! / one;
         const raw = rates.get(key('raw', WORKERS))![i]! / rates.get(key('raw', 1))![i]!;
-        return { workers, raw, ratio: workers / raw };
+        const cpu = [key(workload, WORKERS), key(workload, 1), key('raw', WORKERS), key('raw', 1)].map((name) => of(cpuRates, name, i));
+        const [w4, w1, r4, r1] = cpu;
+        const cpuRatio = cpu.every((rate) => rate !== null) ? w4! / w1! / (r4! / r1!) : null;
+        return { workers, raw, ratio: workers / raw, cpuRatio };
       });
+      const cpuRatios = perSample.flatMap((s) => (s.cpuRatio === null ? [] : [s.cpuRatio]));
       return {
         ratio: round(median(perSample.map((s) => s.ratio))),
+        ...(cpuRatios.length === perSample.length ? { cpuRatio: round(median(cpuRatios)), cpuIs: CPU_IS } : {}),
         value: round(median(perSample.map((s) => s.workers))),
         baseline: round(median(perSample.map((s) => s.raw))),
         unit: '4 workers ÷ 1 worker',
@@ -263,7 +305,7 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
       metrics[`durable.postgresScaling4${suffix}`] = { ...scaling(workload), ...target(0.9) };
     }
     for (const [name, m] of Object.entries(metrics)) {
-      ctx.log(`${name}: ${m.ratio} (${m.value} ${m.unit} vs ${m.baseline} ${m.baselineUnit})`);
+      ctx.log(`${name}: ${m.ratio} (cpu ${m.cpuRatio ?? '—'}; ${m.value} ${m.unit} vs ${m.baseline} ${m.baselineUnit})`);
     }
     return metrics;
   } finally {
