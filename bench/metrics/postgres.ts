@@ -276,13 +276,13 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
     };
     // Scaling per sample (each sample's phases ran next to each other), then the median.
     const scaling = (workload: 'concurrent' | 'sequential'): Metric => {
-      const of = (table: Map<string, Array<number | null>>, name: string, i: number) => table.get(name)![i] ?? null;
       const perSample = rates.get(key(workload, 1))!.map((one, i) => {
         const workers = rates.get(key(workload, WORKERS))![i]! / one;
         const raw = rates.get(key('raw', WORKERS))![i]! / rates.get(key('raw', 1))![i]!;
-        const cpu = [key(workload, WORKERS), key(workload, 1), key('raw', WORKERS), key('raw', 1)].map((name) => of(cpuRates, name, i));
-        const [w4, w1, r4, r1] = cpu;
-        const cpuRatio = cpu.every((rate) => rate !== null) ? w4! / w1! / (r4! / r1!) : null;
+        const [workers4, workers1, raw4, raw1] = [key(workload, WORKERS), key(workload, 1), key('raw', WORKERS), key('raw', 1)].map(
+          (name) => cpuRates.get(name)![i] ?? null,
+        );
+        const cpuRatio = workers4 && workers1 && raw4 && raw1 ? workers4 / workers1 / (raw4 / raw1) : null;
         return { workers, raw, ratio: workers / raw, cpuRatio };
       });
       const cpuRatios = perSample.flatMap((s) => (s.cpuRatio === null ? [] : [s.cpuRatio]));
