@@ -335,6 +335,10 @@ async function punctualityComparison(
   const [a, b] = [four.runtime, four.graphileWorker];
   const metric: Metric = {
     ratio: round(b.p99 / Math.max(1, a.p99), 1),
+    cpuRatio: round(four.cpuSeconds.graphileWorker / Math.max(0.01, four.cpuSeconds.runtime)),
+    cpuRatioIs:
+      "graphile-worker's worker processes' CPU seconds ÷ the runtime's over the same run (from 'go' to stop: idle polling, the seeding while both were up, the firing); higher is cheaper for the runtime",
+    cpuSeconds: four.cpuSeconds,
     value: a.p99,
     baseline: b.p99,
     unit: 'ms p99 lateness (runtime)',
@@ -350,6 +354,7 @@ async function punctualityComparison(
     seedingOverranMs: four.overranMs,
     oneWorkerEach: {
       ratio: round(one.graphileWorker.p99 / Math.max(1, one.runtime.p99), 1),
+      cpuSeconds: one.cpuSeconds,
       runtime: one.runtime,
       graphileWorker: one.graphileWorker,
       seedingOverranMs: one.overranMs,
@@ -369,7 +374,13 @@ async function punctualityRun(
   ctx: BenchContext,
   env: { url: string; admin: pg.Pool; S: string; G: string; running: Worker[] },
   run: { count: number; spreadMs: number; each: number; P: string },
-): Promise<{ runtime: Lateness; graphileWorker: Lateness; leadSeconds: number; overranMs: number }> {
+): Promise<{
+  runtime: Lateness;
+  graphileWorker: Lateness;
+  leadSeconds: number;
+  overranMs: number;
+  cpuSeconds: { runtime: number; graphileWorker: number };
+}> {
   const { url, admin, S, G } = env;
   const { count, spreadMs, P } = run;
   const s = `"${S}"`;
@@ -449,7 +460,11 @@ async function punctualityRun(
     if (Date.now() > giveUp) throw new Error(`punctuality: not all done 20 s after the last due time: ${JSON.stringify(rows[0])}`);
     await sleep(100);
   }
-  await stopWorkers(workers);
+  // Each side's worker CPU since `go`: idle polling, the seeding while they were up, and the firing.
+  const [runtimeCpuSeconds, graphileWorkerCpuSeconds] = await Promise.all([
+    stopWorkers(workers.slice(0, run.each)),
+    stopWorkers(workers.slice(run.each)),
+  ]);
 
   const lateness = async (sql: string) => (await admin.query<{ late: string }>(sql)).rows.map((row) => Number(row.late));
   const ours = await lateness(`SELECT fired_at - due_at AS late FROM ${p}.fired_log`);
@@ -463,5 +478,11 @@ async function punctualityRun(
   });
   const [a, b] = [stats(ours), stats(theirs)];
   ctx.log(`punctuality, ${run.each} worker(s) each: runtime p50 ${a.p50} ms, p99 ${a.p99} ms; graphile-worker p50 ${b.p50} ms, p99 ${b.p99} ms`);
-  return { runtime: a, graphileWorker: b, leadSeconds: round(leadMs / 1000, 1), overranMs };
+  return {
+    runtime: a,
+    graphileWorker: b,
+    leadSeconds: round(leadMs / 1000, 1),
+    overranMs,
+    cpuSeconds: { runtime: round(runtimeCpuSeconds, 2), graphileWorker: round(graphileWorkerCpuSeconds, 2) },
+  };
 }

@@ -160,6 +160,7 @@ async function sweep(file: string, budgetMs: number): Promise<void> {
   const sweepRates: number[] = [];
   const engineRates: number[] = [];
   const cpuRatios: number[] = [];
+  const sweepCpuRates: number[] = [];
   let sweepSeconds = 0;
   const firedBefore = audited.get() ?? 0;
   for (let window = 0; window < Math.max(1, Math.round(budgetMs / 1000)); window++) {
@@ -178,6 +179,7 @@ async function sweep(file: string, budgetMs: number): Promise<void> {
     const alone = engine(250);
     engineRates.push(alone.wall);
     cpuRatios.push(sweepCpu / alone.cpu);
+    sweepCpuRates.push(sweepCpu);
   }
   clearInterval(sampler);
   sample();
@@ -198,6 +200,7 @@ async function sweep(file: string, budgetMs: number): Promise<void> {
     ratio: round(median(ratios)),
     ratioSpread: [round(quantile(ratios, 0.25)), round(quantile(ratios, 0.75))],
     cpuRatio: round(median(cpuRatios)),
+    firedPerCpuSecond: round(median(sweepCpuRates), 0),
     rssBeforeMiB: round(rssBefore / MiB, 1),
     peakRssMiB: round(peakRss / MiB, 1),
     peakHeapMiB: round(peakHeap / MiB, 1),
@@ -280,8 +283,10 @@ async function scaling(file: string, rounds: number): Promise<void> {
   const audited = db.prepare<[], number>(`SELECT COUNT(*) FROM audit WHERE actor_id = 'timer'`).pluck();
   const dueLeft = db.prepare<[number], number>(`SELECT COUNT(*) FROM deadlines WHERE due_at <= ?`).pluck();
   const dueBefore = dueLeft.get(SWEEP_AT) ?? 0;
-  const window = async (kind: 'sweep' | 'engine', count: 1 | 2, ms: number): Promise<number> => {
+  /** Deadlines fired (sweep) or steps (engine) per second of wall-clock time and per CPU second of the process (all threads). */
+  const window = async (kind: 'sweep' | 'engine', count: 1 | 2, ms: number): Promise<{ wall: number; cpu: number }> => {
     const before = audited.get() ?? 0;
+    const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();
     const answers = await Promise.all(
       threads.slice(0, count).map((worker) => {
@@ -291,10 +296,13 @@ async function scaling(file: string, rounds: number): Promise<void> {
       }),
     );
     const elapsed = seconds(started);
-    return kind === 'sweep' ? ((audited.get() ?? 0) - before) / elapsed : answers.reduce((sum, { steps }) => sum + steps / elapsed, 0);
+    const used = process.cpuUsage(cpu);
+    const work = kind === 'sweep' ? (audited.get() ?? 0) - before : answers.reduce((sum, { steps }) => sum + steps, 0);
+    return { wall: work / elapsed, cpu: work / Math.max(1e-6, (used.user + used.system) / 1e6) };
   };
   const rates = { sweep1: [] as number[], sweep2: [] as number[], engine1: [] as number[], engine2: [] as number[] };
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const order: Array<[keyof typeof rates, 'sweep' | 'engine', 1 | 2, number]> = [
       ['sweep1', 'sweep', 1, 1000],
@@ -303,12 +311,15 @@ async function scaling(file: string, rounds: number): Promise<void> {
       ['engine2', 'engine', 2, 300],
     ];
     if (r % 2 === 1) order.reverse();
-    const got: Partial<Record<keyof typeof rates, number>> = {};
+    const got: Partial<Record<keyof typeof rates, { wall: number; cpu: number }>> = {};
     for (const [name, kind, count, ms] of order) {
-      got[name] = await window(kind, count, ms);
-      rates[name].push(got[name]);
+      const rate = await window(kind, count, ms);
+      got[name] = rate;
+      rates[name].push(rate.wall);
     }
-    ratios.push(got.sweep2! / got.sweep1! / (got.engine2! / got.engine1!));
+    const { sweep1, sweep2, engine1, engine2 } = got as Record<keyof typeof rates, { wall: number; cpu: number }>;
+    ratios.push(sweep2.wall / sweep1.wall / (engine2.wall / engine1.wall));
+    cpuRatios.push(sweep2.cpu / sweep1.cpu / (engine2.cpu / engine1.cpu));
   }
   const dueAfter = dueLeft.get(SWEEP_AT) ?? 0;
   db.close();
@@ -324,6 +335,7 @@ async function scaling(file: string, rounds: number): Promise<void> {
   print({
     ratio: round(median(ratios)),
     ratioSpread: [round(quantile(ratios, 0.25)), round(quantile(ratios, 0.75))],
+    cpuRatio: round(median(cpuRatios)),
     rounds,
     sweep1PerSecond: med(rates.sweep1),
     sweep2PerSecond: med(rates.sweep2),

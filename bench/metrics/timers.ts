@@ -24,6 +24,7 @@ interface Swept {
   ratio: number;
   ratioSpread: [number, number];
   cpuRatio: number;
+  firedPerCpuSecond: number;
   rssBeforeMiB: number;
   peakRssMiB: number;
   peakHeapMiB: number;
@@ -33,6 +34,7 @@ interface Swept {
 interface Scaled {
   ratio: number;
   ratioSpread: [number, number];
+  cpuRatio: number;
   rounds: number;
   sweep1PerSecond: number;
   sweep2PerSecond: number;
@@ -113,6 +115,9 @@ export async function timerMetrics(ctx: BenchContext): Promise<Record<string, Me
     'timers.sweepScaling2': {
       ratio: scaling.ratio,
       ratioSpread: scaling.ratioSpread,
+      // The same ratio on rates per CPU second of the process (both threads): 1 when a second thread does
+      // as much work per CPU second as one, relative to the engine alone.
+      cpuRatio: scaling.cpuRatio,
       value: scaling.sweepScaling,
       baseline: scaling.engineScaling,
       unit: 'x (2 threads / 1)',
@@ -129,6 +134,9 @@ export async function timerMetrics(ctx: BenchContext): Promise<Record<string, Me
     },
     'timers.peakRss': {
       ratio: round(b.swept.peakRssMiB / a.swept.peakRssMiB),
+      // CPU per fired deadline with the large backlog ÷ with the small one (as `ratio`: 1 when it does not grow).
+      cpuRatio: round(a.swept.firedPerCpuSecond / b.swept.firedPerCpuSecond),
+      firedPerCpuSecond: { [small]: a.swept.firedPerCpuSecond, [large]: b.swept.firedPerCpuSecond },
       value: b.swept.peakRssMiB,
       baseline: a.swept.peakRssMiB,
       unit: 'MiB',
