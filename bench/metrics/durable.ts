@@ -152,6 +152,24 @@ function ratioMetric(result: Comparison, extra: Record<string, unknown>): Metric
   };
 }
 
+/** The template order's commits under `orders` fresh ids (`<prefix><i>`), each passed through `prepare`. */
+function replayedOrders(
+  template: Commit[],
+  templateId: string,
+  prefix: string,
+  orders: number,
+  prepare = (commit: Commit) => commit,
+): Commit[][] {
+  const json = template.map((commit) => JSON.stringify(commit).split(templateId));
+  return Array.from({ length: orders }, (_, i) => json.map((parts) => prepare(JSON.parse(parts.join(`${prefix}${i}`)) as Commit)));
+}
+
+/** A commit whose snapshot travels as text, as the runtime hands it over. */
+function withTextSnapshot(commit: Commit): Commit {
+  const { snapshot, ...header } = commit.workflow;
+  return { ...commit, workflow: withSnapshotText(header, JSON.stringify(snapshot)) } as Commit;
+}
+
 /**
  * The store alone as the concurrent workload drives it: the commits the runtime wrote for one order,
  * under `orders` fresh ids (snapshots as text, as the runtime hands them over), `IN_FLIGHT` orders at a
@@ -166,14 +184,7 @@ async function groupedReplayer(dir: string, template: Commit[], templateId: stri
     await store.migrate();
     stores.push(store);
   }
-  const json = template.map((commit) => JSON.stringify(commit).split(templateId));
-  const pool = Array.from({ length: orders }, (_, i) =>
-    json.map((parts) => {
-      const commit = JSON.parse(parts.join(`g${i}`)) as Commit;
-      const { snapshot, ...header } = commit.workflow;
-      return { ...commit, workflow: withSnapshotText(header, JSON.stringify(snapshot)) } as Commit;
-    }),
-  );
+  const pool = replayedOrders(template, templateId, 'g', orders, withTextSnapshot);
   let used = 0;
   return {
     async run(n: number): Promise<void> {
@@ -215,12 +226,9 @@ function storeAloneMetric(samples: Record<string, Sample[]>): Metric {
  * The durable runtime against a bare actor and against XState's persistence pattern, concurrent (64
  * commands in flight, distinct workflows) and sequential, in one rotation; the runtime with its levers
  * (live cache, group commit) and without them in the same rotation: before and after side by side.
+ * `template` (the commits of the order `templateId`) is what the store alone replays.
  */
-async function engineComparisons(ctx: BenchContext, dir: string): Promise<Record<string, Metric>> {
-  const template: Commit[] = [];
-  const recorder = await sqliteRuntime(join(dir, 'template.db'), (commit) => template.push(commit));
-  await runOrder(recorder, 'template-order');
-  await recorder.close();
+async function engineComparisons(ctx: BenchContext, dir: string, template: Commit[], templateId: string): Promise<Record<string, Metric>> {
   const after = await sqliteRuntime(join(dir, 'after.db'));
   const before = await sqliteRuntime(join(dir, 'before.db'), undefined, { liveCache: false, groupCommit: false });
   const naive = naivePersistence(join(dir, 'naive.db'));
@@ -233,7 +241,7 @@ async function engineComparisons(ctx: BenchContext, dir: string): Promise<Record
   };
   const orders = ctx.quick ? 64 : 128;
   const rounds = ctx.quick ? 6 : 12;
-  const storeAlone = await groupedReplayer(dir, template, 'template-order', orders, rounds + 1);
+  const storeAlone = await groupedReplayer(dir, template, templateId, orders, rounds + 1);
   const samples = await measureRotation(
     {
       runtimeConcurrent: { run: concurrent(after, 'ac'), iterations: orders },
@@ -335,9 +343,7 @@ export function rawUpserter(filename: string, bytes: number, writesPerKey: numbe
 async function storeReplayer(filename: string, template: Commit[], templateId: string, orders: number) {
   const store = createSqliteStore({ filename });
   await store.migrate();
-  const json = template.map((commit) => JSON.stringify(commit).split(templateId));
-  const pool: Commit[][] = [];
-  for (let i = 0; i < orders; i++) pool.push(json.map((parts) => JSON.parse(parts.join(`r${i}`)) as Commit));
+  const pool = replayedOrders(template, templateId, 'r', orders);
   let next = 0;
   return {
     async run(n: number): Promise<void> {
@@ -425,7 +431,7 @@ export async function durableMetrics(ctx: BenchContext): Promise<Record<string, 
         `upserts/s of ${snapshotBytes} B; store alone ${round(storeOnly.ratio * COMMANDS_PER_ORDER)}; ` +
         `${round(pagesPerCommand, 1)} vs ${round(pagesPerUpsert, 1)} WAL pages)`,
     );
-    const engines = await engineComparisons(ctx, dir);
+    const engines = await engineComparisons(ctx, dir, template, 'template-order');
     return {
       ...engines,
       'durable.sqliteVsRawUpsert': {

@@ -234,8 +234,7 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
 
     const counts = [1, 2, WORKERS] as const;
     type Workload = 'concurrent' | 'sequential' | 'raw';
-    const rates = new Map<string, number[]>();
-    const cpuRates = new Map<string, Array<number | null>>();
+    const rates = new Map<string, Array<{ wall: number; cpu: number | null }>>();
     const key = (workload: Workload, count: number) => `${workload}${count}`;
     for (let sample = 0; sample < samples; sample += 1) {
       // Interleaved (the order reversed every other sample), so drift on a shared machine hits every
@@ -244,27 +243,26 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
       const order = counts.flatMap((count) => (['concurrent', 'sequential', 'raw'] as const).map((workload) => [workload, count] as const));
       for (const [workload, count] of sample % 2 === 0 ? order : order.reverse()) {
         const rate = await phase(workload === 'raw' ? 'raw' : 'durable', count, workload === 'concurrent' ? IN_FLIGHT / count : 1);
-        rates.set(key(workload, count), [...(rates.get(key(workload, count)) ?? []), rate.wall]);
-        cpuRates.set(key(workload, count), [...(cpuRates.get(key(workload, count)) ?? []), rate.cpu]);
+        rates.set(key(workload, count), [...(rates.get(key(workload, count)) ?? []), rate]);
       }
     }
-    /** Medians of two workloads' operations per busy CPU second of the machine, or null without /proc/stat. */
-    const cpuMedians = (candidate: string, baseline: string) => {
-      const [a, b] = [cpuRates.get(candidate)!, cpuRates.get(baseline)!];
-      if (a.some((rate) => rate === null) || b.some((rate) => rate === null)) return null;
-      return { candidate: median(a as number[]), baseline: median(b as number[]) };
+    const wall = (name: string) => rates.get(name)!.map((rate) => rate.wall);
+    /** A workload's operations per busy CPU second of the machine, per sample; null without /proc/stat. */
+    const cpu = (name: string): number[] | null => {
+      const perSample = rates.get(name)!.map((rate) => rate.cpu);
+      return perSample.every((rate) => rate !== null) ? (perSample as number[]) : null;
     };
     const rawWorkload = `autocommit INSERT … ON CONFLICT DO UPDATE of one ${snapshot.length}-byte-snapshot row (1 insert + 3 updates per key), one client per worker`;
     const lanesOf = (workload: 'concurrent' | 'sequential', workers: number) =>
       workload === 'concurrent' ? `${IN_FLIGHT} commands in flight in all (${IN_FLIGHT / workers} per worker)` : 'one command at a time each';
     const metric = (workload: 'concurrent' | 'sequential', workers: number): Metric => {
-      const durable = rates.get(key(workload, workers))!;
-      const raw = rates.get(key('raw', workers))!;
+      const durable = wall(key(workload, workers));
+      const raw = wall(key('raw', workers));
       const [candidate, baseline] = [median(durable), median(raw)];
-      const cpu = cpuMedians(key(workload, workers), key('raw', workers));
+      const [durableCpu, rawCpu] = [cpu(key(workload, workers)), cpu(key('raw', workers))];
       return {
         ratio: round(candidate / baseline),
-        ...(cpu ? { cpuRatio: round(cpu.candidate / cpu.baseline), cpuIs: CPU_IS } : {}),
+        ...(durableCpu && rawCpu ? { cpuRatio: round(median(durableCpu) / median(rawCpu)), cpuIs: CPU_IS } : {}),
         value: round(candidate, 0),
         baseline: round(baseline, 0),
         unit: 'commands/s',
@@ -276,19 +274,19 @@ export async function postgresMetrics(ctx: BenchContext): Promise<Record<string,
     };
     // Scaling per sample (each sample's phases ran next to each other), then the median.
     const scaling = (workload: 'concurrent' | 'sequential'): Metric => {
-      const perSample = rates.get(key(workload, 1))!.map((one, i) => {
-        const workers = rates.get(key(workload, WORKERS))![i]! / one;
-        const raw = rates.get(key('raw', WORKERS))![i]! / rates.get(key('raw', 1))![i]!;
-        const [workers4, workers1, raw4, raw1] = [key(workload, WORKERS), key(workload, 1), key('raw', WORKERS), key('raw', 1)].map(
-          (name) => cpuRates.get(name)![i] ?? null,
-        );
-        const cpuRatio = workers4 && workers1 && raw4 && raw1 ? workers4 / workers1 / (raw4 / raw1) : null;
-        return { workers, raw, ratio: workers / raw, cpuRatio };
-      });
-      const cpuRatios = perSample.flatMap((s) => (s.cpuRatio === null ? [] : [s.cpuRatio]));
+      const phases = [key(workload, WORKERS), key(workload, 1), key('raw', WORKERS), key('raw', 1)];
+      const scalingOf = ([workers4, workers1, raw4, raw1]: number[][]) =>
+        workers1!.map((one, i) => {
+          const workers = workers4![i]! / one;
+          const raw = raw4![i]! / raw1![i]!;
+          return { workers, raw, ratio: workers / raw };
+        });
+      const perSample = scalingOf(phases.map(wall));
+      const cpus = phases.map(cpu);
+      const onCpu = cpus.every((rates) => rates !== null) ? scalingOf(cpus as number[][]) : null;
       return {
         ratio: round(median(perSample.map((s) => s.ratio))),
-        ...(cpuRatios.length === perSample.length ? { cpuRatio: round(median(cpuRatios)), cpuIs: CPU_IS } : {}),
+        ...(onCpu ? { cpuRatio: round(median(onCpu.map((s) => s.ratio))), cpuIs: CPU_IS } : {}),
         value: round(median(perSample.map((s) => s.workers))),
         baseline: round(median(perSample.map((s) => s.raw))),
         unit: '4 workers ÷ 1 worker',
