@@ -192,14 +192,17 @@ class AdversarialPayments implements PaymentService {
         return UNREADABLE_ANSWERS[this.turn % UNREADABLE_ANSWERS.length] as RefundOutcome;
       case 'answerTwice': {
         const base = { by: PAYMENTS_SENDER, cancellationId: request.cancellationId, idempotencyKey: request.idempotencyKey };
-        if (outcome.status === 'succeeded')
-          await this.world().webhook(request.orderId, { type: 'payment.refundSucceeded', ...base, paymentRef: outcome.paymentRef });
-        if (outcome.status === 'failed')
-          await this.world().webhook(request.orderId, { type: 'payment.refundFailed', ...base, error: outcome.error });
+        const second =
+          outcome.status === 'succeeded'
+            ? { type: 'payment.refundSucceeded', ...base, paymentRef: outcome.paymentRef }
+            : outcome.status === 'failed'
+              ? { type: 'payment.refundFailed', ...base, error: outcome.error }
+              : undefined;
+        if (second) await this.world().alongsideCall('a second payment answer', () => this.world().webhook(request.orderId, second));
         return outcome;
       }
       case 'slowPastLease':
-        await this.world().slowPastLease();
+        await this.world().alongsideCall('a second worker inside a slow payment call', () => this.world().slowPastLease());
         return outcome;
     }
   }
@@ -219,7 +222,9 @@ class AdversarialLogistics implements LogisticsService {
     if (trick === 'unreadable') return { status: 'maybe' } as unknown as InterceptionOutcome;
     if (trick === 'answerTwice' && outcome.status !== 'accepted') {
       const type = outcome.status === 'succeeded' ? 'logistics.interceptSucceeded' : 'logistics.interceptFailed';
-      await this.world().webhook(request.orderId, { type, by: LOGISTICS_SENDER, cancellationId: request.cancellationId });
+      await this.world().alongsideCall('a second logistics answer', () =>
+        this.world().webhook(request.orderId, { type, by: LOGISTICS_SENDER, cancellationId: request.cancellationId }),
+      );
     }
     return outcome;
   }
@@ -342,6 +347,12 @@ export class RuntimeWorld implements Driven {
    * adapter is all that is left, this keeps a script's event loop alive until the timeout fires.
    */
   private readonly keepAlive = setInterval(() => {}, 60_000);
+  /**
+   * Work an adversarial adapter does during its call (a second worker's tick, a webhook). The runtime's
+   * delivery timeout may abandon the call while this work goes on, holding leases; the world waits for
+   * it before it looks at the store, as it would for another process.
+   */
+  private readonly sideWork = new Set<Promise<void>>();
 
   private constructor(
     readonly h: Host,
@@ -477,14 +488,20 @@ export class RuntimeWorld implements Driven {
     return this.view.deadlines;
   }
 
-  /** Ticks until a round fires nothing and delivers nothing (bounded), then checks nothing due is left. */
+  /**
+   * Ticks until a round fires nothing, delivers nothing and left no side work running (bounded), then
+   * checks nothing due is left.
+   */
   async tickUntilQuiet(): Promise<void> {
+    await this.settleSideWork();
     for (let round = 0; round < 20; round += 1) {
       const result = await this.h.runtime.tick();
       this.stats.ticks += 1;
       this.ops.push({ op: 'tick', result });
+      const sideWorkOutlivedTick = await this.settleSideWork();
       this.expect(result.errors === 0, `tick reported ${result.errors} unexpected error(s): ${this.describeBackground()}`);
-      if (result.deadlinesFired + result.deadlinesSkipped + result.effectsDelivered + result.effectsGaveUp === 0) break;
+      const quiet = result.deadlinesFired + result.deadlinesSkipped + result.effectsDelivered + result.effectsGaveUp === 0;
+      if (quiet && !sideWorkOutlivedTick) break;
     }
     await this.refresh();
     const now = this.h.clock.now();
@@ -515,6 +532,26 @@ export class RuntimeWorld implements Driven {
     if (mood.does === 'hang' || mood.does === 'trick') this.stats.adversarialCalls += 1;
     if (mood.does === 'trick' && (mood.trick === 'slowPastLease' || mood.trick === 'answerTwice')) this.timingDependent = true;
     this.ops.push({ op: 'mood', mood });
+  }
+
+  /**
+   * Runs `work` inside an adapter call. If the runtime abandons the call (delivery timeout), the work goes
+   * on; its failure is a background error either way, so an InvariantViolation in it is never lost.
+   */
+  alongsideCall(context: string, work: () => Promise<void>): Promise<void> {
+    const running = work().catch((error: unknown) => {
+      this.background.push({ error, context });
+    });
+    this.sideWork.add(running);
+    void running.finally(() => this.sideWork.delete(running));
+    return running;
+  }
+
+  /** Waits until no side work runs; true if some did. */
+  async settleSideWork(): Promise<boolean> {
+    const ran = this.sideWork.size > 0;
+    while (this.sideWork.size > 0) await Promise.all([...this.sideWork]);
+    return ran;
   }
 
   /**
@@ -604,6 +641,7 @@ export class RuntimeWorld implements Driven {
 
   /** Closes the runtime (and a SQLite connection) and opens a new one on the same store: nothing may change. */
   async restart(): Promise<void> {
+    await this.settleSideWork();
     const before = await this.dumpAll();
     const viewBefore = await this.h.runtime.getWorkflow(READER, WORKFLOW_ID);
     await this.h.restart();
@@ -864,6 +902,7 @@ export class RuntimeWorld implements Driven {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.settleSideWork();
     clearInterval(this.keepAlive);
     this.view?.actor.stop();
     await this.h.close();
