@@ -490,6 +490,40 @@ function contract(test: DefineTest): void {
     expect(await store.listOutbox('wf-1')).toEqual([{ ...retry, attempts: 2, lastError: 'HTTP 502', availableAt: T0 + 180_000 }]);
   });
 
+  test('INV1 leases: recordEffectFailure with a workerId counts only while that worker holds the claim; a worker whose lease was taken over changes nothing', async (store) => {
+    const effect = makeEffect('wf-1', 'refund-1');
+    await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));
+    await store.claimOutbox(claimAt('worker-a', T0, 10, 1000));
+    // worker-a's lease ran out (a long pause, a clock jump): worker-b takes the row over.
+    expect(await store.claimOutbox(claimAt('worker-b', T0 + 1001, 10, 30_000))).toEqual([effect]);
+
+    // worker-a's late failure (dead or not) is dropped: worker-b's claim stands, nobody else can claim.
+    await store.recordEffectFailure(effect.effectId, { error: 'timeout', availableAt: T0 + 2000, dead: false, workerId: 'worker-a' });
+    await store.recordEffectFailure(effect.effectId, { error: 'gave up', availableAt: T0 + 2000, dead: true, workerId: 'worker-a' });
+    expect(await store.listOutbox('wf-1')).toEqual([effect]);
+    expect(await store.claimOutbox(claimAt('worker-c', T0 + 5000))).toEqual([]);
+    expect(await store.extendEffectLease(effect.effectId, 'worker-b', T0 + 40_000)).toBe(true);
+
+    // worker-b's own failure counts and ends its lease.
+    await store.recordEffectFailure(effect.effectId, { error: 'HTTP 502', availableAt: T0 + 6000, dead: false, workerId: 'worker-b' });
+    const retry = { ...effect, attempts: 1, lastError: 'HTTP 502', availableAt: T0 + 6000 };
+    expect(await store.listOutbox('wf-1')).toEqual([retry]);
+    // A row nobody claims now: a failure from a worker is dropped too (its claim was released).
+    await store.recordEffectFailure(effect.effectId, { error: 'late', availableAt: T0 + 7000, dead: false, workerId: 'worker-b' });
+    expect(await store.listOutbox('wf-1')).toEqual([retry]);
+    expect(await store.claimOutbox(claimAt('worker-c', T0 + 6000))).toEqual([retry]);
+  });
+
+  test('recordEffectFailure refuses a workerId no store could hold, and writes nothing', async (store) => {
+    const effect = makeEffect('wf-1', 'refund-1');
+    await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));
+    await store.claimOutbox(claimAt('worker-a', T0, 10, 1000));
+    for (const workerId of ['x'.repeat(600), 'a\u0000b', 42 as unknown as string]) {
+      await expect(store.recordEffectFailure(effect.effectId, { error: 'e', availableAt: T0, dead: true, workerId })).rejects.toThrow(TypeError);
+    }
+    expect(await store.listOutbox('wf-1')).toEqual([effect]);
+  });
+
   test('recordEffectFailure with dead: true marks the effect dead and it is never claimed again', async (store) => {
     const effect = makeEffect('wf-1', 'refund-1', { attempts: 0 });
     await store.commit(makeCommit('wf-1', 1, { outbox: [effect] }));

@@ -93,6 +93,7 @@ export type {
   DisputeCountFilter,
   DisputeQuery,
   DisputeRow,
+  EffectFailure,
   DisputeStatusCount,
   OutboxKind,
   OutboxRow,

@@ -224,6 +224,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const failure = storableFailure(reported);
       const effect = isStorableKey(effectId) ? outbox.get(effectId) : undefined;
       if (effect?.status !== 'pending') return;
+      if (failure.workerId !== null && effect.claimedBy !== failure.workerId) return;
       Object.assign(effect, {
         attempts: effect.attempts + 1,
         lastError: failure.error,

@@ -268,6 +268,7 @@ export class OutboxDispatcher {
         error: sanitizeText(`result refused: ${messageOf(error)}`, MAX_ERROR_LENGTH),
         availableAt: this.deps.now(),
         dead: true,
+        workerId: this.deps.workerId,
       });
       return 'gaveUp';
     }
@@ -281,15 +282,15 @@ export class OutboxDispatcher {
    * marked dead after `maxAttempts`.
    */
   private async unknownOutcome(row: OutboxRow, effect: WorkflowEffect, reason: string): Promise<DeliveryOutcome> {
-    const { policy, store } = this.deps;
+    const { policy, store, workerId } = this.deps;
     const failures = row.attempts + 1;
     const error = sanitizeText(reason, MAX_ERROR_LENGTH);
     if (failures < policy.maxAttempts || effect.type !== 'effect.notificationRequested') {
       const backoff = failures < policy.maxAttempts ? deliveryBackoffMs(policy, failures) : policy.maxBackoffMs;
-      await store.recordEffectFailure(row.effectId, { error, availableAt: this.deps.now() + backoff, dead: false });
+      await store.recordEffectFailure(row.effectId, { error, availableAt: this.deps.now() + backoff, dead: false, workerId });
       return 'retrying';
     }
-    await store.recordEffectFailure(row.effectId, { error, availableAt: this.deps.now(), dead: true });
+    await store.recordEffectFailure(row.effectId, { error, availableAt: this.deps.now(), dead: true, workerId });
     return 'gaveUp';
   }
 

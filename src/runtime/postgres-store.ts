@@ -669,7 +669,7 @@ function statements(schemaName: string, s: string) {
       'recordFailure',
       `UPDATE ${s}.outbox SET attempts = attempts + 1, last_error = $2, available_at = $3,
          status = CASE WHEN $4::boolean THEN 'dead' ELSE status END, claimed_by = NULL, claim_expires_at = NULL
-       WHERE effect_id = $1 AND status = 'pending'`,
+       WHERE effect_id = $1 AND status = 'pending' AND ($5::text IS NULL OR claimed_by = $5)`,
     ),
     listDeadlines: named('listDeadlines', `SELECT ${DEADLINE_COLUMNS} FROM ${s}.deadlines WHERE workflow_id = $1 ORDER BY due_at, deadline_id`),
     listOutbox: named('listOutbox', `SELECT ${OUTBOX_COLUMNS} FROM ${s}.outbox WHERE workflow_id = $1 ORDER BY created_at, effect_id`),
@@ -1366,7 +1366,9 @@ export function createPostgresStore(
     async recordEffectFailure(effectId, reported) {
       const failure = storableFailure(reported);
       if (!isStorableKey(effectId)) return;
-      await guard('recordEffectFailure', () => run(q.recordFailure, [effectId, failure.error, failure.availableAt, failure.dead]));
+      await guard('recordEffectFailure', () =>
+        run(q.recordFailure, [effectId, failure.error, failure.availableAt, failure.dead, failure.workerId]),
+      );
     },
 
     async completeEffect(effectId) {

@@ -522,7 +522,7 @@ function prepareStatements(db: Database.Database) {
     recordFailure: db.prepare(
       `UPDATE outbox SET attempts = attempts + 1, last_error = @error, available_at = @availableAt,
          status = CASE WHEN @dead THEN 'dead' ELSE status END, claimed_by = NULL, claim_expires_at = NULL
-       WHERE effect_id = @effectId AND status = 'pending'`,
+       WHERE effect_id = @effectId AND status = 'pending' AND (@workerId IS NULL OR claimed_by = @workerId)`,
     ),
     completeEffect: db.prepare(`UPDATE outbox SET status = 'done', claimed_by = NULL, claim_expires_at = NULL WHERE effect_id = ?`),
     listDeadlines: db.prepare<[string], DeadlineRow>(

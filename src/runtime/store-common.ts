@@ -12,6 +12,7 @@ import type {
   DisputeCountFilter,
   DisputeQuery,
   DisputeRow,
+  EffectFailure,
   OutboxRow,
   Page,
   WorkflowHeader,
@@ -298,9 +299,16 @@ export function assertClaim(claim: Claim): void {
 }
 
 /** An effect failure as every store keeps it: the error text made storable (it is an adapter's), a safe time. */
-export function storableFailure(failure: { error: string; availableAt: number; dead: boolean }) {
+export function storableFailure(failure: EffectFailure) {
   if (!Number.isSafeInteger(failure.availableAt)) throw new TypeError(`invalid availableAt ${failure.availableAt}`);
-  return { error: sanitizeText(String(failure.error)), availableAt: failure.availableAt, dead: failure.dead === true };
+  const { workerId } = failure;
+  if (workerId !== undefined && !isStorableKey(workerId)) throw new TypeError('invalid workerId');
+  return {
+    error: sanitizeText(String(failure.error)),
+    availableAt: failure.availableAt,
+    dead: failure.dead === true,
+    workerId: workerId ?? null,
+  };
 }
 
 export const COMMAND_SCOPES: readonly CommandScope[] = ['client', 'runtime'];

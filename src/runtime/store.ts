@@ -232,6 +232,15 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** A failed delivery, as `recordEffectFailure` records it. */
+export interface EffectFailure {
+  error: string;
+  availableAt: number;
+  dead: boolean;
+  /** The worker that delivered: the failure counts only while it still holds the claim. */
+  workerId?: string;
+}
+
 /** Where the durable runtime keeps workflows, deadlines, the outbox, the audit trail and the projections; one transaction per commit. */
 export interface WorkflowStore {
   /** Creates or migrates the schema (append-only migrations); safe to call on every start. */
@@ -256,8 +265,12 @@ export interface WorkflowStore {
    * row is no longer this worker's or no longer pending: the worker must not record anything for it.
    */
   extendEffectLease(effectId: string, workerId: string, expiresAt: number): Promise<boolean>;
-  /** Records a failed delivery: attempts + 1, lastError, availableAt; `dead` ends retries. */
-  recordEffectFailure(effectId: string, failure: { error: string; availableAt: number; dead: boolean }): Promise<void>;
+  /**
+   * Records a failed delivery: attempts + 1, lastError, availableAt; `dead` ends retries. With `workerId`,
+   * only while that worker holds the claim: a worker whose lease another one took over (a clock jump, a
+   * long pause) records nothing and leaves the new holder's claim alone.
+   */
+  recordEffectFailure(effectId: string, failure: EffectFailure): Promise<void>;
   /** Marks an effect done when no workflow command records its result (notifications). */
   completeEffect(effectId: string): Promise<void>;
   /** The workflow's pending deadlines, in due order. */

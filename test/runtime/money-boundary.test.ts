@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidTimeError, WorkflowExistsError } from '../../src/errors.js';
-import { createMemoryStore, createSandboxLogistics, createWorkflowRuntime, RuntimeClosedError } from '../../src/runtime/index.js';
+import {
+  createMemoryStore,
+  createSandboxLogistics,
+  createSandboxPayments,
+  createWorkflowRuntime,
+  RuntimeClosedError,
+} from '../../src/runtime/index.js';
 import type { Commit } from '../../src/runtime/store.js';
 import type { PaymentService, RefundOutcome } from '../../src/runtime/adapters.js';
 import { CUSTOMER, HOUR, ManualClock, MERCHANT, MINUTE, PLATFORM, T0, host, orderInput, type Host } from './helpers.js';
@@ -329,6 +335,58 @@ describe('issue 12: the money boundary', () => {
     expect(calls).toHaveLength(1);
     expect((await runtime.getWorkflow(PLATFORM, 'o-1')).cancelOrders[0]).toMatchObject({ status: 'refunded' });
     await runtime.close();
+  });
+
+  it('INV1 leases: a worker whose lease another took over (the clock jumped during its call) records no failure: the new holder keeps the row, nobody else delivers the key', async () => {
+    let called!: () => void;
+    const firstCall = new Promise<void>((resolve) => (called = resolve));
+    const sandbox = createSandboxPayments();
+    const payments: PaymentService = {
+      refund(request, call) {
+        called();
+        return sandbox.refund(request, call);
+      },
+    };
+    const memory = createMemoryStore();
+    await memory.migrate();
+    const clock = new ManualClock();
+    const worker = (workerId: string, timeoutMs: number) =>
+      createWorkflowRuntime({
+        store: memory,
+        clock,
+        payments,
+        logistics: createSandboxLogistics(),
+        workerId,
+        leaseMs: 30_000,
+        delivery: { timeoutMs, maxAttempts: 8 },
+        onError: () => {},
+      });
+    const slow = worker('slow', 100);
+    const other = worker('other', 400);
+    await slow.openOrder({ input: orderInput('o-1') });
+    await slow.dispatch({ workflowId: 'o-1', commandId: 'd', event: { type: 'dispute.opened', by: CUSTOMER, disputeId: 'd' } });
+    await slow.dispatch({ workflowId: 'o-1', commandId: 'p', event: { type: 'merchant.planSubmitted', by: MERCHANT, plan: 'DIRECT_REFUND' } });
+    sandbox.hangNextCalls(2);
+
+    const slowRound = slow.tick();
+    await firstCall;
+    clock.advance(30_001); // past the slow worker's lease, during its call
+    const otherRound = other.tick(); // claims the row and calls (hangs, 400 ms)
+    expect((await slowRound).effectsRetrying).toBe(1); // the slow worker timed out first (100 ms)
+    // Past the backoff a failure would have set, inside the other worker's lease: the row is still its.
+    clock.advance(5_000);
+    expect(
+      (await memory.claimOutbox({ workerId: 'probe', now: clock.now(), leaseMs: 30_000, limit: 10 })).filter((r) => r.kind === 'refund'),
+    ).toEqual([]);
+    await otherRound;
+    const [row] = (await memory.listOutbox('o-1')).filter((r) => r.kind === 'refund');
+    expect(row).toMatchObject({ status: 'pending', attempts: 1 }); // the other worker's failure only
+    expect(sandbox.calls.map((c) => c.result)).toEqual(['hung', 'hung']);
+    clock.advance(HOUR);
+    await slow.tick();
+    expect(sandbox.executions().map((e) => e.idempotencyKey)).toEqual([row!.idempotencyKey]);
+    expect((await slow.getWorkflow(PLATFORM, 'o-1')).cancelOrders[0]).toMatchObject({ status: 'refunded' });
+    await Promise.all([slow.close(), other.close()]);
   });
 
   it('start-up refuses option combinations that cannot keep the lease rule', async () => {
