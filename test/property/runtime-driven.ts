@@ -349,8 +349,9 @@ export class RuntimeWorld implements Driven {
   private readonly keepAlive = setInterval(() => {}, 60_000);
   /**
    * Work an adversarial adapter does during its call (a second worker's tick, a webhook). The runtime's
-   * delivery timeout may abandon the call while this work goes on, holding leases; the world waits for
-   * it before it looks at the store, as it would for another process.
+   * delivery timeout may abandon the call while this work goes on, holding leases. Adapters are called
+   * only in ticks, so the world waits for it after every tick (and at close, when a tick threw), before
+   * it looks at the store, as it would for another process.
    */
   private readonly sideWork = new Set<Promise<void>>();
 
@@ -493,7 +494,6 @@ export class RuntimeWorld implements Driven {
    * checks nothing due is left.
    */
   async tickUntilQuiet(): Promise<void> {
-    await this.settleSideWork();
     for (let round = 0; round < 20; round += 1) {
       const result = await this.h.runtime.tick();
       this.stats.ticks += 1;
@@ -641,7 +641,6 @@ export class RuntimeWorld implements Driven {
 
   /** Closes the runtime (and a SQLite connection) and opens a new one on the same store: nothing may change. */
   async restart(): Promise<void> {
-    await this.settleSideWork();
     const before = await this.dumpAll();
     const viewBefore = await this.h.runtime.getWorkflow(READER, WORKFLOW_ID);
     await this.h.restart();
