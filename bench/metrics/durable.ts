@@ -56,8 +56,9 @@ export async function sqliteRuntime(
   filename: string,
   onCommit?: (commit: Commit) => void,
   levers: RuntimeLevers = {},
+  given?: WorkflowStore,
 ): Promise<WorkflowRuntime> {
-  const sqlite = createSqliteStore({ filename });
+  const sqlite = given ?? createSqliteStore({ filename });
   await sqlite.migrate();
   const store: WorkflowStore = onCommit
     ? {
