@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 
 /**
  * Runs a bench worker in a fresh Node process (`--import tsx`, plus `nodeFlags`) and returns the JSON
@@ -33,4 +34,13 @@ export function timeCommand(
     stdout: child.stdout ?? '',
     stderr: child.stderr ?? '',
   };
+}
+
+/**
+ * Starts a worker thread on a TypeScript module (`import.meta.url` of the caller): a worker thread does not
+ * inherit `--import tsx` on Node 20, so it registers tsx, then loads the module.
+ */
+export function startTsxThread(moduleUrl: string, workerData: unknown): Worker {
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(moduleUrl)}); })`;
+  return new Worker(boot, { eval: true, workerData });
 }

@@ -17,12 +17,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { GroupCommitter } from '../src/runtime/group-commit.js';
 import { createSqliteStore } from '../src/runtime/sqlite-store.js';
 import { assertCommitShape, type CommitJson, withSnapshotText, workflowColumns } from '../src/runtime/store-common.js';
 import type { Commit, WorkflowStore } from '../src/runtime/store.js';
 import type { WorkflowRuntime } from '../src/runtime/index.js';
+import { startTsxThread } from './child.js';
 import { comparisonOf, measureRotation, round, roundSpread } from './harness.js';
 import { COMMANDS_PER_ORDER, concurrently, runOrder, sqliteRuntime } from './metrics/durable.js';
 
@@ -69,9 +70,7 @@ if (!isMainThread) {
 /** The SQLite store as shipped, its commits written by a writer thread (a refusal crosses as its message only: this workload has none). */
 function writerThreadStore(filename: string): WorkflowStore & { commitAll(commits: readonly Commit[]): Promise<unknown[]> } {
   const local = createSqliteStore({ filename });
-  // A worker thread does not inherit `--import tsx` on Node 20: it registers tsx, then loads this file.
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: { filename } });
+  const worker = startTsxThread(import.meta.url, { filename });
   const pending = new Map<number, (refused: Array<string | null>) => void>();
   let nextId = 0;
   worker.on('message', ({ id, refused }: { id: number; refused: Array<string | null> }) => {
@@ -109,7 +108,7 @@ async function main() {
   const runtimes: WorkflowRuntime[] = [];
   let prefix = 0;
   /** Each variant's runtime and file, opened once (the writer thread starts outside the samples); fresh orders per sample. */
-  const sample = async (variant: { thread: boolean; groupsOf: number }) => {
+  const openVariant = async (variant: { thread: boolean; groupsOf: number }) => {
     const filename = join(dir, `${runtimes.length}.db`);
     const target = await sqliteRuntime(filename, undefined, {}, variant.thread ? writerThreadStore(filename) : undefined);
     runtimes.push(target);
@@ -132,7 +131,8 @@ async function main() {
   };
   try {
     const runs: Parameters<typeof measureRotation>[0] = {};
-    for (const [name, variant] of Object.entries(variants)) runs[name] = { run: await sample(variant), iterations: orders * COMMANDS_PER_ORDER };
+    for (const [name, variant] of Object.entries(variants))
+      runs[name] = { run: await openVariant(variant), iterations: orders * COMMANDS_PER_ORDER };
     const samples = await measureRotation(runs, rounds);
     const results: Record<string, unknown> = {};
     for (const name of Object.keys(variants).filter((name) => name !== 'asShipped')) {

@@ -9,9 +9,10 @@
  * Both print one JSON line on stdout.
  */
 import { writeSync } from 'node:fs';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { orderMachine } from '../../machines/order.js';
+import { startTsxThread } from '../child.js';
 import { stepSystem } from '../../src/engine/step.js';
 import {
   createSandboxLogistics,
@@ -266,9 +267,7 @@ async function sweeperThread(file: string, index: number): Promise<void> {
  * (their audit rows); the 1-thread windows use thread 0, the 2-thread windows both.
  */
 async function scaling(file: string, rounds: number): Promise<void> {
-  // A worker thread does not inherit `--import tsx` on Node 20: it registers tsx, then loads this file.
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const threads = [0, 1].map((index) => new Worker(boot, { eval: true, workerData: { file, index } }));
+  const threads = [0, 1].map((index) => startTsxThread(import.meta.url, { file, index }));
   const next = (worker: Worker) =>
     new Promise<{ steps: number; seconds: number }>((resolve, reject) => {
       const fail = (error: Error) => reject(error);
